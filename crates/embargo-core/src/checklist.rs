@@ -1,0 +1,177 @@
+//! The checklist shown on every confirmed case (SPEC §2), each item with who and when.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::lifecycle::State;
+
+/// How an item stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum MarkStatus {
+    /// Done.
+    Done,
+    /// Does not apply to this case (e.g. a branch that is not affected).
+    NotApplicable,
+    /// Not done (a mark taken back).
+    Open,
+}
+
+impl MarkStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MarkStatus::Done => "done",
+            MarkStatus::NotApplicable => "not-applicable",
+            MarkStatus::Open => "open",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(s: &str) -> Option<MarkStatus> {
+        Some(match s {
+            "done" => MarkStatus::Done,
+            "not-applicable" => MarkStatus::NotApplicable,
+            "open" => MarkStatus::Open,
+            _ => return None,
+        })
+    }
+}
+
+/// One item of the checklist, as defined for a project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemDef {
+    /// The stable key, e.g. `cvss` or `fix:4.18`.
+    pub key: String,
+    /// What the item asks for.
+    pub label: String,
+    /// Whether Embargo ticks it by itself when the corresponding thing happens.
+    pub automatic: bool,
+    /// Whether the item may only be ticked after the announcement.
+    pub after_announcement: bool,
+}
+
+fn item(key: &str, label: &str, automatic: bool) -> ItemDef {
+    ItemDef {
+        key: key.to_owned(),
+        label: label.to_owned(),
+        automatic,
+        after_announcement: false,
+    }
+}
+
+/// Key of the item ticked when the foundation team is notified.
+pub const FOUNDATION_NOTIFIED: &str = "foundation-notified";
+/// Key of the item ticked when a CVSS vector is set.
+pub const CVSS: &str = "cvss";
+/// Key of the item ticked when a CVE ID is recorded.
+pub const CVE_RESERVED: &str = "cve-reserved";
+/// Key of the item ticked when the advisory has every required section.
+pub const ADVISORY: &str = "advisory";
+/// Key of the item ticked when the case is announced.
+pub const ANNOUNCEMENT: &str = "announcement-sent";
+/// Key of the item ticked when the case is made public.
+pub const CASE_PUBLIC: &str = "case-public";
+/// Key of the item ticked when the retrospective is recorded.
+pub const RETROSPECTIVE: &str = "retrospective";
+/// Key of the CHANGES/NEWS item, which only makes sense after the announcement.
+pub const CHANGES_NEWS: &str = "changes-news";
+
+/// The checklist items for a project with these supported release branches.
+pub fn items(branches: &[String]) -> Vec<ItemDef> {
+    let mut items = vec![
+        item(
+            FOUNDATION_NOTIFIED,
+            "Foundation security team notified",
+            true,
+        ),
+        item(CVSS, "CVSS rating", true),
+        item(CVE_RESERVED, "CVE reserved", true),
+        item(
+            "embargo-agreed",
+            "Embargo date agreed with the reporter",
+            false,
+        ),
+        item("fix:trunk", "Fix committed to trunk", false),
+    ];
+    for branch in branches {
+        items.push(item(
+            &format!("fix:{branch}"),
+            &format!("Fix committed to {branch} (commit id, or not affected)"),
+            false,
+        ));
+    }
+    items.extend([
+        item("testing", "Testing evidence recorded", false),
+        item(ADVISORY, "Advisory drafted", true),
+        item("release-ready", "Release or hotfix ready", false),
+        item("distributors-notified", "Distributors notified", false),
+        item(ANNOUNCEMENT, "Announcement sent to each list", true),
+        item("cve-published", "CVE published", false),
+        ItemDef {
+            after_announcement: true,
+            ..item(CHANGES_NEWS, "CHANGES and NEWS updated", false)
+        },
+        ItemDef {
+            after_announcement: true,
+            ..item(CASE_PUBLIC, "Case made public", true)
+        },
+        item(RETROSPECTIVE, "Retrospective", true),
+    ]);
+    items
+}
+
+/// Why a checklist mark was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChecklistError {
+    /// The item is not on this project's checklist.
+    #[error("'{0}' is not a checklist item of this project")]
+    UnknownItem(String),
+    /// The checklist applies to confirmed vulnerabilities only.
+    #[error("the checklist applies once the case is confirmed (it is {0})")]
+    NotConfirmed(State),
+    /// CHANGES/NEWS and the public view come only after the announcement.
+    #[error("'{0}' can only be ticked after the announcement (the case is {1})")]
+    BeforeAnnouncement(String, State),
+}
+
+/// Checks whether an item may be marked on a case in `state`.
+pub fn check_mark(branches: &[String], key: &str, state: State) -> Result<ItemDef, ChecklistError> {
+    let def = items(branches)
+        .into_iter()
+        .find(|i| i.key == key)
+        .ok_or_else(|| ChecklistError::UnknownItem(key.to_owned()))?;
+    if !state.is_confirmed() {
+        return Err(ChecklistError::NotConfirmed(state));
+    }
+    if def.after_announcement && !state.is_announced() {
+        return Err(ChecklistError::BeforeAnnouncement(key.to_owned(), state));
+    }
+    Ok(def)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_branch_gets_its_own_fix_item() {
+        let items = items(&["4.18".to_owned(), "4.19".to_owned()]);
+        assert!(items.iter().any(|i| i.key == "fix:4.18"));
+        assert!(items.iter().any(|i| i.key == "fix:4.19"));
+    }
+
+    #[test]
+    fn changes_news_waits_for_the_announcement() {
+        let err = check_mark(&[], CHANGES_NEWS, State::ReleasePending).unwrap_err();
+        assert_eq!(
+            err,
+            ChecklistError::BeforeAnnouncement(CHANGES_NEWS.into(), State::ReleasePending)
+        );
+        assert!(check_mark(&[], CHANGES_NEWS, State::Announced).is_ok());
+        assert!(matches!(
+            check_mark(&[], "cvss", State::Triage),
+            Err(ChecklistError::NotConfirmed(_))
+        ));
+    }
+}

@@ -1,0 +1,11 @@
+//! Embargo's domain: what a case is, how it moves through the lifecycle, how it is
+//! rated and timed, and who may see it. Nothing in this crate does I/O.
+
+pub mod access;
+pub mod case;
+pub mod checklist;
+pub mod clocks;
+pub mod cvss;
+pub mod lifecycle;
+pub mod project;
+pub mod reference;

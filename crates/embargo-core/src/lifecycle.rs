@@ -1,0 +1,552 @@
+//! The case lifecycle of the Apache security procedure: states, the transitions
+//! between them, and what each transition requires. This is the one table of rules;
+//! storage and the API only carry out what it decides.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+use crate::case::{AdvisoryDraft, Versions};
+
+/// Where a case stands in the procedure.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    /// Received; the reporter has been acknowledged.
+    Reported,
+    /// A team member is investigating whether it is a vulnerability.
+    Triage,
+    /// Not a vulnerability; closed with a message to the reporter.
+    Invalid,
+    /// Already tracked by another case; closed with a message to the reporter.
+    Duplicate,
+    /// A vulnerability; the foundation security team has been told.
+    Confirmed,
+    /// The patch is being developed with the maintainers.
+    Fixing,
+    /// The patch is tested: it mitigates the issue and causes no regressions.
+    FixReady,
+    /// A release is prepared and the announcement is scheduled for the embargo date.
+    ReleasePending,
+    /// The announcement has gone out to every configured list.
+    Announced,
+    /// CHANGES/NEWS are updated and the case is publicly viewable.
+    Public,
+    /// A retrospective is recorded; nothing more to do.
+    Closed,
+}
+
+/// Every state, in procedure order.
+pub const ALL_STATES: [State; 11] = [
+    State::Reported,
+    State::Triage,
+    State::Invalid,
+    State::Duplicate,
+    State::Confirmed,
+    State::Fixing,
+    State::FixReady,
+    State::ReleasePending,
+    State::Announced,
+    State::Public,
+    State::Closed,
+];
+
+impl State {
+    /// The name used in the API, the CLI and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Reported => "reported",
+            State::Triage => "triage",
+            State::Invalid => "invalid",
+            State::Duplicate => "duplicate",
+            State::Confirmed => "confirmed",
+            State::Fixing => "fixing",
+            State::FixReady => "fix-ready",
+            State::ReleasePending => "release-pending",
+            State::Announced => "announced",
+            State::Public => "public",
+            State::Closed => "closed",
+        }
+    }
+
+    /// The states a case may move to from this one.
+    pub fn next_states(self) -> &'static [State] {
+        use State::*;
+        match self {
+            Reported => &[Triage, Invalid, Duplicate],
+            Triage => &[Confirmed, Invalid, Duplicate],
+            // Reopening a closed report goes back to triage and is recorded like any move.
+            Invalid | Duplicate => &[Triage],
+            Confirmed => &[Fixing, Invalid],
+            Fixing => &[FixReady],
+            // A fix that fails testing, or a release that slips, goes back to the work.
+            FixReady => &[ReleasePending, Fixing],
+            ReleasePending => &[Announced, Fixing],
+            Announced => &[Public],
+            Public => &[Closed],
+            Closed => &[],
+        }
+    }
+
+    /// Whether the announcement has gone out, so the case may be spoken of publicly.
+    pub fn is_announced(self) -> bool {
+        matches!(self, State::Announced | State::Public | State::Closed)
+    }
+
+    /// Whether the case still needs work from the team.
+    pub fn is_open(self) -> bool {
+        !matches!(self, State::Invalid | State::Duplicate | State::Closed)
+    }
+
+    /// Whether the case is a vulnerability that the checklist applies to.
+    pub fn is_confirmed(self) -> bool {
+        matches!(
+            self,
+            State::Confirmed
+                | State::Fixing
+                | State::FixReady
+                | State::ReleasePending
+                | State::Announced
+                | State::Public
+                | State::Closed
+        )
+    }
+
+    /// Whether anyone may see the case's public view.
+    pub fn is_publicly_viewable(self) -> bool {
+        matches!(self, State::Public | State::Closed)
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An unknown state name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown state '{0}'; the states are reported, triage, invalid, duplicate, confirmed, fixing, fix-ready, release-pending, announced, public, closed"
+)]
+pub struct UnknownState(pub String);
+
+impl FromStr for State {
+    type Err = UnknownState;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ALL_STATES
+            .into_iter()
+            .find(|state| state.as_str() == s)
+            .ok_or_else(|| UnknownState(s.to_owned()))
+    }
+}
+
+/// What the team has recorded on a case, as far as transitions depend on it.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFacts {
+    /// The current state; `None` is never valid and only eases construction.
+    pub state: Option<State>,
+    /// Whether a CVSS vector has been set.
+    pub has_cvss: bool,
+    /// Whether a CVE ID has been reserved and recorded.
+    pub has_cve: bool,
+    /// Affected and fixed versions.
+    pub versions: Versions,
+    /// The advisory draft.
+    pub advisory: AdvisoryDraft,
+    /// When the embargo lifts, if agreed.
+    pub embargo_at: Option<OffsetDateTime>,
+}
+
+/// What a person asks for when they move a case.
+#[derive(Debug, Clone, Default)]
+pub struct TransitionRequest {
+    /// Why; recorded on the timeline.
+    pub reason: Option<String>,
+    /// The message sent to the reporter (required for invalid and duplicate).
+    pub message_to_reporter: Option<String>,
+    /// The case this one duplicates (required for duplicate).
+    pub duplicate_of: Option<crate::reference::CaseRef>,
+    /// Why the announcement goes out before the embargo date.
+    pub override_reason: Option<String>,
+    /// How the project could make similar vulnerabilities less likely (required to close).
+    pub retrospective: Option<String>,
+}
+
+/// Something a transition needs that the case does not have yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Requirement {
+    /// A CVSS 3.1 or 4.0 vector.
+    CvssVector,
+    /// A reserved CVE ID.
+    CveId,
+    /// At least one affected version.
+    AffectedVersions,
+    /// At least one fixed version.
+    FixedVersions,
+    /// The advisory's description.
+    AdvisoryDescription,
+    /// The advisory's mitigation section.
+    AdvisoryMitigation,
+    /// The agreed embargo date.
+    EmbargoDate,
+    /// The message to the reporter.
+    MessageToReporter,
+    /// The case this one duplicates.
+    DuplicateOf,
+    /// The retrospective.
+    Retrospective,
+    /// A reason for reopening.
+    Reason,
+}
+
+impl Requirement {
+    /// How the requirement reads in a refusal.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Requirement::CvssVector => "a CVSS vector (3.1 or 4.0)",
+            Requirement::CveId => "a reserved CVE ID",
+            Requirement::AffectedVersions => "the affected versions",
+            Requirement::FixedVersions => "the fixed versions",
+            Requirement::AdvisoryDescription => "the advisory's description",
+            Requirement::AdvisoryMitigation => "the advisory's mitigation",
+            Requirement::EmbargoDate => "an embargo date",
+            Requirement::MessageToReporter => "a message to the reporter",
+            Requirement::DuplicateOf => "the reference of the case this one duplicates",
+            Requirement::Retrospective => "a retrospective",
+            Requirement::Reason => "a reason",
+        }
+    }
+}
+
+/// Why a transition was refused. Each message says what is missing or what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The lifecycle has no such move.
+    #[error("a case cannot move from {from} to {to}; from {from} it can move to: {}", list(.allowed))]
+    NotAllowed {
+        /// The current state.
+        from: State,
+        /// The state asked for.
+        to: State,
+        /// Where the case could go instead.
+        allowed: Vec<State>,
+    },
+    /// The case is already in that state.
+    #[error("the case is already {0}")]
+    AlreadyThere(State),
+    /// The public view and CHANGES/NEWS come only after the announcement.
+    #[error("the case cannot be made public before it is announced (it is {0})")]
+    PublicBeforeAnnouncement(State),
+    /// Required facts are missing.
+    #[error("moving to {to} needs {}", describe_all(.missing))]
+    Missing {
+        /// The state asked for.
+        to: State,
+        /// What is missing, in the order the procedure lists it.
+        missing: Vec<Requirement>,
+    },
+    /// The embargo date has not been reached.
+    #[error("the embargo lifts at {embargo_at}; announcing earlier needs an override reason")]
+    BeforeEmbargo {
+        /// When the embargo lifts (RFC 3339).
+        embargo_at: String,
+    },
+    /// A case cannot be a duplicate of itself.
+    #[error("a case cannot be a duplicate of itself")]
+    DuplicateOfItself,
+}
+
+fn list(states: &[State]) -> String {
+    if states.is_empty() {
+        return "nowhere (the case is closed)".to_owned();
+    }
+    states
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn describe_all(missing: &[Requirement]) -> String {
+    missing
+        .iter()
+        .map(|r| r.describe())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What the storage layer must do besides changing the state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Effects {
+    /// The foundation security team is to be notified (entry to confirmed).
+    pub notify_foundation: bool,
+    /// The message to send to the reporter.
+    pub message_to_reporter: Option<String>,
+    /// The announcement went out before the embargo date, for this reason.
+    pub embargo_override: Option<String>,
+    /// The case is reopened from invalid or duplicate.
+    pub reopened: bool,
+}
+
+fn non_empty(s: &Option<String>) -> Option<String> {
+    s.as_ref()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// Decides whether a case may move to `to` now, and what else must happen if it does.
+pub fn check_transition(
+    facts: &CaseFacts,
+    self_ref: Option<&crate::reference::CaseRef>,
+    to: State,
+    req: &TransitionRequest,
+    now: OffsetDateTime,
+) -> Result<Effects, Refusal> {
+    let from = facts.state.unwrap_or(State::Reported);
+    if from == to {
+        return Err(Refusal::AlreadyThere(from));
+    }
+    if !from.next_states().contains(&to) {
+        if to == State::Public && !from.is_announced() {
+            return Err(Refusal::PublicBeforeAnnouncement(from));
+        }
+        return Err(Refusal::NotAllowed {
+            from,
+            to,
+            allowed: from.next_states().to_vec(),
+        });
+    }
+    let mut effects = Effects::default();
+    let mut missing = Vec::new();
+    match to {
+        State::Invalid | State::Duplicate => {
+            effects.message_to_reporter = non_empty(&req.message_to_reporter);
+            if effects.message_to_reporter.is_none() {
+                missing.push(Requirement::MessageToReporter);
+            }
+            if to == State::Duplicate {
+                match &req.duplicate_of {
+                    None => missing.push(Requirement::DuplicateOf),
+                    Some(other) if Some(other) == self_ref => {
+                        return Err(Refusal::DuplicateOfItself);
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        State::Triage if matches!(from, State::Invalid | State::Duplicate) => {
+            effects.reopened = true;
+            if non_empty(&req.reason).is_none() {
+                missing.push(Requirement::Reason);
+            }
+        }
+        State::Confirmed => effects.notify_foundation = true,
+        State::ReleasePending => {
+            if !facts.has_cvss {
+                missing.push(Requirement::CvssVector);
+            }
+            if !facts.has_cve {
+                missing.push(Requirement::CveId);
+            }
+            if facts.versions.affected.iter().all(|v| v.trim().is_empty()) {
+                missing.push(Requirement::AffectedVersions);
+            }
+            if facts.versions.fixed.iter().all(|v| v.trim().is_empty()) {
+                missing.push(Requirement::FixedVersions);
+            }
+            for section in facts.advisory.missing_sections() {
+                missing.push(match section {
+                    "description" => Requirement::AdvisoryDescription,
+                    _ => Requirement::AdvisoryMitigation,
+                });
+            }
+            if facts.embargo_at.is_none() {
+                missing.push(Requirement::EmbargoDate);
+            }
+        }
+        State::Announced => match facts.embargo_at {
+            None => missing.push(Requirement::EmbargoDate),
+            Some(at) if now < at => match non_empty(&req.override_reason) {
+                Some(reason) => effects.embargo_override = Some(reason),
+                None => {
+                    return Err(Refusal::BeforeEmbargo {
+                        embargo_at: crate::clocks::rfc3339(at),
+                    });
+                }
+            },
+            Some(_) => {}
+        },
+        State::Closed => {
+            if non_empty(&req.retrospective).is_none() {
+                missing.push(Requirement::Retrospective);
+            }
+        }
+        _ => {}
+    }
+    if missing.is_empty() {
+        Ok(effects)
+    } else {
+        Err(Refusal::Missing { to, missing })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn ready() -> CaseFacts {
+        CaseFacts {
+            state: Some(State::FixReady),
+            has_cvss: true,
+            has_cve: true,
+            versions: Versions {
+                affected: vec!["4.0".into()],
+                fixed: vec!["4.1".into()],
+            },
+            advisory: AdvisoryDraft {
+                description: "d".into(),
+                mitigation: "m".into(),
+                ..Default::default()
+            },
+            embargo_at: Some(datetime!(2026-12-01 12:00 UTC)),
+        }
+    }
+
+    #[test]
+    fn release_pending_names_each_missing_requirement() {
+        let now = datetime!(2026-11-01 0:00 UTC);
+        let req = TransitionRequest::default();
+        assert!(check_transition(&ready(), None, State::ReleasePending, &req, now).is_ok());
+        let cases: [(fn(&mut CaseFacts), Requirement); 7] = [
+            (|f| f.has_cvss = false, Requirement::CvssVector),
+            (|f| f.has_cve = false, Requirement::CveId),
+            (
+                |f| f.versions.affected.clear(),
+                Requirement::AffectedVersions,
+            ),
+            (
+                |f| f.versions.fixed = vec![" ".into()],
+                Requirement::FixedVersions,
+            ),
+            (
+                |f| f.advisory.description.clear(),
+                Requirement::AdvisoryDescription,
+            ),
+            (
+                |f| f.advisory.mitigation.clear(),
+                Requirement::AdvisoryMitigation,
+            ),
+            (|f| f.embargo_at = None, Requirement::EmbargoDate),
+        ];
+        for (break_it, requirement) in cases {
+            let mut facts = ready();
+            break_it(&mut facts);
+            let err = check_transition(&facts, None, State::ReleasePending, &req, now).unwrap_err();
+            assert_eq!(
+                err,
+                Refusal::Missing {
+                    to: State::ReleasePending,
+                    missing: vec![requirement]
+                }
+            );
+            assert!(err.to_string().contains(requirement.describe()), "{err}");
+        }
+    }
+
+    #[test]
+    fn announcement_waits_for_the_embargo_unless_overridden() {
+        let mut facts = ready();
+        facts.state = Some(State::ReleasePending);
+        let before = datetime!(2026-11-30 0:00 UTC);
+        let err = check_transition(
+            &facts,
+            None,
+            State::Announced,
+            &TransitionRequest::default(),
+            before,
+        )
+        .unwrap_err();
+        assert!(matches!(err, Refusal::BeforeEmbargo { .. }), "{err}");
+        let req = TransitionRequest {
+            override_reason: Some("exploited in the wild".into()),
+            ..Default::default()
+        };
+        let effects = check_transition(&facts, None, State::Announced, &req, before).unwrap();
+        assert_eq!(
+            effects.embargo_override.as_deref(),
+            Some("exploited in the wild")
+        );
+        let after = datetime!(2026-12-01 12:00 UTC);
+        let effects = check_transition(
+            &facts,
+            None,
+            State::Announced,
+            &TransitionRequest::default(),
+            after,
+        )
+        .unwrap();
+        assert_eq!(effects.embargo_override, None);
+    }
+
+    #[test]
+    fn invalid_needs_a_message_and_public_needs_an_announcement() {
+        let facts = CaseFacts {
+            state: Some(State::Triage),
+            ..Default::default()
+        };
+        let now = datetime!(2026-11-01 0:00 UTC);
+        let err = check_transition(
+            &facts,
+            None,
+            State::Invalid,
+            &TransitionRequest::default(),
+            now,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            Refusal::Missing {
+                to: State::Invalid,
+                missing: vec![Requirement::MessageToReporter]
+            }
+        );
+        let err = check_transition(
+            &facts,
+            None,
+            State::Public,
+            &TransitionRequest::default(),
+            now,
+        )
+        .unwrap_err();
+        assert_eq!(err, Refusal::PublicBeforeAnnouncement(State::Triage));
+        let err = check_transition(
+            &facts,
+            None,
+            State::Fixing,
+            &TransitionRequest::default(),
+            now,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("from triage it can move to: confirmed, invalid, duplicate"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn every_state_parses_back() {
+        for s in ALL_STATES {
+            assert_eq!(s.as_str().parse::<State>().unwrap(), s);
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! People who sign in: users, password hashes (Argon2id), sessions and API tokens.
+//! Session and API tokens are random 32-byte secrets; only their SHA-256 is stored.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use time::{Duration, OffsetDateTime};
+
+use crate::{Result, Store, StoreError, millis};
+
+/// A user account.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct User {
+    /// The account id.
+    pub id: i64,
+    /// The sign-in address.
+    pub email: String,
+    /// Whether the user administers the instance.
+    pub is_admin: bool,
+}
+
+/// A freshly created API token; the secret is shown once and never stored.
+pub struct NewToken {
+    /// The token's id, for revocation.
+    pub id: i64,
+    /// The secret to put in `Authorization: Bearer`.
+    pub secret: String,
+}
+
+/// How long a sign-in session lasts.
+const SESSION_LIFETIME: Duration = Duration::hours(12);
+/// Token use is recorded at most this often, to keep reads free of writes.
+const LAST_USED_GRANULARITY_MS: i64 = 60_000;
+
+fn new_secret(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("{prefix}{}", B64URL.encode(bytes))
+}
+
+fn digest(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+/// Checks an email address loosely: something@something, no spaces.
+pub(crate) fn check_email(email: &str) -> Result<String> {
+    let email = email.trim();
+    let ok = email.len() <= 254
+        && !email.chars().any(char::is_whitespace)
+        && email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty());
+    if ok {
+        Ok(email.to_ascii_lowercase())
+    } else {
+        Err(StoreError::Invalid(format!("'{email}' is not an email address")))
+    }
+}
+
+async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|_| StoreError::Invalid("the password cannot be hashed".into()))
+    })
+    .await
+    .map_err(|_| StoreError::Invalid("the password cannot be hashed".into()))?
+}
+
+async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A real hash of a random password, to spend the same effort on unknown users.
+async fn dummy_hash() -> String {
+    static DUMMY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    DUMMY
+        .get_or_init(|| async { hash_password(new_secret("")).await.unwrap_or_default() })
+        .await
+        .clone()
+}
+
+fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User> {
+    Ok(User {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        is_admin: row.try_get::<i64, _>("is_admin")? != 0,
+    })
+}
+
+impl Store {
+    /// Creates a user. Passwords shorter than 12 characters are refused.
+    pub async fn create_user(&self, email: &str, password: Option<&str>, is_admin: bool) -> Result<User> {
+        let email = check_email(email)?;
+        let hash = match password {
+            Some(p) if p.chars().count() < 12 => {
+                return Err(StoreError::Invalid("a password needs at least 12 characters".into()));
+            }
+            Some(p) => Some(hash_password(p.to_owned()).await?),
+            None => None,
+        };
+        let now = millis(OffsetDateTime::now_utc());
+        let row = sqlx::query(
+            "INSERT INTO users (email, password_hash, is_admin, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (email) DO NOTHING RETURNING id, email, is_admin",
+        )
+        .bind(&email)
+        .bind(hash)
+        .bind(i64::from(is_admin))
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::Conflict(format!("a user with the address {email} exists already")))?;
+        user_from_row(&row)
+    }
+
+    /// Finds a user by address.
+    pub async fn user_by_email(&self, email: &str) -> Result<User> {
+        let row = sqlx::query("SELECT id, email, is_admin FROM users WHERE email = $1")
+            .bind(email.trim().to_ascii_lowercase())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound("user"))?;
+        user_from_row(&row)
+    }
+
+    /// Finds a user by id.
+    pub async fn user_by_id(&self, id: i64) -> Result<User> {
+        let row = sqlx::query("SELECT id, email, is_admin FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound("user"))?;
+        user_from_row(&row)
+    }
+
+    /// Lists users with their last activity.
+    pub async fn list_users(&self) -> Result<Vec<User>> {
+        sqlx::query("SELECT id, email, is_admin FROM users ORDER BY email")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(user_from_row)
+            .collect()
+    }
+
+    /// Checks a password; the same answer whether the user is unknown or the password wrong.
+    pub async fn check_password(&self, email: &str, password: &str) -> Result<Option<User>> {
+        let row = sqlx::query("SELECT id, email, is_admin, password_hash FROM users WHERE email = $1")
+            .bind(email.trim().to_ascii_lowercase())
+            .fetch_optional(&self.pool)
+            .await?;
+        // Unknown users still cost one hash, so timing does not reveal which addresses exist.
+        let (user, hash) = match row {
+            Some(row) => (Some(user_from_row(&row)?), row.try_get::<Option<String>, _>("password_hash")?),
+            None => (None, None),
+        };
+        let hash = match hash {
+            Some(hash) => hash,
+            None => dummy_hash().await,
+        };
+        let ok = verify_password(password.to_owned(), hash).await;
+        Ok(if ok { user } else { None })
+    }
+
+    /// Sets a new password and ends every session of the user.
+    pub async fn set_password(&self, user_id: i64, password: &str) -> Result<()> {
+        if password.chars().count() < 12 {
+            return Err(StoreError::Invalid("a password needs at least 12 characters".into()));
+        }
+        let hash = hash_password(password.to_owned()).await?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(hash).bind(user_id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Starts a sign-in session; returns the cookie secret.
+    pub async fn create_session(&self, user_id: i64) -> Result<String> {
+        let secret = new_secret("");
+        let now = OffsetDateTime::now_utc();
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(digest(&secret))
+            .bind(user_id)
+            .bind(millis(now))
+            .bind(millis(now + SESSION_LIFETIME))
+            .execute(&self.pool)
+            .await?;
+        self.touch_user(user_id).await?;
+        Ok(secret)
+    }
+
+    /// The user of a live session.
+    pub async fn session_user(&self, secret: &str) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2")
+            .bind(digest(secret))
+            .bind(millis(OffsetDateTime::now_utc()))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get("user_id")).transpose()?)
+    }
+
+    /// Ends a session.
+    pub async fn end_session(&self, secret: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(digest(secret)).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Creates an API token for a user.
+    pub async fn create_token(&self, user_id: i64, name: &str) -> Result<NewToken> {
+        let secret = new_secret("emb_");
+        let row = sqlx::query("INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(user_id)
+            .bind(name)
+            .bind(digest(&secret))
+            .bind(millis(OffsetDateTime::now_utc()))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(NewToken { id: row.try_get("id")?, secret })
+    }
+
+    /// The user of a live API token.
+    pub async fn token_user(&self, secret: &str) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
+            .bind(digest(secret))
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let user_id: i64 = row.try_get("user_id")?;
+        let last: Option<i64> = row.try_get("last_used_at")?;
+        let now = millis(OffsetDateTime::now_utc());
+        if last.is_none_or(|l| now - l > LAST_USED_GRANULARITY_MS) {
+            let id: i64 = row.try_get("id")?;
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(id).execute(&self.pool).await?;
+            self.touch_user(user_id).await?;
+        }
+        Ok(Some(user_id))
+    }
+
+    /// Revokes one of the user's tokens.
+    pub async fn revoke_token(&self, user_id: i64, token_id: i64) -> Result<()> {
+        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+            .bind(millis(OffsetDateTime::now_utc()))
+            .bind(token_id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("token"));
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn touch_user(&self, user_id: i64) -> Result<()> {
+        sqlx::query("UPDATE users SET last_active_at = $1 WHERE id = $2")
+            .bind(millis(OffsetDateTime::now_utc()))
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,258 @@
+//! Organisations, projects, committee rosters and security team membership.
+
+use embargo_core::access::may_join_project_team;
+use embargo_core::project::{ClockSettings, is_branch_name};
+use embargo_core::reference::ProjectKey;
+use serde::Serialize;
+use sqlx::Row;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+use crate::accounts::check_email;
+use crate::{Result, Store, StoreError, from_millis, millis};
+
+/// An organisation (e.g. a foundation) with its own foundation security team.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Organisation {
+    /// Its id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+}
+
+/// A project and the settings that shape its procedure.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Project {
+    /// Its id.
+    pub id: i64,
+    /// The organisation it belongs to.
+    pub org: String,
+    /// Its key, e.g. CLOUDSTACK.
+    pub key: String,
+    /// Its display name.
+    pub name: String,
+    /// Supported release branches (besides trunk).
+    pub branches: Vec<String>,
+    /// The procedure's clocks.
+    pub clocks: ClockSettings,
+}
+
+/// A member of a security team, with their last activity ("lurking is discouraged").
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Member {
+    /// The member's address.
+    pub email: String,
+    /// When they joined the team (RFC 3339).
+    pub added_at: String,
+    /// When they last did anything (RFC 3339).
+    pub last_active_at: Option<String>,
+}
+
+fn rfc(ms: i64) -> String {
+    embargo_core::clocks::rfc3339(from_millis(ms))
+}
+
+fn project_from_row(row: &sqlx::any::AnyRow) -> Result<Project> {
+    let branches: String = row.try_get("branches")?;
+    let clocks: String = row.try_get("clock_settings")?;
+    Ok(Project {
+        id: row.try_get("id")?,
+        org: row.try_get("org_name")?,
+        key: row.try_get("key")?,
+        name: row.try_get("name")?,
+        branches: serde_json::from_str(&branches).map_err(|e| StoreError::Corrupt(format!("project branches: {e}")))?,
+        clocks: serde_json::from_str(&clocks).map_err(|e| StoreError::Corrupt(format!("project clocks: {e}")))?,
+    })
+}
+
+const PROJECT_SELECT: &str = "SELECT p.id, p.org_id, o.name AS org_name, p.key, p.name, p.branches, p.clock_settings FROM projects p JOIN organisations o ON o.id = p.org_id";
+
+fn check_branches(branches: &[String]) -> Result<()> {
+    match branches.iter().find(|b| !is_branch_name(b) || b.as_str() == "trunk") {
+        Some(bad) => Err(StoreError::Invalid(format!("'{bad}' is not a usable release branch name"))),
+        None => Ok(()),
+    }
+}
+
+impl Store {
+    /// Creates an organisation.
+    pub async fn create_org(&self, name: &str) -> Result<Organisation> {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 200 {
+            return Err(StoreError::Invalid("an organisation needs a name of 1 to 200 characters".into()));
+        }
+        let row = sqlx::query("INSERT INTO organisations (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING id")
+            .bind(name)
+            .bind(millis(OffsetDateTime::now_utc()))
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::Conflict(format!("an organisation named {name} exists already")))?;
+        Ok(Organisation { id: row.try_get("id")?, name: name.to_owned() })
+    }
+
+    /// Lists organisations.
+    pub async fn list_orgs(&self) -> Result<Vec<Organisation>> {
+        let rows = sqlx::query("SELECT id, name FROM organisations ORDER BY name").fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| Ok(Organisation { id: r.try_get("id")?, name: r.try_get("name")? }))
+            .collect()
+    }
+
+    async fn org_id(&self, name: &str) -> Result<i64> {
+        let row = sqlx::query("SELECT id FROM organisations WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound("organisation"))?;
+        Ok(row.try_get("id")?)
+    }
+
+    /// Creates a project in an organisation.
+    pub async fn create_project(&self, org: &str, key: &ProjectKey, name: &str, branches: &[String]) -> Result<Project> {
+        check_branches(branches)?;
+        let org_id = self.org_id(org).await?;
+        let name = if name.trim().is_empty() { key.as_str() } else { name.trim() };
+        let clocks = serde_json::to_string(&ClockSettings::default()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let branches_json = serde_json::to_string(branches).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO projects (org_id, key, name, branches, clock_settings, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (key) DO NOTHING RETURNING id",
+        )
+        .bind(org_id)
+        .bind(key.as_str())
+        .bind(name)
+        .bind(branches_json)
+        .bind(clocks)
+        .bind(millis(OffsetDateTime::now_utc()))
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::Conflict(format!("a project with the key {key} exists already")))?;
+        self.project(key).await
+    }
+
+    /// Finds a project by key.
+    pub async fn project(&self, key: &ProjectKey) -> Result<Project> {
+        let row = sqlx::query(&format!("{PROJECT_SELECT} WHERE p.key = $1"))
+            .bind(key.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound("project"))?;
+        project_from_row(&row)
+    }
+
+    /// Lists every project.
+    pub async fn list_projects(&self) -> Result<Vec<Project>> {
+        let rows = sqlx::query(&format!("{PROJECT_SELECT} ORDER BY p.key")).fetch_all(&self.pool).await?;
+        rows.iter().map(project_from_row).collect()
+    }
+
+    /// Updates a project's supported branches and clocks.
+    pub async fn update_project(&self, key: &ProjectKey, branches: Option<&[String]>, clocks: Option<&ClockSettings>) -> Result<Project> {
+        let project = self.project(key).await?;
+        let branches = branches.unwrap_or(&project.branches);
+        check_branches(branches)?;
+        let clocks = clocks.unwrap_or(&project.clocks);
+        clocks.validate().map_err(StoreError::Invalid)?;
+        sqlx::query("UPDATE projects SET branches = $1, clock_settings = $2 WHERE id = $3")
+            .bind(serde_json::to_string(branches).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+            .bind(serde_json::to_string(clocks).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+            .bind(project.id)
+            .execute(&self.pool)
+            .await?;
+        self.project(key).await
+    }
+
+    /// The project's management committee roster.
+    pub async fn committee(&self, key: &ProjectKey) -> Result<Vec<String>> {
+        let project = self.project(key).await?;
+        let rows = sqlx::query("SELECT email FROM committee_members WHERE project_id = $1 ORDER BY email")
+            .bind(project.id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get("email")?)).collect()
+    }
+
+    /// Adds addresses to the committee roster.
+    pub async fn add_committee_members(&self, key: &ProjectKey, emails: &[String]) -> Result<Vec<String>> {
+        let project = self.project(key).await?;
+        let now = millis(OffsetDateTime::now_utc());
+        let mut tx = self.begin_write().await?;
+        for email in emails {
+            sqlx::query("INSERT INTO committee_members (project_id, email, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(project.id)
+                .bind(check_email(email)?)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        self.committee(key).await
+    }
+
+    /// Adds a user to a project's security team; only committee members are eligible.
+    pub async fn add_project_member(&self, key: &ProjectKey, email: &str) -> Result<()> {
+        let project = self.project(key).await?;
+        let user = self.user_by_email(email).await?;
+        if !may_join_project_team(&user.email, &self.committee(key).await?) {
+            return Err(StoreError::Invalid(format!(
+                "{} is not on the {} management committee; only committee members may join its security team",
+                user.email, project.key
+            )));
+        }
+        self.add_membership(user.id, "project", project.id).await
+    }
+
+    /// Adds a user to an organisation's foundation security team.
+    pub async fn add_foundation_member(&self, org: &str, email: &str) -> Result<()> {
+        let org_id = self.org_id(org).await?;
+        let user = self.user_by_email(email).await?;
+        self.add_membership(user.id, "foundation", org_id).await
+    }
+
+    async fn add_membership(&self, user_id: i64, kind: &str, scope_id: i64) -> Result<()> {
+        sqlx::query("INSERT INTO team_members (user_id, kind, scope_id, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+            .bind(user_id)
+            .bind(kind)
+            .bind(scope_id)
+            .bind(millis(OffsetDateTime::now_utc()))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes a user from a project's security team.
+    pub async fn remove_project_member(&self, key: &ProjectKey, email: &str) -> Result<()> {
+        let project = self.project(key).await?;
+        let user = self.user_by_email(email).await?;
+        let done = sqlx::query("DELETE FROM team_members WHERE user_id = $1 AND kind = 'project' AND scope_id = $2")
+            .bind(user.id)
+            .bind(project.id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("team member"));
+        }
+        Ok(())
+    }
+
+    /// The project's security team with each member's last activity.
+    pub async fn project_members(&self, key: &ProjectKey) -> Result<Vec<Member>> {
+        let project = self.project(key).await?;
+        let rows = sqlx::query(
+            "SELECT u.email, t.added_at, u.last_active_at FROM team_members t JOIN users u ON u.id = t.user_id \
+             WHERE t.kind = 'project' AND t.scope_id = $1 ORDER BY u.email",
+        )
+        .bind(project.id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Member {
+                    email: r.try_get("email")?,
+                    added_at: rfc(r.try_get("added_at")?),
+                    last_active_at: r.try_get::<Option<i64>, _>("last_active_at")?.map(rfc),
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,742 @@
+//! Cases: reports, transitions, notes, the fields the team records, the checklist and
+//! the timeline. Every operation locates its case through `access::authorize`.
+
+use embargo_core::access::Viewer;
+use embargo_core::case::{AdvisoryDraft, Channel, Reporter, Versions};
+use embargo_core::checklist::{self, MarkStatus};
+use embargo_core::clocks::{self, CaseTimes, rfc3339};
+use embargo_core::cvss::{Cvss, CvssSummary, Version};
+use embargo_core::lifecycle::{self, CaseFacts, State, TransitionRequest};
+use embargo_core::project::ClockSettings;
+use embargo_core::reference::{CaseRef, ProjectKey, is_cve_id};
+use serde::{Serialize, de::DeserializeOwned};
+use sqlx::{AnyConnection, Row};
+use time::OffsetDateTime;
+
+use crate::access::{authorize, visible_projects_sql};
+use crate::jobs::enqueue;
+use crate::views::{CaseDetail, CaseSummary, ChecklistEntry, EmbargoOverride, PublicCase, TimelineEvent};
+use crate::{Keyring, Result, Store, StoreError, from_millis, millis};
+
+/// A new report, from whatever channel.
+pub struct NewReport {
+    /// The project it is filed against.
+    pub project: ProjectKey,
+    /// A short title.
+    pub title: String,
+    /// The report itself.
+    pub description: String,
+    /// Who reported it.
+    pub reporter: Reporter,
+    /// How it arrived.
+    pub channel: Channel,
+}
+
+/// Which cases a list shows.
+#[derive(Debug, Default, Clone)]
+pub struct CaseFilter {
+    /// Only this project.
+    pub project: Option<ProjectKey>,
+    /// Only cases in this state.
+    pub state: Option<State>,
+    /// At most this many (default 100, at most 1000).
+    pub limit: Option<i64>,
+    /// Skip this many.
+    pub offset: Option<i64>,
+}
+
+/// Fields a team member sets on a case; absent fields are left as they are.
+#[derive(Default)]
+pub struct CasePatch {
+    /// A new title.
+    pub title: Option<String>,
+    /// A CVSS 3.1 or 4.0 vector.
+    pub cvss: Option<String>,
+    /// The reserved CVE ID.
+    pub cve_id: Option<String>,
+    /// When the embargo lifts.
+    pub embargo_at: Option<OffsetDateTime>,
+    /// Affected and fixed versions.
+    pub versions: Option<Versions>,
+    /// The advisory draft.
+    pub advisory: Option<AdvisoryDraft>,
+}
+
+const MAX_TEXT: usize = 1_000_000;
+
+fn check_text(what: &str, text: &str, max: usize) -> Result<()> {
+    if text.len() > max {
+        return Err(StoreError::Invalid(format!("the {what} is longer than {max} bytes")));
+    }
+    Ok(())
+}
+
+fn ctx(project_id: i64, number: i64, field: &str) -> String {
+    format!("case:{project_id}-{number}:{field}")
+}
+
+fn seal_json<T: Serialize>(keys: &Keyring, context: &str, value: &T) -> Result<Vec<u8>> {
+    let json = serde_json::to_vec(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(keys.seal(context, &json)?)
+}
+
+fn open_json<T: DeserializeOwned>(keys: &Keyring, context: &str, sealed: &[u8]) -> Result<T> {
+    let plain = keys.open(context, sealed)?;
+    serde_json::from_slice(&plain).map_err(|_| StoreError::Corrupt(format!("sealed value {context}")))
+}
+
+fn rfc(ms: i64) -> String {
+    rfc3339(from_millis(ms))
+}
+
+fn parse_state(s: &str) -> Result<State> {
+    s.parse().map_err(|_| StoreError::Corrupt(format!("unknown state {s}")))
+}
+
+const CASE_SELECT: &str = "SELECT c.*, p.key AS project_key, p.branches, p.clock_settings, d.number AS dup_number, dp.key AS dup_key \
+     FROM cases c JOIN projects p ON p.id = c.project_id \
+     LEFT JOIN cases d ON d.id = c.duplicate_of LEFT JOIN projects dp ON dp.id = d.project_id";
+
+/// A case row with its sealed fields opened.
+struct Loaded {
+    project_id: i64,
+    number: i64,
+    project_key: String,
+    branches: Vec<String>,
+    settings: ClockSettings,
+    state: State,
+    channel: Channel,
+    received_at: i64,
+    acknowledged_at: Option<i64>,
+    confirmed_at: Option<i64>,
+    fix_ready_at: Option<i64>,
+    announced_at: Option<i64>,
+    embargo_at: Option<i64>,
+    last_activity_at: i64,
+    updated_at: i64,
+    duplicate_of: Option<String>,
+    title: String,
+    description: Option<String>,
+    reporter: Option<Reporter>,
+    cvss: Option<Cvss>,
+    cve_id: Option<String>,
+    versions: Versions,
+    advisory: AdvisoryDraft,
+    embargo_override: Option<EmbargoOverride>,
+}
+
+impl Loaded {
+    /// Opens a row; `full` also opens the report text and the reporter's identity,
+    /// which a queue listing does not need.
+    fn from_row(keys: &Keyring, row: &sqlx::any::AnyRow, full: bool) -> Result<Loaded> {
+        let project_id: i64 = row.try_get("project_id")?;
+        let number: i64 = row.try_get("number")?;
+        let open_text = |field: &str, col: &str| -> Result<Option<String>> {
+            let sealed: Option<Vec<u8>> = row.try_get(col)?;
+            sealed.map(|s| keys.open_string(&ctx(project_id, number, field), &s).map_err(StoreError::from)).transpose()
+        };
+        let sealed = |col: &str| -> Result<Option<Vec<u8>>> { Ok(row.try_get(col)?) };
+        let cvss = open_text("cvss", "cvss_sealed")?
+            .map(|v| Cvss::parse(&v).map_err(|_| StoreError::Corrupt("stored CVSS vector".into())))
+            .transpose()?;
+        let versions = match sealed("versions_sealed")? {
+            Some(s) => open_json(keys, &ctx(project_id, number, "versions"), &s)?,
+            None => Versions::default(),
+        };
+        let advisory = match sealed("advisory_sealed")? {
+            Some(s) => open_json(keys, &ctx(project_id, number, "advisory"), &s)?,
+            None => AdvisoryDraft::default(),
+        };
+        let embargo_override = match sealed("override_sealed")? {
+            Some(s) => Some(open_json(keys, &ctx(project_id, number, "override"), &s)?),
+            None => None,
+        };
+        let reporter = match (full, sealed("reporter_sealed")?) {
+            (true, Some(s)) => Some(open_json(keys, &ctx(project_id, number, "reporter"), &s)?),
+            _ => None,
+        };
+        let dup_key: Option<String> = row.try_get("dup_key")?;
+        let dup_number: Option<i64> = row.try_get("dup_number")?;
+        let channel: String = row.try_get("channel")?;
+        let branches: String = row.try_get("branches")?;
+        let settings: String = row.try_get("clock_settings")?;
+        Ok(Loaded {
+            project_id,
+            number,
+            project_key: row.try_get("project_key")?,
+            branches: serde_json::from_str(&branches).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            settings: serde_json::from_str(&settings).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            state: parse_state(&row.try_get::<String, _>("state")?)?,
+            channel: Channel::parse(&channel).ok_or_else(|| StoreError::Corrupt("channel".into()))?,
+            received_at: row.try_get("received_at")?,
+            acknowledged_at: row.try_get("acknowledged_at")?,
+            confirmed_at: row.try_get("confirmed_at")?,
+            fix_ready_at: row.try_get("fix_ready_at")?,
+            announced_at: row.try_get("announced_at")?,
+            embargo_at: row.try_get("embargo_at")?,
+            last_activity_at: row.try_get("last_activity_at")?,
+            updated_at: row.try_get("updated_at")?,
+            duplicate_of: dup_key.zip(dup_number).map(|(k, n)| format!("{k}-SEC-{n}")),
+            title: open_text("title", "title_sealed")?.unwrap_or_default(),
+            description: if full { open_text("description", "description_sealed")? } else { None },
+            reporter,
+            cvss,
+            cve_id: open_text("cve", "cve_sealed")?,
+            versions,
+            advisory,
+            embargo_override,
+        })
+    }
+
+    fn reference(&self) -> String {
+        format!("{}-SEC-{}", self.project_key, self.number)
+    }
+
+    fn context(&self, field: &str) -> String {
+        ctx(self.project_id, self.number, field)
+    }
+
+    fn clocks(&self, now: OffsetDateTime) -> clocks::Clocks {
+        let times = CaseTimes {
+            state: self.state,
+            received_at: from_millis(self.received_at),
+            acknowledged_at: self.acknowledged_at.map(from_millis),
+            confirmed_at: self.confirmed_at.map(from_millis),
+            fix_ready_at: self.fix_ready_at.map(from_millis),
+            announced_at: self.announced_at.map(from_millis),
+            last_activity_at: from_millis(self.last_activity_at),
+            severity: self.cvss.as_ref().map(Cvss::severity),
+        };
+        clocks::compute(&times, &self.settings, now)
+    }
+
+    fn facts(&self) -> CaseFacts {
+        CaseFacts {
+            state: Some(self.state),
+            has_cvss: self.cvss.is_some(),
+            has_cve: self.cve_id.is_some(),
+            versions: self.versions.clone(),
+            advisory: self.advisory.clone(),
+            embargo_at: self.embargo_at.map(from_millis),
+        }
+    }
+
+    fn summary(self, now: OffsetDateTime) -> CaseSummary {
+        CaseSummary {
+            clocks: self.clocks(now),
+            reference: self.reference(),
+            project: self.project_key,
+            state: self.state,
+            title: self.title,
+            received_at: rfc(self.received_at),
+            updated_at: rfc(self.updated_at),
+            embargo_at: self.embargo_at.map(rfc),
+            severity: self.cvss.as_ref().map(Cvss::severity),
+        }
+    }
+
+    fn detail(self, now: OffsetDateTime) -> CaseDetail {
+        CaseDetail {
+            clocks: self.clocks(now),
+            reference: self.reference(),
+            next_states: self.state.next_states().to_vec(),
+            project: self.project_key,
+            state: self.state,
+            channel: self.channel,
+            title: self.title,
+            description: self.description.unwrap_or_default(),
+            reporter: self.reporter.unwrap_or_default(),
+            received_at: rfc(self.received_at),
+            acknowledged_at: self.acknowledged_at.map(rfc),
+            updated_at: rfc(self.updated_at),
+            embargo_at: self.embargo_at.map(rfc),
+            cvss: self.cvss.as_ref().map(CvssSummary::from),
+            cve_id: self.cve_id,
+            versions: self.versions,
+            advisory: self.advisory,
+            duplicate_of: self.duplicate_of,
+            embargo_override: self.embargo_override,
+        }
+    }
+}
+
+async fn load(conn: &mut AnyConnection, keys: &Keyring, case_id: i64, full: bool) -> Result<Loaded> {
+    let row = sqlx::query(&format!("{CASE_SELECT} WHERE c.id = $1"))
+        .bind(case_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound("case"))?;
+    Loaded::from_row(keys, &row, full)
+}
+
+/// Appends an event to a case's timeline.
+pub(crate) async fn record_event(
+    conn: &mut AnyConnection,
+    keys: &Keyring,
+    case_id: i64,
+    actor: Option<i64>,
+    kind: &str,
+    states: Option<(State, State)>,
+    detail: Option<&str>,
+    now: i64,
+) -> Result<i64> {
+    let sealed = detail.map(|d| keys.seal_str(&format!("event:{case_id}:{kind}"), d)).transpose()?;
+    let row = sqlx::query(
+        "INSERT INTO case_events (case_id, at, actor_id, kind, from_state, to_state, detail_sealed) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(case_id)
+    .bind(now)
+    .bind(actor)
+    .bind(kind)
+    .bind(states.map(|(from, _)| from.as_str()))
+    .bind(states.map(|(_, to)| to.as_str()))
+    .bind(sealed)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get("id")?)
+}
+
+/// Ticks a checklist item.
+pub(crate) async fn record_mark(
+    conn: &mut AnyConnection,
+    keys: &Keyring,
+    case_id: i64,
+    item: &str,
+    status: MarkStatus,
+    actor: Option<i64>,
+    note: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    let sealed = note.map(|n| keys.seal_str(&format!("mark:{case_id}:{item}"), n)).transpose()?;
+    sqlx::query("INSERT INTO checklist_marks (case_id, item, status, actor_id, at, note_sealed) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(case_id)
+        .bind(item)
+        .bind(status.as_str())
+        .bind(actor)
+        .bind(now)
+        .bind(sealed)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+async fn touch(conn: &mut AnyConnection, case_id: i64, now: i64) -> Result<()> {
+    sqlx::query("UPDATE cases SET last_activity_at = $1, updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(case_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Files a new report on behalf of a team member who may see the project.
+    pub async fn create_case(&self, viewer: &Viewer, report: NewReport) -> Result<CaseDetail> {
+        let project = self.project(&report.project).await?;
+        if !viewer.can_see_project(project.id) {
+            return Err(StoreError::NotFound("project"));
+        }
+        let title = report.title.trim();
+        if title.is_empty() {
+            return Err(StoreError::Invalid("a report needs a title".into()));
+        }
+        check_text("title", title, 1_000)?;
+        check_text("description", &report.description, MAX_TEXT)?;
+        let now = millis(OffsetDateTime::now_utc());
+        let mut tx = self.begin_write().await?;
+        let number: i64 = sqlx::query(
+            "UPDATE projects SET next_case_number = next_case_number + 1 WHERE id = $1 RETURNING next_case_number - 1 AS number",
+        )
+        .bind(project.id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("number")?;
+        let keys = self.keys();
+        let c = |field| ctx(project.id, number, field);
+        let row = sqlx::query(
+            "INSERT INTO cases (project_id, number, state, channel, received_at, last_activity_at, updated_at, title_sealed, description_sealed, reporter_sealed) \
+             VALUES ($1, $2, $3, $4, $5, $5, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(project.id)
+        .bind(number)
+        .bind(State::Reported.as_str())
+        .bind(report.channel.as_str())
+        .bind(now)
+        .bind(keys.seal_str(&c("title"), title)?)
+        .bind(keys.seal_str(&c("description"), &report.description)?)
+        .bind(seal_json(keys, &c("reporter"), &report.reporter)?)
+        .fetch_one(&mut *tx)
+        .await?;
+        let case_id: i64 = row.try_get("id")?;
+        record_event(&mut tx, keys, case_id, Some(viewer.user_id), "created", None, None, now).await?;
+        tx.commit().await?;
+        tracing::info!(case_id, project = %project.key, "case created");
+        let mut conn = self.pool.acquire().await?;
+        Ok(load(&mut conn, keys, case_id, true).await?.detail(OffsetDateTime::now_utc()))
+    }
+
+    /// Reads a case the viewer may see.
+    pub async fn case(&self, viewer: &Viewer, case_ref: &CaseRef) -> Result<CaseDetail> {
+        let mut conn = self.pool.acquire().await?;
+        let auth = authorize(&mut conn, viewer, case_ref).await?;
+        Ok(load(&mut conn, self.keys(), auth.case_id, true).await?.detail(OffsetDateTime::now_utc()))
+    }
+
+    /// Lists the cases the viewer may see, newest first.
+    pub async fn list_cases(&self, viewer: &Viewer, filter: &CaseFilter) -> Result<Vec<CaseSummary>> {
+        let mut sql = format!("{CASE_SELECT} WHERE {}", visible_projects_sql(viewer, "c.project_id"));
+        let mut binds: Vec<String> = Vec::new();
+        if let Some(project) = &filter.project {
+            binds.push(project.as_str().to_owned());
+            sql.push_str(&format!(" AND p.key = ${}", binds.len()));
+        }
+        if let Some(state) = filter.state {
+            binds.push(state.as_str().to_owned());
+            sql.push_str(&format!(" AND c.state = ${}", binds.len()));
+        }
+        let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
+        let offset = filter.offset.unwrap_or(0).max(0);
+        sql.push_str(&format!(" ORDER BY c.received_at DESC, c.id DESC LIMIT {limit} OFFSET {offset}"));
+        let mut query = sqlx::query(&sql);
+        for b in binds {
+            query = query.bind(b);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let now = OffsetDateTime::now_utc();
+        rows.iter()
+            .map(|row| Ok(Loaded::from_row(self.keys(), row, false)?.summary(now)))
+            .collect()
+    }
+
+    /// Moves a case to another state, if the lifecycle allows it now.
+    pub async fn transition(&self, viewer: &Viewer, case_ref: &CaseRef, to: State, req: &TransitionRequest) -> Result<CaseDetail> {
+        let now_dt = OffsetDateTime::now_utc();
+        let now = millis(now_dt);
+        let keys = self.keys();
+        let mut tx = self.begin_write().await?;
+        let auth = authorize(&mut tx, viewer, case_ref).await?;
+        let case = load(&mut tx, keys, auth.case_id, false).await?;
+        let effects = lifecycle::check_transition(&case.facts(), Some(case_ref), to, req, now_dt)?;
+        let duplicate_of = match (&req.duplicate_of, to) {
+            (Some(other), State::Duplicate) => Some(authorize(&mut tx, viewer, other).await.map_err(|_| {
+                StoreError::Invalid(format!("{other} is not a case you can see, so this cannot be its duplicate"))
+            })?),
+            _ => None,
+        };
+        let at = |state: State| if to == state { Some(now) } else { None };
+        let override_sealed = match &effects.embargo_override {
+            Some(reason) => {
+                let by: String = sqlx::query("SELECT email FROM users WHERE id = $1")
+                    .bind(viewer.user_id)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("email")?;
+                let record = EmbargoOverride { reason: reason.clone(), by, at: rfc(now) };
+                Some(seal_json(keys, &case.context("override"), &record)?)
+            }
+            None => None,
+        };
+        let updated = sqlx::query(
+            "UPDATE cases SET state = $1, updated_at = $2, last_activity_at = $2, \
+             confirmed_at = COALESCE(confirmed_at, $3), fix_ready_at = COALESCE($4, fix_ready_at), \
+             announced_at = COALESCE(announced_at, $5), public_at = COALESCE(public_at, $6), closed_at = COALESCE($7, closed_at), \
+             duplicate_of = COALESCE($8, duplicate_of), override_sealed = COALESCE($9, override_sealed) \
+             WHERE id = $10 AND state = $11",
+        )
+        .bind(to.as_str())
+        .bind(now)
+        .bind(at(State::Confirmed))
+        .bind(at(State::FixReady))
+        .bind(at(State::Announced))
+        .bind(at(State::Public))
+        .bind(at(State::Closed))
+        .bind(duplicate_of.as_ref().map(|d| d.case_id))
+        .bind(override_sealed)
+        .bind(auth.case_id)
+        .bind(case.state.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Err(StoreError::Conflict("the case changed while this request ran; reload and try again".into()));
+        }
+        let reason = req.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+        let detail = match (&effects.embargo_override, reason) {
+            (Some(o), Some(r)) => Some(format!("{r} (announced before the embargo date: {o})")),
+            (Some(o), None) => Some(format!("announced before the embargo date: {o}")),
+            (None, r) => r.map(str::to_owned),
+        };
+        let actor = Some(viewer.user_id);
+        record_event(&mut tx, keys, auth.case_id, actor, "transition", Some((case.state, to)), detail.as_deref(), now).await?;
+        if let Some(message) = &effects.message_to_reporter {
+            let event = record_event(&mut tx, keys, auth.case_id, actor, "message-to-reporter", None, Some(message), now).await?;
+            enqueue(&mut tx, "mail-reporter", &serde_json::json!({ "case_id": auth.case_id, "event_id": event }), now).await?;
+        }
+        if effects.notify_foundation {
+            enqueue(&mut tx, "notify-foundation", &serde_json::json!({ "case_id": auth.case_id }), now).await?;
+        }
+        if let Some(retrospective) = req.retrospective.as_deref().filter(|_| to == State::Closed) {
+            record_event(&mut tx, keys, auth.case_id, actor, "retrospective", None, Some(retrospective), now).await?;
+        }
+        let automatic = match to {
+            State::Announced => Some(checklist::ANNOUNCEMENT),
+            State::Public => Some(checklist::CASE_PUBLIC),
+            State::Closed => Some(checklist::RETROSPECTIVE),
+            _ => None,
+        };
+        if let Some(item) = automatic {
+            record_mark(&mut tx, keys, auth.case_id, item, MarkStatus::Done, actor, None, now).await?;
+        }
+        let case = load(&mut tx, keys, auth.case_id, true).await?;
+        tx.commit().await?;
+        tracing::info!(case_id = auth.case_id, from = %case_ref, to = %to, "case moved");
+        Ok(case.detail(now_dt))
+    }
+
+    /// Sets fields of a case; each change goes on the timeline.
+    pub async fn update_case(&self, viewer: &Viewer, case_ref: &CaseRef, patch: CasePatch) -> Result<CaseDetail> {
+        let now_dt = OffsetDateTime::now_utc();
+        let now = millis(now_dt);
+        let keys = self.keys();
+        let actor = Some(viewer.user_id);
+        let mut tx = self.begin_write().await?;
+        let auth = authorize(&mut tx, viewer, case_ref).await?;
+        let case = load(&mut tx, keys, auth.case_id, false).await?;
+        let id = auth.case_id;
+        let mut changes: Vec<String> = Vec::new();
+        if let Some(title) = &patch.title {
+            let title = title.trim();
+            if title.is_empty() {
+                return Err(StoreError::Invalid("the title cannot be empty".into()));
+            }
+            check_text("title", title, 1_000)?;
+            sqlx::query("UPDATE cases SET title_sealed = $1 WHERE id = $2")
+                .bind(keys.seal_str(&case.context("title"), title)?)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            changes.push(format!("title set to \"{title}\""));
+        }
+        if let Some(vector) = &patch.cvss {
+            let cvss = Cvss::parse(vector).map_err(|e| StoreError::Invalid(format!("bad CVSS vector: {e}")))?;
+            if !matches!(cvss.version(), Version::V3_1 | Version::V4_0) {
+                return Err(StoreError::Invalid(format!(
+                    "a case is rated with CVSS 3.1 or 4.0; CVSS {} is read for old records only",
+                    cvss.version()
+                )));
+            }
+            sqlx::query("UPDATE cases SET cvss_sealed = $1 WHERE id = $2")
+                .bind(keys.seal_str(&case.context("cvss"), cvss.vector())?)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            record_mark(&mut tx, keys, id, checklist::CVSS, MarkStatus::Done, actor, None, now).await?;
+            changes.push(format!("CVSS set to {} ({} {})", cvss.vector(), cvss.score(), cvss.severity()));
+        }
+        if let Some(cve) = &patch.cve_id {
+            let cve = cve.trim();
+            if !is_cve_id(cve) {
+                return Err(StoreError::Invalid(format!("'{cve}' is not a CVE ID (expected CVE-YYYY-NNNN)")));
+            }
+            sqlx::query("UPDATE cases SET cve_sealed = $1 WHERE id = $2")
+                .bind(keys.seal_str(&case.context("cve"), cve)?)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            record_mark(&mut tx, keys, id, checklist::CVE_RESERVED, MarkStatus::Done, actor, None, now).await?;
+            changes.push(format!("CVE ID set to {cve}"));
+        }
+        if let Some(at) = patch.embargo_at {
+            sqlx::query("UPDATE cases SET embargo_at = $1 WHERE id = $2").bind(millis(at)).bind(id).execute(&mut *tx).await?;
+            changes.push(format!("embargo date set to {}", rfc3339(at)));
+        }
+        if let Some(versions) = &patch.versions {
+            let total: usize = versions.affected.iter().chain(&versions.fixed).map(String::len).sum();
+            if total > 100_000 {
+                return Err(StoreError::Invalid("the version lists are longer than 100000 bytes".into()));
+            }
+            sqlx::query("UPDATE cases SET versions_sealed = $1 WHERE id = $2")
+                .bind(seal_json(keys, &case.context("versions"), versions)?)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            changes.push(format!("affected versions: {}; fixed versions: {}", versions.affected.join(", "), versions.fixed.join(", ")));
+        }
+        if let Some(advisory) = &patch.advisory {
+            let size = advisory.title.len() + advisory.description.len() + advisory.mitigation.len() + advisory.credit.len();
+            if size > MAX_TEXT {
+                return Err(StoreError::Invalid(format!("the advisory is longer than {MAX_TEXT} bytes")));
+            }
+            sqlx::query("UPDATE cases SET advisory_sealed = $1 WHERE id = $2")
+                .bind(seal_json(keys, &case.context("advisory"), advisory)?)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            if advisory.missing_sections().is_empty() {
+                record_mark(&mut tx, keys, id, checklist::ADVISORY, MarkStatus::Done, actor, None, now).await?;
+            }
+            changes.push("advisory draft updated".to_owned());
+        }
+        if changes.is_empty() {
+            return Err(StoreError::Invalid("nothing to change: give at least one field".into()));
+        }
+        record_event(&mut tx, keys, id, actor, "update", None, Some(&changes.join("; ")), now).await?;
+        touch(&mut tx, id, now).await?;
+        let case = load(&mut tx, keys, id, true).await?;
+        tx.commit().await?;
+        Ok(case.detail(now_dt))
+    }
+
+    /// Adds an internal note, seen by the team only.
+    pub async fn add_note(&self, viewer: &Viewer, case_ref: &CaseRef, text: &str) -> Result<TimelineEvent> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(StoreError::Invalid("a note cannot be empty".into()));
+        }
+        check_text("note", text, MAX_TEXT)?;
+        let now = millis(OffsetDateTime::now_utc());
+        let mut tx = self.begin_write().await?;
+        let auth = authorize(&mut tx, viewer, case_ref).await?;
+        let id = record_event(&mut tx, self.keys(), auth.case_id, Some(viewer.user_id), "note", None, Some(text), now).await?;
+        touch(&mut tx, auth.case_id, now).await?;
+        tx.commit().await?;
+        let email = self.user_by_id(viewer.user_id).await?.email;
+        Ok(TimelineEvent {
+            id,
+            at: rfc(now),
+            actor: Some(email),
+            kind: "note".into(),
+            from_state: None,
+            to_state: None,
+            detail: Some(text.to_owned()),
+        })
+    }
+
+    /// The case's timeline, oldest first.
+    pub async fn timeline(&self, viewer: &Viewer, case_ref: &CaseRef) -> Result<Vec<TimelineEvent>> {
+        let mut conn = self.pool.acquire().await?;
+        let auth = authorize(&mut conn, viewer, case_ref).await?;
+        let rows = sqlx::query(
+            "SELECT e.id, e.at, u.email, e.kind, e.from_state, e.to_state, e.detail_sealed FROM case_events e \
+             LEFT JOIN users u ON u.id = e.actor_id WHERE e.case_id = $1 ORDER BY e.id",
+        )
+        .bind(auth.case_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let kind: String = row.try_get("kind")?;
+                let sealed: Option<Vec<u8>> = row.try_get("detail_sealed")?;
+                let state = |col: &str| -> Result<Option<State>> {
+                    row.try_get::<Option<String>, _>(col)?.map(|s| parse_state(&s)).transpose()
+                };
+                Ok(TimelineEvent {
+                    id: row.try_get("id")?,
+                    at: rfc(row.try_get("at")?),
+                    actor: row.try_get("email")?,
+                    from_state: state("from_state")?,
+                    to_state: state("to_state")?,
+                    detail: sealed
+                        .map(|s| self.keys().open_string(&format!("event:{}:{kind}", auth.case_id), &s))
+                        .transpose()?,
+                    kind,
+                })
+            })
+            .collect()
+    }
+
+    /// The checklist of a case, with the latest mark of each item.
+    pub async fn checklist(&self, viewer: &Viewer, case_ref: &CaseRef) -> Result<Vec<ChecklistEntry>> {
+        let mut conn = self.pool.acquire().await?;
+        let auth = authorize(&mut conn, viewer, case_ref).await?;
+        let case = load(&mut conn, self.keys(), auth.case_id, false).await?;
+        let rows = sqlx::query(
+            "SELECT m.item, m.status, m.at, m.note_sealed, u.email FROM checklist_marks m LEFT JOIN users u ON u.id = m.actor_id \
+             WHERE m.case_id = $1 ORDER BY m.id",
+        )
+        .bind(auth.case_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut entries: Vec<ChecklistEntry> = checklist::items(&case.branches)
+            .into_iter()
+            .map(|def| ChecklistEntry {
+                key: def.key,
+                label: def.label,
+                status: MarkStatus::Open,
+                automatic: def.automatic,
+                by: None,
+                at: None,
+                note: None,
+            })
+            .collect();
+        for row in rows {
+            let item: String = row.try_get("item")?;
+            let Some(entry) = entries.iter_mut().find(|e| e.key == item) else { continue };
+            let status: String = row.try_get("status")?;
+            let sealed: Option<Vec<u8>> = row.try_get("note_sealed")?;
+            entry.status = MarkStatus::parse(&status).ok_or_else(|| StoreError::Corrupt("mark status".into()))?;
+            entry.by = row.try_get("email")?;
+            entry.at = Some(rfc(row.try_get("at")?));
+            entry.note = sealed.map(|s| self.keys().open_string(&format!("mark:{}:{item}", auth.case_id), &s)).transpose()?;
+        }
+        Ok(entries)
+    }
+
+    /// Marks a checklist item (done, not applicable, or open again).
+    pub async fn mark_checklist(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+        item: &str,
+        status: MarkStatus,
+        note: Option<&str>,
+    ) -> Result<Vec<ChecklistEntry>> {
+        if let Some(note) = note {
+            check_text("note", note, 100_000)?;
+        }
+        let now = millis(OffsetDateTime::now_utc());
+        let mut tx = self.begin_write().await?;
+        let auth = authorize(&mut tx, viewer, case_ref).await?;
+        let case = load(&mut tx, self.keys(), auth.case_id, false).await?;
+        checklist::check_mark(&case.branches, item, case.state)?;
+        record_mark(&mut tx, self.keys(), auth.case_id, item, status, Some(viewer.user_id), note, now).await?;
+        touch(&mut tx, auth.case_id, now).await?;
+        tx.commit().await?;
+        self.checklist(viewer, case_ref).await
+    }
+
+    /// The public view of a case; a case that is not public yet does not exist here.
+    pub async fn public_case(&self, case_ref: &CaseRef) -> Result<PublicCase> {
+        let mut conn = self.pool.acquire().await?;
+        let row = sqlx::query(&format!("{CASE_SELECT} WHERE p.key = $1 AND c.number = $2"))
+            .bind(case_ref.project.as_str())
+            .bind(case_ref.number)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(StoreError::NotFound("case"))?;
+        let state = parse_state(&row.try_get::<String, _>("state")?)?;
+        if !state.is_publicly_viewable() {
+            return Err(StoreError::NotFound("case"));
+        }
+        let case = Loaded::from_row(self.keys(), &row, false)?;
+        let advisory = case.advisory.clone();
+        Ok(PublicCase {
+            reference: case.reference(),
+            project: case.project_key.clone(),
+            title: if advisory.title.trim().is_empty() { case.title.clone() } else { advisory.title },
+            cve_id: case.cve_id.clone(),
+            cvss: case.cvss.as_ref().map(CvssSummary::from),
+            versions: case.versions.clone(),
+            description: advisory.description,
+            mitigation: advisory.mitigation,
+            credit: advisory.credit,
+            references: advisory.references,
+            announced_at: case.announced_at.map(rfc),
+        })
+    }
+
+    /// Records that the foundation security team has been notified of a confirmed case.
+    pub(crate) async fn record_foundation_notified(conn: &mut AnyConnection, keys: &Keyring, case_id: i64, now: i64) -> Result<()> {
+        record_event(conn, keys, case_id, None, "notified", None, Some("foundation security team notified"), now).await?;
+        record_mark(conn, keys, case_id, checklist::FOUNDATION_NOTIFIED, MarkStatus::Done, None, None, now).await
+    }
+}

@@ -1,0 +1,273 @@
+//! Embargo's storage: one code path over SQLite and PostgreSQL (sqlx's `Any` driver),
+//! with a per-backend branch only where the SQL differs. Confidential fields are sealed
+//! here, and case access is decided here, in `access`, for every case query.
+
+mod access;
+mod accounts;
+mod admin;
+mod cases;
+mod jobs;
+pub mod seal;
+mod views;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor, Row};
+use time::OffsetDateTime;
+
+pub use accounts::{NewToken, User};
+pub use admin::{Member, Organisation, Project};
+pub use cases::{CaseFilter, CasePatch, NewReport};
+pub use jobs::{Job, JobCompletion};
+pub use seal::{Keyring, MasterKey, SealError};
+pub use views::*;
+
+/// Errors of the storage layer. Messages name what is wrong without quoting content.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The thing asked for does not exist, or the caller may not see it.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request conflicts with what is stored (a duplicate name, say).
+    #[error("{0}")]
+    Conflict(String),
+    /// The request is not valid for the domain.
+    #[error("{0}")]
+    Invalid(String),
+    /// The lifecycle refused a transition.
+    #[error(transparent)]
+    Refused(#[from] embargo_core::lifecycle::Refusal),
+    /// The checklist refused a mark.
+    #[error(transparent)]
+    Checklist(#[from] embargo_core::checklist::ChecklistError),
+    /// A sealing problem: a missing or wrong key, or a tampered value.
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    /// The database failed; the detail is for the log, not for users.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Stored data could not be decoded.
+    #[error("stored data is not readable: {0}")]
+    Corrupt(String),
+    /// The caller is not allowed to do this (for non-case resources, e.g. administration).
+    #[error("{0}")]
+    Forbidden(&'static str),
+}
+
+impl StoreError {
+    /// Whether the failure is transient (worth a retry by a mail transfer agent, say).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Database(
+                sqlx::Error::Io(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::WorkerCrashed
+                    | sqlx::Error::Database(_)
+            )
+        )
+    }
+}
+
+/// Result of a storage operation.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which database to use.
+#[derive(Clone)]
+pub enum Database {
+    /// An SQLite file (created when missing).
+    Sqlite(PathBuf),
+    /// A PostgreSQL URL.
+    Postgres(String),
+}
+
+impl std::fmt::Debug for Database {
+    // A URL may carry a password; only the backend and host-free parts are shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Sqlite(path) => write!(f, "Sqlite({})", path.display()),
+            Database::Postgres(url) => write!(f, "Postgres({})", mask_url(url)),
+        }
+    }
+}
+
+/// Hides the password of a database URL.
+pub fn mask_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Where the master key comes from.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// Given directly (from the environment).
+    Given(MasterKey),
+    /// A key file; created when the database is new and the file does not exist.
+    File(PathBuf),
+}
+
+/// The backend in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// Embargo's store. Cheap to clone; every clone shares the pool and keys.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    keys: std::sync::Arc<Keyring>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Store({:?})", self.backend)
+    }
+}
+
+/// Current time in the storage representation (Unix milliseconds).
+pub(crate) fn millis(at: OffsetDateTime) -> i64 {
+    (at.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// Reads the storage representation back.
+pub(crate) fn from_millis(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+impl Store {
+    /// Connects, applies migrations and loads the data keys.
+    pub async fn open(database: &Database, keys: &KeySource) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let (url, backend) = match database {
+            Database::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| StoreError::Invalid(format!("cannot create {}: {e}", dir.display())))?;
+                }
+                (format!("sqlite://{}?mode=rwc", path.display()), Backend::Sqlite)
+            }
+            Database::Postgres(url) => (url.clone(), Backend::Postgres),
+        };
+        let options: AnyConnectOptions = url.parse()?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL for concurrent readers; FULL so a commit survives power loss.
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+        }
+        let keys = load_keys(&pool, keys).await?;
+        Ok(Store { pool, backend, keys: std::sync::Arc::new(keys) })
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes the pool, waiting for connections to finish.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Starts a transaction that will write; on SQLite it takes the write lock at once,
+    /// so that two writers queue instead of failing when one upgrades from reading.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    pub(crate) fn keys(&self) -> &Keyring {
+        &self.keys
+    }
+}
+
+async fn load_keys(pool: &AnyPool, source: &KeySource) -> Result<Keyring> {
+    let rows = sqlx::query("SELECT id, wrapped FROM data_keys ORDER BY id").fetch_all(pool).await?;
+    let master = match source {
+        KeySource::Given(key) => key.clone(),
+        KeySource::File(path) => match MasterKey::read_file(path) {
+            Ok(key) => key,
+            Err(SealError::MasterKeyMissing(_)) if rows.is_empty() => {
+                let key = MasterKey::generate();
+                key.create_file(path)?;
+                tracing::info!(path = %path.display(), "created a new master key file");
+                key
+            }
+            Err(e) => return Err(e.into()),
+        },
+    };
+    if rows.is_empty() {
+        let key = Keyring::generate_data_key();
+        let wrapped = master.wrap(1, &key)?;
+        // Two servers starting on one new database race here; the loser adopts the winner's key.
+        sqlx::query("INSERT INTO data_keys (id, wrapped, created_at) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING")
+            .bind(wrapped)
+            .bind(millis(OffsetDateTime::now_utc()))
+            .execute(pool)
+            .await?;
+    }
+    let rows = sqlx::query("SELECT id, wrapped FROM data_keys ORDER BY id").fetch_all(pool).await?;
+    let mut keys = Vec::new();
+    for row in rows {
+        let id: i64 = row.try_get("id")?;
+        let wrapped: Vec<u8> = row.try_get("wrapped")?;
+        let key_id = u32::try_from(id).map_err(|_| StoreError::Corrupt("data key id".into()))?;
+        keys.push((key_id, master.unwrap_key(id, &wrapped)?));
+    }
+    Keyring::new(keys).ok_or(StoreError::Corrupt("no data keys".into()))
+}
+
+/// The default SQLite file inside a data directory.
+pub fn sqlite_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("embargo.sqlite3")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_urls_hide_their_password() {
+        assert_eq!(super::mask_url("postgres://app:s3cret@db:5432/e"), "postgres://app:***@db:5432/e");
+        assert_eq!(super::mask_url("postgres://db/e"), "postgres://db/e");
+        let dbg = format!("{:?}", super::Database::Postgres("postgres://a:pw@h/d".into()));
+        assert!(!dbg.contains("pw"), "{dbg}");
+    }
+}

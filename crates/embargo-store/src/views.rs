@@ -1,0 +1,155 @@
+//! What the store hands out: cases as a team member sees them, the timeline, the checklist.
+//! None of these derive `Debug`, so their content cannot be logged by accident.
+
+use embargo_core::case::{AdvisoryDraft, Channel, Reporter, Versions};
+use embargo_core::checklist::MarkStatus;
+use embargo_core::clocks::Clocks;
+use embargo_core::cvss::{CvssSummary, Severity};
+use embargo_core::lifecycle::State;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A line of the team's queue.
+#[derive(Serialize, ToSchema)]
+pub struct CaseSummary {
+    /// The case reference, e.g. CLOUDSTACK-SEC-42.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// The project key.
+    pub project: String,
+    /// Where the case stands.
+    pub state: State,
+    /// The case title.
+    pub title: String,
+    /// When the report was received (RFC 3339).
+    pub received_at: String,
+    /// When the case last changed (RFC 3339).
+    pub updated_at: String,
+    /// When the embargo lifts (RFC 3339), if agreed.
+    pub embargo_at: Option<String>,
+    /// The severity band of the CVSS rating, if rated.
+    pub severity: Option<Severity>,
+    /// The procedure's clocks.
+    pub clocks: Clocks,
+}
+
+/// An announcement that went out before the embargo date.
+#[derive(Serialize, ToSchema, serde::Deserialize)]
+pub struct EmbargoOverride {
+    /// Why the embargo was not kept.
+    pub reason: String,
+    /// Who decided (email).
+    pub by: String,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// A case as its security team sees it.
+#[derive(Serialize, ToSchema)]
+pub struct CaseDetail {
+    /// The case reference.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// The project key.
+    pub project: String,
+    /// Where the case stands.
+    pub state: State,
+    /// The states it may move to next.
+    pub next_states: Vec<State>,
+    /// How the report arrived.
+    pub channel: Channel,
+    /// The case title.
+    pub title: String,
+    /// The report as received.
+    pub description: String,
+    /// Who reported it.
+    pub reporter: Reporter,
+    /// When the report was received (RFC 3339).
+    pub received_at: String,
+    /// When the reporter was acknowledged (RFC 3339).
+    pub acknowledged_at: Option<String>,
+    /// When the case last changed (RFC 3339).
+    pub updated_at: String,
+    /// When the embargo lifts (RFC 3339).
+    pub embargo_at: Option<String>,
+    /// The CVSS rating.
+    pub cvss: Option<CvssSummary>,
+    /// The reserved CVE ID.
+    pub cve_id: Option<String>,
+    /// Affected and fixed versions.
+    pub versions: Versions,
+    /// The advisory draft.
+    pub advisory: AdvisoryDraft,
+    /// The case this one duplicates.
+    pub duplicate_of: Option<String>,
+    /// Set when the announcement went out before the embargo date.
+    pub embargo_override: Option<EmbargoOverride>,
+    /// The procedure's clocks.
+    pub clocks: Clocks,
+}
+
+/// One entry of a case's timeline.
+#[derive(Serialize, ToSchema)]
+pub struct TimelineEvent {
+    /// Ordinal of the event.
+    pub id: i64,
+    /// When (RFC 3339).
+    pub at: String,
+    /// Who (email), or none for Embargo itself.
+    pub actor: Option<String>,
+    /// What kind of event: created, transition, note, message-to-reporter, update, notified.
+    pub kind: String,
+    /// The state before a transition.
+    pub from_state: Option<State>,
+    /// The state after a transition.
+    pub to_state: Option<State>,
+    /// The reason, note or message text.
+    pub detail: Option<String>,
+}
+
+/// One item of a case's checklist.
+#[derive(Serialize, ToSchema)]
+pub struct ChecklistEntry {
+    /// The item's key, e.g. cvss or fix:4.18.
+    pub key: String,
+    /// What it asks for.
+    pub label: String,
+    /// How it stands.
+    pub status: MarkStatus,
+    /// Whether Embargo ticks it by itself.
+    pub automatic: bool,
+    /// Who ticked it (email), or none for Embargo itself.
+    pub by: Option<String>,
+    /// When (RFC 3339).
+    pub at: Option<String>,
+    /// The note: commit ids, evidence links, and so on.
+    pub note: Option<String>,
+}
+
+/// The public view of a case, open once it is made public.
+#[derive(Serialize, ToSchema)]
+pub struct PublicCase {
+    /// The case reference.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// The project key.
+    pub project: String,
+    /// The advisory title.
+    pub title: String,
+    /// The CVE ID.
+    pub cve_id: Option<String>,
+    /// The CVSS rating.
+    pub cvss: Option<CvssSummary>,
+    /// Affected and fixed versions.
+    pub versions: Versions,
+    /// What the vulnerability is.
+    pub description: String,
+    /// What users should do.
+    pub mitigation: String,
+    /// Who is credited.
+    pub credit: String,
+    /// Links.
+    pub references: Vec<String>,
+    /// When it was announced (RFC 3339).
+    pub announced_at: Option<String>,
+}
