@@ -1,1 +1,119 @@
+//! Embargo's HTTP server: the JSON API and its OpenAPI document, sign-in, the one
+//! error mapping, and the background job runner.
 
+pub mod api;
+pub mod error;
+pub mod extract;
+pub mod jobs;
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use embargo_store::Store;
+use rand::RngCore;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::error::{ApiError, REQUEST_ID};
+
+/// The largest request body the API accepts, in bytes.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// What every handler shares.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The store.
+    pub store: Store,
+}
+
+/// The OpenAPI document of the API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api::router().split_for_parts().1
+}
+
+/// The route table as (method, path) pairs, from the same source as the router.
+pub fn routes() -> Vec<(String, String)> {
+    let doc = openapi();
+    let mut out = Vec::new();
+    for (path, item) in doc.paths.paths {
+        let methods = [
+            ("GET", item.get.is_some()),
+            ("POST", item.post.is_some()),
+            ("PUT", item.put.is_some()),
+            ("PATCH", item.patch.is_some()),
+            ("DELETE", item.delete.is_some()),
+        ];
+        for (method, present) in methods {
+            if present {
+                out.push((method.to_owned(), path.clone()));
+            }
+        }
+    }
+    out
+}
+
+async fn request_context(request: Request, next: Next) -> Response {
+    let mut bytes = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let id = format!("{:016x}", u64::from_be_bytes(bytes));
+    let method = request.method().clone();
+    // The matched route template, never the raw path with its query string.
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "-".to_owned());
+    let started = Instant::now();
+    let mut response = REQUEST_ID.scope(id.clone(), next.run(request)).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    tracing::info!(request_id = %id, %method, route = %route, status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+    response
+}
+
+/// The application router, with its OpenAPI document at `/api/openapi.json`.
+pub fn app(state: AppState) -> Router {
+    let (router, doc) = api::router().split_for_parts();
+    let doc = std::sync::Arc::new(doc);
+    router
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || {
+                let doc = doc.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .fallback(|| async { ApiError::NoRoute.into_response() })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed.into_response() })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(request_context))
+        .with_state(state)
+}
+
+/// Serves the API on `listener` and runs the job runner until `shutdown` turns true.
+pub async fn serve(
+    listener: TcpListener,
+    store: Store,
+    runner: String,
+    shutdown: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let jobs = tokio::spawn(jobs::run(store.clone(), runner, shutdown.clone()));
+    let mut stop = shutdown.clone();
+    let app = app(AppState { store });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            while !*stop.borrow() {
+                if stop.changed().await.is_err() {
+                    break;
+                }
+            }
+        })
+        .await?;
+    let _ = jobs.await;
+    Ok(())
+}

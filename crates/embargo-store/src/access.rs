@@ -39,11 +39,19 @@ impl Store {
                 .await?
                 .into_iter()
                 .map(|row| {
-                    Ok(ProjectScope { project_id: row.try_get("id")?, org_id: row.try_get("org_id")? })
+                    Ok(ProjectScope {
+                        project_id: row.try_get("id")?,
+                        org_id: row.try_get("org_id")?,
+                    })
                 })
                 .collect::<Result<Vec<_>, sqlx::Error>>()?
         };
-        Ok(Viewer::resolve(user_id, is_admin != 0, &memberships, &projects))
+        Ok(Viewer::resolve(
+            user_id,
+            is_admin != 0,
+            &memberships,
+            &projects,
+        ))
     }
 }
 
@@ -71,7 +79,9 @@ pub(crate) async fn authorize(
     if !viewer.can_see_project(project_id) {
         return Err(StoreError::NotFound("case"));
     }
-    Ok(Authorized { case_id: row.try_get("id")? })
+    Ok(Authorized {
+        case_id: row.try_get("id")?,
+    })
 }
 
 /// The SQL condition restricting a case query to the viewer's projects. Ids come from

@@ -1,8 +1,8 @@
 //! People who sign in: users, password hashes (Argon2id), sessions and API tokens.
 //! Session and API tokens are random 32-byte secrets; only their SHA-256 is stored.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use rand::RngCore;
@@ -51,11 +51,15 @@ pub(crate) fn check_email(email: &str) -> Result<String> {
     let email = email.trim();
     let ok = email.len() <= 254
         && !email.chars().any(char::is_whitespace)
-        && email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty());
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty());
     if ok {
         Ok(email.to_ascii_lowercase())
     } else {
-        Err(StoreError::Invalid(format!("'{email}' is not an email address")))
+        Err(StoreError::Invalid(format!(
+            "'{email}' is not an email address"
+        )))
     }
 }
 
@@ -74,7 +78,11 @@ async fn hash_password(password: String) -> Result<String> {
 async fn verify_password(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -100,11 +108,18 @@ fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User> {
 
 impl Store {
     /// Creates a user. Passwords shorter than 12 characters are refused.
-    pub async fn create_user(&self, email: &str, password: Option<&str>, is_admin: bool) -> Result<User> {
+    pub async fn create_user(
+        &self,
+        email: &str,
+        password: Option<&str>,
+        is_admin: bool,
+    ) -> Result<User> {
         let email = check_email(email)?;
         let hash = match password {
             Some(p) if p.chars().count() < 12 => {
-                return Err(StoreError::Invalid("a password needs at least 12 characters".into()));
+                return Err(StoreError::Invalid(
+                    "a password needs at least 12 characters".into(),
+                ));
             }
             Some(p) => Some(hash_password(p.to_owned()).await?),
             None => None,
@@ -156,13 +171,17 @@ impl Store {
 
     /// Checks a password; the same answer whether the user is unknown or the password wrong.
     pub async fn check_password(&self, email: &str, password: &str) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT id, email, is_admin, password_hash FROM users WHERE email = $1")
-            .bind(email.trim().to_ascii_lowercase())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, email, is_admin, password_hash FROM users WHERE email = $1")
+                .bind(email.trim().to_ascii_lowercase())
+                .fetch_optional(&self.pool)
+                .await?;
         // Unknown users still cost one hash, so timing does not reveal which addresses exist.
         let (user, hash) = match row {
-            Some(row) => (Some(user_from_row(&row)?), row.try_get::<Option<String>, _>("password_hash")?),
+            Some(row) => (
+                Some(user_from_row(&row)?),
+                row.try_get::<Option<String>, _>("password_hash")?,
+            ),
             None => (None, None),
         };
         let hash = match hash {
@@ -176,12 +195,21 @@ impl Store {
     /// Sets a new password and ends every session of the user.
     pub async fn set_password(&self, user_id: i64, password: &str) -> Result<()> {
         if password.chars().count() < 12 {
-            return Err(StoreError::Invalid("a password needs at least 12 characters".into()));
+            return Err(StoreError::Invalid(
+                "a password needs at least 12 characters".into(),
+            ));
         }
         let hash = hash_password(password.to_owned()).await?;
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(hash).bind(user_id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -203,17 +231,21 @@ impl Store {
 
     /// The user of a live session.
     pub async fn session_user(&self, secret: &str) -> Result<Option<i64>> {
-        let row = sqlx::query("SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2")
-            .bind(digest(secret))
-            .bind(millis(OffsetDateTime::now_utc()))
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2")
+                .bind(digest(secret))
+                .bind(millis(OffsetDateTime::now_utc()))
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(row.map(|r| r.try_get("user_id")).transpose()?)
     }
 
     /// Ends a session.
     pub async fn end_session(&self, secret: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(digest(secret)).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(digest(secret))
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -227,7 +259,10 @@ impl Store {
             .bind(millis(OffsetDateTime::now_utc()))
             .fetch_one(&self.pool)
             .await?;
-        Ok(NewToken { id: row.try_get("id")?, secret })
+        Ok(NewToken {
+            id: row.try_get("id")?,
+            secret,
+        })
     }
 
     /// The user of a live API token.
@@ -242,7 +277,11 @@ impl Store {
         let now = millis(OffsetDateTime::now_utc());
         if last.is_none_or(|l| now - l > LAST_USED_GRANULARITY_MS) {
             let id: i64 = row.try_get("id")?;
-            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(id).execute(&self.pool).await?;
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
             self.touch_user(user_id).await?;
         }
         Ok(Some(user_id))

@@ -60,16 +60,23 @@ fn project_from_row(row: &sqlx::any::AnyRow) -> Result<Project> {
         org: row.try_get("org_name")?,
         key: row.try_get("key")?,
         name: row.try_get("name")?,
-        branches: serde_json::from_str(&branches).map_err(|e| StoreError::Corrupt(format!("project branches: {e}")))?,
-        clocks: serde_json::from_str(&clocks).map_err(|e| StoreError::Corrupt(format!("project clocks: {e}")))?,
+        branches: serde_json::from_str(&branches)
+            .map_err(|e| StoreError::Corrupt(format!("project branches: {e}")))?,
+        clocks: serde_json::from_str(&clocks)
+            .map_err(|e| StoreError::Corrupt(format!("project clocks: {e}")))?,
     })
 }
 
 const PROJECT_SELECT: &str = "SELECT p.id, p.org_id, o.name AS org_name, p.key, p.name, p.branches, p.clock_settings FROM projects p JOIN organisations o ON o.id = p.org_id";
 
 fn check_branches(branches: &[String]) -> Result<()> {
-    match branches.iter().find(|b| !is_branch_name(b) || b.as_str() == "trunk") {
-        Some(bad) => Err(StoreError::Invalid(format!("'{bad}' is not a usable release branch name"))),
+    match branches
+        .iter()
+        .find(|b| !is_branch_name(b) || b.as_str() == "trunk")
+    {
+        Some(bad) => Err(StoreError::Invalid(format!(
+            "'{bad}' is not a usable release branch name"
+        ))),
         None => Ok(()),
     }
 }
@@ -79,7 +86,9 @@ impl Store {
     pub async fn create_org(&self, name: &str) -> Result<Organisation> {
         let name = name.trim();
         if name.is_empty() || name.len() > 200 {
-            return Err(StoreError::Invalid("an organisation needs a name of 1 to 200 characters".into()));
+            return Err(StoreError::Invalid(
+                "an organisation needs a name of 1 to 200 characters".into(),
+            ));
         }
         let row = sqlx::query("INSERT INTO organisations (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING id")
             .bind(name)
@@ -87,14 +96,24 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::Conflict(format!("an organisation named {name} exists already")))?;
-        Ok(Organisation { id: row.try_get("id")?, name: name.to_owned() })
+        Ok(Organisation {
+            id: row.try_get("id")?,
+            name: name.to_owned(),
+        })
     }
 
     /// Lists organisations.
     pub async fn list_orgs(&self) -> Result<Vec<Organisation>> {
-        let rows = sqlx::query("SELECT id, name FROM organisations ORDER BY name").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT id, name FROM organisations ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
-            .map(|r| Ok(Organisation { id: r.try_get("id")?, name: r.try_get("name")? }))
+            .map(|r| {
+                Ok(Organisation {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                })
+            })
             .collect()
     }
 
@@ -108,12 +127,24 @@ impl Store {
     }
 
     /// Creates a project in an organisation.
-    pub async fn create_project(&self, org: &str, key: &ProjectKey, name: &str, branches: &[String]) -> Result<Project> {
+    pub async fn create_project(
+        &self,
+        org: &str,
+        key: &ProjectKey,
+        name: &str,
+        branches: &[String],
+    ) -> Result<Project> {
         check_branches(branches)?;
         let org_id = self.org_id(org).await?;
-        let name = if name.trim().is_empty() { key.as_str() } else { name.trim() };
-        let clocks = serde_json::to_string(&ClockSettings::default()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let branches_json = serde_json::to_string(branches).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let name = if name.trim().is_empty() {
+            key.as_str()
+        } else {
+            name.trim()
+        };
+        let clocks = serde_json::to_string(&ClockSettings::default())
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let branches_json =
+            serde_json::to_string(branches).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         sqlx::query(
             "INSERT INTO projects (org_id, key, name, branches, clock_settings, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (key) DO NOTHING RETURNING id",
@@ -142,12 +173,19 @@ impl Store {
 
     /// Lists every project.
     pub async fn list_projects(&self) -> Result<Vec<Project>> {
-        let rows = sqlx::query(&format!("{PROJECT_SELECT} ORDER BY p.key")).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&format!("{PROJECT_SELECT} ORDER BY p.key"))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(project_from_row).collect()
     }
 
     /// Updates a project's supported branches and clocks.
-    pub async fn update_project(&self, key: &ProjectKey, branches: Option<&[String]>, clocks: Option<&ClockSettings>) -> Result<Project> {
+    pub async fn update_project(
+        &self,
+        key: &ProjectKey,
+        branches: Option<&[String]>,
+        clocks: Option<&ClockSettings>,
+    ) -> Result<Project> {
         let project = self.project(key).await?;
         let branches = branches.unwrap_or(&project.branches);
         check_branches(branches)?;
@@ -165,15 +203,20 @@ impl Store {
     /// The project's management committee roster.
     pub async fn committee(&self, key: &ProjectKey) -> Result<Vec<String>> {
         let project = self.project(key).await?;
-        let rows = sqlx::query("SELECT email FROM committee_members WHERE project_id = $1 ORDER BY email")
-            .bind(project.id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT email FROM committee_members WHERE project_id = $1 ORDER BY email")
+                .bind(project.id)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(|r| Ok(r.try_get("email")?)).collect()
     }
 
     /// Adds addresses to the committee roster.
-    pub async fn add_committee_members(&self, key: &ProjectKey, emails: &[String]) -> Result<Vec<String>> {
+    pub async fn add_committee_members(
+        &self,
+        key: &ProjectKey,
+        emails: &[String],
+    ) -> Result<Vec<String>> {
         let project = self.project(key).await?;
         let now = millis(OffsetDateTime::now_utc());
         let mut tx = self.begin_write().await?;
@@ -224,11 +267,13 @@ impl Store {
     pub async fn remove_project_member(&self, key: &ProjectKey, email: &str) -> Result<()> {
         let project = self.project(key).await?;
         let user = self.user_by_email(email).await?;
-        let done = sqlx::query("DELETE FROM team_members WHERE user_id = $1 AND kind = 'project' AND scope_id = $2")
-            .bind(user.id)
-            .bind(project.id)
-            .execute(&self.pool)
-            .await?;
+        let done = sqlx::query(
+            "DELETE FROM team_members WHERE user_id = $1 AND kind = 'project' AND scope_id = $2",
+        )
+        .bind(user.id)
+        .bind(project.id)
+        .execute(&self.pool)
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("team member"));
         }

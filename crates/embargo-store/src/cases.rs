@@ -15,7 +15,9 @@ use time::OffsetDateTime;
 
 use crate::access::{authorize, visible_projects_sql};
 use crate::jobs::enqueue;
-use crate::views::{CaseDetail, CaseSummary, ChecklistEntry, EmbargoOverride, PublicCase, TimelineEvent};
+use crate::views::{
+    CaseDetail, CaseSummary, ChecklistEntry, EmbargoOverride, PublicCase, TimelineEvent,
+};
 use crate::{Keyring, Result, Store, StoreError, from_millis, millis};
 
 /// A new report, from whatever channel.
@@ -66,7 +68,9 @@ const MAX_TEXT: usize = 1_000_000;
 
 fn check_text(what: &str, text: &str, max: usize) -> Result<()> {
     if text.len() > max {
-        return Err(StoreError::Invalid(format!("the {what} is longer than {max} bytes")));
+        return Err(StoreError::Invalid(format!(
+            "the {what} is longer than {max} bytes"
+        )));
     }
     Ok(())
 }
@@ -82,7 +86,8 @@ fn seal_json<T: Serialize>(keys: &Keyring, context: &str, value: &T) -> Result<V
 
 fn open_json<T: DeserializeOwned>(keys: &Keyring, context: &str, sealed: &[u8]) -> Result<T> {
     let plain = keys.open(context, sealed)?;
-    serde_json::from_slice(&plain).map_err(|_| StoreError::Corrupt(format!("sealed value {context}")))
+    serde_json::from_slice(&plain)
+        .map_err(|_| StoreError::Corrupt(format!("sealed value {context}")))
 }
 
 fn rfc(ms: i64) -> String {
@@ -90,7 +95,8 @@ fn rfc(ms: i64) -> String {
 }
 
 fn parse_state(s: &str) -> Result<State> {
-    s.parse().map_err(|_| StoreError::Corrupt(format!("unknown state {s}")))
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("unknown state {s}")))
 }
 
 const CASE_SELECT: &str = "SELECT c.*, p.key AS project_key, p.branches, p.clock_settings, d.number AS dup_number, dp.key AS dup_key \
@@ -133,7 +139,12 @@ impl Loaded {
         let number: i64 = row.try_get("number")?;
         let open_text = |field: &str, col: &str| -> Result<Option<String>> {
             let sealed: Option<Vec<u8>> = row.try_get(col)?;
-            sealed.map(|s| keys.open_string(&ctx(project_id, number, field), &s).map_err(StoreError::from)).transpose()
+            sealed
+                .map(|s| {
+                    keys.open_string(&ctx(project_id, number, field), &s)
+                        .map_err(StoreError::from)
+                })
+                .transpose()
         };
         let sealed = |col: &str| -> Result<Option<Vec<u8>>> { Ok(row.try_get(col)?) };
         let cvss = open_text("cvss", "cvss_sealed")?
@@ -164,10 +175,13 @@ impl Loaded {
             project_id,
             number,
             project_key: row.try_get("project_key")?,
-            branches: serde_json::from_str(&branches).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            settings: serde_json::from_str(&settings).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            branches: serde_json::from_str(&branches)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            settings: serde_json::from_str(&settings)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
             state: parse_state(&row.try_get::<String, _>("state")?)?,
-            channel: Channel::parse(&channel).ok_or_else(|| StoreError::Corrupt("channel".into()))?,
+            channel: Channel::parse(&channel)
+                .ok_or_else(|| StoreError::Corrupt("channel".into()))?,
             received_at: row.try_get("received_at")?,
             acknowledged_at: row.try_get("acknowledged_at")?,
             confirmed_at: row.try_get("confirmed_at")?,
@@ -178,7 +192,11 @@ impl Loaded {
             updated_at: row.try_get("updated_at")?,
             duplicate_of: dup_key.zip(dup_number).map(|(k, n)| format!("{k}-SEC-{n}")),
             title: open_text("title", "title_sealed")?.unwrap_or_default(),
-            description: if full { open_text("description", "description_sealed")? } else { None },
+            description: if full {
+                open_text("description", "description_sealed")?
+            } else {
+                None
+            },
             reporter,
             cvss,
             cve_id: open_text("cve", "cve_sealed")?,
@@ -260,7 +278,12 @@ impl Loaded {
     }
 }
 
-async fn load(conn: &mut AnyConnection, keys: &Keyring, case_id: i64, full: bool) -> Result<Loaded> {
+async fn load(
+    conn: &mut AnyConnection,
+    keys: &Keyring,
+    case_id: i64,
+    full: bool,
+) -> Result<Loaded> {
     let row = sqlx::query(&format!("{CASE_SELECT} WHERE c.id = $1"))
         .bind(case_id)
         .fetch_optional(&mut *conn)
@@ -280,7 +303,9 @@ pub(crate) async fn record_event(
     detail: Option<&str>,
     now: i64,
 ) -> Result<i64> {
-    let sealed = detail.map(|d| keys.seal_str(&format!("event:{case_id}:{kind}"), d)).transpose()?;
+    let sealed = detail
+        .map(|d| keys.seal_str(&format!("event:{case_id}:{kind}"), d))
+        .transpose()?;
     let row = sqlx::query(
         "INSERT INTO case_events (case_id, at, actor_id, kind, from_state, to_state, detail_sealed) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
@@ -307,7 +332,9 @@ pub(crate) async fn record_mark(
     note: Option<&str>,
     now: i64,
 ) -> Result<()> {
-    let sealed = note.map(|n| keys.seal_str(&format!("mark:{case_id}:{item}"), n)).transpose()?;
+    let sealed = note
+        .map(|n| keys.seal_str(&format!("mark:{case_id}:{item}"), n))
+        .transpose()?;
     sqlx::query("INSERT INTO checklist_marks (case_id, item, status, actor_id, at, note_sealed) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(case_id)
         .bind(item)
@@ -368,23 +395,44 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let case_id: i64 = row.try_get("id")?;
-        record_event(&mut tx, keys, case_id, Some(viewer.user_id), "created", None, None, now).await?;
+        record_event(
+            &mut tx,
+            keys,
+            case_id,
+            Some(viewer.user_id),
+            "created",
+            None,
+            None,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         tracing::info!(case_id, project = %project.key, "case created");
         let mut conn = self.pool.acquire().await?;
-        Ok(load(&mut conn, keys, case_id, true).await?.detail(OffsetDateTime::now_utc()))
+        Ok(load(&mut conn, keys, case_id, true)
+            .await?
+            .detail(OffsetDateTime::now_utc()))
     }
 
     /// Reads a case the viewer may see.
     pub async fn case(&self, viewer: &Viewer, case_ref: &CaseRef) -> Result<CaseDetail> {
         let mut conn = self.pool.acquire().await?;
         let auth = authorize(&mut conn, viewer, case_ref).await?;
-        Ok(load(&mut conn, self.keys(), auth.case_id, true).await?.detail(OffsetDateTime::now_utc()))
+        Ok(load(&mut conn, self.keys(), auth.case_id, true)
+            .await?
+            .detail(OffsetDateTime::now_utc()))
     }
 
     /// Lists the cases the viewer may see, newest first.
-    pub async fn list_cases(&self, viewer: &Viewer, filter: &CaseFilter) -> Result<Vec<CaseSummary>> {
-        let mut sql = format!("{CASE_SELECT} WHERE {}", visible_projects_sql(viewer, "c.project_id"));
+    pub async fn list_cases(
+        &self,
+        viewer: &Viewer,
+        filter: &CaseFilter,
+    ) -> Result<Vec<CaseSummary>> {
+        let mut sql = format!(
+            "{CASE_SELECT} WHERE {}",
+            visible_projects_sql(viewer, "c.project_id")
+        );
         let mut binds: Vec<String> = Vec::new();
         if let Some(project) = &filter.project {
             binds.push(project.as_str().to_owned());
@@ -396,7 +444,9 @@ impl Store {
         }
         let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
         let offset = filter.offset.unwrap_or(0).max(0);
-        sql.push_str(&format!(" ORDER BY c.received_at DESC, c.id DESC LIMIT {limit} OFFSET {offset}"));
+        sql.push_str(&format!(
+            " ORDER BY c.received_at DESC, c.id DESC LIMIT {limit} OFFSET {offset}"
+        ));
         let mut query = sqlx::query(&sql);
         for b in binds {
             query = query.bind(b);
@@ -409,7 +459,13 @@ impl Store {
     }
 
     /// Moves a case to another state, if the lifecycle allows it now.
-    pub async fn transition(&self, viewer: &Viewer, case_ref: &CaseRef, to: State, req: &TransitionRequest) -> Result<CaseDetail> {
+    pub async fn transition(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+        to: State,
+        req: &TransitionRequest,
+    ) -> Result<CaseDetail> {
         let now_dt = OffsetDateTime::now_utc();
         let now = millis(now_dt);
         let keys = self.keys();
@@ -418,9 +474,13 @@ impl Store {
         let case = load(&mut tx, keys, auth.case_id, false).await?;
         let effects = lifecycle::check_transition(&case.facts(), Some(case_ref), to, req, now_dt)?;
         let duplicate_of = match (&req.duplicate_of, to) {
-            (Some(other), State::Duplicate) => Some(authorize(&mut tx, viewer, other).await.map_err(|_| {
-                StoreError::Invalid(format!("{other} is not a case you can see, so this cannot be its duplicate"))
-            })?),
+            (Some(other), State::Duplicate) => {
+                Some(authorize(&mut tx, viewer, other).await.map_err(|_| {
+                    StoreError::Invalid(format!(
+                        "{other} is not a case you can see, so this cannot be its duplicate"
+                    ))
+                })?)
+            }
             _ => None,
         };
         let at = |state: State| if to == state { Some(now) } else { None };
@@ -431,7 +491,11 @@ impl Store {
                     .fetch_one(&mut *tx)
                     .await?
                     .try_get("email")?;
-                let record = EmbargoOverride { reason: reason.clone(), by, at: rfc(now) };
+                let record = EmbargoOverride {
+                    reason: reason.clone(),
+                    by,
+                    at: rfc(now),
+                };
                 Some(seal_json(keys, &case.context("override"), &record)?)
             }
             None => None,
@@ -457,25 +521,73 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() != 1 {
-            return Err(StoreError::Conflict("the case changed while this request ran; reload and try again".into()));
+            return Err(StoreError::Conflict(
+                "the case changed while this request ran; reload and try again".into(),
+            ));
         }
-        let reason = req.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+        let reason = req
+            .reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty());
         let detail = match (&effects.embargo_override, reason) {
             (Some(o), Some(r)) => Some(format!("{r} (announced before the embargo date: {o})")),
             (Some(o), None) => Some(format!("announced before the embargo date: {o}")),
             (None, r) => r.map(str::to_owned),
         };
         let actor = Some(viewer.user_id);
-        record_event(&mut tx, keys, auth.case_id, actor, "transition", Some((case.state, to)), detail.as_deref(), now).await?;
+        record_event(
+            &mut tx,
+            keys,
+            auth.case_id,
+            actor,
+            "transition",
+            Some((case.state, to)),
+            detail.as_deref(),
+            now,
+        )
+        .await?;
         if let Some(message) = &effects.message_to_reporter {
-            let event = record_event(&mut tx, keys, auth.case_id, actor, "message-to-reporter", None, Some(message), now).await?;
-            enqueue(&mut tx, "mail-reporter", &serde_json::json!({ "case_id": auth.case_id, "event_id": event }), now).await?;
+            let event = record_event(
+                &mut tx,
+                keys,
+                auth.case_id,
+                actor,
+                "message-to-reporter",
+                None,
+                Some(message),
+                now,
+            )
+            .await?;
+            enqueue(
+                &mut tx,
+                "mail-reporter",
+                &serde_json::json!({ "case_id": auth.case_id, "event_id": event }),
+                now,
+            )
+            .await?;
         }
         if effects.notify_foundation {
-            enqueue(&mut tx, "notify-foundation", &serde_json::json!({ "case_id": auth.case_id }), now).await?;
+            enqueue(
+                &mut tx,
+                "notify-foundation",
+                &serde_json::json!({ "case_id": auth.case_id }),
+                now,
+            )
+            .await?;
         }
         if let Some(retrospective) = req.retrospective.as_deref().filter(|_| to == State::Closed) {
-            record_event(&mut tx, keys, auth.case_id, actor, "retrospective", None, Some(retrospective), now).await?;
+            record_event(
+                &mut tx,
+                keys,
+                auth.case_id,
+                actor,
+                "retrospective",
+                None,
+                Some(retrospective),
+                now,
+            )
+            .await?;
         }
         let automatic = match to {
             State::Announced => Some(checklist::ANNOUNCEMENT),
@@ -484,7 +596,17 @@ impl Store {
             _ => None,
         };
         if let Some(item) = automatic {
-            record_mark(&mut tx, keys, auth.case_id, item, MarkStatus::Done, actor, None, now).await?;
+            record_mark(
+                &mut tx,
+                keys,
+                auth.case_id,
+                item,
+                MarkStatus::Done,
+                actor,
+                None,
+                now,
+            )
+            .await?;
         }
         let case = load(&mut tx, keys, auth.case_id, true).await?;
         tx.commit().await?;
@@ -493,7 +615,12 @@ impl Store {
     }
 
     /// Sets fields of a case; each change goes on the timeline.
-    pub async fn update_case(&self, viewer: &Viewer, case_ref: &CaseRef, patch: CasePatch) -> Result<CaseDetail> {
+    pub async fn update_case(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+        patch: CasePatch,
+    ) -> Result<CaseDetail> {
         let now_dt = OffsetDateTime::now_utc();
         let now = millis(now_dt);
         let keys = self.keys();
@@ -517,7 +644,8 @@ impl Store {
             changes.push(format!("title set to \"{title}\""));
         }
         if let Some(vector) = &patch.cvss {
-            let cvss = Cvss::parse(vector).map_err(|e| StoreError::Invalid(format!("bad CVSS vector: {e}")))?;
+            let cvss = Cvss::parse(vector)
+                .map_err(|e| StoreError::Invalid(format!("bad CVSS vector: {e}")))?;
             if !matches!(cvss.version(), Version::V3_1 | Version::V4_0) {
                 return Err(StoreError::Invalid(format!(
                     "a case is rated with CVSS 3.1 or 4.0; CVSS {} is read for old records only",
@@ -529,42 +657,89 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            record_mark(&mut tx, keys, id, checklist::CVSS, MarkStatus::Done, actor, None, now).await?;
-            changes.push(format!("CVSS set to {} ({} {})", cvss.vector(), cvss.score(), cvss.severity()));
+            record_mark(
+                &mut tx,
+                keys,
+                id,
+                checklist::CVSS,
+                MarkStatus::Done,
+                actor,
+                None,
+                now,
+            )
+            .await?;
+            changes.push(format!(
+                "CVSS set to {} ({} {})",
+                cvss.vector(),
+                cvss.score(),
+                cvss.severity()
+            ));
         }
         if let Some(cve) = &patch.cve_id {
             let cve = cve.trim();
             if !is_cve_id(cve) {
-                return Err(StoreError::Invalid(format!("'{cve}' is not a CVE ID (expected CVE-YYYY-NNNN)")));
+                return Err(StoreError::Invalid(format!(
+                    "'{cve}' is not a CVE ID (expected CVE-YYYY-NNNN)"
+                )));
             }
             sqlx::query("UPDATE cases SET cve_sealed = $1 WHERE id = $2")
                 .bind(keys.seal_str(&case.context("cve"), cve)?)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            record_mark(&mut tx, keys, id, checklist::CVE_RESERVED, MarkStatus::Done, actor, None, now).await?;
+            record_mark(
+                &mut tx,
+                keys,
+                id,
+                checklist::CVE_RESERVED,
+                MarkStatus::Done,
+                actor,
+                None,
+                now,
+            )
+            .await?;
             changes.push(format!("CVE ID set to {cve}"));
         }
         if let Some(at) = patch.embargo_at {
-            sqlx::query("UPDATE cases SET embargo_at = $1 WHERE id = $2").bind(millis(at)).bind(id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE cases SET embargo_at = $1 WHERE id = $2")
+                .bind(millis(at))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             changes.push(format!("embargo date set to {}", rfc3339(at)));
         }
         if let Some(versions) = &patch.versions {
-            let total: usize = versions.affected.iter().chain(&versions.fixed).map(String::len).sum();
+            let total: usize = versions
+                .affected
+                .iter()
+                .chain(&versions.fixed)
+                .map(String::len)
+                .sum();
             if total > 100_000 {
-                return Err(StoreError::Invalid("the version lists are longer than 100000 bytes".into()));
+                return Err(StoreError::Invalid(
+                    "the version lists are longer than 100000 bytes".into(),
+                ));
             }
             sqlx::query("UPDATE cases SET versions_sealed = $1 WHERE id = $2")
                 .bind(seal_json(keys, &case.context("versions"), versions)?)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            changes.push(format!("affected versions: {}; fixed versions: {}", versions.affected.join(", "), versions.fixed.join(", ")));
+            changes.push(format!(
+                "affected versions: {}; fixed versions: {}",
+                versions.affected.join(", "),
+                versions.fixed.join(", ")
+            ));
         }
         if let Some(advisory) = &patch.advisory {
-            let size = advisory.title.len() + advisory.description.len() + advisory.mitigation.len() + advisory.credit.len();
+            let size = advisory.title.len()
+                + advisory.description.len()
+                + advisory.mitigation.len()
+                + advisory.credit.len();
             if size > MAX_TEXT {
-                return Err(StoreError::Invalid(format!("the advisory is longer than {MAX_TEXT} bytes")));
+                return Err(StoreError::Invalid(format!(
+                    "the advisory is longer than {MAX_TEXT} bytes"
+                )));
             }
             sqlx::query("UPDATE cases SET advisory_sealed = $1 WHERE id = $2")
                 .bind(seal_json(keys, &case.context("advisory"), advisory)?)
@@ -572,14 +747,36 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             if advisory.missing_sections().is_empty() {
-                record_mark(&mut tx, keys, id, checklist::ADVISORY, MarkStatus::Done, actor, None, now).await?;
+                record_mark(
+                    &mut tx,
+                    keys,
+                    id,
+                    checklist::ADVISORY,
+                    MarkStatus::Done,
+                    actor,
+                    None,
+                    now,
+                )
+                .await?;
             }
             changes.push("advisory draft updated".to_owned());
         }
         if changes.is_empty() {
-            return Err(StoreError::Invalid("nothing to change: give at least one field".into()));
+            return Err(StoreError::Invalid(
+                "nothing to change: give at least one field".into(),
+            ));
         }
-        record_event(&mut tx, keys, id, actor, "update", None, Some(&changes.join("; ")), now).await?;
+        record_event(
+            &mut tx,
+            keys,
+            id,
+            actor,
+            "update",
+            None,
+            Some(&changes.join("; ")),
+            now,
+        )
+        .await?;
         touch(&mut tx, id, now).await?;
         let case = load(&mut tx, keys, id, true).await?;
         tx.commit().await?;
@@ -587,7 +784,12 @@ impl Store {
     }
 
     /// Adds an internal note, seen by the team only.
-    pub async fn add_note(&self, viewer: &Viewer, case_ref: &CaseRef, text: &str) -> Result<TimelineEvent> {
+    pub async fn add_note(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+        text: &str,
+    ) -> Result<TimelineEvent> {
         let text = text.trim();
         if text.is_empty() {
             return Err(StoreError::Invalid("a note cannot be empty".into()));
@@ -596,7 +798,17 @@ impl Store {
         let now = millis(OffsetDateTime::now_utc());
         let mut tx = self.begin_write().await?;
         let auth = authorize(&mut tx, viewer, case_ref).await?;
-        let id = record_event(&mut tx, self.keys(), auth.case_id, Some(viewer.user_id), "note", None, Some(text), now).await?;
+        let id = record_event(
+            &mut tx,
+            self.keys(),
+            auth.case_id,
+            Some(viewer.user_id),
+            "note",
+            None,
+            Some(text),
+            now,
+        )
+        .await?;
         touch(&mut tx, auth.case_id, now).await?;
         tx.commit().await?;
         let email = self.user_by_id(viewer.user_id).await?.email;
@@ -612,7 +824,11 @@ impl Store {
     }
 
     /// The case's timeline, oldest first.
-    pub async fn timeline(&self, viewer: &Viewer, case_ref: &CaseRef) -> Result<Vec<TimelineEvent>> {
+    pub async fn timeline(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+    ) -> Result<Vec<TimelineEvent>> {
         let mut conn = self.pool.acquire().await?;
         let auth = authorize(&mut conn, viewer, case_ref).await?;
         let rows = sqlx::query(
@@ -627,7 +843,9 @@ impl Store {
                 let kind: String = row.try_get("kind")?;
                 let sealed: Option<Vec<u8>> = row.try_get("detail_sealed")?;
                 let state = |col: &str| -> Result<Option<State>> {
-                    row.try_get::<Option<String>, _>(col)?.map(|s| parse_state(&s)).transpose()
+                    row.try_get::<Option<String>, _>(col)?
+                        .map(|s| parse_state(&s))
+                        .transpose()
                 };
                 Ok(TimelineEvent {
                     id: row.try_get("id")?,
@@ -636,7 +854,10 @@ impl Store {
                     from_state: state("from_state")?,
                     to_state: state("to_state")?,
                     detail: sealed
-                        .map(|s| self.keys().open_string(&format!("event:{}:{kind}", auth.case_id), &s))
+                        .map(|s| {
+                            self.keys()
+                                .open_string(&format!("event:{}:{kind}", auth.case_id), &s)
+                        })
                         .transpose()?,
                     kind,
                 })
@@ -645,7 +866,11 @@ impl Store {
     }
 
     /// The checklist of a case, with the latest mark of each item.
-    pub async fn checklist(&self, viewer: &Viewer, case_ref: &CaseRef) -> Result<Vec<ChecklistEntry>> {
+    pub async fn checklist(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+    ) -> Result<Vec<ChecklistEntry>> {
         let mut conn = self.pool.acquire().await?;
         let auth = authorize(&mut conn, viewer, case_ref).await?;
         let case = load(&mut conn, self.keys(), auth.case_id, false).await?;
@@ -670,13 +895,21 @@ impl Store {
             .collect();
         for row in rows {
             let item: String = row.try_get("item")?;
-            let Some(entry) = entries.iter_mut().find(|e| e.key == item) else { continue };
+            let Some(entry) = entries.iter_mut().find(|e| e.key == item) else {
+                continue;
+            };
             let status: String = row.try_get("status")?;
             let sealed: Option<Vec<u8>> = row.try_get("note_sealed")?;
-            entry.status = MarkStatus::parse(&status).ok_or_else(|| StoreError::Corrupt("mark status".into()))?;
+            entry.status = MarkStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt("mark status".into()))?;
             entry.by = row.try_get("email")?;
             entry.at = Some(rfc(row.try_get("at")?));
-            entry.note = sealed.map(|s| self.keys().open_string(&format!("mark:{}:{item}", auth.case_id), &s)).transpose()?;
+            entry.note = sealed
+                .map(|s| {
+                    self.keys()
+                        .open_string(&format!("mark:{}:{item}", auth.case_id), &s)
+                })
+                .transpose()?;
         }
         Ok(entries)
     }
@@ -698,7 +931,17 @@ impl Store {
         let auth = authorize(&mut tx, viewer, case_ref).await?;
         let case = load(&mut tx, self.keys(), auth.case_id, false).await?;
         checklist::check_mark(&case.branches, item, case.state)?;
-        record_mark(&mut tx, self.keys(), auth.case_id, item, status, Some(viewer.user_id), note, now).await?;
+        record_mark(
+            &mut tx,
+            self.keys(),
+            auth.case_id,
+            item,
+            status,
+            Some(viewer.user_id),
+            note,
+            now,
+        )
+        .await?;
         touch(&mut tx, auth.case_id, now).await?;
         tx.commit().await?;
         self.checklist(viewer, case_ref).await
@@ -722,7 +965,11 @@ impl Store {
         Ok(PublicCase {
             reference: case.reference(),
             project: case.project_key.clone(),
-            title: if advisory.title.trim().is_empty() { case.title.clone() } else { advisory.title },
+            title: if advisory.title.trim().is_empty() {
+                case.title.clone()
+            } else {
+                advisory.title
+            },
             cve_id: case.cve_id.clone(),
             cvss: case.cvss.as_ref().map(CvssSummary::from),
             versions: case.versions.clone(),
@@ -735,8 +982,33 @@ impl Store {
     }
 
     /// Records that the foundation security team has been notified of a confirmed case.
-    pub(crate) async fn record_foundation_notified(conn: &mut AnyConnection, keys: &Keyring, case_id: i64, now: i64) -> Result<()> {
-        record_event(conn, keys, case_id, None, "notified", None, Some("foundation security team notified"), now).await?;
-        record_mark(conn, keys, case_id, checklist::FOUNDATION_NOTIFIED, MarkStatus::Done, None, None, now).await
+    pub(crate) async fn record_foundation_notified(
+        conn: &mut AnyConnection,
+        keys: &Keyring,
+        case_id: i64,
+        now: i64,
+    ) -> Result<()> {
+        record_event(
+            conn,
+            keys,
+            case_id,
+            None,
+            "notified",
+            None,
+            Some("foundation security team notified"),
+            now,
+        )
+        .await?;
+        record_mark(
+            conn,
+            keys,
+            case_id,
+            checklist::FOUNDATION_NOTIFIED,
+            MarkStatus::Done,
+            None,
+            None,
+            now,
+        )
+        .await
     }
 }

@@ -32,7 +32,12 @@ pub struct Job {
 const MAX_ATTEMPTS: i64 = 20;
 
 /// Adds a job in the caller's transaction.
-pub(crate) async fn enqueue(conn: &mut AnyConnection, kind: &str, payload: &Value, run_at: i64) -> Result<i64> {
+pub(crate) async fn enqueue(
+    conn: &mut AnyConnection,
+    kind: &str,
+    payload: &Value,
+    run_at: i64,
+) -> Result<i64> {
     let row = sqlx::query(
         "INSERT INTO jobs (kind, payload, run_at, max_attempts, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -88,7 +93,9 @@ impl JobCompletion {
             .await?;
         if done.rows_affected() != 1 {
             // Dropping the transaction rolls the effects back.
-            return Err(StoreError::Conflict("the job's lease was lost before it completed".into()));
+            return Err(StoreError::Conflict(
+                "the job's lease was lost before it completed".into(),
+            ));
         }
         self.tx.commit().await?;
         Ok(())
@@ -132,7 +139,8 @@ impl Store {
         Ok(Some(Job {
             id: row.try_get("id")?,
             kind: row.try_get("kind")?,
-            payload: serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(format!("job payload: {e}")))?,
+            payload: serde_json::from_str(&payload)
+                .map_err(|e| StoreError::Corrupt(format!("job payload: {e}")))?,
             attempts: row.try_get("attempts")?,
             lease,
         }))
@@ -177,7 +185,11 @@ impl Store {
         )
         .fetch_one(&self.pool)
         .await?;
-        Ok((row.try_get("pending")?, row.try_get("done")?, row.try_get("failed")?))
+        Ok((
+            row.try_get("pending")?,
+            row.try_get("done")?,
+            row.try_get("failed")?,
+        ))
     }
 
     /// For each probe job, how many times its effects were committed: (job id, runs, runners).
@@ -187,14 +199,20 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("runs")?))).collect()
+        rows.iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("runs")?)))
+            .collect()
     }
 
     /// How many probe runs each runner committed.
     pub async fn probe_runners(&self) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query("SELECT runner, COUNT(*) AS n FROM job_probes GROUP BY runner ORDER BY runner")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| Ok((r.try_get("runner")?, r.try_get("n")?))).collect()
+        let rows = sqlx::query(
+            "SELECT runner, COUNT(*) AS n FROM job_probes GROUP BY runner ORDER BY runner",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("runner")?, r.try_get("n")?)))
+            .collect()
     }
 }

@@ -161,9 +161,14 @@ impl Store {
         let (url, backend) = match database {
             Database::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| StoreError::Invalid(format!("cannot create {}: {e}", dir.display())))?;
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        StoreError::Invalid(format!("cannot create {}: {e}", dir.display()))
+                    })?;
                 }
-                (format!("sqlite://{}?mode=rwc", path.display()), Backend::Sqlite)
+                (
+                    format!("sqlite://{}?mode=rwc", path.display()),
+                    Backend::Sqlite,
+                )
             }
             Database::Postgres(url) => (url.clone(), Backend::Postgres),
         };
@@ -187,7 +192,11 @@ impl Store {
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
         let keys = load_keys(&pool, keys).await?;
-        Ok(Store { pool, backend, keys: std::sync::Arc::new(keys) })
+        Ok(Store {
+            pool,
+            backend,
+            keys: std::sync::Arc::new(keys),
+        })
     }
 
     /// The backend in use.
@@ -221,7 +230,9 @@ impl Store {
 }
 
 async fn load_keys(pool: &AnyPool, source: &KeySource) -> Result<Keyring> {
-    let rows = sqlx::query("SELECT id, wrapped FROM data_keys ORDER BY id").fetch_all(pool).await?;
+    let rows = sqlx::query("SELECT id, wrapped FROM data_keys ORDER BY id")
+        .fetch_all(pool)
+        .await?;
     let master = match source {
         KeySource::Given(key) => key.clone(),
         KeySource::File(path) => match MasterKey::read_file(path) {
@@ -245,7 +256,9 @@ async fn load_keys(pool: &AnyPool, source: &KeySource) -> Result<Keyring> {
             .execute(pool)
             .await?;
     }
-    let rows = sqlx::query("SELECT id, wrapped FROM data_keys ORDER BY id").fetch_all(pool).await?;
+    let rows = sqlx::query("SELECT id, wrapped FROM data_keys ORDER BY id")
+        .fetch_all(pool)
+        .await?;
     let mut keys = Vec::new();
     for row in rows {
         let id: i64 = row.try_get("id")?;
@@ -265,9 +278,15 @@ pub fn sqlite_path(data_dir: &Path) -> PathBuf {
 mod tests {
     #[test]
     fn database_urls_hide_their_password() {
-        assert_eq!(super::mask_url("postgres://app:s3cret@db:5432/e"), "postgres://app:***@db:5432/e");
+        assert_eq!(
+            super::mask_url("postgres://app:s3cret@db:5432/e"),
+            "postgres://app:***@db:5432/e"
+        );
         assert_eq!(super::mask_url("postgres://db/e"), "postgres://db/e");
-        let dbg = format!("{:?}", super::Database::Postgres("postgres://a:pw@h/d".into()));
+        let dbg = format!(
+            "{:?}",
+            super::Database::Postgres("postgres://a:pw@h/d".into())
+        );
         assert!(!dbg.contains("pw"), "{dbg}");
     }
 }

@@ -20,13 +20,17 @@ const HEADER: usize = 1 + 4 + 24;
 #[derive(Debug, thiserror::Error)]
 pub enum SealError {
     /// The master key file is not where it should be.
-    #[error("the master key file {0} is missing; the database was sealed with a key that must be provided (key file or EMBARGO_MASTER_KEY)")]
+    #[error(
+        "the master key file {0} is missing; the database was sealed with a key that must be provided (key file or EMBARGO_MASTER_KEY)"
+    )]
     MasterKeyMissing(PathBuf),
     /// The master key is not 32 bytes of base64.
     #[error("the master key in {0} is malformed: expected 32 bytes, base64-encoded")]
     MasterKeyMalformed(String),
     /// The master key does not unwrap the database's data keys.
-    #[error("the master key does not match this database: its data keys cannot be unwrapped; refusing to start")]
+    #[error(
+        "the master key does not match this database: its data keys cannot be unwrapped; refusing to start"
+    )]
     WrongMasterKey,
     /// A sealed value does not open: tampered, moved, or sealed under an unknown key.
     #[error("a sealed value failed authentication ({0})")]
@@ -80,14 +84,20 @@ impl MasterKey {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 Err(SealError::MasterKeyMissing(path.to_owned()))
             }
-            Err(source) => Err(SealError::Io { path: path.to_owned(), source }),
+            Err(source) => Err(SealError::Io {
+                path: path.to_owned(),
+                source,
+            }),
         }
     }
 
     /// Writes a new key file readable by its owner only; never overwrites an existing one.
     pub fn create_file(&self, path: &Path) -> Result<(), SealError> {
         use std::io::Write;
-        let io = |source| SealError::Io { path: path.to_owned(), source };
+        let io = |source| SealError::Io {
+            path: path.to_owned(),
+            source,
+        };
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -96,7 +106,8 @@ impl MasterKey {
             options.mode(0o600);
         }
         let mut file = options.open(path).map_err(io)?;
-        file.write_all(format!("{}\n", self.to_base64()).as_bytes()).map_err(io)?;
+        file.write_all(format!("{}\n", self.to_base64()).as_bytes())
+            .map_err(io)?;
         file.sync_all().map_err(io)?;
         Ok(())
     }
@@ -112,7 +123,8 @@ impl MasterKey {
 
     /// Unwraps a stored data key.
     pub(crate) fn unwrap_key(&self, id: i64, wrapped: &[u8]) -> Result<[u8; 32], SealError> {
-        let plain = open_with(&self.cipher(), &wrap_context(id), wrapped).map_err(|_| SealError::WrongMasterKey)?;
+        let plain = open_with(&self.cipher(), &wrap_context(id), wrapped)
+            .map_err(|_| SealError::WrongMasterKey)?;
         plain.try_into().map_err(|_| SealError::WrongMasterKey)
     }
 }
@@ -121,10 +133,21 @@ fn wrap_context(id: i64) -> String {
     format!("embargo data key {id}")
 }
 
-fn seal_with(cipher: &XChaCha20Poly1305, key_id: u32, context: &str, plain: &[u8]) -> Result<Vec<u8>, SealError> {
+fn seal_with(
+    cipher: &XChaCha20Poly1305,
+    key_id: u32,
+    context: &str,
+    plain: &[u8],
+) -> Result<Vec<u8>, SealError> {
     let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
     let ciphertext = cipher
-        .encrypt(&nonce, Payload { msg: plain, aad: context.as_bytes() })
+        .encrypt(
+            &nonce,
+            Payload {
+                msg: plain,
+                aad: context.as_bytes(),
+            },
+        )
         .map_err(|_| SealError::Corrupt("encryption failed"))?;
     let mut out = Vec::with_capacity(HEADER + ciphertext.len());
     out.push(FORMAT_VERSION);
@@ -134,13 +157,23 @@ fn seal_with(cipher: &XChaCha20Poly1305, key_id: u32, context: &str, plain: &[u8
     Ok(out)
 }
 
-fn open_with(cipher: &XChaCha20Poly1305, context: &str, sealed: &[u8]) -> Result<Vec<u8>, SealError> {
+fn open_with(
+    cipher: &XChaCha20Poly1305,
+    context: &str,
+    sealed: &[u8],
+) -> Result<Vec<u8>, SealError> {
     if sealed.len() < HEADER || sealed[0] != FORMAT_VERSION {
         return Err(SealError::Corrupt("unknown format"));
     }
     let nonce = XNonce::from_slice(&sealed[5..HEADER]);
     cipher
-        .decrypt(nonce, Payload { msg: &sealed[HEADER..], aad: context.as_bytes() })
+        .decrypt(
+            nonce,
+            Payload {
+                msg: &sealed[HEADER..],
+                aad: context.as_bytes(),
+            },
+        )
         .map_err(|_| SealError::Corrupt("authentication tag mismatch"))
 }
 
@@ -152,7 +185,12 @@ pub struct Keyring {
 
 impl std::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Keyring(active={}, keys={})", self.active, self.ciphers.len())
+        write!(
+            f,
+            "Keyring(active={}, keys={})",
+            self.active,
+            self.ciphers.len()
+        )
     }
 }
 
@@ -174,7 +212,10 @@ impl Keyring {
 
     /// Seals `plain` for the field named by `context`.
     pub fn seal(&self, context: &str, plain: &[u8]) -> Result<Vec<u8>, SealError> {
-        let cipher = self.ciphers.get(&self.active).ok_or(SealError::Corrupt("no active data key"))?;
+        let cipher = self
+            .ciphers
+            .get(&self.active)
+            .ok_or(SealError::Corrupt("no active data key"))?;
         seal_with(cipher, self.active, context, plain)
     }
 
@@ -211,7 +252,10 @@ mod tests {
         let ring = Keyring::new(vec![(1, Keyring::generate_data_key())]).unwrap();
         let sealed = ring.seal_str("case:1:1:title", "canary-secret").unwrap();
         assert!(!sealed.windows(6).any(|w| w == b"canary"));
-        assert_eq!(ring.open_string("case:1:1:title", &sealed).unwrap(), "canary-secret");
+        assert_eq!(
+            ring.open_string("case:1:1:title", &sealed).unwrap(),
+            "canary-secret"
+        );
         assert!(ring.open_string("case:1:2:title", &sealed).is_err());
         let mut tampered = sealed.clone();
         let last = tampered.len() - 1;
@@ -225,7 +269,10 @@ mod tests {
         let key = Keyring::generate_data_key();
         let wrapped = master.wrap(1, &key).unwrap();
         assert_eq!(master.unwrap_key(1, &wrapped).unwrap(), key);
-        assert!(matches!(MasterKey::generate().unwrap_key(1, &wrapped), Err(SealError::WrongMasterKey)));
+        assert!(matches!(
+            MasterKey::generate().unwrap_key(1, &wrapped),
+            Err(SealError::WrongMasterKey)
+        ));
         assert_eq!(format!("{master:?}"), "MasterKey([redacted])");
     }
 }

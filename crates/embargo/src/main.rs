@@ -1,1 +1,128 @@
-fn main() {}
+//! `embargo`: the security response desk's one binary.
+
+mod admin;
+mod cases;
+mod client;
+mod config;
+mod serve;
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "embargo",
+    version,
+    about = "Embargo: from private vulnerability report to coordinated announcement"
+)]
+struct Cli {
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the data directory, the first administrator, an organisation and a project.
+    Init(admin::InitArgs),
+    /// Run the server (API and background jobs).
+    Serve(serve::ServeArgs),
+    /// API tokens.
+    #[command(subcommand)]
+    Token(admin::TokenCommand),
+    /// User accounts.
+    #[command(subcommand)]
+    User(admin::UserCommand),
+    /// Organisations.
+    #[command(subcommand)]
+    Org(admin::OrgCommand),
+    /// Projects and their committee rosters.
+    #[command(subcommand)]
+    Project(admin::ProjectCommand),
+    /// Security team membership.
+    #[command(subcommand)]
+    Team(admin::TeamCommand),
+    /// Cases, through a running server (EMBARGO_URL, EMBARGO_TOKEN).
+    Case(cases::CaseArgs),
+    /// Background jobs: status and a diagnostic probe.
+    #[command(subcommand)]
+    Jobs(admin::JobsCommand),
+}
+
+/// Prints JSON or text depending on `--json`.
+pub struct Output {
+    json: bool,
+}
+
+impl Output {
+    /// Prints a value as JSON, or the text form.
+    pub fn show(&self, value: &serde_json::Value, text: impl FnOnce() -> String) {
+        if self.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(value).unwrap_or_default()
+            );
+        } else {
+            println!("{}", text());
+        }
+    }
+}
+
+/// Reads one line from stdin (a password or a value), without the newline.
+pub fn read_stdin_line() -> std::io::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+}
+
+/// Asks for a value on the terminal; only when stdin is one.
+pub fn prompt(label: &str, secret: bool) -> Option<String> {
+    if !std::io::stdin().is_terminal() {
+        return None;
+    }
+    if secret {
+        return rpassword::prompt_password(format!("{label}: ")).ok();
+    }
+    print!("{label}: ");
+    std::io::stdout().flush().ok()?;
+    read_stdin_line().ok().filter(|s| !s.is_empty())
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EMBARGO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let out = Output { json: cli.json };
+    let result = match cli.command {
+        Command::Init(args) => admin::init(args, &out).await,
+        Command::Serve(args) => serve::run(args).await,
+        Command::Token(cmd) => admin::token(cmd, &out).await,
+        Command::User(cmd) => admin::user(cmd, &out).await,
+        Command::Org(cmd) => admin::org(cmd, &out).await,
+        Command::Project(cmd) => admin::project(cmd, &out).await,
+        Command::Team(cmd) => admin::team(cmd, &out).await,
+        Command::Case(args) => cases::run(args, &out).await,
+        Command::Jobs(cmd) => admin::jobs(cmd, &out).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("embargo: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

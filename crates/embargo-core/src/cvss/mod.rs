@@ -287,7 +287,7 @@ pub struct CvssSummary {
     pub vector: String,
     /// Its CVSS version.
     pub version: Version,
-    /// The score a team acts on (see [`Cvss::score`]).
+    /// The score a team acts on: v4 its score, v3 the environmental score, v2 the last group given.
     pub score: f64,
     /// The severity band of `score`.
     pub severity: Severity,

@@ -1,0 +1,281 @@
+//! Administration: users, organisations, projects, committee rosters and security teams.
+
+use axum::extract::State as AxumState;
+use axum::http::StatusCode;
+use embargo_core::project::ClockSettings;
+use embargo_core::reference::ProjectKey;
+use embargo_store::{Member, Organisation, Project, User};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Caller, Json, Path};
+
+/// A new user.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    /// The sign-in address.
+    pub email: String,
+    /// At least 12 characters; without one the user signs in by token only.
+    pub password: Option<String>,
+    /// Whether the user administers the instance.
+    #[serde(default)]
+    pub admin: bool,
+}
+
+/// A new organisation.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrg {
+    /// Its name.
+    pub name: String,
+}
+
+/// A new project.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewProject {
+    /// The organisation's name.
+    pub org: String,
+    /// The key, e.g. CLOUDSTACK.
+    pub key: String,
+    /// The display name.
+    #[serde(default)]
+    pub name: String,
+    /// Supported release branches besides trunk.
+    #[serde(default)]
+    pub branches: Vec<String>,
+}
+
+/// Changes to a project's settings.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectSettings {
+    /// Supported release branches besides trunk.
+    pub branches: Option<Vec<String>>,
+    /// The procedure's clocks.
+    pub clocks: Option<ClockSettings>,
+}
+
+/// Addresses to add to a committee roster.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Emails {
+    /// The addresses.
+    pub emails: Vec<String>,
+}
+
+/// A user to add to a team.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberRequest {
+    /// The user's address.
+    pub email: String,
+}
+
+fn key(s: &str) -> Result<ProjectKey, ApiError> {
+    Ok(s.parse::<ProjectKey>()?)
+}
+
+/// Create a user (administrators only).
+#[utoipa::path(post, path = "/api/users", tag = "admin", request_body = NewUser,
+    responses((status = 201, body = User), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn create_user(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Json(body): Json<NewUser>,
+) -> Result<(StatusCode, Json<User>), ApiError> {
+    caller.require_admin()?;
+    let user = state
+        .store
+        .create_user(&body.email, body.password.as_deref(), body.admin)
+        .await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+/// List organisations.
+#[utoipa::path(get, path = "/api/orgs", tag = "admin", responses((status = 200, body = Vec<Organisation>)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list_orgs(
+    _caller: Caller,
+    AxumState(state): AxumState<AppState>,
+) -> Result<Json<Vec<Organisation>>, ApiError> {
+    Ok(Json(state.store.list_orgs().await?))
+}
+
+/// Create an organisation (administrators only).
+#[utoipa::path(post, path = "/api/orgs", tag = "admin", request_body = NewOrg,
+    responses((status = 201, body = Organisation), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn create_org(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Json(body): Json<NewOrg>,
+) -> Result<(StatusCode, Json<Organisation>), ApiError> {
+    caller.require_admin()?;
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.create_org(&body.name).await?),
+    ))
+}
+
+/// Add a user to an organisation's foundation security team (administrators only).
+#[utoipa::path(post, path = "/api/orgs/{name}/foundation-team", tag = "admin", request_body = MemberRequest,
+    params(("name" = String, Path, description = "Organisation name")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn add_foundation_member(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(name): Path<String>,
+    Json(body): Json<MemberRequest>,
+) -> Result<StatusCode, ApiError> {
+    caller.require_admin()?;
+    state
+        .store
+        .add_foundation_member(&name, &body.email)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// List projects.
+#[utoipa::path(get, path = "/api/projects", tag = "admin", responses((status = 200, body = Vec<Project>)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list_projects(
+    _caller: Caller,
+    AxumState(state): AxumState<AppState>,
+) -> Result<Json<Vec<Project>>, ApiError> {
+    Ok(Json(state.store.list_projects().await?))
+}
+
+/// Create a project (administrators only).
+#[utoipa::path(post, path = "/api/projects", tag = "admin", request_body = NewProject,
+    responses((status = 201, body = Project), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn create_project(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Json(body): Json<NewProject>,
+) -> Result<(StatusCode, Json<Project>), ApiError> {
+    caller.require_admin()?;
+    let project = state
+        .store
+        .create_project(&body.org, &key(&body.key)?, &body.name, &body.branches)
+        .await?;
+    Ok((StatusCode::CREATED, Json(project)))
+}
+
+/// Read a project.
+#[utoipa::path(get, path = "/api/projects/{key}", tag = "admin", params(("key" = String, Path, description = "Project key")),
+    responses((status = 200, body = Project), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn show_project(
+    _caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(k): Path<String>,
+) -> Result<Json<Project>, ApiError> {
+    Ok(Json(state.store.project(&key(&k)?).await?))
+}
+
+/// Change a project's branches and clocks (administrators only).
+#[utoipa::path(patch, path = "/api/projects/{key}", tag = "admin", request_body = ProjectSettings, params(("key" = String, Path, description = "Project key")),
+    responses((status = 200, body = Project), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn update_project(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(k): Path<String>,
+    Json(body): Json<ProjectSettings>,
+) -> Result<Json<Project>, ApiError> {
+    caller.require_admin()?;
+    let project = state
+        .store
+        .update_project(&key(&k)?, body.branches.as_deref(), body.clocks.as_ref())
+        .await?;
+    Ok(Json(project))
+}
+
+/// The project's management committee roster.
+#[utoipa::path(get, path = "/api/projects/{key}/committee", tag = "admin", params(("key" = String, Path, description = "Project key")),
+    responses((status = 200, body = Vec<String>), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn committee(
+    _caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(k): Path<String>,
+) -> Result<Json<Vec<String>>, ApiError> {
+    Ok(Json(state.store.committee(&key(&k)?).await?))
+}
+
+/// Add addresses to the committee roster (administrators only).
+#[utoipa::path(post, path = "/api/projects/{key}/committee", tag = "admin", request_body = Emails, params(("key" = String, Path, description = "Project key")),
+    responses((status = 200, body = Vec<String>), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn add_committee(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(k): Path<String>,
+    Json(body): Json<Emails>,
+) -> Result<Json<Vec<String>>, ApiError> {
+    caller.require_admin()?;
+    Ok(Json(
+        state
+            .store
+            .add_committee_members(&key(&k)?, &body.emails)
+            .await?,
+    ))
+}
+
+/// The project's security team, with each member's last activity.
+#[utoipa::path(get, path = "/api/projects/{key}/members", tag = "admin", params(("key" = String, Path, description = "Project key")),
+    responses((status = 200, body = Vec<Member>), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn members(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(k): Path<String>,
+) -> Result<Json<Vec<Member>>, ApiError> {
+    let project = state.store.project(&key(&k)?).await?;
+    if !caller.viewer.is_admin && !caller.viewer.can_see_project(project.id) {
+        return Err(ApiError::Forbidden(
+            "the team list is for administrators and the teams that see this project",
+        ));
+    }
+    Ok(Json(state.store.project_members(&key(&k)?).await?))
+}
+
+/// Add a committee member to the project's security team (administrators only).
+#[utoipa::path(post, path = "/api/projects/{key}/members", tag = "admin", request_body = MemberRequest, params(("key" = String, Path, description = "Project key")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn add_member(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(k): Path<String>,
+    Json(body): Json<MemberRequest>,
+) -> Result<StatusCode, ApiError> {
+    caller.require_admin()?;
+    state
+        .store
+        .add_project_member(&key(&k)?, &body.email)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Remove a member from the project's security team (administrators only).
+#[utoipa::path(delete, path = "/api/projects/{key}/members/{email}", tag = "admin",
+    params(("key" = String, Path, description = "Project key"), ("email" = String, Path, description = "Member's address")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn remove_member(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path((k, email)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    caller.require_admin()?;
+    state.store.remove_project_member(&key(&k)?, &email).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

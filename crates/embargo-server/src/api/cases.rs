@@ -1,0 +1,304 @@
+//! Case routes: report, list, read, move, annotate, rate, and tick the checklist.
+
+use axum::extract::State as AxumState;
+use axum::http::StatusCode;
+use embargo_core::case::{AdvisoryDraft, Channel, Reporter, Versions};
+use embargo_core::checklist::MarkStatus;
+use embargo_core::lifecycle::{State, TransitionRequest};
+use embargo_core::reference::{CaseRef, ProjectKey};
+use embargo_store::{
+    CaseDetail, CaseFilter, CasePatch, CaseSummary, ChecklistEntry, NewReport, TimelineEvent,
+};
+use serde::Deserialize;
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Caller, Json, Path, Query};
+
+/// A new report.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCaseBody {
+    /// The project key, e.g. CLOUDSTACK.
+    pub project: String,
+    /// A short title.
+    pub title: String,
+    /// The report: the vulnerability, how it might be exploited, affected versions.
+    #[serde(default)]
+    pub description: String,
+    /// Who reported it.
+    #[serde(default)]
+    pub reporter: Reporter,
+}
+
+/// Filters for the case list.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// Only this project.
+    pub project: Option<String>,
+    /// Only this state.
+    pub state: Option<String>,
+    /// At most this many (1 to 1000, default 100).
+    pub limit: Option<i64>,
+    /// Skip this many.
+    pub offset: Option<i64>,
+}
+
+/// Fields to set on a case; absent fields are left alone.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchCaseBody {
+    /// A new title.
+    pub title: Option<String>,
+    /// A CVSS 3.1 or 4.0 vector, checked strictly.
+    pub cvss: Option<String>,
+    /// The reserved CVE ID.
+    pub cve_id: Option<String>,
+    /// When the embargo lifts (RFC 3339).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub embargo_at: Option<OffsetDateTime>,
+    /// Affected and fixed versions.
+    pub versions: Option<Versions>,
+    /// The advisory draft.
+    pub advisory: Option<AdvisoryDraft>,
+}
+
+/// A move to another state.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionBody {
+    /// The state to move to.
+    pub to: State,
+    /// Why; recorded on the timeline (required to reopen).
+    pub reason: Option<String>,
+    /// The message sent to the reporter (required for invalid and duplicate).
+    pub message_to_reporter: Option<String>,
+    /// The case this one duplicates (required for duplicate).
+    pub duplicate_of: Option<String>,
+    /// Why the announcement goes out before the embargo date.
+    pub override_reason: Option<String>,
+    /// How the project could make similar vulnerabilities less likely (required to close).
+    pub retrospective: Option<String>,
+}
+
+/// An internal note.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    /// The note; seen by the team only.
+    pub text: String,
+}
+
+/// A checklist mark.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarkBody {
+    /// done, not-applicable, or open.
+    pub status: MarkStatus,
+    /// Commit ids, evidence links, and the like.
+    pub note: Option<String>,
+}
+
+fn case_ref(s: &str) -> Result<CaseRef, ApiError> {
+    Ok(s.parse::<CaseRef>()?)
+}
+
+/// List the cases the caller may see.
+#[utoipa::path(get, path = "/api/cases", tag = "cases", params(ListParams),
+    responses((status = 200, body = Vec<CaseSummary>), (status = 401, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Query(params): Query<ListParams>,
+) -> Result<Json<Vec<CaseSummary>>, ApiError> {
+    let filter = CaseFilter {
+        project: params
+            .project
+            .as_deref()
+            .map(str::parse::<ProjectKey>)
+            .transpose()?,
+        state: params
+            .state
+            .as_deref()
+            .map(str::parse::<State>)
+            .transpose()
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?,
+        limit: params.limit,
+        offset: params.offset,
+    };
+    Ok(Json(state.store.list_cases(&caller.viewer, &filter).await?))
+}
+
+/// File a report.
+#[utoipa::path(post, path = "/api/cases", tag = "cases", request_body = NewCaseBody,
+    responses((status = 201, body = CaseDetail), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn create(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Json(body): Json<NewCaseBody>,
+) -> Result<(StatusCode, Json<CaseDetail>), ApiError> {
+    let report = NewReport {
+        project: body.project.parse()?,
+        title: body.title,
+        description: body.description,
+        reporter: body.reporter,
+        channel: Channel::Api,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.create_case(&caller.viewer, report).await?),
+    ))
+}
+
+/// Read a case.
+#[utoipa::path(get, path = "/api/cases/{ref}", tag = "cases", params(("ref" = String, Path, description = "Case reference, e.g. CLOUDSTACK-SEC-42")),
+    responses((status = 200, body = CaseDetail), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn show(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Json<CaseDetail>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .case(&caller.viewer, &case_ref(&reference)?)
+            .await?,
+    ))
+}
+
+/// Set fields of a case: title, CVSS vector, CVE ID, embargo date, versions, advisory.
+#[utoipa::path(patch, path = "/api/cases/{ref}", tag = "cases", request_body = PatchCaseBody, params(("ref" = String, Path, description = "Case reference")),
+    responses((status = 200, body = CaseDetail), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn update(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(reference): Path<String>,
+    Json(body): Json<PatchCaseBody>,
+) -> Result<Json<CaseDetail>, ApiError> {
+    let patch = CasePatch {
+        title: body.title,
+        cvss: body.cvss,
+        cve_id: body.cve_id,
+        embargo_at: body.embargo_at,
+        versions: body.versions,
+        advisory: body.advisory,
+    };
+    Ok(Json(
+        state
+            .store
+            .update_case(&caller.viewer, &case_ref(&reference)?, patch)
+            .await?,
+    ))
+}
+
+/// Move a case to another state; a refusal says what is missing.
+#[utoipa::path(post, path = "/api/cases/{ref}/transitions", tag = "cases", request_body = TransitionBody, params(("ref" = String, Path, description = "Case reference")),
+    responses((status = 200, body = CaseDetail), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn transition(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(reference): Path<String>,
+    Json(body): Json<TransitionBody>,
+) -> Result<Json<CaseDetail>, ApiError> {
+    let req = TransitionRequest {
+        reason: body.reason,
+        message_to_reporter: body.message_to_reporter,
+        duplicate_of: body.duplicate_of.as_deref().map(case_ref).transpose()?,
+        override_reason: body.override_reason,
+        retrospective: body.retrospective,
+    };
+    Ok(Json(
+        state
+            .store
+            .transition(&caller.viewer, &case_ref(&reference)?, body.to, &req)
+            .await?,
+    ))
+}
+
+/// The case's timeline: every transition, note and change, with who and when.
+#[utoipa::path(get, path = "/api/cases/{ref}/timeline", tag = "cases", params(("ref" = String, Path, description = "Case reference")),
+    responses((status = 200, body = Vec<TimelineEvent>), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn timeline(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Json<Vec<TimelineEvent>>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .timeline(&caller.viewer, &case_ref(&reference)?)
+            .await?,
+    ))
+}
+
+/// Add an internal note.
+#[utoipa::path(post, path = "/api/cases/{ref}/notes", tag = "cases", request_body = NoteBody, params(("ref" = String, Path, description = "Case reference")),
+    responses((status = 201, body = TimelineEvent), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn add_note(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(reference): Path<String>,
+    Json(body): Json<NoteBody>,
+) -> Result<(StatusCode, Json<TimelineEvent>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            state
+                .store
+                .add_note(&caller.viewer, &case_ref(&reference)?, &body.text)
+                .await?,
+        ),
+    ))
+}
+
+/// The checklist of a confirmed case.
+#[utoipa::path(get, path = "/api/cases/{ref}/checklist", tag = "cases", params(("ref" = String, Path, description = "Case reference")),
+    responses((status = 200, body = Vec<ChecklistEntry>), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn checklist(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Json<Vec<ChecklistEntry>>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .checklist(&caller.viewer, &case_ref(&reference)?)
+            .await?,
+    ))
+}
+
+/// Tick a checklist item.
+#[utoipa::path(put, path = "/api/cases/{ref}/checklist/{item}", tag = "cases", request_body = MarkBody,
+    params(("ref" = String, Path, description = "Case reference"), ("item" = String, Path, description = "Item key, e.g. testing or fix:4.18")),
+    responses((status = 200, body = Vec<ChecklistEntry>), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn mark(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path((reference, item)): Path<(String, String)>,
+    Json(body): Json<MarkBody>,
+) -> Result<Json<Vec<ChecklistEntry>>, ApiError> {
+    let entries = state
+        .store
+        .mark_checklist(
+            &caller.viewer,
+            &case_ref(&reference)?,
+            &item,
+            body.status,
+            body.note.as_deref(),
+        )
+        .await?;
+    Ok(Json(entries))
+}

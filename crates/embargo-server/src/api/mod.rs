@@ -1,0 +1,71 @@
+//! The HTTP JSON API. Routes are registered with their OpenAPI description, so the
+//! document the server serves is generated from the same list that routes requests.
+
+pub mod admin;
+pub mod cases;
+pub mod public;
+pub mod session;
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Embargo", description = "A security response desk: from private report to coordinated announcement."),
+    modifiers(&Security),
+    tags(
+        (name = "cases", description = "Reports and embargoed cases"),
+        (name = "session", description = "Sign-in and API tokens"),
+        (name = "admin", description = "Organisations, projects and teams"),
+        (name = "public", description = "What anyone may read"),
+    )
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::extract::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
+
+/// Every route of the server with its OpenAPI description.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(public::healthz))
+        .routes(routes!(public::case))
+        .routes(routes!(session::sign_in, session::sign_out))
+        .routes(routes!(session::me))
+        .routes(routes!(session::create_token))
+        .routes(routes!(session::revoke_token))
+        .routes(routes!(admin::create_user))
+        .routes(routes!(admin::list_orgs, admin::create_org))
+        .routes(routes!(admin::add_foundation_member))
+        .routes(routes!(admin::list_projects, admin::create_project))
+        .routes(routes!(admin::show_project, admin::update_project))
+        .routes(routes!(admin::committee, admin::add_committee))
+        .routes(routes!(admin::members, admin::add_member))
+        .routes(routes!(admin::remove_member))
+        .routes(routes!(cases::list, cases::create))
+        .routes(routes!(cases::show, cases::update))
+        .routes(routes!(cases::transition))
+        .routes(routes!(cases::timeline))
+        .routes(routes!(cases::add_note))
+        .routes(routes!(cases::checklist))
+        .routes(routes!(cases::mark))
+}

@@ -1,0 +1,162 @@
+//! The one mapping from errors to HTTP responses. Clients get a clear message and the
+//! request id; the log gets the detail; confidential text goes to neither.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use embargo_core::lifecycle::{Refusal, Requirement};
+use embargo_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+tokio::task_local! {
+    /// The id of the request being handled, for error bodies and logs.
+    pub static REQUEST_ID: String;
+}
+
+/// Errors of the HTTP layer.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No valid session or token.
+    #[error("sign in first: send a session cookie or an Authorization: Bearer token")]
+    Unauthorized,
+    /// Signed in, but this needs a role the caller does not have (administration only;
+    /// case content that a caller may not see is reported as not found).
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// The request is malformed.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The body is too large.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The body is not JSON.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// A route that does not exist.
+    #[error("no such route")]
+    NoRoute,
+    /// A method the route does not take.
+    #[error("method not allowed on this route")]
+    MethodNotAllowed,
+    /// Too many attempts.
+    #[error("{0}")]
+    TooManyRequests(&'static str),
+    /// From the store.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The JSON body of every error response.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// A stable code: unauthorized, forbidden, bad_request, too_large, unsupported_media_type,
+    /// not_found, method_not_allowed, conflict, invalid, refused, too_many_requests, internal.
+    pub error: &'static str,
+    /// What went wrong, in words a person can act on.
+    pub message: String,
+    /// What a refused transition is missing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<Requirement>,
+    /// Quote this when asking an operator about the error.
+    pub request_id: String,
+}
+
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            ApiError::NoRoute => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            ApiError::Store(e) => match e {
+                StoreError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+                StoreError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+                StoreError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+                StoreError::Refused(_) | StoreError::Checklist(_) => {
+                    (StatusCode::CONFLICT, "refused")
+                }
+                StoreError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+                StoreError::Seal(_)
+                | StoreError::Database(_)
+                | StoreError::Migrate(_)
+                | StoreError::Corrupt(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            },
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let request_id = REQUEST_ID.try_with(Clone::clone).unwrap_or_default();
+        let message = if status.is_server_error() {
+            // The detail names no content (store errors never quote it), but it is still
+            // for the operator, not the client.
+            tracing::error!(request_id = %request_id, error = %self, "request failed");
+            "something went wrong on the server; quote the request id to the operator".to_owned()
+        } else {
+            self.to_string()
+        };
+        let missing = match &self {
+            ApiError::Store(StoreError::Refused(Refusal::Missing { missing, .. })) => {
+                missing.clone()
+            }
+            _ => Vec::new(),
+        };
+        (
+            status,
+            Json(ErrorBody {
+                error: code,
+                message,
+                missing,
+                request_id,
+            }),
+        )
+            .into_response()
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        let status = rejection.status();
+        let text = rejection.body_text();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(format!(
+                "the request body is larger than the limit of {} bytes",
+                crate::BODY_LIMIT
+            ))
+        } else if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+            ApiError::UnsupportedMediaType(
+                "send the body as JSON with Content-Type: application/json".to_owned(),
+            )
+        } else {
+            ApiError::BadRequest(text)
+        }
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        ApiError::BadRequest(rejection.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::BadRequest(rejection.body_text())
+    }
+}
+
+impl From<embargo_core::reference::ReferenceError> for ApiError {
+    fn from(e: embargo_core::reference::ReferenceError) -> Self {
+        ApiError::BadRequest(e.to_string())
+    }
+}

@@ -1,0 +1,95 @@
+//! The background job runner: claims due jobs from the database and carries them out.
+//! Several servers may run it against one PostgreSQL; the store's leases keep each job
+//! to one runner at a time and its effects to one commit.
+
+use std::time::Duration;
+
+use embargo_store::{Job, Store, StoreError};
+use tokio::sync::watch;
+
+/// How long a claimed job is held before another runner may take it over.
+const LEASE_MS: i64 = 60_000;
+/// How long an idle runner waits before looking again.
+const IDLE_POLL: Duration = Duration::from_millis(250);
+
+/// Runs jobs until `shutdown` turns true.
+pub async fn run(store: Store, runner: String, mut shutdown: watch::Receiver<bool>) {
+    tracing::info!(runner = %runner, "job runner started");
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        let idle = match store.claim_job(&runner, LEASE_MS).await {
+            Ok(Some(job)) => {
+                handle(&store, &runner, job).await;
+                false
+            }
+            Ok(None) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming a job failed");
+                true
+            }
+        };
+        if idle {
+            tokio::select! {
+                _ = tokio::time::sleep(IDLE_POLL) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+    tracing::info!(runner = %runner, "job runner stopped");
+}
+
+fn case_id(job: &Job) -> Option<i64> {
+    job.payload
+        .get("case_id")
+        .and_then(serde_json::Value::as_i64)
+}
+
+async fn handle(store: &Store, runner: &str, job: Job) {
+    let outcome: Result<(), (&'static str, Option<StoreError>)> = async {
+        match job.kind.as_str() {
+            "probe" => {
+                let mut done = store
+                    .complete_job(&job)
+                    .await
+                    .map_err(|e| ("store", Some(e)))?;
+                done.record_probe(runner)
+                    .await
+                    .map_err(|e| ("store", Some(e)))?;
+                done.commit().await.map_err(|e| ("store", Some(e)))
+            }
+            "notify-foundation" => {
+                // The foundation team sees the case in its queue from now on; the checklist
+                // and timeline record when. Mail notification arrives with the mail transport.
+                let id = case_id(&job).ok_or(("bad-payload", None))?;
+                let mut done = store
+                    .complete_job(&job)
+                    .await
+                    .map_err(|e| ("store", Some(e)))?;
+                done.record_foundation_notified(id)
+                    .await
+                    .map_err(|e| ("store", Some(e)))?;
+                done.commit().await.map_err(|e| ("store", Some(e)))
+            }
+            // Mail to reporters waits, retried with backoff, until a mail transport exists.
+            "mail-reporter" => Err(("no-mail-transport", None)),
+            _ => Err(("unknown-kind", None)),
+        }
+    }
+    .await;
+    match outcome {
+        Ok(()) => tracing::debug!(job = job.id, kind = %job.kind, "job done"),
+        Err((reason, error)) => {
+            match &error {
+                Some(e) => {
+                    tracing::warn!(job = job.id, kind = %job.kind, reason, error = %e, "job failed")
+                }
+                None => tracing::debug!(job = job.id, kind = %job.kind, reason, "job deferred"),
+            }
+            if let Err(e) = store.fail_job(&job, reason).await {
+                tracing::warn!(job = job.id, error = %e, "releasing a failed job failed");
+            }
+        }
+    }
+}

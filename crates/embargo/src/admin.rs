@@ -1,0 +1,496 @@
+//! Commands that work directly on the data directory or database: init, tokens, users,
+//! organisations, projects, teams and job diagnostics. They need no running server, so a
+//! new installation can bootstrap itself.
+
+use clap::{Args, Subcommand};
+use embargo_core::reference::ProjectKey;
+use serde_json::json;
+
+use crate::config::StoreArgs;
+use crate::{Output, prompt, read_stdin_line};
+
+/// Options of `embargo init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The first administrator's address.
+    #[arg(long)]
+    pub admin_email: Option<String>,
+    /// Read the administrator's password from the first line of stdin.
+    #[arg(long)]
+    pub admin_password_stdin: bool,
+    /// The organisation's name, e.g. "Apache Software Foundation".
+    #[arg(long)]
+    pub org: Option<String>,
+    /// The first project's key, e.g. CLOUDSTACK.
+    #[arg(long)]
+    pub project: Option<String>,
+    /// The first project's display name.
+    #[arg(long)]
+    pub project_name: Option<String>,
+    /// A supported release branch (repeatable).
+    #[arg(long = "branch")]
+    pub branches: Vec<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+fn required(
+    value: Option<String>,
+    flag: &str,
+    label: &str,
+    secret: bool,
+) -> Result<String, String> {
+    value
+        .filter(|v| !v.trim().is_empty())
+        .or_else(|| prompt(label, secret))
+        .ok_or_else(|| {
+            format!("{flag} is required (stdin is not a terminal, so Embargo cannot ask)")
+        })
+}
+
+/// `embargo init`.
+pub async fn init(args: InitArgs, out: &Output) -> Result<(), String> {
+    let email = required(
+        args.admin_email,
+        "--admin-email",
+        "Administrator email",
+        false,
+    )?;
+    let password = if args.admin_password_stdin {
+        read_stdin_line().map_err(|e| format!("cannot read the password from stdin: {e}"))?
+    } else {
+        required(
+            None,
+            "--admin-password-stdin",
+            "Administrator password (12 characters or more)",
+            true,
+        )?
+    };
+    let org = required(args.org, "--org", "Organisation name", false)?;
+    let key: ProjectKey = required(
+        args.project,
+        "--project",
+        "Project key (e.g. CLOUDSTACK)",
+        false,
+    )?
+    .parse()
+    .map_err(|e: embargo_core::reference::ReferenceError| e.to_string())?;
+    let store = args.store.open().await.map_err(|e| e.to_string())?;
+    if !store
+        .list_orgs()
+        .await
+        .map_err(|e| e.to_string())?
+        .is_empty()
+    {
+        return Err("this installation is initialised already; use `embargo user`, `embargo org` and `embargo project` to add more".into());
+    }
+    let user = store
+        .create_user(&email, Some(&password), true)
+        .await
+        .map_err(|e| e.to_string())?;
+    store.create_org(&org).await.map_err(|e| e.to_string())?;
+    let project = store
+        .create_project(
+            &org,
+            &key,
+            args.project_name.as_deref().unwrap_or(""),
+            &args.branches,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    // Whoever sets Embargo up for a project is normally on its security team.
+    store
+        .add_committee_members(&key, std::slice::from_ref(&user.email))
+        .await
+        .map_err(|e| e.to_string())?;
+    store
+        .add_project_member(&key, &user.email)
+        .await
+        .map_err(|e| e.to_string())?;
+    store.close().await;
+    let value =
+        json!({ "admin": user.email, "org": org, "project": project.key, "data": args.store.data });
+    out.show(&value, || {
+        format!(
+            "Initialised Embargo in {}.\n  administrator: {} (on the {} committee and security team)\n  organisation:  {}\n  project:       {}\nNext: `embargo serve`, then `embargo token create --user {}` for the CLI.",
+            args.store.data.display(),
+            user.email,
+            project.key,
+            org,
+            project.key,
+            user.email
+        )
+    });
+    Ok(())
+}
+
+/// `embargo token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user and print it.
+    Create {
+        /// The user's address.
+        #[arg(long)]
+        user: String,
+        /// What the token is for.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// Runs `embargo token …`.
+pub async fn token(cmd: TokenCommand, out: &Output) -> Result<(), String> {
+    let TokenCommand::Create { user, name, store } = cmd;
+    let store = store.open().await.map_err(|e| e.to_string())?;
+    let user = store
+        .user_by_email(&user)
+        .await
+        .map_err(|e| e.to_string())?;
+    let token = store
+        .create_token(user.id, &name)
+        .await
+        .map_err(|e| e.to_string())?;
+    store.close().await;
+    out.show(&json!({ "id": token.id, "token": token.secret }), || {
+        token.secret.clone()
+    });
+    Ok(())
+}
+
+/// `embargo user …`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user.
+    Add {
+        /// The sign-in address.
+        #[arg(long)]
+        email: String,
+        /// Read a password from the first line of stdin (otherwise the user signs in by token).
+        #[arg(long)]
+        password_stdin: bool,
+        /// Make the user an administrator.
+        #[arg(long)]
+        admin: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List users.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// Runs `embargo user …`.
+pub async fn user(cmd: UserCommand, out: &Output) -> Result<(), String> {
+    match cmd {
+        UserCommand::Add {
+            email,
+            password_stdin,
+            admin,
+            store,
+        } => {
+            let password = if password_stdin {
+                Some(read_stdin_line().map_err(|e| e.to_string())?)
+            } else {
+                None
+            };
+            let store = store.open().await.map_err(|e| e.to_string())?;
+            let user = store
+                .create_user(&email, password.as_deref(), admin)
+                .await
+                .map_err(|e| e.to_string())?;
+            store.close().await;
+            out.show(&json!(user), || format!("added {}", user.email));
+        }
+        UserCommand::List { store } => {
+            let store = store.open().await.map_err(|e| e.to_string())?;
+            let users = store.list_users().await.map_err(|e| e.to_string())?;
+            store.close().await;
+            out.show(&json!(users), || {
+                users
+                    .iter()
+                    .map(|u| format!("{}{}", u.email, if u.is_admin { " (admin)" } else { "" }))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `embargo org …`.
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Add an organisation.
+    Add {
+        /// Its name.
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List organisations.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// Runs `embargo org …`.
+pub async fn org(cmd: OrgCommand, out: &Output) -> Result<(), String> {
+    match cmd {
+        OrgCommand::Add { name, store } => {
+            let store = store.open().await.map_err(|e| e.to_string())?;
+            let org = store.create_org(&name).await.map_err(|e| e.to_string())?;
+            store.close().await;
+            out.show(&json!(org), || format!("added organisation {}", org.name));
+        }
+        OrgCommand::List { store } => {
+            let store = store.open().await.map_err(|e| e.to_string())?;
+            let orgs = store.list_orgs().await.map_err(|e| e.to_string())?;
+            store.close().await;
+            out.show(&json!(orgs), || {
+                orgs.iter()
+                    .map(|o| o.name.clone())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `embargo project …`.
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// Add a project to an organisation.
+    Add {
+        /// The organisation's name.
+        #[arg(long)]
+        org: String,
+        /// The project key, e.g. CLOUDSTACK.
+        #[arg(long)]
+        key: String,
+        /// The display name.
+        #[arg(long, default_value = "")]
+        name: String,
+        /// A supported release branch (repeatable).
+        #[arg(long = "branch")]
+        branches: Vec<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List projects.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Add addresses to the project's management committee roster.
+    Committee {
+        /// The project key.
+        #[arg(long)]
+        project: String,
+        /// Addresses to add.
+        #[arg(required = true)]
+        emails: Vec<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+fn parse_key(s: &str) -> Result<ProjectKey, String> {
+    s.parse()
+        .map_err(|e: embargo_core::reference::ReferenceError| e.to_string())
+}
+
+/// Runs `embargo project …`.
+pub async fn project(cmd: ProjectCommand, out: &Output) -> Result<(), String> {
+    match cmd {
+        ProjectCommand::Add {
+            org,
+            key,
+            name,
+            branches,
+            store,
+        } => {
+            let key = parse_key(&key)?;
+            let store = store.open().await.map_err(|e| e.to_string())?;
+            let project = store
+                .create_project(&org, &key, &name, &branches)
+                .await
+                .map_err(|e| e.to_string())?;
+            store.close().await;
+            out.show(&json!(project), || {
+                format!("added project {} to {}", project.key, project.org)
+            });
+        }
+        ProjectCommand::List { store } => {
+            let store = store.open().await.map_err(|e| e.to_string())?;
+            let projects = store.list_projects().await.map_err(|e| e.to_string())?;
+            store.close().await;
+            out.show(&json!(projects), || {
+                projects
+                    .iter()
+                    .map(|p| format!("{}\t{}\t{}", p.key, p.org, p.name))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        ProjectCommand::Committee {
+            project,
+            emails,
+            store,
+        } => {
+            let key = parse_key(&project)?;
+            let store = store.open().await.map_err(|e| e.to_string())?;
+            let roster = store
+                .add_committee_members(&key, &emails)
+                .await
+                .map_err(|e| e.to_string())?;
+            store.close().await;
+            out.show(&json!(roster), || {
+                format!("{} committee: {}", key, roster.join(", "))
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `embargo team …`.
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Add a user to a project's security team, or to an organisation's foundation team.
+    Add {
+        /// The project whose team to join (the user must be on its committee).
+        #[arg(
+            long,
+            conflicts_with = "foundation",
+            required_unless_present = "foundation"
+        )]
+        project: Option<String>,
+        /// The organisation whose foundation security team to join.
+        #[arg(long)]
+        foundation: Option<String>,
+        /// The user's address.
+        #[arg(long)]
+        user: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List a project's security team with each member's last activity.
+    List {
+        /// The project key.
+        #[arg(long)]
+        project: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// Runs `embargo team …`.
+pub async fn team(cmd: TeamCommand, out: &Output) -> Result<(), String> {
+    match cmd {
+        TeamCommand::Add {
+            project,
+            foundation,
+            user,
+            store,
+        } => {
+            let store = store.open().await.map_err(|e| e.to_string())?;
+            let what = match (project, foundation) {
+                (Some(project), _) => {
+                    let key = parse_key(&project)?;
+                    store
+                        .add_project_member(&key, &user)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    format!("{key} security team")
+                }
+                (None, Some(org)) => {
+                    store
+                        .add_foundation_member(&org, &user)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    format!("{org} foundation security team")
+                }
+                (None, None) => return Err("give --project or --foundation".into()),
+            };
+            store.close().await;
+            out.show(&json!({ "user": user, "team": what }), || {
+                format!("added {user} to the {what}")
+            });
+        }
+        TeamCommand::List { project, store } => {
+            let key = parse_key(&project)?;
+            let store = store.open().await.map_err(|e| e.to_string())?;
+            let members = store
+                .project_members(&key)
+                .await
+                .map_err(|e| e.to_string())?;
+            store.close().await;
+            out.show(&json!(members), || {
+                members
+                    .iter()
+                    .map(|m| {
+                        format!(
+                            "{}\tlast active {}",
+                            m.email,
+                            m.last_active_at.as_deref().unwrap_or("never")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `embargo jobs …`.
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Counts of pending, done and failed jobs.
+    Status {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Enqueue diagnostic probe jobs, to check that running servers pick up jobs exactly once.
+    Probe {
+        /// How many.
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// Runs `embargo jobs …`.
+pub async fn jobs(cmd: JobsCommand, out: &Output) -> Result<(), String> {
+    match cmd {
+        JobsCommand::Status { store } => {
+            let store = store.open().await.map_err(|e| e.to_string())?;
+            let (pending, done, failed) = store.job_counts().await.map_err(|e| e.to_string())?;
+            store.close().await;
+            out.show(
+                &json!({ "pending": pending, "done": done, "failed": failed }),
+                || format!("pending {pending}, done {done}, failed {failed}"),
+            );
+        }
+        JobsCommand::Probe { count, store } => {
+            let store = store.open().await.map_err(|e| e.to_string())?;
+            for _ in 0..count {
+                store
+                    .enqueue_job("probe", &json!({}))
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            store.close().await;
+            out.show(&json!({ "enqueued": count }), || {
+                format!("enqueued {count} probe jobs")
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,457 @@
+//! `embargo case …`: the team's everyday commands, through a running server.
+
+use std::io::Read;
+
+use clap::{Args, Subcommand};
+use reqwest::Method;
+use serde_json::{Map, Value, json};
+
+use crate::Output;
+use crate::client::{Client, ClientError};
+
+/// Options of `embargo case`.
+#[derive(Debug, Args)]
+pub struct CaseArgs {
+    /// The server's base URL.
+    #[arg(long, env = "EMBARGO_URL", default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// An API token.
+    #[arg(long, env = "EMBARGO_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    #[command(subcommand)]
+    pub command: CaseCommand,
+}
+
+/// The case commands.
+#[derive(Debug, Subcommand)]
+pub enum CaseCommand {
+    /// List the cases you may see.
+    List {
+        /// Only this project.
+        #[arg(long)]
+        project: Option<String>,
+        /// Only this state.
+        #[arg(long)]
+        state: Option<String>,
+    },
+    /// Show a case with its clocks.
+    Show {
+        /// The case reference, e.g. CLOUDSTACK-SEC-42.
+        reference: String,
+        /// Also print the timeline.
+        #[arg(long)]
+        timeline: bool,
+    },
+    /// File a new report.
+    New {
+        /// The project key.
+        #[arg(long)]
+        project: String,
+        /// A short title.
+        #[arg(long)]
+        title: String,
+        /// The report text; `-` reads it from stdin.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// The reporter's address.
+        #[arg(long)]
+        reporter_email: Option<String>,
+        /// The reporter's name.
+        #[arg(long)]
+        reporter_name: Option<String>,
+    },
+    /// Move a case to another state.
+    Transition {
+        /// The case reference.
+        reference: String,
+        /// The state to move to.
+        to: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+        /// The message to the reporter (invalid, duplicate).
+        #[arg(long)]
+        message: Option<String>,
+        /// The case this one duplicates.
+        #[arg(long)]
+        duplicate_of: Option<String>,
+        /// Why the announcement goes out before the embargo date.
+        #[arg(long)]
+        override_reason: Option<String>,
+        /// The retrospective (to close).
+        #[arg(long)]
+        retrospective: Option<String>,
+    },
+    /// Add an internal note.
+    Note {
+        /// The case reference.
+        reference: String,
+        /// The note; `-` reads it from stdin.
+        text: String,
+    },
+    /// Set fields of a case.
+    Set {
+        /// The case reference.
+        reference: String,
+        /// A CVSS 3.1 or 4.0 vector.
+        #[arg(long)]
+        cvss: Option<String>,
+        /// The reserved CVE ID.
+        #[arg(long)]
+        cve: Option<String>,
+        /// When the embargo lifts (RFC 3339, e.g. 2026-12-01T14:00:00Z).
+        #[arg(long)]
+        embargo: Option<String>,
+        /// An affected version or range (repeatable; replaces the list).
+        #[arg(long)]
+        affected: Vec<String>,
+        /// A fixed version (repeatable; replaces the list).
+        #[arg(long)]
+        fixed: Vec<String>,
+        /// A new title.
+        #[arg(long)]
+        title: Option<String>,
+    },
+    /// Show the checklist, or tick an item with --item.
+    Checklist {
+        /// The case reference.
+        reference: String,
+        /// The item to mark, e.g. testing or fix:4.18.
+        #[arg(long)]
+        item: Option<String>,
+        /// done, not-applicable or open.
+        #[arg(long, default_value = "done", requires = "item")]
+        status: String,
+        /// Commit ids, evidence links.
+        #[arg(long, requires = "item")]
+        note: Option<String>,
+    },
+}
+
+fn text_arg(value: String) -> Result<String, String> {
+    if value == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read stdin: {e}"))?;
+        Ok(text)
+    } else {
+        Ok(value)
+    }
+}
+
+fn describe(e: ClientError) -> String {
+    match &e {
+        ClientError::Server { missing, .. } if !missing.is_empty() => {
+            format!("{e}\nmissing: {}", missing.join(", "))
+        }
+        _ => e.to_string(),
+    }
+}
+
+fn path_segment(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.:".contains(c) {
+                c.to_string()
+            } else {
+                format!("%{:02X}", c as u32)
+            }
+        })
+        .collect()
+}
+
+fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("-")
+}
+
+fn case_text(case: &Value) -> String {
+    let mut lines = vec![
+        format!(
+            "{}  [{}]  {}",
+            str_of(case, "ref"),
+            str_of(case, "state"),
+            str_of(case, "title")
+        ),
+        format!(
+            "received {}   updated {}",
+            str_of(case, "received_at"),
+            str_of(case, "updated_at")
+        ),
+    ];
+    if let Some(cvss) = case.get("cvss").filter(|v| !v.is_null()) {
+        lines.push(format!(
+            "CVSS {} {} ({})",
+            cvss["score"],
+            str_of(cvss, "severity"),
+            str_of(cvss, "vector")
+        ));
+    }
+    if let Some(cve) = case.get("cve_id").and_then(Value::as_str) {
+        lines.push(format!("CVE {cve}"));
+    }
+    if let Some(at) = case.get("embargo_at").and_then(Value::as_str) {
+        lines.push(format!("embargo until {at}"));
+    }
+    if let Some(o) = case.get("embargo_override").filter(|v| !v.is_null()) {
+        lines.push(format!(
+            "announced before the embargo by {} at {}: {}",
+            str_of(o, "by"),
+            str_of(o, "at"),
+            str_of(o, "reason")
+        ));
+    }
+    let clocks = &case["clocks"];
+    lines.push(format!(
+        "clocks: acknowledgement {} (due {}){}{}",
+        str_of(&clocks["acknowledgement"], "status"),
+        str_of(&clocks["acknowledgement"], "due_at"),
+        clocks
+            .get("announcement")
+            .filter(|v| !v.is_null())
+            .map(|a| format!(
+                ", announcement {} (due {})",
+                str_of(a, "status"),
+                str_of(a, "due_at")
+            ))
+            .unwrap_or_default(),
+        if clocks["stalled"].as_bool() == Some(true) {
+            ", STALLED"
+        } else {
+            ""
+        },
+    ));
+    if let Some(next) = case.get("next_states").and_then(Value::as_array) {
+        let next: Vec<&str> = next.iter().filter_map(Value::as_str).collect();
+        lines.push(format!(
+            "next: {}",
+            if next.is_empty() {
+                "-".to_owned()
+            } else {
+                next.join(", ")
+            }
+        ));
+    }
+    lines.join("\n")
+}
+
+/// Runs `embargo case …`.
+pub async fn run(args: CaseArgs, out: &Output) -> Result<(), String> {
+    let client = Client::from_env(&args.url, args.token.as_deref()).map_err(describe)?;
+    let call = |method: Method, path: String, body: Option<Value>| {
+        let client = &client;
+        async move {
+            client
+                .call(method, &path, body.as_ref())
+                .await
+                .map_err(describe)
+        }
+    };
+    match args.command {
+        CaseCommand::List { project, state } => {
+            let mut query = Vec::new();
+            if let Some(p) = project {
+                query.push(format!("project={}", path_segment(&p)));
+            }
+            if let Some(s) = state {
+                query.push(format!("state={}", path_segment(&s)));
+            }
+            let path = if query.is_empty() {
+                "/api/cases".to_owned()
+            } else {
+                format!("/api/cases?{}", query.join("&"))
+            };
+            let cases = call(Method::GET, path, None).await?;
+            out.show(&cases, || {
+                let rows: Vec<String> = cases
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|c| {
+                                format!(
+                                    "{}\t{}\t{}\t{}",
+                                    str_of(c, "ref"),
+                                    str_of(c, "state"),
+                                    str_of(c, "received_at"),
+                                    str_of(c, "title")
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if rows.is_empty() {
+                    "no cases".to_owned()
+                } else {
+                    rows.join("\n")
+                }
+            });
+        }
+        CaseCommand::Show {
+            reference,
+            timeline,
+        } => {
+            let r = path_segment(&reference);
+            let mut case = call(Method::GET, format!("/api/cases/{r}"), None).await?;
+            if timeline {
+                let events = call(Method::GET, format!("/api/cases/{r}/timeline"), None).await?;
+                if let Some(obj) = case.as_object_mut() {
+                    obj.insert("timeline".into(), events);
+                }
+            }
+            out.show(&case, || {
+                let mut text = case_text(&case);
+                if let Some(events) = case.get("timeline").and_then(Value::as_array) {
+                    for e in events {
+                        text.push_str(&format!(
+                            "\n  {} {} {}{}",
+                            str_of(e, "at"),
+                            e.get("actor").and_then(Value::as_str).unwrap_or("embargo"),
+                            str_of(e, "kind"),
+                            e.get("to_state")
+                                .and_then(Value::as_str)
+                                .map(|s| format!(" -> {s}"))
+                                .unwrap_or_default()
+                        ));
+                        if let Some(d) = e.get("detail").and_then(Value::as_str) {
+                            text.push_str(&format!(": {d}"));
+                        }
+                    }
+                }
+                text
+            });
+        }
+        CaseCommand::New {
+            project,
+            title,
+            description,
+            reporter_email,
+            reporter_name,
+        } => {
+            let body = json!({
+                "project": project,
+                "title": title,
+                "description": text_arg(description)?,
+                "reporter": { "email": reporter_email, "name": reporter_name },
+            });
+            let case = call(Method::POST, "/api/cases".into(), Some(body)).await?;
+            out.show(&case, || format!("created {}", str_of(&case, "ref")));
+        }
+        CaseCommand::Transition {
+            reference,
+            to,
+            reason,
+            message,
+            duplicate_of,
+            override_reason,
+            retrospective,
+        } => {
+            let body = json!({
+                "to": to,
+                "reason": reason,
+                "message_to_reporter": message,
+                "duplicate_of": duplicate_of,
+                "override_reason": override_reason,
+                "retrospective": retrospective,
+            });
+            let case = call(
+                Method::POST,
+                format!("/api/cases/{}/transitions", path_segment(&reference)),
+                Some(body),
+            )
+            .await?;
+            out.show(&case, || {
+                format!("{} is now {}", str_of(&case, "ref"), str_of(&case, "state"))
+            });
+        }
+        CaseCommand::Note { reference, text } => {
+            let body = json!({ "text": text_arg(text)? });
+            let event = call(
+                Method::POST,
+                format!("/api/cases/{}/notes", path_segment(&reference)),
+                Some(body),
+            )
+            .await?;
+            out.show(&event, || "note added".to_owned());
+        }
+        CaseCommand::Set {
+            reference,
+            cvss,
+            cve,
+            embargo,
+            affected,
+            fixed,
+            title,
+        } => {
+            let mut body = Map::new();
+            if let Some(v) = cvss {
+                body.insert("cvss".into(), json!(v));
+            }
+            if let Some(v) = cve {
+                body.insert("cve_id".into(), json!(v));
+            }
+            if let Some(v) = embargo {
+                body.insert("embargo_at".into(), json!(v));
+            }
+            if let Some(v) = title {
+                body.insert("title".into(), json!(v));
+            }
+            if !affected.is_empty() || !fixed.is_empty() {
+                body.insert(
+                    "versions".into(),
+                    json!({ "affected": affected, "fixed": fixed }),
+                );
+            }
+            let case = call(
+                Method::PATCH,
+                format!("/api/cases/{}", path_segment(&reference)),
+                Some(Value::Object(body)),
+            )
+            .await?;
+            out.show(&case, || case_text(&case));
+        }
+        CaseCommand::Checklist {
+            reference,
+            item,
+            status,
+            note,
+        } => {
+            let r = path_segment(&reference);
+            let entries = match item {
+                Some(item) => {
+                    let body = json!({ "status": status, "note": note });
+                    call(
+                        Method::PUT,
+                        format!("/api/cases/{r}/checklist/{}", path_segment(&item)),
+                        Some(body),
+                    )
+                    .await?
+                }
+                None => call(Method::GET, format!("/api/cases/{r}/checklist"), None).await?,
+            };
+            out.show(&entries, || {
+                entries
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|e| {
+                                let mark = match str_of(e, "status") {
+                                    "done" => "[x]",
+                                    "not-applicable" => "[-]",
+                                    _ => "[ ]",
+                                };
+                                let who = e
+                                    .get("by")
+                                    .and_then(Value::as_str)
+                                    .map(|b| format!(" — {b}"))
+                                    .unwrap_or_default();
+                                format!("{mark} {} ({}){who}", str_of(e, "label"), str_of(e, "key"))
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    })
+                    .unwrap_or_default()
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,113 @@
+//! The HTTP client behind `embargo case …`: talks to a running server with an API token.
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+/// Why a request to the server failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// No token configured.
+    #[error(
+        "set EMBARGO_TOKEN to an API token (create one with `embargo token create --user EMAIL`)"
+    )]
+    NoToken,
+    /// The server could not be reached.
+    #[error("cannot reach the server at {url}: {source}")]
+    Unreachable {
+        /// The base URL.
+        url: String,
+        /// What went wrong.
+        source: reqwest::Error,
+    },
+    /// The server answered with an error.
+    #[error("{message} (HTTP {status}{})", request_id.as_deref().map(|id| format!(", request {id}")).unwrap_or_default())]
+    Server {
+        /// The status.
+        status: StatusCode,
+        /// The server's message.
+        message: String,
+        /// What a refused transition lacks.
+        missing: Vec<String>,
+        /// The request id.
+        request_id: Option<String>,
+    },
+}
+
+/// A client for one server and token.
+pub struct Client {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Client {
+    /// Builds a client from `EMBARGO_URL` and `EMBARGO_TOKEN`.
+    pub fn from_env(url: &str, token: Option<&str>) -> Result<Client, ClientError> {
+        let token = token
+            .filter(|t| !t.is_empty())
+            .ok_or(ClientError::NoToken)?;
+        Ok(Client {
+            base: url.trim_end_matches('/').to_owned(),
+            token: token.to_owned(),
+            http: reqwest::Client::new(),
+        })
+    }
+
+    /// Sends a request and returns the JSON answer.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let mut request = self.http.request(method, &url).bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|source| ClientError::Unreachable {
+                url: self.base.clone(),
+                source,
+            })?;
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .map_err(|source| ClientError::Unreachable {
+                url: self.base.clone(),
+                source,
+            })?;
+        let value: Value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        if status.is_success() {
+            return Ok(value);
+        }
+        Err(ClientError::Server {
+            status,
+            message: value
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("the server refused the request")
+                .to_owned(),
+            missing: value
+                .get("missing")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            request_id: value
+                .get("request_id")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        })
+    }
+}

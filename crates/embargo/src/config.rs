@@ -1,0 +1,75 @@
+//! Where Embargo keeps its data: a data directory with an SQLite database and the master
+//! key file by default, or a PostgreSQL URL. Flags override `EMBARGO_*` variables.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use embargo_store::{Database, KeySource, MasterKey, Store, StoreError};
+
+/// Options shared by every command that opens the store directly.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Data directory: SQLite database and master key file.
+    #[arg(long, env = "EMBARGO_DATA", default_value = "./embargo-data")]
+    pub data: PathBuf,
+    /// PostgreSQL URL; when set, the database lives there instead of in the data directory.
+    #[arg(long, env = "EMBARGO_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+/// Why the store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A bad setting.
+    #[error("{0}")]
+    Setting(String),
+    /// From the store.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl StoreArgs {
+    /// The database these options name.
+    pub fn database(&self) -> Result<Database, ConfigError> {
+        match &self.database_url {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(Database::Postgres(url.clone()))
+            }
+            Some(url) if url.starts_with("sqlite://") => Ok(Database::Sqlite(PathBuf::from(
+                url.trim_start_matches("sqlite://"),
+            ))),
+            Some(url) => Err(ConfigError::Setting(format!(
+                "unsupported database URL {}: use postgres://… or sqlite://PATH",
+                embargo_store::mask_url(url)
+            ))),
+            None => Ok(Database::Sqlite(embargo_store::sqlite_path(&self.data))),
+        }
+    }
+
+    /// Where the master key comes from: `EMBARGO_MASTER_KEY`, `EMBARGO_MASTER_KEY_FILE`,
+    /// or `master.key` in the data directory.
+    pub fn key_source(&self) -> Result<KeySource, ConfigError> {
+        if let Ok(text) = std::env::var("EMBARGO_MASTER_KEY") {
+            return Ok(KeySource::Given(
+                MasterKey::from_base64(&text, "EMBARGO_MASTER_KEY").map_err(StoreError::from)?,
+            ));
+        }
+        if let Ok(path) = std::env::var("EMBARGO_MASTER_KEY_FILE") {
+            return Ok(KeySource::File(PathBuf::from(path)));
+        }
+        std::fs::create_dir_all(&self.data).map_err(|e| {
+            ConfigError::Setting(format!(
+                "cannot create the data directory {}: {e}",
+                self.data.display()
+            ))
+        })?;
+        Ok(KeySource::File(self.data.join("master.key")))
+    }
+
+    /// Opens the store, creating the database and key on first use.
+    pub async fn open(&self) -> Result<Store, ConfigError> {
+        let database = self.database()?;
+        let keys = self.key_source()?;
+        Ok(Store::open(&database, &keys).await?)
+    }
+}
