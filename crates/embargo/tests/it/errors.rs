@@ -1,0 +1,189 @@
+//! Bad input gets a 4xx with a JSON body that names the problem, never a 500.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{Api, BACKENDS, Server, TestDb, seed};
+
+fn assert_error(status: StatusCode, body: &Value, expected: StatusCode, mentions: &str) {
+    assert_eq!(status, expected, "{body}");
+    assert!(
+        body["error"].is_string() && body["request_id"].is_string(),
+        "{body}"
+    );
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(mentions),
+        "expected {mentions:?} in {message:?}"
+    );
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_clearly() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        let people = seed(&store).await;
+        let server = Server::start(store).await;
+        let alice = Api::new(&server.url, Some(&people.alice));
+        let r = alice.report("CLOUDSTACK", "Something").await;
+        let http = reqwest::Client::new();
+        let raw = |body: &'static str, content_type: &'static str| {
+            let http = http.clone();
+            let url = format!("{}/api/cases", server.url);
+            let token = people.alice.clone();
+            async move {
+                let resp = http
+                    .post(url)
+                    .bearer_auth(token)
+                    .header("content-type", content_type)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = resp.status();
+                (status, resp.json::<Value>().await.unwrap())
+            }
+        };
+
+        let (s, b) = raw(
+            "{\"project\": \"CLOUDSTACK\", \"title\": ",
+            "application/json",
+        )
+        .await;
+        assert_error(s, &b, StatusCode::BAD_REQUEST, "EOF");
+        let (s, b) = raw(
+            "{\"project\": \"CLOUDSTACK\", \"title\": \"x\", \"severity\": 9}",
+            "application/json",
+        )
+        .await;
+        assert_error(s, &b, StatusCode::BAD_REQUEST, "unknown field `severity`");
+        let (s, b) = raw("project=CLOUDSTACK", "application/x-www-form-urlencoded").await;
+        assert_error(s, &b, StatusCode::UNSUPPORTED_MEDIA_TYPE, "JSON");
+
+        let huge = "x".repeat(2 * 1024 * 1024);
+        let (s, b) = alice
+            .post(
+                "/api/cases",
+                json!({ "project": "CLOUDSTACK", "title": "big", "description": huge }),
+            )
+            .await;
+        assert_error(
+            s,
+            &b,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "larger than the limit",
+        );
+
+        let (s, b) = alice
+            .post(
+                &format!("/api/cases/{r}/transitions"),
+                json!({ "to": "announced" }),
+            )
+            .await;
+        assert_error(
+            s,
+            &b,
+            StatusCode::CONFLICT,
+            "cannot move from reported to announced",
+        );
+        let (s, b) = alice
+            .post(
+                &format!("/api/cases/{r}/transitions"),
+                json!({ "to": "approved" }),
+            )
+            .await;
+        assert_error(s, &b, StatusCode::BAD_REQUEST, "unknown variant `approved`");
+
+        for (vector, fault) in [
+            (
+                "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H",
+                "missing base metric A",
+            ),
+            (
+                "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/A:L",
+                "duplicate metric A",
+            ),
+            ("cvss:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "CVSS:"),
+            (
+                "CVSS:3.1/AV:Q/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+                "illegal value 'Q' for metric AV",
+            ),
+            ("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "3.1 or 4.0"),
+        ] {
+            let (s, b) = alice
+                .patch(&format!("/api/cases/{r}"), json!({ "cvss": vector }))
+                .await;
+            assert_error(s, &b, StatusCode::UNPROCESSABLE_ENTITY, fault);
+        }
+        let (s, b) = alice
+            .patch(&format!("/api/cases/{r}"), json!({ "cve_id": "CVE-26-1" }))
+            .await;
+        assert_error(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "not a CVE ID");
+        let (s, b) = alice
+            .patch(
+                &format!("/api/cases/{r}"),
+                json!({ "embargo_at": "next tuesday" }),
+            )
+            .await;
+        assert_error(s, &b, StatusCode::BAD_REQUEST, "embargo_at");
+        let (s, b) = alice.patch(&format!("/api/cases/{r}"), json!({})).await;
+        assert_error(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "nothing to change");
+        let (s, b) = alice.get("/api/cases/not-a-reference").await;
+        assert_error(s, &b, StatusCode::BAD_REQUEST, "PROJECT-SEC-42");
+        let (s, b) = alice.get("/api/cases?state=pending").await;
+        assert_error(s, &b, StatusCode::BAD_REQUEST, "unknown state");
+        let (s, b) = alice.get("/api/no-such-route").await;
+        assert_error(s, &b, StatusCode::NOT_FOUND, "no such route");
+        let (s, b) = alice
+            .request(reqwest::Method::DELETE, "/api/cases", None)
+            .await;
+        assert_error(s, &b, StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
+        let (s, b) = alice
+            .put(
+                &format!("/api/cases/{r}/checklist/testing"),
+                json!({ "status": "done" }),
+            )
+            .await;
+        assert_error(s, &b, StatusCode::CONFLICT, "once the case is confirmed");
+        let (s, b) = alice
+            .post(&format!("/api/cases/{r}/notes"), json!({ "text": "   " }))
+            .await;
+        assert_error(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "cannot be empty");
+
+        // Nothing was lost or changed by the refusals.
+        let (_, case) = alice.get(&format!("/api/cases/{r}")).await;
+        assert_eq!(case["state"], "reported");
+        assert!(case["cvss"].is_null());
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route() {
+    let db = TestDb::new(crate::support::Backend::Sqlite).await;
+    let server = Server::start(db.store().await).await;
+    let (status, doc) = Api::new(&server.url, None).get("/api/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for (method, path) in embargo_server::routes() {
+        let op = &doc["paths"][&path][method.to_lowercase()];
+        assert!(
+            op.is_object(),
+            "{method} {path} missing from the served document"
+        );
+        assert!(
+            op["responses"].is_object(),
+            "{method} {path} has no responses"
+        );
+    }
+    for path in [
+        "/api/cases",
+        "/api/cases/{ref}",
+        "/api/cases/{ref}/transitions",
+        "/healthz",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path}");
+    }
+    server.stop().await;
+}

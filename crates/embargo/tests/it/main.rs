@@ -1,0 +1,11 @@
+//! Embargo's integration tests: one binary, every scenario on SQLite and on PostgreSQL.
+//! PostgreSQL is reached at EMBARGO_TEST_PG (default postgres://postgres@127.0.0.1:5432/postgres);
+//! each test creates and drops its own database.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod access;
+mod errors;
+mod jobs;
+mod lifecycle;
+mod processes;
+mod support;
