@@ -41,7 +41,8 @@ pub struct Viewer {
 }
 
 impl Viewer {
-    /// Resolves memberships against the instance's projects.
+    /// Resolves memberships. `projects` must hold at least every project of the
+    /// organisations whose foundation team the user is on; project teams need no lookup.
     pub fn resolve(
         user_id: i64,
         is_admin: bool,
@@ -57,13 +58,12 @@ impl Viewer {
             .collect();
         let visible_projects = projects
             .iter()
-            .filter(|p| {
-                foundation_orgs.contains(&p.org_id)
-                    || memberships.contains(&Membership::ProjectTeam {
-                        project_id: p.project_id,
-                    })
-            })
+            .filter(|p| foundation_orgs.contains(&p.org_id))
             .map(|p| p.project_id)
+            .chain(memberships.iter().filter_map(|m| match m {
+                Membership::ProjectTeam { project_id } => Some(*project_id),
+                Membership::Foundation { .. } => None,
+            }))
             .collect();
         Viewer {
             user_id,

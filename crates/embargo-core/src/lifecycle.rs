@@ -384,10 +384,8 @@ pub fn check_transition(
             },
             Some(_) => {}
         },
-        State::Closed => {
-            if non_empty(&req.retrospective).is_none() {
-                missing.push(Requirement::Retrospective);
-            }
+        State::Closed if non_empty(&req.retrospective).is_none() => {
+            missing.push(Requirement::Retrospective);
         }
         _ => {}
     }
@@ -426,7 +424,8 @@ mod tests {
         let now = datetime!(2026-11-01 0:00 UTC);
         let req = TransitionRequest::default();
         assert!(check_transition(&ready(), None, State::ReleasePending, &req, now).is_ok());
-        let cases: [(fn(&mut CaseFacts), Requirement); 7] = [
+        type Breaker = fn(&mut CaseFacts);
+        let cases: [(Breaker, Requirement); 7] = [
             (|f| f.has_cvss = false, Requirement::CvssVector),
             (|f| f.has_cve = false, Requirement::CveId),
             (

@@ -74,15 +74,17 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
-        let user_id = match bearer {
-            Some(token) => state.store.token_user(token).await?,
+        let viewer = match bearer {
+            Some(token) => state.store.viewer_for_token(token).await?,
             None => match session_cookie(&parts.headers) {
-                Some(secret) => state.store.session_user(&secret).await?,
+                Some(secret) => match state.store.session_user(&secret).await? {
+                    Some(user_id) => Some(state.store.viewer(user_id).await?),
+                    None => None,
+                },
                 None => None,
             },
         };
-        let user_id = user_id.ok_or(ApiError::Unauthorized)?;
-        let viewer = state.store.viewer(user_id).await?;
+        let viewer = viewer.ok_or(ApiError::Unauthorized)?;
         Ok(Caller { viewer })
     }
 }

@@ -1,39 +1,91 @@
 //! The one place where case access is decided for storage: every case query goes
-//! through `Store::viewer` and `authorize`, which apply `embargo_core::access`.
+//! through a `Viewer` resolved here and `authorize` or `visible_case_row`, which apply
+//! `embargo_core::access`.
 
 use embargo_core::access::{Membership, ProjectScope, Viewer};
 use embargo_core::reference::CaseRef;
+use sha2::{Digest, Sha256};
 use sqlx::Row;
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
 
-use crate::{Result, Store, StoreError};
+use crate::{Result, Store, StoreError, millis};
+
+/// Token use is recorded at most this often, to keep reads free of writes.
+const LAST_USED_GRANULARITY_MS: i64 = 60_000;
+
+fn memberships(rows: &[AnyRow]) -> Result<Vec<Membership>> {
+    let mut out = Vec::new();
+    for row in rows {
+        let kind: Option<String> = row.try_get("kind")?;
+        let scope: Option<i64> = row.try_get("scope_id")?;
+        match (kind.as_deref(), scope) {
+            (Some("foundation"), Some(org_id)) => out.push(Membership::Foundation { org_id }),
+            (Some("project"), Some(project_id)) => out.push(Membership::ProjectTeam { project_id }),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
 
 impl Store {
     /// Resolves what a signed-in user may see; done once per request.
     pub async fn viewer(&self, user_id: i64) -> Result<Viewer> {
-        let user = sqlx::query("SELECT is_admin FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound("user"))?;
-        let is_admin: i64 = user.try_get("is_admin")?;
-        let memberships = sqlx::query("SELECT kind, scope_id FROM team_members WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .filter_map(|row| {
-                let kind: String = row.try_get("kind").ok()?;
-                let scope: i64 = row.try_get("scope_id").ok()?;
-                match kind.as_str() {
-                    "foundation" => Some(Membership::Foundation { org_id: scope }),
-                    "project" => Some(Membership::ProjectTeam { project_id: scope }),
-                    _ => None,
-                }
-            })
-            .collect::<Vec<_>>();
-        let projects = if memberships.is_empty() {
-            Vec::new()
-        } else {
+        let rows = sqlx::query(
+            "SELECT u.is_admin, m.kind, m.scope_id FROM users u LEFT JOIN team_members m ON m.user_id = u.id WHERE u.id = $1",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let first = rows.first().ok_or(StoreError::NotFound("user"))?;
+        let is_admin: i64 = first.try_get("is_admin")?;
+        self.resolve(user_id, is_admin != 0, memberships(&rows)?)
+            .await
+    }
+
+    /// The viewer behind a live API token, in one query for the common case.
+    pub async fn viewer_for_token(&self, secret: &str) -> Result<Option<Viewer>> {
+        let rows = sqlx::query(
+            "SELECT t.id AS token_id, t.user_id, t.last_used_at, u.is_admin, m.kind, m.scope_id \
+             FROM api_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN team_members m ON m.user_id = u.id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+        )
+        .bind(Sha256::digest(secret.as_bytes()).to_vec())
+        .fetch_all(&self.pool)
+        .await?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let user_id: i64 = first.try_get("user_id")?;
+        let is_admin: i64 = first.try_get("is_admin")?;
+        let last_used: Option<i64> = first.try_get("last_used_at")?;
+        let now = millis(OffsetDateTime::now_utc());
+        if last_used.is_none_or(|last| now - last > LAST_USED_GRANULARITY_MS) {
+            let token_id: i64 = first.try_get("token_id")?;
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(token_id)
+                .execute(&self.pool)
+                .await?;
+            self.touch_user(user_id).await?;
+        }
+        Ok(Some(
+            self.resolve(user_id, is_admin != 0, memberships(&rows)?)
+                .await?,
+        ))
+    }
+
+    async fn resolve(
+        &self,
+        user_id: i64,
+        is_admin: bool,
+        memberships: Vec<Membership>,
+    ) -> Result<Viewer> {
+        // Only a foundation membership needs the project list, to expand the organisation.
+        let projects = if memberships
+            .iter()
+            .any(|m| matches!(m, Membership::Foundation { .. }))
+        {
             sqlx::query("SELECT id, org_id FROM projects")
                 .fetch_all(&self.pool)
                 .await?
@@ -45,13 +97,10 @@ impl Store {
                     })
                 })
                 .collect::<Result<Vec<_>, sqlx::Error>>()?
+        } else {
+            Vec::new()
         };
-        Ok(Viewer::resolve(
-            user_id,
-            is_admin != 0,
-            &memberships,
-            &projects,
-        ))
+        Ok(Viewer::resolve(user_id, is_admin, &memberships, &projects))
     }
 }
 
@@ -73,15 +122,23 @@ pub(crate) async fn authorize(
     .bind(case_ref.project.as_str())
     .bind(case_ref.number)
     .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(StoreError::NotFound("case"))?;
-    let project_id: i64 = row.try_get("project_id")?;
-    if !viewer.can_see_project(project_id) {
-        return Err(StoreError::NotFound("case"));
-    }
+    .await?;
+    let row = visible(viewer, row)?;
     Ok(Authorized {
         case_id: row.try_get("id")?,
     })
+}
+
+/// Checks a fetched case row (which must have `project_id`) against the viewer before
+/// anything in it is opened.
+pub(crate) fn visible(viewer: &Viewer, row: Option<AnyRow>) -> Result<AnyRow> {
+    let row = row.ok_or(StoreError::NotFound("case"))?;
+    let project_id: i64 = row.try_get("project_id")?;
+    if viewer.can_see_project(project_id) {
+        Ok(row)
+    } else {
+        Err(StoreError::NotFound("case"))
+    }
 }
 
 /// The SQL condition restricting a case query to the viewer's projects. Ids come from

@@ -33,8 +33,6 @@ pub struct NewToken {
 
 /// How long a sign-in session lasts.
 const SESSION_LIFETIME: Duration = Duration::hours(12);
-/// Token use is recorded at most this often, to keep reads free of writes.
-const LAST_USED_GRANULARITY_MS: i64 = 60_000;
 
 fn new_secret(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
@@ -263,28 +261,6 @@ impl Store {
             id: row.try_get("id")?,
             secret,
         })
-    }
-
-    /// The user of a live API token.
-    pub async fn token_user(&self, secret: &str) -> Result<Option<i64>> {
-        let row = sqlx::query("SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
-            .bind(digest(secret))
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(row) = row else { return Ok(None) };
-        let user_id: i64 = row.try_get("user_id")?;
-        let last: Option<i64> = row.try_get("last_used_at")?;
-        let now = millis(OffsetDateTime::now_utc());
-        if last.is_none_or(|l| now - l > LAST_USED_GRANULARITY_MS) {
-            let id: i64 = row.try_get("id")?;
-            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(id)
-                .execute(&self.pool)
-                .await?;
-            self.touch_user(user_id).await?;
-        }
-        Ok(Some(user_id))
     }
 
     /// Revokes one of the user's tokens.

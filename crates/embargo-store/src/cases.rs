@@ -13,7 +13,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 
-use crate::access::{authorize, visible_projects_sql};
+use crate::access::{authorize, visible, visible_projects_sql};
 use crate::jobs::enqueue;
 use crate::views::{
     CaseDetail, CaseSummary, ChecklistEntry, EmbargoOverride, PublicCase, TimelineEvent,
@@ -293,16 +293,27 @@ async fn load(
 }
 
 /// Appends an event to a case's timeline.
+/// Who acts on which case, and when: the common part of every timeline entry and mark.
+#[derive(Clone, Copy)]
+pub(crate) struct Act {
+    pub case_id: i64,
+    pub actor: Option<i64>,
+    pub now: i64,
+}
+
 pub(crate) async fn record_event(
     conn: &mut AnyConnection,
     keys: &Keyring,
-    case_id: i64,
-    actor: Option<i64>,
+    act: Act,
     kind: &str,
     states: Option<(State, State)>,
     detail: Option<&str>,
-    now: i64,
 ) -> Result<i64> {
+    let Act {
+        case_id,
+        actor,
+        now,
+    } = act;
     let sealed = detail
         .map(|d| keys.seal_str(&format!("event:{case_id}:{kind}"), d))
         .transpose()?;
@@ -325,13 +336,16 @@ pub(crate) async fn record_event(
 pub(crate) async fn record_mark(
     conn: &mut AnyConnection,
     keys: &Keyring,
-    case_id: i64,
+    act: Act,
     item: &str,
     status: MarkStatus,
-    actor: Option<i64>,
     note: Option<&str>,
-    now: i64,
 ) -> Result<()> {
+    let Act {
+        case_id,
+        actor,
+        now,
+    } = act;
     let sealed = note
         .map(|n| keys.seal_str(&format!("mark:{case_id}:{item}"), n))
         .transpose()?;
@@ -398,12 +412,14 @@ impl Store {
         record_event(
             &mut tx,
             keys,
-            case_id,
-            Some(viewer.user_id),
+            Act {
+                case_id,
+                actor: Some(viewer.user_id),
+                now,
+            },
             "created",
             None,
             None,
-            now,
         )
         .await?;
         tx.commit().await?;
@@ -416,11 +432,13 @@ impl Store {
 
     /// Reads a case the viewer may see.
     pub async fn case(&self, viewer: &Viewer, case_ref: &CaseRef) -> Result<CaseDetail> {
-        let mut conn = self.pool.acquire().await?;
-        let auth = authorize(&mut conn, viewer, case_ref).await?;
-        Ok(load(&mut conn, self.keys(), auth.case_id, true)
-            .await?
-            .detail(OffsetDateTime::now_utc()))
+        let row = sqlx::query(&format!("{CASE_SELECT} WHERE p.key = $1 AND c.number = $2"))
+            .bind(case_ref.project.as_str())
+            .bind(case_ref.number)
+            .fetch_optional(&self.pool)
+            .await?;
+        let row = visible(viewer, row)?;
+        Ok(Loaded::from_row(self.keys(), &row, true)?.detail(OffsetDateTime::now_utc()))
     }
 
     /// Lists the cases the viewer may see, newest first.
@@ -539,24 +557,28 @@ impl Store {
         record_event(
             &mut tx,
             keys,
-            auth.case_id,
-            actor,
+            Act {
+                case_id: auth.case_id,
+                actor,
+                now,
+            },
             "transition",
             Some((case.state, to)),
             detail.as_deref(),
-            now,
         )
         .await?;
         if let Some(message) = &effects.message_to_reporter {
             let event = record_event(
                 &mut tx,
                 keys,
-                auth.case_id,
-                actor,
+                Act {
+                    case_id: auth.case_id,
+                    actor,
+                    now,
+                },
                 "message-to-reporter",
                 None,
                 Some(message),
-                now,
             )
             .await?;
             enqueue(
@@ -580,12 +602,14 @@ impl Store {
             record_event(
                 &mut tx,
                 keys,
-                auth.case_id,
-                actor,
+                Act {
+                    case_id: auth.case_id,
+                    actor,
+                    now,
+                },
                 "retrospective",
                 None,
                 Some(retrospective),
-                now,
             )
             .await?;
         }
@@ -599,18 +623,20 @@ impl Store {
             record_mark(
                 &mut tx,
                 keys,
-                auth.case_id,
+                Act {
+                    case_id: auth.case_id,
+                    actor,
+                    now,
+                },
                 item,
                 MarkStatus::Done,
-                actor,
                 None,
-                now,
             )
             .await?;
         }
         let case = load(&mut tx, keys, auth.case_id, true).await?;
         tx.commit().await?;
-        tracing::info!(case_id = auth.case_id, from = %case_ref, to = %to, "case moved");
+        tracing::info!(case_id = auth.case_id, case = %case_ref, to = %to, "case moved");
         Ok(case.detail(now_dt))
     }
 
@@ -660,12 +686,14 @@ impl Store {
             record_mark(
                 &mut tx,
                 keys,
-                id,
+                Act {
+                    case_id: id,
+                    actor,
+                    now,
+                },
                 checklist::CVSS,
                 MarkStatus::Done,
-                actor,
                 None,
-                now,
             )
             .await?;
             changes.push(format!(
@@ -690,12 +718,14 @@ impl Store {
             record_mark(
                 &mut tx,
                 keys,
-                id,
+                Act {
+                    case_id: id,
+                    actor,
+                    now,
+                },
                 checklist::CVE_RESERVED,
                 MarkStatus::Done,
-                actor,
                 None,
-                now,
             )
             .await?;
             changes.push(format!("CVE ID set to {cve}"));
@@ -750,12 +780,14 @@ impl Store {
                 record_mark(
                     &mut tx,
                     keys,
-                    id,
+                    Act {
+                        case_id: id,
+                        actor,
+                        now,
+                    },
                     checklist::ADVISORY,
                     MarkStatus::Done,
-                    actor,
                     None,
-                    now,
                 )
                 .await?;
             }
@@ -769,12 +801,14 @@ impl Store {
         record_event(
             &mut tx,
             keys,
-            id,
-            actor,
+            Act {
+                case_id: id,
+                actor,
+                now,
+            },
             "update",
             None,
             Some(&changes.join("; ")),
-            now,
         )
         .await?;
         touch(&mut tx, id, now).await?;
@@ -801,12 +835,14 @@ impl Store {
         let id = record_event(
             &mut tx,
             self.keys(),
-            auth.case_id,
-            Some(viewer.user_id),
+            Act {
+                case_id: auth.case_id,
+                actor: Some(viewer.user_id),
+                now,
+            },
             "note",
             None,
             Some(text),
-            now,
         )
         .await?;
         touch(&mut tx, auth.case_id, now).await?;
@@ -934,12 +970,14 @@ impl Store {
         record_mark(
             &mut tx,
             self.keys(),
-            auth.case_id,
+            Act {
+                case_id: auth.case_id,
+                actor: Some(viewer.user_id),
+                now,
+            },
             item,
             status,
-            Some(viewer.user_id),
             note,
-            now,
         )
         .await?;
         touch(&mut tx, auth.case_id, now).await?;
@@ -991,23 +1029,27 @@ impl Store {
         record_event(
             conn,
             keys,
-            case_id,
-            None,
+            Act {
+                case_id,
+                actor: None,
+                now,
+            },
             "notified",
             None,
             Some("foundation security team notified"),
-            now,
         )
         .await?;
         record_mark(
             conn,
             keys,
-            case_id,
+            Act {
+                case_id,
+                actor: None,
+                now,
+            },
             checklist::FOUNDATION_NOTIFIED,
             MarkStatus::Done,
             None,
-            None,
-            now,
         )
         .await
     }

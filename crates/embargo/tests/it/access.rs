@@ -29,28 +29,28 @@ async fn each_team_sees_only_its_cases() {
         let missing_ref = "CLOUDSTACK-SEC-999";
 
         // Bob, on another project's team, cannot tell Alice's case from a missing one.
-        let probes: Vec<(Method, String, Option<Value>)> = vec![
-            (Method::GET, format!("/api/cases/{{}}"), None),
+        let probes: Vec<(Method, &str, Option<Value>)> = vec![
+            (Method::GET, "/api/cases/{}", None),
             (
                 Method::PATCH,
-                format!("/api/cases/{{}}"),
+                "/api/cases/{}",
                 Some(json!({ "title": "x" })),
             ),
             (
                 Method::POST,
-                format!("/api/cases/{{}}/transitions"),
+                "/api/cases/{}/transitions",
                 Some(json!({ "to": "triage" })),
             ),
-            (Method::GET, format!("/api/cases/{{}}/timeline"), None),
+            (Method::GET, "/api/cases/{}/timeline", None),
             (
                 Method::POST,
-                format!("/api/cases/{{}}/notes"),
+                "/api/cases/{}/notes",
                 Some(json!({ "text": "x" })),
             ),
-            (Method::GET, format!("/api/cases/{{}}/checklist"), None),
+            (Method::GET, "/api/cases/{}/checklist", None),
             (
                 Method::PUT,
-                format!("/api/cases/{{}}/checklist/testing"),
+                "/api/cases/{}/checklist/testing",
                 Some(json!({ "status": "done" })),
             ),
         ];
