@@ -2,6 +2,10 @@
 //! through a `Viewer` resolved here and `authorize` or `visible_case_row`, which apply
 //! `embargo_core::access`.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use embargo_core::access::{Membership, ProjectScope, Viewer};
 use embargo_core::reference::CaseRef;
 use sha2::{Digest, Sha256};
@@ -13,6 +17,44 @@ use crate::{Result, Store, StoreError, millis};
 
 /// Token use is recorded at most this often, to keep reads free of writes.
 const LAST_USED_GRANULARITY_MS: i64 = 60_000;
+/// How long a resolved token is trusted without asking the database again. Revocation
+/// and membership changes made by this process take effect at once; made by another
+/// server sharing the database, within this long.
+const TOKEN_CACHE_TTL: Duration = Duration::from_secs(1);
+/// Entries kept at most; the cache is emptied when it grows past this.
+const TOKEN_CACHE_MAX: usize = 10_000;
+
+/// Recently resolved API tokens, by the SHA-256 of the secret.
+#[derive(Default)]
+pub(crate) struct TokenCache {
+    entries: Mutex<HashMap<[u8; 32], (Viewer, Instant)>>,
+}
+
+impl TokenCache {
+    fn get(&self, digest: &[u8; 32]) -> Option<Viewer> {
+        let entries = self.entries.lock().ok()?;
+        entries
+            .get(digest)
+            .filter(|(_, at)| at.elapsed() < TOKEN_CACHE_TTL)
+            .map(|(viewer, _)| viewer.clone())
+    }
+
+    fn put(&self, digest: [u8; 32], viewer: &Viewer) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= TOKEN_CACHE_MAX {
+                entries.clear();
+            }
+            entries.insert(digest, (viewer.clone(), Instant::now()));
+        }
+    }
+
+    /// Forgets everything; called on any change to tokens or memberships.
+    pub(crate) fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
+}
 
 fn memberships(rows: &[AnyRow]) -> Result<Vec<Membership>> {
     let mut out = Vec::new();
@@ -45,12 +87,16 @@ impl Store {
 
     /// The viewer behind a live API token, in one query for the common case.
     pub async fn viewer_for_token(&self, secret: &str) -> Result<Option<Viewer>> {
+        let digest: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
+        if let Some(viewer) = self.token_cache.get(&digest) {
+            return Ok(Some(viewer));
+        }
         let rows = sqlx::query(
             "SELECT t.id AS token_id, t.user_id, t.last_used_at, u.is_admin, m.kind, m.scope_id \
              FROM api_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN team_members m ON m.user_id = u.id \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
         )
-        .bind(Sha256::digest(secret.as_bytes()).to_vec())
+        .bind(digest.to_vec())
         .fetch_all(&self.pool)
         .await?;
         let Some(first) = rows.first() else {
@@ -69,10 +115,11 @@ impl Store {
                 .await?;
             self.touch_user(user_id).await?;
         }
-        Ok(Some(
-            self.resolve(user_id, is_admin != 0, memberships(&rows)?)
-                .await?,
-        ))
+        let viewer = self
+            .resolve(user_id, is_admin != 0, memberships(&rows)?)
+            .await?;
+        self.token_cache.put(digest, &viewer);
+        Ok(Some(viewer))
     }
 
     async fn resolve(

@@ -271,6 +271,7 @@ impl Store {
             .bind(user_id)
             .execute(&self.pool)
             .await?;
+        self.token_cache.clear();
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("token"));
         }

@@ -253,6 +253,7 @@ impl Store {
     }
 
     async fn add_membership(&self, user_id: i64, kind: &str, scope_id: i64) -> Result<()> {
+        self.token_cache.clear();
         sqlx::query("INSERT INTO team_members (user_id, kind, scope_id, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
             .bind(user_id)
             .bind(kind)
@@ -265,6 +266,7 @@ impl Store {
 
     /// Removes a user from a project's security team.
     pub async fn remove_project_member(&self, key: &ProjectKey, email: &str) -> Result<()> {
+        self.token_cache.clear();
         let project = self.project(key).await?;
         let user = self.user_by_email(email).await?;
         let done = sqlx::query(

@@ -135,6 +135,7 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     keys: std::sync::Arc<Keyring>,
+    token_cache: std::sync::Arc<access::TokenCache>,
 }
 
 impl std::fmt::Debug for Store {
@@ -196,6 +197,7 @@ impl Store {
             pool,
             backend,
             keys: std::sync::Arc::new(keys),
+            token_cache: Default::default(),
         })
     }
 

@@ -164,6 +164,24 @@ async fn each_team_sees_only_its_cases() {
         let (_, members) = admin.get("/api/projects/CLOUDSTACK/members").await;
         assert_eq!(members[0]["email"], "alice@example.org");
         assert!(members[0]["last_active_at"].is_string(), "{members}");
+
+        // Leaving a team takes effect at once, even for a token used a moment ago.
+        assert_eq!(
+            bob.get(&format!("/api/cases/{other}")).await.0,
+            StatusCode::OK
+        );
+        let (status, _) = admin
+            .request(
+                Method::DELETE,
+                "/api/projects/OTHER/members/bob@example.org",
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        assert_eq!(
+            bob.get(&format!("/api/cases/{other}")).await.0,
+            StatusCode::NOT_FOUND
+        );
         server.stop().await;
     }
 }
