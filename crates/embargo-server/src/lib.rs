@@ -20,6 +20,22 @@ use tokio::sync::watch;
 
 use crate::error::{ApiError, REQUEST_ID};
 
+/// Builds a project's deny list from its guard terms; shared by the API and the CLI.
+pub fn deny_list(
+    project: &str,
+    terms: embargo_store::GuardTerms,
+    valid_for: time::Duration,
+) -> embargo_guard::DenyList {
+    let inputs = embargo_guard::DenyInputs {
+        case_refs: terms.case_refs,
+        reserved_cves: terms.reserved_cves,
+        terms: terms.terms,
+        giveaways: terms.giveaways,
+        published_cves: terms.published_cves,
+    };
+    embargo_guard::DenyList::build(project, &inputs, time::OffsetDateTime::now_utc(), valid_for)
+}
+
 /// The largest request body the API accepts, in bytes.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 

@@ -35,7 +35,23 @@ pub struct Project {
     pub branches: Vec<String>,
     /// The procedure's clocks.
     pub clocks: ClockSettings,
+    /// Words the commit guard refuses in public commits; "CVE-" stands for any CVE ID.
+    pub giveaways: Vec<String>,
 }
+
+/// The giveaway words a project starts with.
+pub const DEFAULT_GIVEAWAYS: &[&str] = &[
+    "vulnerability",
+    "vulnerabilities",
+    "security fix",
+    "security issue",
+    "security bug",
+    "exploit",
+    "exploitable",
+    "embargo",
+    "embargoed",
+    "CVE-",
+];
 
 /// A member of a security team, with their last activity ("lurking is discouraged").
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -55,6 +71,12 @@ fn rfc(ms: i64) -> String {
 fn project_from_row(row: &sqlx::any::AnyRow) -> Result<Project> {
     let branches: String = row.try_get("branches")?;
     let clocks: String = row.try_get("clock_settings")?;
+    let giveaways: Option<String> = row.try_get("giveaways")?;
+    let giveaways = match giveaways {
+        Some(json) => serde_json::from_str(&json)
+            .map_err(|e| StoreError::Corrupt(format!("project giveaways: {e}")))?,
+        None => DEFAULT_GIVEAWAYS.iter().map(|g| (*g).to_owned()).collect(),
+    };
     Ok(Project {
         id: row.try_get("id")?,
         org: row.try_get("org_name")?,
@@ -64,10 +86,26 @@ fn project_from_row(row: &sqlx::any::AnyRow) -> Result<Project> {
             .map_err(|e| StoreError::Corrupt(format!("project branches: {e}")))?,
         clocks: serde_json::from_str(&clocks)
             .map_err(|e| StoreError::Corrupt(format!("project clocks: {e}")))?,
+        giveaways,
     })
 }
 
-const PROJECT_SELECT: &str = "SELECT p.id, p.org_id, o.name AS org_name, p.key, p.name, p.branches, p.clock_settings FROM projects p JOIN organisations o ON o.id = p.org_id";
+/// Changes to a project's settings; absent ones are left as they are.
+#[derive(Debug, Default)]
+pub struct ProjectUpdate {
+    /// Supported release branches besides trunk.
+    pub branches: Option<Vec<String>>,
+    /// The procedure's clocks.
+    pub clocks: Option<ClockSettings>,
+    /// The commit guard's giveaway words.
+    pub giveaways: Option<Vec<String>>,
+}
+
+const PROJECT_SELECT: &str = "SELECT p.id, p.org_id, o.name AS org_name, p.key, p.name, p.branches, p.clock_settings, p.giveaways FROM projects p JOIN organisations o ON o.id = p.org_id";
+
+fn to_json<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
 
 fn check_branches(branches: &[String]) -> Result<()> {
     match branches
@@ -180,23 +218,33 @@ impl Store {
     }
 
     /// Updates a project's supported branches and clocks.
-    pub async fn update_project(
-        &self,
-        key: &ProjectKey,
-        branches: Option<&[String]>,
-        clocks: Option<&ClockSettings>,
-    ) -> Result<Project> {
+    pub async fn update_project(&self, key: &ProjectKey, update: ProjectUpdate) -> Result<Project> {
         let project = self.project(key).await?;
-        let branches = branches.unwrap_or(&project.branches);
-        check_branches(branches)?;
-        let clocks = clocks.unwrap_or(&project.clocks);
+        let branches = update.branches.unwrap_or(project.branches);
+        check_branches(&branches)?;
+        let clocks = update.clocks.unwrap_or(project.clocks);
         clocks.validate().map_err(StoreError::Invalid)?;
-        sqlx::query("UPDATE projects SET branches = $1, clock_settings = $2 WHERE id = $3")
-            .bind(serde_json::to_string(branches).map_err(|e| StoreError::Corrupt(e.to_string()))?)
-            .bind(serde_json::to_string(clocks).map_err(|e| StoreError::Corrupt(e.to_string()))?)
-            .bind(project.id)
-            .execute(&self.pool)
-            .await?;
+        let giveaways: Vec<String> = update
+            .giveaways
+            .unwrap_or(project.giveaways)
+            .into_iter()
+            .map(|g| g.trim().to_owned())
+            .filter(|g| !g.is_empty())
+            .collect();
+        if giveaways.len() > 200 || giveaways.iter().any(|g| g.len() > 100) {
+            return Err(StoreError::Invalid(
+                "at most 200 giveaway words of at most 100 bytes each".into(),
+            ));
+        }
+        sqlx::query(
+            "UPDATE projects SET branches = $1, clock_settings = $2, giveaways = $3 WHERE id = $4",
+        )
+        .bind(to_json(&branches)?)
+        .bind(to_json(&clocks)?)
+        .bind(to_json(&giveaways)?)
+        .bind(project.id)
+        .execute(&self.pool)
+        .await?;
         self.project(key).await
     }
 

@@ -62,6 +62,8 @@ pub struct CasePatch {
     pub versions: Option<Versions>,
     /// The advisory draft.
     pub advisory: Option<AdvisoryDraft>,
+    /// Words the commit guard blocks while the case is embargoed (replaces the list).
+    pub sensitive_terms: Option<Vec<String>>,
 }
 
 const MAX_TEXT: usize = 1_000_000;
@@ -129,6 +131,7 @@ struct Loaded {
     versions: Versions,
     advisory: AdvisoryDraft,
     embargo_override: Option<EmbargoOverride>,
+    sensitive_terms: Vec<String>,
 }
 
 impl Loaded {
@@ -161,6 +164,10 @@ impl Loaded {
         let embargo_override = match sealed("override_sealed")? {
             Some(s) => Some(open_json(keys, &ctx(project_id, number, "override"), &s)?),
             None => None,
+        };
+        let sensitive_terms = match sealed("terms_sealed")? {
+            Some(s) => open_json(keys, &ctx(project_id, number, "terms"), &s)?,
+            None => Vec::new(),
         };
         let reporter = match (full, sealed("reporter_sealed")?) {
             (true, Some(s)) => Some(open_json(keys, &ctx(project_id, number, "reporter"), &s)?),
@@ -203,6 +210,7 @@ impl Loaded {
             versions,
             advisory,
             embargo_override,
+            sensitive_terms,
         })
     }
 
@@ -274,8 +282,28 @@ impl Loaded {
             advisory: self.advisory,
             duplicate_of: self.duplicate_of,
             embargo_override: self.embargo_override,
+            sensitive_terms: self.sensitive_terms,
         }
     }
+}
+
+/// Opens the CVE ID and sensitive terms of a case row (for the guard's export).
+pub(crate) fn opened_cve_and_terms(
+    keys: &Keyring,
+    project_id: i64,
+    number: i64,
+    row: &sqlx::any::AnyRow,
+) -> Result<(Option<String>, Vec<String>)> {
+    let cve: Option<Vec<u8>> = row.try_get("cve_sealed")?;
+    let terms: Option<Vec<u8>> = row.try_get("terms_sealed")?;
+    let cve = cve
+        .map(|s| keys.open_string(&ctx(project_id, number, "cve"), &s))
+        .transpose()?;
+    let terms = match terms {
+        Some(s) => open_json(keys, &ctx(project_id, number, "terms"), &s)?,
+        None => Vec::new(),
+    };
+    Ok((cve, terms))
 }
 
 async fn load(
@@ -792,6 +820,27 @@ impl Store {
                 .await?;
             }
             changes.push("advisory draft updated".to_owned());
+        }
+        if let Some(terms) = &patch.sensitive_terms {
+            let terms: Vec<String> = terms
+                .iter()
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+                .collect();
+            if terms.len() > 100 || terms.iter().any(|t| t.len() > 200) {
+                return Err(StoreError::Invalid(
+                    "at most 100 sensitive terms of at most 200 bytes each".into(),
+                ));
+            }
+            sqlx::query("UPDATE cases SET terms_sealed = $1 WHERE id = $2")
+                .bind(seal_json(keys, &case.context("terms"), &terms)?)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            changes.push(format!(
+                "sensitive terms for the commit guard: {}",
+                terms.join(", ")
+            ));
         }
         if changes.is_empty() {
             return Err(StoreError::Invalid(

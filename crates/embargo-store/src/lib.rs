@@ -6,6 +6,7 @@ mod access;
 mod accounts;
 mod admin;
 mod cases;
+mod guard;
 mod jobs;
 pub mod seal;
 mod views;
@@ -18,8 +19,9 @@ use sqlx::{AnyPool, Executor, Row};
 use time::OffsetDateTime;
 
 pub use accounts::{NewToken, User};
-pub use admin::{Member, Organisation, Project};
+pub use admin::{DEFAULT_GIVEAWAYS, Member, Organisation, Project, ProjectUpdate};
 pub use cases::{CaseFilter, CasePatch, NewReport};
+pub use guard::GuardTerms;
 pub use jobs::{Job, JobCompletion};
 pub use seal::{Keyring, MasterKey, SealError};
 pub use views::*;

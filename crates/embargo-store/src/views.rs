@@ -84,6 +84,8 @@ pub struct CaseDetail {
     pub duplicate_of: Option<String>,
     /// Set when the announcement went out before the embargo date.
     pub embargo_override: Option<EmbargoOverride>,
+    /// Words the commit guard blocks while the case is embargoed.
+    pub sensitive_terms: Vec<String>,
     /// The procedure's clocks.
     pub clocks: Clocks,
 }

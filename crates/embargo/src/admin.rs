@@ -287,6 +287,21 @@ pub enum ProjectCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Change a project's supported branches or the commit guard's giveaway words.
+    Set {
+        /// The project key.
+        #[arg(long)]
+        project: String,
+        /// A supported release branch (repeatable; replaces the list).
+        #[arg(long = "branch")]
+        branches: Vec<String>,
+        /// A word the guard refuses in public commits, "CVE-" for any CVE ID (repeatable;
+        /// replaces the list).
+        #[arg(long = "giveaway")]
+        giveaways: Vec<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Add addresses to the project's management committee roster.
     Committee {
         /// The project key.
@@ -336,6 +351,33 @@ pub async fn project(cmd: ProjectCommand, out: &Output) -> Result<(), String> {
                     .map(|p| format!("{}\t{}\t{}", p.key, p.org, p.name))
                     .collect::<Vec<_>>()
                     .join("\n")
+            });
+        }
+        ProjectCommand::Set {
+            project,
+            branches,
+            giveaways,
+            store,
+        } => {
+            let key = parse_key(&project)?;
+            let update = embargo_store::ProjectUpdate {
+                branches: (!branches.is_empty()).then_some(branches),
+                clocks: None,
+                giveaways: (!giveaways.is_empty()).then_some(giveaways),
+            };
+            let store = store.open().await.map_err(|e| e.to_string())?;
+            let project = store
+                .update_project(&key, update)
+                .await
+                .map_err(|e| e.to_string())?;
+            store.close().await;
+            out.show(&json!(project), || {
+                format!(
+                    "{}: branches {}; giveaway words {}",
+                    project.key,
+                    project.branches.join(", "),
+                    project.giveaways.join(", ")
+                )
             });
         }
         ProjectCommand::Committee {

@@ -111,6 +111,10 @@ pub enum CaseCommand {
         /// A new title.
         #[arg(long)]
         title: Option<String>,
+        /// A word or phrase that would give the case away in public (repeatable; replaces
+        /// the list). The commit guard's deny list carries it as a salted hash only.
+        #[arg(long = "sensitive-term")]
+        sensitive_terms: Vec<String>,
     },
     /// Show the checklist, or tick an item with --item.
     Checklist {
@@ -381,6 +385,7 @@ pub async fn run(args: CaseArgs, out: &Output) -> Result<(), String> {
             affected,
             fixed,
             title,
+            sensitive_terms,
         } => {
             let mut body = Map::new();
             if let Some(v) = cvss {
@@ -394,6 +399,9 @@ pub async fn run(args: CaseArgs, out: &Output) -> Result<(), String> {
             }
             if let Some(v) = title {
                 body.insert("title".into(), json!(v));
+            }
+            if !sensitive_terms.is_empty() {
+                body.insert("sensitive_terms".into(), json!(sensitive_terms));
             }
             if !affected.is_empty() || !fixed.is_empty() {
                 body.insert(

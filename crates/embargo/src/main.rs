@@ -4,6 +4,7 @@ mod admin;
 mod cases;
 mod client;
 mod config;
+mod guard;
 mod serve;
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -48,6 +49,10 @@ enum Command {
     Team(admin::TeamCommand),
     /// Cases, through a running server (EMBARGO_URL, EMBARGO_TOKEN).
     Case(cases::CaseArgs),
+    /// The commit guard: keep embargoed vulnerabilities out of public commits.
+    Guard(guard::GuardArgs),
+    /// Affected and fixed releases from git.
+    Versions(guard::VersionsArgs),
     /// Background jobs: status and a diagnostic probe.
     #[command(subcommand)]
     Jobs(admin::JobsCommand),
@@ -55,7 +60,8 @@ enum Command {
 
 /// Prints JSON or text depending on `--json`.
 pub struct Output {
-    json: bool,
+    /// Whether `--json` was given.
+    pub json: bool,
 }
 
 impl Output {
@@ -117,6 +123,16 @@ async fn main() -> ExitCode {
         Command::Team(cmd) => admin::team(cmd, &out).await,
         Command::Case(args) => cases::run(args, &out).await,
         Command::Jobs(cmd) => admin::jobs(cmd, &out).await,
+        Command::Versions(args) => guard::versions(args, &out).await,
+        Command::Guard(args) => match guard::run(args, &out).await {
+            Ok(guard::Verdict::Clean) => Ok(()),
+            // Offences were reported; 1 tells git and CI to refuse.
+            Ok(guard::Verdict::Offending) => return ExitCode::from(1),
+            Err(message) => {
+                eprintln!("embargo guard: {message}");
+                return ExitCode::from(2);
+            }
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,13 +4,13 @@ use axum::extract::State as AxumState;
 use axum::http::StatusCode;
 use embargo_core::project::ClockSettings;
 use embargo_core::reference::ProjectKey;
-use embargo_store::{Member, Organisation, Project, User};
+use embargo_store::{Member, Organisation, Project, ProjectUpdate, User};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Caller, Json, Path};
+use crate::extract::{Caller, Json, Path, Query};
 
 /// A new user.
 #[derive(Deserialize, ToSchema)]
@@ -57,6 +57,8 @@ pub struct ProjectSettings {
     pub branches: Option<Vec<String>>,
     /// The procedure's clocks.
     pub clocks: Option<ClockSettings>,
+    /// Words the commit guard refuses in public commits; "CVE-" stands for any CVE ID.
+    pub giveaways: Option<Vec<String>>,
 }
 
 /// Addresses to add to a committee roster.
@@ -191,10 +193,12 @@ pub async fn update_project(
     Json(body): Json<ProjectSettings>,
 ) -> Result<Json<Project>, ApiError> {
     caller.require_admin()?;
-    let project = state
-        .store
-        .update_project(&key(&k)?, body.branches.as_deref(), body.clocks.as_ref())
-        .await?;
+    let update = ProjectUpdate {
+        branches: body.branches,
+        clocks: body.clocks,
+        giveaways: body.giveaways,
+    };
+    let project = state.store.update_project(&key(&k)?, update).await?;
     Ok(Json(project))
 }
 
@@ -278,4 +282,39 @@ pub async fn remove_member(
     caller.require_admin()?;
     state.store.remove_project_member(&key(&k)?, &email).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The project's deny list for the commit guard: hashes of embargoed case references,
+/// reserved CVE IDs and sensitive terms, plus the giveaway words (project security
+/// teams only). Valid for `days` days (default 7).
+#[utoipa::path(get, path = "/api/projects/{key}/deny-list", tag = "admin",
+    params(("key" = String, Path, description = "Project key"), DenyListParams),
+    responses((status = 200, description = "The deny list (format embargo-deny-list, version 1)", body = Object), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn deny_list(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(k): Path<String>,
+    Query(params): Query<DenyListParams>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let days = params.days.unwrap_or(7);
+    if !(1..=90).contains(&days) {
+        return Err(ApiError::BadRequest("days must be between 1 and 90".into()));
+    }
+    let terms = state
+        .store
+        .guard_terms(Some(&caller.viewer), &key(&k)?)
+        .await?;
+    let list = crate::deny_list(&k.to_ascii_uppercase(), terms, time::Duration::days(days));
+    Ok(Json(
+        serde_json::to_value(list).map_err(|e| ApiError::BadRequest(e.to_string()))?,
+    ))
+}
+
+/// How long the exported list stays valid.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DenyListParams {
+    /// Days until the list expires (1 to 90, default 7).
+    pub days: Option<i64>,
 }

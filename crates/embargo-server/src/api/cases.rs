@@ -65,6 +65,8 @@ pub struct PatchCaseBody {
     pub versions: Option<Versions>,
     /// The advisory draft.
     pub advisory: Option<AdvisoryDraft>,
+    /// Words the commit guard blocks while the case is embargoed (replaces the list).
+    pub sensitive_terms: Option<Vec<String>>,
 }
 
 /// A move to another state.
@@ -190,6 +192,7 @@ pub async fn update(
         embargo_at: body.embargo_at,
         versions: body.versions,
         advisory: body.advisory,
+        sensitive_terms: body.sensitive_terms,
     };
     Ok(Json(
         state

@@ -61,6 +61,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::committee, admin::add_committee))
         .routes(routes!(admin::members, admin::add_member))
         .routes(routes!(admin::remove_member))
+        .routes(routes!(admin::deny_list))
         .routes(routes!(cases::list, cases::create))
         .routes(routes!(cases::show, cases::update))
         .routes(routes!(cases::transition))

@@ -5,6 +5,7 @@
 
 mod access;
 mod errors;
+mod guard;
 mod jobs;
 mod lifecycle;
 mod processes;

@@ -1,0 +1,115 @@
+//! Affected and fixed versions from git: which release tags contain the commit that
+//! introduced the vulnerability but none of the commits that fixed it.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::git::{GitError, git};
+
+/// Which releases are affected and which carry a fix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VersionReport {
+    /// Tags that contain the bug and no fix, in version order.
+    pub affected: Vec<String>,
+    /// The affected tags as ranges of consecutive releases ("v1.1 through v1.2.1").
+    pub affected_ranges: Vec<String>,
+    /// For each fixing commit, the first release that carries it.
+    pub fixed: Vec<String>,
+    /// Tags that predate the bug.
+    pub unaffected: Vec<String>,
+}
+
+fn lines(bytes: Vec<u8>) -> Vec<String> {
+    String::from_utf8_lossy(&bytes)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn tags(
+    repo: &Path,
+    pattern: Option<&str>,
+    contains: Option<&str>,
+) -> Result<Vec<String>, GitError> {
+    let mut args = vec!["tag", "--list", "--sort=v:refname"];
+    if let Some(commit) = contains {
+        args.extend(["--contains", commit]);
+    }
+    if let Some(p) = pattern {
+        args.push(p);
+    }
+    Ok(lines(git(repo, &args)?))
+}
+
+fn commit_id(repo: &Path, commit: &str) -> Result<String, GitError> {
+    let spec = format!("{commit}^{{commit}}");
+    git(repo, &["rev-parse", "--verify", "--quiet", &spec])
+        .ok()
+        .and_then(|out| lines(out).into_iter().next())
+        .ok_or_else(|| GitError::BadInput(format!("'{commit}' is not a commit of this repository")))
+}
+
+/// Works out affected and fixed releases from the introducing commit and one fixing
+/// commit per supported branch. `pattern` limits the tags considered (e.g. `v*`).
+pub fn affected_versions(
+    repo: &Path,
+    introduced: &str,
+    fixes: &[String],
+    pattern: Option<&str>,
+) -> Result<VersionReport, GitError> {
+    let introduced = commit_id(repo, introduced)?;
+    let fixes = fixes
+        .iter()
+        .map(|f| commit_id(repo, f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let all = tags(repo, pattern, None)?;
+    let with_bug: BTreeSet<String> = tags(repo, pattern, Some(&introduced))?
+        .into_iter()
+        .collect();
+    let mut with_fix = BTreeSet::new();
+    let mut fixed = Vec::new();
+    for fix in &fixes {
+        let carrying = tags(repo, pattern, Some(fix))?;
+        if let Some(first) = carrying
+            .iter()
+            .find(|t| with_bug.contains(*t))
+            .or(carrying.first())
+            && !fixed.contains(first)
+        {
+            fixed.push(first.clone());
+        }
+        with_fix.extend(carrying);
+    }
+    let is_affected = |t: &String| with_bug.contains(t) && !with_fix.contains(t);
+    let affected: Vec<String> = all.iter().filter(|t| is_affected(t)).cloned().collect();
+    let unaffected = all
+        .iter()
+        .filter(|t| !with_bug.contains(*t))
+        .cloned()
+        .collect();
+    // Ranges run over consecutive tags in version order; any other release breaks them.
+    let mut affected_ranges = Vec::new();
+    let mut run: Vec<&String> = Vec::new();
+    for tag in all.iter().chain(std::iter::once(&String::new())) {
+        if !tag.is_empty() && is_affected(tag) {
+            run.push(tag);
+            continue;
+        }
+        match run.as_slice() {
+            [] => {}
+            [one] => affected_ranges.push((*one).clone()),
+            [first, .., last] => affected_ranges.push(format!("{first} through {last}")),
+        }
+        run.clear();
+    }
+    Ok(VersionReport {
+        affected,
+        affected_ranges,
+        fixed,
+        unaffected,
+    })
+}

@@ -1,0 +1,3 @@
+-- The guard: sensitive terms per case (sealed) and giveaway words per project (NULL: the defaults).
+ALTER TABLE cases ADD COLUMN terms_sealed BYTEA;
+ALTER TABLE projects ADD COLUMN giveaways TEXT;
