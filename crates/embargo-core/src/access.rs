@@ -27,6 +27,29 @@ pub struct ProjectScope {
     pub org_id: i64,
 }
 
+/// How a person reached content; recorded with each read in the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Via {
+    /// The JSON API with a token (scripts and the CLI's client commands).
+    #[default]
+    Api,
+    /// The web UI, with a session.
+    Web,
+    /// A CLI command working directly on the data directory or database.
+    Cli,
+}
+
+impl Via {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Api => "api",
+            Via::Web => "web",
+            Via::Cli => "cli",
+        }
+    }
+}
+
 /// A signed-in person and what they may see, resolved once per request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Viewer {
@@ -38,6 +61,8 @@ pub struct Viewer {
     pub foundation_orgs: BTreeSet<i64>,
     /// The projects whose cases they may see, through either kind of membership.
     pub visible_projects: BTreeSet<i64>,
+    /// How they reached us, for the audit log.
+    pub via: Via,
 }
 
 impl Viewer {
@@ -70,6 +95,7 @@ impl Viewer {
             is_admin,
             foundation_orgs,
             visible_projects,
+            via: Via::Api,
         }
     }
 

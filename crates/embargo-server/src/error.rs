@@ -87,7 +87,8 @@ impl ApiError {
                 StoreError::Seal(_)
                 | StoreError::Database(_)
                 | StoreError::Migrate(_)
-                | StoreError::Corrupt(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+                | StoreError::Corrupt(_)
+                | StoreError::Audit(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             },
         }
     }

@@ -78,7 +78,11 @@ impl FromRequestParts<AppState> for Caller {
             Some(token) => state.store.viewer_for_token(token).await?,
             None => match session_cookie(&parts.headers) {
                 Some(secret) => match state.store.session_user(&secret).await? {
-                    Some(user_id) => Some(state.store.viewer(user_id).await?),
+                    Some(user_id) => {
+                        let mut viewer = state.store.viewer(user_id).await?;
+                        viewer.via = embargo_core::access::Via::Web;
+                        Some(viewer)
+                    }
                     None => None,
                 },
                 None => None,

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::accounts::check_email;
-use crate::{Result, Store, StoreError, from_millis, millis};
+use crate::{Result, Store, StoreError, millis, rfc};
 
 /// An organisation (e.g. a foundation) with its own foundation security team.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -62,10 +62,6 @@ pub struct Member {
     pub added_at: String,
     /// When they last did anything (RFC 3339).
     pub last_active_at: Option<String>,
-}
-
-fn rfc(ms: i64) -> String {
-    embargo_core::clocks::rfc3339(from_millis(ms))
 }
 
 fn project_from_row(row: &sqlx::any::AnyRow) -> Result<Project> {

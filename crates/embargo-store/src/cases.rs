@@ -14,11 +14,12 @@ use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 
 use crate::access::{authorize, visible, visible_projects_sql};
+use crate::audit::{Entry, Read};
 use crate::jobs::enqueue;
 use crate::views::{
     CaseDetail, CaseSummary, ChecklistEntry, EmbargoOverride, PublicCase, TimelineEvent,
 };
-use crate::{Keyring, Result, Store, StoreError, from_millis, millis};
+use crate::{Keyring, Result, Store, StoreError, from_millis, millis, rfc};
 
 /// A new report, from whatever channel.
 pub struct NewReport {
@@ -90,10 +91,6 @@ fn open_json<T: DeserializeOwned>(keys: &Keyring, context: &str, sealed: &[u8]) 
     let plain = keys.open(context, sealed)?;
     serde_json::from_slice(&plain)
         .map_err(|_| StoreError::Corrupt(format!("sealed value {context}")))
-}
-
-fn rfc(ms: i64) -> String {
-    rfc3339(from_millis(ms))
 }
 
 fn parse_state(s: &str) -> Result<State> {
@@ -453,9 +450,11 @@ impl Store {
         tx.commit().await?;
         tracing::info!(case_id, project = %project.key, "case created");
         let mut conn = self.pool.acquire().await?;
-        Ok(load(&mut conn, keys, case_id, true)
-            .await?
-            .detail(OffsetDateTime::now_utc()))
+        let case = load(&mut conn, keys, case_id, true).await?;
+        drop(conn);
+        self.audit(vec![Entry::new(viewer, case_id, Read::Case)])
+            .await?;
+        Ok(case.detail(OffsetDateTime::now_utc()))
     }
 
     /// Reads a case the viewer may see.
@@ -466,7 +465,10 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         let row = visible(viewer, row)?;
-        Ok(Loaded::from_row(self.keys(), &row, true)?.detail(OffsetDateTime::now_utc()))
+        let case = Loaded::from_row(self.keys(), &row, true)?;
+        self.audit(vec![Entry::new(viewer, row.try_get("id")?, Read::Case)])
+            .await?;
+        Ok(case.detail(OffsetDateTime::now_utc()))
     }
 
     /// Lists the cases the viewer may see, newest first.
@@ -499,9 +501,16 @@ impl Store {
         }
         let rows = query.fetch_all(&self.pool).await?;
         let now = OffsetDateTime::now_utc();
-        rows.iter()
-            .map(|row| Ok(Loaded::from_row(self.keys(), row, false)?.summary(now)))
-            .collect()
+        let mut read = Vec::with_capacity(rows.len());
+        let summaries = rows
+            .iter()
+            .map(|row| {
+                read.push(Entry::new(viewer, row.try_get("id")?, Read::Summary));
+                Ok(Loaded::from_row(self.keys(), row, false)?.summary(now))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.audit(read).await?;
+        Ok(summaries)
     }
 
     /// Moves a case to another state, if the lifecycle allows it now.
@@ -665,6 +674,8 @@ impl Store {
         let case = load(&mut tx, keys, auth.case_id, true).await?;
         tx.commit().await?;
         tracing::info!(case_id = auth.case_id, case = %case_ref, to = %to, "case moved");
+        self.audit(vec![Entry::new(viewer, auth.case_id, Read::Case)])
+            .await?;
         Ok(case.detail(now_dt))
     }
 
@@ -863,6 +874,7 @@ impl Store {
         touch(&mut tx, id, now).await?;
         let case = load(&mut tx, keys, id, true).await?;
         tx.commit().await?;
+        self.audit(vec![Entry::new(viewer, id, Read::Case)]).await?;
         Ok(case.detail(now_dt))
     }
 
@@ -923,6 +935,9 @@ impl Store {
         .bind(auth.case_id)
         .fetch_all(&mut *conn)
         .await?;
+        drop(conn);
+        self.audit(vec![Entry::new(viewer, auth.case_id, Read::Timeline)])
+            .await?;
         rows.iter()
             .map(|row| {
                 let kind: String = row.try_get("kind")?;
@@ -996,6 +1011,9 @@ impl Store {
                 })
                 .transpose()?;
         }
+        drop(conn);
+        self.audit(vec![Entry::new(viewer, auth.case_id, Read::Checklist)])
+            .await?;
         Ok(entries)
     }
 

@@ -5,6 +5,7 @@
 mod access;
 mod accounts;
 mod admin;
+mod audit;
 mod cases;
 mod guard;
 mod jobs;
@@ -20,6 +21,7 @@ use time::OffsetDateTime;
 
 pub use accounts::{NewToken, User};
 pub use admin::{DEFAULT_GIVEAWAYS, Member, Organisation, Project, ProjectUpdate};
+pub use audit::{AuditReport, AuditRow, BadRow};
 pub use cases::{CaseFilter, CasePatch, NewReport};
 pub use guard::GuardTerms;
 pub use jobs::{Job, JobCompletion};
@@ -53,6 +55,9 @@ pub enum StoreError {
     /// Migrations failed.
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The audit log could not be written, so the content is not handed over.
+    #[error("the audit log could not be written: {0}")]
+    Audit(String),
     /// Stored data could not be decoded.
     #[error("stored data is not readable: {0}")]
     Corrupt(String),
@@ -138,6 +143,7 @@ pub struct Store {
     backend: Backend,
     keys: std::sync::Arc<Keyring>,
     token_cache: std::sync::Arc<access::TokenCache>,
+    audit: std::sync::Arc<audit::AuditWriter>,
 }
 
 impl std::fmt::Debug for Store {
@@ -155,6 +161,11 @@ pub(crate) fn millis(at: OffsetDateTime) -> i64 {
 pub(crate) fn from_millis(ms: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// A stored time as RFC 3339 text.
+pub(crate) fn rfc(ms: i64) -> String {
+    embargo_core::clocks::rfc3339(from_millis(ms))
 }
 
 impl Store {
@@ -195,11 +206,13 @@ impl Store {
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
         let keys = load_keys(&pool, keys).await?;
+        let audit = audit::AuditWriter::start(pool.clone(), backend, *keys.audit_key());
         Ok(Store {
             pool,
             backend,
             keys: std::sync::Arc::new(keys),
             token_cache: Default::default(),
+            audit: std::sync::Arc::new(audit),
         })
     }
 

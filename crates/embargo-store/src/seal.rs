@@ -181,6 +181,7 @@ fn open_with(
 pub struct Keyring {
     active: u32,
     ciphers: HashMap<u32, XChaCha20Poly1305>,
+    audit_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Keyring {
@@ -198,11 +199,24 @@ impl Keyring {
     /// Builds a keyring from unwrapped data keys.
     pub(crate) fn new(keys: Vec<(u32, [u8; 32])>) -> Option<Keyring> {
         let active = keys.iter().map(|(id, _)| *id).max()?;
+        // The first data key never changes (rotation re-wraps it), so neither does the
+        // audit chain's key derived from it.
+        let (_, first) = keys.iter().min_by_key(|(id, _)| *id)?;
+        let audit_key = crate::audit::derive_key(first).ok()?;
         let ciphers = keys
             .into_iter()
             .map(|(id, key)| (id, XChaCha20Poly1305::new(&key.into())))
             .collect();
-        Some(Keyring { active, ciphers })
+        Some(Keyring {
+            active,
+            ciphers,
+            audit_key,
+        })
+    }
+
+    /// The key of the audit log's chain.
+    pub(crate) fn audit_key(&self) -> &[u8; 32] {
+        &self.audit_key
     }
 
     /// A new random data key.

@@ -1,6 +1,7 @@
 //! `embargo`: the security response desk's one binary.
 
 mod admin;
+mod audit;
 mod cases;
 mod client;
 mod config;
@@ -53,6 +54,9 @@ enum Command {
     Guard(guard::GuardArgs),
     /// Affected and fixed releases from git.
     Versions(guard::VersionsArgs),
+    /// The audit log of reads of confidential content: review and verify it.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Background jobs: status and a diagnostic probe.
     #[command(subcommand)]
     Jobs(admin::JobsCommand),
@@ -124,6 +128,11 @@ async fn main() -> ExitCode {
         Command::Case(args) => cases::run(args, &out).await,
         Command::Jobs(cmd) => admin::jobs(cmd, &out).await,
         Command::Versions(args) => guard::versions(args, &out).await,
+        Command::Audit(cmd) => match audit::run(cmd, &out).await {
+            Ok(audit::Verdict::Intact) => Ok(()),
+            Ok(audit::Verdict::Broken) => return ExitCode::from(1),
+            Err(message) => Err(message),
+        },
         Command::Guard(args) => match guard::run(args, &out).await {
             Ok(guard::Verdict::Clean) => Ok(()),
             // Offences were reported; 1 tells git and CI to refuse.

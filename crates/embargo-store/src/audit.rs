@@ -1,0 +1,399 @@
+//! The audit log: every read of confidential content by a person is appended before the
+//! content is handed over, as a keyed hash chain that `verify_audit` walks.
+//!
+//! Each row's mac is HMAC-SHA256, under a key derived from the first data key (so it is
+//! never in the database and survives master-key rotation), over the previous row's mac
+//! and the row's own fields. Someone with write access to the database alone can neither
+//! alter, delete nor reorder rows, nor forge new ones, without `verify_audit` noticing.
+//!
+//! Reads are many and each needs a write, so appends are group-committed: one writer
+//! task per store takes whatever entries are waiting, chains them in one transaction, and
+//! only then lets the waiting reads proceed.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use sqlx::{AnyPool, Row};
+use time::OffsetDateTime;
+use tokio::sync::{mpsc, oneshot};
+
+use embargo_core::access::Viewer;
+use embargo_core::reference::CaseRef;
+
+use crate::{Backend, Result, Store, StoreError, millis};
+
+/// What part of a case was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// The case itself: title, report, reporter, scores, advisory draft.
+    Case,
+    /// Its title and summary, as shown in a list.
+    Summary,
+    /// Its timeline, with notes and reasons.
+    Timeline,
+    /// Its checklist, with notes.
+    Checklist,
+}
+
+impl Read {
+    fn as_str(self) -> &'static str {
+        match self {
+            Read::Case => "case",
+            Read::Summary => "summary",
+            Read::Timeline => "timeline",
+            Read::Checklist => "checklist",
+        }
+    }
+}
+
+/// One read to append.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    actor_id: i64,
+    case_id: i64,
+    what: &'static str,
+    via: &'static str,
+}
+
+impl Entry {
+    pub(crate) fn new(viewer: &Viewer, case_id: i64, what: Read) -> Entry {
+        Entry {
+            actor_id: viewer.user_id,
+            case_id,
+            what: what.as_str(),
+            via: viewer.via.as_str(),
+        }
+    }
+}
+
+/// A row of the audit log as stored.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditRow {
+    /// Position in the chain, from 1.
+    pub seq: i64,
+    /// When, RFC 3339.
+    pub at: String,
+    /// The reader's address.
+    pub actor: Option<String>,
+    /// The case read, by reference.
+    pub case: Option<String>,
+    /// What was read.
+    pub what: String,
+    /// How: api, web or cli.
+    pub via: String,
+}
+
+/// The outcome of walking the chain.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditReport {
+    /// Rows checked.
+    pub rows: i64,
+    /// The first row that is not as it was written, and why; `None` when all is intact.
+    pub first_bad: Option<BadRow>,
+}
+
+/// Where the chain breaks.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BadRow {
+    /// The row's position (for a deletion, the first missing position).
+    pub seq: i64,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+type AuditKey = [u8; 32];
+type Reply = oneshot::Sender<std::result::Result<(), String>>;
+
+/// The handle reads use to append; the writer task ends when the last handle is dropped.
+#[derive(Debug)]
+pub(crate) struct AuditWriter {
+    queue: mpsc::UnboundedSender<(Vec<Entry>, Reply)>,
+}
+
+/// Most entries chained in one transaction.
+const BATCH: usize = 512;
+
+impl AuditWriter {
+    pub(crate) fn start(pool: AnyPool, backend: Backend, key: AuditKey) -> AuditWriter {
+        let (queue, mut waiting) = mpsc::unbounded_channel::<(Vec<Entry>, Reply)>();
+        tokio::spawn(async move {
+            while let Some(first) = waiting.recv().await {
+                let mut batch = vec![first];
+                let mut count = batch[0].0.len();
+                while count < BATCH {
+                    match waiting.try_recv() {
+                        Ok(next) => {
+                            count += next.0.len();
+                            batch.push(next);
+                        }
+                        Err(_) => break,
+                    }
+                }
+                let entries: Vec<&Entry> = batch.iter().flat_map(|(e, _)| e).collect();
+                let outcome = append(&pool, backend, &key, &entries)
+                    .await
+                    .map_err(|e| e.to_string());
+                if let Err(e) = &outcome {
+                    tracing::error!(error = %e, entries = entries.len(), "the audit log could not be written");
+                }
+                for (_, reply) in batch {
+                    let _ = reply.send(outcome.clone());
+                }
+            }
+        });
+        AuditWriter { queue }
+    }
+
+    async fn record(&self, entries: Vec<Entry>) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let (reply, done) = oneshot::channel();
+        self.queue
+            .send((entries, reply))
+            .map_err(|_| StoreError::Audit("the audit writer has stopped".into()))?;
+        done.await
+            .map_err(|_| StoreError::Audit("the audit writer has stopped".into()))?
+            .map_err(StoreError::Audit)
+    }
+}
+
+fn hmac(key: &[u8]) -> Result<Hmac<Sha256>> {
+    // HMAC takes keys of any length; the error cannot happen for our 32-byte keys.
+    <Hmac<Sha256> as Mac>::new_from_slice(key)
+        .map_err(|_| StoreError::Corrupt("audit key length".into()))
+}
+
+/// Derives the chain's key from the first data key.
+pub(crate) fn derive_key(first_data_key: &[u8; 32]) -> Result<AuditKey> {
+    let mut mac = hmac(first_data_key)?;
+    mac.update(b"embargo audit chain v1");
+    Ok(mac.finalize().into_bytes().into())
+}
+
+fn link(key: &AuditKey, prev: &[u8], row: &AuditFields<'_>) -> Result<Vec<u8>> {
+    let mut mac = hmac(key)?;
+    mac.update(&(prev.len() as u64).to_be_bytes());
+    mac.update(prev);
+    mac.update(&row.seq.to_be_bytes());
+    mac.update(&row.at.to_be_bytes());
+    mac.update(&row.actor_id.to_be_bytes());
+    mac.update(&row.case_id.to_be_bytes());
+    for text in [row.what, row.via] {
+        mac.update(&(text.len() as u64).to_be_bytes());
+        mac.update(text.as_bytes());
+    }
+    Ok(mac.finalize().into_bytes().to_vec())
+}
+
+struct AuditFields<'a> {
+    seq: i64,
+    at: i64,
+    actor_id: i64,
+    case_id: i64,
+    what: &'a str,
+    via: &'a str,
+}
+
+async fn append(
+    pool: &AnyPool,
+    backend: Backend,
+    key: &AuditKey,
+    entries: &[&Entry],
+) -> Result<()> {
+    let mut tx = match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => pool.begin().await?,
+    };
+    // The head row serialises appenders across processes sharing one database.
+    let head_sql = match backend {
+        Backend::Sqlite => "SELECT seq, mac FROM audit_head WHERE id = 1",
+        Backend::Postgres => "SELECT seq, mac FROM audit_head WHERE id = 1 FOR UPDATE",
+    };
+    let head = sqlx::query(head_sql).fetch_one(&mut *tx).await?;
+    let mut seq: i64 = head.try_get("seq")?;
+    let mut prev: Vec<u8> = head.try_get("mac")?;
+    let at = millis(OffsetDateTime::now_utc());
+    let mut macs = Vec::with_capacity(entries.len());
+    for entry in entries {
+        seq += 1;
+        let fields = AuditFields {
+            seq,
+            at,
+            actor_id: entry.actor_id,
+            case_id: entry.case_id,
+            what: entry.what,
+            via: entry.via,
+        };
+        prev = link(key, &prev, &fields)?;
+        macs.push(prev.clone());
+    }
+    // One statement for the batch: on SQLite every statement is a trip to the
+    // connection's thread, and the batch is what keeps audited reads fast.
+    let first = seq - entries.len() as i64 + 1;
+    let values = (0..entries.len())
+        .map(|i| {
+            let b = i * 7;
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO audit_log (seq, at, actor_id, case_id, what, via, mac) VALUES {values}"
+    );
+    let mut insert = sqlx::query(&sql);
+    for ((i, entry), mac) in entries.iter().enumerate().zip(macs) {
+        insert = insert
+            .bind(first + i as i64)
+            .bind(at)
+            .bind(entry.actor_id)
+            .bind(entry.case_id)
+            .bind(entry.what)
+            .bind(entry.via)
+            .bind(mac);
+    }
+    insert.execute(&mut *tx).await?;
+    sqlx::query("UPDATE audit_head SET seq = $1, mac = $2 WHERE id = 1")
+        .bind(seq)
+        .bind(prev)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Rows read per query while verifying, so that a long log is walked in bounded memory.
+const PAGE: i64 = 5_000;
+
+impl Store {
+    /// Appends reads to the audit log; returns once they are committed.
+    pub(crate) async fn audit(&self, entries: Vec<Entry>) -> Result<()> {
+        self.audit.record(entries).await
+    }
+
+    /// Walks the whole chain and names the first row that is not as written.
+    /// `progress` is called with the number of rows checked so far.
+    pub async fn verify_audit(&self, mut progress: impl FnMut(i64)) -> Result<AuditReport> {
+        let key = self.keys().audit_key();
+        let mut prev: Vec<u8> = Vec::new();
+        let mut expected = 1i64;
+        let mut checked = 0i64;
+        loop {
+            let rows = sqlx::query(
+                "SELECT seq, at, actor_id, case_id, what, via, mac FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2",
+            )
+            .bind(expected)
+            .bind(PAGE)
+            .fetch_all(&self.pool)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in &rows {
+                let seq: i64 = row.try_get("seq")?;
+                if seq != expected {
+                    return Ok(bad(checked, expected, "is missing: the row was deleted"));
+                }
+                let what: String = row.try_get("what")?;
+                let via: String = row.try_get("via")?;
+                let fields = AuditFields {
+                    seq,
+                    at: row.try_get("at")?,
+                    actor_id: row.try_get("actor_id")?,
+                    case_id: row.try_get("case_id")?,
+                    what: &what,
+                    via: &via,
+                };
+                let mac: Vec<u8> = row.try_get("mac")?;
+                if link(key, &prev, &fields)? != mac {
+                    return Ok(bad(
+                        checked,
+                        seq,
+                        "does not match its link: it was altered, moved, or a row before it was replaced",
+                    ));
+                }
+                prev = mac;
+                expected += 1;
+                checked += 1;
+            }
+            progress(checked);
+        }
+        let head = sqlx::query("SELECT seq, mac FROM audit_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        let head_seq: i64 = head.try_get("seq")?;
+        let head_mac: Vec<u8> = head.try_get("mac")?;
+        if head_seq != expected - 1 || head_mac != prev {
+            let first_missing = expected;
+            return Ok(bad(
+                checked,
+                first_missing,
+                "is missing: rows at the end of the log were deleted (the head records more)",
+            ));
+        }
+        Ok(AuditReport {
+            rows: checked,
+            first_bad: None,
+        })
+    }
+
+    /// The newest `limit` audit rows, of one case or of all, oldest first.
+    pub async fn audit_rows(&self, case: Option<&CaseRef>, limit: i64) -> Result<Vec<AuditRow>> {
+        let select = "SELECT a.seq, a.at, u.email, p.key, c.number, a.what, a.via FROM audit_log a \
+             LEFT JOIN users u ON u.id = a.actor_id LEFT JOIN cases c ON c.id = a.case_id \
+             LEFT JOIN projects p ON p.id = c.project_id";
+        let rows = match case {
+            Some(r) => {
+                sqlx::query(&format!(
+                    "{select} WHERE p.key = $1 AND c.number = $2 ORDER BY a.seq DESC LIMIT $3"
+                ))
+                .bind(r.project.as_str())
+                .bind(r.number)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(&format!("{select} ORDER BY a.seq DESC LIMIT $1"))
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        let mut out = rows
+            .iter()
+            .map(|row| {
+                let key: Option<String> = row.try_get("key")?;
+                let number: Option<i64> = row.try_get("number")?;
+                Ok(AuditRow {
+                    seq: row.try_get("seq")?,
+                    at: crate::rfc(row.try_get("at")?),
+                    actor: row.try_get("email")?,
+                    case: key.zip(number).map(|(k, n)| format!("{k}-SEC-{n}")),
+                    what: row.try_get("what")?,
+                    via: row.try_get("via")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        out.reverse();
+        Ok(out)
+    }
+}
+
+fn bad(rows: i64, seq: i64, reason: &str) -> AuditReport {
+    AuditReport {
+        rows,
+        first_bad: Some(BadRow {
+            seq,
+            reason: format!("row {seq} {reason}"),
+        }),
+    }
+}
