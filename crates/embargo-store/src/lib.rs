@@ -6,9 +6,11 @@ mod access;
 mod accounts;
 mod admin;
 mod audit;
+pub mod backup;
 mod cases;
 mod guard;
 mod jobs;
+pub mod keys;
 pub mod seal;
 mod views;
 
@@ -171,40 +173,7 @@ pub(crate) fn rfc(ms: i64) -> String {
 impl Store {
     /// Connects, applies migrations and loads the data keys.
     pub async fn open(database: &Database, keys: &KeySource) -> Result<Store> {
-        sqlx::any::install_default_drivers();
-        let (url, backend) = match database {
-            Database::Sqlite(path) => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| {
-                        StoreError::Invalid(format!("cannot create {}: {e}", dir.display()))
-                    })?;
-                }
-                (
-                    format!("sqlite://{}?mode=rwc", path.display()),
-                    Backend::Sqlite,
-                )
-            }
-            Database::Postgres(url) => (url.clone(), Backend::Postgres),
-        };
-        let options: AnyConnectOptions = url.parse()?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
-            .acquire_timeout(Duration::from_secs(30))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // WAL for concurrent readers; FULL so a commit survives power loss.
-                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;").await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
-            .await?;
-        match backend {
-            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
-            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
-        }
+        let (pool, backend) = connect(database).await?;
         let keys = load_keys(&pool, keys).await?;
         let audit = audit::AuditWriter::start(pool.clone(), backend, *keys.audit_key());
         Ok(Store {
@@ -246,23 +215,69 @@ impl Store {
     }
 }
 
+/// Connects and applies migrations.
+pub(crate) async fn connect(database: &Database) -> Result<(AnyPool, Backend)> {
+    sqlx::any::install_default_drivers();
+    let (url, backend) = match database {
+        Database::Sqlite(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Invalid(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+            (
+                format!("sqlite://{}?mode=rwc", path.display()),
+                Backend::Sqlite,
+            )
+        }
+        Database::Postgres(url) => (url.clone(), Backend::Postgres),
+    };
+    let options: AnyConnectOptions = url.parse()?;
+    let pool = AnyPoolOptions::new()
+        .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    // WAL for concurrent readers; FULL so a commit survives power loss.
+                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;").await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await?;
+    match backend {
+        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
+        Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+    }
+    Ok((pool, backend))
+}
+
+/// The master key a key source names, creating a key file only if `may_create`.
+pub(crate) fn master_key(source: &KeySource, may_create: bool) -> Result<MasterKey> {
+    match source {
+        KeySource::Given(key) => Ok(key.clone()),
+        KeySource::File(path) => match MasterKey::read_file(path) {
+            Err(SealError::MasterKeyMissing(_)) if may_create => {
+                let key = MasterKey::generate();
+                key.create_file(path)?;
+                tracing::info!(path = %path.display(), "created a new master key file");
+                Ok(key)
+            }
+            other => Ok(other?),
+        },
+    }
+}
+
 async fn load_keys(pool: &AnyPool, source: &KeySource) -> Result<Keyring> {
     let rows = sqlx::query("SELECT id, wrapped FROM data_keys ORDER BY id")
         .fetch_all(pool)
         .await?;
-    let master = match source {
-        KeySource::Given(key) => key.clone(),
-        KeySource::File(path) => match MasterKey::read_file(path) {
-            Ok(key) => key,
-            Err(SealError::MasterKeyMissing(_)) if rows.is_empty() => {
-                let key = MasterKey::generate();
-                key.create_file(path)?;
-                tracing::info!(path = %path.display(), "created a new master key file");
-                key
-            }
-            Err(e) => return Err(e.into()),
-        },
-    };
+    if let KeySource::File(path) = source {
+        keys::finish_interrupted_rotation(pool, path).await?;
+    }
+    let master = master_key(source, rows.is_empty())?;
     if rows.is_empty() {
         let key = Keyring::generate_data_key();
         let wrapped = master.wrap(1, &key)?;

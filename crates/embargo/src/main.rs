@@ -2,10 +2,12 @@
 
 mod admin;
 mod audit;
+mod backup;
 mod cases;
 mod client;
 mod config;
 mod guard;
+mod keys;
 mod serve;
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -57,6 +59,13 @@ enum Command {
     /// The audit log of reads of confidential content: review and verify it.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// The master key: rotation.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Write a consistent backup of the database (sealed fields stay sealed).
+    Backup(backup::BackupArgs),
+    /// Load a backup into a new, empty database.
+    Restore(backup::RestoreArgs),
     /// Background jobs: status and a diagnostic probe.
     #[command(subcommand)]
     Jobs(admin::JobsCommand),
@@ -128,6 +137,9 @@ async fn main() -> ExitCode {
         Command::Case(args) => cases::run(args, &out).await,
         Command::Jobs(cmd) => admin::jobs(cmd, &out).await,
         Command::Versions(args) => guard::versions(args, &out).await,
+        Command::Keys(cmd) => keys::run(cmd, &out).await,
+        Command::Backup(args) => backup::backup(args, &out).await,
+        Command::Restore(args) => backup::restore(args, &out).await,
         Command::Audit(cmd) => match audit::run(cmd, &out).await {
             Ok(audit::Verdict::Intact) => Ok(()),
             Ok(audit::Verdict::Broken) => return ExitCode::from(1),

@@ -10,4 +10,5 @@ mod guard;
 mod jobs;
 mod lifecycle;
 mod processes;
+mod safekeeping;
 mod support;
