@@ -105,6 +105,76 @@ impl Viewer {
     }
 }
 
+/// A per-case role held by someone outside the project's team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    /// Engaged by the team for this case; counts only once the terms are accepted.
+    Collaborator {
+        /// Whether the confidentiality terms have been accepted.
+        accepted: bool,
+    },
+    /// A distributor contact the team pre-notified of this case.
+    Distributor,
+}
+
+impl Grant {
+    /// The stored name of the kind.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Grant::Collaborator { .. } => "collaborator",
+            Grant::Distributor => "distributor",
+        }
+    }
+}
+
+/// How much of one case a person may reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CaseAccess {
+    /// Nothing: the case does not exist for them.
+    None,
+    /// The advisory draft, the fixed versions and the embargo date (distributors).
+    Advisory,
+    /// The whole case, and adding notes (collaborators who accepted the terms).
+    Collaborator,
+    /// Everything, including moving the case and engaging others (the teams).
+    Team,
+}
+
+/// What an operation on a case needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Read the advisory draft, fix and embargo date.
+    Advisory,
+    /// Read the whole case, or add a note.
+    Read,
+    /// Change the case, or grant others access to it.
+    Change,
+}
+
+impl CaseAccess {
+    /// Whether this access allows an operation.
+    pub fn allows(self, need: Need) -> bool {
+        match need {
+            Need::Advisory => self >= CaseAccess::Advisory,
+            Need::Read => self >= CaseAccess::Collaborator,
+            Need::Change => self == CaseAccess::Team,
+        }
+    }
+}
+
+/// The one rule: what a person may reach of a case of `project_id`, given the per-case
+/// role they hold on it, if any. Administration grants nothing.
+pub fn case_access(viewer: &Viewer, project_id: i64, grant: Option<Grant>) -> CaseAccess {
+    if viewer.can_see_project(project_id) {
+        return CaseAccess::Team;
+    }
+    match grant {
+        Some(Grant::Collaborator { accepted: true }) => CaseAccess::Collaborator,
+        Some(Grant::Distributor) => CaseAccess::Advisory,
+        Some(Grant::Collaborator { accepted: false }) | None => CaseAccess::None,
+    }
+}
+
 /// Only members of a project's management committee may join its security team.
 pub fn may_join_project_team(email: &str, committee: &[String]) -> bool {
     committee
@@ -148,5 +218,29 @@ mod tests {
         assert!(!v.can_see_project(1) && v.can_see_project(3));
         let admin = Viewer::resolve(1, true, &[], &projects);
         assert!(admin.visible_projects.is_empty());
+    }
+
+    #[test]
+    fn per_case_roles_reach_only_what_they_may() {
+        let projects = [ProjectScope {
+            project_id: 1,
+            org_id: 10,
+        }];
+        let outsider = Viewer::resolve(9, true, &[], &projects);
+        let invited = Grant::Collaborator { accepted: false };
+        let accepted = Grant::Collaborator { accepted: true };
+        assert_eq!(case_access(&outsider, 1, None), CaseAccess::None);
+        assert_eq!(case_access(&outsider, 1, Some(invited)), CaseAccess::None);
+        let collaborator = case_access(&outsider, 1, Some(accepted));
+        assert!(collaborator.allows(Need::Read) && !collaborator.allows(Need::Change));
+        let distributor = case_access(&outsider, 1, Some(Grant::Distributor));
+        assert!(distributor.allows(Need::Advisory) && !distributor.allows(Need::Read));
+        let team = Viewer::resolve(
+            3,
+            false,
+            &[Membership::ProjectTeam { project_id: 1 }],
+            &projects,
+        );
+        assert!(case_access(&team, 1, None).allows(Need::Change));
     }
 }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use embargo_core::access::{Grant, Need, case_access};
 use embargo_core::access::{Membership, ProjectScope, Viewer};
 use embargo_core::reference::CaseRef;
 use sha2::{Digest, Sha256};
@@ -151,49 +152,70 @@ impl Store {
     }
 }
 
-/// A case the viewer is allowed to see, located by its reference.
+/// A case the viewer is allowed to reach, located by its reference.
 pub(crate) struct Authorized {
     pub case_id: i64,
 }
 
-/// Finds a case the viewer may see. A case they may not see is reported exactly as a
-/// missing one, so its existence does not leak.
+/// Finds a case and checks, by the one rule in `embargo_core::access`, that the viewer
+/// may do what `need` names. A case they may not is reported exactly as a missing one,
+/// so its existence does not leak.
 pub(crate) async fn authorize(
     conn: &mut sqlx::AnyConnection,
     viewer: &Viewer,
     case_ref: &CaseRef,
+    need: Need,
 ) -> Result<Authorized> {
     let row = sqlx::query(
-        "SELECT c.id, c.project_id FROM cases c JOIN projects p ON p.id = c.project_id WHERE p.key = $1 AND c.number = $2",
+        "SELECT c.id, c.project_id, g.kind AS grant_kind, g.accepted_at FROM cases c JOIN projects p ON p.id = c.project_id \
+         LEFT JOIN case_grants g ON g.case_id = c.id AND g.user_id = $3 AND g.revoked_at IS NULL \
+         WHERE p.key = $1 AND c.number = $2 ORDER BY g.accepted_at DESC",
     )
     .bind(case_ref.project.as_str())
     .bind(case_ref.number)
-    .fetch_optional(&mut *conn)
+    .bind(viewer.user_id)
+    .fetch_all(&mut *conn)
     .await?;
-    let row = visible(viewer, row)?;
+    let first = rows_first(&row)?;
+    let project_id: i64 = first.try_get("project_id")?;
+    // A person may hold both kinds of grant; the widest wins.
+    let mut access = case_access(viewer, project_id, None);
+    for r in &row {
+        let kind: Option<String> = r.try_get("grant_kind")?;
+        let accepted: Option<i64> = r.try_get("accepted_at")?;
+        let grant = match kind.as_deref() {
+            Some("collaborator") => Some(Grant::Collaborator {
+                accepted: accepted.is_some(),
+            }),
+            Some("distributor") => Some(Grant::Distributor),
+            _ => None,
+        };
+        access = access.max(case_access(viewer, project_id, grant));
+    }
+    if !access.allows(need) {
+        return Err(StoreError::NotFound("case"));
+    }
     Ok(Authorized {
-        case_id: row.try_get("id")?,
+        case_id: first.try_get("id")?,
     })
 }
 
-/// Checks a fetched case row (which must have `project_id`) against the viewer before
-/// anything in it is opened.
-pub(crate) fn visible(viewer: &Viewer, row: Option<AnyRow>) -> Result<AnyRow> {
-    let row = row.ok_or(StoreError::NotFound("case"))?;
-    let project_id: i64 = row.try_get("project_id")?;
-    if viewer.can_see_project(project_id) {
-        Ok(row)
-    } else {
-        Err(StoreError::NotFound("case"))
-    }
+fn rows_first(rows: &[AnyRow]) -> Result<&AnyRow> {
+    rows.first().ok_or(StoreError::NotFound("case"))
 }
 
-/// The SQL condition restricting a case query to the viewer's projects. Ids come from
-/// the database as integers, so formatting them into the statement is safe.
-pub(crate) fn visible_projects_sql(viewer: &Viewer, column: &str) -> String {
+/// The SQL condition restricting a case query to the cases the viewer may read whole:
+/// their teams' projects and the cases they collaborate on. Ids come from the database
+/// as integers, so formatting them into the statement is safe.
+pub(crate) fn readable_cases_sql(viewer: &Viewer, case: &str, project: &str) -> String {
+    let collaborations = format!(
+        "{case} IN (SELECT g.case_id FROM case_grants g WHERE g.user_id = {} AND g.kind = 'collaborator' \
+         AND g.accepted_at IS NOT NULL AND g.revoked_at IS NULL)",
+        viewer.user_id
+    );
     if viewer.visible_projects.is_empty() {
-        return "1 = 0".to_owned();
+        return collaborations;
     }
     let ids: Vec<String> = viewer.visible_projects.iter().map(i64::to_string).collect();
-    format!("{column} IN ({})", ids.join(", "))
+    format!("({project} IN ({}) OR {collaborations})", ids.join(", "))
 }

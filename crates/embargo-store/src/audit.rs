@@ -32,6 +32,8 @@ pub enum Read {
     Timeline,
     /// Its checklist, with notes.
     Checklist,
+    /// Its advisory draft, fix and embargo date (what distributors see).
+    Advisory,
 }
 
 impl Read {
@@ -41,6 +43,7 @@ impl Read {
             Read::Summary => "summary",
             Read::Timeline => "timeline",
             Read::Checklist => "checklist",
+            Read::Advisory => "advisory",
         }
     }
 }

@@ -129,7 +129,28 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("advisory_sealed", Bytes),
             ("override_sealed", Bytes),
             ("terms_sealed", Bytes),
+            ("reporter_link_hash", Bytes),
+            ("reporter_link_sealed", Bytes),
         ],
+    ),
+    (
+        "case_grants",
+        &[
+            ("id", Int),
+            ("case_id", Int),
+            ("user_id", Int),
+            ("kind", Text),
+            ("invited_by", Int),
+            ("invited_at", Int),
+            ("invite_hash", Bytes),
+            ("accepted_at", Int),
+            ("terms_version", Text),
+            ("revoked_at", Int),
+        ],
+    ),
+    (
+        "distributors",
+        &[("project_id", Int), ("user_id", Int), ("added_at", Int)],
     ),
     (
         "case_events",

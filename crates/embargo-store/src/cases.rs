@@ -13,13 +13,16 @@ use serde::{Serialize, de::DeserializeOwned};
 use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 
-use crate::access::{authorize, visible, visible_projects_sql};
+use crate::access::{authorize, readable_cases_sql};
+use crate::accounts::{digest, new_secret};
 use crate::audit::{Entry, Read};
 use crate::jobs::enqueue;
 use crate::views::{
-    CaseDetail, CaseSummary, ChecklistEntry, EmbargoOverride, PublicCase, TimelineEvent,
+    AdvisoryView, CaseDetail, CaseSummary, ChecklistEntry, EmbargoOverride, PublicCase,
+    TimelineEvent,
 };
 use crate::{Keyring, Result, Store, StoreError, from_millis, millis, rfc};
+use embargo_core::access::Need;
 
 /// A new report, from whatever channel.
 pub struct NewReport {
@@ -67,9 +70,9 @@ pub struct CasePatch {
     pub sensitive_terms: Option<Vec<String>>,
 }
 
-const MAX_TEXT: usize = 1_000_000;
+pub(crate) const MAX_TEXT: usize = 1_000_000;
 
-fn check_text(what: &str, text: &str, max: usize) -> Result<()> {
+pub(crate) fn check_text(what: &str, text: &str, max: usize) -> Result<()> {
     if text.len() > max {
         return Err(StoreError::Invalid(format!(
             "the {what} is longer than {max} bytes"
@@ -78,7 +81,7 @@ fn check_text(what: &str, text: &str, max: usize) -> Result<()> {
     Ok(())
 }
 
-fn ctx(project_id: i64, number: i64, field: &str) -> String {
+pub(crate) fn ctx(project_id: i64, number: i64, field: &str) -> String {
     format!("case:{project_id}-{number}:{field}")
 }
 
@@ -103,7 +106,7 @@ const CASE_SELECT: &str = "SELECT c.*, p.key AS project_key, p.branches, p.clock
      LEFT JOIN cases d ON d.id = c.duplicate_of LEFT JOIN projects dp ON dp.id = d.project_id";
 
 /// A case row with its sealed fields opened.
-struct Loaded {
+pub(crate) struct Loaded {
     project_id: i64,
     number: i64,
     project_key: String,
@@ -211,7 +214,19 @@ impl Loaded {
         })
     }
 
-    fn reference(&self) -> String {
+    pub(crate) fn state(&self) -> State {
+        self.state
+    }
+
+    pub(crate) fn received_at(&self) -> String {
+        rfc(self.received_at)
+    }
+
+    pub(crate) fn description(&self) -> &str {
+        self.description.as_deref().unwrap_or_default()
+    }
+
+    pub(crate) fn reference(&self) -> String {
         format!("{}-SEC-{}", self.project_key, self.number)
     }
 
@@ -258,7 +273,21 @@ impl Loaded {
         }
     }
 
-    fn detail(self, now: OffsetDateTime) -> CaseDetail {
+    /// What a pre-notified distributor may see.
+    pub(crate) fn advisory_view(self) -> AdvisoryView {
+        AdvisoryView {
+            reference: self.reference(),
+            project: self.project_key,
+            state: self.state,
+            embargo_at: self.embargo_at.map(rfc),
+            cve_id: self.cve_id,
+            cvss: self.cvss.as_ref().map(CvssSummary::from),
+            versions: self.versions,
+            advisory: self.advisory,
+        }
+    }
+
+    pub(crate) fn detail(self, now: OffsetDateTime) -> CaseDetail {
         CaseDetail {
             clocks: self.clocks(now),
             reference: self.reference(),
@@ -303,7 +332,7 @@ pub(crate) fn opened_cve_and_terms(
     Ok((cve, terms))
 }
 
-async fn load(
+pub(crate) async fn load(
     conn: &mut AnyConnection,
     keys: &Keyring,
     case_id: i64,
@@ -386,7 +415,7 @@ pub(crate) async fn record_mark(
     Ok(())
 }
 
-async fn touch(conn: &mut AnyConnection, case_id: i64, now: i64) -> Result<()> {
+pub(crate) async fn touch(conn: &mut AnyConnection, case_id: i64, now: i64) -> Result<()> {
     sqlx::query("UPDATE cases SET last_activity_at = $1, updated_at = $1 WHERE id = $2")
         .bind(now)
         .bind(case_id)
@@ -419,9 +448,11 @@ impl Store {
         .try_get("number")?;
         let keys = self.keys();
         let c = |field| ctx(project.id, number, field);
+        // The reporter's secret link: found by its hash, kept sealed for the mail that carries it.
+        let link = new_secret("rl_");
         let row = sqlx::query(
-            "INSERT INTO cases (project_id, number, state, channel, received_at, last_activity_at, updated_at, title_sealed, description_sealed, reporter_sealed) \
-             VALUES ($1, $2, $3, $4, $5, $5, $5, $6, $7, $8) RETURNING id",
+            "INSERT INTO cases (project_id, number, state, channel, received_at, last_activity_at, updated_at, title_sealed, description_sealed, reporter_sealed, reporter_link_hash, reporter_link_sealed) \
+             VALUES ($1, $2, $3, $4, $5, $5, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(project.id)
         .bind(number)
@@ -431,6 +462,8 @@ impl Store {
         .bind(keys.seal_str(&c("title"), title)?)
         .bind(keys.seal_str(&c("description"), &report.description)?)
         .bind(seal_json(keys, &c("reporter"), &report.reporter)?)
+        .bind(digest(&link))
+        .bind(keys.seal_str(&c("reporter-link"), &link)?)
         .fetch_one(&mut *tx)
         .await?;
         let case_id: i64 = row.try_get("id")?;
@@ -459,14 +492,11 @@ impl Store {
 
     /// Reads a case the viewer may see.
     pub async fn case(&self, viewer: &Viewer, case_ref: &CaseRef) -> Result<CaseDetail> {
-        let row = sqlx::query(&format!("{CASE_SELECT} WHERE p.key = $1 AND c.number = $2"))
-            .bind(case_ref.project.as_str())
-            .bind(case_ref.number)
-            .fetch_optional(&self.pool)
-            .await?;
-        let row = visible(viewer, row)?;
-        let case = Loaded::from_row(self.keys(), &row, true)?;
-        self.audit(vec![Entry::new(viewer, row.try_get("id")?, Read::Case)])
+        let mut conn = self.pool.acquire().await?;
+        let auth = authorize(&mut conn, viewer, case_ref, Need::Read).await?;
+        let case = load(&mut conn, self.keys(), auth.case_id, true).await?;
+        drop(conn);
+        self.audit(vec![Entry::new(viewer, auth.case_id, Read::Case)])
             .await?;
         Ok(case.detail(OffsetDateTime::now_utc()))
     }
@@ -479,7 +509,7 @@ impl Store {
     ) -> Result<Vec<CaseSummary>> {
         let mut sql = format!(
             "{CASE_SELECT} WHERE {}",
-            visible_projects_sql(viewer, "c.project_id")
+            readable_cases_sql(viewer, "c.id", "c.project_id")
         );
         let mut binds: Vec<String> = Vec::new();
         if let Some(project) = &filter.project {
@@ -525,17 +555,19 @@ impl Store {
         let now = millis(now_dt);
         let keys = self.keys();
         let mut tx = self.begin_write().await?;
-        let auth = authorize(&mut tx, viewer, case_ref).await?;
+        let auth = authorize(&mut tx, viewer, case_ref, Need::Change).await?;
         let case = load(&mut tx, keys, auth.case_id, false).await?;
         let effects = lifecycle::check_transition(&case.facts(), Some(case_ref), to, req, now_dt)?;
         let duplicate_of = match (&req.duplicate_of, to) {
-            (Some(other), State::Duplicate) => {
-                Some(authorize(&mut tx, viewer, other).await.map_err(|_| {
-                    StoreError::Invalid(format!(
-                        "{other} is not a case you can see, so this cannot be its duplicate"
-                    ))
-                })?)
-            }
+            (Some(other), State::Duplicate) => Some(
+                authorize(&mut tx, viewer, other, Need::Change)
+                    .await
+                    .map_err(|_| {
+                        StoreError::Invalid(format!(
+                            "{other} is not a case you can see, so this cannot be its duplicate"
+                        ))
+                    })?,
+            ),
             _ => None,
         };
         let at = |state: State| if to == state { Some(now) } else { None };
@@ -691,7 +723,7 @@ impl Store {
         let keys = self.keys();
         let actor = Some(viewer.user_id);
         let mut tx = self.begin_write().await?;
-        let auth = authorize(&mut tx, viewer, case_ref).await?;
+        let auth = authorize(&mut tx, viewer, case_ref, Need::Change).await?;
         let case = load(&mut tx, keys, auth.case_id, false).await?;
         let id = auth.case_id;
         let mut changes: Vec<String> = Vec::new();
@@ -892,7 +924,7 @@ impl Store {
         check_text("note", text, MAX_TEXT)?;
         let now = millis(OffsetDateTime::now_utc());
         let mut tx = self.begin_write().await?;
-        let auth = authorize(&mut tx, viewer, case_ref).await?;
+        let auth = authorize(&mut tx, viewer, case_ref, Need::Read).await?;
         let id = record_event(
             &mut tx,
             self.keys(),
@@ -927,7 +959,7 @@ impl Store {
         case_ref: &CaseRef,
     ) -> Result<Vec<TimelineEvent>> {
         let mut conn = self.pool.acquire().await?;
-        let auth = authorize(&mut conn, viewer, case_ref).await?;
+        let auth = authorize(&mut conn, viewer, case_ref, Need::Read).await?;
         let rows = sqlx::query(
             "SELECT e.id, e.at, u.email, e.kind, e.from_state, e.to_state, e.detail_sealed FROM case_events e \
              LEFT JOIN users u ON u.id = e.actor_id WHERE e.case_id = $1 ORDER BY e.id",
@@ -972,7 +1004,7 @@ impl Store {
         case_ref: &CaseRef,
     ) -> Result<Vec<ChecklistEntry>> {
         let mut conn = self.pool.acquire().await?;
-        let auth = authorize(&mut conn, viewer, case_ref).await?;
+        let auth = authorize(&mut conn, viewer, case_ref, Need::Read).await?;
         let case = load(&mut conn, self.keys(), auth.case_id, false).await?;
         let rows = sqlx::query(
             "SELECT m.item, m.status, m.at, m.note_sealed, u.email FROM checklist_marks m LEFT JOIN users u ON u.id = m.actor_id \
@@ -1031,7 +1063,7 @@ impl Store {
         }
         let now = millis(OffsetDateTime::now_utc());
         let mut tx = self.begin_write().await?;
-        let auth = authorize(&mut tx, viewer, case_ref).await?;
+        let auth = authorize(&mut tx, viewer, case_ref, Need::Change).await?;
         let case = load(&mut tx, self.keys(), auth.case_id, false).await?;
         checklist::check_mark(&case.branches, item, case.state)?;
         record_mark(

@@ -11,6 +11,7 @@ mod cases;
 mod guard;
 mod jobs;
 pub mod keys;
+mod roles;
 pub mod seal;
 mod views;
 
@@ -27,6 +28,7 @@ pub use audit::{AuditReport, AuditRow, BadRow};
 pub use cases::{CaseFilter, CasePatch, NewReport};
 pub use guard::GuardTerms;
 pub use jobs::{Job, JobCompletion};
+pub use roles::{TERMS, TERMS_VERSION};
 pub use seal::{Keyring, MasterKey, SealError};
 pub use views::*;
 

@@ -155,3 +155,76 @@ pub struct PublicCase {
     /// When it was announced (RFC 3339).
     pub announced_at: Option<String>,
 }
+
+/// What a pre-notified distributor sees of a case: the advisory draft, the fix, and the
+/// embargo date; nothing of the report, the reporter or the team's discussion.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AdvisoryView {
+    /// The case reference.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// The project key.
+    pub project: String,
+    /// Where the case stands.
+    pub state: State,
+    /// When the embargo lifts.
+    pub embargo_at: Option<String>,
+    /// The CVE ID.
+    pub cve_id: Option<String>,
+    /// The CVSS score.
+    pub cvss: Option<CvssSummary>,
+    /// Affected and fixed versions.
+    pub versions: Versions,
+    /// The advisory draft.
+    pub advisory: AdvisoryDraft,
+}
+
+/// A person engaged on one case.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Collaborator {
+    /// Their address.
+    pub email: String,
+    /// When they were invited.
+    pub invited_at: String,
+    /// When they accepted the confidentiality terms; until then they see nothing.
+    pub accepted_at: Option<String>,
+    /// The version of the terms they accepted.
+    pub terms_version: Option<String>,
+    /// When their access was withdrawn.
+    pub revoked_at: Option<String>,
+}
+
+/// An invitation to collaborate on a case, for the team to pass on.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Invitation {
+    /// The invitee.
+    pub email: String,
+    /// The single-use secret the invitee accepts with (shown once).
+    pub secret: String,
+}
+
+/// One message of the thread between the team and the reporter.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ThreadMessage {
+    /// "reporter" or "team".
+    pub from: String,
+    /// When, RFC 3339.
+    pub at: String,
+    /// The text.
+    pub text: String,
+}
+
+/// What a reporter sees through their secret link: the status and the external thread,
+/// never internal notes.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReporterView {
+    /// The case reference.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// Where the case stands.
+    pub state: State,
+    /// When the report arrived.
+    pub received_at: String,
+    /// The report and the messages since, oldest first.
+    pub thread: Vec<ThreadMessage>,
+}

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod cases;
 pub mod public;
+pub mod roles;
 pub mod session;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -22,6 +23,7 @@ use crate::AppState;
         (name = "session", description = "Sign-in and API tokens"),
         (name = "admin", description = "Organisations, projects and teams"),
         (name = "public", description = "What anyone may read"),
+        (name = "roles", description = "Collaborators, distributors and the reporter's link"),
     )
 )]
 struct ApiDoc;
@@ -69,4 +71,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::add_note))
         .routes(routes!(cases::checklist))
         .routes(routes!(cases::mark))
+        .routes(routes!(roles::collaborators, roles::invite))
+        .routes(routes!(roles::revoke))
+        .routes(routes!(roles::terms))
+        .routes(routes!(roles::accept))
+        .routes(routes!(roles::add_distributor))
+        .routes(routes!(roles::prenotify))
+        .routes(routes!(roles::advisory))
+        .routes(routes!(roles::prenotified))
+        .routes(routes!(roles::reporter_link))
+        .routes(routes!(roles::reporter_view))
+        .routes(routes!(roles::reporter_reply))
 }

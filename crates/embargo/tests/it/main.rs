@@ -10,6 +10,8 @@ mod errors;
 mod guard;
 mod jobs;
 mod lifecycle;
+mod matrix;
 mod processes;
+mod roles;
 mod safekeeping;
 mod support;

@@ -1,0 +1,255 @@
+//! Routes of the per-case roles: collaborators and their invitations, distributor
+//! pre-notification, and the reporter's secret link.
+
+use axum::extract::State as AxumState;
+use axum::http::StatusCode;
+use embargo_core::reference::{CaseRef, ProjectKey};
+use embargo_store::{AdvisoryView, Collaborator, Invitation, ReporterView, ThreadMessage};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Caller, Json, Path};
+
+/// Someone to engage.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailBody {
+    /// Their address.
+    pub email: String,
+}
+
+/// The answer to an invitation.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptBody {
+    /// The invitation's secret.
+    pub secret: String,
+    /// Must be true: the invitee accepts the confidentiality terms (GET /api/terms).
+    #[serde(default)]
+    pub accept_terms: bool,
+    /// A password to sign in with, for an invitee who has none yet.
+    pub password: Option<String>,
+}
+
+/// The case an accepted invitation opens.
+#[derive(Serialize, ToSchema)]
+pub struct Accepted {
+    /// The case reference.
+    #[serde(rename = "ref")]
+    pub reference: String,
+}
+
+/// The confidentiality terms collaborators accept.
+#[derive(Serialize, ToSchema)]
+pub struct Terms {
+    /// Their version, recorded with each acceptance.
+    pub version: &'static str,
+    /// The text.
+    pub text: &'static str,
+}
+
+/// Who was pre-notified.
+#[derive(Serialize, ToSchema)]
+pub struct Prenotified {
+    /// The distributor contacts.
+    pub notified: Vec<String>,
+}
+
+/// The reporter's secret link.
+#[derive(Serialize, ToSchema)]
+pub struct ReporterLink {
+    /// The secret; the reporter's page and API are at /api/reporter/{secret}.
+    pub secret: String,
+}
+
+/// A message from the reporter.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageBody {
+    /// The text.
+    pub text: String,
+}
+
+fn case_ref(s: &str) -> Result<CaseRef, ApiError> {
+    Ok(s.parse::<CaseRef>()?)
+}
+
+/// The people engaged on a case.
+#[utoipa::path(get, path = "/api/cases/{ref}/collaborators", tag = "roles", params(("ref" = String, Path, description = "Case reference")),
+    responses((status = 200, body = Vec<Collaborator>), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn collaborators(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Json<Vec<Collaborator>>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .collaborators(&caller.viewer, &case_ref(&reference)?)
+            .await?,
+    ))
+}
+
+/// Invite someone to collaborate on a case (team only). They see nothing until they
+/// accept the confidentiality terms with the returned secret.
+#[utoipa::path(post, path = "/api/cases/{ref}/collaborators", tag = "roles", request_body = EmailBody, params(("ref" = String, Path, description = "Case reference")),
+    responses((status = 201, body = Invitation), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn invite(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(reference): Path<String>,
+    Json(body): Json<EmailBody>,
+) -> Result<(StatusCode, Json<Invitation>), ApiError> {
+    let invitation = state
+        .store
+        .invite_collaborator(&caller.viewer, &case_ref(&reference)?, &body.email)
+        .await?;
+    Ok((StatusCode::CREATED, Json(invitation)))
+}
+
+/// Withdraw a collaborator's or distributor's access to a case (team only).
+#[utoipa::path(delete, path = "/api/cases/{ref}/access/{email}", tag = "roles", params(("ref" = String, Path, description = "Case reference"), ("email" = String, Path, description = "Their address")),
+    responses((status = 204), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn revoke(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path((reference, email)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .store
+        .revoke_access(&caller.viewer, &case_ref(&reference)?, &email)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The confidentiality terms collaborators accept.
+#[utoipa::path(get, path = "/api/terms", tag = "roles", responses((status = 200, body = Terms)))]
+pub async fn terms() -> Json<Terms> {
+    Json(Terms {
+        version: embargo_store::TERMS_VERSION,
+        text: embargo_store::TERMS,
+    })
+}
+
+/// Accept an invitation and the confidentiality terms; the acceptance is recorded.
+#[utoipa::path(post, path = "/api/invitations/accept", tag = "roles", request_body = AcceptBody,
+    responses((status = 200, body = Accepted), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn accept(
+    AxumState(state): AxumState<AppState>,
+    Json(body): Json<AcceptBody>,
+) -> Result<Json<Accepted>, ApiError> {
+    let case = state
+        .store
+        .accept_invitation(&body.secret, body.accept_terms, body.password.as_deref())
+        .await?;
+    Ok(Json(Accepted {
+        reference: case.to_string(),
+    }))
+}
+
+/// Add a contact to a project's pre-notification list (administrators and the team).
+#[utoipa::path(post, path = "/api/projects/{key}/distributors", tag = "roles", request_body = EmailBody, params(("key" = String, Path, description = "Project key")),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn add_distributor(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(key): Path<String>,
+    Json(body): Json<EmailBody>,
+) -> Result<StatusCode, ApiError> {
+    let key: ProjectKey = key.parse()?;
+    state
+        .store
+        .add_distributor(&caller.viewer, &key, &body.email)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Pre-notify the project's distributor contacts of a case (team only; fix-ready or
+/// release-pending).
+#[utoipa::path(post, path = "/api/cases/{ref}/prenotify", tag = "roles", params(("ref" = String, Path, description = "Case reference")),
+    responses((status = 200, body = Prenotified), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn prenotify(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Json<Prenotified>, ApiError> {
+    let notified = state
+        .store
+        .prenotify(&caller.viewer, &case_ref(&reference)?)
+        .await?;
+    Ok(Json(Prenotified { notified }))
+}
+
+/// The advisory draft, fix and embargo date of a case (pre-notified distributors, and
+/// everyone who may read the case).
+#[utoipa::path(get, path = "/api/cases/{ref}/advisory", tag = "roles", params(("ref" = String, Path, description = "Case reference")),
+    responses((status = 200, body = AdvisoryView), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn advisory(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Json<AdvisoryView>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .advisory_view(&caller.viewer, &case_ref(&reference)?)
+            .await?,
+    ))
+}
+
+/// The cases the caller was pre-notified of as a distributor contact.
+#[utoipa::path(get, path = "/api/prenotified", tag = "roles",
+    responses((status = 200, body = Vec<AdvisoryView>), (status = 401, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn prenotified(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+) -> Result<Json<Vec<AdvisoryView>>, ApiError> {
+    Ok(Json(state.store.prenotified(&caller.viewer).await?))
+}
+
+/// The reporter's secret link (team only), to pass on.
+#[utoipa::path(get, path = "/api/cases/{ref}/reporter-link", tag = "roles", params(("ref" = String, Path, description = "Case reference")),
+    responses((status = 200, body = ReporterLink), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn reporter_link(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Json<ReporterLink>, ApiError> {
+    let secret = state
+        .store
+        .reporter_link(&caller.viewer, &case_ref(&reference)?)
+        .await?;
+    Ok(Json(ReporterLink { secret }))
+}
+
+/// What the reporter sees through their secret link: status and the external thread.
+#[utoipa::path(get, path = "/api/reporter/{secret}", tag = "roles", params(("secret" = String, Path, description = "The reporter's secret")),
+    responses((status = 200, body = ReporterView), (status = 404, body = ErrorBody)))]
+pub async fn reporter_view(
+    AxumState(state): AxumState<AppState>,
+    Path(secret): Path<String>,
+) -> Result<Json<ReporterView>, ApiError> {
+    Ok(Json(state.store.reporter_view(&secret).await?))
+}
+
+/// A reply from the reporter; it joins the external thread.
+#[utoipa::path(post, path = "/api/reporter/{secret}/messages", tag = "roles", request_body = MessageBody, params(("secret" = String, Path, description = "The reporter's secret")),
+    responses((status = 201, body = ThreadMessage), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn reporter_reply(
+    AxumState(state): AxumState<AppState>,
+    Path(secret): Path<String>,
+    Json(body): Json<MessageBody>,
+) -> Result<(StatusCode, Json<ThreadMessage>), ApiError> {
+    let message = state.store.reporter_reply(&secret, &body.text).await?;
+    Ok((StatusCode::CREATED, Json(message)))
+}

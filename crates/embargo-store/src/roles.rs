@@ -1,0 +1,470 @@
+//! The per-case roles: collaborators invited by the team, who see a case only after
+//! accepting the confidentiality terms; distributor contacts, who see the advisory and
+//! fix of the cases they are pre-notified of; and the reporter, who reaches the external
+//! thread of their own case through a secret link. What each may reach is decided in
+//! `access::authorize` like every other case access.
+
+use embargo_core::access::{Need, Viewer};
+use embargo_core::lifecycle::State;
+use embargo_core::reference::{CaseRef, ProjectKey};
+use sqlx::Row;
+use time::OffsetDateTime;
+
+use crate::access::authorize;
+use crate::accounts::{check_email, digest, new_secret};
+use crate::audit::{Entry, Read};
+use crate::cases::{Act, MAX_TEXT, check_text, ctx, load, record_event, touch};
+use crate::views::{AdvisoryView, Collaborator, Invitation, ReporterView, ThreadMessage};
+use crate::{Result, Store, StoreError, millis, rfc};
+
+/// The version of the confidentiality terms collaborators accept.
+pub const TERMS_VERSION: &str = "2026-11";
+
+/// The confidentiality terms, as shown before acceptance.
+pub const TERMS: &str = "You are invited to help with an embargoed security case. Until the \
+team announces it, you will not discuss it, or anything you learn from it, with anyone who \
+is not on the case; you will not commit, push or publish anything that refers to it; you \
+will keep what you receive on systems only you control; and you will tell the team at once \
+if any of it may have leaked. Your acceptance, and each time you read the case, is recorded.";
+
+impl Store {
+    async fn user_id_for(&self, email: &str) -> Result<i64> {
+        let email = check_email(email)?;
+        match self.user_by_email(&email).await {
+            Ok(user) => Ok(user.id),
+            Err(StoreError::NotFound(_)) => match self.create_user(&email, None, false).await {
+                Ok(user) => Ok(user.id),
+                // Created meanwhile by someone else.
+                Err(StoreError::Conflict(_)) => Ok(self.user_by_email(&email).await?.id),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Invites someone to collaborate on a case (team only). They see nothing until they
+    /// accept the terms with the returned secret.
+    pub async fn invite_collaborator(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+        email: &str,
+    ) -> Result<Invitation> {
+        let user_id = self.user_id_for(email).await?;
+        let email = check_email(email)?;
+        let secret = new_secret("inv_");
+        let now = millis(OffsetDateTime::now_utc());
+        let mut tx = self.begin_write().await?;
+        let auth = authorize(&mut tx, viewer, case_ref, Need::Change).await?;
+        // A new invitation replaces an earlier one, and restarts acceptance.
+        sqlx::query(
+            "INSERT INTO case_grants (case_id, user_id, kind, invited_by, invited_at, invite_hash) VALUES ($1, $2, 'collaborator', $3, $4, $5) \
+             ON CONFLICT (case_id, user_id, kind) DO UPDATE SET invited_by = $3, invited_at = $4, invite_hash = $5, accepted_at = NULL, terms_version = NULL, revoked_at = NULL",
+        )
+        .bind(auth.case_id)
+        .bind(user_id)
+        .bind(viewer.user_id)
+        .bind(now)
+        .bind(digest(&secret))
+        .execute(&mut *tx)
+        .await?;
+        let act = Act {
+            case_id: auth.case_id,
+            actor: Some(viewer.user_id),
+            now,
+        };
+        record_event(
+            &mut tx,
+            self.keys(),
+            act,
+            "collaborator-invited",
+            None,
+            Some(&email),
+        )
+        .await?;
+        touch(&mut tx, auth.case_id, now).await?;
+        tx.commit().await?;
+        self.token_cache.clear();
+        Ok(Invitation { email, secret })
+    }
+
+    /// Accepts an invitation: records the acceptance of the terms (and sets a password
+    /// for an invitee who has none). Returns the case now open to them.
+    pub async fn accept_invitation(
+        &self,
+        secret: &str,
+        accept_terms: bool,
+        password: Option<&str>,
+    ) -> Result<CaseRef> {
+        let row = sqlx::query(
+            "SELECT g.id, g.case_id, g.user_id, u.password_hash, p.key, c.number FROM case_grants g \
+             JOIN users u ON u.id = g.user_id JOIN cases c ON c.id = g.case_id JOIN projects p ON p.id = c.project_id \
+             WHERE g.invite_hash = $1 AND g.kind = 'collaborator' AND g.revoked_at IS NULL AND g.accepted_at IS NULL",
+        )
+        .bind(digest(secret))
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound("invitation"))?;
+        if !accept_terms {
+            return Err(StoreError::Invalid(format!(
+                "accept the confidentiality terms (version {TERMS_VERSION}) to see the case: send \"accept_terms\": true"
+            )));
+        }
+        let user_id: i64 = row.try_get("user_id")?;
+        let has_password = row.try_get::<Option<String>, _>("password_hash")?.is_some();
+        match (has_password, password) {
+            (false, None) => {
+                return Err(StoreError::Invalid(
+                    "choose a password (at least 12 characters) to sign in with".into(),
+                ));
+            }
+            (false, Some(p)) => self.set_password(user_id, p).await?,
+            (true, _) => {}
+        }
+        let case_id: i64 = row.try_get("case_id")?;
+        let now = millis(OffsetDateTime::now_utc());
+        let mut tx = self.begin_write().await?;
+        let accepted = sqlx::query(
+            "UPDATE case_grants SET accepted_at = $1, terms_version = $2, invite_hash = NULL WHERE id = $3 AND accepted_at IS NULL",
+        )
+        .bind(now)
+        .bind(TERMS_VERSION)
+        .bind(row.try_get::<i64, _>("id")?)
+        .execute(&mut *tx)
+        .await?;
+        if accepted.rows_affected() != 1 {
+            return Err(StoreError::NotFound("invitation"));
+        }
+        let act = Act {
+            case_id,
+            actor: Some(user_id),
+            now,
+        };
+        let detail = format!("accepted the confidentiality terms, version {TERMS_VERSION}");
+        record_event(
+            &mut tx,
+            self.keys(),
+            act,
+            "collaborator-accepted",
+            None,
+            Some(&detail),
+        )
+        .await?;
+        tx.commit().await?;
+        self.token_cache.clear();
+        Ok(CaseRef {
+            project: row
+                .try_get::<String, _>("key")?
+                .parse()
+                .map_err(|_| StoreError::Corrupt("project key".into()))?,
+            number: row.try_get("number")?,
+        })
+    }
+
+    /// Withdraws a collaborator's or distributor's access to a case (team only).
+    pub async fn revoke_access(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+        email: &str,
+    ) -> Result<()> {
+        let email = check_email(email)?;
+        let now = millis(OffsetDateTime::now_utc());
+        let mut tx = self.begin_write().await?;
+        let auth = authorize(&mut tx, viewer, case_ref, Need::Change).await?;
+        let done = sqlx::query(
+            "UPDATE case_grants SET revoked_at = $1, invite_hash = NULL WHERE case_id = $2 AND revoked_at IS NULL \
+             AND user_id = (SELECT id FROM users WHERE email = $3)",
+        )
+        .bind(now)
+        .bind(auth.case_id)
+        .bind(&email)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("collaborator"));
+        }
+        let act = Act {
+            case_id: auth.case_id,
+            actor: Some(viewer.user_id),
+            now,
+        };
+        record_event(
+            &mut tx,
+            self.keys(),
+            act,
+            "access-revoked",
+            None,
+            Some(&email),
+        )
+        .await?;
+        tx.commit().await?;
+        self.token_cache.clear();
+        Ok(())
+    }
+
+    /// The people engaged on a case, with their acceptance.
+    pub async fn collaborators(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+    ) -> Result<Vec<Collaborator>> {
+        let mut conn = self.pool.acquire().await?;
+        let auth = authorize(&mut conn, viewer, case_ref, Need::Read).await?;
+        let rows = sqlx::query(
+            "SELECT u.email, g.invited_at, g.accepted_at, g.terms_version, g.revoked_at FROM case_grants g JOIN users u ON u.id = g.user_id \
+             WHERE g.case_id = $1 AND g.kind = 'collaborator' ORDER BY g.invited_at",
+        )
+        .bind(auth.case_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Collaborator {
+                    email: r.try_get("email")?,
+                    invited_at: rfc(r.try_get("invited_at")?),
+                    accepted_at: r.try_get::<Option<i64>, _>("accepted_at")?.map(rfc),
+                    terms_version: r.try_get("terms_version")?,
+                    revoked_at: r.try_get::<Option<i64>, _>("revoked_at")?.map(rfc),
+                })
+            })
+            .collect()
+    }
+
+    /// Adds a contact to a project's pre-notification list (administrators and the
+    /// project's team).
+    pub async fn add_distributor(
+        &self,
+        viewer: &Viewer,
+        key: &ProjectKey,
+        email: &str,
+    ) -> Result<()> {
+        let project = self.project(key).await?;
+        if !viewer.is_admin && !viewer.can_see_project(project.id) {
+            return Err(StoreError::NotFound("project"));
+        }
+        let user_id = self.user_id_for(email).await?;
+        sqlx::query("INSERT INTO distributors (project_id, user_id, added_at) VALUES ($1, $2, $3) ON CONFLICT (project_id, user_id) DO NOTHING")
+            .bind(project.id)
+            .bind(user_id)
+            .bind(millis(OffsetDateTime::now_utc()))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Pre-notifies every contact on the project's list of a case (team only): they may
+    /// then read its advisory draft, fix and embargo date. Returns who was notified.
+    pub async fn prenotify(&self, viewer: &Viewer, case_ref: &CaseRef) -> Result<Vec<String>> {
+        let now = millis(OffsetDateTime::now_utc());
+        let mut tx = self.begin_write().await?;
+        let auth = authorize(&mut tx, viewer, case_ref, Need::Change).await?;
+        let case = load(&mut tx, self.keys(), auth.case_id, false).await?;
+        if !matches!(case.state(), State::FixReady | State::ReleasePending) {
+            return Err(StoreError::Invalid(
+                "distributors are pre-notified once the fix is ready and before the announcement (fix-ready or release-pending)".into(),
+            ));
+        }
+        let rows = sqlx::query(
+            "SELECT d.user_id, u.email FROM distributors d JOIN users u ON u.id = d.user_id JOIN cases c ON c.project_id = d.project_id \
+             WHERE c.id = $1 ORDER BY u.email",
+        )
+        .bind(auth.case_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            return Err(StoreError::Invalid(
+                "the project has no distributor contacts to pre-notify".into(),
+            ));
+        }
+        let mut emails = Vec::new();
+        for row in &rows {
+            sqlx::query(
+                "INSERT INTO case_grants (case_id, user_id, kind, invited_by, invited_at, accepted_at) VALUES ($1, $2, 'distributor', $3, $4, $4) \
+                 ON CONFLICT (case_id, user_id, kind) DO UPDATE SET revoked_at = NULL",
+            )
+            .bind(auth.case_id)
+            .bind(row.try_get::<i64, _>("user_id")?)
+            .bind(viewer.user_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            emails.push(row.try_get::<String, _>("email")?);
+        }
+        let act = Act {
+            case_id: auth.case_id,
+            actor: Some(viewer.user_id),
+            now,
+        };
+        record_event(
+            &mut tx,
+            self.keys(),
+            act,
+            "pre-notified",
+            None,
+            Some(&emails.join(", ")),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(emails)
+    }
+
+    /// The advisory draft, fix and embargo date of a case: for distributors it was
+    /// pre-notified to, and for everyone who may read the case.
+    pub async fn advisory_view(&self, viewer: &Viewer, case_ref: &CaseRef) -> Result<AdvisoryView> {
+        let mut conn = self.pool.acquire().await?;
+        let auth = authorize(&mut conn, viewer, case_ref, Need::Advisory).await?;
+        let case = load(&mut conn, self.keys(), auth.case_id, false).await?;
+        drop(conn);
+        self.audit(vec![Entry::new(viewer, auth.case_id, Read::Advisory)])
+            .await?;
+        Ok(case.advisory_view())
+    }
+
+    /// The cases a distributor contact was pre-notified of, newest first.
+    pub async fn prenotified(&self, viewer: &Viewer) -> Result<Vec<AdvisoryView>> {
+        let rows = sqlx::query(
+            "SELECT g.case_id FROM case_grants g WHERE g.user_id = $1 AND g.kind = 'distributor' AND g.revoked_at IS NULL ORDER BY g.case_id DESC LIMIT 200",
+        )
+        .bind(viewer.user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut out = Vec::new();
+        let mut read = Vec::new();
+        for row in rows {
+            let id: i64 = row.try_get("case_id")?;
+            out.push(
+                load(&mut conn, self.keys(), id, false)
+                    .await?
+                    .advisory_view(),
+            );
+            read.push(Entry::new(viewer, id, Read::Advisory));
+        }
+        drop(conn);
+        self.audit(read).await?;
+        Ok(out)
+    }
+
+    /// The team's copy of the reporter's secret link (team only), to pass on until mail
+    /// carries it.
+    pub async fn reporter_link(&self, viewer: &Viewer, case_ref: &CaseRef) -> Result<String> {
+        let mut tx = self.begin_write().await?;
+        let auth = authorize(&mut tx, viewer, case_ref, Need::Change).await?;
+        let row =
+            sqlx::query("SELECT project_id, number, reporter_link_sealed FROM cases WHERE id = $1")
+                .bind(auth.case_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        let context = ctx(
+            row.try_get("project_id")?,
+            row.try_get("number")?,
+            "reporter-link",
+        );
+        let link = match row.try_get::<Option<Vec<u8>>, _>("reporter_link_sealed")? {
+            Some(sealed) => self.keys().open_string(&context, &sealed)?,
+            None => {
+                // Cases filed before links existed get one on first use.
+                let link = new_secret("rl_");
+                sqlx::query("UPDATE cases SET reporter_link_hash = $1, reporter_link_sealed = $2 WHERE id = $3")
+                    .bind(digest(&link))
+                    .bind(self.keys().seal_str(&context, &link)?)
+                    .bind(auth.case_id)
+                    .execute(&mut *tx)
+                    .await?;
+                link
+            }
+        };
+        tx.commit().await?;
+        Ok(link)
+    }
+
+    async fn reporter_case(&self, secret: &str) -> Result<(i64, i64, i64)> {
+        let row =
+            sqlx::query("SELECT id, project_id, number FROM cases WHERE reporter_link_hash = $1")
+                .bind(digest(secret))
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::NotFound("case"))?;
+        Ok((
+            row.try_get("id")?,
+            row.try_get("project_id")?,
+            row.try_get("number")?,
+        ))
+    }
+
+    /// What the reporter sees through their link: status and the external thread.
+    pub async fn reporter_view(&self, secret: &str) -> Result<ReporterView> {
+        let (case_id, _, _) = self.reporter_case(secret).await?;
+        let mut conn = self.pool.acquire().await?;
+        let case = load(&mut conn, self.keys(), case_id, true).await?;
+        let rows = sqlx::query(
+            "SELECT kind, at, detail_sealed FROM case_events WHERE case_id = $1 AND kind IN ('message-to-reporter', 'reporter-message') ORDER BY id",
+        )
+        .bind(case_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut thread = vec![ThreadMessage {
+            from: "reporter".into(),
+            at: case.received_at(),
+            text: case.description().to_owned(),
+        }];
+        for row in rows {
+            let kind: String = row.try_get("kind")?;
+            let Some(sealed) = row.try_get::<Option<Vec<u8>>, _>("detail_sealed")? else {
+                continue;
+            };
+            thread.push(ThreadMessage {
+                from: if kind == "reporter-message" {
+                    "reporter"
+                } else {
+                    "team"
+                }
+                .into(),
+                at: rfc(row.try_get("at")?),
+                text: self
+                    .keys()
+                    .open_string(&format!("event:{case_id}:{kind}"), &sealed)?,
+            });
+        }
+        Ok(ReporterView {
+            reference: case.reference(),
+            state: case.state(),
+            received_at: case.received_at(),
+            thread,
+        })
+    }
+
+    /// A reply from the reporter, through their link; it joins the external thread.
+    pub async fn reporter_reply(&self, secret: &str, text: &str) -> Result<ThreadMessage> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(StoreError::Invalid("a message cannot be empty".into()));
+        }
+        check_text("message", text, MAX_TEXT)?;
+        let (case_id, _, _) = self.reporter_case(secret).await?;
+        let now = millis(OffsetDateTime::now_utc());
+        let mut tx = self.begin_write().await?;
+        let act = Act {
+            case_id,
+            actor: None,
+            now,
+        };
+        record_event(
+            &mut tx,
+            self.keys(),
+            act,
+            "reporter-message",
+            None,
+            Some(text),
+        )
+        .await?;
+        touch(&mut tx, case_id, now).await?;
+        tx.commit().await?;
+        Ok(ThreadMessage {
+            from: "reporter".into(),
+            at: rfc(now),
+            text: text.to_owned(),
+        })
+    }
+}

@@ -1,0 +1,487 @@
+//! The authorisation matrix: every route of the router, for every role, on an embargoed
+//! case and on a public one. The route list comes from the router itself, so a route
+//! without an entry here fails the test; and a case a role may not reach answers exactly
+//! like one that does not exist.
+
+use embargo_core::access::Viewer;
+use embargo_core::case::{AdvisoryDraft, Channel, Versions};
+use embargo_core::lifecycle::{State, TransitionRequest};
+use embargo_core::reference::CaseRef;
+use embargo_store::{CasePatch, NewReport, Store};
+use reqwest::Method;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use crate::support::{Api, Backend, Server, TestDb, seed};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Foundation,
+    Team,
+    OtherTeam,
+    Invited,
+    Collaborator,
+    Reporter,
+    OtherReporter,
+    Distributor,
+    OtherDistributor,
+    Admin,
+    Anonymous,
+}
+
+use Role::*;
+
+const ROLES: [Role; 11] = [
+    Foundation,
+    Team,
+    OtherTeam,
+    Invited,
+    Collaborator,
+    Reporter,
+    OtherReporter,
+    Distributor,
+    OtherDistributor,
+    Admin,
+    Anonymous,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Embargoed,
+    Public,
+}
+
+impl Role {
+    fn signed_in(self) -> bool {
+        !matches!(self, Reporter | OtherReporter | Anonymous)
+    }
+    fn team(self) -> bool {
+        matches!(self, Foundation | Team)
+    }
+    fn reads(self) -> bool {
+        self.team() || self == Collaborator
+    }
+}
+
+/// Requests signed in when the role is, 401 otherwise; `ok` for those `allowed`, else 404.
+fn secured(role: Role, allowed: bool, ok: u16) -> u16 {
+    match (role.signed_in(), allowed) {
+        (false, _) => 401,
+        (true, true) => ok,
+        (true, false) => 404,
+    }
+}
+
+/// Administration: 403 for the signed-in who are not administrators.
+fn admin_only(role: Role, ok: u16) -> u16 {
+    match (role.signed_in(), role == Admin) {
+        (false, _) => 401,
+        (true, true) => ok,
+        (true, false) => 403,
+    }
+}
+
+/// What each role gets from each route. A route of the router that is not here fails.
+fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
+    let reporter_route = matches!(role, Reporter | OtherReporter);
+    match (method, path) {
+        ("GET", "/healthz") | ("GET", "/api/terms") => 200,
+        ("DELETE", "/api/session") => 204,
+        ("POST", "/api/session") => 401,
+        ("POST", "/api/invitations/accept") => 404,
+        ("GET", "/api/public/cases/{ref}") => match kind {
+            Kind::Embargoed => 404,
+            Kind::Public => 200,
+        },
+        // The secret is the reporter's own; anyone else holds none that works.
+        ("GET", "/api/reporter/{secret}") => {
+            if reporter_route {
+                200
+            } else {
+                404
+            }
+        }
+        ("POST", "/api/reporter/{secret}/messages") => {
+            if reporter_route {
+                201
+            } else {
+                404
+            }
+        }
+        ("GET", "/api/me")
+        | ("GET", "/api/orgs")
+        | ("GET", "/api/projects")
+        | ("GET", "/api/projects/{key}")
+        | ("GET", "/api/projects/{key}/committee")
+        | ("GET", "/api/cases")
+        | ("GET", "/api/prenotified") => secured(role, true, 200),
+        ("POST", "/api/tokens") => secured(role, true, 201),
+        ("DELETE", "/api/tokens/{id}") => secured(role, true, 404),
+        ("POST", "/api/users") | ("POST", "/api/orgs") | ("POST", "/api/projects") => {
+            admin_only(role, 201)
+        }
+        ("PATCH", "/api/projects/{key}") | ("POST", "/api/projects/{key}/committee") => {
+            admin_only(role, 200)
+        }
+        ("POST", "/api/orgs/{name}/foundation-team") | ("POST", "/api/projects/{key}/members") => {
+            admin_only(role, 204)
+        }
+        ("DELETE", "/api/projects/{key}/members/{email}") => admin_only(role, 404),
+        ("GET", "/api/projects/{key}/members") => {
+            match (role.signed_in(), role == Admin || role.team()) {
+                (false, _) => 401,
+                (true, true) => 200,
+                (true, false) => 403,
+            }
+        }
+        ("GET", "/api/projects/{key}/deny-list") => secured(role, role.team(), 200),
+        ("POST", "/api/projects/{key}/distributors") => {
+            secured(role, role.team() || role == Admin, 204)
+        }
+        ("POST", "/api/cases") => secured(role, role.team(), 201),
+        ("GET", "/api/cases/{ref}")
+        | ("GET", "/api/cases/{ref}/timeline")
+        | ("GET", "/api/cases/{ref}/checklist")
+        | ("GET", "/api/cases/{ref}/collaborators") => secured(role, role.reads(), 200),
+        ("POST", "/api/cases/{ref}/notes") => secured(role, role.reads(), 201),
+        ("GET", "/api/cases/{ref}/advisory") => {
+            secured(role, role.reads() || role == Distributor, 200)
+        }
+        ("PATCH", "/api/cases/{ref}") => secured(role, role.team(), 422),
+        ("POST", "/api/cases/{ref}/transitions") => secured(role, role.team(), 409),
+        ("PUT", "/api/cases/{ref}/checklist/{item}") => secured(role, role.team(), 200),
+        ("POST", "/api/cases/{ref}/collaborators") => secured(role, role.team(), 201),
+        ("DELETE", "/api/cases/{ref}/access/{email}") => secured(role, role.team(), 204),
+        ("GET", "/api/cases/{ref}/reporter-link") => secured(role, role.team(), 200),
+        ("POST", "/api/cases/{ref}/prenotify") => secured(
+            role,
+            role.team(),
+            match kind {
+                Kind::Embargoed => 200,
+                Kind::Public => 422,
+            },
+        ),
+        _ => panic!("{method} {path} is missing from the authorisation matrix"),
+    }
+}
+
+fn report(title: &str) -> NewReport {
+    NewReport {
+        project: "CLOUDSTACK".parse().unwrap(),
+        title: title.into(),
+        description: format!("{title}: the report"),
+        reporter: embargo_core::case::Reporter {
+            name: Some("Finder".into()),
+            email: Some("finder@example.net".into()),
+        },
+        channel: Channel::Api,
+    }
+}
+
+fn moved(reason: &str) -> TransitionRequest {
+    TransitionRequest {
+        reason: Some(reason.into()),
+        ..Default::default()
+    }
+}
+
+/// Files a case and takes it to release-pending.
+async fn release_pending(store: &Store, team: &Viewer, title: &str, cve: &str) -> CaseRef {
+    let r: CaseRef = store
+        .create_case(team, report(title))
+        .await
+        .unwrap()
+        .reference
+        .parse()
+        .unwrap();
+    for to in [
+        State::Triage,
+        State::Confirmed,
+        State::Fixing,
+        State::FixReady,
+    ] {
+        store
+            .transition(team, &r, to, &moved("matrix"))
+            .await
+            .unwrap();
+    }
+    let patch = CasePatch {
+        cvss: Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N".into()),
+        cve_id: Some(cve.into()),
+        embargo_at: Some(OffsetDateTime::now_utc() + time::Duration::days(3)),
+        versions: Some(Versions {
+            affected: vec!["1.0".into()],
+            fixed: vec!["1.1".into()],
+        }),
+        advisory: Some(AdvisoryDraft {
+            title: format!("{title} advisory"),
+            description: "Described.".into(),
+            mitigation: "Upgrade.".into(),
+            credit: "Finder".into(),
+            references: Vec::new(),
+        }),
+        ..Default::default()
+    };
+    store.update_case(team, &r, patch).await.unwrap();
+    store
+        .transition(team, &r, State::ReleasePending, &moved("matrix"))
+        .await
+        .unwrap();
+    r
+}
+
+struct Setup {
+    tokens: Vec<(Role, Option<String>)>,
+    cases: Vec<(Kind, CaseRef, String)>,
+    other_reporter_secret: String,
+}
+
+async fn setup(store: &Store) -> Setup {
+    let people = seed(store).await;
+    let viewer = |email: &'static str| async move {
+        store
+            .viewer(store.user_by_email(email).await.unwrap().id)
+            .await
+            .unwrap()
+    };
+    let alice = viewer("alice@example.org").await;
+    for email in ["erin@example.org", "frank@example.org"] {
+        store.create_user(email, None, false).await.unwrap();
+    }
+    let admin = viewer("admin@example.org").await;
+    store
+        .add_distributor(&alice, &"CLOUDSTACK".parse().unwrap(), "erin@example.org")
+        .await
+        .unwrap();
+    store
+        .add_distributor(&admin, &"OTHER".parse().unwrap(), "frank@example.org")
+        .await
+        .unwrap();
+
+    let embargoed = release_pending(store, &alice, "Embargoed case", "CVE-2026-30001").await;
+    let public = release_pending(store, &alice, "Public case", "CVE-2026-30002").await;
+    let other = store
+        .create_case(&alice, report("Another report"))
+        .await
+        .unwrap()
+        .reference
+        .parse::<CaseRef>()
+        .unwrap();
+    let mut cases = Vec::new();
+    for (kind, r) in [(Kind::Embargoed, &embargoed), (Kind::Public, &public)] {
+        assert_eq!(
+            store.prenotify(&alice, r).await.unwrap(),
+            ["erin@example.org"]
+        );
+        store
+            .invite_collaborator(&alice, r, "carol@example.org")
+            .await
+            .unwrap();
+        let invitation = store
+            .invite_collaborator(&alice, r, "dave@example.org")
+            .await
+            .unwrap();
+        let password = Some("dave's long password");
+        store
+            .accept_invitation(&invitation.secret, true, password)
+            .await
+            .unwrap();
+        cases.push((
+            kind,
+            r.clone(),
+            store.reporter_link(&alice, r).await.unwrap(),
+        ));
+    }
+    let req = TransitionRequest {
+        override_reason: Some("matrix".into()),
+        ..Default::default()
+    };
+    store
+        .transition(&alice, &public, State::Announced, &req)
+        .await
+        .unwrap();
+    store
+        .transition(&alice, &public, State::Public, &moved("matrix"))
+        .await
+        .unwrap();
+
+    let token = |email: &'static str| async move {
+        let user = store.user_by_email(email).await.unwrap();
+        Some(store.create_token(user.id, "matrix").await.unwrap().secret)
+    };
+    let tokens = vec![
+        (Foundation, Some(people.fiona.clone())),
+        (Team, Some(people.alice.clone())),
+        (OtherTeam, Some(people.bob.clone())),
+        (Invited, token("carol@example.org").await),
+        (Collaborator, token("dave@example.org").await),
+        (Reporter, None),
+        (OtherReporter, None),
+        (Distributor, token("erin@example.org").await),
+        (OtherDistributor, token("frank@example.org").await),
+        (Admin, Some(people.admin.clone())),
+        (Anonymous, None),
+    ];
+    Setup {
+        tokens,
+        cases,
+        other_reporter_secret: store.reporter_link(&alice, &other).await.unwrap(),
+    }
+}
+
+fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
+    Some(match (method, path) {
+        ("POST", "/api/session") => {
+            json!({ "email": "alice@example.org", "password": "not the password" })
+        }
+        ("POST", "/api/invitations/accept") => {
+            json!({ "secret": "inv_not-a-real-one", "accept_terms": true })
+        }
+        ("POST", "/api/reporter/{secret}/messages") => json!({ "text": "Any news?" }),
+        ("POST", "/api/tokens") => json!({ "name": "matrix" }),
+        ("POST", "/api/users") => json!({ "email": format!("user{n}@example.org") }),
+        ("POST", "/api/orgs") => json!({ "name": format!("Org {n}") }),
+        ("POST", "/api/projects") => json!({ "org": "ASF", "key": format!("P{n}") }),
+        ("PATCH", "/api/projects/{key}") => json!({}),
+        ("POST", "/api/projects/{key}/committee") => json!({ "emails": ["alice@example.org"] }),
+        ("POST", "/api/orgs/{name}/foundation-team") => json!({ "email": "fiona@example.org" }),
+        ("POST", "/api/projects/{key}/members") => json!({ "email": "alice@example.org" }),
+        ("POST", "/api/projects/{key}/distributors") => json!({ "email": "erin@example.org" }),
+        ("POST", "/api/cases") => json!({ "project": "CLOUDSTACK", "title": "Matrix report" }),
+        ("PATCH", "/api/cases/{ref}") => json!({ "title": "" }),
+        ("POST", "/api/cases/{ref}/transitions") => json!({ "to": "reported" }),
+        ("PUT", "/api/cases/{ref}/checklist/{item}") => {
+            json!({ "status": "done", "note": "matrix" })
+        }
+        ("POST", "/api/cases/{ref}/collaborators") => {
+            json!({ "email": format!("helper{n}@example.org") })
+        }
+        ("POST", "/api/cases/{ref}/notes") => json!({ "text": "matrix note" }),
+        _ if method == "POST" || method == "PATCH" || method == "PUT" => json!({}),
+        _ => return None,
+    })
+}
+
+fn without_request_id(mut body: Value) -> Value {
+    if let Some(map) = body.as_object_mut() {
+        map.remove("request_id");
+    }
+    body
+}
+
+async fn matrix(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let setup = setup(&store).await;
+    let alice = store
+        .viewer(store.user_by_email("alice@example.org").await.unwrap().id)
+        .await
+        .unwrap();
+    let server = Server::start(store.clone()).await;
+    let routes = embargo_server::routes();
+    let roles: Vec<Role> = setup.tokens.iter().map(|(role, _)| *role).collect();
+    assert_eq!(roles, ROLES, "every role is tried");
+    assert!(routes.len() >= 40, "the route list comes from the router");
+    let mut n = 0;
+    let mut failures = Vec::new();
+    for (kind, case, secret) in &setup.cases {
+        for (role, token) in &setup.tokens {
+            let api = Api::new(&server.url, token.as_deref());
+            for (method, template) in &routes {
+                n += 1;
+                let own_secret = match role {
+                    Reporter => secret.clone(),
+                    OtherReporter => setup.other_reporter_secret.clone(),
+                    _ => "rl_not-a-real-secret".to_owned(),
+                };
+                if template.contains("/access/{email}") {
+                    // Someone to withdraw: engaged afresh before each attempt.
+                    store
+                        .invite_collaborator(&alice, case, "victim@example.org")
+                        .await
+                        .unwrap();
+                }
+                let fill = |r: &str| {
+                    template
+                        .replace("{ref}", r)
+                        .replace("{key}", "CLOUDSTACK")
+                        .replace("{name}", "ASF")
+                        .replace("{secret}", &own_secret)
+                        .replace("{item}", "testing")
+                        .replace("{id}", "999999")
+                        .replace(
+                            "{email}",
+                            if template.contains("/members/") {
+                                "nobody@example.org"
+                            } else {
+                                "victim@example.org"
+                            },
+                        )
+                };
+                let path = fill(&case.to_string());
+                let method_m: Method = method.parse().unwrap();
+                let (status, body) = api
+                    .request(method_m.clone(), &path, body_for(method, template, n))
+                    .await;
+                let want = expected(method, template, *role, *kind);
+                if status.as_u16() != want {
+                    failures.push(format!(
+                        "{role:?} {kind:?} {method} {path}: got {status}, expected {want}: {body}"
+                    ));
+                }
+                let text = body.to_string();
+                let outsider = matches!(
+                    role,
+                    OtherTeam | Invited | OtherReporter | OtherDistributor | Admin | Anonymous
+                );
+                let published = *kind == Kind::Public && template.starts_with("/api/public/");
+                if outsider && !published {
+                    let title = match kind {
+                        Kind::Embargoed => "Embargoed case",
+                        Kind::Public => "Public case",
+                    };
+                    for secret_text in [
+                        format!("{title}: the report"),
+                        "matrix note".to_owned(),
+                        case.to_string(),
+                    ] {
+                        if text.contains(&secret_text) {
+                            failures.push(format!(
+                                "{role:?} {kind:?} {method} {path} revealed {secret_text:?}: {text}"
+                            ));
+                        }
+                    }
+                }
+                // A case out of reach answers byte for byte like one that does not exist.
+                if status == 404 && template.contains("{ref}") {
+                    let missing = fill("CLOUDSTACK-SEC-9999");
+                    let (status2, body2) = api
+                        .request(method_m, &missing, body_for(method, template, n))
+                        .await;
+                    if status2 != status
+                        || without_request_id(body2.clone()) != without_request_id(body.clone())
+                    {
+                        failures.push(format!("{role:?} {kind:?} {method} {path}: {status} {body} differs from a missing case: {status2} {body2}"));
+                    }
+                }
+            }
+        }
+    }
+    server.stop().await;
+    assert!(
+        failures.is_empty(),
+        "{} of {n} combinations failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorisation_matrix_sqlite() {
+    matrix(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorisation_matrix_postgres() {
+    matrix(Backend::Postgres).await;
+}

@@ -1,0 +1,293 @@
+//! The per-case roles end to end: a collaborator sees the case only after accepting the
+//! terms, and the acceptance is recorded; the reporter follows the external thread
+//! through the secret link; a distributor sees the advisory of a pre-notified case only.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use crate::support::{Api, Backend, Server, TestDb, seed};
+
+async fn sign_in(url: &str, email: &str, password: &str) -> Option<String> {
+    let resp = reqwest::Client::new()
+        .post(format!("{url}/api/session"))
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .unwrap();
+    (resp.status() == StatusCode::OK).then(|| {
+        resp.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned()
+    })
+}
+
+async fn get_with_cookie(url: &str, cookie: &str, path: &str) -> (StatusCode, Value) {
+    let resp = reqwest::Client::new()
+        .get(format!("{url}{path}"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn roles(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let people = seed(&store).await;
+    let server = Server::start(store).await;
+    let alice = Api::new(&server.url, Some(&people.alice));
+    let anonymous = alice.anonymous();
+    let r = alice.report("CLOUDSTACK", "Token leak in the API").await;
+    let case_path = format!("/api/cases/{r}");
+    alice
+        .post(
+            &format!("{case_path}/notes"),
+            json!({ "text": "internal: suspect the cache" }),
+        )
+        .await;
+
+    // Collaborator: invited, nothing visible until the terms are accepted.
+    let (status, invitation) = alice
+        .post(
+            &format!("{case_path}/collaborators"),
+            json!({ "email": "helper@example.org" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{invitation}");
+    let secret = invitation["secret"].as_str().unwrap().to_owned();
+    let (_, terms) = anonymous.get("/api/terms").await;
+    assert!(terms["text"].as_str().unwrap().contains("will not discuss"));
+    let (status, body) = anonymous
+        .post(
+            "/api/invitations/accept",
+            json!({ "secret": secret, "password": "helper password 1" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("accept the confidentiality terms"),
+        "{body}"
+    );
+    let (status, body) = anonymous
+        .post(
+            "/api/invitations/accept",
+            json!({ "secret": secret, "accept_terms": true }),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a password is needed to sign in: {body}"
+    );
+    assert!(
+        sign_in(&server.url, "helper@example.org", "helper password 1")
+            .await
+            .is_none()
+    );
+    let (status, accepted) = anonymous
+        .post(
+            "/api/invitations/accept",
+            json!({ "secret": secret, "accept_terms": true, "password": "helper password 1" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
+    assert_eq!(accepted["ref"], r.as_str());
+    let (status, _) = anonymous
+        .post(
+            "/api/invitations/accept",
+            json!({ "secret": secret, "accept_terms": true }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "an invitation is used once");
+    let cookie = sign_in(&server.url, "helper@example.org", "helper password 1")
+        .await
+        .unwrap();
+    let (status, case) = get_with_cookie(&server.url, &cookie, &case_path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(case["title"], "Token leak in the API");
+    let (_, list) = get_with_cookie(&server.url, &cookie, "/api/cases").await;
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "only the case they collaborate on"
+    );
+    let (_, people_on_case) = alice.get(&format!("{case_path}/collaborators")).await;
+    assert_eq!(people_on_case[0]["email"], "helper@example.org");
+    assert!(people_on_case[0]["accepted_at"].is_string());
+    assert_eq!(
+        people_on_case[0]["terms_version"],
+        embargo_store::TERMS_VERSION
+    );
+    let (_, timeline) = alice.get(&format!("{case_path}/timeline")).await;
+    let acceptance = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "collaborator-accepted")
+        .unwrap();
+    assert_eq!(acceptance["actor"], "helper@example.org");
+    assert!(acceptance["at"].is_string());
+    // Collaborators may not move the case or engage others.
+    let (status, _) = reqwest::Client::new()
+        .post(format!("{}{case_path}/transitions", server.url))
+        .header("cookie", &cookie)
+        .json(&json!({ "to": "triage" }))
+        .send()
+        .await
+        .map(|r| (r.status(), ()))
+        .unwrap();
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Withdrawn, the case is gone for them again.
+    let (status, _) = alice
+        .request(
+            reqwest::Method::DELETE,
+            &format!("{case_path}/access/helper@example.org"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = get_with_cookie(&server.url, &cookie, &case_path).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Reporter: the secret link shows the status and the external thread, never notes.
+    let (_, link) = alice.get(&format!("{case_path}/reporter-link")).await;
+    let link = link["secret"].as_str().unwrap().to_owned();
+    let (status, view) = anonymous.get(&format!("/api/reporter/{link}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(view["ref"], r.as_str());
+    assert_eq!(view["thread"][0]["from"], "reporter");
+    let (status, _) = anonymous
+        .post(
+            &format!("/api/reporter/{link}/messages"),
+            json!({ "text": "Here is a second proof." }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    alice.moved(&r, json!({ "to": "invalid", "message_to_reporter": "We could not reproduce it; can you?" })).await;
+    let (_, view) = anonymous.get(&format!("/api/reporter/{link}")).await;
+    let thread: Vec<(&str, &str)> = view["thread"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["from"].as_str().unwrap(), m["text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        thread[1..],
+        [
+            ("reporter", "Here is a second proof."),
+            ("team", "We could not reproduce it; can you?")
+        ]
+    );
+    assert!(
+        !view.to_string().contains("suspect the cache"),
+        "internal notes stay internal"
+    );
+    let (_, timeline) = alice.get(&format!("{case_path}/timeline")).await;
+    assert!(
+        timeline
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "reporter-message" && e["detail"] == "Here is a second proof.")
+    );
+    let (status, body) = anonymous.get("/api/reporter/rl_wrong").await;
+    let (_, missing) = alice.get("/api/cases/CLOUDSTACK-SEC-999").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        body["message"], missing["message"],
+        "a wrong link reads like a missing case"
+    );
+    alice
+        .moved(
+            &r,
+            json!({ "to": "triage", "reason": "reproduced after all" }),
+        )
+        .await;
+
+    // Distributor: pre-notified at fix-ready, sees the advisory and fix, nothing else.
+    let (status, _) = alice
+        .post(
+            "/api/projects/CLOUDSTACK/distributors",
+            json!({ "email": "vendor@example.com" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = alice
+        .post(&format!("{case_path}/prenotify"), json!({}))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not before the fix is ready: {body}"
+    );
+    for to in ["confirmed", "fixing", "fix-ready"] {
+        alice
+            .moved(&r, json!({ "to": to, "reason": "moving on" }))
+            .await;
+    }
+    let embargo = (OffsetDateTime::now_utc() + time::Duration::days(5))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let (status, _) = alice
+        .patch(&case_path, json!({ "embargo_at": embargo, "advisory": { "title": "Token leak", "description": "Tokens leak through the cache.", "mitigation": "Upgrade to 2.1.", "credit": "" }, "versions": { "affected": ["2.0"], "fixed": ["2.1"] } }))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, notified) = alice
+        .post(&format!("{case_path}/prenotify"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{notified}");
+    assert_eq!(notified["notified"], json!(["vendor@example.com"]));
+    let vendor = db.store().await;
+    let vendor_user = vendor.user_by_email("vendor@example.com").await.unwrap();
+    let vendor_token = vendor
+        .create_token(vendor_user.id, "vendor")
+        .await
+        .unwrap()
+        .secret;
+    vendor.close().await;
+    let vendor = Api::new(&server.url, Some(&vendor_token));
+    let (status, advisory) = vendor.get(&format!("{case_path}/advisory")).await;
+    assert_eq!(status, StatusCode::OK, "{advisory}");
+    assert_eq!(advisory["advisory"]["mitigation"], "Upgrade to 2.1.");
+    assert_eq!(advisory["versions"]["fixed"], json!(["2.1"]));
+    assert!(advisory["embargo_at"].is_string());
+    for hidden in [
+        "Token leak in the API",
+        "suspect the cache",
+        "finder@example.net",
+        "second proof",
+    ] {
+        assert!(!advisory.to_string().contains(hidden), "{hidden}");
+    }
+    let (_, listed) = vendor.get("/api/prenotified").await;
+    assert_eq!(listed[0]["ref"], r.as_str());
+    let (status, _) = vendor.get(&case_path).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "the case itself stays out of reach"
+    );
+    let (_, list) = vendor.get("/api/cases").await;
+    assert_eq!(list, json!([]));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_sqlite() {
+    roles(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_postgres() {
+    roles(Backend::Postgres).await;
+}
