@@ -63,6 +63,8 @@ pub struct Viewer {
     pub visible_projects: BTreeSet<i64>,
     /// How they reached us, for the audit log.
     pub via: Via,
+    /// Signed in with a read-only API token: may read, never change.
+    pub read_only: bool,
 }
 
 impl Viewer {
@@ -96,6 +98,7 @@ impl Viewer {
             foundation_orgs,
             visible_projects,
             via: Via::Api,
+            read_only: false,
         }
     }
 

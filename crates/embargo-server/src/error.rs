@@ -21,6 +21,9 @@ pub enum ApiError {
     /// No valid session or token.
     #[error("sign in first: send a session cookie or an Authorization: Bearer token")]
     Unauthorized,
+    /// The password was right; the second factor is missing.
+    #[error("enter the code from your authenticator app, or a recovery code")]
+    CodeRequired,
     /// Signed in, but this needs a role the caller does not have (administration only;
     /// case content that a caller may not see is reported as not found).
     #[error("{0}")]
@@ -51,7 +54,7 @@ pub enum ApiError {
 /// The JSON body of every error response.
 #[derive(Serialize, ToSchema)]
 pub struct ErrorBody {
-    /// A stable code: unauthorized, forbidden, bad_request, too_large, unsupported_media_type,
+    /// A stable code: unauthorized, code_required, forbidden, bad_request, too_large, unsupported_media_type,
     /// not_found, method_not_allowed, conflict, invalid, refused, too_many_requests, internal.
     pub error: &'static str,
     /// What went wrong, in words a person can act on.
@@ -67,6 +70,7 @@ impl ApiError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::CodeRequired => (StatusCode::UNAUTHORIZED, "code_required"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),

@@ -1,6 +1,7 @@
 //! Request extractors whose rejections use the API's error body, and the caller's identity.
 
 use axum::extract::{FromRequest, FromRequestParts};
+use axum::http::Method;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use embargo_core::access::Viewer;
@@ -74,11 +75,27 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         let viewer = match bearer {
             Some(token) => state.store.viewer_for_token(token).await?,
             None => match session_cookie(&parts.headers) {
                 Some(secret) => match state.store.session_user(&secret).await? {
                     Some(user_id) => {
+                        // A browser sends the cookie with any request, including one a
+                        // hostile page makes it send; changes need the token only our
+                        // pages can read.
+                        let sent = parts
+                            .headers
+                            .get(CSRF_HEADER)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default();
+                        if !safe
+                            && !constant_time_eq(sent.as_bytes(), csrf_token(&secret).as_bytes())
+                        {
+                            return Err(ApiError::Forbidden(
+                                "missing or wrong X-CSRF-Token header: send the csrf_token given at sign-in",
+                            ));
+                        }
                         let mut viewer = state.store.viewer(user_id).await?;
                         viewer.via = embargo_core::access::Via::Web;
                         Some(viewer)
@@ -89,6 +106,28 @@ impl FromRequestParts<AppState> for Caller {
             },
         };
         let viewer = viewer.ok_or(ApiError::Unauthorized)?;
+        if viewer.read_only && !safe {
+            return Err(ApiError::Forbidden("this API token is read-only"));
+        }
         Ok(Caller { viewer })
     }
+}
+
+/// The header that carries the CSRF token with cookie-authenticated changes.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The CSRF token of a session: derived from its secret, so nothing more is stored, and
+/// readable only by pages that were given it.
+pub fn csrf_token(session_secret: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let digest = sha2::Sha256::new()
+        .chain_update(b"embargo csrf\0")
+        .chain_update(session_secret.as_bytes())
+        .finalize();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -5,6 +5,7 @@ pub mod api;
 pub mod error;
 pub mod extract;
 pub mod jobs;
+pub mod limiter;
 
 use std::time::Instant;
 
@@ -44,6 +45,18 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub struct AppState {
     /// The store.
     pub store: Store,
+    /// Failed sign-ins by client address.
+    pub signins: std::sync::Arc<limiter::SignInLimiter>,
+}
+
+impl AppState {
+    /// The state of a server on `store`.
+    pub fn new(store: Store) -> AppState {
+        AppState {
+            store,
+            signins: Default::default(),
+        }
+    }
 }
 
 /// The OpenAPI document of the API.
@@ -120,16 +133,19 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let jobs = tokio::spawn(jobs::run(store.clone(), runner, shutdown.clone()));
     let mut stop = shutdown.clone();
-    let app = app(AppState { store });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            while !*stop.borrow() {
-                if stop.changed().await.is_err() {
-                    break;
-                }
+    let app = app(AppState::new(store));
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        while !*stop.borrow() {
+            if stop.changed().await.is_err() {
+                break;
             }
-        })
-        .await?;
+        }
+    })
+    .await?;
     let _ = jobs.await;
     Ok(())
 }

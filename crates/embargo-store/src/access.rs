@@ -93,7 +93,7 @@ impl Store {
             return Ok(Some(viewer));
         }
         let rows = sqlx::query(
-            "SELECT t.id AS token_id, t.user_id, t.last_used_at, u.is_admin, m.kind, m.scope_id \
+            "SELECT t.id AS token_id, t.user_id, t.last_used_at, t.scope, u.is_admin, m.kind, m.scope_id \
              FROM api_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN team_members m ON m.user_id = u.id \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
         )
@@ -116,9 +116,10 @@ impl Store {
                 .await?;
             self.touch_user(user_id).await?;
         }
-        let viewer = self
+        let mut viewer = self
             .resolve(user_id, is_admin != 0, memberships(&rows)?)
             .await?;
+        viewer.read_only = first.try_get::<String, _>("scope")? == "read";
         self.token_cache.put(digest, &viewer);
         Ok(Some(viewer))
     }

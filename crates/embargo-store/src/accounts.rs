@@ -61,10 +61,17 @@ pub(crate) fn check_email(email: &str) -> Result<String> {
     }
 }
 
-async fn hash_password(password: String) -> Result<String> {
+/// Argon2id with the OWASP Password Storage Cheat Sheet's first configuration:
+/// 19 MiB of memory, 2 iterations, 1 degree of parallelism.
+fn argon2() -> Argon2<'static> {
+    let params = argon2::Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
+    Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+}
+
+pub(crate) async fn hash_password(password: String) -> Result<String> {
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-        Argon2::default()
+        argon2()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
             .map_err(|_| StoreError::Invalid("the password cannot be hashed".into()))
@@ -73,11 +80,11 @@ async fn hash_password(password: String) -> Result<String> {
     .map_err(|_| StoreError::Invalid("the password cannot be hashed".into()))?
 }
 
-async fn verify_password(password: String, hash: String) -> bool {
+pub(crate) async fn verify_password(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
             .map(|parsed| {
-                Argon2::default()
+                argon2()
                     .verify_password(password.as_bytes(), &parsed)
                     .is_ok()
             })
@@ -88,7 +95,7 @@ async fn verify_password(password: String, hash: String) -> bool {
 }
 
 /// A real hash of a random password, to spend the same effort on unknown users.
-async fn dummy_hash() -> String {
+pub(crate) async fn dummy_hash() -> String {
     static DUMMY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
     DUMMY
         .get_or_init(|| async { hash_password(new_secret("")).await.unwrap_or_default() })
@@ -247,14 +254,25 @@ impl Store {
         Ok(())
     }
 
-    /// Creates an API token for a user.
+    /// Creates an API token for a user, allowed to change what its user may change.
     pub async fn create_token(&self, user_id: i64, name: &str) -> Result<NewToken> {
+        self.create_scoped_token(user_id, name, false).await
+    }
+
+    /// Creates an API token; a read-only one may only read.
+    pub async fn create_scoped_token(
+        &self,
+        user_id: i64,
+        name: &str,
+        read_only: bool,
+    ) -> Result<NewToken> {
         let secret = new_secret("emb_");
-        let row = sqlx::query("INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+        let row = sqlx::query("INSERT INTO api_tokens (user_id, name, token_hash, created_at, scope) VALUES ($1, $2, $3, $4, $5) RETURNING id")
             .bind(user_id)
             .bind(name)
             .bind(digest(&secret))
             .bind(millis(OffsetDateTime::now_utc()))
+            .bind(if read_only { "read" } else { "write" })
             .fetch_one(&self.pool)
             .await?;
         Ok(NewToken {

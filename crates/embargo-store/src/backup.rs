@@ -74,6 +74,20 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("is_admin", Int),
             ("created_at", Int),
             ("last_active_at", Int),
+            ("totp_sealed", Bytes),
+            ("totp_enabled_at", Int),
+            ("totp_last_step", Int),
+            ("failed_signins", Int),
+            ("locked_until", Int),
+        ],
+    ),
+    (
+        "recovery_codes",
+        &[
+            ("user_id", Int),
+            ("code_hash", Bytes),
+            ("created_at", Int),
+            ("used_at", Int),
         ],
     ),
     (
@@ -95,6 +109,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("created_at", Int),
             ("last_used_at", Int),
             ("revoked_at", Int),
+            ("scope", Text),
         ],
     ),
     (

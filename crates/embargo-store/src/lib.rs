@@ -13,6 +13,7 @@ mod jobs;
 pub mod keys;
 mod roles;
 pub mod seal;
+mod signin;
 mod views;
 
 use std::path::{Path, PathBuf};
@@ -30,6 +31,7 @@ pub use guard::GuardTerms;
 pub use jobs::{Job, JobCompletion};
 pub use roles::{TERMS, TERMS_VERSION};
 pub use seal::{Keyring, MasterKey, SealError};
+pub use signin::{SignInOutcome, TotpSetup};
 pub use views::*;
 
 /// Errors of the storage layer. Messages name what is wrong without quoting content.

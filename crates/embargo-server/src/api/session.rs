@@ -3,13 +3,16 @@
 use axum::extract::State as AxumState;
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use embargo_store::User;
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use embargo_store::{SignInOutcome, TotpSetup, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Caller, Json, Path, SESSION_COOKIE, session_cookie};
+use crate::extract::{Caller, Json, Path, SESSION_COOKIE, csrf_token, session_cookie};
 
 /// Credentials.
 #[derive(Deserialize, ToSchema)]
@@ -19,6 +22,9 @@ pub struct SignIn {
     pub email: String,
     /// The password.
     pub password: String,
+    /// The code from the authenticator app, or a recovery code, once two-factor
+    /// sign-in is on.
+    pub code: Option<String>,
 }
 
 impl std::fmt::Debug for SignIn {
@@ -34,6 +40,49 @@ pub struct Me {
     pub user: User,
     /// Keys of the projects whose cases the caller may see.
     pub projects: Vec<String>,
+    /// With a session cookie: the token to send as X-CSRF-Token with every change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
+}
+
+/// A new session.
+#[derive(Serialize, ToSchema)]
+pub struct SignedIn {
+    /// The account.
+    pub user: User,
+    /// Send this as X-CSRF-Token with every change made with the session cookie.
+    pub csrf_token: String,
+}
+
+/// A TOTP code.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeBody {
+    /// The six digits the authenticator app shows now.
+    pub code: String,
+}
+
+/// The recovery codes, shown once.
+#[derive(Serialize, ToSchema)]
+pub struct RecoveryCodes {
+    /// Each signs in once in place of a TOTP code. Keep them somewhere safe.
+    pub recovery_codes: Vec<String>,
+}
+
+/// A password change.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// The current password.
+    pub current: String,
+    /// The new one, at least 12 characters.
+    pub new: String,
+}
+
+impl std::fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordChange([redacted])")
+    }
 }
 
 /// A request for an API token.
@@ -42,6 +91,20 @@ pub struct Me {
 pub struct TokenRequest {
     /// What the token is for, e.g. "ci" or "laptop".
     pub name: String,
+    /// "write" (the default) or "read": a read-only token may only read.
+    #[serde(default)]
+    pub scope: TokenScope,
+}
+
+/// What a token may do.
+#[derive(Deserialize, ToSchema, Default, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenScope {
+    /// Read and change what its user may.
+    #[default]
+    Write,
+    /// Only read.
+    Read,
 }
 
 /// A new API token; the secret is shown once.
@@ -60,23 +123,96 @@ fn cookie(value: &str, max_age: i64) -> Result<HeaderValue, ApiError> {
     .map_err(|_| ApiError::BadRequest("cannot set the session cookie".into()))
 }
 
-/// Sign in with a password; sets the session cookie.
+/// Sign in with a password (and the second factor, once on); sets the session cookie.
 #[utoipa::path(post, path = "/api/session", tag = "session", request_body = SignIn,
-    responses((status = 200, body = User), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = SignedIn), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn sign_in(
     AxumState(state): AxumState<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Json(body): Json<SignIn>,
-) -> Result<(HeaderMap, Json<User>), ApiError> {
-    let user = state
+) -> Result<(HeaderMap, Json<SignedIn>), ApiError> {
+    if !state.signins.allows(client.ip()) {
+        return Err(ApiError::TooManyRequests(
+            "too many failed sign-ins from this address; wait ten minutes",
+        ));
+    }
+    let outcome = state
         .store
-        .check_password(&body.email, &body.password)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
+        .sign_in(&body.email, &body.password, body.code.as_deref())
+        .await?;
+    let user = match outcome {
+        SignInOutcome::Accepted(user) => user,
+        SignInOutcome::CodeRequired => return Err(ApiError::CodeRequired),
+        SignInOutcome::Refused => {
+            state.signins.failed(client.ip());
+            return Err(ApiError::Unauthorized);
+        }
+        SignInOutcome::Locked(_) => {
+            return Err(ApiError::TooManyRequests(
+                "this account is locked after repeated failed sign-ins; try again in 15 minutes",
+            ));
+        }
+    };
     let secret = state.store.create_session(user.id).await?;
     let mut headers = HeaderMap::new();
     headers.insert(SET_COOKIE, cookie(&secret, 12 * 3600)?);
     tracing::info!(user = user.id, "signed in");
-    Ok((headers, Json(user)))
+    Ok((
+        headers,
+        Json(SignedIn {
+            user,
+            csrf_token: csrf_token(&secret),
+        }),
+    ))
+}
+
+/// Start two-factor enrolment: the secret for an authenticator app.
+#[utoipa::path(post, path = "/api/me/totp", tag = "session",
+    responses((status = 200, body = TotpSetup), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn start_totp(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+) -> Result<Json<TotpSetup>, ApiError> {
+    Ok(Json(state.store.start_totp(caller.viewer.user_id).await?))
+}
+
+/// Turn two-factor sign-in on with a first code; returns the recovery codes, once.
+#[utoipa::path(post, path = "/api/me/totp/confirm", tag = "session", request_body = CodeBody,
+    responses((status = 200, body = RecoveryCodes), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn confirm_totp(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Json(body): Json<CodeBody>,
+) -> Result<Json<RecoveryCodes>, ApiError> {
+    let recovery_codes = state
+        .store
+        .confirm_totp(caller.viewer.user_id, &body.code)
+        .await?;
+    Ok(Json(RecoveryCodes { recovery_codes }))
+}
+
+/// Change the password; every session of the account ends.
+#[utoipa::path(post, path = "/api/me/password", tag = "session", request_body = PasswordChange,
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn change_password(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Json(body): Json<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
+    if state
+        .store
+        .change_password(caller.viewer.user_id, &body.current, &body.new)
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::Store(embargo_store::StoreError::Invalid(
+            "the current password is not right".into(),
+        )))
+    }
 }
 
 /// Sign out; ends the session.
@@ -99,7 +235,12 @@ pub async fn sign_out(
 pub async fn me(
     caller: Caller,
     AxumState(state): AxumState<AppState>,
+    request_headers: HeaderMap,
 ) -> Result<Json<Me>, ApiError> {
+    let csrf_token = match request_headers.get(axum::http::header::AUTHORIZATION) {
+        Some(_) => None,
+        None => session_cookie(&request_headers).map(|s| csrf_token(&s)),
+    };
     let user = state.store.user_by_id(caller.viewer.user_id).await?;
     let projects = state
         .store
@@ -109,7 +250,11 @@ pub async fn me(
         .filter(|p| caller.viewer.can_see_project(p.id))
         .map(|p| p.key)
         .collect();
-    Ok(Json(Me { user, projects }))
+    Ok(Json(Me {
+        user,
+        projects,
+        csrf_token,
+    }))
 }
 
 /// Create an API token for the caller.
@@ -129,7 +274,7 @@ pub async fn create_token(
     }
     let token = state
         .store
-        .create_token(caller.viewer.user_id, name)
+        .create_scoped_token(caller.viewer.user_id, name, body.scope == TokenScope::Read)
         .await?;
     Ok((
         StatusCode::CREATED,

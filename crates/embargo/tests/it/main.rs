@@ -14,4 +14,5 @@ mod matrix;
 mod processes;
 mod roles;
 mod safekeeping;
+mod signin;
 mod support;

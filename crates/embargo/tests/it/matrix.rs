@@ -116,6 +116,8 @@ fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
         | ("GET", "/api/cases")
         | ("GET", "/api/prenotified") => secured(role, true, 200),
         ("POST", "/api/tokens") => secured(role, true, 201),
+        ("POST", "/api/me/totp") => secured(role, true, 200),
+        ("POST", "/api/me/totp/confirm") | ("POST", "/api/me/password") => secured(role, true, 422),
         ("DELETE", "/api/tokens/{id}") => secured(role, true, 404),
         ("POST", "/api/users") | ("POST", "/api/orgs") | ("POST", "/api/projects") => {
             admin_only(role, 201)
@@ -332,7 +334,11 @@ async fn setup(store: &Store) -> Setup {
 fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
     Some(match (method, path) {
         ("POST", "/api/session") => {
-            json!({ "email": "alice@example.org", "password": "not the password" })
+            json!({ "email": "nobody@example.org", "password": "not the password" })
+        }
+        ("POST", "/api/me/totp/confirm") => json!({ "code": "abc" }),
+        ("POST", "/api/me/password") => {
+            json!({ "current": "not the password", "new": "a new long password" })
         }
         ("POST", "/api/invitations/accept") => {
             json!({ "secret": "inv_not-a-real-one", "accept_terms": true })

@@ -8,22 +8,26 @@ use time::OffsetDateTime;
 
 use crate::support::{Api, Backend, Server, TestDb, seed};
 
-async fn sign_in(url: &str, email: &str, password: &str) -> Option<String> {
+/// Signs in; the cookie pair and the CSRF token.
+async fn sign_in(url: &str, email: &str, password: &str) -> Option<(String, String)> {
     let resp = reqwest::Client::new()
         .post(format!("{url}/api/session"))
         .json(&json!({ "email": email, "password": password }))
         .send()
         .await
         .unwrap();
-    (resp.status() == StatusCode::OK).then(|| {
-        resp.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned()
-    })
+    if resp.status() != StatusCode::OK {
+        return None;
+    }
+    let cookie = resp.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let body: Value = resp.json().await.unwrap();
+    Some((cookie, body["csrf_token"].as_str().unwrap().to_owned()))
 }
 
 async fn get_with_cookie(url: &str, cookie: &str, path: &str) -> (StatusCode, Value) {
@@ -109,7 +113,7 @@ async fn roles(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "an invitation is used once");
-    let cookie = sign_in(&server.url, "helper@example.org", "helper password 1")
+    let (cookie, csrf) = sign_in(&server.url, "helper@example.org", "helper password 1")
         .await
         .unwrap();
     let (status, case) = get_with_cookie(&server.url, &cookie, &case_path).await;
@@ -141,6 +145,7 @@ async fn roles(backend: Backend) {
     let (status, _) = reqwest::Client::new()
         .post(format!("{}{case_path}/transitions", server.url))
         .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
         .json(&json!({ "to": "triage" }))
         .send()
         .await

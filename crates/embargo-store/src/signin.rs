@@ -1,0 +1,321 @@
+//! Signing in: password and, once enrolled, a TOTP code (RFC 6238) or a single-use
+//! recovery code; lockout after repeated failures; password changes that end every
+//! session. The TOTP secret is sealed like case content; recovery codes are stored as
+//! hashes only.
+
+use rand::RngCore;
+use sqlx::Row;
+use time::{Duration, OffsetDateTime};
+use totp_rs::{Algorithm, TOTP};
+
+use crate::accounts::{digest, dummy_hash, verify_password};
+use crate::{Result, Store, StoreError, User, millis, rfc};
+
+/// Failed attempts in a row before an account is locked.
+pub const MAX_FAILURES: i64 = 5;
+/// How long a lock lasts.
+pub const LOCKOUT: Duration = Duration::minutes(15);
+const RECOVERY_CODES: usize = 10;
+const STEP: u64 = 30;
+
+/// How a sign-in attempt ended.
+#[derive(Debug)]
+pub enum SignInOutcome {
+    /// Signed in.
+    Accepted(User),
+    /// The password is right, and the account needs its second factor.
+    CodeRequired,
+    /// Wrong address, password or code; the same answer for each.
+    Refused,
+    /// Too many failures; try again after this time (RFC 3339).
+    Locked(String),
+}
+
+/// A started TOTP enrolment: the secret to put into an authenticator app.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct TotpSetup {
+    /// The secret, base32 (RFC 4648, no padding).
+    pub secret: String,
+    /// The otpauth:// URI authenticator apps read (usually as a QR code).
+    pub uri: String,
+}
+
+fn totp(secret: Vec<u8>) -> Result<TOTP> {
+    TOTP::new(Algorithm::SHA1, 6, 1, STEP, secret)
+        .map_err(|_| StoreError::Corrupt("TOTP secret".into()))
+}
+
+/// The time step a code matches, within one step either way; `None` if it matches none.
+fn matching_step(totp: &TOTP, code: &str, now: u64) -> Option<i64> {
+    let code = code.trim();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let step = now / STEP;
+    [step.saturating_sub(1), step, step + 1]
+        .into_iter()
+        .find(|s| totp.generate(s * STEP) == code)
+        .and_then(|s| i64::try_from(s).ok())
+}
+
+fn context(user_id: i64) -> String {
+    format!("user:{user_id}:totp")
+}
+
+fn recovery_code() -> String {
+    let mut bytes = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let n = u64::from_be_bytes(bytes);
+    let digits = format!("{:016x}", n);
+    format!(
+        "{}-{}-{}-{}",
+        &digits[..4],
+        &digits[4..8],
+        &digits[8..12],
+        &digits[12..]
+    )
+}
+
+fn normalise_recovery(code: &str) -> String {
+    code.trim().to_ascii_lowercase()
+}
+
+impl Store {
+    /// One sign-in attempt. Failures count towards a lockout; a locked account is
+    /// refused without looking at the password.
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        code: Option<&str>,
+    ) -> Result<SignInOutcome> {
+        let now = OffsetDateTime::now_utc();
+        let row = sqlx::query(
+            "SELECT id, email, is_admin, password_hash, totp_sealed, totp_enabled_at, totp_last_step, failed_signins, locked_until \
+             FROM users WHERE email = $1",
+        )
+        .bind(email.trim().to_ascii_lowercase())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            // Unknown addresses cost a hash too, so timing does not tell them apart.
+            verify_password(password.to_owned(), dummy_hash().await).await;
+            return Ok(SignInOutcome::Refused);
+        };
+        let user_id: i64 = row.try_get("id")?;
+        if let Some(until) = row.try_get::<Option<i64>, _>("locked_until")?
+            && until > millis(now)
+        {
+            return Ok(SignInOutcome::Locked(rfc(until)));
+        }
+        let hash = match row.try_get::<Option<String>, _>("password_hash")? {
+            Some(hash) => hash,
+            None => dummy_hash().await,
+        };
+        if !verify_password(password.to_owned(), hash).await {
+            return self.failed(user_id, now).await;
+        }
+        if row.try_get::<Option<i64>, _>("totp_enabled_at")?.is_some() {
+            let Some(code) = code.filter(|c| !c.trim().is_empty()) else {
+                return Ok(SignInOutcome::CodeRequired);
+            };
+            let sealed: Vec<u8> = row
+                .try_get::<Option<Vec<u8>>, _>("totp_sealed")?
+                .ok_or_else(|| StoreError::Corrupt("TOTP enabled without a secret".into()))?;
+            let secret = self.keys().open(&context(user_id), &sealed)?;
+            let last: Option<i64> = row.try_get("totp_last_step")?;
+            let unix = now.unix_timestamp().max(0) as u64;
+            let by_totp = match matching_step(&totp(secret)?, code, unix) {
+                // A code is good once: a step at or before the last one used is a replay.
+                Some(step) if last.is_none_or(|l| step > l) => {
+                    let claimed = sqlx::query(
+                        "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+                    )
+                    .bind(step)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await?;
+                    claimed.rows_affected() == 1
+                }
+                _ => false,
+            };
+            let accepted = by_totp || self.use_recovery_code(user_id, code, now).await?;
+            if !accepted {
+                return self.failed(user_id, now).await;
+            }
+        }
+        sqlx::query("UPDATE users SET failed_signins = 0, locked_until = NULL WHERE id = $1")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(SignInOutcome::Accepted(User {
+            id: user_id,
+            email: row.try_get("email")?,
+            is_admin: row.try_get::<i64, _>("is_admin")? != 0,
+        }))
+    }
+
+    async fn failed(&self, user_id: i64, now: OffsetDateTime) -> Result<SignInOutcome> {
+        let mut tx = self.begin_write().await?;
+        let failures: i64 = sqlx::query(
+            "UPDATE users SET failed_signins = failed_signins + 1 WHERE id = $1 RETURNING failed_signins",
+        )
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("failed_signins")?;
+        if failures >= MAX_FAILURES {
+            sqlx::query("UPDATE users SET failed_signins = 0, locked_until = $1 WHERE id = $2")
+                .bind(millis(now + LOCKOUT))
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            tracing::warn!(
+                user = user_id,
+                "account locked after repeated failed sign-ins"
+            );
+        }
+        tx.commit().await?;
+        Ok(SignInOutcome::Refused)
+    }
+
+    async fn use_recovery_code(
+        &self,
+        user_id: i64,
+        code: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let used = sqlx::query(
+            "UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
+        )
+        .bind(millis(now))
+        .bind(user_id)
+        .bind(digest(&normalise_recovery(code)))
+        .execute(&self.pool)
+        .await?;
+        Ok(used.rows_affected() == 1)
+    }
+
+    /// Starts TOTP enrolment (or restarts one not yet confirmed).
+    pub async fn start_totp(&self, user_id: i64) -> Result<TotpSetup> {
+        let row = sqlx::query("SELECT email, totp_enabled_at FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound("user"))?;
+        if row.try_get::<Option<i64>, _>("totp_enabled_at")?.is_some() {
+            return Err(StoreError::Conflict(
+                "two-factor sign-in is already on for this account".into(),
+            ));
+        }
+        let email: String = row.try_get("email")?;
+        let mut secret = vec![0u8; 20];
+        rand::rngs::OsRng.fill_bytes(&mut secret);
+        sqlx::query("UPDATE users SET totp_sealed = $1, totp_last_step = NULL WHERE id = $2")
+            .bind(self.keys().seal(&context(user_id), &secret)?)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        let secret = totp(secret)?.get_secret_base32();
+        let account = email.replace('@', "%40");
+        Ok(TotpSetup {
+            uri: format!(
+                "otpauth://totp/Embargo:{account}?secret={secret}&issuer=Embargo&algorithm=SHA1&digits=6&period=30"
+            ),
+            secret,
+        })
+    }
+
+    /// Confirms enrolment with a first code; returns the recovery codes, shown once.
+    pub async fn confirm_totp(&self, user_id: i64, code: &str) -> Result<Vec<String>> {
+        let row = sqlx::query("SELECT totp_sealed, totp_enabled_at FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound("user"))?;
+        if row.try_get::<Option<i64>, _>("totp_enabled_at")?.is_some() {
+            return Err(StoreError::Conflict(
+                "two-factor sign-in is already on for this account".into(),
+            ));
+        }
+        let sealed: Vec<u8> = row
+            .try_get::<Option<Vec<u8>>, _>("totp_sealed")?
+            .ok_or_else(|| {
+                StoreError::Invalid("start enrolment first (POST /api/me/totp)".into())
+            })?;
+        let secret = self.keys().open(&context(user_id), &sealed)?;
+        let now = OffsetDateTime::now_utc();
+        let step = matching_step(&totp(secret)?, code, now.unix_timestamp().max(0) as u64)
+            .ok_or_else(|| {
+                StoreError::Invalid(
+                    "that code does not match; check the authenticator app's clock and try the current code".into(),
+                )
+            })?;
+        let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE users SET totp_enabled_at = $1, totp_last_step = $2 WHERE id = $3")
+            .bind(millis(now))
+            .bind(step)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        for code in &codes {
+            sqlx::query(
+                "INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES ($1, $2, $3)",
+            )
+            .bind(user_id)
+            .bind(digest(code))
+            .bind(millis(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(codes)
+    }
+
+    /// Changes a password after checking the current one; every session ends.
+    pub async fn change_password(&self, user_id: i64, current: &str, new: &str) -> Result<bool> {
+        let hash: Option<String> = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound("user"))?
+            .try_get("password_hash")?;
+        let ok = match hash {
+            Some(hash) => verify_password(current.to_owned(), hash).await,
+            None => false,
+        };
+        if ok {
+            self.set_password(user_id, new).await?;
+        }
+        Ok(ok)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_match_their_step_and_nothing_else() {
+        let t = totp(b"12345678901234567890".to_vec()).unwrap();
+        // RFC 6238 appendix B, SHA-1, at T = 59 s: 94287082 (the last six digits).
+        assert_eq!(t.generate(59), "287082");
+        assert_eq!(matching_step(&t, "287082", 59), Some(1));
+        assert_eq!(
+            matching_step(&t, "287082", 59 + 30),
+            Some(1),
+            "one step of skew"
+        );
+        assert_eq!(matching_step(&t, "287082", 59 + 90), None);
+        assert_eq!(matching_step(&t, "28708", 59), None);
+        assert_eq!(matching_step(&t, "abcdef", 59), None);
+        let code = recovery_code();
+        assert_eq!(code.len(), 19);
+        assert_eq!(normalise_recovery(&code.to_uppercase()), code);
+    }
+}

@@ -1,0 +1,338 @@
+//! Sign-in hardening: TOTP enrolment, verification and recovery codes; lockout and
+//! per-address limits; CSRF on cookie-authenticated changes; password changes that end
+//! every session; scoped, revocable API tokens.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::{Api, Backend, Server, TestDb, seed};
+
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+async fn sign_in(
+    url: &str,
+    email: &str,
+    password: &str,
+    code: Option<&str>,
+) -> (StatusCode, Value, Option<Session>) {
+    let resp = reqwest::Client::new()
+        .post(format!("{url}/api/session"))
+        .json(&json!({ "email": email, "password": password, "code": code }))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let cookie = resp
+        .headers()
+        .get("set-cookie")
+        .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned());
+    let body: Value = resp.json().await.unwrap();
+    let session = cookie.map(|cookie| Session {
+        cookie,
+        csrf: body["csrf_token"].as_str().unwrap_or_default().to_owned(),
+    });
+    (status, body, session)
+}
+
+async fn with_cookie(
+    url: &str,
+    session: &Session,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+    csrf: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut req = reqwest::Client::new()
+        .request(method, format!("{url}{path}"))
+        .header("cookie", &session.cookie);
+    if let Some(token) = csrf {
+        req = req.header("x-csrf-token", token);
+    }
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+fn code_now(secret: &str) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .unwrap();
+    totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes)
+        .unwrap()
+        .generate_current()
+        .unwrap()
+}
+
+fn code_at_next_step(secret: &str) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes)
+        .unwrap()
+        .generate(now + 30)
+}
+
+async fn signin(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let people = seed(&store).await;
+    let server = Server::start(store).await;
+    let url = server.url.clone();
+    let alice = Api::new(&url, Some(&people.alice));
+    let r = alice.report("CLOUDSTACK", "Sign-in scenario").await;
+
+    // TOTP: enrol, confirm with a first code, get recovery codes.
+    let (status, setup) = alice.post("/api/me/totp", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{setup}");
+    let secret = setup["secret"].as_str().unwrap().to_owned();
+    assert!(
+        setup["uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("otpauth://totp/Embargo:alice%40example.org?secret=")
+    );
+    let (status, body) = alice
+        .post("/api/me/totp/confirm", json!({ "code": "000000x" }))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let first = code_now(&secret);
+    let (status, codes) = alice
+        .post("/api/me/totp/confirm", json!({ "code": first }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{codes}");
+    let recovery: Vec<String> = codes["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(recovery.len(), 10);
+    let (status, _) = alice.post("/api/me/totp", json!({})).await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "enrolment does not restart silently"
+    );
+
+    // The password alone no longer signs in; the code does, once.
+    let (status, body, session) =
+        sign_in(&url, "alice@example.org", people.alice_password, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"], "code_required");
+    assert!(session.is_none());
+    // The code used to confirm was this step's: it cannot be replayed; the next step's can.
+    let (status, _, _) = sign_in(
+        &url,
+        "alice@example.org",
+        people.alice_password,
+        Some(&first),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a code is good once");
+    let next = code_at_next_step(&secret);
+    let (status, body, session) = sign_in(
+        &url,
+        "alice@example.org",
+        people.alice_password,
+        Some(&next),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let session = session.unwrap();
+    let (status, _, _) = sign_in(
+        &url,
+        "alice@example.org",
+        people.alice_password,
+        Some(&next),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "replayed");
+    // A recovery code signs in once, in any case.
+    let (status, _, _) = sign_in(
+        &url,
+        "alice@example.org",
+        people.alice_password,
+        Some(&recovery[0].to_uppercase()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = sign_in(
+        &url,
+        "alice@example.org",
+        people.alice_password,
+        Some(&recovery[0]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // CSRF: a change made with the cookie needs the session's token.
+    let note = json!({ "text": "from the browser" });
+    let path = format!("/api/cases/{r}/notes");
+    let (status, body) = with_cookie(
+        &url,
+        &session,
+        Method::POST,
+        &path,
+        Some(note.clone()),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("X-CSRF-Token"));
+    let (status, _) = with_cookie(
+        &url,
+        &session,
+        Method::POST,
+        &path,
+        Some(note.clone()),
+        Some("forged"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = with_cookie(
+        &url,
+        &session,
+        Method::POST,
+        &path,
+        Some(note.clone()),
+        Some(&session.csrf),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, me) = with_cookie(&url, &session, Method::GET, "/api/me", None, None).await;
+    assert_eq!(status, StatusCode::OK, "reads need no token");
+    assert_eq!(me["csrf_token"], session.csrf.as_str());
+
+    // A password change ends every session.
+    let change = json!({ "current": people.alice_password, "new": "a brand new password" });
+    let (status, _) = with_cookie(
+        &url,
+        &session,
+        Method::POST,
+        "/api/me/password",
+        Some(json!({ "current": "wrong one here", "new": "a brand new password" })),
+        Some(&session.csrf),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = with_cookie(
+        &url,
+        &session,
+        Method::POST,
+        "/api/me/password",
+        Some(change),
+        Some(&session.csrf),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = with_cookie(&url, &session, Method::GET, "/api/me", None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the old session is over");
+    let (status, _, _) = sign_in(
+        &url,
+        "alice@example.org",
+        "a brand new password",
+        Some(&recovery[1]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Lockout: five failures lock the account, even against the right password.
+    for _ in 0..5 {
+        let (status, _, _) = sign_in(&url, "fiona@example.org", "not fiona's password", None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let fiona_store = db.store().await;
+    let fiona = fiona_store
+        .user_by_email("fiona@example.org")
+        .await
+        .unwrap();
+    fiona_store
+        .set_password(fiona.id, "fiona's real password")
+        .await
+        .unwrap();
+    fiona_store.close().await;
+    let (status, body, _) = sign_in(&url, "fiona@example.org", "fiona's real password", None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        body["message"].as_str().unwrap().contains("locked"),
+        "{body}"
+    );
+
+    // Tokens: a read-only token reads and cannot change; a revoked one does nothing.
+    let (status, made) = alice
+        .post(
+            "/api/tokens",
+            json!({ "name": "dashboard", "scope": "read" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let reader = Api::new(&url, made["token"].as_str());
+    let (status, _) = reader.get(&format!("/api/cases/{r}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = reader.post(&path, json!({ "text": "no" })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body["message"].as_str().unwrap().contains("read-only"));
+    let (status, _) = alice
+        .request(Method::DELETE, &format!("/api/tokens/{}", made["id"]), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = reader.get(&format!("/api/cases/{r}")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Tokens are stored as hashes only.
+    let db_store = db.store().await;
+    db_store.close().await;
+    if let embargo_store::Database::Sqlite(path) = db.database() {
+        let bytes = std::fs::read(path).unwrap();
+        let token = made["token"].as_str().unwrap();
+        assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()));
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signin_sqlite() {
+    signin(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signin_postgres() {
+    signin(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_is_limited_whatever_the_account() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let store = db.store().await;
+    let people = seed(&store).await;
+    let server = Server::start(store).await;
+    for n in 0..embargo_server::limiter::MAX_FAILURES {
+        let (status, _, _) = sign_in(
+            &server.url,
+            &format!("guess{n}@example.org"),
+            "guessing the password",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, body, _) = sign_in(
+        &server.url,
+        "alice@example.org",
+        people.alice_password,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    server.stop().await;
+}
