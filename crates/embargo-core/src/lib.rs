@@ -5,6 +5,7 @@ pub mod access;
 pub mod case;
 pub mod checklist;
 pub mod clocks;
+pub mod confidential;
 pub mod cvss;
 pub mod lifecycle;
 pub mod project;

@@ -2,6 +2,7 @@
 //! between them, and what each transition requires. This is the one table of rules;
 //! storage and the API only carry out what it decides.
 
+use crate::confidential::Confidential;
 use std::fmt;
 use std::str::FromStr;
 
@@ -167,15 +168,15 @@ pub struct CaseFacts {
 #[derive(Debug, Clone, Default)]
 pub struct TransitionRequest {
     /// Why; recorded on the timeline.
-    pub reason: Option<String>,
+    pub reason: Option<Confidential<String>>,
     /// The message sent to the reporter (required for invalid and duplicate).
-    pub message_to_reporter: Option<String>,
+    pub message_to_reporter: Option<Confidential<String>>,
     /// The case this one duplicates (required for duplicate).
     pub duplicate_of: Option<crate::reference::CaseRef>,
     /// Why the announcement goes out before the embargo date.
-    pub override_reason: Option<String>,
+    pub override_reason: Option<Confidential<String>>,
     /// How the project could make similar vulnerabilities less likely (required to close).
-    pub retrospective: Option<String>,
+    pub retrospective: Option<Confidential<String>>,
 }
 
 /// Something a transition needs that the case does not have yet.
@@ -288,18 +289,18 @@ pub struct Effects {
     /// The foundation security team is to be notified (entry to confirmed).
     pub notify_foundation: bool,
     /// The message to send to the reporter.
-    pub message_to_reporter: Option<String>,
+    pub message_to_reporter: Option<Confidential<String>>,
     /// The announcement went out before the embargo date, for this reason.
-    pub embargo_override: Option<String>,
+    pub embargo_override: Option<Confidential<String>>,
     /// The case is reopened from invalid or duplicate.
     pub reopened: bool,
 }
 
-fn non_empty(s: &Option<String>) -> Option<String> {
+fn non_empty(s: &Option<Confidential<String>>) -> Option<Confidential<String>> {
     s.as_ref()
-        .map(|s| s.trim())
+        .map(|s| s.expose().trim())
         .filter(|s| !s.is_empty())
-        .map(str::to_owned)
+        .map(Confidential::from)
 }
 
 /// Decides whether a case may move to `to` now, and what else must happen if it does.
@@ -481,7 +482,10 @@ mod tests {
         };
         let effects = check_transition(&facts, None, State::Announced, &req, before).unwrap();
         assert_eq!(
-            effects.embargo_override.as_deref(),
+            effects
+                .embargo_override
+                .as_ref()
+                .map(|r| r.expose().as_str()),
             Some("exploited in the wild")
         );
         let after = datetime!(2026-12-01 12:00 UTC);

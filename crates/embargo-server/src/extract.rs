@@ -105,7 +105,15 @@ impl FromRequestParts<AppState> for Caller {
                 None => None,
             },
         };
-        let viewer = viewer.ok_or(ApiError::Unauthorized)?;
+        let mut viewer = viewer.ok_or(ApiError::Unauthorized)?;
+        let from_cli = parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ua| ua.starts_with("embargo-cli/"));
+        if bearer.is_some() && from_cli {
+            viewer.via = embargo_core::access::Via::Cli;
+        }
         if viewer.read_only && !safe {
             return Err(ApiError::Forbidden("this API token is read-only"));
         }

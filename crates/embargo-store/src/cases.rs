@@ -579,7 +579,7 @@ impl Store {
                     .await?
                     .try_get("email")?;
                 let record = EmbargoOverride {
-                    reason: reason.clone(),
+                    reason: reason.expose().clone(),
                     by,
                     at: rfc(now),
                 };
@@ -614,10 +614,11 @@ impl Store {
         }
         let reason = req
             .reason
-            .as_deref()
-            .map(str::trim)
+            .as_ref()
+            .map(|r| r.expose().trim())
             .filter(|r| !r.is_empty());
-        let detail = match (&effects.embargo_override, reason) {
+        let embargo_override = effects.embargo_override.as_ref().map(|o| o.expose());
+        let detail = match (embargo_override, reason) {
             (Some(o), Some(r)) => Some(format!("{r} (announced before the embargo date: {o})")),
             (Some(o), None) => Some(format!("announced before the embargo date: {o}")),
             (None, r) => r.map(str::to_owned),
@@ -647,7 +648,7 @@ impl Store {
                 },
                 "message-to-reporter",
                 None,
-                Some(message),
+                Some(message.expose()),
             )
             .await?;
             enqueue(
@@ -667,7 +668,12 @@ impl Store {
             )
             .await?;
         }
-        if let Some(retrospective) = req.retrospective.as_deref().filter(|_| to == State::Closed) {
+        if let Some(retrospective) = req
+            .retrospective
+            .as_ref()
+            .map(|r| r.expose().as_str())
+            .filter(|_| to == State::Closed)
+        {
             record_event(
                 &mut tx,
                 keys,

@@ -31,8 +31,9 @@ pub enum SignInOutcome {
     Locked(String),
 }
 
-/// A started TOTP enrolment: the secret to put into an authenticator app.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+/// A started TOTP enrolment: the secret to put into an authenticator app. No `Debug`:
+/// the secret must not be logged.
+#[derive(Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct TotpSetup {
     /// The secret, base32 (RFC 4648, no padding).
     pub secret: String,

@@ -158,7 +158,7 @@ pub struct PublicCase {
 
 /// What a pre-notified distributor sees of a case: the advisory draft, the fix, and the
 /// embargo date; nothing of the report, the reporter or the team's discussion.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Clone, Serialize, ToSchema)]
 pub struct AdvisoryView {
     /// The case reference.
     #[serde(rename = "ref")]
@@ -180,7 +180,7 @@ pub struct AdvisoryView {
 }
 
 /// A person engaged on one case.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Clone, Serialize, ToSchema)]
 pub struct Collaborator {
     /// Their address.
     pub email: String,
@@ -195,7 +195,7 @@ pub struct Collaborator {
 }
 
 /// An invitation to collaborate on a case, for the team to pass on.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Clone, Serialize, ToSchema)]
 pub struct Invitation {
     /// The invitee.
     pub email: String,
@@ -204,7 +204,7 @@ pub struct Invitation {
 }
 
 /// One message of the thread between the team and the reporter.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Clone, Serialize, ToSchema)]
 pub struct ThreadMessage {
     /// "reporter" or "team".
     pub from: String,
@@ -216,7 +216,7 @@ pub struct ThreadMessage {
 
 /// What a reporter sees through their secret link: the status and the external thread,
 /// never internal notes.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Clone, Serialize, ToSchema)]
 pub struct ReporterView {
     /// The case reference.
     #[serde(rename = "ref")]

@@ -31,6 +31,9 @@ pub enum ClientError {
         /// The request id.
         request_id: Option<String>,
     },
+    /// The HTTP client could not be set up.
+    #[error("cannot set up the HTTP client: {0}")]
+    Transport(String),
 }
 
 /// A client for one server and token.
@@ -49,7 +52,11 @@ impl Client {
         Ok(Client {
             base: url.trim_end_matches('/').to_owned(),
             token: token.to_owned(),
-            http: reqwest::Client::new(),
+            // The server records reads made through the CLI as such in the audit log.
+            http: reqwest::Client::builder()
+                .user_agent(concat!("embargo-cli/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| ClientError::Transport(e.to_string()))?,
         })
     }
 

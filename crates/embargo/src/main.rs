@@ -125,6 +125,16 @@ fn init_tracing() {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
+    // A panic message could quote whatever the code was handling; log where it happened,
+    // never what it said.
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        tracing::error!(location = %at, "internal error (panic); its message is withheld");
+        eprintln!("embargo: internal error at {at}");
+    }));
     let out = Output { json: cli.json };
     let result = match cli.command {
         Command::Init(args) => admin::init(args, &out).await,

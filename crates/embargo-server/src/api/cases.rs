@@ -4,6 +4,7 @@ use axum::extract::State as AxumState;
 use axum::http::StatusCode;
 use embargo_core::case::{AdvisoryDraft, Channel, Reporter, Versions};
 use embargo_core::checklist::MarkStatus;
+use embargo_core::confidential::Confidential;
 use embargo_core::lifecycle::{State, TransitionRequest};
 use embargo_core::reference::{CaseRef, ProjectKey};
 use embargo_store::{
@@ -76,15 +77,19 @@ pub struct TransitionBody {
     /// The state to move to.
     pub to: State,
     /// Why; recorded on the timeline (required to reopen).
-    pub reason: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub reason: Option<Confidential<String>>,
     /// The message sent to the reporter (required for invalid and duplicate).
-    pub message_to_reporter: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub message_to_reporter: Option<Confidential<String>>,
     /// The case this one duplicates (required for duplicate).
     pub duplicate_of: Option<String>,
     /// Why the announcement goes out before the embargo date.
-    pub override_reason: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub override_reason: Option<Confidential<String>>,
     /// How the project could make similar vulnerabilities less likely (required to close).
-    pub retrospective: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub retrospective: Option<Confidential<String>>,
 }
 
 /// An internal note.

@@ -95,12 +95,29 @@ async fn audit_log(backend: Backend) {
     while let Some(status) = reads.join_next().await {
         assert_eq!(status.unwrap(), 200);
     }
+    // A read through the CLI is recorded as such.
+    let out = db
+        .command(&["case", "show", &r])
+        .env("EMBARGO_URL", &server.url)
+        .env("EMBARGO_TOKEN", &people.alice)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = store.audit_rows(None, 1).await.unwrap();
+    assert_eq!(
+        (last[0].what.as_str(), last[0].via.as_str()),
+        ("case", "cli")
+    );
     server.stop().await;
     store.close().await;
 
     let (code, report) = verify(&db);
     assert_eq!(code, Some(0), "{report}");
-    assert_eq!(report["rows"], 45);
+    assert_eq!(report["rows"], 46);
     assert!(report["first_bad"].is_null());
 
     // Tamper with the rows directly in the database; each kind is found and named.
@@ -177,19 +194,19 @@ async fn audit_log(backend: Backend) {
     restore().await;
 
     // The newest rows deleted: the head still remembers them.
-    exec("DELETE FROM audit_log WHERE seq > 43").await;
+    exec("DELETE FROM audit_log WHERE seq > 44").await;
     let (code, report) = verify(&db);
     assert_eq!(code, Some(1));
-    assert_eq!(first_bad(&report).0, 44, "{report}");
+    assert_eq!(first_bad(&report).0, 45, "{report}");
     restore().await;
 
     // A forged row appended with a made-up mac.
-    sqlx::query("INSERT INTO audit_log (seq, at, actor_id, case_id, what, via, mac) VALUES (46, 0, 1, 1, 'case', 'api', $1)")
+    sqlx::query("INSERT INTO audit_log (seq, at, actor_id, case_id, what, via, mac) VALUES (47, 0, 1, 1, 'case', 'api', $1)")
         .bind(vec![0u8; 32])
         .execute(&pool)
         .await
         .unwrap();
-    assert_eq!(first_bad(&verify(&db).1).0, 46);
+    assert_eq!(first_bad(&verify(&db).1).0, 47);
     pool.close().await;
 }
 
