@@ -143,9 +143,43 @@ impl From<JsonRejection> for ApiError {
                 "send the body as JSON with Content-Type: application/json".to_owned(),
             )
         } else {
-            ApiError::BadRequest(text)
+            ApiError::BadRequest(without_values(&text))
         }
     }
+}
+
+/// The parser's message without the values it quotes (`string "…"`, `variant `…``), so
+/// an error never repeats content, even back to its sender. Field names stay: they say
+/// what to fix.
+fn without_values(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let string_at = rest.find("string \"");
+        let variant_at = rest.find("variant `");
+        let (at, skip, close) = match (string_at, variant_at) {
+            (Some(s), Some(v)) if v < s => (v, "variant `".len(), '`'),
+            (Some(s), _) => (s, "string \"".len(), '"'),
+            (None, Some(v)) => (v, "variant `".len(), '`'),
+            (None, None) => break,
+        };
+        out.push_str(&rest[..at + skip - 2]);
+        let value = &rest[at + skip..];
+        // The quoted value may hold escaped quotes; it ends at the first unescaped one.
+        let mut escaped = false;
+        let end = value
+            .char_indices()
+            .find(|&(_, c)| {
+                let done = !escaped && c == close;
+                escaped = !escaped && c == '\\';
+                done
+            })
+            .map(|(i, _)| i + 1)
+            .unwrap_or(value.len());
+        rest = &value[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 impl From<PathRejection> for ApiError {
@@ -163,5 +197,30 @@ impl From<QueryRejection> for ApiError {
 impl From<embargo_core::reference::ReferenceError> for ApiError {
     fn from(e: embargo_core::reference::ReferenceError) -> Self {
         ApiError::BadRequest(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_values;
+
+    #[test]
+    fn parser_messages_lose_the_values_they_quote() {
+        assert_eq!(
+            without_values(
+                "to: unknown variant `secret plan`, expected one of `triage`, `invalid`"
+            ),
+            "to: unknown variant, expected one of `triage`, `invalid`"
+        );
+        assert_eq!(
+            without_values(
+                r#"title: invalid type: string "a \"quoted\" secret", expected u32 at line 1"#
+            ),
+            "title: invalid type: string, expected u32 at line 1"
+        );
+        assert_eq!(
+            without_values("unknown field `titel`, expected `title`"),
+            "unknown field `titel`, expected `title`"
+        );
     }
 }

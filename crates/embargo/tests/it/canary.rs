@@ -235,8 +235,19 @@ async fn canary(backend: Backend) {
         .post(&move_path, json!({ "to": "fixing", "reason": canary }))
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
-    let (status, _) = alice.post(&move_path, json!({ "to": canary })).await;
+    let (status, body) = alice.post(&move_path, json!({ "to": canary })).await;
     assert!(status.is_client_error());
+    assert!(
+        !body.to_string().contains(&canary),
+        "an error repeated the value: {body}"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown variant"),
+        "{body}"
+    );
     let (status, _) = alice
         .post(
             &format!("{case_path}/notes"),
