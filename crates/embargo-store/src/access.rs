@@ -167,23 +167,37 @@ pub(crate) async fn authorize(
     case_ref: &CaseRef,
     need: Need,
 ) -> Result<Authorized> {
-    let row = sqlx::query(
-        "SELECT c.id, c.project_id, g.kind AS grant_kind, g.accepted_at FROM cases c JOIN projects p ON p.id = c.project_id \
+    let rows = sqlx::query(
+        "SELECT c.id, c.project_id, g.kind AS grant_kind, g.accepted_at AS grant_accepted_at FROM cases c JOIN projects p ON p.id = c.project_id \
          LEFT JOIN case_grants g ON g.case_id = c.id AND g.user_id = $3 AND g.revoked_at IS NULL \
-         WHERE p.key = $1 AND c.number = $2 ORDER BY g.accepted_at DESC",
+         WHERE p.key = $1 AND c.number = $2",
     )
     .bind(case_ref.project.as_str())
     .bind(case_ref.number)
     .bind(viewer.user_id)
     .fetch_all(&mut *conn)
     .await?;
-    let first = rows_first(&row)?;
+    let first = allowed_row(viewer, &rows, need)?;
+    Ok(Authorized {
+        case_id: first.try_get("id")?,
+    })
+}
+
+/// Checks rows of one case, each joined with one of the viewer's grants on it (columns
+/// `project_id`, `grant_kind`, `grant_accepted_at`), against the rule; returns the first
+/// row if the viewer may do what `need` names. A person may hold both kinds of grant;
+/// the widest wins.
+pub(crate) fn allowed_row<'r>(
+    viewer: &Viewer,
+    rows: &'r [AnyRow],
+    need: Need,
+) -> Result<&'r AnyRow> {
+    let first = rows_first(rows)?;
     let project_id: i64 = first.try_get("project_id")?;
-    // A person may hold both kinds of grant; the widest wins.
     let mut access = case_access(viewer, project_id, None);
-    for r in &row {
+    for r in rows {
         let kind: Option<String> = r.try_get("grant_kind")?;
-        let accepted: Option<i64> = r.try_get("accepted_at")?;
+        let accepted: Option<i64> = r.try_get("grant_accepted_at")?;
         let grant = match kind.as_deref() {
             Some("collaborator") => Some(Grant::Collaborator {
                 accepted: accepted.is_some(),
@@ -193,12 +207,11 @@ pub(crate) async fn authorize(
         };
         access = access.max(case_access(viewer, project_id, grant));
     }
-    if !access.allows(need) {
-        return Err(StoreError::NotFound("case"));
+    if access.allows(need) {
+        Ok(first)
+    } else {
+        Err(StoreError::NotFound("case"))
     }
-    Ok(Authorized {
-        case_id: first.try_get("id")?,
-    })
 }
 
 fn rows_first(rows: &[AnyRow]) -> Result<&AnyRow> {
