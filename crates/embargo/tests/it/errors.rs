@@ -93,7 +93,12 @@ async fn bad_input_is_refused_clearly() {
                 json!({ "to": "approved" }),
             )
             .await;
-        assert_error(s, &b, StatusCode::BAD_REQUEST, "to: unknown variant, expected one of");
+        assert_error(
+            s,
+            &b,
+            StatusCode::BAD_REQUEST,
+            "to: unknown variant, expected one of",
+        );
 
         for (vector, fault) in [
             (
