@@ -34,6 +34,8 @@ pub enum Read {
     Checklist,
     /// Its advisory draft, fix and embargo date (what distributors see).
     Advisory,
+    /// Its attachments.
+    Attachments,
 }
 
 impl Read {
@@ -44,6 +46,7 @@ impl Read {
             Read::Timeline => "timeline",
             Read::Checklist => "checklist",
             Read::Advisory => "advisory",
+            Read::Attachments => "attachments",
         }
     }
 }

@@ -214,6 +214,33 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
         &[("id", Int), ("job_id", Int), ("runner", Text), ("at", Int)],
     ),
     (
+        "messages",
+        &[
+            ("id", Int),
+            ("project_id", Int),
+            ("case_id", Int),
+            ("direction", Text),
+            ("kind", Text),
+            ("message_id_hash", Bytes),
+            ("received_at", Int),
+            ("sent_at", Int),
+            ("quarantine_reason", Text),
+            ("raw_sealed", Bytes),
+        ],
+    ),
+    (
+        "attachments",
+        &[
+            ("id", Int),
+            ("message_id", Int),
+            ("case_id", Int),
+            ("size", Int),
+            ("held_back", Int),
+            ("meta_sealed", Bytes),
+            ("data_sealed", Bytes),
+        ],
+    ),
+    (
         "audit_log",
         &[
             ("seq", Int),

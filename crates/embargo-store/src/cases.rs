@@ -435,6 +435,65 @@ pub(crate) async fn touch(conn: &mut AnyConnection, case_id: i64, now: i64) -> R
     Ok(())
 }
 
+/// Opens a case in `project_id` from a report: numbers it, seals it, gives it a reporter
+/// link, and puts its creation on the timeline. Returns the case id and number.
+pub(crate) async fn insert_case(
+    conn: &mut AnyConnection,
+    keys: &Keyring,
+    project_id: i64,
+    report: &NewReport,
+    actor: Option<i64>,
+    now: i64,
+) -> Result<(i64, i64)> {
+    let title = report.title.trim();
+    if title.is_empty() {
+        return Err(StoreError::Invalid("a report needs a title".into()));
+    }
+    check_text("title", title, 1_000)?;
+    check_text("description", &report.description, MAX_TEXT)?;
+    let number: i64 = sqlx::query(
+        "UPDATE projects SET next_case_number = next_case_number + 1 WHERE id = $1 RETURNING next_case_number - 1 AS number",
+    )
+    .bind(project_id)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("number")?;
+    let c = |field| ctx(project_id, number, field);
+    // The reporter's secret link: found by its hash, kept sealed for the mail that carries it.
+    let link = new_secret("rl_");
+    let row = sqlx::query(
+        "INSERT INTO cases (project_id, number, state, channel, received_at, last_activity_at, updated_at, title_sealed, description_sealed, reporter_sealed, reporter_link_hash, reporter_link_sealed) \
+         VALUES ($1, $2, $3, $4, $5, $5, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(project_id)
+    .bind(number)
+    .bind(State::Reported.as_str())
+    .bind(report.channel.as_str())
+    .bind(now)
+    .bind(keys.seal_str(&c("title"), title)?)
+    .bind(keys.seal_str(&c("description"), &report.description)?)
+    .bind(seal_json(keys, &c("reporter"), &report.reporter)?)
+    .bind(digest(&link))
+    .bind(keys.seal_str(&c("reporter-link"), &link)?)
+    .fetch_one(&mut *conn)
+    .await?;
+    let case_id: i64 = row.try_get("id")?;
+    record_event(
+        conn,
+        keys,
+        Act {
+            case_id,
+            actor,
+            now,
+        },
+        "created",
+        None,
+        None,
+    )
+    .await?;
+    Ok((case_id, number))
+}
+
 impl Store {
     /// Files a new report on behalf of a team member who may see the project.
     pub async fn create_case(&self, viewer: &Viewer, report: NewReport) -> Result<CaseDetail> {
@@ -442,59 +501,21 @@ impl Store {
         if !viewer.can_see_project(project.id) {
             return Err(StoreError::NotFound("project"));
         }
-        let title = report.title.trim();
-        if title.is_empty() {
-            return Err(StoreError::Invalid("a report needs a title".into()));
-        }
-        check_text("title", title, 1_000)?;
-        check_text("description", &report.description, MAX_TEXT)?;
         let now = millis(OffsetDateTime::now_utc());
         let mut tx = self.begin_write().await?;
-        let number: i64 = sqlx::query(
-            "UPDATE projects SET next_case_number = next_case_number + 1 WHERE id = $1 RETURNING next_case_number - 1 AS number",
-        )
-        .bind(project.id)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("number")?;
-        let keys = self.keys();
-        let c = |field| ctx(project.id, number, field);
-        // The reporter's secret link: found by its hash, kept sealed for the mail that carries it.
-        let link = new_secret("rl_");
-        let row = sqlx::query(
-            "INSERT INTO cases (project_id, number, state, channel, received_at, last_activity_at, updated_at, title_sealed, description_sealed, reporter_sealed, reporter_link_hash, reporter_link_sealed) \
-             VALUES ($1, $2, $3, $4, $5, $5, $5, $6, $7, $8, $9, $10) RETURNING id",
-        )
-        .bind(project.id)
-        .bind(number)
-        .bind(State::Reported.as_str())
-        .bind(report.channel.as_str())
-        .bind(now)
-        .bind(keys.seal_str(&c("title"), title)?)
-        .bind(keys.seal_str(&c("description"), &report.description)?)
-        .bind(seal_json(keys, &c("reporter"), &report.reporter)?)
-        .bind(digest(&link))
-        .bind(keys.seal_str(&c("reporter-link"), &link)?)
-        .fetch_one(&mut *tx)
-        .await?;
-        let case_id: i64 = row.try_get("id")?;
-        record_event(
+        let (case_id, _) = insert_case(
             &mut tx,
-            keys,
-            Act {
-                case_id,
-                actor: Some(viewer.user_id),
-                now,
-            },
-            "created",
-            None,
-            None,
+            self.keys(),
+            project.id,
+            &report,
+            Some(viewer.user_id),
+            now,
         )
         .await?;
         tx.commit().await?;
         tracing::info!(case_id, project = %project.key, "case created");
         let mut conn = self.pool.acquire().await?;
-        let case = load(&mut conn, keys, case_id, true).await?;
+        let case = load(&mut conn, self.keys(), case_id, true).await?;
         drop(conn);
         self.audit(vec![Entry::new(viewer, case_id, Read::Case)])
             .await?;

@@ -9,6 +9,7 @@ mod audit;
 pub mod backup;
 mod cases;
 mod guard;
+mod intake;
 mod jobs;
 pub mod keys;
 mod roles;
@@ -28,6 +29,7 @@ pub use admin::{DEFAULT_GIVEAWAYS, Member, Organisation, Project, ProjectUpdate}
 pub use audit::{AuditReport, AuditRow, BadRow};
 pub use cases::{CaseFilter, CasePatch, NewReport};
 pub use guard::GuardTerms;
+pub use intake::{AttachmentInfo, IntakeOutcome};
 pub use jobs::{Job, JobCompletion};
 pub use roles::{TERMS, TERMS_VERSION};
 pub use seal::{Keyring, MasterKey, SealError};

@@ -7,6 +7,7 @@ mod cases;
 mod client;
 mod config;
 mod guard;
+mod intake;
 mod keys;
 mod serve;
 
@@ -50,6 +51,8 @@ enum Command {
     /// Security team membership.
     #[command(subcommand)]
     Team(admin::TeamCommand),
+    /// Take in one email message from stdin (for a mail transfer agent's alias).
+    Intake(intake::IntakeArgs),
     /// Cases, through a running server (EMBARGO_URL, EMBARGO_TOKEN).
     Case(cases::CaseArgs),
     /// The commit guard: keep embargoed vulnerabilities out of public commits.
@@ -148,6 +151,13 @@ async fn main() -> ExitCode {
         Command::Jobs(cmd) => admin::jobs(cmd, &out).await,
         Command::Versions(args) => guard::versions(args, &out).await,
         Command::Keys(cmd) => keys::run(cmd, &out).await,
+        Command::Intake(args) => match intake::run(args, &out).await {
+            Ok(()) => Ok(()),
+            Err(message) => {
+                eprintln!("embargo intake: {message}; the mail system should try again later");
+                return ExitCode::from(intake::EX_TEMPFAIL);
+            }
+        },
         Command::Backup(args) => backup::backup(args, &out).await,
         Command::Restore(args) => backup::restore(args, &out).await,
         Command::Audit(cmd) => match audit::run(cmd, &out).await {

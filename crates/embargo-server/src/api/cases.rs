@@ -2,13 +2,15 @@
 
 use axum::extract::State as AxumState;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use embargo_core::case::{AdvisoryDraft, Channel, Reporter, Versions};
 use embargo_core::checklist::MarkStatus;
 use embargo_core::confidential::Confidential;
 use embargo_core::lifecycle::{State, TransitionRequest};
 use embargo_core::reference::{CaseRef, ProjectKey};
 use embargo_store::{
-    CaseDetail, CaseFilter, CasePatch, CaseSummary, ChecklistEntry, NewReport, TimelineEvent,
+    AttachmentInfo, CaseDetail, CaseFilter, CasePatch, CaseSummary, ChecklistEntry, NewReport,
+    TimelineEvent,
 };
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -309,4 +311,63 @@ pub async fn mark(
         )
         .await?;
     Ok(Json(entries))
+}
+
+/// The attachments of a case (their bytes are downloaded one by one).
+#[utoipa::path(get, path = "/api/cases/{ref}/attachments", tag = "cases", params(("ref" = String, Path, description = "Case reference")),
+    responses((status = 200, body = Vec<AttachmentInfo>), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn attachments(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Json<Vec<AttachmentInfo>>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .attachments(&caller.viewer, &case_ref(&reference)?)
+            .await?,
+    ))
+}
+
+/// Download an attachment, byte for byte as sent. Always served as an octet stream to
+/// save, never to open in the browser.
+#[utoipa::path(get, path = "/api/cases/{ref}/attachments/{id}", tag = "cases",
+    params(("ref" = String, Path, description = "Case reference"), ("id" = i64, Path, description = "Attachment id")),
+    responses((status = 200, description = "The bytes", content_type = "application/octet-stream"), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn attachment(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path((reference, id)): Path<(String, i64)>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::header;
+    let (info, bytes) = state
+        .store
+        .attachment(&caller.viewer, &case_ref(&reference)?, id)
+        .await?;
+    // Only safe characters in the header; the original name is in the listing.
+    let name: String = info
+        .filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
 }

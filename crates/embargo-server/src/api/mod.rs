@@ -74,6 +74,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::add_note))
         .routes(routes!(cases::checklist))
         .routes(routes!(cases::mark))
+        .routes(routes!(cases::attachments))
+        .routes(routes!(cases::attachment))
         .routes(routes!(roles::collaborators, roles::invite))
         .routes(routes!(roles::revoke))
         .routes(routes!(roles::terms))

@@ -1,0 +1,458 @@
+//! Inbound messages: what intake keeps of an RFC 5322 message, and how it is classified.
+//!
+//! Text comes from mail-parser (charsets, transfer encodings, HTML converted to text,
+//! never rendered). Attachments are taken from the raw message and only transfer-decoded,
+//! so they are stored byte for byte as sent, whatever their charset.
+
+use std::borrow::Cow;
+
+use embargo_core::reference::CaseRef;
+use mail_parser::decoders::base64::base64_decode;
+use mail_parser::decoders::quoted_printable::quoted_printable_decode;
+use mail_parser::{
+    Encoding, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType,
+};
+
+/// Size limits of intake.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Attachments larger than this are held back (kept, but not offered for download).
+    pub attachment_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            attachment_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
+/// What a message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A person's report (or, when it threads onto a case, a follow-up).
+    Report,
+    /// Output of an automated scanner or review, sent as is.
+    ScanOutput,
+    /// An out-of-office or other automatic reply: opens no case.
+    AutoReply,
+    /// A delivery failure report: opens no case.
+    Bounce,
+    /// Marked as spam by the receiving mail system.
+    Spam,
+}
+
+impl Kind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Report => "report",
+            Kind::ScanOutput => "scan-output",
+            Kind::AutoReply => "auto-reply",
+            Kind::Bounce => "bounce",
+            Kind::Spam => "spam",
+        }
+    }
+
+    /// Whether a message of this kind may open a case.
+    pub fn opens_case(self) -> bool {
+        matches!(self, Kind::Report | Kind::ScanOutput)
+    }
+}
+
+/// Why a message cannot be used; it goes to quarantine with this reason. The reasons
+/// describe the message's shape and never quote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Unusable {
+    /// Not an RFC 5322 message at all.
+    #[error("not an email message: no header could be read")]
+    NotAMessage,
+    /// Nobody to answer.
+    #[error("no sender address in From, Sender, Reply-To or Return-Path")]
+    NoSender,
+    /// Nothing in it.
+    #[error("empty: no subject, no text and no attachment")]
+    Empty,
+}
+
+/// An attachment, as sent.
+#[derive(Clone)]
+pub struct Attachment {
+    /// Its file name, or a made-up one.
+    pub filename: String,
+    /// Its declared type, e.g. `application/octet-stream`.
+    pub content_type: String,
+    /// Its bytes after transfer decoding only.
+    pub bytes: Vec<u8>,
+    /// Over the size limit: kept, but held back.
+    pub held_back: bool,
+}
+
+// No Debug with content: names and bytes are confidential.
+impl std::fmt::Debug for Attachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Attachment({} bytes, held_back={})",
+            self.bytes.len(),
+            self.held_back
+        )
+    }
+}
+
+/// An inbound message, parsed.
+#[derive(Clone)]
+pub struct Inbound {
+    /// Its Message-ID, without angle brackets.
+    pub message_id: Option<String>,
+    /// The Message-IDs it answers (In-Reply-To, then References), without brackets.
+    pub thread_ids: Vec<String>,
+    /// Case references found in the subject.
+    pub case_refs: Vec<CaseRef>,
+    /// The subject.
+    pub subject: String,
+    /// The sender's display name.
+    pub from_name: Option<String>,
+    /// The sender's address.
+    pub from_email: String,
+    /// The Date header as Unix seconds, when it is valid.
+    pub date: Option<i64>,
+    /// The text, with HTML converted to text.
+    pub text: String,
+    /// The message had HTML and no plain text.
+    pub html_only: bool,
+    /// Attachments, including forwarded messages.
+    pub attachments: Vec<Attachment>,
+    /// What it is.
+    pub kind: Kind,
+}
+
+impl std::fmt::Debug for Inbound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Inbound(kind={:?}, attachments={}, [redacted])",
+            self.kind,
+            self.attachments.len()
+        )
+    }
+}
+
+fn strip_id(id: &str) -> Option<String> {
+    let id = id
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim();
+    (!id.is_empty()).then(|| id.to_owned())
+}
+
+fn ids(value: &HeaderValue<'_>) -> Vec<String> {
+    match value {
+        HeaderValue::Text(t) => t.split_whitespace().filter_map(strip_id).collect(),
+        HeaderValue::TextList(list) => list.iter().filter_map(|t| strip_id(t)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn header_text<'a>(message: &'a Message<'_>, name: &str) -> Option<&'a str> {
+    message
+        .headers_raw()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.trim())
+}
+
+/// Case references (`KEY-SEC-N`) anywhere in a subject.
+pub fn case_refs_in(subject: &str) -> Vec<CaseRef> {
+    let mut found: Vec<CaseRef> = Vec::new();
+    for token in subject.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')) {
+        if let Ok(r) = token.to_ascii_uppercase().parse::<CaseRef>()
+            && !found.contains(&r)
+        {
+            found.push(r);
+        }
+    }
+    found
+}
+
+fn sender(message: &Message<'_>) -> Option<(Option<String>, String)> {
+    for address in [message.from(), message.sender(), message.reply_to()]
+        .into_iter()
+        .flatten()
+    {
+        if let Some(addr) = address.first()
+            && let Some(email) = addr.address().map(str::trim).filter(|e| e.contains('@'))
+        {
+            let name = addr
+                .name()
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned);
+            return Some((name, email.to_ascii_lowercase()));
+        }
+    }
+    message
+        .return_address()
+        .map(str::trim)
+        .filter(|e| e.contains('@'))
+        .map(|e| (None, e.to_ascii_lowercase()))
+}
+
+/// The bytes of a part after transfer decoding, from the raw message.
+fn part_bytes(raw: &[u8], part: &MessagePart<'_>) -> Vec<u8> {
+    match &part.body {
+        // mail-parser keeps these exactly as decoded.
+        PartType::Binary(b) | PartType::InlineBinary(b) => b.to_vec(),
+        // Text would come back charset-converted; decode the raw bytes ourselves.
+        _ => {
+            let start = (part.offset_body as usize).min(raw.len());
+            let end = (part.offset_end as usize).clamp(start, raw.len());
+            let slice = &raw[start..end];
+            match part.encoding {
+                Encoding::Base64 => base64_decode(slice).unwrap_or_else(|| slice.to_vec()),
+                Encoding::QuotedPrintable => {
+                    quoted_printable_decode(slice).unwrap_or_else(|| slice.to_vec())
+                }
+                Encoding::None => slice.to_vec(),
+            }
+        }
+    }
+}
+
+fn content_type(part: &MessagePart<'_>) -> String {
+    part.content_type()
+        .map(|ct| match ct.subtype() {
+            Some(sub) => format!("{}/{}", ct.ctype(), sub),
+            None => ct.ctype().to_owned(),
+        })
+        .unwrap_or_else(|| "application/octet-stream".to_owned())
+        .to_ascii_lowercase()
+}
+
+fn classify(message: &Message<'_>, from: &str, subject: &str, text: &str) -> Kind {
+    let header = |name: &str| header_text(message, name).map(str::to_ascii_lowercase);
+    if header("X-Spam-Flag").is_some_and(|v| v.starts_with("yes"))
+        || header("X-Spam-Status").is_some_and(|v| v.starts_with("yes"))
+    {
+        return Kind::Spam;
+    }
+    let local = from.split('@').next().unwrap_or_default();
+    let is_report = message.root_part().content_type().is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("multipart")
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+            && ct
+                .attribute("report-type")
+                .is_some_and(|t| t.eq_ignore_ascii_case("delivery-status"))
+    });
+    if is_report
+        || local.eq_ignore_ascii_case("mailer-daemon")
+        || local.eq_ignore_ascii_case("postmaster")
+    {
+        return Kind::Bounce;
+    }
+    let subject = subject.to_ascii_lowercase();
+    if header("Auto-Submitted").is_some_and(|v| v != "no")
+        || header("X-Autoreply").is_some()
+        || header("X-Autorespond").is_some()
+        || header("Precedence")
+            .is_some_and(|v| matches!(v.as_str(), "auto_reply" | "bulk" | "junk"))
+        || ["auto:", "automatic reply", "out of office", "autoreply"]
+            .iter()
+            .any(|p| subject.starts_with(p))
+    {
+        return Kind::AutoReply;
+    }
+    // Scanner output lists findings field by field; a person's report rarely does.
+    let findings = text
+        .lines()
+        .map(|l| l.trim_start().to_ascii_lowercase())
+        .filter(|l| {
+            [
+                "severity",
+                "cwe",
+                "rule",
+                "finding",
+                "confidence",
+                "location",
+                "file:",
+            ]
+            .iter()
+            .any(|k| l.starts_with(k))
+                && l.contains([':', '#', '-', '='])
+        })
+        .count();
+    if findings >= 6 {
+        Kind::ScanOutput
+    } else {
+        Kind::Report
+    }
+}
+
+impl Inbound {
+    /// Parses a raw message.
+    pub fn parse(raw: &[u8], limits: &Limits) -> Result<Inbound, Unusable> {
+        let message = MessageParser::default()
+            .parse(raw)
+            .ok_or(Unusable::NotAMessage)?;
+        // mail-parser reads almost anything; a message has at least one field that
+        // every mail system writes.
+        const FIELDS: [&str; 9] = [
+            "from",
+            "to",
+            "subject",
+            "date",
+            "message-id",
+            "received",
+            "sender",
+            "return-path",
+            "mime-version",
+        ];
+        let known = message
+            .headers_raw()
+            .any(|(name, _)| FIELDS.iter().any(|f| name.eq_ignore_ascii_case(f)));
+        if !known {
+            return Err(Unusable::NotAMessage);
+        }
+        let (from_name, from_email) = sender(&message).ok_or(Unusable::NoSender)?;
+        let subject = message
+            .subject()
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_owned();
+        let mut texts: Vec<String> = Vec::new();
+        let mut html_only = message.text_body_count() > 0;
+        for (i, id) in message.text_body.iter().enumerate() {
+            if let Some(part) = message.parts.get(*id as usize)
+                && !matches!(part.body, PartType::Html(_))
+            {
+                html_only = false;
+            }
+            if let Some(text) = message.body_text(i) {
+                texts.push(text.into_owned());
+            }
+        }
+        if message.text_body_count() == 0 && message.html_body_count() > 0 {
+            html_only = true;
+            if let Some(text) = message.body_text(0) {
+                texts.push(text.into_owned());
+            }
+        }
+        let raw_bytes = message.raw_message();
+        let mut attachments = Vec::new();
+        for (n, part) in message.attachments().enumerate() {
+            let filename = part
+                .attachment_name()
+                .map(str::to_owned)
+                .unwrap_or_else(|| match &part.body {
+                    PartType::Message(_) => format!("forwarded-{}.eml", n + 1),
+                    _ => format!("attachment-{}", n + 1),
+                });
+            if let PartType::Message(nested) = &part.body {
+                // A forwarded report: its text is part of what the team reads.
+                if let Some(text) = nested.body_text(0) {
+                    let from = nested
+                        .from()
+                        .and_then(|a| a.first())
+                        .and_then(|a| a.address())
+                        .unwrap_or("unknown sender");
+                    texts.push(format!(
+                        "---------- Forwarded message from {from} ----------\n{}",
+                        text
+                    ));
+                }
+            }
+            let bytes = part_bytes(raw_bytes, part);
+            attachments.push(Attachment {
+                held_back: bytes.len() > limits.attachment_bytes,
+                content_type: if matches!(part.body, PartType::Message(_)) {
+                    "message/rfc822".to_owned()
+                } else {
+                    content_type(part)
+                },
+                filename,
+                bytes,
+            });
+        }
+        let text = texts.join("\n\n").trim().to_owned();
+        if subject.is_empty() && text.is_empty() && attachments.is_empty() {
+            return Err(Unusable::Empty);
+        }
+        let mut thread_ids = ids(message.in_reply_to());
+        for id in ids(message.references()) {
+            if !thread_ids.contains(&id) {
+                thread_ids.push(id);
+            }
+        }
+        let kind = classify(&message, &from_email, &subject, &text);
+        Ok(Inbound {
+            message_id: message.message_id().and_then(strip_id),
+            thread_ids,
+            case_refs: case_refs_in(&subject),
+            date: message
+                .date()
+                .filter(|d| d.is_valid())
+                .map(|d| d.to_timestamp()),
+            from_name,
+            from_email,
+            subject,
+            text,
+            html_only,
+            attachments,
+            kind,
+        })
+    }
+}
+
+/// The text of a title for a case opened by a message.
+pub fn title_for(inbound: &Inbound) -> Cow<'_, str> {
+    if inbound.subject.is_empty() {
+        Cow::Borrowed("(no subject)")
+    } else {
+        Cow::Borrowed(inbound.subject.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(raw: &str) -> Result<Inbound, Unusable> {
+        Inbound::parse(raw.as_bytes(), &Limits::default())
+    }
+
+    #[test]
+    fn subject_references_are_found() {
+        let refs = case_refs_in("Re: [CLOUDSTACK-SEC-12] more details (see cloudstack-sec-3)");
+        let shown: Vec<String> = refs.iter().map(|r| r.to_string()).collect();
+        assert_eq!(shown, ["CLOUDSTACK-SEC-12", "CLOUDSTACK-SEC-3"]);
+    }
+
+    #[test]
+    fn attachments_keep_their_bytes_and_charset() {
+        let raw = "From: a@example.net\r\nSubject: poc\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--XX\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Disposition: attachment; filename=\"latin.txt\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\ncaf=E9\r\n--XX\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"poc.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAEC/w==\r\n--XX--\r\n";
+        let m = parse(raw).unwrap();
+        assert_eq!(m.text, "see attached");
+        assert_eq!(m.attachments.len(), 2);
+        assert_eq!(m.attachments[0].filename, "latin.txt");
+        assert_eq!(
+            m.attachments[0].bytes, b"caf\xe9",
+            "ISO-8859-1 bytes, not UTF-8"
+        );
+        assert_eq!(m.attachments[1].bytes, [0u8, 1, 2, 255]);
+    }
+
+    #[test]
+    fn unusable_messages_say_why_without_quoting() {
+        assert_eq!(
+            parse("Subject: hi\r\n\r\nbody").unwrap_err(),
+            Unusable::NoSender
+        );
+        assert_eq!(
+            parse("From: a@example.net\r\n\r\n").unwrap_err(),
+            Unusable::Empty
+        );
+    }
+}

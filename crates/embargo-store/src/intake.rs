@@ -1,0 +1,450 @@
+//! Intake of inbound mail: one message, stored whole and sealed in one transaction, then
+//! either opening a case, joining one as a follow-up, kept without a case (auto-replies,
+//! bounces), ignored as a duplicate delivery, or quarantined with its reason. Nothing is
+//! dropped: even a message that cannot be parsed is kept, sealed, in quarantine.
+
+use embargo_core::case::{Channel, Reporter};
+use embargo_core::reference::ProjectKey;
+use embargo_mail::{Inbound, Kind, Limits};
+use sha2::{Digest, Sha256};
+use sqlx::{AnyConnection, Row};
+use time::OffsetDateTime;
+
+use embargo_core::access::{Need, Viewer};
+use embargo_core::reference::CaseRef;
+
+use crate::access::authorize;
+use crate::audit::{Entry, Read};
+use crate::cases::{Act, NewReport, insert_case, record_event, touch};
+use crate::{Result, Store, StoreError, millis, rfc};
+
+/// An attachment of a case, without its bytes.
+#[derive(Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct AttachmentInfo {
+    /// Its id, for download.
+    pub id: i64,
+    /// The file name the sender gave.
+    pub filename: String,
+    /// The type the sender declared (downloads are always served as octet-stream).
+    pub content_type: String,
+    /// Its size in bytes.
+    pub size: i64,
+    /// Over the size limit: kept, and downloadable by the team only.
+    pub held_back: bool,
+    /// When its message arrived.
+    pub received_at: String,
+}
+
+/// Where a message landed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum IntakeOutcome {
+    /// It opened a case.
+    NewCase {
+        /// The case reference.
+        #[serde(rename = "ref")]
+        reference: String,
+        /// report or scan-output.
+        kind: String,
+    },
+    /// It joined a case's external thread.
+    FollowUp {
+        /// The case reference.
+        #[serde(rename = "ref")]
+        reference: String,
+    },
+    /// Kept, but it opens no case (an auto-reply or a bounce).
+    Kept {
+        /// auto-reply or bounce.
+        kind: String,
+        /// The case it answers, if it threads onto one.
+        #[serde(rename = "ref")]
+        reference: Option<String>,
+    },
+    /// The same message arrived before; this delivery is ignored.
+    Duplicate,
+    /// Kept in quarantine.
+    Quarantined {
+        /// Why, without quoting the message.
+        reason: String,
+    },
+}
+
+fn id_hash(message_id: &str) -> Vec<u8> {
+    Sha256::digest(message_id.as_bytes()).to_vec()
+}
+
+/// The case a message answers: by Message-ID headers first, then by a reference in the
+/// subject to a case of this project.
+async fn thread(
+    conn: &mut AnyConnection,
+    project_id: i64,
+    inbound: &Inbound,
+) -> Result<Option<i64>> {
+    for id in &inbound.thread_ids {
+        let row = sqlx::query(
+            "SELECT case_id FROM messages WHERE message_id_hash = $1 AND case_id IS NOT NULL AND project_id = $2 ORDER BY id LIMIT 1",
+        )
+        .bind(id_hash(id))
+        .bind(project_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(row) = row {
+            return Ok(Some(row.try_get("case_id")?));
+        }
+    }
+    for reference in &inbound.case_refs {
+        let row = sqlx::query(
+            "SELECT c.id FROM cases c JOIN projects p ON p.id = c.project_id WHERE p.id = $1 AND p.key = $2 AND c.number = $3",
+        )
+        .bind(project_id)
+        .bind(reference.project.as_str())
+        .bind(reference.number)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(row) = row {
+            return Ok(Some(row.try_get("id")?));
+        }
+    }
+    Ok(None)
+}
+
+async fn case_reference(conn: &mut AnyConnection, case_id: i64) -> Result<String> {
+    let row = sqlx::query("SELECT p.key, c.number FROM cases c JOIN projects p ON p.id = c.project_id WHERE c.id = $1")
+        .bind(case_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(format!(
+        "{}-SEC-{}",
+        row.try_get::<String, _>("key")?,
+        row.try_get::<i64, _>("number")?
+    ))
+}
+
+struct Stored<'a> {
+    project_id: Option<i64>,
+    case_id: Option<i64>,
+    kind: &'a str,
+    message_id: Option<&'a str>,
+    sent_at: Option<i64>,
+    reason: Option<&'a str>,
+}
+
+impl Store {
+    async fn store_message(
+        &self,
+        conn: &mut AnyConnection,
+        raw: &[u8],
+        m: Stored<'_>,
+        now: i64,
+    ) -> Result<Option<i64>> {
+        // A concurrent delivery of the same Message-ID loses the race quietly.
+        let row = sqlx::query(
+            "INSERT INTO messages (project_id, case_id, direction, kind, message_id_hash, received_at, sent_at, quarantine_reason, raw_sealed) \
+             VALUES ($1, $2, 'in', $3, $4, $5, $6, $7, $8) ON CONFLICT (direction, message_id_hash) DO NOTHING RETURNING id",
+        )
+        .bind(m.project_id)
+        .bind(m.case_id)
+        .bind(m.kind)
+        .bind(m.message_id.map(id_hash))
+        .bind(now)
+        .bind(m.sent_at.map(|s| s * 1000))
+        .bind(m.reason)
+        .bind(Vec::<u8>::new())
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let id: i64 = row.try_get("id")?;
+        sqlx::query("UPDATE messages SET raw_sealed = $1 WHERE id = $2")
+            .bind(self.keys().seal(&format!("message:{id}:raw"), raw)?)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        Ok(Some(id))
+    }
+
+    async fn quarantine(
+        &self,
+        project_id: Option<i64>,
+        raw: &[u8],
+        reason: &str,
+    ) -> Result<IntakeOutcome> {
+        let now = millis(OffsetDateTime::now_utc());
+        let mut tx = self.begin_write().await?;
+        let stored = Stored {
+            project_id,
+            case_id: None,
+            kind: "quarantined",
+            message_id: None,
+            sent_at: None,
+            reason: Some(reason),
+        };
+        self.store_message(&mut tx, raw, stored, now).await?;
+        tx.commit().await?;
+        tracing::warn!(reason, "message quarantined");
+        Ok(IntakeOutcome::Quarantined {
+            reason: reason.to_owned(),
+        })
+    }
+
+    /// Takes in one raw message addressed to a project. Returns once it is committed.
+    pub async fn intake(&self, key: &str, raw: &[u8], limits: &Limits) -> Result<IntakeOutcome> {
+        let Ok(key) = key.parse::<ProjectKey>() else {
+            let reason = format!("addressed to '{key}', which is not a project key");
+            return self.quarantine(None, raw, &reason).await;
+        };
+        let key = &key;
+        let project = match self.project(key).await {
+            Ok(p) => p,
+            Err(StoreError::NotFound(_)) => {
+                let reason = format!("addressed to project {key}, which does not exist");
+                return self.quarantine(None, raw, &reason).await;
+            }
+            Err(e) => return Err(e),
+        };
+        let inbound = match Inbound::parse(raw, limits) {
+            Ok(inbound) => inbound,
+            Err(why) => {
+                return self
+                    .quarantine(Some(project.id), raw, &why.to_string())
+                    .await;
+            }
+        };
+        if inbound.kind == Kind::Spam {
+            return self
+                .quarantine(
+                    Some(project.id),
+                    raw,
+                    "marked as spam by the receiving mail system",
+                )
+                .await;
+        }
+        let now = millis(OffsetDateTime::now_utc());
+        let mut tx = self.begin_write().await?;
+        if let Some(id) = &inbound.message_id {
+            let seen = sqlx::query(
+                "SELECT 1 AS seen FROM messages WHERE direction = 'in' AND message_id_hash = $1",
+            )
+            .bind(id_hash(id))
+            .fetch_optional(&mut *tx)
+            .await?;
+            if seen.is_some() {
+                return Ok(IntakeOutcome::Duplicate);
+            }
+        }
+        let threaded = thread(&mut tx, project.id, &inbound).await?;
+        let (case_id, outcome_kind) = match (threaded, inbound.kind.opens_case()) {
+            (Some(case_id), true) => (case_id, "follow-up"),
+            (threaded, false) => {
+                let stored = Stored {
+                    project_id: Some(project.id),
+                    case_id: threaded,
+                    kind: inbound.kind.as_str(),
+                    message_id: inbound.message_id.as_deref(),
+                    sent_at: inbound.date,
+                    reason: None,
+                };
+                if self
+                    .store_message(&mut tx, raw, stored, now)
+                    .await?
+                    .is_none()
+                {
+                    return Ok(IntakeOutcome::Duplicate);
+                }
+                let reference = match threaded {
+                    Some(id) => Some(case_reference(&mut tx, id).await?),
+                    None => None,
+                };
+                tx.commit().await?;
+                return Ok(IntakeOutcome::Kept {
+                    kind: inbound.kind.as_str().to_owned(),
+                    reference,
+                });
+            }
+            (None, true) => {
+                let report = NewReport {
+                    project: key.clone(),
+                    title: embargo_mail::inbound::title_for(&inbound).into_owned(),
+                    description: inbound.text.clone(),
+                    reporter: Reporter {
+                        name: inbound.from_name.clone(),
+                        email: Some(inbound.from_email.clone()),
+                    },
+                    channel: Channel::Email,
+                };
+                let (case_id, _) =
+                    insert_case(&mut tx, self.keys(), project.id, &report, None, now).await?;
+                (case_id, inbound.kind.as_str())
+            }
+        };
+        let stored = Stored {
+            project_id: Some(project.id),
+            case_id: Some(case_id),
+            kind: outcome_kind,
+            message_id: inbound.message_id.as_deref(),
+            sent_at: inbound.date,
+            reason: None,
+        };
+        let Some(message_id) = self.store_message(&mut tx, raw, stored, now).await? else {
+            return Ok(IntakeOutcome::Duplicate);
+        };
+        if outcome_kind == "follow-up" {
+            let text = if inbound.text.is_empty() {
+                "(no text; see the attachments)"
+            } else {
+                inbound.text.as_str()
+            };
+            let act = Act {
+                case_id,
+                actor: None,
+                now,
+            };
+            record_event(
+                &mut tx,
+                self.keys(),
+                act,
+                "reporter-message",
+                None,
+                Some(text),
+            )
+            .await?;
+            touch(&mut tx, case_id, now).await?;
+        }
+        for attachment in &inbound.attachments {
+            let row = sqlx::query(
+                "INSERT INTO attachments (message_id, case_id, size, held_back, meta_sealed, data_sealed) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(message_id)
+            .bind(case_id)
+            .bind(attachment.bytes.len() as i64)
+            .bind(i64::from(attachment.held_back))
+            .bind(Vec::<u8>::new())
+            .bind(Vec::<u8>::new())
+            .fetch_one(&mut *tx)
+            .await?;
+            let id: i64 = row.try_get("id")?;
+            let meta = serde_json::json!({ "filename": attachment.filename, "content_type": attachment.content_type });
+            sqlx::query("UPDATE attachments SET meta_sealed = $1, data_sealed = $2 WHERE id = $3")
+                .bind(self.keys().seal(
+                    &format!("attachment:{id}:meta"),
+                    meta.to_string().as_bytes(),
+                )?)
+                .bind(
+                    self.keys()
+                        .seal(&format!("attachment:{id}:data"), &attachment.bytes)?,
+                )
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let reference = case_reference(&mut tx, case_id).await?;
+        tx.commit().await?;
+        tracing::info!(
+            case_id,
+            kind = outcome_kind,
+            attachments = inbound.attachments.len(),
+            "message taken in"
+        );
+        Ok(if outcome_kind == "follow-up" {
+            IntakeOutcome::FollowUp { reference }
+        } else {
+            IntakeOutcome::NewCase {
+                reference,
+                kind: outcome_kind.to_owned(),
+            }
+        })
+    }
+}
+
+impl Store {
+    async fn attachment_rows(
+        &self,
+        conn: &mut AnyConnection,
+        case_id: i64,
+        only: Option<i64>,
+    ) -> Result<Vec<(AttachmentInfo, Vec<u8>)>> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.size, a.held_back, a.meta_sealed, a.data_sealed, m.received_at FROM attachments a JOIN messages m ON m.id = a.message_id \
+             WHERE a.case_id = $1 AND ($2 = 0 OR a.id = $2) ORDER BY a.id",
+        )
+        .bind(case_id)
+        .bind(only.unwrap_or(0))
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut out = Vec::new();
+        for row in rows {
+            let id: i64 = row.try_get("id")?;
+            let meta: serde_json::Value = serde_json::from_slice(&self.keys().open(
+                &format!("attachment:{id}:meta"),
+                &row.try_get::<Vec<u8>, _>("meta_sealed")?,
+            )?)
+            .map_err(|_| StoreError::Corrupt("attachment metadata".into()))?;
+            let data = if only.is_some() {
+                self.keys().open(
+                    &format!("attachment:{id}:data"),
+                    &row.try_get::<Vec<u8>, _>("data_sealed")?,
+                )?
+            } else {
+                Vec::new()
+            };
+            out.push((
+                AttachmentInfo {
+                    id,
+                    filename: meta["filename"].as_str().unwrap_or("attachment").to_owned(),
+                    content_type: meta["content_type"]
+                        .as_str()
+                        .unwrap_or("application/octet-stream")
+                        .to_owned(),
+                    size: row.try_get("size")?,
+                    held_back: row.try_get::<i64, _>("held_back")? != 0,
+                    received_at: rfc(row.try_get("received_at")?),
+                },
+                data,
+            ));
+        }
+        Ok(out)
+    }
+
+    /// The attachments of a case.
+    pub async fn attachments(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+    ) -> Result<Vec<AttachmentInfo>> {
+        let mut conn = self.pool.acquire().await?;
+        let auth = authorize(&mut conn, viewer, case_ref, Need::Read).await?;
+        let rows = self.attachment_rows(&mut conn, auth.case_id, None).await?;
+        drop(conn);
+        self.audit(vec![Entry::new(viewer, auth.case_id, Read::Attachments)])
+            .await?;
+        Ok(rows.into_iter().map(|(info, _)| info).collect())
+    }
+
+    /// One attachment with its bytes, exactly as sent. Held-back ones are for the team.
+    pub async fn attachment(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+        id: i64,
+    ) -> Result<(AttachmentInfo, Vec<u8>)> {
+        let mut conn = self.pool.acquire().await?;
+        let auth = authorize(&mut conn, viewer, case_ref, Need::Read).await?;
+        let (info, data) = self
+            .attachment_rows(&mut conn, auth.case_id, Some(id))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(StoreError::NotFound("attachment"))?;
+        if info.held_back {
+            authorize(&mut conn, viewer, case_ref, Need::Change)
+                .await
+                .map_err(|_| StoreError::NotFound("attachment"))?;
+        }
+        drop(conn);
+        self.audit(vec![Entry::new(viewer, auth.case_id, Read::Attachments)])
+            .await?;
+        Ok((info, data))
+    }
+}
