@@ -5,6 +5,8 @@
 use std::time::Duration;
 
 use embargo_store::{Job, Store, StoreError};
+
+use crate::mail::Mailer;
 use tokio::sync::watch;
 
 /// How long a claimed job is held before another runner may take it over.
@@ -13,7 +15,12 @@ const LEASE_MS: i64 = 60_000;
 const IDLE_POLL: Duration = Duration::from_millis(250);
 
 /// Runs jobs until `shutdown` turns true.
-pub async fn run(store: Store, runner: String, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(
+    store: Store,
+    runner: String,
+    mailer: Option<Mailer>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     tracing::info!(runner = %runner, "job runner started");
     loop {
         if *shutdown.borrow() {
@@ -21,7 +28,7 @@ pub async fn run(store: Store, runner: String, mut shutdown: watch::Receiver<boo
         }
         let idle = match store.claim_job(&runner, LEASE_MS).await {
             Ok(Some(job)) => {
-                handle(&store, &runner, job).await;
+                handle(&store, &runner, mailer.as_ref(), job).await;
                 false
             }
             Ok(None) => true,
@@ -46,7 +53,7 @@ fn case_id(job: &Job) -> Option<i64> {
         .and_then(serde_json::Value::as_i64)
 }
 
-async fn handle(store: &Store, runner: &str, job: Job) {
+async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, job: Job) {
     let outcome: Result<(), (&'static str, Option<StoreError>)> = async {
         match job.kind.as_str() {
             "probe" => {
@@ -72,8 +79,38 @@ async fn handle(store: &Store, runner: &str, job: Job) {
                     .map_err(|e| ("store", Some(e)))?;
                 done.commit().await.map_err(|e| ("store", Some(e)))
             }
-            // Mail to reporters waits, retried with backoff, until a mail transport exists.
-            "mail-reporter" => Err(("no-mail-transport", None)),
+            // Without a relay configured, mail waits (retried with backoff) for one.
+            "acknowledge" | "mail-reporter" => {
+                let mailer = mailer.ok_or(("no-mail-transport", None))?;
+                let mail = store
+                    .outbound_mail(&job, mailer.public_url(), mailer.domain())
+                    .await
+                    .map_err(|e| ("store", Some(e)))?;
+                let done = match mail {
+                    None => store
+                        .complete_job(&job)
+                        .await
+                        .map_err(|e| ("store", Some(e)))?,
+                    Some(mail) => {
+                        let raw = mailer.send(&mail).await.map_err(|e| {
+                            tracing::warn!(job = job.id, error = %e, "sending mail failed");
+                            ("smtp", None)
+                        })?;
+                        // Sent: the record and the job's completion commit together. A crash
+                        // between the relay's acceptance and this commit is the one window
+                        // in which a retry sends again (with the same Message-ID).
+                        let mut done = store
+                            .complete_job(&job)
+                            .await
+                            .map_err(|e| ("store", Some(e)))?;
+                        done.record_sent_mail(&mail, &raw)
+                            .await
+                            .map_err(|e| ("store", Some(e)))?;
+                        done
+                    }
+                };
+                done.commit().await.map_err(|e| ("store", Some(e)))
+            }
             _ => Err(("unknown-kind", None)),
         }
     }

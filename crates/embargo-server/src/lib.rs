@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod jobs;
 pub mod limiter;
+pub mod mail;
 
 use std::time::Instant;
 
@@ -131,7 +132,18 @@ pub async fn serve(
     runner: String,
     shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    let jobs = tokio::spawn(jobs::run(store.clone(), runner, shutdown.clone()));
+    serve_with_mail(listener, store, runner, None, shutdown).await
+}
+
+/// `serve`, with mail going out through `mailer`.
+pub async fn serve_with_mail(
+    listener: TcpListener,
+    store: Store,
+    runner: String,
+    mailer: Option<mail::Mailer>,
+    shutdown: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let jobs = tokio::spawn(jobs::run(store.clone(), runner, mailer, shutdown.clone()));
     let mut stop = shutdown.clone();
     let app = app(AppState::new(store));
     axum::serve(

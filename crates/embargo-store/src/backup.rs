@@ -226,6 +226,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("sent_at", Int),
             ("quarantine_reason", Text),
             ("raw_sealed", Bytes),
+            ("message_id_sealed", Bytes),
         ],
     ),
     (

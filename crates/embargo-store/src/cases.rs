@@ -225,6 +225,13 @@ impl Loaded {
         })
     }
 
+    pub(crate) fn reporter_email(&self) -> Option<String> {
+        self.reporter
+            .as_ref()
+            .and_then(|r| r.email.clone())
+            .filter(|e| e.contains('@'))
+    }
+
     pub(crate) fn state(&self) -> State {
         self.state
     }

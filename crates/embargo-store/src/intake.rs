@@ -70,7 +70,7 @@ pub enum IntakeOutcome {
     },
 }
 
-fn id_hash(message_id: &str) -> Vec<u8> {
+pub(crate) fn id_hash(message_id: &str) -> Vec<u8> {
     Sha256::digest(message_id.as_bytes()).to_vec()
 }
 
@@ -157,8 +157,16 @@ impl Store {
             return Ok(None);
         };
         let id: i64 = row.try_get("id")?;
-        sqlx::query("UPDATE messages SET raw_sealed = $1 WHERE id = $2")
+        let message_id_sealed = m
+            .message_id
+            .map(|mid| {
+                self.keys()
+                    .seal_str(&format!("message:{id}:message-id"), mid)
+            })
+            .transpose()?;
+        sqlx::query("UPDATE messages SET raw_sealed = $1, message_id_sealed = $2 WHERE id = $3")
             .bind(self.keys().seal(&format!("message:{id}:raw"), raw)?)
+            .bind(message_id_sealed)
             .bind(id)
             .execute(&mut *conn)
             .await?;
@@ -276,6 +284,14 @@ impl Store {
                 };
                 let (case_id, _) =
                     insert_case(&mut tx, self.keys(), project.id, &report, None, now).await?;
+                // The reporter hears back: the acknowledgement goes out through the job runner.
+                crate::jobs::enqueue(
+                    &mut tx,
+                    "acknowledge",
+                    &serde_json::json!({ "case_id": case_id }),
+                    now,
+                )
+                .await?;
                 (case_id, inbound.kind.as_str())
             }
         };

@@ -67,6 +67,12 @@ pub struct JobCompletion {
 }
 
 impl JobCompletion {
+    /// The open transaction, the store and the completion time, for effects defined
+    /// next to what they concern.
+    pub(crate) fn parts(&mut self) -> (&mut sqlx::Transaction<'static, sqlx::Any>, &Store, i64) {
+        (&mut self.tx, &self.store, self.now)
+    }
+
     /// Records a diagnostic probe run, used to check that jobs run exactly once.
     pub async fn record_probe(&mut self, runner: &str) -> Result<()> {
         sqlx::query("INSERT INTO job_probes (job_id, runner, at) VALUES ($1, $2, $3)")

@@ -13,6 +13,15 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "EMBARGO_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// SMTP relay for mail out, e.g. smtp://127.0.0.1:25; without it mail waits.
+    #[arg(long, env = "EMBARGO_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// The address mail comes from.
+    #[arg(long, env = "EMBARGO_MAIL_FROM", default_value = "security@localhost")]
+    pub mail_from: String,
+    /// The server's public base URL, for links in mail (default: the listen address).
+    #[arg(long, env = "EMBARGO_PUBLIC_URL")]
+    pub public_url: Option<String>,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -33,7 +42,21 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         let _ = stop.send(true);
     });
     let runner = format!("{}-{}", std::process::id(), addr.port());
-    embargo_server::serve(listener, store.clone(), runner, shutdown)
+    let mailer = match &args.smtp_url {
+        Some(url) => Some(
+            embargo_server::mail::Mailer::new(&embargo_server::mail::MailSettings {
+                smtp_url: url.clone(),
+                from: args.mail_from.clone(),
+                public_url: args
+                    .public_url
+                    .clone()
+                    .unwrap_or_else(|| format!("http://{addr}")),
+            })
+            .map_err(|e| e.to_string())?,
+        ),
+        None => None,
+    };
+    embargo_server::serve_with_mail(listener, store.clone(), runner, mailer, shutdown)
         .await
         .map_err(|e| e.to_string())?;
     store.close().await;

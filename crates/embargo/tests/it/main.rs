@@ -11,6 +11,7 @@ mod guard;
 mod intake;
 mod jobs;
 mod lifecycle;
+mod mail;
 mod matrix;
 mod processes;
 mod roles;

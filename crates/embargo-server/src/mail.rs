@@ -1,0 +1,112 @@
+//! Sending mail through an SMTP relay (usually the local MTA on loopback).
+
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use embargo_store::OutboundMail;
+
+/// Where and as whom mail goes out.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// The relay, e.g. `smtp://127.0.0.1:25`.
+    pub smtp_url: String,
+    /// The sender address, e.g. `security@cloudstack.example`.
+    pub from: String,
+    /// The server's public base URL, for the reporter's link.
+    pub public_url: String,
+}
+
+/// Errors of sending; none of them quotes the message.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// The settings are unusable.
+    #[error("mail settings: {0}")]
+    Settings(String),
+    /// An address in the mail is not usable.
+    #[error("an address of the message is not valid")]
+    Address,
+    /// The relay refused or could not be reached; worth a retry.
+    #[error("the SMTP relay did not take the message: {0}")]
+    Relay(String),
+}
+
+/// An SMTP sender.
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    domain: String,
+    public_url: String,
+}
+
+impl Mailer {
+    /// Prepares a sender; connects only when sending.
+    pub fn new(settings: &MailSettings) -> Result<Mailer, MailError> {
+        // Plain SMTP to a relay the operator runs (normally the MTA on loopback), which
+        // takes care of TLS to the world.
+        let bad = || {
+            MailError::Settings(format!(
+                "'{}' is not an smtp://host:port URL",
+                settings.smtp_url
+            ))
+        };
+        let rest = settings.smtp_url.strip_prefix("smtp://").ok_or_else(bad)?;
+        let (host, port) = match rest.trim_end_matches('/').rsplit_once(':') {
+            Some((host, port)) => (host, port.parse::<u16>().map_err(|_| bad())?),
+            None => (rest.trim_end_matches('/'), 25),
+        };
+        if host.is_empty() {
+            return Err(bad());
+        }
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+            .port(port)
+            .build();
+        let from: Mailbox = settings.from.parse().map_err(|_| {
+            MailError::Settings(format!("'{}' is not a mail address", settings.from))
+        })?;
+        let domain = from.email.domain().to_owned();
+        Ok(Mailer {
+            transport,
+            from,
+            domain,
+            public_url: settings.public_url.clone(),
+        })
+    }
+
+    /// The domain our Message-IDs use.
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+
+    /// The base URL of the reporter's link.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// Sends a message; returns it as sent, for the record.
+    pub async fn send(&self, mail: &OutboundMail) -> Result<Vec<u8>, MailError> {
+        let to: Mailbox = mail.to.parse().map_err(|_| MailError::Address)?;
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject.clone())
+            .message_id(Some(format!("<{}>", mail.message_id)));
+        if let Some(parent) = &mail.in_reply_to {
+            builder = builder.in_reply_to(format!("<{parent}>"));
+        }
+        if !mail.references.is_empty() {
+            let refs: Vec<String> = mail.references.iter().map(|r| format!("<{r}>")).collect();
+            builder = builder.references(refs.join(" "));
+        }
+        let message = builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(mail.body.clone())
+            .map_err(|_| MailError::Address)?;
+        let raw = message.formatted();
+        self.transport
+            .send(message)
+            .await
+            .map_err(|e| MailError::Relay(e.to_string()))?;
+        Ok(raw)
+    }
+}

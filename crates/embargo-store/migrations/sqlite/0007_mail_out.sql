@@ -1,0 +1,2 @@
+-- The Message-ID itself, sealed, so replies can carry In-Reply-To and References.
+ALTER TABLE messages ADD COLUMN message_id_sealed BLOB;

@@ -1,0 +1,198 @@
+//! Mail out to reporters: the acknowledgement of a new report and the team's messages,
+//! composed here from the sealed case, sent by the job runner, and recorded (sealed, with
+//! its Message-ID for threading) in the same transaction that completes the job.
+
+use sqlx::{AnyConnection, Row};
+
+use crate::cases::{Act, load, record_event};
+use crate::intake::id_hash;
+use crate::jobs::JobCompletion;
+use crate::{Job, Result, Store, StoreError};
+
+/// A message to send, composed from a job.
+pub struct OutboundMail {
+    /// The case it belongs to.
+    pub case_id: i64,
+    /// The recipient.
+    pub to: String,
+    /// The subject: the case reference and no content.
+    pub subject: String,
+    /// The text.
+    pub body: String,
+    /// Our Message-ID for it, without brackets; the same on every retry of the job.
+    pub message_id: String,
+    /// The message it answers, without brackets.
+    pub in_reply_to: Option<String>,
+    /// The thread so far, oldest first, without brackets.
+    pub references: Vec<String>,
+    /// acknowledgement or reply.
+    pub kind: &'static str,
+}
+
+impl std::fmt::Debug for OutboundMail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "OutboundMail(case={}, kind={}, [redacted])",
+            self.case_id, self.kind
+        )
+    }
+}
+
+/// The Message-IDs of a case's messages, oldest first.
+async fn thread_ids(store: &Store, conn: &mut AnyConnection, case_id: i64) -> Result<Vec<String>> {
+    let rows = sqlx::query("SELECT id, message_id_sealed FROM messages WHERE case_id = $1 AND message_id_sealed IS NOT NULL ORDER BY id")
+        .bind(case_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let id: i64 = row.try_get("id")?;
+            let sealed: Vec<u8> = row.try_get("message_id_sealed")?;
+            Ok(store
+                .keys()
+                .open_string(&format!("message:{id}:message-id"), &sealed)?)
+        })
+        .collect()
+}
+
+impl Store {
+    /// Composes the mail a job sends; `None` when there is nobody to send it to (a
+    /// report without a reporter address), which completes the job without mail.
+    pub async fn outbound_mail(
+        &self,
+        job: &Job,
+        public_url: &str,
+        domain: &str,
+    ) -> Result<Option<OutboundMail>> {
+        let case_id = job
+            .payload
+            .get("case_id")
+            .and_then(serde_json::Value::as_i64)
+            .ok_or_else(|| StoreError::Invalid("the job names no case".into()))?;
+        let mut conn = self.pool.acquire().await?;
+        let case = load(&mut conn, self.keys(), case_id, true).await?;
+        let Some(to) = case.reporter_email() else {
+            return Ok(None);
+        };
+        let reference = case.reference();
+        let link_row =
+            sqlx::query("SELECT project_id, number, reporter_link_sealed FROM cases WHERE id = $1")
+                .bind(case_id)
+                .fetch_one(&mut *conn)
+                .await?;
+        let link = match link_row.try_get::<Option<Vec<u8>>, _>("reporter_link_sealed")? {
+            Some(sealed) => {
+                let context = crate::cases::ctx(
+                    link_row.try_get("project_id")?,
+                    link_row.try_get("number")?,
+                    "reporter-link",
+                );
+                Some(self.keys().open_string(&context, &sealed)?)
+            }
+            None => None,
+        };
+        let follow = link
+            .map(|l| format!("Follow the case and reply at {}/api/reporter/{l}\n(keep this link to yourself: it opens your case).", public_url.trim_end_matches('/')))
+            .unwrap_or_default();
+        let references = thread_ids(self, &mut conn, case_id).await?;
+        let (subject, body, kind) = match job.kind.as_str() {
+            "acknowledge" => (
+                format!("[{reference}] We have received your security report"),
+                format!(
+                    "Thank you for your report. The security team has received it as {reference} and will get back to you.\n\n\
+                     Please keep it confidential until the team announces a fix. To add information, reply to this message.\n\n{follow}\n"
+                ),
+                "acknowledgement",
+            ),
+            "mail-reporter" => {
+                let event_id = job
+                    .payload
+                    .get("event_id")
+                    .and_then(serde_json::Value::as_i64)
+                    .ok_or_else(|| StoreError::Invalid("the job names no message".into()))?;
+                let row = sqlx::query(
+                    "SELECT kind, detail_sealed FROM case_events WHERE id = $1 AND case_id = $2",
+                )
+                .bind(event_id)
+                .bind(case_id)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or(StoreError::NotFound("message"))?;
+                let event_kind: String = row.try_get("kind")?;
+                let sealed: Vec<u8> = row
+                    .try_get::<Option<Vec<u8>>, _>("detail_sealed")?
+                    .ok_or(StoreError::NotFound("message"))?;
+                let text = self
+                    .keys()
+                    .open_string(&format!("event:{case_id}:{event_kind}"), &sealed)?;
+                (
+                    format!("Re: [{reference}] Your security report"),
+                    format!("{text}\n\n-- \n{reference}\n{follow}\n"),
+                    "reply",
+                )
+            }
+            other => {
+                return Err(StoreError::Invalid(format!(
+                    "job kind {other} sends no mail"
+                )));
+            }
+        };
+        Ok(Some(OutboundMail {
+            case_id,
+            to,
+            subject,
+            body,
+            message_id: format!("embargo.{}.{}@{domain}", job.id, case_id),
+            in_reply_to: references.last().cloned(),
+            references,
+            kind,
+        }))
+    }
+}
+
+impl JobCompletion {
+    /// Records a sent message, sealed, so that replies to it thread onto the case; an
+    /// acknowledgement also stops the case's acknowledgement clock.
+    pub async fn record_sent_mail(&mut self, mail: &OutboundMail, raw: &[u8]) -> Result<()> {
+        let (tx, store, now) = self.parts();
+        let row = sqlx::query(
+            "INSERT INTO messages (project_id, case_id, direction, kind, message_id_hash, received_at, raw_sealed) \
+             SELECT project_id, id, 'out', $1, $2, $3, $4 FROM cases WHERE id = $5 RETURNING id",
+        )
+        .bind(mail.kind)
+        .bind(id_hash(&mail.message_id))
+        .bind(now)
+        .bind(Vec::<u8>::new())
+        .bind(mail.case_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        let id: i64 = row.try_get("id")?;
+        sqlx::query("UPDATE messages SET raw_sealed = $1, message_id_sealed = $2 WHERE id = $3")
+            .bind(store.keys().seal(&format!("message:{id}:raw"), raw)?)
+            .bind(
+                store
+                    .keys()
+                    .seal_str(&format!("message:{id}:message-id"), &mail.message_id)?,
+            )
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        if mail.kind == "acknowledgement" {
+            sqlx::query(
+                "UPDATE cases SET acknowledged_at = $1 WHERE id = $2 AND acknowledged_at IS NULL",
+            )
+            .bind(now)
+            .bind(mail.case_id)
+            .execute(&mut **tx)
+            .await?;
+        }
+        let act = Act {
+            case_id: mail.case_id,
+            actor: None,
+            now,
+        };
+        record_event(tx, store.keys(), act, "mail-sent", None, Some(mail.kind)).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,215 @@
+//! Mail out through a real SMTP server (aiosmtpd, started here): the acknowledgement of a
+//! report that came in by mail, the team's message to the reporter, their threading
+//! headers, and the reporter's reply threading back onto the case.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use embargo_mail::{Inbound, Limits};
+use serde_json::{Value, json};
+
+use crate::support::{Api, Backend, Process, TestDb, eventually, seed};
+
+/// The SMTP sink; it stops when its stdin closes, that is when this is dropped.
+struct Sink {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Sink {
+    fn start(dir: &Path) -> Sink {
+        std::fs::create_dir_all(dir).unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/smtp_sink.py");
+        let mut child = Command::new("/usr/bin/python3")
+            .arg(script)
+            .arg(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3-aiosmtpd (scripts/test installs it)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        Sink {
+            child,
+            port: line.trim().parse().expect("the sink's port"),
+            dir: dir.to_owned(),
+        }
+    }
+
+    fn messages(&self) -> Vec<(String, Inbound)> {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .collect();
+        names.sort();
+        names
+            .iter()
+            .map(|p| {
+                let raw = std::fs::read(p).unwrap();
+                let text = String::from_utf8_lossy(&raw).to_string();
+                (text, Inbound::parse(&raw, &Limits::default()).unwrap())
+            })
+            .collect()
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+fn pipe(db: &TestDb, raw: &str) -> Value {
+    let mut child = db
+        .command(&["--json", "intake", "--project", "CLOUDSTACK"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(raw.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+async fn mail_round_trip(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let people = seed(&store).await;
+    store.close().await;
+    let sink = Sink::start(&db.dir.path().join("sink"));
+    let mut cmd = db.command(&[]);
+    cmd.env(
+        "EMBARGO_SMTP_URL",
+        format!("smtp://127.0.0.1:{}", sink.port),
+    )
+    .env("EMBARGO_MAIL_FROM", "security@cloudstack.example")
+    .env("EMBARGO_PUBLIC_URL", "https://embargo.example");
+    let server = Process::serve(cmd);
+
+    let outcome = pipe(
+        &db,
+        "From: Fay Finder <fay@finder.example>\r\nTo: security@cloudstack.example\r\nSubject: Token leak\r\nMessage-ID: <rep1@finder.example>\r\n\r\nThe API leaks tokens in error pages.\r\n",
+    );
+    assert_eq!(outcome["ref"], "CLOUDSTACK-SEC-1");
+    eventually(20, "the acknowledgement", || async {
+        !sink.messages().is_empty()
+    })
+    .await;
+    let (raw, ack) = sink.messages().remove(0);
+    assert!(
+        raw.starts_with("X-Envelope-To: fay@finder.example"),
+        "{raw}"
+    );
+    assert_eq!(
+        ack.subject,
+        "[CLOUDSTACK-SEC-1] We have received your security report"
+    );
+    assert_eq!(ack.from_email, "security@cloudstack.example");
+    assert_eq!(
+        ack.thread_ids,
+        ["rep1@finder.example"],
+        "threads under the report"
+    );
+    assert!(
+        ack.text
+            .contains("https://embargo.example/api/reporter/rl_"),
+        "{}",
+        ack.text
+    );
+    assert!(
+        !raw.contains("leaks tokens"),
+        "the report is not repeated in mail"
+    );
+    let ack_id = ack.message_id.clone().unwrap();
+    let alice = Api::new(&server.url, Some(&people.alice));
+    let (_, case) = alice.get("/api/cases/CLOUDSTACK-SEC-1").await;
+    assert!(
+        case["acknowledged_at"].is_string(),
+        "the acknowledgement clock stopped: {case}"
+    );
+
+    // The reporter's link from the mail opens their case.
+    let link = ack
+        .text
+        .split("/api/reporter/")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let (status, view) = alice
+        .anonymous()
+        .get(&format!("/api/reporter/{link}"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(view["ref"], "CLOUDSTACK-SEC-1");
+
+    // The team writes to the reporter: the mail answers the thread.
+    alice
+        .moved("CLOUDSTACK-SEC-1", json!({ "to": "invalid", "message_to_reporter": "We could not reproduce this; which version?" }))
+        .await;
+    eventually(20, "the team's message", || async {
+        sink.messages().len() >= 2
+    })
+    .await;
+    let (_, reply) = sink.messages().remove(1);
+    assert_eq!(reply.subject, "Re: [CLOUDSTACK-SEC-1] Your security report");
+    assert!(
+        reply
+            .text
+            .contains("We could not reproduce this; which version?")
+    );
+    assert_eq!(
+        reply.thread_ids[0], ack_id,
+        "In-Reply-To: the last message of the thread"
+    );
+    assert!(
+        reply.thread_ids.contains(&"rep1@finder.example".to_owned()),
+        "References: the whole thread"
+    );
+
+    // The reporter answers our mail: it threads back onto the case.
+    let answer = format!(
+        "From: fay@finder.example\r\nSubject: Re: Your security report\r\nMessage-ID: <rep2@finder.example>\r\nIn-Reply-To: <{}>\r\n\r\nVersion 4.19.0.\r\n",
+        reply.message_id.clone().unwrap()
+    );
+    let outcome = pipe(&db, &answer);
+    assert_eq!(outcome["outcome"], "follow-up");
+    assert_eq!(outcome["ref"], "CLOUDSTACK-SEC-1");
+
+    // Nothing was sent twice.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(sink.messages().len(), 2);
+    let (_, timeline) = alice.get("/api/cases/CLOUDSTACK-SEC-1/timeline").await;
+    let sent = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "mail-sent")
+        .count();
+    assert_eq!(sent, 2);
+    drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_round_trip_sqlite() {
+    mail_round_trip(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_round_trip_postgres() {
+    mail_round_trip(Backend::Postgres).await;
+}

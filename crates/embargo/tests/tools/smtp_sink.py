@@ -1,0 +1,45 @@
+"""A real SMTP server for the tests: aiosmtpd on 127.0.0.1, on a free port, writing each
+message it accepts to DIR/NNNN.eml. It prints its port, then runs until its stdin closes,
+so it stops by itself when the test that started it ends."""
+import os
+import socket
+import sys
+import threading
+
+from aiosmtpd.controller import Controller
+
+
+class Sink:
+    def __init__(self, directory):
+        self.directory = directory
+        self.count = 0
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.count += 1
+            name = os.path.join(self.directory, f"{self.count:04d}.eml")
+        tmp = name + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(b"X-Envelope-To: " + ", ".join(envelope.rcpt_tos).encode() + b"\r\n")
+            f.write(envelope.original_content)
+        os.rename(tmp, name)
+        return "250 OK"
+
+
+def main():
+    directory = sys.argv[1]
+    # A free port: the controller checks readiness by connecting to the port it was given.
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    controller = Controller(Sink(directory), hostname="127.0.0.1", port=port)
+    controller.start()
+    print(port, flush=True)
+    sys.stdin.read()
+    controller.stop()
+
+
+if __name__ == "__main__":
+    main()
