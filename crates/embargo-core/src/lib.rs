@@ -2,6 +2,7 @@
 //! rated and timed, and who may see it. Nothing in this crate does I/O.
 
 pub mod access;
+pub mod canned;
 pub mod case;
 pub mod checklist;
 pub mod clocks;

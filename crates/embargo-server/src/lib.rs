@@ -47,7 +47,9 @@ pub struct AppState {
     /// The store.
     pub store: Store,
     /// Failed sign-ins by client address.
-    pub signins: std::sync::Arc<limiter::SignInLimiter>,
+    pub signins: std::sync::Arc<limiter::AddressLimiter>,
+    /// Public reports by client address.
+    pub reports: std::sync::Arc<limiter::AddressLimiter>,
 }
 
 impl AppState {
@@ -55,7 +57,14 @@ impl AppState {
     pub fn new(store: Store) -> AppState {
         AppState {
             store,
-            signins: Default::default(),
+            signins: std::sync::Arc::new(limiter::AddressLimiter::new(
+                limiter::MAX_FAILURES,
+                limiter::WINDOW,
+            )),
+            reports: std::sync::Arc::new(limiter::AddressLimiter::new(
+                limiter::MAX_REPORTS,
+                std::time::Duration::from_secs(3600),
+            )),
         }
     }
 }

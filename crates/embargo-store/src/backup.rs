@@ -59,6 +59,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("next_case_number", Int),
             ("created_at", Int),
             ("giveaways", Text),
+            ("canned_responses", Text),
         ],
     ),
     (

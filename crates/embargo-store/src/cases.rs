@@ -443,7 +443,7 @@ pub(crate) async fn touch(conn: &mut AnyConnection, case_id: i64, now: i64) -> R
 }
 
 /// Opens a case in `project_id` from a report: numbers it, seals it, gives it a reporter
-/// link, and puts its creation on the timeline. Returns the case id and number.
+/// link, and puts its creation on the timeline. Returns the case id, number and link.
 pub(crate) async fn insert_case(
     conn: &mut AnyConnection,
     keys: &Keyring,
@@ -451,7 +451,7 @@ pub(crate) async fn insert_case(
     report: &NewReport,
     actor: Option<i64>,
     now: i64,
-) -> Result<(i64, i64)> {
+) -> Result<(i64, i64, String)> {
     let title = report.title.trim();
     if title.is_empty() {
         return Err(StoreError::Invalid("a report needs a title".into()));
@@ -498,7 +498,7 @@ pub(crate) async fn insert_case(
         None,
     )
     .await?;
-    Ok((case_id, number))
+    Ok((case_id, number, link))
 }
 
 impl Store {
@@ -510,7 +510,7 @@ impl Store {
         }
         let now = millis(OffsetDateTime::now_utc());
         let mut tx = self.begin_write().await?;
-        let (case_id, _) = insert_case(
+        let (case_id, _, _) = insert_case(
             &mut tx,
             self.keys(),
             project.id,

@@ -282,7 +282,7 @@ impl Store {
                     },
                     channel: Channel::Email,
                 };
-                let (case_id, _) =
+                let (case_id, _, _) =
                     insert_case(&mut tx, self.keys(), project.id, &report, None, now).await?;
                 // The reporter hears back: the acknowledgement goes out through the job runner.
                 crate::jobs::enqueue(

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod cases;
+pub mod correspondence;
 pub mod public;
 pub mod roles;
 pub mod session;
@@ -75,6 +76,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::checklist))
         .routes(routes!(cases::mark))
         .routes(routes!(cases::attachments))
+        .routes(routes!(correspondence::reply))
+        .routes(routes!(correspondence::responses))
+        .routes(routes!(correspondence::set_response))
+        .routes(routes!(correspondence::file_report))
         .routes(routes!(cases::attachment))
         .routes(routes!(roles::collaborators, roles::invite))
         .routes(routes!(roles::revoke))

@@ -144,7 +144,7 @@ pub async fn sign_in(
         SignInOutcome::Accepted(user) => user,
         SignInOutcome::CodeRequired => return Err(ApiError::CodeRequired),
         SignInOutcome::Refused => {
-            state.signins.failed(client.ip());
+            state.signins.record(client.ip());
             return Err(ApiError::Unauthorized);
         }
         SignInOutcome::Locked(_) => {

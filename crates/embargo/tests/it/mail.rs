@@ -213,3 +213,114 @@ async fn mail_round_trip_sqlite() {
 async fn mail_round_trip_postgres() {
     mail_round_trip(Backend::Postgres).await;
 }
+
+/// The public form files a report without an account and the reporter is acknowledged;
+/// the team answers with an edited canned response, mailed and shown on the reporter's page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn form_report_canned_reply_and_limits() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let store = db.store().await;
+    let people = seed(&store).await;
+    store.close().await;
+    let sink = Sink::start(&db.dir.path().join("sink"));
+    let mut cmd = db.command(&[]);
+    cmd.env(
+        "EMBARGO_SMTP_URL",
+        format!("smtp://127.0.0.1:{}", sink.port),
+    )
+    .env("EMBARGO_MAIL_FROM", "security@cloudstack.example");
+    let server = Process::serve(cmd);
+    let anonymous = Api::new(&server.url, None);
+    let alice = Api::new(&server.url, Some(&people.alice));
+
+    let form = json!({ "title": "SSRF in the template downloader", "description": "Give it http://169.254.169.254/.", "email": "grace@example.net", "name": "Grace" });
+    let (status, filed) = anonymous
+        .post("/api/public/projects/CLOUDSTACK/reports", form.clone())
+        .await;
+    assert_eq!(status, 201, "{filed}");
+    let reference = filed["ref"].as_str().unwrap().to_owned();
+    let secret = filed["secret"].as_str().unwrap().to_owned();
+    let (_, view) = anonymous.get(&format!("/api/reporter/{secret}")).await;
+    assert_eq!(view["ref"], reference.as_str());
+    eventually(20, "the acknowledgement", || async {
+        !sink.messages().is_empty()
+    })
+    .await;
+    assert!(
+        sink.messages()[0]
+            .0
+            .starts_with("X-Envelope-To: grace@example.net")
+    );
+    let (_, case) = alice.get(&format!("/api/cases/{reference}")).await;
+    assert_eq!(case["channel"], "web-form");
+    assert_eq!(case["reporter"]["name"], "Grace");
+
+    // Canned responses: the defaults, one made the project's own, then edited and sent.
+    let (_, canned) = alice.get("/api/projects/CLOUDSTACK/responses").await;
+    assert_eq!(canned.as_array().unwrap().len(), 6);
+    let (status, canned) = alice
+        .put(
+            "/api/projects/CLOUDSTACK/responses/needs-more-info",
+            json!({ "text": "For {ref}, which version do you run?" }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let text = canned
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "needs-more-info")
+        .unwrap()["text"]
+        .as_str()
+        .unwrap()
+        .replace("{ref}", &reference);
+    let (status, _) = alice
+        .post(
+            &format!("/api/cases/{reference}/replies"),
+            json!({ "text": format!("{text} Thanks, Grace.") }),
+        )
+        .await;
+    assert_eq!(status, 201);
+    eventually(20, "the reply", || async { sink.messages().len() >= 2 }).await;
+    let (_, reply) = sink.messages().remove(1);
+    assert!(
+        reply.text.contains(&format!(
+            "For {reference}, which version do you run? Thanks, Grace."
+        )),
+        "{}",
+        reply.text
+    );
+    let (_, view) = anonymous.get(&format!("/api/reporter/{secret}")).await;
+    assert_eq!(
+        view["thread"].as_array().unwrap().last().unwrap()["from"],
+        "team"
+    );
+
+    // A bot fills the hidden field; then one address files too many.
+    let mut bot = form.clone();
+    bot["website"] = json!("http://spam.example");
+    let (status, _) = anonymous
+        .post("/api/public/projects/CLOUDSTACK/reports", bot)
+        .await;
+    assert_eq!(status, 400);
+    let mut last = 0;
+    for _ in 0..embargo_server::limiter::MAX_REPORTS {
+        last = anonymous
+            .post(
+                "/api/public/projects/CLOUDSTACK/reports",
+                json!({ "title": "again", "description": "x" }),
+            )
+            .await
+            .0
+            .as_u16();
+    }
+    assert_eq!(last, 429);
+    let (status, _) = anonymous
+        .post(
+            "/api/public/projects/NOPE/reports",
+            json!({ "title": "x", "description": "x" }),
+        )
+        .await;
+    assert_eq!(status, 429, "the limit holds whatever the project");
+    drop(server);
+}

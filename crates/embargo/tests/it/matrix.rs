@@ -147,6 +147,12 @@ fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
         | ("GET", "/api/cases/{ref}/collaborators") => secured(role, role.reads(), 200),
         ("POST", "/api/cases/{ref}/notes") => secured(role, role.reads(), 201),
         ("GET", "/api/cases/{ref}/attachments") => secured(role, role.reads(), 200),
+        ("POST", "/api/cases/{ref}/replies") => secured(role, role.team(), 201),
+        ("GET", "/api/projects/{key}/responses")
+        | ("PUT", "/api/projects/{key}/responses/{name}") => {
+            secured(role, role.team() || role == Admin, 200)
+        }
+        ("POST", "/api/public/projects/{key}/reports") => 201,
         // No attachment 999999: not found for everyone, like a case out of reach.
         ("GET", "/api/cases/{ref}/attachments/{id}") => secured(role, false, 404),
         ("GET", "/api/cases/{ref}/advisory") => {
@@ -366,9 +372,22 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
             json!({ "email": format!("helper{n}@example.org") })
         }
         ("POST", "/api/cases/{ref}/notes") => json!({ "text": "matrix note" }),
+        ("POST", "/api/cases/{ref}/replies") => json!({ "text": "matrix reply" }),
+        ("PUT", "/api/projects/{key}/responses/{name}") => {
+            json!({ "text": "Please send more for {ref}." })
+        }
+        ("POST", "/api/public/projects/{key}/reports") => {
+            json!({ "title": "Form report", "description": "Found on the form." })
+        }
         _ if method == "POST" || method == "PATCH" || method == "PUT" => json!({}),
         _ => return None,
     })
+}
+
+/// Whether `text` holds `needle` as a whole (a reference followed by a digit is another).
+fn mentions(text: &str, needle: &str) -> bool {
+    text.match_indices(needle)
+        .any(|(at, _)| !text[at + needle.len()..].starts_with(|c: char| c.is_ascii_digit()))
 }
 
 fn without_request_id(mut body: Value) -> Value {
@@ -414,7 +433,14 @@ async fn matrix(backend: Backend) {
                     template
                         .replace("{ref}", r)
                         .replace("{key}", "CLOUDSTACK")
-                        .replace("{name}", "ASF")
+                        .replace(
+                            "{name}",
+                            if template.contains("/responses/") {
+                                "needs-more-info"
+                            } else {
+                                "ASF"
+                            },
+                        )
                         .replace("{secret}", &own_secret)
                         .replace("{item}", "testing")
                         .replace("{id}", "999999")
@@ -454,7 +480,7 @@ async fn matrix(backend: Backend) {
                         "matrix note".to_owned(),
                         case.to_string(),
                     ] {
-                        if text.contains(&secret_text) {
+                        if mentions(&text, &secret_text) {
                             failures.push(format!(
                                 "{role:?} {kind:?} {method} {path} revealed {secret_text:?}: {text}"
                             ));

@@ -1,0 +1,135 @@
+//! Routes of the external thread: replies to the reporter, canned responses, and the
+//! public report form's API.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State as AxumState};
+use axum::http::StatusCode;
+use embargo_core::canned::Canned;
+use embargo_core::case::Reporter;
+use embargo_core::reference::{CaseRef, ProjectKey};
+use embargo_store::{FiledReport, TimelineEvent};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Caller, Json, Path};
+
+/// A message to the reporter.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyBody {
+    /// The text, often a canned response edited for the case.
+    pub text: String,
+}
+
+/// A canned response's new text.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CannedBody {
+    /// The text; `{ref}` stands for the case reference.
+    pub text: String,
+}
+
+/// A report from the public form.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublicReport {
+    /// A short title.
+    pub title: String,
+    /// The vulnerability, how it might be exploited, the affected versions, anything else.
+    pub description: String,
+    /// Where the team can reach you (for the acknowledgement and replies).
+    pub email: Option<String>,
+    /// Your name, for credit.
+    pub name: Option<String>,
+    /// Leave empty: a field people never see, which bots fill in.
+    #[serde(default)]
+    pub website: String,
+}
+
+/// Write to the reporter (team only); the message is mailed and joins the thread.
+#[utoipa::path(post, path = "/api/cases/{ref}/replies", tag = "cases", request_body = ReplyBody, params(("ref" = String, Path, description = "Case reference")),
+    responses((status = 201, body = TimelineEvent), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn reply(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(reference): Path<String>,
+    Json(body): Json<ReplyBody>,
+) -> Result<(StatusCode, Json<TimelineEvent>), ApiError> {
+    let case: CaseRef = reference.parse()?;
+    let event = state
+        .store
+        .reply_to_reporter(&caller.viewer, &case, &body.text)
+        .await?;
+    Ok((StatusCode::CREATED, Json(event)))
+}
+
+/// The project's canned responses (its team and administrators).
+#[utoipa::path(get, path = "/api/projects/{key}/responses", tag = "cases", params(("key" = String, Path, description = "Project key")),
+    responses((status = 200, body = Vec<Canned>), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn responses(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(key): Path<String>,
+) -> Result<Json<Vec<Canned>>, ApiError> {
+    let key: ProjectKey = key.parse()?;
+    Ok(Json(
+        state.store.canned_responses(&caller.viewer, &key).await?,
+    ))
+}
+
+/// Set the project's text of a canned response.
+#[utoipa::path(put, path = "/api/projects/{key}/responses/{name}", tag = "cases", request_body = CannedBody,
+    params(("key" = String, Path, description = "Project key"), ("name" = String, Path, description = "e.g. needs-more-info")),
+    responses((status = 200, body = Vec<Canned>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn set_response(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path((key, name)): Path<(String, String)>,
+    Json(body): Json<CannedBody>,
+) -> Result<Json<Vec<Canned>>, ApiError> {
+    let key: ProjectKey = key.parse()?;
+    Ok(Json(
+        state
+            .store
+            .set_canned_response(&caller.viewer, &key, &name, &body.text)
+            .await?,
+    ))
+}
+
+/// File a report without an account; returns the reference and the secret link.
+#[utoipa::path(post, path = "/api/public/projects/{key}/reports", tag = "public", request_body = PublicReport, params(("key" = String, Path, description = "Project key")),
+    responses((status = 201, body = FiledReport), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn file_report(
+    AxumState(state): AxumState<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(key): Path<String>,
+    Json(body): Json<PublicReport>,
+) -> Result<(StatusCode, Json<FiledReport>), ApiError> {
+    if !state.reports.allows(client.ip()) {
+        return Err(ApiError::TooManyRequests(
+            "too many reports from this address; please try again in an hour or write to the security address",
+        ));
+    }
+    if !body.website.trim().is_empty() {
+        return Err(ApiError::BadRequest(
+            "the report could not be accepted".into(),
+        ));
+    }
+    state.reports.record(client.ip());
+    let key: ProjectKey = key.parse()?;
+    let reporter = Reporter {
+        name: body.name.filter(|n| !n.trim().is_empty()),
+        email: body.email.filter(|e| !e.trim().is_empty()),
+    };
+    let filed = state
+        .store
+        .file_public_report(&key, &body.title, &body.description, reporter)
+        .await?;
+    Ok((StatusCode::CREATED, Json(filed)))
+}
