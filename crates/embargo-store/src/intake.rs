@@ -175,12 +175,12 @@ impl Store {
 
     async fn quarantine(
         &self,
+        conn: &mut AnyConnection,
         project_id: Option<i64>,
         raw: &[u8],
         reason: &str,
+        now: i64,
     ) -> Result<IntakeOutcome> {
-        let now = millis(OffsetDateTime::now_utc());
-        let mut tx = self.begin_write().await?;
         let stored = Stored {
             project_id,
             case_id: None,
@@ -189,8 +189,7 @@ impl Store {
             sent_at: None,
             reason: Some(reason),
         };
-        self.store_message(&mut tx, raw, stored, now).await?;
-        tx.commit().await?;
+        self.store_message(conn, raw, stored, now).await?;
         tracing::warn!(reason, "message quarantined");
         Ok(IntakeOutcome::Quarantined {
             reason: reason.to_owned(),
@@ -199,38 +198,106 @@ impl Store {
 
     /// Takes in one raw message addressed to a project. Returns once it is committed.
     pub async fn intake(&self, key: &str, raw: &[u8], limits: &Limits) -> Result<IntakeOutcome> {
-        let Ok(key) = key.parse::<ProjectKey>() else {
-            let reason = format!("addressed to '{key}', which is not a project key");
-            return self.quarantine(None, raw, &reason).await;
-        };
-        let key = &key;
-        let project = match self.project(key).await {
-            Ok(p) => p,
-            Err(StoreError::NotFound(_)) => {
-                let reason = format!("addressed to project {key}, which does not exist");
-                return self.quarantine(None, raw, &reason).await;
+        let project = self.intake_project(key).await?;
+        let mut tx = self.begin_write().await?;
+        let outcome = self
+            .intake_in(&mut tx, key, project.as_ref(), raw, limits)
+            .await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Takes in many messages (an mbox, a mailbox), `per_commit` to a transaction: each
+    /// commit is durable, and a re-run after a failure skips what was stored (by
+    /// Message-ID). `progress` is called with the count stored so far.
+    pub async fn intake_batch(
+        &self,
+        key: &str,
+        raws: &[Vec<u8>],
+        limits: &Limits,
+        per_commit: usize,
+        mut progress: impl FnMut(usize),
+    ) -> Result<Vec<IntakeOutcome>> {
+        let project = self.intake_project(key).await?;
+        let mut outcomes = Vec::with_capacity(raws.len());
+        for chunk in raws.chunks(per_commit.max(1)) {
+            let mut tx = self.begin_write().await?;
+            for raw in chunk {
+                outcomes.push(
+                    self.intake_in(&mut tx, key, project.as_ref(), raw, limits)
+                        .await?,
+                );
             }
-            Err(e) => return Err(e),
+            tx.commit().await?;
+            progress(outcomes.len());
+        }
+        Ok(outcomes)
+    }
+
+    /// The project a key names; `None` when there is none (its mail is quarantined).
+    async fn intake_project(&self, key: &str) -> Result<Option<crate::Project>> {
+        let Ok(key) = key.parse::<ProjectKey>() else {
+            return Ok(None);
+        };
+        match self.project(&key).await {
+            Ok(p) => Ok(Some(p)),
+            Err(StoreError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One message inside the caller's transaction, in a savepoint of its own so that a
+    /// duplicate found late leaves nothing behind.
+    async fn intake_in(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        key: &str,
+        project: Option<&crate::Project>,
+        raw: &[u8],
+        limits: &Limits,
+    ) -> Result<IntakeOutcome> {
+        let now = millis(OffsetDateTime::now_utc());
+        let Some(project) = project else {
+            let reason = match key.parse::<ProjectKey>() {
+                Ok(k) => format!("addressed to project {k}, which does not exist"),
+                Err(_) => format!("addressed to '{key}', which is not a project key"),
+            };
+            return self.quarantine(tx, None, raw, &reason, now).await;
         };
         let inbound = match Inbound::parse(raw, limits) {
             Ok(inbound) => inbound,
             Err(why) => {
                 return self
-                    .quarantine(Some(project.id), raw, &why.to_string())
+                    .quarantine(tx, Some(project.id), raw, &why.to_string(), now)
                     .await;
             }
         };
         if inbound.kind == Kind::Spam {
+            let reason = "marked as spam by the receiving mail system";
             return self
-                .quarantine(
-                    Some(project.id),
-                    raw,
-                    "marked as spam by the receiving mail system",
-                )
+                .quarantine(tx, Some(project.id), raw, reason, now)
                 .await;
         }
-        let now = millis(OffsetDateTime::now_utc());
-        let mut tx = self.begin_write().await?;
+        let mut sp = sqlx::Acquire::begin(&mut **tx).await?;
+        let outcome = self
+            .intake_parsed(&mut sp, project, &inbound, raw, now)
+            .await?;
+        if outcome == IntakeOutcome::Duplicate {
+            sp.rollback().await?;
+        } else {
+            sp.commit().await?;
+        }
+        Ok(outcome)
+    }
+
+    async fn intake_parsed(
+        &self,
+        tx: &mut AnyConnection,
+        project: &crate::Project,
+        inbound: &Inbound,
+        raw: &[u8],
+        now: i64,
+    ) -> Result<IntakeOutcome> {
         if let Some(id) = &inbound.message_id {
             let seen = sqlx::query(
                 "SELECT 1 AS seen FROM messages WHERE direction = 'in' AND message_id_hash = $1",
@@ -242,7 +309,7 @@ impl Store {
                 return Ok(IntakeOutcome::Duplicate);
             }
         }
-        let threaded = thread(&mut tx, project.id, &inbound).await?;
+        let threaded = thread(tx, project.id, inbound).await?;
         let (case_id, outcome_kind) = match (threaded, inbound.kind.opens_case()) {
             (Some(case_id), true) => (case_id, "follow-up"),
             (threaded, false) => {
@@ -254,27 +321,26 @@ impl Store {
                     sent_at: inbound.date,
                     reason: None,
                 };
-                if self
-                    .store_message(&mut tx, raw, stored, now)
-                    .await?
-                    .is_none()
-                {
+                if self.store_message(tx, raw, stored, now).await?.is_none() {
                     return Ok(IntakeOutcome::Duplicate);
                 }
                 let reference = match threaded {
-                    Some(id) => Some(case_reference(&mut tx, id).await?),
+                    Some(id) => Some(case_reference(tx, id).await?),
                     None => None,
                 };
-                tx.commit().await?;
                 return Ok(IntakeOutcome::Kept {
                     kind: inbound.kind.as_str().to_owned(),
                     reference,
                 });
             }
             (None, true) => {
+                let key: ProjectKey = project
+                    .key
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt("project key".into()))?;
                 let report = NewReport {
-                    project: key.clone(),
-                    title: embargo_mail::inbound::title_for(&inbound).into_owned(),
+                    project: key,
+                    title: embargo_mail::inbound::title_for(inbound).into_owned(),
                     description: inbound.text.clone(),
                     reporter: Reporter {
                         name: inbound.from_name.clone(),
@@ -283,10 +349,10 @@ impl Store {
                     channel: Channel::Email,
                 };
                 let (case_id, _, _) =
-                    insert_case(&mut tx, self.keys(), project.id, &report, None, now).await?;
+                    insert_case(tx, self.keys(), project.id, &report, None, now).await?;
                 // The reporter hears back: the acknowledgement goes out through the job runner.
                 crate::jobs::enqueue(
-                    &mut tx,
+                    tx,
                     "acknowledge",
                     &serde_json::json!({ "case_id": case_id }),
                     now,
@@ -303,7 +369,7 @@ impl Store {
             sent_at: inbound.date,
             reason: None,
         };
-        let Some(message_id) = self.store_message(&mut tx, raw, stored, now).await? else {
+        let Some(message_id) = self.store_message(tx, raw, stored, now).await? else {
             return Ok(IntakeOutcome::Duplicate);
         };
         if outcome_kind == "follow-up" {
@@ -317,16 +383,8 @@ impl Store {
                 actor: None,
                 now,
             };
-            record_event(
-                &mut tx,
-                self.keys(),
-                act,
-                "reporter-message",
-                None,
-                Some(text),
-            )
-            .await?;
-            touch(&mut tx, case_id, now).await?;
+            record_event(tx, self.keys(), act, "reporter-message", None, Some(text)).await?;
+            touch(tx, case_id, now).await?;
         }
         for attachment in &inbound.attachments {
             let row = sqlx::query(
@@ -355,8 +413,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let reference = case_reference(&mut tx, case_id).await?;
-        tx.commit().await?;
+        let reference = case_reference(tx, case_id).await?;
         tracing::info!(
             case_id,
             kind = outcome_kind,

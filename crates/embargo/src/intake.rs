@@ -22,6 +22,9 @@ pub struct IntakeArgs {
     /// The project the address belongs to.
     #[arg(long)]
     pub project: String,
+    /// Read an mbox file of many messages instead of one message on stdin.
+    #[arg(long)]
+    pub mbox: Option<std::path::PathBuf>,
     /// Attachments over this many bytes are held back (kept, not offered).
     #[arg(long, default_value_t = 10 * 1024 * 1024)]
     pub attachment_limit: usize,
@@ -29,8 +32,78 @@ pub struct IntakeArgs {
     pub store: StoreArgs,
 }
 
+/// Splits an mbox (mboxrd) file into its messages: each starts at a `From ` line, and
+/// body lines quoted as `>From ` lose one `>`.
+pub fn split_mbox(data: &[u8]) -> Vec<Vec<u8>> {
+    let mut messages = Vec::new();
+    let mut current: Option<Vec<u8>> = None;
+    for line in data.split_inclusive(|b| *b == b'\n') {
+        if line.starts_with(b"From ") {
+            if let Some(m) = current.take() {
+                messages.push(m);
+            }
+            current = Some(Vec::new());
+            continue;
+        }
+        let Some(m) = current.as_mut() else {
+            continue;
+        };
+        let unquoted = match line.iter().position(|b| *b != b'>') {
+            Some(n) if n > 0 && line[n..].starts_with(b"From ") => &line[1..],
+            _ => line,
+        };
+        m.extend_from_slice(unquoted);
+    }
+    if let Some(m) = current {
+        messages.push(m);
+    }
+    messages
+}
+
+async fn run_mbox(args: &IntakeArgs, path: &std::path::Path, out: &Output) -> Result<(), String> {
+    let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let messages = split_mbox(&data);
+    let store = args.store.open().await.map_err(|e| e.to_string())?;
+    let limits = embargo_mail::Limits {
+        attachment_bytes: args.attachment_limit,
+    };
+    let show_progress = std::io::IsTerminal::is_terminal(&std::io::stderr()) && !out.json;
+    let total = messages.len();
+    let outcomes = store
+        .intake_batch(&args.project, &messages, &limits, 200, |done| {
+            if show_progress {
+                eprint!("\r{done} of {total} messages");
+            }
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    if show_progress {
+        eprintln!();
+    }
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    for outcome in &outcomes {
+        let label = serde_json::to_value(outcome)
+            .ok()
+            .and_then(|v| v["outcome"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        *counts.entry(label).or_default() += 1;
+    }
+    store.close().await;
+    out.show(
+        &json!({ "messages": messages.len(), "outcomes": counts }),
+        || {
+            let parts: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
+            format!("{} messages: {}", messages.len(), parts.join(", "))
+        },
+    );
+    Ok(())
+}
+
 /// Runs `embargo intake`; `Err` means exit 75.
 pub async fn run(args: IntakeArgs, out: &Output) -> Result<(), String> {
+    if let Some(path) = args.mbox.clone() {
+        return run_mbox(&args, &path, out).await;
+    }
     let mut raw = Vec::new();
     std::io::stdin()
         .lock()
@@ -61,4 +134,18 @@ pub async fn run(args: IntakeArgs, out: &Output) -> Result<(), String> {
         embargo_store::IntakeOutcome::Quarantined { reason } => format!("quarantined: {reason}"),
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_mbox;
+
+    #[test]
+    fn mbox_splits_on_from_lines_and_unquotes() {
+        let data = b"From a@b Mon Nov 23 10:00:00 2026\nSubject: one\n\n>From here on\n\nFrom c@d Mon Nov 23 10:01:00 2026\nSubject: two\n\nbody\n";
+        let messages = split_mbox(data);
+        assert_eq!(messages.len(), 2);
+        assert_eq!(messages[0], b"Subject: one\n\nFrom here on\n\n");
+        assert!(messages[1].starts_with(b"Subject: two"));
+    }
 }

@@ -292,3 +292,60 @@ async fn a_database_it_cannot_reach_means_retry_later() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A batch import from an mbox commits in groups; a second run skips what is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mbox_batch_is_durable_and_rerunnable() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let store = db.store().await;
+    seed(&store).await;
+    store.close().await;
+    let mut mbox = String::new();
+    for n in 0..450 {
+        mbox.push_str(&format!(
+            "From finder{n}@example.net Mon Nov 23 10:00:00 2026\nFrom: finder{n}@example.net\nSubject: batch {n}\nMessage-ID: <batch{n}@example.net>\n\nReport {n}.\n>From the logs: nothing.\n\n"
+        ));
+    }
+    let path = db.dir.path().join("import.mbox");
+    std::fs::write(&path, mbox).unwrap();
+    let run = || {
+        let out = db
+            .command(&[
+                "--json",
+                "intake",
+                "--project",
+                "CLOUDSTACK",
+                "--mbox",
+                path.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let first = run();
+    assert_eq!(first["messages"], 450);
+    assert_eq!(first["outcomes"]["new-case"], 450);
+    let second = run();
+    assert_eq!(second["outcomes"]["duplicate"], 450);
+    let store = db.store().await;
+    let alice = alice(&store).await;
+    let r = CaseRef {
+        project: "CLOUDSTACK".parse().unwrap(),
+        number: 7,
+    };
+    assert!(
+        store
+            .case(&alice, &r)
+            .await
+            .unwrap()
+            .description
+            .contains("From the logs"),
+        "mboxrd unquoting"
+    );
+    store.close().await;
+}
