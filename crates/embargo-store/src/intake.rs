@@ -18,6 +18,19 @@ use crate::audit::{Entry, Read};
 use crate::cases::{Act, NewReport, insert_case, record_event, touch};
 use crate::{Result, Store, StoreError, millis, rfc};
 
+/// A message in quarantine, without its content.
+#[derive(Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Quarantined {
+    /// Its id, for release.
+    pub id: i64,
+    /// When it arrived.
+    pub received_at: String,
+    /// Why it is here.
+    pub reason: String,
+    /// Its size in bytes.
+    pub size: i64,
+}
+
 /// An attachment of a case, without its bytes.
 #[derive(Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct AttachmentInfo {
@@ -36,7 +49,7 @@ pub struct AttachmentInfo {
 }
 
 /// Where a message landed.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(tag = "outcome", rename_all = "kebab-case")]
 pub enum IntakeOutcome {
     /// It opened a case.
@@ -256,6 +269,19 @@ impl Store {
         raw: &[u8],
         limits: &Limits,
     ) -> Result<IntakeOutcome> {
+        self.intake_checked(tx, key, project, raw, limits, false)
+            .await
+    }
+
+    async fn intake_checked(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        key: &str,
+        project: Option<&crate::Project>,
+        raw: &[u8],
+        limits: &Limits,
+        released: bool,
+    ) -> Result<IntakeOutcome> {
         let now = millis(OffsetDateTime::now_utc());
         let Some(project) = project else {
             let reason = match key.parse::<ProjectKey>() {
@@ -272,6 +298,11 @@ impl Store {
                     .await;
             }
         };
+        let mut inbound = inbound;
+        if released && inbound.kind == Kind::Spam {
+            // A person looked at it and released it: it is a report after all.
+            inbound.kind = Kind::Report;
+        }
         if inbound.kind == Kind::Spam {
             let reason = "marked as spam by the receiving mail system";
             return self
@@ -519,5 +550,81 @@ impl Store {
         self.audit(vec![Entry::new(viewer, auth.case_id, Read::Attachments)])
             .await?;
         Ok((info, data))
+    }
+}
+
+impl Store {
+    /// The project's quarantine, newest first (its team and administrators).
+    pub async fn quarantined(&self, viewer: &Viewer, key: &ProjectKey) -> Result<Vec<Quarantined>> {
+        let project = self.project(key).await?;
+        if !viewer.is_admin && !viewer.can_see_project(project.id) {
+            return Err(StoreError::NotFound("project"));
+        }
+        let rows = sqlx::query(
+            "SELECT id, received_at, quarantine_reason, raw_sealed FROM messages WHERE project_id = $1 AND kind = 'quarantined' ORDER BY id DESC LIMIT 500",
+        )
+        .bind(project.id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Quarantined {
+                    id: row.try_get("id")?,
+                    received_at: rfc(row.try_get("received_at")?),
+                    reason: row
+                        .try_get::<Option<String>, _>("quarantine_reason")?
+                        .unwrap_or_default(),
+                    // The sealed form's overhead is fixed: 1 + 4 + 24 + 16 bytes.
+                    size: (row.try_get::<Vec<u8>, _>("raw_sealed")?.len() as i64 - 45).max(0),
+                })
+            })
+            .collect()
+    }
+
+    /// Takes a quarantined message in again (after a fix, or as a report after all); the
+    /// quarantine keeps its record, marked released.
+    pub async fn release(
+        &self,
+        viewer: &Viewer,
+        key: &ProjectKey,
+        id: i64,
+        limits: &Limits,
+    ) -> Result<IntakeOutcome> {
+        let project = self.project(key).await?;
+        if !viewer.can_see_project(project.id) {
+            return Err(StoreError::NotFound("quarantined message"));
+        }
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query("SELECT raw_sealed FROM messages WHERE id = $1 AND project_id = $2 AND kind = 'quarantined'")
+            .bind(id)
+            .bind(project.id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound("quarantined message"))?;
+        let raw = self.keys().open(
+            &format!("message:{id}:raw"),
+            &row.try_get::<Vec<u8>, _>("raw_sealed")?,
+        )?;
+        sqlx::query("UPDATE messages SET kind = 'released' WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let outcome = self
+            .intake_checked(
+                &mut tx,
+                project.key.as_str(),
+                Some(&project),
+                &raw,
+                limits,
+                true,
+            )
+            .await?;
+        tx.commit().await?;
+        tracing::info!(
+            message = id,
+            user = viewer.user_id,
+            "quarantined message released"
+        );
+        Ok(outcome)
     }
 }

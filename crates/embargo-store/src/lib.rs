@@ -31,7 +31,7 @@ pub use admin::{DEFAULT_GIVEAWAYS, Member, Organisation, Project, ProjectUpdate}
 pub use audit::{AuditReport, AuditRow, BadRow};
 pub use cases::{CaseFilter, CasePatch, NewReport};
 pub use guard::GuardTerms;
-pub use intake::{AttachmentInfo, IntakeOutcome};
+pub use intake::{AttachmentInfo, IntakeOutcome, Quarantined};
 pub use jobs::{Job, JobCompletion};
 pub use outbound::OutboundMail;
 pub use replies::FiledReport;

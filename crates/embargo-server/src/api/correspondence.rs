@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use embargo_core::canned::Canned;
 use embargo_core::case::Reporter;
 use embargo_core::reference::{CaseRef, ProjectKey};
-use embargo_store::{FiledReport, TimelineEvent};
+use embargo_store::{FiledReport, IntakeOutcome, Quarantined, TimelineEvent};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -132,4 +132,38 @@ pub async fn file_report(
         .file_public_report(&key, &body.title, &body.description, reporter)
         .await?;
     Ok((StatusCode::CREATED, Json(filed)))
+}
+
+/// The project's quarantine: messages intake could not use, with the reason (team and
+/// administrators; no content is shown).
+#[utoipa::path(get, path = "/api/projects/{key}/quarantine", tag = "cases", params(("key" = String, Path, description = "Project key")),
+    responses((status = 200, body = Vec<Quarantined>), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn quarantine(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(key): Path<String>,
+) -> Result<Json<Vec<Quarantined>>, ApiError> {
+    let key: ProjectKey = key.parse()?;
+    Ok(Json(state.store.quarantined(&caller.viewer, &key).await?))
+}
+
+/// Take a quarantined message in again, as a report if it was held as spam (team only).
+#[utoipa::path(post, path = "/api/projects/{key}/quarantine/{id}/release", tag = "cases",
+    params(("key" = String, Path, description = "Project key"), ("id" = i64, Path, description = "Quarantined message")),
+    responses((status = 200, body = IntakeOutcome), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn release(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path((key, id)): Path<(String, i64)>,
+) -> Result<Json<IntakeOutcome>, ApiError> {
+    let key: ProjectKey = key.parse()?;
+    let limits = embargo_mail::Limits::default();
+    Ok(Json(
+        state
+            .store
+            .release(&caller.viewer, &key, id, &limits)
+            .await?,
+    ))
 }

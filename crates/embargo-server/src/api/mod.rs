@@ -80,6 +80,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(correspondence::responses))
         .routes(routes!(correspondence::set_response))
         .routes(routes!(correspondence::file_report))
+        .routes(routes!(correspondence::quarantine))
+        .routes(routes!(correspondence::release))
         .routes(routes!(cases::attachment))
         .routes(routes!(roles::collaborators, roles::invite))
         .routes(routes!(roles::revoke))

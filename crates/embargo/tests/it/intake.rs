@@ -182,6 +182,30 @@ async fn corpus_lands(backend: Backend) {
     assert_eq!(forwarded[0].content_type, "message/rfc822");
     let only = store.attachments(&alice, &case(13)).await.unwrap();
     assert_eq!(only[0].filename, "exploit.py");
+
+    // The quarantine keeps what could not be used, with reasons and no content; a
+    // message held as spam can be released, and becomes a report.
+    let key: embargo_core::reference::ProjectKey = "CLOUDSTACK".parse().unwrap();
+    let held = store.quarantined(&alice, &key).await.unwrap();
+    let reasons: Vec<&str> = held.iter().map(|q| q.reason.as_str()).collect();
+    assert_eq!(held.len(), 4, "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.contains("spam"))
+            && reasons.iter().any(|r| r.contains("no sender"))
+    );
+    let spam = held.iter().find(|q| q.reason.contains("spam")).unwrap();
+    let released = store
+        .release(&alice, &key, spam.id, &embargo_mail::Limits::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        released,
+        embargo_store::IntakeOutcome::NewCase {
+            reference: "CLOUDSTACK-SEC-21".into(),
+            kind: "report".into()
+        }
+    );
+    assert_eq!(store.quarantined(&alice, &key).await.unwrap().len(), 3);
     store.close().await;
 }
 

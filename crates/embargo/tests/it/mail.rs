@@ -98,10 +98,33 @@ async fn mail_round_trip(backend: Backend) {
     .env("EMBARGO_PUBLIC_URL", "https://embargo.example");
     let server = Process::serve(cmd);
 
-    let outcome = pipe(
-        &db,
-        "From: Fay Finder <fay@finder.example>\r\nTo: security@cloudstack.example\r\nSubject: Token leak\r\nMessage-ID: <rep1@finder.example>\r\n\r\nThe API leaks tokens in error pages.\r\n",
+    // The report carries a canary: it must reach no log line and no mail.
+    let canary = format!("canary{:016x}", rand::random::<u64>());
+    let report = format!(
+        "From: Fay Finder <fay@finder.example>\r\nTo: security@cloudstack.example\r\nSubject: Token leak {canary}\r\nMessage-ID: <rep1@finder.example>\r\n\r\nThe API leaks tokens in error pages: {canary}.\r\n"
     );
+    let mut child = db
+        .command(&["--json", "intake", "--project", "CLOUDSTACK"])
+        .env("EMBARGO_LOG", "trace")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(report.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains("message taken in") && !log.contains(&canary),
+        "the trace log holds no content"
+    );
+    let outcome: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(outcome["ref"], "CLOUDSTACK-SEC-1");
     eventually(20, "the acknowledgement", || async {
         !sink.messages().is_empty()
@@ -129,7 +152,7 @@ async fn mail_round_trip(backend: Backend) {
         ack.text
     );
     assert!(
-        !raw.contains("leaks tokens"),
+        !raw.contains("leaks tokens") && !raw.contains(&canary),
         "the report is not repeated in mail"
     );
     let ack_id = ack.message_id.clone().unwrap();
@@ -193,6 +216,9 @@ async fn mail_round_trip(backend: Backend) {
     // Nothing was sent twice.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     assert_eq!(sink.messages().len(), 2);
+    for (raw, _) in sink.messages() {
+        assert!(!raw.contains(&canary), "no mail repeats the report");
+    }
     let (_, timeline) = alice.get("/api/cases/CLOUDSTACK-SEC-1/timeline").await;
     let sent = timeline
         .as_array()
