@@ -66,17 +66,30 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, job: Job) 
                     .map_err(|e| ("store", Some(e)))?;
                 done.commit().await.map_err(|e| ("store", Some(e)))
             }
-            "notify-foundation" => {
-                // The foundation team sees the case in its queue from now on; the checklist
-                // and timeline record when. Mail notification arrives with the mail transport.
-                let id = case_id(&job).ok_or(("bad-payload", None))?;
+            "notify-foundation" | "notify-team" => {
+                // The team sees the case in its queue either way; the mail tells them now.
+                if let Some(mailer) = mailer {
+                    let mails = store
+                        .team_notifications(&job, mailer.public_url(), mailer.domain())
+                        .await
+                        .map_err(|e| ("store", Some(e)))?;
+                    for mail in &mails {
+                        mailer.send(mail).await.map_err(|e| {
+                            tracing::warn!(job = job.id, error = %e, "sending a notification failed");
+                            ("smtp", None)
+                        })?;
+                    }
+                }
                 let mut done = store
                     .complete_job(&job)
                     .await
                     .map_err(|e| ("store", Some(e)))?;
-                done.record_foundation_notified(id)
-                    .await
-                    .map_err(|e| ("store", Some(e)))?;
+                if job.kind == "notify-foundation" {
+                    let id = case_id(&job).ok_or(("bad-payload", None))?;
+                    done.record_foundation_notified(id)
+                        .await
+                        .map_err(|e| ("store", Some(e)))?;
+                }
                 done.commit().await.map_err(|e| ("store", Some(e)))
             }
             // Without a relay configured, mail waits (retried with backoff) for one.

@@ -389,6 +389,13 @@ impl Store {
                     now,
                 )
                 .await?;
+                crate::jobs::enqueue(
+                    tx,
+                    "notify-team",
+                    &serde_json::json!({ "case_id": case_id }),
+                    now,
+                )
+                .await?;
                 (case_id, inbound.kind.as_str())
             }
         };

@@ -196,3 +196,78 @@ impl JobCompletion {
         Ok(())
     }
 }
+
+impl Store {
+    /// The notifications a job sends to people who may see the case: the project's team
+    /// of a new report (`notify-team`), the foundation team of a confirmed one
+    /// (`notify-foundation`). They name the case and carry no content.
+    pub async fn team_notifications(
+        &self,
+        job: &Job,
+        public_url: &str,
+        domain: &str,
+    ) -> Result<Vec<OutboundMail>> {
+        let case_id = job
+            .payload
+            .get("case_id")
+            .and_then(serde_json::Value::as_i64)
+            .ok_or_else(|| StoreError::Invalid("the job names no case".into()))?;
+        let row = sqlx::query(
+            "SELECT c.project_id, p.org_id, p.key, c.number, c.channel FROM cases c JOIN projects p ON p.id = c.project_id WHERE c.id = $1",
+        )
+        .bind(case_id)
+        .fetch_one(&self.pool)
+        .await?;
+        let key: String = row.try_get("key")?;
+        let reference = format!("{key}-SEC-{}", row.try_get::<i64, _>("number")?);
+        let (kind, scope, subject, body) = match job.kind.as_str() {
+            "notify-team" => (
+                "project",
+                row.try_get::<i64, _>("project_id")?,
+                format!("[{reference}] New report for {key}"),
+                format!(
+                    "A new report arrived for {key} by {}: {reference}.\nIt is in your queue: {}/api/cases/{reference}\n",
+                    row.try_get::<String, _>("channel")?,
+                    public_url.trim_end_matches('/')
+                ),
+            ),
+            "notify-foundation" => (
+                "foundation",
+                row.try_get::<i64, _>("org_id")?,
+                format!("[{reference}] {key} confirmed a vulnerability"),
+                format!(
+                    "The {key} security team confirmed {reference}.\nIt is in your queue: {}/api/cases/{reference}\n",
+                    public_url.trim_end_matches('/')
+                ),
+            ),
+            other => {
+                return Err(StoreError::Invalid(format!(
+                    "job kind {other} notifies nobody"
+                )));
+            }
+        };
+        let people = sqlx::query(
+            "SELECT u.email FROM team_members m JOIN users u ON u.id = m.user_id WHERE m.kind = $1 AND m.scope_id = $2 ORDER BY u.email",
+        )
+        .bind(kind)
+        .bind(scope)
+        .fetch_all(&self.pool)
+        .await?;
+        people
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                Ok(OutboundMail {
+                    case_id,
+                    to: p.try_get("email")?,
+                    subject: subject.clone(),
+                    body: body.clone(),
+                    message_id: format!("embargo.{}.{}.{i}@{domain}", job.id, case_id),
+                    in_reply_to: None,
+                    references: Vec::new(),
+                    kind: "notification",
+                })
+            })
+            .collect()
+    }
+}

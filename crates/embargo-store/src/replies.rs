@@ -175,6 +175,13 @@ impl Store {
             )
             .await?;
         }
+        enqueue(
+            &mut tx,
+            "notify-team",
+            &serde_json::json!({ "case_id": case_id }),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(FiledReport {
             reference: format!("{}-SEC-{number}", project.key),

@@ -40,6 +40,15 @@ impl Sink {
         }
     }
 
+    /// The messages whose envelope went to `address`.
+    fn to(&self, address: &str) -> Vec<(String, Inbound)> {
+        let prefix = format!("X-Envelope-To: {address}\r\n");
+        self.messages()
+            .into_iter()
+            .filter(|(raw, _)| raw.starts_with(&prefix))
+            .collect()
+    }
+
     fn messages(&self) -> Vec<(String, Inbound)> {
         let mut names: Vec<PathBuf> = std::fs::read_dir(&self.dir)
             .unwrap()
@@ -127,10 +136,10 @@ async fn mail_round_trip(backend: Backend) {
     let outcome: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(outcome["ref"], "CLOUDSTACK-SEC-1");
     eventually(20, "the acknowledgement", || async {
-        !sink.messages().is_empty()
+        !sink.to("fay@finder.example").is_empty()
     })
     .await;
-    let (raw, ack) = sink.messages().remove(0);
+    let (raw, ack) = sink.to("fay@finder.example").remove(0);
     assert!(
         raw.starts_with("X-Envelope-To: fay@finder.example"),
         "{raw}"
@@ -185,10 +194,10 @@ async fn mail_round_trip(backend: Backend) {
         .moved("CLOUDSTACK-SEC-1", json!({ "to": "invalid", "message_to_reporter": "We could not reproduce this; which version?" }))
         .await;
     eventually(20, "the team's message", || async {
-        sink.messages().len() >= 2
+        sink.to("fay@finder.example").len() >= 2
     })
     .await;
-    let (_, reply) = sink.messages().remove(1);
+    let (_, reply) = sink.to("fay@finder.example").remove(1);
     assert_eq!(reply.subject, "Re: [CLOUDSTACK-SEC-1] Your security report");
     assert!(
         reply
@@ -215,10 +224,41 @@ async fn mail_round_trip(backend: Backend) {
 
     // Nothing was sent twice.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    assert_eq!(sink.messages().len(), 2);
+    assert_eq!(sink.to("fay@finder.example").len(), 2);
     for (raw, _) in sink.messages() {
         assert!(!raw.contains(&canary), "no mail repeats the report");
     }
+    // The team heard of the new report, by reference only.
+    let told = sink.to("alice@example.org");
+    assert_eq!(told.len(), 1);
+    assert_eq!(
+        told[0].1.subject,
+        "[CLOUDSTACK-SEC-1] New report for CLOUDSTACK"
+    );
+    assert!(
+        sink.to("bob@example.org").is_empty(),
+        "another project's team is not told"
+    );
+
+    // Confirmed: the foundation team is told.
+    alice
+        .moved(
+            "CLOUDSTACK-SEC-1",
+            json!({ "to": "triage", "reason": "reproduced on 4.19.0" }),
+        )
+        .await;
+    alice
+        .moved("CLOUDSTACK-SEC-1", json!({ "to": "confirmed" }))
+        .await;
+    eventually(20, "the foundation's notice", || async {
+        !sink.to("fiona@example.org").is_empty()
+    })
+    .await;
+    let notice = sink.to("fiona@example.org").remove(0).1;
+    assert_eq!(
+        notice.subject,
+        "[CLOUDSTACK-SEC-1] CLOUDSTACK confirmed a vulnerability"
+    );
     let (_, timeline) = alice.get("/api/cases/CLOUDSTACK-SEC-1/timeline").await;
     let sent = timeline
         .as_array()
@@ -269,11 +309,11 @@ async fn form_report_canned_reply_and_limits() {
     let (_, view) = anonymous.get(&format!("/api/reporter/{secret}")).await;
     assert_eq!(view["ref"], reference.as_str());
     eventually(20, "the acknowledgement", || async {
-        !sink.messages().is_empty()
+        !sink.to("grace@example.net").is_empty()
     })
     .await;
     assert!(
-        sink.messages()[0]
+        sink.to("grace@example.net")[0]
             .0
             .starts_with("X-Envelope-To: grace@example.net")
     );
@@ -307,8 +347,11 @@ async fn form_report_canned_reply_and_limits() {
         )
         .await;
     assert_eq!(status, 201);
-    eventually(20, "the reply", || async { sink.messages().len() >= 2 }).await;
-    let (_, reply) = sink.messages().remove(1);
+    eventually(20, "the reply", || async {
+        sink.to("grace@example.net").len() >= 2
+    })
+    .await;
+    let (_, reply) = sink.to("grace@example.net").remove(1);
     assert!(
         reply.text.contains(&format!(
             "For {reference}, which version do you run? Thanks, Grace."
