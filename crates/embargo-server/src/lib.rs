@@ -4,6 +4,7 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod imap;
 pub mod jobs;
 pub mod limiter;
 pub mod mail;
@@ -141,7 +142,7 @@ pub async fn serve(
     runner: String,
     shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    serve_with_mail(listener, store, runner, None, shutdown).await
+    serve_with_mail(listener, store, runner, None, None, shutdown).await
 }
 
 /// `serve`, with mail going out through `mailer`.
@@ -150,9 +151,12 @@ pub async fn serve_with_mail(
     store: Store,
     runner: String,
     mailer: Option<mail::Mailer>,
+    imap: Option<imap::ImapSettings>,
     shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let jobs = tokio::spawn(jobs::run(store.clone(), runner, mailer, shutdown.clone()));
+    let poller =
+        imap.map(|settings| tokio::spawn(imap::run(store.clone(), settings, shutdown.clone())));
     let mut stop = shutdown.clone();
     let app = app(AppState::new(store));
     axum::serve(
@@ -168,5 +172,8 @@ pub async fn serve_with_mail(
     })
     .await?;
     let _ = jobs.await;
+    if let Some(poller) = poller {
+        let _ = poller.await;
+    }
     Ok(())
 }

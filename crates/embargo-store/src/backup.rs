@@ -243,6 +243,10 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
         ],
     ),
     (
+        "imap_state",
+        &[("account", Text), ("uid_validity", Int), ("last_uid", Int)],
+    ),
+    (
         "audit_log",
         &[
             ("seq", Int),

@@ -635,3 +635,38 @@ impl Store {
         Ok(outcome)
     }
 }
+
+impl Store {
+    /// The last UID taken in from a mailbox, if its UIDVALIDITY is still `uid_validity`.
+    pub async fn imap_last_uid(&self, account: &str, uid_validity: i64) -> Result<i64> {
+        let row = sqlx::query("SELECT uid_validity, last_uid FROM imap_state WHERE account = $1")
+            .bind(account)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) if r.try_get::<i64, _>("uid_validity")? == uid_validity => {
+                r.try_get("last_uid")?
+            }
+            _ => 0,
+        })
+    }
+
+    /// Records how far a mailbox has been taken in.
+    pub async fn set_imap_last_uid(
+        &self,
+        account: &str,
+        uid_validity: i64,
+        last_uid: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO imap_state (account, uid_validity, last_uid) VALUES ($1, $2, $3) \
+             ON CONFLICT (account) DO UPDATE SET uid_validity = $2, last_uid = $3",
+        )
+        .bind(account)
+        .bind(uid_validity)
+        .bind(last_uid)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

@@ -22,6 +22,20 @@ pub struct ServeArgs {
     /// The server's public base URL, for links in mail (default: the listen address).
     #[arg(long, env = "EMBARGO_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// A mailbox to poll for reports: imap://user:password@host:port/INBOX.
+    #[arg(
+        long,
+        env = "EMBARGO_IMAP_URL",
+        hide_env_values = true,
+        requires = "imap_project"
+    )]
+    pub imap_url: Option<String>,
+    /// The project the polled mailbox's mail is for.
+    #[arg(long, env = "EMBARGO_IMAP_PROJECT")]
+    pub imap_project: Option<String>,
+    /// Seconds between polls.
+    #[arg(long, env = "EMBARGO_IMAP_INTERVAL", default_value_t = 60)]
+    pub imap_interval: u64,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -56,7 +70,15 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         ),
         None => None,
     };
-    embargo_server::serve_with_mail(listener, store.clone(), runner, mailer, shutdown)
+    let imap = match (&args.imap_url, &args.imap_project) {
+        (Some(url), Some(project)) => Some(embargo_server::imap::ImapSettings::from_url(
+            url,
+            project,
+            std::time::Duration::from_secs(args.imap_interval.max(1)),
+        )?),
+        _ => None,
+    };
+    embargo_server::serve_with_mail(listener, store.clone(), runner, mailer, imap, shutdown)
         .await
         .map_err(|e| e.to_string())?;
     store.close().await;

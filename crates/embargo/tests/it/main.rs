@@ -8,6 +8,7 @@ mod canary;
 mod confidentiality;
 mod errors;
 mod guard;
+mod imap;
 mod intake;
 mod jobs;
 mod lifecycle;

@@ -1,0 +1,167 @@
+//! Intake by IMAP: the server polls a mailbox, takes in every message it has not read
+//! yet (by UID, and by Message-ID against duplicates), then flags it \Seen.
+//!
+//! Plain IMAP to a server the operator runs (usually on loopback or a private network);
+//! TLS is left to that setup.
+
+use std::time::Duration;
+
+use async_imap::Client;
+use embargo_mail::Limits;
+use embargo_store::Store;
+use futures_util::StreamExt;
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+/// One polled mailbox.
+#[derive(Clone)]
+pub struct ImapSettings {
+    /// Host of the IMAP server.
+    pub host: String,
+    /// Its port.
+    pub port: u16,
+    /// The login.
+    pub user: String,
+    /// The password.
+    pub password: String,
+    /// The mailbox, e.g. INBOX.
+    pub mailbox: String,
+    /// The project its mail is for.
+    pub project: String,
+    /// Time between polls.
+    pub interval: Duration,
+}
+
+impl std::fmt::Debug for ImapSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Imap({}@{}:{}/{})",
+            self.user, self.host, self.port, self.mailbox
+        )
+    }
+}
+
+impl ImapSettings {
+    /// Reads `imap://user:password@host:port/MAILBOX`.
+    pub fn from_url(url: &str, project: &str, interval: Duration) -> Result<ImapSettings, String> {
+        let bad = || "the IMAP URL must look like imap://user:password@host:port/INBOX".to_owned();
+        let rest = url.strip_prefix("imap://").ok_or_else(bad)?;
+        let (credentials, location) = rest.rsplit_once('@').ok_or_else(bad)?;
+        let (user, password) = credentials.split_once(':').ok_or_else(bad)?;
+        let (hostport, mailbox) = location.split_once('/').unwrap_or((location, "INBOX"));
+        let (host, port) = match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse::<u16>().map_err(|_| bad())?),
+            None => (hostport, 143),
+        };
+        Ok(ImapSettings {
+            host: host.to_owned(),
+            port,
+            user: user.to_owned(),
+            password: password.to_owned(),
+            mailbox: if mailbox.is_empty() {
+                "INBOX".to_owned()
+            } else {
+                mailbox.to_owned()
+            },
+            project: project.to_owned(),
+            interval,
+        })
+    }
+
+    fn account(&self) -> String {
+        format!("{}@{}:{}/{}", self.user, self.host, self.port, self.mailbox)
+    }
+}
+
+/// Polls until `shutdown` turns true.
+pub async fn run(store: Store, settings: ImapSettings, mut shutdown: watch::Receiver<bool>) {
+    tracing::info!(mailbox = ?settings, "IMAP intake started");
+    loop {
+        match poll(&store, &settings).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(messages = n, "IMAP intake took in messages"),
+            // Errors name the step, never message content; the next poll tries again.
+            Err(e) => tracing::warn!(error = %e, "IMAP poll failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(settings.interval) => {}
+            _ = shutdown.changed() => {}
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+    }
+}
+
+/// One poll: every message with a UID above the last one taken in. Returns how many.
+pub async fn poll(store: &Store, settings: &ImapSettings) -> Result<usize, String> {
+    let tcp = TcpStream::connect((settings.host.as_str(), settings.port))
+        .await
+        .map_err(|e| format!("connecting: {e}"))?;
+    let mut client = Client::new(tcp);
+    client
+        .read_response()
+        .await
+        .map_err(|e| format!("reading the greeting: {e}"))?
+        .ok_or("the server closed the connection")?;
+    let mut session = client
+        .login(&settings.user, &settings.password)
+        .await
+        .map_err(|(e, _)| format!("login: {e}"))?;
+    let mailbox = session
+        .select(&settings.mailbox)
+        .await
+        .map_err(|e| format!("select: {e}"))?;
+    let validity = i64::from(mailbox.uid_validity.unwrap_or(0));
+    let account = settings.account();
+    let last = store
+        .imap_last_uid(&account, validity)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut uids: Vec<u32> = session
+        .uid_search(format!("UID {}:*", last + 1))
+        .await
+        .map_err(|e| format!("search: {e}"))?
+        .into_iter()
+        // "n:*" always matches the newest message, even one already taken in.
+        .filter(|uid| i64::from(*uid) > last)
+        .collect();
+    uids.sort_unstable();
+    let limits = Limits::default();
+    let mut taken = 0;
+    for uid in uids {
+        let body = {
+            let mut fetches = session
+                .uid_fetch(uid.to_string(), "BODY.PEEK[]")
+                .await
+                .map_err(|e| format!("fetch: {e}"))?;
+            let mut body = None;
+            while let Some(fetch) = fetches.next().await {
+                let fetch = fetch.map_err(|e| format!("fetch: {e}"))?;
+                if let Some(b) = fetch.body() {
+                    body = Some(b.to_vec());
+                }
+            }
+            body
+        };
+        if let Some(raw) = body {
+            store
+                .intake(&settings.project, &raw, &limits)
+                .await
+                .map_err(|e| e.to_string())?;
+            taken += 1;
+        }
+        store
+            .set_imap_last_uid(&account, validity, i64::from(uid))
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut flagged = session
+            .uid_store(uid.to_string(), "+FLAGS (\\Seen)")
+            .await
+            .map_err(|e| format!("flag: {e}"))?;
+        while flagged.next().await.is_some() {}
+    }
+    let _ = session.logout().await;
+    Ok(taken)
+}
