@@ -108,7 +108,7 @@ macro_rules! case_from {
     };
 }
 
-const CASE_SELECT: &str = concat!(
+pub(crate) const CASE_SELECT: &str = concat!(
     "SELECT c.*, p.key AS project_key, p.branches, p.clock_settings, d.number AS dup_number, dp.key AS dup_key ",
     case_from!()
 );
@@ -148,7 +148,7 @@ pub(crate) struct Loaded {
 impl Loaded {
     /// Opens a row; `full` also opens the report text and the reporter's identity,
     /// which a queue listing does not need.
-    fn from_row(keys: &Keyring, row: &sqlx::any::AnyRow, full: bool) -> Result<Loaded> {
+    pub(crate) fn from_row(keys: &Keyring, row: &sqlx::any::AnyRow, full: bool) -> Result<Loaded> {
         let project_id: i64 = row.try_get("project_id")?;
         let number: i64 = row.try_get("number")?;
         let open_text = |field: &str, col: &str| -> Result<Option<String>> {
@@ -238,6 +238,10 @@ impl Loaded {
 
     pub(crate) fn received_at(&self) -> String {
         rfc(self.received_at)
+    }
+
+    pub(crate) fn title(&self) -> &str {
+        &self.title
     }
 
     pub(crate) fn description(&self) -> &str {

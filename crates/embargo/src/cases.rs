@@ -116,6 +116,14 @@ pub enum CaseCommand {
         #[arg(long = "sensitive-term")]
         sensitive_terms: Vec<String>,
     },
+    /// File one case per finding of a markdown or JSON findings file, with likely duplicates.
+    Import {
+        /// The project key.
+        #[arg(long)]
+        project: String,
+        /// The findings file; `-` reads stdin.
+        file: std::path::PathBuf,
+    },
     /// Show the checklist, or tick an item with --item.
     Checklist {
         /// The case reference.
@@ -416,6 +424,58 @@ pub async fn run(args: CaseArgs, out: &Output) -> Result<(), String> {
             )
             .await?;
             out.show(&case, || case_text(&case));
+        }
+        CaseCommand::Import { project, file } => {
+            let content = if file.as_os_str() == "-" {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                    .map_err(|e| format!("reading stdin: {e}"))?;
+                text
+            } else {
+                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?
+            };
+            let imported = call(
+                Method::POST,
+                format!("/api/projects/{}/import", path_segment(&project)),
+                Some(json!({ "content": content })),
+            )
+            .await?;
+            out.show(&imported, || {
+                imported
+                    .as_array()
+                    .map(|cases| {
+                        cases
+                            .iter()
+                            .map(|c| {
+                                let dups: Vec<String> = c["duplicates"]
+                                    .as_array()
+                                    .map(|d| {
+                                        d.iter()
+                                            .map(|p| {
+                                                format!(
+                                                    "{} ({})",
+                                                    p["ref"].as_str().unwrap_or(""),
+                                                    p["score"]
+                                                )
+                                            })
+                                            .collect()
+                                    })
+                                    .unwrap_or_default();
+                                if dups.is_empty() {
+                                    c["ref"].as_str().unwrap_or("").to_owned()
+                                } else {
+                                    format!(
+                                        "{}\tlikely duplicate of {}",
+                                        c["ref"].as_str().unwrap_or(""),
+                                        dups.join(", ")
+                                    )
+                                }
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    })
+                    .unwrap_or_default()
+            });
         }
         CaseCommand::Checklist {
             reference,

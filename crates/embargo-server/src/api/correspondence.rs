@@ -8,7 +8,9 @@ use axum::http::StatusCode;
 use embargo_core::canned::Canned;
 use embargo_core::case::Reporter;
 use embargo_core::reference::{CaseRef, ProjectKey};
-use embargo_store::{FiledReport, IntakeOutcome, Quarantined, TimelineEvent};
+use embargo_store::{
+    DuplicateProposal, FiledReport, ImportedCase, IntakeOutcome, Quarantined, TimelineEvent,
+};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -166,4 +168,43 @@ pub async fn release(
             .release(&caller.viewer, &key, id, &limits)
             .await?,
     ))
+}
+
+/// A findings file.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportBody {
+    /// Markdown (one `##` section per finding) or JSON findings with titles.
+    pub content: String,
+}
+
+/// File one case per finding (the project's team); each comes with likely duplicates.
+#[utoipa::path(post, path = "/api/projects/{key}/import", tag = "cases", request_body = ImportBody, params(("key" = String, Path, description = "Project key")),
+    responses((status = 201, body = Vec<ImportedCase>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn import(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(key): Path<String>,
+    Json(body): Json<ImportBody>,
+) -> Result<(StatusCode, Json<Vec<ImportedCase>>), ApiError> {
+    let key: ProjectKey = key.parse()?;
+    let imported = state
+        .store
+        .import_findings(&caller.viewer, &key, &body.content)
+        .await?;
+    Ok((StatusCode::CREATED, Json(imported)))
+}
+
+/// Likely duplicates of a case among the project's open and published cases (team).
+#[utoipa::path(get, path = "/api/cases/{ref}/duplicates", tag = "cases", params(("ref" = String, Path, description = "Case reference")),
+    responses((status = 200, body = Vec<DuplicateProposal>), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn duplicates(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Json<Vec<DuplicateProposal>>, ApiError> {
+    let case: CaseRef = reference.parse()?;
+    Ok(Json(state.store.duplicates(&caller.viewer, &case).await?))
 }

@@ -82,6 +82,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(correspondence::file_report))
         .routes(routes!(correspondence::quarantine))
         .routes(routes!(correspondence::release))
+        .routes(routes!(correspondence::import))
+        .routes(routes!(correspondence::duplicates))
         .routes(routes!(cases::attachment))
         .routes(routes!(roles::collaborators, roles::invite))
         .routes(routes!(roles::revoke))

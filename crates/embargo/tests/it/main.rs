@@ -7,6 +7,7 @@ mod access;
 mod canary;
 mod confidentiality;
 mod errors;
+mod findings;
 mod guard;
 mod imap;
 mod intake;

@@ -148,6 +148,8 @@ fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
         ("POST", "/api/cases/{ref}/notes") => secured(role, role.reads(), 201),
         ("GET", "/api/cases/{ref}/attachments") => secured(role, role.reads(), 200),
         ("POST", "/api/cases/{ref}/replies") => secured(role, role.team(), 201),
+        ("GET", "/api/cases/{ref}/duplicates") => secured(role, role.team(), 200),
+        ("POST", "/api/projects/{key}/import") => secured(role, role.team(), 201),
         ("GET", "/api/projects/{key}/responses")
         | ("PUT", "/api/projects/{key}/responses/{name}") => {
             secured(role, role.team() || role == Admin, 200)
@@ -377,6 +379,9 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         }
         ("POST", "/api/cases/{ref}/notes") => json!({ "text": "matrix note" }),
         ("POST", "/api/cases/{ref}/replies") => json!({ "text": "matrix reply" }),
+        ("POST", "/api/projects/{key}/import") => {
+            json!({ "content": "## Imported finding\nFrom the matrix." })
+        }
         ("PUT", "/api/projects/{key}/responses/{name}") => {
             json!({ "text": "Please send more for {ref}." })
         }

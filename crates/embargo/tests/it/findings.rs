@@ -1,0 +1,107 @@
+//! Bulk import of findings and duplicate proposals, through the CLI and the API.
+
+use std::io::Write;
+use std::process::Stdio;
+
+use serde_json::{Value, json};
+
+use crate::support::{Api, Backend, Server, TestDb, seed};
+
+async fn import_and_duplicates(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let people = seed(&store).await;
+    let server = Server::start(store).await;
+    let alice = Api::new(&server.url, Some(&people.alice));
+    let (status, first) = alice
+        .post(
+            "/api/cases",
+            json!({ "project": "CLOUDSTACK", "title": "SQL injection in listUsers", "description": "The name parameter of listUsers is concatenated into the SQL query." }),
+        )
+        .await;
+    assert_eq!(status, 201, "{first}");
+    let published = first["ref"].as_str().unwrap().to_owned();
+
+    let findings = "# Automated review of CloudStack\n\nThree findings.\n\n\
+        ## listUsers SQL injection\nInjection through the name parameter in listUsers: the query is concatenated.\nSeverity: high\n\n\
+        ## Open redirect on login\nThe next parameter is not checked against the host.\n\n\
+        ## Hard-coded key in the agent\nThe agent ships a fixed AES key.\n";
+    let mut child = db
+        .command(&["--json", "case", "import", "--project", "CLOUDSTACK", "-"])
+        .env("EMBARGO_URL", &server.url)
+        .env("EMBARGO_TOKEN", &people.alice)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(findings.as_bytes())
+        .unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let imported: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cases = imported.as_array().unwrap();
+    assert_eq!(cases.len(), 3);
+    assert_eq!(
+        cases[0]["duplicates"][0]["ref"],
+        published.as_str(),
+        "{imported}"
+    );
+    assert!(cases[0]["duplicates"][0]["score"].as_f64().unwrap() > 0.35);
+    assert!(
+        cases[1]["duplicates"].as_array().unwrap().is_empty(),
+        "an unrelated finding has none"
+    );
+    let (_, case) = alice
+        .get(&format!("/api/cases/{}", cases[0]["ref"].as_str().unwrap()))
+        .await;
+    assert_eq!(case["channel"], "import", "flagged as imported");
+    assert_eq!(case["title"], "listUsers SQL injection");
+
+    // The proposal holds both ways, and for any case on demand.
+    let (status, dups) = alice
+        .get(&format!("/api/cases/{published}/duplicates"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(dups[0]["ref"], cases[0]["ref"]);
+
+    // A file that is not findings is refused, naming the problem; nothing is filed.
+    let (status, body) = alice
+        .post(
+            "/api/projects/CLOUDSTACK/import",
+            json!({ "content": "[{\"body\": \"no title\"}]" }),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("finding 1 has no title"),
+        "{body}"
+    );
+    let (_, all) = alice.get("/api/cases").await;
+    assert_eq!(all.as_array().unwrap().len(), 4);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_and_duplicates_sqlite() {
+    import_and_duplicates(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_and_duplicates_postgres() {
+    import_and_duplicates(Backend::Postgres).await;
+}
