@@ -22,9 +22,17 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     tracing::info!(runner = %runner, "job runner started");
+    let mut next_schedule = tokio::time::Instant::now();
     loop {
         if *shutdown.borrow() {
             break;
+        }
+        // The digest of the coming day is enqueued once, whichever server gets here first.
+        if tokio::time::Instant::now() >= next_schedule {
+            if let Err(e) = store.schedule_digest(time::OffsetDateTime::now_utc()).await {
+                tracing::warn!(error = %e, "scheduling the digest failed");
+            }
+            next_schedule = tokio::time::Instant::now() + Duration::from_secs(600);
         }
         let idle = match store.claim_job(&runner, LEASE_MS).await {
             Ok(Some(job)) => {
@@ -62,6 +70,25 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, job: Job) 
                     .await
                     .map_err(|e| ("store", Some(e)))?;
                 done.record_probe(runner)
+                    .await
+                    .map_err(|e| ("store", Some(e)))?;
+                done.commit().await.map_err(|e| ("store", Some(e)))
+            }
+            "digest" => {
+                if let Some(mailer) = mailer {
+                    let mails = store
+                        .digest_mails(&job, mailer.public_url(), mailer.domain())
+                        .await
+                        .map_err(|e| ("store", Some(e)))?;
+                    for mail in &mails {
+                        mailer.send(mail).await.map_err(|e| {
+                            tracing::warn!(job = job.id, error = %e, "sending the digest failed");
+                            ("smtp", None)
+                        })?;
+                    }
+                }
+                let done = store
+                    .complete_job(&job)
                     .await
                     .map_err(|e| ("store", Some(e)))?;
                 done.commit().await.map_err(|e| ("store", Some(e)))

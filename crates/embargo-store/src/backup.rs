@@ -208,6 +208,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("failed_at", Int),
             ("last_error", Text),
             ("created_at", Int),
+            ("dedup_key", Text),
         ],
     ),
     (

@@ -281,7 +281,7 @@ impl Loaded {
         }
     }
 
-    fn summary(self, now: OffsetDateTime) -> CaseSummary {
+    pub(crate) fn summary(self, now: OffsetDateTime) -> CaseSummary {
         CaseSummary {
             clocks: self.clocks(now),
             reference: self.reference(),

@@ -182,13 +182,15 @@ impl Store {
         Ok(())
     }
 
-    /// Counts of jobs by status: (pending, done, failed).
+    /// Counts of jobs by status: (pending and due now, done, failed). Jobs scheduled for
+    /// later (the next digest) are not pending yet.
     pub async fn job_counts(&self) -> Result<(i64, i64, i64)> {
         let row = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM jobs WHERE done_at IS NULL AND failed_at IS NULL) AS pending, \
+            "SELECT (SELECT COUNT(*) FROM jobs WHERE done_at IS NULL AND failed_at IS NULL AND run_at <= $1) AS pending, \
              (SELECT COUNT(*) FROM jobs WHERE done_at IS NOT NULL) AS done, \
              (SELECT COUNT(*) FROM jobs WHERE failed_at IS NOT NULL) AS failed",
         )
+        .bind(millis(OffsetDateTime::now_utc()))
         .fetch_one(&self.pool)
         .await?;
         Ok((

@@ -8,6 +8,7 @@ mod admin;
 mod audit;
 pub mod backup;
 mod cases;
+mod digest;
 mod findings;
 mod guard;
 mod intake;

@@ -393,3 +393,91 @@ async fn form_report_canned_reply_and_limits() {
     assert_eq!(status, 429, "the limit holds whatever the project");
     drop(server);
 }
+
+/// The daily digest tells each team which clocks are overdue, by reference only; the
+/// next one is scheduled once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daily_digest() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let store = db.store().await;
+    seed(&store).await;
+    let alice_viewer = store
+        .viewer(store.user_by_email("alice@example.org").await.unwrap().id)
+        .await
+        .unwrap();
+    let report = embargo_store::NewReport {
+        project: "CLOUDSTACK".parse().unwrap(),
+        title: "Digest canary title".into(),
+        description: "details".into(),
+        reporter: Default::default(),
+        channel: embargo_core::case::Channel::Api,
+    };
+    store.create_case(&alice_viewer, report).await.unwrap();
+    store.close().await;
+    // Received ten days ago: the acknowledgement clock is overdue.
+    sqlx::any::install_default_drivers();
+    let path = embargo_store::sqlite_path(db.dir.path());
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let ten_days =
+        (time::OffsetDateTime::now_utc() - time::Duration::days(10)).unix_timestamp() * 1000;
+    sqlx::query("UPDATE cases SET received_at = $1, last_activity_at = $1")
+        .bind(ten_days)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let store = db.store().await;
+    store
+        .enqueue_once("digest", "digest:test", 0)
+        .await
+        .unwrap();
+    store.close().await;
+
+    let sink = Sink::start(&db.dir.path().join("sink"));
+    let mut cmd = db.command(&[]);
+    cmd.env(
+        "EMBARGO_SMTP_URL",
+        format!("smtp://127.0.0.1:{}", sink.port),
+    );
+    let server = Process::serve(cmd);
+    eventually(20, "the digest", || async {
+        !sink.to("alice@example.org").is_empty()
+    })
+    .await;
+    let (raw, digest) = sink.to("alice@example.org").remove(0);
+    assert_eq!(
+        digest.subject,
+        "[CLOUDSTACK] Daily digest: 1 case(s) need attention"
+    );
+    assert!(
+        digest
+            .text
+            .contains("CLOUDSTACK-SEC-1 (reported): acknowledgement OVERDUE"),
+        "{}",
+        digest.text
+    );
+    assert!(!raw.contains("Digest canary title"), "references only");
+    assert!(
+        sink.to("bob@example.org").is_empty(),
+        "nothing is due in bob's project"
+    );
+    drop(server);
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let scheduled: i64 = sqlx::Row::get(
+        &sqlx::query("SELECT COUNT(*) AS n FROM jobs WHERE kind = 'digest' AND done_at IS NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap(),
+        "n",
+    );
+    assert_eq!(scheduled, 1, "the next digest, once");
+    pool.close().await;
+}

@@ -1,0 +1,134 @@
+//! The daily digest: each project's team hears which clocks are near or past due and
+//! which cases have stalled, by case reference only.
+
+use embargo_core::clocks::{Clock, ClockStatus};
+use embargo_core::lifecycle::State;
+use sqlx::Row;
+use time::{Duration, OffsetDateTime, Time};
+
+use crate::cases::{CASE_SELECT, Loaded};
+use crate::outbound::OutboundMail;
+use crate::{Job, Result, Store, millis};
+
+/// When the digest goes out, UTC.
+const DIGEST_AT: Time = time::macros::time!(07:00);
+
+fn describe(name: &str, clock: &Clock) -> Option<String> {
+    match clock.status {
+        ClockStatus::Warning => Some(format!("{name} due {}", clock.due_at)),
+        ClockStatus::Overdue => Some(format!("{name} OVERDUE since {}", clock.due_at)),
+        _ => None,
+    }
+}
+
+impl Store {
+    /// Makes sure the next digest is scheduled, once, whichever server asks.
+    pub async fn schedule_digest(&self, now: OffsetDateTime) -> Result<()> {
+        let today = now.replace_time(DIGEST_AT);
+        let next = if now < today {
+            today
+        } else {
+            today + Duration::days(1)
+        };
+        self.enqueue_once("digest", &format!("digest:{}", next.date()), millis(next))
+            .await
+    }
+
+    /// Enqueues a job unless one with the same key exists.
+    pub async fn enqueue_once(&self, kind: &str, key: &str, run_at: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO jobs (kind, payload, run_at, max_attempts, created_at, dedup_key) VALUES ($1, '{}', $2, 20, $3, $4) \
+             ON CONFLICT (dedup_key) DO NOTHING",
+        )
+        .bind(kind)
+        .bind(run_at)
+        .bind(millis(OffsetDateTime::now_utc()))
+        .bind(key)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The digest mails: to each team member of each project with something due.
+    pub async fn digest_mails(
+        &self,
+        job: &Job,
+        public_url: &str,
+        domain: &str,
+    ) -> Result<Vec<OutboundMail>> {
+        let now = OffsetDateTime::now_utc();
+        let projects = sqlx::query("SELECT id, key FROM projects ORDER BY key")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut mails = Vec::new();
+        for project in projects {
+            let project_id: i64 = project.try_get("id")?;
+            let key: String = project.try_get("key")?;
+            let rows = sqlx::query(&format!(
+                "{CASE_SELECT} WHERE c.project_id = $1 AND c.state NOT IN ('closed', 'invalid', 'duplicate') ORDER BY c.number"
+            ))
+            .bind(project_id)
+            .fetch_all(&self.pool)
+            .await?;
+            let mut lines = Vec::new();
+            let mut first_case = None;
+            for row in &rows {
+                let case = Loaded::from_row(self.keys(), row, false)?.summary(now);
+                let mut notes: Vec<String> = Vec::new();
+                if case.state == State::Reported {
+                    notes.extend(describe("acknowledgement", &case.clocks.acknowledgement));
+                }
+                for (name, clock) in [
+                    ("mitigation", &case.clocks.mitigation),
+                    ("announcement", &case.clocks.announcement),
+                ] {
+                    if let Some(c) = clock {
+                        notes.extend(describe(name, c));
+                    }
+                }
+                if case.clocks.stalled {
+                    notes.push("stalled: no activity lately".to_owned());
+                }
+                if !notes.is_empty() {
+                    first_case.get_or_insert(row.try_get::<i64, _>("id")?);
+                    lines.push(format!(
+                        "{} ({}): {}",
+                        case.reference,
+                        case.state,
+                        notes.join("; ")
+                    ));
+                }
+            }
+            let Some(case_id) = first_case else {
+                continue;
+            };
+            let people = sqlx::query(
+                "SELECT u.email FROM team_members m JOIN users u ON u.id = m.user_id WHERE m.kind = 'project' AND m.scope_id = $1 ORDER BY u.email",
+            )
+            .bind(project_id)
+            .fetch_all(&self.pool)
+            .await?;
+            let body = format!(
+                "What needs attention in {key} today:\n\n{}\n\nThe queue: {}/api/cases?project={key}\n",
+                lines.join("\n"),
+                public_url.trim_end_matches('/')
+            );
+            for (i, person) in people.iter().enumerate() {
+                mails.push(OutboundMail {
+                    case_id,
+                    to: person.try_get("email")?,
+                    subject: format!(
+                        "[{key}] Daily digest: {} case(s) need attention",
+                        lines.len()
+                    ),
+                    body: body.clone(),
+                    message_id: format!("embargo.{}.{project_id}.{i}@{domain}", job.id),
+                    in_reply_to: None,
+                    references: Vec::new(),
+                    kind: "digest",
+                });
+            }
+        }
+        Ok(mails)
+    }
+}
