@@ -147,6 +147,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("terms_sealed", Bytes),
             ("reporter_link_hash", Bytes),
             ("reporter_link_sealed", Bytes),
+            ("merged_sealed", Bytes),
         ],
     ),
     (

@@ -18,8 +18,8 @@ use crate::accounts::{digest, new_secret};
 use crate::audit::{Entry, Read};
 use crate::jobs::enqueue;
 use crate::views::{
-    AdvisoryView, CaseDetail, CaseSummary, ChecklistEntry, EmbargoOverride, PublicCase,
-    TimelineEvent,
+    AdvisoryView, CaseDetail, CaseSummary, ChecklistEntry, EmbargoOverride, MergedReporter,
+    PublicCase, TimelineEvent,
 };
 use crate::{Keyring, Result, Store, StoreError, from_millis, millis, rfc};
 use embargo_core::access::Need;
@@ -143,6 +143,7 @@ pub(crate) struct Loaded {
     advisory: AdvisoryDraft,
     embargo_override: Option<EmbargoOverride>,
     sensitive_terms: Vec<String>,
+    merged_reporters: Vec<MergedReporter>,
 }
 
 impl Loaded {
@@ -179,6 +180,10 @@ impl Loaded {
         let sensitive_terms = match sealed("terms_sealed")? {
             Some(s) => open_json(keys, &ctx(project_id, number, "terms"), &s)?,
             None => Vec::new(),
+        };
+        let merged_reporters = match (full, sealed("merged_sealed")?) {
+            (true, Some(s)) => open_json(keys, &ctx(project_id, number, "merged"), &s)?,
+            _ => Vec::new(),
         };
         let reporter = match (full, sealed("reporter_sealed")?) {
             (true, Some(s)) => Some(open_json(keys, &ctx(project_id, number, "reporter"), &s)?),
@@ -222,6 +227,7 @@ impl Loaded {
             advisory,
             embargo_override,
             sensitive_terms,
+            merged_reporters,
         })
     }
 
@@ -331,6 +337,7 @@ impl Loaded {
             duplicate_of: self.duplicate_of,
             embargo_override: self.embargo_override,
             sensitive_terms: self.sensitive_terms,
+            merged_reporters: self.merged_reporters,
         }
     }
 }
@@ -443,6 +450,64 @@ pub(crate) async fn touch(conn: &mut AnyConnection, case_id: i64, now: i64) -> R
         .bind(case_id)
         .execute(&mut *conn)
         .await?;
+    Ok(())
+}
+
+/// Credits the reporter of a duplicate on the case it duplicates, and notes the merge
+/// on that case's timeline. The duplicate keeps its own external thread.
+async fn merge_reporter(
+    conn: &mut AnyConnection,
+    keys: &Keyring,
+    duplicate: &Loaded,
+    duplicate_ref: &CaseRef,
+    original_id: i64,
+    actor: Option<i64>,
+    now: i64,
+) -> Result<()> {
+    let reporter_row = sqlx::query("SELECT reporter_sealed FROM cases WHERE id = (SELECT id FROM cases c WHERE c.project_id = $1 AND c.number = $2)")
+        .bind(duplicate.project_id)
+        .bind(duplicate.number)
+        .fetch_one(&mut *conn)
+        .await?;
+    let reporter: Reporter = open_json(
+        keys,
+        &duplicate.context("reporter"),
+        &reporter_row.try_get::<Vec<u8>, _>("reporter_sealed")?,
+    )?;
+    let row = sqlx::query("SELECT project_id, number, merged_sealed FROM cases WHERE id = $1")
+        .bind(original_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let context = ctx(row.try_get("project_id")?, row.try_get("number")?, "merged");
+    let mut merged: Vec<MergedReporter> =
+        match row.try_get::<Option<Vec<u8>>, _>("merged_sealed")? {
+            Some(s) => open_json(keys, &context, &s)?,
+            None => Vec::new(),
+        };
+    let who = match (&reporter.name, &reporter.email) {
+        (Some(n), Some(e)) => format!("{n} <{e}>"),
+        (Some(n), None) => n.clone(),
+        (None, Some(e)) => e.clone(),
+        (None, None) => "an unnamed reporter".to_owned(),
+    };
+    merged.push(MergedReporter {
+        reference: duplicate_ref.to_string(),
+        reporter,
+    });
+    sqlx::query("UPDATE cases SET merged_sealed = $1 WHERE id = $2")
+        .bind(seal_json(keys, &context, &merged)?)
+        .bind(original_id)
+        .execute(&mut *conn)
+        .await?;
+    let act = Act {
+        case_id: original_id,
+        actor,
+        now,
+    };
+    let detail = format!(
+        "{duplicate_ref} merged as a duplicate; its reporter, {who}, is credited here and keeps their thread there"
+    );
+    record_event(conn, keys, act, "merged", None, Some(&detail)).await?;
     Ok(())
 }
 
@@ -691,6 +756,9 @@ impl Store {
             detail.as_deref(),
         )
         .await?;
+        if let Some(original) = &duplicate_of {
+            merge_reporter(&mut tx, keys, &case, case_ref, original.case_id, actor, now).await?;
+        }
         if let Some(message) = &effects.message_to_reporter {
             let event = record_event(
                 &mut tx,

@@ -86,6 +86,8 @@ pub struct CaseDetail {
     pub embargo_override: Option<EmbargoOverride>,
     /// Words the commit guard blocks while the case is embargoed.
     pub sensitive_terms: Vec<String>,
+    /// Reporters of duplicates merged into this case, kept for credit.
+    pub merged_reporters: Vec<MergedReporter>,
     /// The procedure's clocks.
     pub clocks: Clocks,
 }
@@ -227,4 +229,15 @@ pub struct ReporterView {
     pub received_at: String,
     /// The report and the messages since, oldest first.
     pub thread: Vec<ThreadMessage>,
+}
+
+/// The reporter of a duplicate merged into a case: credited, with their own thread kept
+/// on the duplicate.
+#[derive(Clone, Serialize, serde::Deserialize, ToSchema)]
+pub struct MergedReporter {
+    /// The duplicate case.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// Who reported it.
+    pub reporter: Reporter,
 }

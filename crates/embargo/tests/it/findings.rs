@@ -105,3 +105,61 @@ async fn import_and_duplicates_sqlite() {
 async fn import_and_duplicates_postgres() {
     import_and_duplicates(Backend::Postgres).await;
 }
+
+/// Merging a duplicate credits its reporter on the original, and keeps their thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merging_keeps_every_reporters_credit_and_thread() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let store = db.store().await;
+    let people = seed(&store).await;
+    let server = Server::start(store).await;
+    let alice = Api::new(&server.url, Some(&people.alice));
+    let (_, first) = alice
+        .post("/api/cases", json!({ "project": "CLOUDSTACK", "title": "XSS in names", "description": "first", "reporter": { "name": "Ann", "email": "ann@example.org" } }))
+        .await;
+    let (_, second) = alice
+        .post("/api/cases", json!({ "project": "CLOUDSTACK", "title": "XSS in names again", "description": "second", "reporter": { "name": "Ben", "email": "ben@example.org" } }))
+        .await;
+    let (original, dup) = (
+        first["ref"].as_str().unwrap().to_owned(),
+        second["ref"].as_str().unwrap().to_owned(),
+    );
+    let (_, link) = alice.get(&format!("/api/cases/{dup}/reporter-link")).await;
+    alice
+        .moved(&dup, json!({ "to": "duplicate", "duplicate_of": original, "message_to_reporter": "This was reported before; you will be credited." }))
+        .await;
+    let (_, case) = alice.get(&format!("/api/cases/{original}")).await;
+    assert_eq!(
+        case["merged_reporters"],
+        json!([{ "ref": dup, "reporter": { "name": "Ben", "email": "ben@example.org" } }])
+    );
+    assert_eq!(case["reporter"]["name"], "Ann", "the first reporter stays");
+    let (_, timeline) = alice.get(&format!("/api/cases/{original}/timeline")).await;
+    let merged = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "merged")
+        .unwrap();
+    assert!(
+        merged["detail"]
+            .as_str()
+            .unwrap()
+            .contains("its reporter, Ben <ben@example.org>, is credited")
+    );
+    // Ben still follows his own thread, with the team's message.
+    let (status, view) = alice
+        .anonymous()
+        .get(&format!(
+            "/api/reporter/{}",
+            link["secret"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(view["state"], "duplicate");
+    assert_eq!(
+        view["thread"].as_array().unwrap().last().unwrap()["text"],
+        "This was reported before; you will be credited."
+    );
+    server.stop().await;
+}
