@@ -74,35 +74,20 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, job: Job) 
                     .map_err(|e| ("store", Some(e)))?;
                 done.commit().await.map_err(|e| ("store", Some(e)))
             }
-            "digest" => {
+            // Mail to people who may see the case; without a relay they see it in the
+            // queue anyway, so the job completes either way.
+            "digest" | "notify-foundation" | "notify-team" => {
                 if let Some(mailer) = mailer {
-                    let mails = store
-                        .digest_mails(&job, mailer.public_url(), mailer.domain())
-                        .await
-                        .map_err(|e| ("store", Some(e)))?;
-                    for mail in &mails {
-                        mailer.send(mail).await.map_err(|e| {
-                            tracing::warn!(job = job.id, error = %e, "sending the digest failed");
-                            ("smtp", None)
-                        })?;
+                    let (public_url, domain) = (mailer.public_url(), mailer.domain());
+                    let mails = if job.kind == "digest" {
+                        store.digest_mails(&job, public_url, domain).await
+                    } else {
+                        store.team_notifications(&job, public_url, domain).await
                     }
-                }
-                let done = store
-                    .complete_job(&job)
-                    .await
                     .map_err(|e| ("store", Some(e)))?;
-                done.commit().await.map_err(|e| ("store", Some(e)))
-            }
-            "notify-foundation" | "notify-team" => {
-                // The team sees the case in its queue either way; the mail tells them now.
-                if let Some(mailer) = mailer {
-                    let mails = store
-                        .team_notifications(&job, mailer.public_url(), mailer.domain())
-                        .await
-                        .map_err(|e| ("store", Some(e)))?;
                     for mail in &mails {
                         mailer.send(mail).await.map_err(|e| {
-                            tracing::warn!(job = job.id, error = %e, "sending a notification failed");
+                            tracing::warn!(job = job.id, kind = %job.kind, error = %e, "sending mail failed");
                             ("smtp", None)
                         })?;
                     }

@@ -376,6 +376,15 @@ pub(crate) async fn load(
 }
 
 /// Appends an event to a case's timeline.
+/// What a person posts on a case's timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Post {
+    /// An internal note (the team and collaborators).
+    Note,
+    /// A message to the reporter, mailed to them (the team).
+    ToReporter,
+}
+
 /// Who acts on which case, and when: the common part of every timeline entry and mark.
 #[derive(Clone, Copy)]
 pub(crate) struct Act {
@@ -1045,27 +1054,45 @@ impl Store {
         case_ref: &CaseRef,
         text: &str,
     ) -> Result<TimelineEvent> {
+        self.post_text(viewer, case_ref, Post::Note, text).await
+    }
+
+    /// Puts a text written by the viewer on a case's timeline: an internal note, or a
+    /// message to the reporter, which the job runner then mails.
+    pub(crate) async fn post_text(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+        post: Post,
+        text: &str,
+    ) -> Result<TimelineEvent> {
+        let (kind, what, need) = match post {
+            Post::Note => ("note", "note", Need::Read),
+            Post::ToReporter => ("message-to-reporter", "message", Need::Change),
+        };
         let text = text.trim();
         if text.is_empty() {
-            return Err(StoreError::Invalid("a note cannot be empty".into()));
+            return Err(StoreError::Invalid(format!("a {what} cannot be empty")));
         }
-        check_text("note", text, MAX_TEXT)?;
+        check_text(what, text, MAX_TEXT)?;
         let now = millis(OffsetDateTime::now_utc());
         let mut tx = self.begin_write().await?;
-        let auth = authorize(&mut tx, viewer, case_ref, Need::Read).await?;
-        let id = record_event(
-            &mut tx,
-            self.keys(),
-            Act {
-                case_id: auth.case_id,
-                actor: Some(viewer.user_id),
+        let auth = authorize(&mut tx, viewer, case_ref, need).await?;
+        let act = Act {
+            case_id: auth.case_id,
+            actor: Some(viewer.user_id),
+            now,
+        };
+        let id = record_event(&mut tx, self.keys(), act, kind, None, Some(text)).await?;
+        if post == Post::ToReporter {
+            enqueue(
+                &mut tx,
+                "mail-reporter",
+                &serde_json::json!({ "case_id": auth.case_id, "event_id": id }),
                 now,
-            },
-            "note",
-            None,
-            Some(text),
-        )
-        .await?;
+            )
+            .await?;
+        }
         touch(&mut tx, auth.case_id, now).await?;
         tx.commit().await?;
         let email = self.user_by_id(viewer.user_id).await?.email;
@@ -1073,7 +1100,7 @@ impl Store {
             id,
             at: rfc(now),
             actor: Some(email),
-            kind: "note".into(),
+            kind: kind.into(),
             from_state: None,
             to_state: None,
             detail: Some(text.to_owned()),

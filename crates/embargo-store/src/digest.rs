@@ -102,32 +102,24 @@ impl Store {
             let Some(case_id) = first_case else {
                 continue;
             };
-            let people = sqlx::query(
-                "SELECT u.email FROM team_members m JOIN users u ON u.id = m.user_id WHERE m.kind = 'project' AND m.scope_id = $1 ORDER BY u.email",
-            )
-            .bind(project_id)
-            .fetch_all(&self.pool)
-            .await?;
+            let people = self.team_emails("project", project_id).await?;
             let body = format!(
                 "What needs attention in {key} today:\n\n{}\n\nThe queue: {}/api/cases?project={key}\n",
                 lines.join("\n"),
                 public_url.trim_end_matches('/')
             );
-            for (i, person) in people.iter().enumerate() {
-                mails.push(OutboundMail {
-                    case_id,
-                    to: person.try_get("email")?,
-                    subject: format!(
-                        "[{key}] Daily digest: {} case(s) need attention",
-                        lines.len()
-                    ),
-                    body: body.clone(),
-                    message_id: format!("embargo.{}.{project_id}.{i}@{domain}", job.id),
-                    in_reply_to: None,
-                    references: Vec::new(),
-                    kind: "digest",
-                });
-            }
+            let subject = format!(
+                "[{key}] Daily digest: {} case(s) need attention",
+                lines.len()
+            );
+            mails.extend(OutboundMail::to_each(
+                &people,
+                &subject,
+                &body,
+                case_id,
+                "digest",
+                |i| format!("embargo.{}.{project_id}.{i}@{domain}", job.id),
+            ));
         }
         Ok(mails)
     }

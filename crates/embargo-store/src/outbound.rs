@@ -76,25 +76,11 @@ impl Store {
             return Ok(None);
         };
         let reference = case.reference();
-        let link_row =
-            sqlx::query("SELECT project_id, number, reporter_link_sealed FROM cases WHERE id = $1")
-                .bind(case_id)
-                .fetch_one(&mut *conn)
-                .await?;
-        let link = match link_row.try_get::<Option<Vec<u8>>, _>("reporter_link_sealed")? {
-            Some(sealed) => {
-                let context = crate::cases::ctx(
-                    link_row.try_get("project_id")?,
-                    link_row.try_get("number")?,
-                    "reporter-link",
-                );
-                Some(self.keys().open_string(&context, &sealed)?)
-            }
-            None => None,
-        };
-        let follow = link
-            .map(|l| format!("Follow the case and reply at {}/api/reporter/{l}\n(keep this link to yourself: it opens your case).", public_url.trim_end_matches('/')))
-            .unwrap_or_default();
+        let link = self.ensure_reporter_link(&mut conn, case_id).await?;
+        let follow = format!(
+            "Follow the case and reply at {}/api/reporter/{link}\n(keep this link to yourself: it opens your case).",
+            public_url.trim_end_matches('/')
+        );
         let references = thread_ids(self, &mut conn, case_id).await?;
         let (subject, body, kind) = match job.kind.as_str() {
             "acknowledge" => (
@@ -246,27 +232,54 @@ impl Store {
                 )));
             }
         };
-        let people = sqlx::query(
+        let people = self.team_emails(kind, scope).await?;
+        Ok(OutboundMail::to_each(
+            &people,
+            &subject,
+            &body,
+            case_id,
+            "notification",
+            |i| format!("embargo.{}.{}.{i}@{domain}", job.id, case_id),
+        ))
+    }
+
+    /// The addresses of a team: `kind` is `project` or `foundation`, `scope` its id.
+    pub(crate) async fn team_emails(&self, kind: &str, scope: i64) -> Result<Vec<String>> {
+        sqlx::query(
             "SELECT u.email FROM team_members m JOIN users u ON u.id = m.user_id WHERE m.kind = $1 AND m.scope_id = $2 ORDER BY u.email",
         )
         .bind(kind)
         .bind(scope)
         .fetch_all(&self.pool)
-        .await?;
+        .await?
+        .iter()
+        .map(|row| Ok(row.try_get("email")?))
+        .collect()
+    }
+}
+
+impl OutboundMail {
+    /// The same message to each of `people`, outside any thread.
+    pub(crate) fn to_each(
+        people: &[String],
+        subject: &str,
+        body: &str,
+        case_id: i64,
+        kind: &'static str,
+        message_id: impl Fn(usize) -> String,
+    ) -> Vec<OutboundMail> {
         people
             .iter()
             .enumerate()
-            .map(|(i, p)| {
-                Ok(OutboundMail {
-                    case_id,
-                    to: p.try_get("email")?,
-                    subject: subject.clone(),
-                    body: body.clone(),
-                    message_id: format!("embargo.{}.{}.{i}@{domain}", job.id, case_id),
-                    in_reply_to: None,
-                    references: Vec::new(),
-                    kind: "notification",
-                })
+            .map(|(i, to)| OutboundMail {
+                case_id,
+                to: to.clone(),
+                subject: subject.to_owned(),
+                body: body.to_owned(),
+                message_id: message_id(i),
+                in_reply_to: None,
+                references: Vec::new(),
+                kind,
             })
             .collect()
     }

@@ -1,18 +1,17 @@
 //! The external thread from the team's side: replies to the reporter (mailed by the job
 //! runner), the project's canned responses, and reports filed on the public form.
 
-use embargo_core::access::{Need, Viewer};
+use embargo_core::access::Viewer;
 use embargo_core::canned::{self, Canned};
 use embargo_core::case::{Channel, Reporter};
 use embargo_core::reference::{CaseRef, ProjectKey};
 use sqlx::Row;
 use time::OffsetDateTime;
 
-use crate::access::authorize;
-use crate::cases::{Act, MAX_TEXT, NewReport, check_text, insert_case, record_event, touch};
+use crate::cases::{NewReport, Post, check_text, insert_case};
 use crate::jobs::enqueue;
 use crate::views::TimelineEvent;
-use crate::{Result, Store, StoreError, millis, rfc};
+use crate::{Result, Store, StoreError, millis};
 
 /// A report filed on the public form: its reference and the reporter's secret link.
 #[derive(Clone, serde::Serialize, utoipa::ToSchema)]
@@ -98,47 +97,8 @@ impl Store {
         case_ref: &CaseRef,
         text: &str,
     ) -> Result<TimelineEvent> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(StoreError::Invalid("a message cannot be empty".into()));
-        }
-        check_text("message", text, MAX_TEXT)?;
-        let now = millis(OffsetDateTime::now_utc());
-        let mut tx = self.begin_write().await?;
-        let auth = authorize(&mut tx, viewer, case_ref, Need::Change).await?;
-        let act = Act {
-            case_id: auth.case_id,
-            actor: Some(viewer.user_id),
-            now,
-        };
-        let id = record_event(
-            &mut tx,
-            self.keys(),
-            act,
-            "message-to-reporter",
-            None,
-            Some(text),
-        )
-        .await?;
-        enqueue(
-            &mut tx,
-            "mail-reporter",
-            &serde_json::json!({ "case_id": auth.case_id, "event_id": id }),
-            now,
-        )
-        .await?;
-        touch(&mut tx, auth.case_id, now).await?;
-        tx.commit().await?;
-        let email = self.user_by_id(viewer.user_id).await?.email;
-        Ok(TimelineEvent {
-            id,
-            at: rfc(now),
-            actor: Some(email),
-            kind: "message-to-reporter".into(),
-            from_state: None,
-            to_state: None,
-            detail: Some(text.to_owned()),
-        })
+        self.post_text(viewer, case_ref, Post::ToReporter, text)
+            .await
     }
 
     /// Files a report from the public form: no account; the reporter gets the reference

@@ -7,7 +7,7 @@
 use embargo_core::access::{Need, Viewer};
 use embargo_core::lifecycle::State;
 use embargo_core::reference::{CaseRef, ProjectKey};
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 
 use crate::access::authorize;
@@ -351,31 +351,40 @@ impl Store {
     pub async fn reporter_link(&self, viewer: &Viewer, case_ref: &CaseRef) -> Result<String> {
         let mut tx = self.begin_write().await?;
         let auth = authorize(&mut tx, viewer, case_ref, Need::Change).await?;
+        let link = self.ensure_reporter_link(&mut tx, auth.case_id).await?;
+        tx.commit().await?;
+        Ok(link)
+    }
+
+    /// The reporter's secret link of a case, opened from its sealed copy; cases filed
+    /// before links existed get one on first use.
+    pub(crate) async fn ensure_reporter_link(
+        &self,
+        conn: &mut AnyConnection,
+        case_id: i64,
+    ) -> Result<String> {
         let row =
             sqlx::query("SELECT project_id, number, reporter_link_sealed FROM cases WHERE id = $1")
-                .bind(auth.case_id)
-                .fetch_one(&mut *tx)
+                .bind(case_id)
+                .fetch_one(&mut *conn)
                 .await?;
         let context = ctx(
             row.try_get("project_id")?,
             row.try_get("number")?,
             "reporter-link",
         );
-        let link = match row.try_get::<Option<Vec<u8>>, _>("reporter_link_sealed")? {
-            Some(sealed) => self.keys().open_string(&context, &sealed)?,
-            None => {
-                // Cases filed before links existed get one on first use.
-                let link = new_secret("rl_");
-                sqlx::query("UPDATE cases SET reporter_link_hash = $1, reporter_link_sealed = $2 WHERE id = $3")
-                    .bind(digest(&link))
-                    .bind(self.keys().seal_str(&context, &link)?)
-                    .bind(auth.case_id)
-                    .execute(&mut *tx)
-                    .await?;
-                link
-            }
-        };
-        tx.commit().await?;
+        if let Some(sealed) = row.try_get::<Option<Vec<u8>>, _>("reporter_link_sealed")? {
+            return Ok(self.keys().open_string(&context, &sealed)?);
+        }
+        let link = new_secret("rl_");
+        sqlx::query(
+            "UPDATE cases SET reporter_link_hash = $1, reporter_link_sealed = $2 WHERE id = $3",
+        )
+        .bind(digest(&link))
+        .bind(self.keys().seal_str(&context, &link)?)
+        .bind(case_id)
+        .execute(&mut *conn)
+        .await?;
         Ok(link)
     }
 

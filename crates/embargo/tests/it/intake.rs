@@ -18,23 +18,7 @@ fn corpus() -> PathBuf {
 
 /// Pipes one message into `embargo intake`, as an MTA alias would.
 fn pipe(db: &TestDb, project: &str, raw: &[u8], extra: &[&str]) -> (Option<i32>, Value, String) {
-    let mut args = vec!["--json", "intake", "--project", project];
-    args.extend_from_slice(extra);
-    let mut child = db
-        .command(&args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(raw).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    (
-        out.status.code(),
-        serde_json::from_str(&stdout).unwrap_or(Value::Null),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
+    crate::support::intake(db, project, raw, extra, &[])
 }
 
 async fn alice(store: &Store) -> embargo_core::access::Viewer {
@@ -372,4 +356,70 @@ async fn mbox_batch_is_durable_and_rerunnable() {
         "mboxrd unquoting"
     );
     store.close().await;
+}
+
+/// Attachments over HTTP: the team downloads them byte for byte, as an octet stream that
+/// browsers save rather than open; held-back ones only the team; outsiders see nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachments_download_over_http() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let store = db.store().await;
+    let people = seed(&store).await;
+    let raw = std::fs::read(corpus().join("11-binary-attachment.eml")).unwrap();
+    let (code, outcome, _) = pipe(&db, "CLOUDSTACK", &raw, &["--attachment-limit", "512"]);
+    assert_eq!(code, Some(0));
+    let r = outcome["ref"].as_str().unwrap().to_owned();
+    let alice = alice(&store).await;
+    let case: CaseRef = r.parse().unwrap();
+    let invitation = store
+        .invite_collaborator(&alice, &case, "helper@example.org")
+        .await
+        .unwrap();
+    store
+        .accept_invitation(&invitation.secret, true, Some("helper password 1"))
+        .await
+        .unwrap();
+    let helper = store.user_by_email("helper@example.org").await.unwrap();
+    let helper_token = store.create_token(helper.id, "t").await.unwrap().secret;
+    let server = crate::support::Server::start(store).await;
+    let (_, listed) = crate::support::Api::new(&server.url, Some(&people.alice))
+        .get(&format!("/api/cases/{r}/attachments"))
+        .await;
+    let id = listed[0]["id"].as_i64().unwrap();
+    assert_eq!(
+        listed[0]["held_back"], true,
+        "1,024 bytes over a 512-byte limit"
+    );
+    let download = |token: String| {
+        let url = format!("{}/api/cases/{r}/attachments/{id}", server.url);
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let resp = download(people.alice.clone()).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/octet-stream");
+    assert_eq!(
+        resp.headers()["content-disposition"],
+        "attachment; filename=\"poc.bin\""
+    );
+    assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
+    let expected: Vec<u8> = (0..4).flat_map(|_| 0u8..=255).collect();
+    assert_eq!(resp.bytes().await.unwrap().to_vec(), expected);
+    assert_eq!(
+        download(helper_token).await.status(),
+        404,
+        "held back: the team only"
+    );
+    assert_eq!(
+        download(people.bob.clone()).await.status(),
+        404,
+        "another project's team"
+    );
+    server.stop().await;
 }

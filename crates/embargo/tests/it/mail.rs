@@ -2,7 +2,7 @@
 //! report that came in by mail, the team's message to the reporter, their threading
 //! headers, and the reporter's reply threading back onto the case.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -75,21 +75,10 @@ impl Drop for Sink {
 }
 
 fn pipe(db: &TestDb, raw: &str) -> Value {
-    let mut child = db
-        .command(&["--json", "intake", "--project", "CLOUDSTACK"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(raw.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    serde_json::from_slice(&out.stdout).unwrap()
+    let (code, outcome, stderr) =
+        crate::support::intake(db, "CLOUDSTACK", raw.as_bytes(), &[], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    outcome
 }
 
 async fn mail_round_trip(backend: Backend) {
@@ -112,28 +101,18 @@ async fn mail_round_trip(backend: Backend) {
     let report = format!(
         "From: Fay Finder <fay@finder.example>\r\nTo: security@cloudstack.example\r\nSubject: Token leak {canary}\r\nMessage-ID: <rep1@finder.example>\r\n\r\nThe API leaks tokens in error pages: {canary}.\r\n"
     );
-    let mut child = db
-        .command(&["--json", "intake", "--project", "CLOUDSTACK"])
-        .env("EMBARGO_LOG", "trace")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(report.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    let log = String::from_utf8_lossy(&out.stderr);
+    let (code, outcome, log) = crate::support::intake(
+        &db,
+        "CLOUDSTACK",
+        report.as_bytes(),
+        &[],
+        &[("EMBARGO_LOG", "trace")],
+    );
+    assert_eq!(code, Some(0), "{log}");
     assert!(
         log.contains("message taken in") && !log.contains(&canary),
         "the trace log holds no content"
     );
-    let outcome: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(outcome["ref"], "CLOUDSTACK-SEC-1");
     eventually(20, "the acknowledgement", || async {
         !sink.to("fay@finder.example").is_empty()

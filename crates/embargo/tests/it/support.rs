@@ -379,3 +379,30 @@ where
 
 /// Both backends, for tests written once.
 pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+
+/// Pipes one message into `embargo intake` as an MTA alias does; returns the exit code,
+/// the JSON outcome and what it wrote to stderr. `env` adds variables (a log filter).
+pub fn intake(
+    db: &TestDb,
+    project: &str,
+    raw: &[u8],
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (Option<i32>, Value, String) {
+    use std::io::Write;
+    let mut args = vec!["--json", "intake", "--project", project];
+    args.extend_from_slice(extra);
+    let mut cmd = db.command(&args);
+    cmd.envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(raw).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
