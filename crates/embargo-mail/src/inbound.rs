@@ -13,6 +13,9 @@ use mail_parser::{
     Encoding, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType,
 };
 
+use crate::protection::{self, InlineError, Keys, Protection};
+use embargo_openpgp::SignatureCheck;
+
 /// Size limits of intake.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -74,6 +77,23 @@ pub enum Unusable {
     /// Nothing in it.
     #[error("empty: no subject, no text and no attachment")]
     Empty,
+    /// Encrypted with OpenPGP, and the project has no team key to decrypt it.
+    #[error("encrypted with OpenPGP, and the project has no team key")]
+    NoTeamKey,
+    /// Encrypted with OpenPGP, but it cannot be decrypted.
+    #[error("encrypted with OpenPGP, but it cannot be decrypted: {0}")]
+    Undecryptable(&'static str),
+}
+
+impl Unusable {
+    fn undecryptable(e: embargo_openpgp::OpenPgpError) -> Unusable {
+        use embargo_openpgp::OpenPgpError as E;
+        Unusable::Undecryptable(match e {
+            E::NotForUs => "it is not encrypted to the team key",
+            E::Damaged => "its data is damaged or was altered",
+            _ => "it is not readable OpenPGP",
+        })
+    }
 }
 
 /// An attachment, as sent.
@@ -126,6 +146,8 @@ pub struct Inbound {
     pub attachments: Vec<Attachment>,
     /// What it is.
     pub kind: Kind,
+    /// What OpenPGP did for it: decrypted, signature checked, keys found.
+    pub protection: Protection,
 }
 
 impl std::fmt::Debug for Inbound {
@@ -200,7 +222,7 @@ fn sender(message: &Message<'_>) -> Option<(Option<String>, String)> {
 }
 
 /// The bytes of a part after transfer decoding, from the raw message.
-fn part_bytes(raw: &[u8], part: &MessagePart<'_>) -> Vec<u8> {
+pub(crate) fn part_bytes(raw: &[u8], part: &MessagePart<'_>) -> Vec<u8> {
     match &part.body {
         // mail-parser keeps these exactly as decoded.
         PartType::Binary(b) | PartType::InlineBinary(b) => b.to_vec(),
@@ -292,11 +314,55 @@ fn classify(message: &Message<'_>, from: &str, subject: &str, text: &str) -> Kin
 }
 
 impl Inbound {
-    /// Parses a raw message.
+    /// Parses a raw message that needs no keys (or fails without them).
     pub fn parse(raw: &[u8], limits: &Limits) -> Result<Inbound, Unusable> {
+        Inbound::parse_with(raw, limits, Keys::default())
+    }
+
+    /// Parses a raw message, decrypting and checking OpenPGP with `keys`.
+    pub fn parse_with(raw: &[u8], limits: &Limits, keys: Keys<'_>) -> Result<Inbound, Unusable> {
         let message = MessageParser::default()
             .parse(raw)
             .ok_or(Unusable::NotAMessage)?;
+        if let Some(ciphertext) = protection::pgp_mime_ciphertext(&message, raw) {
+            let team = keys.team.ok_or(Unusable::NoTeamKey)?;
+            let opened = embargo_openpgp::decrypt(&ciphertext, team, keys.signers)
+                .map_err(Unusable::undecryptable)?;
+            let inner = protection::rewrap(&message, &opened.data);
+            let inner_message = MessageParser::default()
+                .parse(&inner)
+                .ok_or(Unusable::NotAMessage)?;
+            let mut inbound = Inbound::from_message(&inner_message, &inner, limits, keys)?;
+            let mut signature = opened.signature;
+            // The signer's key may be inside the encrypted message itself.
+            if matches!(signature, Some(SignatureCheck::UnknownKey { .. }))
+                && !inbound.protection.keys.is_empty()
+            {
+                let signers: Vec<_> = keys
+                    .signers
+                    .iter()
+                    .chain(&inbound.protection.keys)
+                    .cloned()
+                    .collect();
+                if let Ok(again) = embargo_openpgp::decrypt(&ciphertext, team, &signers) {
+                    signature = again.signature;
+                }
+            }
+            inbound.protection.encrypted = true;
+            if inbound.protection.signature.is_none() {
+                inbound.protection.signature = signature;
+            }
+            return Ok(inbound);
+        }
+        Inbound::from_message(&message, raw, limits, keys)
+    }
+
+    fn from_message(
+        message: &Message<'_>,
+        raw: &[u8],
+        limits: &Limits,
+        keys: Keys<'_>,
+    ) -> Result<Inbound, Unusable> {
         // mail-parser reads almost anything; a message has at least one field that
         // every mail system writes.
         const FIELDS: [&str; 9] = [
@@ -316,7 +382,7 @@ impl Inbound {
         if !known {
             return Err(Unusable::NotAMessage);
         }
-        let (from_name, from_email) = sender(&message).ok_or(Unusable::NoSender)?;
+        let (from_name, from_email) = sender(message).ok_or(Unusable::NoSender)?;
         let subject = message
             .subject()
             .map(str::trim)
@@ -342,7 +408,11 @@ impl Inbound {
         }
         let raw_bytes = message.raw_message();
         let mut attachments = Vec::new();
+        let mut found_keys = Vec::new();
         for (n, part) in message.attachments().enumerate() {
+            if protection::is_plumbing(part) {
+                continue;
+            }
             let filename = part
                 .attachment_name()
                 .map(str::to_owned)
@@ -365,6 +435,11 @@ impl Inbound {
                 }
             }
             let bytes = part_bytes(raw_bytes, part);
+            if content_type(part) == "application/pgp-keys"
+                || bytes.starts_with(b"-----BEGIN PGP PUBLIC KEY BLOCK")
+            {
+                found_keys.extend(protection::keys_in(&String::from_utf8_lossy(&bytes)));
+            }
             attachments.push(Attachment {
                 held_back: bytes.len() > limits.attachment_bytes,
                 content_type: if matches!(part.body, PartType::Message(_)) {
@@ -377,6 +452,24 @@ impl Inbound {
             });
         }
         let text = texts.join("\n\n").trim().to_owned();
+        found_keys.extend(protection::keys_in(&text));
+        let signers: Vec<_> = keys.signers.iter().chain(&found_keys).cloned().collect();
+        let keys = Keys {
+            team: keys.team,
+            signers: &signers,
+        };
+        let mut protection = Protection {
+            signature: protection::signed_root(message, raw, keys.signers),
+            ..Protection::default()
+        };
+        let text = protection::open_inline(&text, keys, &mut protection)
+            .map_err(|e| match e {
+                InlineError::NoTeamKey => Unusable::NoTeamKey,
+                InlineError::Undecryptable(e) => Unusable::undecryptable(e),
+            })?
+            .trim()
+            .to_owned();
+        protection.keys = found_keys;
         if subject.is_empty() && text.is_empty() && attachments.is_empty() {
             return Err(Unusable::Empty);
         }
@@ -386,7 +479,7 @@ impl Inbound {
                 thread_ids.push(id);
             }
         }
-        let kind = classify(&message, &from_email, &subject, &text);
+        let kind = classify(message, &from_email, &subject, &text);
         Ok(Inbound {
             message_id: message.message_id().and_then(strip_id),
             thread_ids,
@@ -402,6 +495,7 @@ impl Inbound {
             html_only,
             attachments,
             kind,
+            protection,
         })
     }
 }

@@ -3,5 +3,7 @@
 //! it cannot be used.
 
 pub mod inbound;
+pub mod protection;
 
 pub use inbound::{Attachment, Inbound, Kind, Limits, Unusable};
+pub use protection::{Keys, Protection};

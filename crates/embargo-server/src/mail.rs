@@ -1,7 +1,8 @@
 //! Sending mail through an SMTP relay (usually the local MTA on loopback).
 
 use lettre::message::Mailbox;
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentDisposition, ContentType};
+use lettre::message::{MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use embargo_store::OutboundMail;
@@ -26,6 +27,9 @@ pub enum MailError {
     /// An address in the mail is not usable.
     #[error("an address of the message is not valid")]
     Address,
+    /// The message could not be encrypted to the recipient's key.
+    #[error("the message could not be encrypted: {0}")]
+    Encryption(String),
     /// The relay refused or could not be reached; worth a retry.
     #[error("the SMTP relay did not take the message: {0}")]
     Relay(String),
@@ -98,10 +102,15 @@ impl Mailer {
             let refs: Vec<String> = mail.references.iter().map(|r| format!("<{r}>")).collect();
             builder = builder.references(refs.join(" "));
         }
-        let message = builder
-            .header(ContentType::TEXT_PLAIN)
-            .body(mail.body.clone())
-            .map_err(|_| MailError::Address)?;
+        let message = match &mail.encrypt_to {
+            None => builder
+                .header(ContentType::TEXT_PLAIN)
+                .body(mail.body.clone())
+                .map_err(|_| MailError::Address)?,
+            Some(key) => builder
+                .multipart(encrypted(mail, key)?)
+                .map_err(|_| MailError::Address)?,
+        };
         let raw = message.formatted();
         self.transport
             .send(message)
@@ -109,4 +118,34 @@ impl Mailer {
             .map_err(|e| MailError::Relay(e.to_string()))?;
         Ok(raw)
     }
+}
+
+/// The message as PGP/MIME (RFC 3156 §4): the text entity encrypted to the recipient
+/// (and to the team, signed by it, when the project has a team key).
+fn encrypted(
+    mail: &OutboundMail,
+    key: &embargo_openpgp::PublicKey,
+) -> Result<MultiPart, MailError> {
+    let entity = format!(
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}",
+        mail.body.replace("\r\n", "\n").replace('\n', "\r\n")
+    );
+    let armored = embargo_openpgp::encrypt(entity.as_bytes(), key, mail.sign_with.as_ref())
+        .map_err(|e| MailError::Encryption(e.to_string()))?;
+    let content_type =
+        |t: &str| ContentType::parse(t).map_err(|_| MailError::Encryption("content type".into()));
+    Ok(MultiPart::encrypted("application/pgp-encrypted".to_owned())
+        .singlepart(
+            SinglePart::builder()
+                .header(content_type("application/pgp-encrypted")?)
+                .body("Version: 1\r\n".to_owned()),
+        )
+        .singlepart(
+            SinglePart::builder()
+                .header(content_type(
+                    "application/octet-stream; name=\"encrypted.asc\"",
+                )?)
+                .header(ContentDisposition::inline_with_name("encrypted.asc"))
+                .body(armored),
+        ))
 }

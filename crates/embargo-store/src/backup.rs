@@ -148,6 +148,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("reporter_link_hash", Bytes),
             ("reporter_link_sealed", Bytes),
             ("merged_sealed", Bytes),
+            ("reporter_key_sealed", Bytes),
         ],
     ),
     (
@@ -242,6 +243,16 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("held_back", Int),
             ("meta_sealed", Bytes),
             ("data_sealed", Bytes),
+        ],
+    ),
+    (
+        "team_keys",
+        &[
+            ("project_id", Int),
+            ("fingerprint", Text),
+            ("public_key", Text),
+            ("secret_sealed", Bytes),
+            ("created_at", Int),
         ],
     ),
     (

@@ -68,6 +68,8 @@ pub struct CasePatch {
     pub advisory: Option<AdvisoryDraft>,
     /// Words the commit guard blocks while the case is embargoed (replaces the list).
     pub sensitive_terms: Option<Vec<String>>,
+    /// The reporter's OpenPGP public key, armored: mail to them is encrypted to it.
+    pub reporter_key: Option<String>,
 }
 
 pub(crate) const MAX_TEXT: usize = 1_000_000;
@@ -144,6 +146,7 @@ pub(crate) struct Loaded {
     embargo_override: Option<EmbargoOverride>,
     sensitive_terms: Vec<String>,
     merged_reporters: Vec<MergedReporter>,
+    reporter_key: Option<String>,
 }
 
 impl Loaded {
@@ -184,6 +187,12 @@ impl Loaded {
         let merged_reporters = match (full, sealed("merged_sealed")?) {
             (true, Some(s)) => open_json(keys, &ctx(project_id, number, "merged"), &s)?,
             _ => Vec::new(),
+        };
+        let reporter_key = match (full, sealed("reporter_key_sealed")?) {
+            (true, Some(s)) => {
+                Some(keys.open_string(&ctx(project_id, number, "reporter-key"), &s)?)
+            }
+            _ => None,
         };
         let reporter = match (full, sealed("reporter_sealed")?) {
             (true, Some(s)) => Some(open_json(keys, &ctx(project_id, number, "reporter"), &s)?),
@@ -228,7 +237,19 @@ impl Loaded {
             embargo_override,
             sensitive_terms,
             merged_reporters,
+            reporter_key,
         })
+    }
+
+    pub(crate) fn project_id(&self) -> i64 {
+        self.project_id
+    }
+
+    /// The reporter's OpenPGP key, when known and readable.
+    pub(crate) fn reporter_key(&self) -> Option<embargo_openpgp::PublicKey> {
+        self.reporter_key
+            .as_deref()
+            .and_then(|k| embargo_openpgp::PublicKey::from_armored(k).ok())
     }
 
     pub(crate) fn reporter_email(&self) -> Option<String> {
@@ -338,6 +359,11 @@ impl Loaded {
             embargo_override: self.embargo_override,
             sensitive_terms: self.sensitive_terms,
             merged_reporters: self.merged_reporters,
+            reporter_key: self
+                .reporter_key
+                .as_deref()
+                .and_then(|k| embargo_openpgp::PublicKey::from_armored(k).ok())
+                .map(|k| k.fingerprint()),
         }
     }
 }
@@ -1020,6 +1046,28 @@ impl Store {
             changes.push(format!(
                 "sensitive terms for the commit guard: {}",
                 terms.join(", ")
+            ));
+        }
+        if let Some(armored) = &patch.reporter_key {
+            check_text("reporter's key", armored, 200_000)?;
+            let key = embargo_openpgp::PublicKey::from_armored(armored)
+                .map_err(|e| StoreError::Invalid(format!("the reporter's key: {e}")))?;
+            if !key.can_encrypt() {
+                return Err(StoreError::Invalid(
+                    "the reporter's key has no encryption key, so mail could not be encrypted to it".into(),
+                ));
+            }
+            let armored = key
+                .armored()
+                .map_err(|e| StoreError::Invalid(format!("the reporter's key: {e}")))?;
+            sqlx::query("UPDATE cases SET reporter_key_sealed = $1 WHERE id = $2")
+                .bind(keys.seal_str(&case.context("reporter-key"), &armored)?)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            changes.push(format!(
+                "reporter's OpenPGP key set to {}; mail to the reporter is encrypted to it",
+                key.fingerprint()
             ));
         }
         if changes.is_empty() {

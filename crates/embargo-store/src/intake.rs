@@ -5,7 +5,8 @@
 
 use embargo_core::case::{Channel, Reporter};
 use embargo_core::reference::ProjectKey;
-use embargo_mail::{Inbound, Kind, Limits};
+use embargo_mail::{Inbound, Keys, Kind, Limits};
+use embargo_openpgp::{SignatureCheck, TeamKey};
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
@@ -134,6 +135,15 @@ async fn case_reference(conn: &mut AnyConnection, case_id: i64) -> Result<String
     ))
 }
 
+/// Where mail is taken in: the address's project key, the project (none when the key
+/// names none), and its team key.
+#[derive(Clone, Copy)]
+struct Desk<'a> {
+    key: &'a str,
+    project: Option<&'a crate::Project>,
+    team: Option<&'a TeamKey>,
+}
+
 struct Stored<'a> {
     project_id: Option<i64>,
     case_id: Option<i64>,
@@ -212,10 +222,14 @@ impl Store {
     /// Takes in one raw message addressed to a project. Returns once it is committed.
     pub async fn intake(&self, key: &str, raw: &[u8], limits: &Limits) -> Result<IntakeOutcome> {
         let project = self.intake_project(key).await?;
+        let team = self.intake_team_key(project.as_ref()).await?;
+        let desk = Desk {
+            key,
+            project: project.as_ref(),
+            team: team.as_ref(),
+        };
         let mut tx = self.begin_write().await?;
-        let outcome = self
-            .intake_in(&mut tx, key, project.as_ref(), raw, limits)
-            .await?;
+        let outcome = self.intake_in(&mut tx, desk, raw, limits).await?;
         tx.commit().await?;
         Ok(outcome)
     }
@@ -232,14 +246,17 @@ impl Store {
         mut progress: impl FnMut(usize),
     ) -> Result<Vec<IntakeOutcome>> {
         let project = self.intake_project(key).await?;
+        let team = self.intake_team_key(project.as_ref()).await?;
+        let desk = Desk {
+            key,
+            project: project.as_ref(),
+            team: team.as_ref(),
+        };
         let mut outcomes = Vec::with_capacity(raws.len());
         for chunk in raws.chunks(per_commit.max(1)) {
             let mut tx = self.begin_write().await?;
             for raw in chunk {
-                outcomes.push(
-                    self.intake_in(&mut tx, key, project.as_ref(), raw, limits)
-                        .await?,
-                );
+                outcomes.push(self.intake_in(&mut tx, desk, raw, limits).await?);
             }
             tx.commit().await?;
             progress(outcomes.len());
@@ -259,29 +276,38 @@ impl Store {
         }
     }
 
+    /// The project's team key, which decrypts what reporters encrypt to it.
+    async fn intake_team_key(&self, project: Option<&crate::Project>) -> Result<Option<TeamKey>> {
+        match project {
+            Some(p) => {
+                let mut conn = self.pool.acquire().await?;
+                self.team_key(&mut conn, p.id).await
+            }
+            None => Ok(None),
+        }
+    }
+
     /// One message inside the caller's transaction, in a savepoint of its own so that a
     /// duplicate found late leaves nothing behind.
     async fn intake_in(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        key: &str,
-        project: Option<&crate::Project>,
+        desk: Desk<'_>,
         raw: &[u8],
         limits: &Limits,
     ) -> Result<IntakeOutcome> {
-        self.intake_checked(tx, key, project, raw, limits, false)
-            .await
+        self.intake_checked(tx, desk, raw, limits, false).await
     }
 
     async fn intake_checked(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        key: &str,
-        project: Option<&crate::Project>,
+        desk: Desk<'_>,
         raw: &[u8],
         limits: &Limits,
         released: bool,
     ) -> Result<IntakeOutcome> {
+        let Desk { key, project, team } = desk;
         let now = millis(OffsetDateTime::now_utc());
         let Some(project) = project else {
             let reason = match key.parse::<ProjectKey>() {
@@ -290,7 +316,8 @@ impl Store {
             };
             return self.quarantine(tx, None, raw, &reason, now).await;
         };
-        let inbound = match Inbound::parse(raw, limits) {
+        let keys = Keys { team, signers: &[] };
+        let inbound = match Inbound::parse_with(raw, limits, keys) {
             Ok(inbound) => inbound,
             Err(why) => {
                 return self
@@ -311,7 +338,7 @@ impl Store {
         }
         let mut sp = sqlx::Acquire::begin(&mut **tx).await?;
         let outcome = self
-            .intake_parsed(&mut sp, project, &inbound, raw, now)
+            .intake_parsed(&mut sp, project, inbound, raw, now, (limits, team))
             .await?;
         if outcome == IntakeOutcome::Duplicate {
             sp.rollback().await?;
@@ -325,9 +352,10 @@ impl Store {
         &self,
         tx: &mut AnyConnection,
         project: &crate::Project,
-        inbound: &Inbound,
+        mut inbound: Inbound,
         raw: &[u8],
         now: i64,
+        (limits, team): (&Limits, Option<&TeamKey>),
     ) -> Result<IntakeOutcome> {
         if let Some(id) = &inbound.message_id {
             let seen = sqlx::query(
@@ -340,7 +368,28 @@ impl Store {
                 return Ok(IntakeOutcome::Duplicate);
             }
         }
-        let threaded = thread(tx, project.id, inbound).await?;
+        let threaded = thread(tx, project.id, &inbound).await?;
+        // A follow-up signed by the reporter's known key is checked against it.
+        if let Some(case_id) = threaded
+            && matches!(
+                inbound.protection.signature,
+                Some(SignatureCheck::UnknownKey { .. })
+            )
+            && let Some(known) = self.reporter_key(tx, case_id).await?
+        {
+            let signers = [known];
+            if let Ok(again) = Inbound::parse_with(
+                raw,
+                limits,
+                Keys {
+                    team,
+                    signers: &signers,
+                },
+            ) {
+                inbound = again;
+            }
+        }
+        let inbound = &inbound;
         let (case_id, outcome_kind) = match (threaded, inbound.kind.opens_case()) {
             (Some(case_id), true) => (case_id, "follow-up"),
             (threaded, false) => {
@@ -424,6 +473,7 @@ impl Store {
             record_event(tx, self.keys(), act, "reporter-message", None, Some(text)).await?;
             touch(tx, case_id, now).await?;
         }
+        self.record_protection(tx, case_id, inbound, now).await?;
         for attachment in &inbound.attachments {
             let row = sqlx::query(
                 "INSERT INTO attachments (message_id, case_id, size, held_back, meta_sealed, data_sealed) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -616,11 +666,15 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        let team = self.team_key(&mut tx, project.id).await?;
         let outcome = self
             .intake_checked(
                 &mut tx,
-                project.key.as_str(),
-                Some(&project),
+                Desk {
+                    key: project.key.as_str(),
+                    project: Some(&project),
+                    team: team.as_ref(),
+                },
                 &raw,
                 limits,
                 true,
@@ -668,5 +722,73 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+}
+
+impl Store {
+    /// Notes on the timeline what OpenPGP did for a message (decrypted, the signature's
+    /// check), and learns the reporter's key from it when none is known.
+    async fn record_protection(
+        &self,
+        conn: &mut AnyConnection,
+        case_id: i64,
+        inbound: &Inbound,
+        now: i64,
+    ) -> Result<()> {
+        let mut notes = Vec::new();
+        if inbound.protection.is_used() {
+            notes.push(inbound.protection.describe());
+        }
+        // The sender's own key: one whose user ID names the sender, or the only one given.
+        let from = inbound.from_email.as_str();
+        let keys = &inbound.protection.keys;
+        let own = keys
+            .iter()
+            .find(|k| {
+                k.user_ids()
+                    .iter()
+                    .any(|u| u.to_ascii_lowercase().contains(from))
+            })
+            .or(if keys.len() == 1 { keys.first() } else { None });
+        let is_reporter = self
+            .case_reporter_email(conn, case_id)
+            .await?
+            .is_some_and(|e| e.eq_ignore_ascii_case(from));
+        if let Some(key) = own
+            && is_reporter
+            && self.learn_reporter_key(conn, case_id, key).await?
+        {
+            notes.push(format!(
+                "the reporter's OpenPGP key {} came with the message; mail to the reporter is encrypted to it",
+                key.fingerprint()
+            ));
+        }
+        if notes.is_empty() {
+            return Ok(());
+        }
+        let act = Act {
+            case_id,
+            actor: None,
+            now,
+        };
+        record_event(
+            conn,
+            self.keys(),
+            act,
+            "openpgp",
+            None,
+            Some(&notes.join("; ")),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn case_reporter_email(
+        &self,
+        conn: &mut AnyConnection,
+        case_id: i64,
+    ) -> Result<Option<String>> {
+        let case = crate::cases::load(conn, self.keys(), case_id, true).await?;
+        Ok(case.reporter_email())
     }
 }

@@ -27,6 +27,10 @@ pub struct OutboundMail {
     pub references: Vec<String>,
     /// acknowledgement or reply.
     pub kind: &'static str,
+    /// The recipient's OpenPGP key: the message goes out encrypted to it (PGP/MIME).
+    pub encrypt_to: Option<embargo_openpgp::PublicKey>,
+    /// The team key that signs an encrypted message, when the project has one.
+    pub sign_with: Option<embargo_openpgp::TeamKey>,
 }
 
 impl std::fmt::Debug for OutboundMail {
@@ -74,6 +78,11 @@ impl Store {
         let case = load(&mut conn, self.keys(), case_id, true).await?;
         let Some(to) = case.reporter_email() else {
             return Ok(None);
+        };
+        let encrypt_to = case.reporter_key();
+        let sign_with = match &encrypt_to {
+            Some(_) => self.team_key(&mut conn, case.project_id()).await?,
+            None => None,
         };
         let reference = case.reference();
         let link = self.ensure_reporter_link(&mut conn, case_id).await?;
@@ -133,6 +142,8 @@ impl Store {
             in_reply_to: references.last().cloned(),
             references,
             kind,
+            encrypt_to,
+            sign_with,
         }))
     }
 }
@@ -280,6 +291,8 @@ impl OutboundMail {
                 in_reply_to: None,
                 references: Vec::new(),
                 kind,
+                encrypt_to: None,
+                sign_with: None,
             })
             .collect()
     }

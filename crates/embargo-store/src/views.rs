@@ -88,6 +88,8 @@ pub struct CaseDetail {
     pub sensitive_terms: Vec<String>,
     /// Reporters of duplicates merged into this case, kept for credit.
     pub merged_reporters: Vec<MergedReporter>,
+    /// The fingerprint of the reporter's OpenPGP key, when known: mail to them is encrypted.
+    pub reporter_key: Option<String>,
     /// The procedure's clocks.
     pub clocks: Clocks,
 }

@@ -115,6 +115,10 @@ pub enum CaseCommand {
         /// the list). The commit guard's deny list carries it as a salted hash only.
         #[arg(long = "sensitive-term")]
         sensitive_terms: Vec<String>,
+        /// The reporter's OpenPGP public key (an armored file, `-` for stdin): mail to the
+        /// reporter is encrypted to it from then on.
+        #[arg(long = "reporter-key")]
+        reporter_key: Option<std::path::PathBuf>,
     },
     /// File one case per finding of a markdown or JSON findings file, with likely duplicates.
     Import {
@@ -149,6 +153,19 @@ fn text_arg(value: String) -> Result<String, String> {
         Ok(text)
     } else {
         Ok(value)
+    }
+}
+
+/// A file's text, or stdin's for `-`.
+pub(crate) fn read_text(path: &std::path::Path) -> Result<String, String> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("reading stdin: {e}"))?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
     }
 }
 
@@ -394,8 +411,12 @@ pub async fn run(args: CaseArgs, out: &Output) -> Result<(), String> {
             fixed,
             title,
             sensitive_terms,
+            reporter_key,
         } => {
             let mut body = Map::new();
+            if let Some(path) = reporter_key {
+                body.insert("reporter_key".into(), json!(read_text(&path)?));
+            }
             if let Some(v) = cvss {
                 body.insert("cvss".into(), json!(v));
             }
@@ -426,14 +447,7 @@ pub async fn run(args: CaseArgs, out: &Output) -> Result<(), String> {
             out.show(&case, || case_text(&case));
         }
         CaseCommand::Import { project, file } => {
-            let content = if file.as_os_str() == "-" {
-                let mut text = String::new();
-                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-                    .map_err(|e| format!("reading stdin: {e}"))?;
-                text
-            } else {
-                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?
-            };
+            let content = read_text(&file)?;
             let imported = call(
                 Method::POST,
                 format!("/api/projects/{}/import", path_segment(&project)),

@@ -1,4 +1,4 @@
-//! `embargo keys …`: the master key.
+//! `embargo keys …`: the master key, and each project's OpenPGP team key.
 
 use std::path::PathBuf;
 
@@ -21,11 +21,116 @@ pub enum KeysCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// A project's OpenPGP team key: reporters encrypt to it, announcements are signed with it.
+    #[command(subcommand)]
+    Pgp(PgpCommand),
+}
+
+/// `embargo keys pgp …`.
+#[derive(Debug, Subcommand)]
+pub enum PgpCommand {
+    /// Generate a new team key (Ed25519 with a Curve25519 encryption subkey).
+    Generate {
+        /// The project key.
+        #[arg(long)]
+        project: String,
+        /// The key's user ID, e.g. "CloudStack Security <security@cloudstack.example>".
+        #[arg(long)]
+        user_id: String,
+        /// Replace an existing team key (mail encrypted to it can no longer be re-read).
+        #[arg(long)]
+        replace: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Import an existing team key: an armored secret key (`gpg --export-secret-keys --armor`).
+    Import {
+        /// The project key.
+        #[arg(long)]
+        project: String,
+        /// The armored secret key file; `-` reads stdin.
+        file: PathBuf,
+        /// The key's passphrase, read from this environment variable (none if unset).
+        #[arg(long, value_name = "VAR")]
+        passphrase_env: Option<String>,
+        /// Replace an existing team key.
+        #[arg(long)]
+        replace: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Print the public team key (armored), as reporters get it.
+    Export {
+        /// The project key.
+        #[arg(long)]
+        project: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+fn project_key(key: &str) -> Result<embargo_core::reference::ProjectKey, String> {
+    key.parse().map_err(|e| format!("{e}"))
+}
+
+async fn run_pgp(cmd: PgpCommand, out: &Output) -> Result<(), String> {
+    let (store_args, project) = match &cmd {
+        PgpCommand::Generate { store, project, .. }
+        | PgpCommand::Import { store, project, .. }
+        | PgpCommand::Export { store, project } => (store, project_key(project)?),
+    };
+    let store = store_args.open().await.map_err(|e| e.to_string())?;
+    let set = match cmd {
+        PgpCommand::Generate {
+            user_id, replace, ..
+        } => {
+            let team = embargo_openpgp::TeamKey::generate(&user_id).map_err(|e| e.to_string())?;
+            store.set_team_key(&project, &team, replace).await
+        }
+        PgpCommand::Import {
+            file,
+            passphrase_env,
+            replace,
+            ..
+        } => {
+            let text = crate::cases::read_text(&file)?;
+            let passphrase = match passphrase_env {
+                Some(var) => std::env::var(&var)
+                    .map_err(|_| format!("the environment variable {var} is not set"))?,
+                None => String::new(),
+            };
+            let team = embargo_openpgp::TeamKey::from_armored(&text, &passphrase)
+                .map_err(|e| e.to_string())?;
+            store.set_team_key(&project, &team, replace).await
+        }
+        PgpCommand::Export { .. } => {
+            let key = store
+                .team_public_key(&project)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| {
+                    format!(
+                        "{project} has no team key; create one with `embargo keys pgp generate`"
+                    )
+                })?;
+            out.show(&json!(key), || key.public_key.trim_end().to_owned());
+            return Ok(());
+        }
+    }
+    .map_err(|e| e.to_string())?;
+    out.show(&json!(set), || {
+        format!(
+            "{} team key {}; reporters get it at /api/public/projects/{}/openpgp-key",
+            set.project, set.fingerprint, set.project
+        )
+    });
+    Ok(())
 }
 
 /// Runs `embargo keys …`.
 pub async fn run(cmd: KeysCommand, out: &Output) -> Result<(), String> {
     match cmd {
+        KeysCommand::Pgp(cmd) => run_pgp(cmd, out).await,
         KeysCommand::Rotate { output, store } => {
             let database = store.database().map_err(|e| e.to_string())?;
             let source = store.key_source().map_err(|e| e.to_string())?;

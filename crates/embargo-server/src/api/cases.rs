@@ -70,6 +70,8 @@ pub struct PatchCaseBody {
     pub advisory: Option<AdvisoryDraft>,
     /// Words the commit guard blocks while the case is embargoed (replaces the list).
     pub sensitive_terms: Option<Vec<String>>,
+    /// The reporter's OpenPGP public key, armored: mail to them is encrypted to it.
+    pub reporter_key: Option<String>,
 }
 
 /// A move to another state.
@@ -200,6 +202,7 @@ pub async fn update(
         versions: body.versions,
         advisory: body.advisory,
         sensitive_terms: body.sensitive_terms,
+        reporter_key: body.reporter_key,
     };
     Ok(Json(
         state

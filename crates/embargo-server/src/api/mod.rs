@@ -52,6 +52,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(public::healthz))
         .routes(routes!(public::case))
+        .routes(routes!(public::openpgp_key))
         .routes(routes!(session::sign_in, session::sign_out))
         .routes(routes!(session::me))
         .routes(routes!(session::start_totp))

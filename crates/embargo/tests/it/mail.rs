@@ -12,14 +12,14 @@ use serde_json::{Value, json};
 use crate::support::{Api, Backend, Process, TestDb, eventually, seed};
 
 /// The SMTP sink; it stops when its stdin closes, that is when this is dropped.
-struct Sink {
+pub struct Sink {
     child: Child,
-    port: u16,
+    pub port: u16,
     dir: PathBuf,
 }
 
 impl Sink {
-    fn start(dir: &Path) -> Sink {
+    pub fn start(dir: &Path) -> Sink {
         std::fs::create_dir_all(dir).unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/smtp_sink.py");
         let mut child = Command::new("/usr/bin/python3")
@@ -50,19 +50,33 @@ impl Sink {
     }
 
     fn messages(&self) -> Vec<(String, Inbound)> {
+        self.raw()
+            .into_iter()
+            .map(|raw| {
+                let text = String::from_utf8_lossy(&raw).to_string();
+                (text, Inbound::parse(&raw, &Limits::default()).unwrap())
+            })
+            .collect()
+    }
+
+    /// Every message as received, oldest first, unparsed (encrypted ones included).
+    fn raw(&self) -> Vec<Vec<u8>> {
         let mut names: Vec<PathBuf> = std::fs::read_dir(&self.dir)
             .unwrap()
             .map(|e| e.unwrap().path())
             .filter(|p| p.extension().is_some_and(|e| e == "eml"))
             .collect();
         names.sort();
-        names
-            .iter()
-            .map(|p| {
-                let raw = std::fs::read(p).unwrap();
-                let text = String::from_utf8_lossy(&raw).to_string();
-                (text, Inbound::parse(&raw, &Limits::default()).unwrap())
-            })
+        names.iter().map(|p| std::fs::read(p).unwrap()).collect()
+    }
+
+    /// The messages whose envelope went to `address`, as received.
+    pub fn raw_to(&self, address: &str) -> Vec<String> {
+        let prefix = format!("X-Envelope-To: {address}\r\n");
+        self.raw()
+            .into_iter()
+            .map(|r| String::from_utf8_lossy(&r).into_owned())
+            .filter(|r| r.starts_with(&prefix))
             .collect()
     }
 }

@@ -15,6 +15,7 @@ mod jobs;
 mod lifecycle;
 mod mail;
 mod matrix;
+mod openpgp;
 mod processes;
 mod roles;
 mod safekeeping;
