@@ -104,6 +104,28 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, job: Job) 
                 }
                 done.commit().await.map_err(|e| ("store", Some(e)))
             }
+            // Escalation must reach people, so without a relay it waits for one.
+            "escalate" => {
+                let mailer = mailer.ok_or(("no-mail-transport", None))?;
+                let (mails, cases) = store
+                    .escalation_mails(&job, mailer.public_url(), mailer.domain())
+                    .await
+                    .map_err(|e| ("store", Some(e)))?;
+                for mail in &mails {
+                    mailer.send(mail).await.map_err(|e| {
+                        tracing::warn!(job = job.id, kind = %job.kind, error = %e, "sending mail failed");
+                        ("smtp", None)
+                    })?;
+                }
+                let mut done = store
+                    .complete_job(&job)
+                    .await
+                    .map_err(|e| ("store", Some(e)))?;
+                done.record_escalations(&cases)
+                    .await
+                    .map_err(|e| ("store", Some(e)))?;
+                done.commit().await.map_err(|e| ("store", Some(e)))
+            }
             // Without a relay configured, mail waits (retried with backoff) for one.
             "acknowledge" | "mail-reporter" => {
                 let mailer = mailer.ok_or(("no-mail-transport", None))?;

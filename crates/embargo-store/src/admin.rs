@@ -37,6 +37,11 @@ pub struct Project {
     pub clocks: ClockSettings,
     /// Words the commit guard refuses in public commits; "CVE-" stands for any CVE ID.
     pub giveaways: Vec<String>,
+    /// The organisation's inbox for its foundation address: worked by the foundation
+    /// team, which routes each report to a project.
+    pub inbox: bool,
+    /// The project's wider private list (its management committee), told of stalled cases.
+    pub private_list: Option<String>,
 }
 
 /// The giveaway words a project starts with.
@@ -83,6 +88,8 @@ fn project_from_row(row: &sqlx::any::AnyRow) -> Result<Project> {
         clocks: serde_json::from_str(&clocks)
             .map_err(|e| StoreError::Corrupt(format!("project clocks: {e}")))?,
         giveaways,
+        inbox: row.try_get::<i64, _>("inbox")? != 0,
+        private_list: row.try_get("private_list")?,
     })
 }
 
@@ -95,9 +102,11 @@ pub struct ProjectUpdate {
     pub clocks: Option<ClockSettings>,
     /// The commit guard's giveaway words.
     pub giveaways: Option<Vec<String>>,
+    /// The wider private list's address; empty clears it.
+    pub private_list: Option<String>,
 }
 
-const PROJECT_SELECT: &str = "SELECT p.id, p.org_id, o.name AS org_name, p.key, p.name, p.branches, p.clock_settings, p.giveaways FROM projects p JOIN organisations o ON o.id = p.org_id";
+const PROJECT_SELECT: &str = "SELECT p.id, p.org_id, o.name AS org_name, p.key, p.name, p.branches, p.clock_settings, p.giveaways, p.inbox, p.private_list FROM projects p JOIN organisations o ON o.id = p.org_id";
 
 fn to_json<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -195,6 +204,33 @@ impl Store {
         self.project(key).await
     }
 
+    /// Creates an organisation's inbox: the project its foundation address delivers to
+    /// (`embargo intake --project KEY`), worked by the foundation team. One per organisation.
+    pub async fn create_inbox(&self, org: &str, key: &ProjectKey, name: &str) -> Result<Project> {
+        let org_id = self.org_id(org).await?;
+        let existing = sqlx::query("SELECT key FROM projects WHERE org_id = $1 AND inbox = 1")
+            .bind(org_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(row) = existing {
+            let key: String = row.try_get("key")?;
+            return Err(StoreError::Conflict(format!(
+                "{org} has an inbox already: {key}"
+            )));
+        }
+        let name = if name.trim().is_empty() {
+            format!("{org} security (foundation address)")
+        } else {
+            name.trim().to_owned()
+        };
+        let project = self.create_project(org, key, &name, &[]).await?;
+        sqlx::query("UPDATE projects SET inbox = 1 WHERE id = $1")
+            .bind(project.id)
+            .execute(&self.pool)
+            .await?;
+        self.project(key).await
+    }
+
     /// Finds a project by key.
     pub async fn project(&self, key: &ProjectKey) -> Result<Project> {
         let row = sqlx::query(&format!("{PROJECT_SELECT} WHERE p.key = $1"))
@@ -232,12 +268,26 @@ impl Store {
                 "at most 200 giveaway words of at most 100 bytes each".into(),
             ));
         }
+        let private_list = match update.private_list {
+            None => project.private_list,
+            Some(list) if list.trim().is_empty() => None,
+            Some(list) => {
+                let list = list.trim().to_owned();
+                if !list.contains('@') || list.len() > 320 || list.contains(char::is_whitespace) {
+                    return Err(StoreError::Invalid(format!(
+                        "'{list}' is not a mail address"
+                    )));
+                }
+                Some(list)
+            }
+        };
         sqlx::query(
-            "UPDATE projects SET branches = $1, clock_settings = $2, giveaways = $3 WHERE id = $4",
+            "UPDATE projects SET branches = $1, clock_settings = $2, giveaways = $3, private_list = $4 WHERE id = $5",
         )
         .bind(to_json(&branches)?)
         .bind(to_json(&clocks)?)
         .bind(to_json(&giveaways)?)
+        .bind(private_list)
         .bind(project.id)
         .execute(&self.pool)
         .await?;

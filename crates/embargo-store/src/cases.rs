@@ -116,7 +116,7 @@ pub(crate) const CASE_SELECT: &str = concat!(
 );
 
 /// The joins of `CASE_SELECT`, for queries that select more.
-const CASE_FROM: &str = case_from!();
+pub(crate) const CASE_FROM: &str = case_from!();
 
 /// A case row with its sealed fields opened.
 pub(crate) struct Loaded {

@@ -1,12 +1,13 @@
 //! The daily digest: each project's team hears which clocks are near or past due and
-//! which cases have stalled, by case reference only.
+//! which cases have stalled, by case reference only. Stalled cases are also escalated,
+//! once per stall, to the foundation team and the project's wider private list.
 
 use embargo_core::clocks::{Clock, ClockStatus};
 use embargo_core::lifecycle::State;
 use sqlx::Row;
 use time::{Duration, OffsetDateTime, Time};
 
-use crate::cases::{CASE_SELECT, Loaded};
+use crate::cases::{CASE_FROM, CASE_SELECT, Loaded};
 use crate::outbound::OutboundMail;
 use crate::{Job, Result, Store, millis};
 
@@ -31,7 +32,71 @@ impl Store {
             today + Duration::days(1)
         };
         self.enqueue_once("digest", &format!("digest:{}", next.date()), millis(next))
-            .await
+            .await?;
+        self.enqueue_once(
+            "escalate",
+            &format!("escalate:{}", next.date()),
+            millis(next),
+        )
+        .await
+    }
+
+    /// The escalation of stalled cases not escalated since their last activity: one mail
+    /// per case to the organisation's foundation team and the project's private list, by
+    /// reference only; with the ids of the cases it covers.
+    pub async fn escalation_mails(
+        &self,
+        job: &Job,
+        public_url: &str,
+        domain: &str,
+    ) -> Result<(Vec<OutboundMail>, Vec<i64>)> {
+        let now = OffsetDateTime::now_utc();
+        let rows = sqlx::query(&format!(
+            "SELECT c.*, p.key AS project_key, p.branches, p.clock_settings, d.number AS dup_number, dp.key AS dup_key, \
+             p.org_id, p.private_list AS project_private_list {CASE_FROM} WHERE c.state NOT IN ('closed', 'invalid', 'duplicate') \
+             AND (c.escalated_at IS NULL OR c.escalated_at < c.last_activity_at) ORDER BY c.id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut mails = Vec::new();
+        let mut cases = Vec::new();
+        for row in &rows {
+            let case = Loaded::from_row(self.keys(), row, false)?.summary(now);
+            if !case.clocks.stalled {
+                continue;
+            }
+            let case_id: i64 = row.try_get("id")?;
+            let last: i64 = row.try_get("last_activity_at")?;
+            let mut people = self
+                .team_emails("foundation", row.try_get("org_id")?)
+                .await?;
+            if let Some(list) = row.try_get::<Option<String>, _>("project_private_list")? {
+                people.push(list);
+            }
+            let subject = format!(
+                "[{}] Stalled: no activity since {}",
+                case.reference,
+                crate::rfc(last)
+            );
+            let body = format!(
+                "{} ({}) has had no activity since {}. As the procedure asks, a case without activity for this long is escalated to the foundation security team and the project's private list.\n\nThe case: {}/api/cases/{}\n",
+                case.reference,
+                case.state,
+                crate::rfc(last),
+                public_url.trim_end_matches('/'),
+                case.reference
+            );
+            mails.extend(OutboundMail::to_each(
+                &people,
+                &subject,
+                &body,
+                case_id,
+                "escalation",
+                |i| format!("embargo.{}.{case_id}.{i}@{domain}", job.id),
+            ));
+            cases.push(case_id);
+        }
+        Ok((mails, cases))
     }
 
     /// Enqueues a job unless one with the same key exists.

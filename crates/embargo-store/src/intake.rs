@@ -96,8 +96,10 @@ async fn thread(
     inbound: &Inbound,
 ) -> Result<Option<i64>> {
     for id in &inbound.thread_ids {
+        // The project's own cases, and those routed away from it since the mail began.
         let row = sqlx::query(
-            "SELECT case_id FROM messages WHERE message_id_hash = $1 AND case_id IS NOT NULL AND project_id = $2 ORDER BY id LIMIT 1",
+            "SELECT case_id FROM messages WHERE message_id_hash = $1 AND case_id IS NOT NULL \
+             AND (project_id = $2 OR case_id IN (SELECT case_id FROM case_moves WHERE from_project_id = $2)) ORDER BY id LIMIT 1",
         )
         .bind(id_hash(id))
         .bind(project_id)
@@ -118,6 +120,18 @@ async fn thread(
         .await?;
         if let Some(row) = row {
             return Ok(Some(row.try_get("id")?));
+        }
+        // A reference the case had before it was routed.
+        let row = sqlx::query(
+            "SELECT m.case_id FROM case_moves m JOIN projects p ON p.id = m.from_project_id WHERE p.id = $1 AND p.key = $2 AND m.from_number = $3",
+        )
+        .bind(project_id)
+        .bind(reference.project.as_str())
+        .bind(reference.number)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(row) = row {
+            return Ok(Some(row.try_get("case_id")?));
         }
     }
     Ok(None)
@@ -448,8 +462,13 @@ impl Store {
                 (case_id, inbound.kind.as_str())
             }
         };
+        let case_project: i64 = sqlx::query("SELECT project_id FROM cases WHERE id = $1")
+            .bind(case_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("project_id")?;
         let stored = Stored {
-            project_id: Some(project.id),
+            project_id: Some(case_project),
             case_id: Some(case_id),
             kind: outcome_kind,
             message_id: inbound.message_id.as_deref(),

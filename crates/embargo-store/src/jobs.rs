@@ -89,6 +89,33 @@ impl JobCompletion {
         Store::record_foundation_notified(&mut self.tx, self.store.keys(), case_id, self.now).await
     }
 
+    /// Records that stalled cases were escalated (on each timeline), so that each stall
+    /// is escalated once.
+    pub async fn record_escalations(&mut self, case_ids: &[i64]) -> Result<()> {
+        for &case_id in case_ids {
+            sqlx::query("UPDATE cases SET escalated_at = $1 WHERE id = $2")
+                .bind(self.now)
+                .bind(case_id)
+                .execute(&mut *self.tx)
+                .await?;
+            let act = crate::cases::Act {
+                case_id,
+                actor: None,
+                now: self.now,
+            };
+            crate::cases::record_event(
+                &mut self.tx,
+                self.store.keys(),
+                act,
+                "escalated",
+                None,
+                Some("stalled: escalated to the foundation security team and the project's private list"),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Commits the effects and marks the job done, if this runner still holds it.
     pub async fn commit(mut self) -> Result<()> {
         let done = sqlx::query("UPDATE jobs SET done_at = $1, locked_by = NULL, locked_until = NULL WHERE id = $2 AND locked_by = $3 AND done_at IS NULL")

@@ -18,6 +18,7 @@ mod openpgp;
 mod outbound;
 mod replies;
 mod roles;
+mod routing;
 pub mod seal;
 mod signin;
 mod views;

@@ -210,7 +210,7 @@ impl Store {
             .and_then(serde_json::Value::as_i64)
             .ok_or_else(|| StoreError::Invalid("the job names no case".into()))?;
         let row = sqlx::query(
-            "SELECT c.project_id, p.org_id, p.key, c.number, c.channel FROM cases c JOIN projects p ON p.id = c.project_id WHERE c.id = $1",
+            "SELECT c.project_id, p.org_id, p.key, p.inbox, c.number, c.channel FROM cases c JOIN projects p ON p.id = c.project_id WHERE c.id = $1",
         )
         .bind(case_id)
         .fetch_one(&self.pool)
@@ -242,6 +242,13 @@ impl Store {
                     "job kind {other} notifies nobody"
                 )));
             }
+        };
+        // The inbox of the foundation address has no team of its own: its reports are
+        // the foundation team's to route.
+        let (kind, scope) = if kind == "project" && row.try_get::<i64, _>("inbox")? != 0 {
+            ("foundation", row.try_get::<i64, _>("org_id")?)
+        } else {
+            (kind, scope)
         };
         let people = self.team_emails(kind, scope).await?;
         Ok(OutboundMail::to_each(

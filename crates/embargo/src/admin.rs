@@ -236,6 +236,22 @@ pub enum OrgCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Create the organisation's inbox: the project its foundation address delivers to
+    /// (an MTA alias running `embargo intake --project KEY`). Its reports reach the
+    /// foundation team, which routes each to a project (`embargo case route`).
+    Inbox {
+        /// The organisation's name.
+        #[arg(long)]
+        org: String,
+        /// The inbox's project key, e.g. ASF.
+        #[arg(long)]
+        key: String,
+        /// The display name.
+        #[arg(long, default_value = "")]
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 /// Runs `embargo org …`.
@@ -246,6 +262,26 @@ pub async fn org(cmd: OrgCommand, out: &Output) -> Result<(), String> {
             let org = store.create_org(&name).await.map_err(|e| e.to_string())?;
             store.close().await;
             out.show(&json!(org), || format!("added organisation {}", org.name));
+        }
+        OrgCommand::Inbox {
+            org,
+            key,
+            name,
+            store,
+        } => {
+            let key = parse_key(&key)?;
+            let store = store.open().await.map_err(|e| e.to_string())?;
+            let project = store
+                .create_inbox(&org, &key, &name)
+                .await
+                .map_err(|e| e.to_string())?;
+            store.close().await;
+            out.show(&json!(project), || {
+                format!(
+                    "created {}, the inbox of {}: deliver its foundation address with `embargo intake --project {}`",
+                    project.key, project.org, project.key
+                )
+            });
         }
         OrgCommand::List { store } => {
             let store = store.open().await.map_err(|e| e.to_string())?;
@@ -299,6 +335,10 @@ pub enum ProjectCommand {
         /// replaces the list).
         #[arg(long = "giveaway")]
         giveaways: Vec<String>,
+        /// The project's wider private list (its management committee), told of stalled
+        /// cases; "" clears it.
+        #[arg(long)]
+        private_list: Option<String>,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -357,6 +397,7 @@ pub async fn project(cmd: ProjectCommand, out: &Output) -> Result<(), String> {
             project,
             branches,
             giveaways,
+            private_list,
             store,
         } => {
             let key = parse_key(&project)?;
@@ -364,6 +405,7 @@ pub async fn project(cmd: ProjectCommand, out: &Output) -> Result<(), String> {
                 branches: (!branches.is_empty()).then_some(branches),
                 clocks: None,
                 giveaways: (!giveaways.is_empty()).then_some(giveaways),
+                private_list,
             };
             let store = store.open().await.map_err(|e| e.to_string())?;
             let project = store

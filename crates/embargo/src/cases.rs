@@ -60,6 +60,18 @@ pub enum CaseCommand {
         #[arg(long)]
         reporter_name: Option<String>,
     },
+    /// Route a case to the project it concerns (the foundation team; before the
+    /// announcement). It takes that project's next reference.
+    Route {
+        /// The case reference.
+        reference: String,
+        /// The project key to route it to.
+        #[arg(long)]
+        to: String,
+        /// Why.
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
     /// Move a case to another state.
     Transition {
         /// The case reference.
@@ -390,6 +402,21 @@ pub async fn run(args: CaseArgs, out: &Output) -> Result<(), String> {
             .await?;
             out.show(&case, || {
                 format!("{} is now {}", str_of(&case, "ref"), str_of(&case, "state"))
+            });
+        }
+        CaseCommand::Route {
+            reference,
+            to,
+            reason,
+        } => {
+            let case = call(
+                Method::POST,
+                format!("/api/cases/{}/route", path_segment(&reference)),
+                Some(json!({ "project": to, "reason": reason })),
+            )
+            .await?;
+            out.show(&case, || {
+                format!("{reference} is now {}", str_of(&case, "ref"))
             });
         }
         CaseCommand::Note { reference, text } => {

@@ -59,6 +59,8 @@ pub struct ProjectSettings {
     pub clocks: Option<ClockSettings>,
     /// Words the commit guard refuses in public commits; "CVE-" stands for any CVE ID.
     pub giveaways: Option<Vec<String>>,
+    /// The project's wider private list, told of stalled cases; empty clears it.
+    pub private_list: Option<String>,
 }
 
 /// Addresses to add to a committee roster.
@@ -197,6 +199,7 @@ pub async fn update_project(
         branches: body.branches,
         clocks: body.clocks,
         giveaways: body.giveaways,
+        private_list: body.private_list,
     };
     let project = state.store.update_project(&key(&k)?, update).await?;
     Ok(Json(project))

@@ -237,6 +237,38 @@ pub async fn transition(
     ))
 }
 
+/// Where the foundation team routes a case.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RouteBody {
+    /// The key of the project the case concerns.
+    pub project: String,
+    /// Why it goes there (on the timeline).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Route a case to another project of its organisation (the foundation team only; before
+/// the announcement). The answer carries the case's new reference; mail under the old one
+/// still threads onto it.
+#[utoipa::path(post, path = "/api/cases/{ref}/route", tag = "cases", request_body = RouteBody, params(("ref" = String, Path, description = "Case reference")),
+    responses((status = 200, body = CaseDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn route(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(reference): Path<String>,
+    Json(body): Json<RouteBody>,
+) -> Result<Json<CaseDetail>, ApiError> {
+    let to: ProjectKey = body.project.parse()?;
+    Ok(Json(
+        state
+            .store
+            .route_case(&caller.viewer, &case_ref(&reference)?, &to, &body.reason)
+            .await?,
+    ))
+}
+
 /// The case's timeline: every transition, note and change, with who and when.
 #[utoipa::path(get, path = "/api/cases/{ref}/timeline", tag = "cases", params(("ref" = String, Path, description = "Case reference")),
     responses((status = 200, body = Vec<TimelineEvent>), (status = 404, body = ErrorBody)),

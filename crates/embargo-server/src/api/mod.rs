@@ -72,6 +72,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::list, cases::create))
         .routes(routes!(cases::show, cases::update))
         .routes(routes!(cases::transition))
+        .routes(routes!(cases::route))
         .routes(routes!(cases::timeline))
         .routes(routes!(cases::add_note))
         .routes(routes!(cases::checklist))

@@ -41,7 +41,7 @@ impl Sink {
     }
 
     /// The messages whose envelope went to `address`.
-    fn to(&self, address: &str) -> Vec<(String, Inbound)> {
+    pub fn to(&self, address: &str) -> Vec<(String, Inbound)> {
         let prefix = format!("X-Envelope-To: {address}\r\n");
         self.messages()
             .into_iter()
@@ -49,7 +49,7 @@ impl Sink {
             .collect()
     }
 
-    fn messages(&self) -> Vec<(String, Inbound)> {
+    pub fn messages(&self) -> Vec<(String, Inbound)> {
         self.raw()
             .into_iter()
             .map(|raw| {

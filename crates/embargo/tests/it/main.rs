@@ -18,6 +18,7 @@ mod matrix;
 mod openpgp;
 mod processes;
 mod roles;
+mod routing;
 mod safekeeping;
 mod signin;
 mod support;

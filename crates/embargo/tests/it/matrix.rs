@@ -168,6 +168,12 @@ fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
         }
         ("PATCH", "/api/cases/{ref}") => secured(role, role.team(), 422),
         ("POST", "/api/cases/{ref}/transitions") => secured(role, role.team(), 409),
+        // Only the foundation team routes; the body names no project of the organisation.
+        ("POST", "/api/cases/{ref}/route") => match role {
+            Foundation => 422,
+            Team => 403,
+            _ => secured(role, false, 200),
+        },
         ("PUT", "/api/cases/{ref}/checklist/{item}") => secured(role, role.team(), 200),
         ("POST", "/api/cases/{ref}/collaborators") => secured(role, role.team(), 201),
         ("DELETE", "/api/cases/{ref}/access/{email}") => secured(role, role.team(), 204),
@@ -373,6 +379,7 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         ("POST", "/api/cases") => json!({ "project": "CLOUDSTACK", "title": "Matrix report" }),
         ("PATCH", "/api/cases/{ref}") => json!({ "title": "" }),
         ("POST", "/api/cases/{ref}/transitions") => json!({ "to": "reported" }),
+        ("POST", "/api/cases/{ref}/route") => json!({ "project": "NOPE" }),
         ("PUT", "/api/cases/{ref}/checklist/{item}") => {
             json!({ "status": "done", "note": "matrix" })
         }

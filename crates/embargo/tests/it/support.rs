@@ -66,6 +66,22 @@ impl TestDb {
         }
     }
 
+    /// Runs one statement on the database directly (to set times in the past, say).
+    pub async fn execute(&self, statement: &str, args: &[i64]) {
+        sqlx::any::install_default_drivers();
+        let url = match self.database() {
+            Database::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Database::Postgres(url) => url,
+        };
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        let mut query = sqlx::query(statement);
+        for arg in args {
+            query = query.bind(*arg);
+        }
+        query.execute(&mut conn).await.unwrap();
+        conn.close().await.ok();
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().to_owned()
     }
@@ -405,4 +421,23 @@ pub fn intake(
         serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
         String::from_utf8_lossy(&out.stderr).to_string(),
     )
+}
+
+/// Runs a CLI command against a running server as the holder of `token`, expecting
+/// success; returns its `--json` output.
+pub fn cli_json(db: &TestDb, url: &str, token: &str, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = db
+        .command(&all)
+        .env("EMBARGO_URL", url)
+        .env("EMBARGO_TOKEN", token)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "embargo {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
