@@ -77,6 +77,132 @@ pub struct AdvisoryDraft {
     /// Links to the fix, the release notes and related material.
     #[serde(default)]
     pub references: Vec<String>,
+    /// The weakness, e.g. "CWE-79".
+    #[serde(default)]
+    pub cwe: Option<String>,
+    /// How to be safe without upgrading, if there is a way.
+    #[serde(default)]
+    pub workarounds: String,
+    /// Who is credited, each with their role, as the CVE record lists them.
+    #[serde(default)]
+    pub credits: Vec<Credit>,
+    /// Affected products or packages with their version ranges; when empty, the project
+    /// with the case's affected and fixed versions.
+    #[serde(default)]
+    pub products: Vec<Product>,
+}
+
+/// A person or organisation credited in the advisory.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credit {
+    /// The name as they wish to be credited.
+    pub name: String,
+    /// What they did.
+    #[serde(default)]
+    pub role: CreditRole,
+}
+
+/// The roles of the CVE record format's credits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum CreditRole {
+    /// Found the vulnerability.
+    #[default]
+    Finder,
+    /// Reported it to the project.
+    Reporter,
+    /// Analysed it.
+    Analyst,
+    /// Coordinated its disclosure.
+    Coordinator,
+    /// Wrote the fix.
+    RemediationDeveloper,
+    /// Reviewed the fix.
+    RemediationReviewer,
+    /// Verified the fix.
+    RemediationVerifier,
+    /// A tool that found it.
+    Tool,
+    /// Supported the work.
+    Sponsor,
+    /// Anything else.
+    Other,
+}
+
+impl CreditRole {
+    /// The name the CVE record format uses.
+    pub fn cve_type(self) -> &'static str {
+        match self {
+            CreditRole::Finder => "finder",
+            CreditRole::Reporter => "reporter",
+            CreditRole::Analyst => "analyst",
+            CreditRole::Coordinator => "coordinator",
+            CreditRole::RemediationDeveloper => "remediation developer",
+            CreditRole::RemediationReviewer => "remediation reviewer",
+            CreditRole::RemediationVerifier => "remediation verifier",
+            CreditRole::Tool => "tool",
+            CreditRole::Sponsor => "sponsor",
+            CreditRole::Other => "other",
+        }
+    }
+
+    /// Reads the CVE record format's name.
+    pub fn from_cve_type(s: &str) -> Option<CreditRole> {
+        [
+            CreditRole::Finder,
+            CreditRole::Reporter,
+            CreditRole::Analyst,
+            CreditRole::Coordinator,
+            CreditRole::RemediationDeveloper,
+            CreditRole::RemediationReviewer,
+            CreditRole::RemediationVerifier,
+            CreditRole::Tool,
+            CreditRole::Sponsor,
+            CreditRole::Other,
+        ]
+        .into_iter()
+        .find(|r| r.cve_type() == s)
+    }
+}
+
+/// An affected product or package.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Product {
+    /// The vendor; the organisation when empty.
+    #[serde(default)]
+    pub vendor: String,
+    /// The product's name; the project's when empty.
+    #[serde(default)]
+    pub product: String,
+    /// The package URL (without a version), e.g. "pkg:maven/org.apache.cloudstack/cloud-server".
+    #[serde(default)]
+    pub package_url: Option<String>,
+    /// Affected version ranges.
+    #[serde(default)]
+    pub ranges: Vec<VersionRange>,
+}
+
+/// A range of affected versions: from `introduced` up to (not including) `fixed`, or up to
+/// and including `last_affected` when no release fixes it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VersionRange {
+    /// The first affected version.
+    pub introduced: String,
+    /// The first version with the fix.
+    #[serde(default)]
+    pub fixed: Option<String>,
+    /// The last affected version, when there is no fixed one.
+    #[serde(default)]
+    pub last_affected: Option<String>,
+}
+
+/// Whether a text is a CWE ID such as "CWE-79".
+pub fn is_cwe_id(text: &str) -> bool {
+    text.strip_prefix("CWE-")
+        .is_some_and(|n| !n.is_empty() && n.len() <= 6 && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 impl std::fmt::Debug for AdvisoryDraft {

@@ -83,6 +83,40 @@ pub(crate) fn check_text(what: &str, text: &str, max: usize) -> Result<()> {
     Ok(())
 }
 
+/// What makes an advisory draft unusable in the published formats, if anything.
+fn advisory_problem(advisory: &AdvisoryDraft) -> Option<String> {
+    if let Some(cwe) = &advisory.cwe
+        && !embargo_core::case::is_cwe_id(cwe)
+    {
+        return Some(format!("'{cwe}' is not a CWE ID (expected CWE-NNN)"));
+    }
+    if advisory.credits.iter().any(|c| c.name.trim().is_empty()) {
+        return Some("a credit has no name".into());
+    }
+    for reference in &advisory.references {
+        if !(reference.starts_with("https://") || reference.starts_with("http://")) {
+            return Some(format!("the reference '{reference}' is not an http(s) URL"));
+        }
+    }
+    for product in &advisory.products {
+        if let Some(purl) = &product.package_url
+            && (!purl.starts_with("pkg:") || purl.contains('@'))
+        {
+            return Some(format!(
+                "'{purl}' is not a package URL without a version (pkg:type/namespace/name)"
+            ));
+        }
+        if product
+            .ranges
+            .iter()
+            .any(|r| r.introduced.trim().is_empty())
+        {
+            return Some("a version range has no first affected version".into());
+        }
+    }
+    None
+}
+
 pub(crate) fn ctx(project_id: i64, number: i64, field: &str) -> String {
     format!("case:{project_id}-{number}:{field}")
 }
@@ -1004,6 +1038,9 @@ impl Store {
                 return Err(StoreError::Invalid(format!(
                     "the advisory is longer than {MAX_TEXT} bytes"
                 )));
+            }
+            if let Some(problem) = advisory_problem(advisory) {
+                return Err(StoreError::Invalid(format!("the advisory: {problem}")));
             }
             sqlx::query("UPDATE cases SET advisory_sealed = $1 WHERE id = $2")
                 .bind(seal_json(keys, &case.context("advisory"), advisory)?)

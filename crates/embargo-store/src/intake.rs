@@ -462,11 +462,16 @@ impl Store {
                 (case_id, inbound.kind.as_str())
             }
         };
-        let case_project: i64 = sqlx::query("SELECT project_id FROM cases WHERE id = $1")
-            .bind(case_id)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("project_id")?;
+        // A follow-up may answer a case routed to another project since.
+        let case_project: i64 = if outcome_kind == "follow-up" {
+            sqlx::query("SELECT project_id FROM cases WHERE id = $1")
+                .bind(case_id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("project_id")?
+        } else {
+            project.id
+        };
         let stored = Stored {
             project_id: Some(case_project),
             case_id: Some(case_id),
@@ -754,6 +759,9 @@ impl Store {
         inbound: &Inbound,
         now: i64,
     ) -> Result<()> {
+        if !inbound.protection.is_used() && inbound.protection.keys.is_empty() {
+            return Ok(());
+        }
         let mut notes = Vec::new();
         if inbound.protection.is_used() {
             notes.push(inbound.protection.describe());

@@ -243,7 +243,7 @@ async fn release_pending(store: &Store, team: &Viewer, title: &str, cve: &str) -
             description: "Described.".into(),
             mitigation: "Upgrade.".into(),
             credit: "Finder".into(),
-            references: Vec::new(),
+            ..Default::default()
         }),
         ..Default::default()
     };
