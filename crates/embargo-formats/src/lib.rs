@@ -3,9 +3,11 @@
 //! security.txt, CHANGES/NEWS entries), and reading published records back.
 
 pub mod advisory;
+pub mod announcement;
 pub mod csaf;
 pub mod cve5;
 pub mod osv;
+pub mod site;
 
 pub use advisory::{Advisory, Reference, TimelineEntry};
 
