@@ -8,6 +8,7 @@ pub mod checklist;
 pub mod clocks;
 pub mod confidential;
 pub mod cvss;
+pub mod disclosure;
 pub mod findings;
 pub mod lifecycle;
 pub mod project;

@@ -94,7 +94,12 @@ pub fn render(advisory: &Advisory) -> Announcement {
     };
     let severity = match advisory.headline_cvss() {
         Some(c) => {
-            let mut lines = vec![format!("{} (CVSS {} score {})", c.severity(), c.version(), c.score())];
+            let mut lines = vec![format!(
+                "{} (CVSS {} score {})",
+                c.severity(),
+                c.version(),
+                c.score()
+            )];
             for other in &advisory.cvss {
                 lines.push(format!("CVSS {} {}", other.version(), other.vector()));
             }
@@ -103,7 +108,14 @@ pub fn render(advisory: &Advisory) -> Announcement {
         None => "Not rated".to_owned(),
     };
     section("Severity", &severity);
-    section("Affected versions", &affected_lines(advisory).iter().map(|l| format!("- {l}")).collect::<Vec<_>>().join("\n"));
+    section(
+        "Affected versions",
+        &affected_lines(advisory)
+            .iter()
+            .map(|l| format!("- {l}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
     let mut description = wrap(&advisory.description, 72);
     if let Some(cwe) = &advisory.cwe {
         description.push_str(&format!("\n\nWeakness: {cwe}"));
@@ -186,14 +198,22 @@ pub fn changes_entries(advisory: &Advisory, format: ChangesFormat) -> (String, S
     } else {
         format!(" Fixed in {}.", advisory.fixed.join(", "))
     };
-    let link = advisory.references.first().map(|r| r.url.as_str()).unwrap_or_default();
+    let link = advisory
+        .references
+        .first()
+        .map(|r| r.url.as_str())
+        .unwrap_or_default();
     let changes = match format {
         ChangesFormat::Markdown => format!(
             "- {}: {}{severity}.{fixed} See {link}",
             advisory.display_id(),
             advisory.title
         ),
-        ChangesFormat::Text => format!("* [{}] {}{severity}.{fixed}", advisory.display_id(), advisory.title),
+        ChangesFormat::Text => format!(
+            "* [{}] {}{severity}.{fixed}",
+            advisory.display_id(),
+            advisory.title
+        ),
     };
     let news = wrap(
         &format!(

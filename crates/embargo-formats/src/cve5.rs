@@ -255,7 +255,8 @@ pub struct RecordTimeline {
     pub value: String,
 }
 
-fn is_uuid(s: &str) -> bool {
+/// Whether a text is a UUID as the CVE record format writes them.
+pub fn is_uuid(s: &str) -> bool {
     let groups: Vec<&str> = s.split('-').collect();
     groups.len() == 5
         && groups

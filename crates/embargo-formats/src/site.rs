@@ -83,7 +83,10 @@ pub fn security_txt(fields: &SecurityTxt, now: OffsetDateTime) -> Result<String,
     if fields.contacts.is_empty() {
         return Err(SecurityTxtError::NoContact);
     }
-    let expires = fields.expires.filter(|e| *e > now).ok_or(SecurityTxtError::Expired)?;
+    let expires = fields
+        .expires
+        .filter(|e| *e > now)
+        .ok_or(SecurityTxtError::Expired)?;
     let mut out = String::new();
     for contact in &fields.contacts {
         out.push_str(&format!("Contact: {contact}\n"));
@@ -99,7 +102,10 @@ pub fn security_txt(fields: &SecurityTxt, now: OffsetDateTime) -> Result<String,
         out.push_str(&format!("Canonical: {c}\n"));
     }
     if !fields.preferred_languages.is_empty() {
-        out.push_str(&format!("Preferred-Languages: {}\n", fields.preferred_languages.join(", ")));
+        out.push_str(&format!(
+            "Preferred-Languages: {}\n",
+            fields.preferred_languages.join(", ")
+        ));
     }
     Ok(out)
 }

@@ -428,14 +428,50 @@ fn published_csaf_documents_pass_the_implemented_tests() {
 #[test]
 fn the_announcement_has_the_conventional_form() {
     let a = crate::announcement::render(&sample());
-    assert_eq!(a.subject, "CVE-2026-41234: Apache CloudStack: Stored XSS in the instance console");
-    let headings: Vec<&str> = a.body.lines().filter(|l| l.ends_with(':') && !l.starts_with(' ')).collect();
-    assert_eq!(headings, ["Severity:", "Affected versions:", "Description:", "Mitigation:", "Workarounds:", "Credit:", "References:", "Timeline:"]);
-    assert!(a.body.contains("- Apache CloudStack from 4.0.0 before 4.19.1.2"), "{}", a.body);
+    assert_eq!(
+        a.subject,
+        "CVE-2026-41234: Apache CloudStack: Stored XSS in the instance console"
+    );
+    let headings: Vec<&str> = a
+        .body
+        .lines()
+        .filter(|l| l.ends_with(':') && !l.starts_with(' '))
+        .collect();
+    assert_eq!(
+        headings,
+        [
+            "Severity:",
+            "Affected versions:",
+            "Description:",
+            "Mitigation:",
+            "Workarounds:",
+            "Credit:",
+            "References:",
+            "Timeline:"
+        ]
+    );
+    assert!(
+        a.body
+            .contains("- Apache CloudStack from 4.0.0 before 4.19.1.2"),
+        "{}",
+        a.body
+    );
     assert!(a.body.contains("Fay Finder (finder)"));
-    assert!(a.body.lines().all(|l| l.chars().count() <= 72 || !l.contains(' ')), "{}", a.body);
-    let (changes, news) = crate::announcement::changes_entries(&sample(), crate::announcement::ChangesFormat::Markdown);
-    assert!(changes.starts_with("- CVE-2026-41234: Stored XSS in the instance console (High)."), "{changes}");
+    assert!(
+        a.body
+            .lines()
+            .all(|l| l.chars().count() <= 72 || !l.contains(' ')),
+        "{}",
+        a.body
+    );
+    let (changes, news) = crate::announcement::changes_entries(
+        &sample(),
+        crate::announcement::ChangesFormat::Markdown,
+    );
+    assert!(
+        changes.starts_with("- CVE-2026-41234: Stored XSS in the instance console (High)."),
+        "{changes}"
+    );
     assert!(news.starts_with("Security: Stored XSS"));
 }
 
@@ -446,26 +482,50 @@ fn security_txt_follows_rfc_9116() {
     let mut fields = SecurityTxt {
         contacts: vec!["mailto:security@cloudstack.example".into()],
         expires: Some(now + time::Duration::days(180)),
-        encryption: Some("https://embargo.example/api/public/projects/CLOUDSTACK/openpgp-key".into()),
+        encryption: Some(
+            "https://embargo.example/api/public/projects/CLOUDSTACK/openpgp-key".into(),
+        ),
         policy: Some("https://cloudstack.example/security".into()),
         canonical: Some("https://embargo.example/projects/CLOUDSTACK/security.txt".into()),
         preferred_languages: vec!["en".into()],
     };
     let text = security_txt(&fields, now).unwrap();
-    assert!(text.starts_with("Contact: mailto:security@cloudstack.example\nExpires: 2027-05-30T00:00:00Z\n"), "{text}");
-    for field in ["Encryption: ", "Policy: ", "Canonical: ", "Preferred-Languages: en"] {
+    assert!(
+        text.starts_with(
+            "Contact: mailto:security@cloudstack.example\nExpires: 2027-05-30T00:00:00Z\n"
+        ),
+        "{text}"
+    );
+    for field in [
+        "Encryption: ",
+        "Policy: ",
+        "Canonical: ",
+        "Preferred-Languages: en",
+    ] {
         assert!(text.contains(field), "{field}");
     }
     fields.expires = Some(now - time::Duration::days(1));
-    assert_eq!(security_txt(&fields, now).unwrap_err(), SecurityTxtError::Expired);
+    assert_eq!(
+        security_txt(&fields, now).unwrap_err(),
+        SecurityTxtError::Expired
+    );
     fields.contacts.clear();
-    assert_eq!(security_txt(&fields, now).unwrap_err(), SecurityTxtError::NoContact);
+    assert_eq!(
+        security_txt(&fields, now).unwrap_err(),
+        SecurityTxtError::NoContact
+    );
 }
 
 #[test]
 fn the_feed_is_atom() {
-    let feed = crate::site::atom(&[sample()], "https://embargo.example/", "Apache security advisories");
-    assert!(feed.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">"));
+    let feed = crate::site::atom(
+        &[sample()],
+        "https://embargo.example/",
+        "Apache security advisories",
+    );
+    assert!(feed.starts_with(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">"
+    ));
     assert!(feed.contains("<id>https://embargo.example/advisories/CLOUDSTACK-SEC-7</id>"));
     assert!(feed.contains("<updated>2026-12-01T14:00:00Z</updated>"));
     assert!(feed.contains("an administrator&#39;s browser"), "escaped");

@@ -4,13 +4,15 @@
 
 use std::time::Duration;
 
-use embargo_store::{Job, Store, StoreError};
+use embargo_store::{AnnouncementDue, Job, Store, StoreError};
 
 use crate::mail::Mailer;
 use tokio::sync::watch;
 
 /// How long a claimed job is held before another runner may take it over.
 const LEASE_MS: i64 = 60_000;
+/// The default lease.
+pub const DEFAULT_LEASE: Duration = Duration::from_millis(LEASE_MS as u64);
 /// How long an idle runner waits before looking again.
 const IDLE_POLL: Duration = Duration::from_millis(250);
 
@@ -19,8 +21,10 @@ pub async fn run(
     store: Store,
     runner: String,
     mailer: Option<Mailer>,
+    lease: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(LEASE_MS);
     tracing::info!(runner = %runner, "job runner started");
     let mut next_schedule = tokio::time::Instant::now();
     loop {
@@ -34,7 +38,7 @@ pub async fn run(
             }
             next_schedule = tokio::time::Instant::now() + Duration::from_secs(600);
         }
-        let idle = match store.claim_job(&runner, LEASE_MS).await {
+        let idle = match store.claim_job(&runner, lease_ms).await {
             Ok(Some(job)) => {
                 handle(&store, &runner, mailer.as_ref(), job).await;
                 false
@@ -103,6 +107,36 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, job: Job) 
                         .map_err(|e| ("store", Some(e)))?;
                 }
                 done.commit().await.map_err(|e| ("store", Some(e)))
+            }
+            // Announcements and pre-notifications: each job one mail to one recipient,
+            // never before its time, recorded with the job's completion.
+            "announce" | "prenotify" => {
+                let mailer = mailer.ok_or(("no-mail-transport", None))?;
+                let due = store
+                    .disclosure_mail(&job, mailer.public_url(), mailer.domain())
+                    .await
+                    .map_err(|e| ("store", Some(e)))?;
+                match due {
+                    AnnouncementDue::Later(at) => {
+                        store.postpone_job(&job, at).await.map_err(|e| ("store", Some(e)))?;
+                        Ok(())
+                    }
+                    AnnouncementDue::Nothing => {
+                        let done = store.complete_job(&job).await.map_err(|e| ("store", Some(e)))?;
+                        done.commit().await.map_err(|e| ("store", Some(e)))
+                    }
+                    AnnouncementDue::Send(mail) => {
+                        let raw = mailer.send(&mail).await.map_err(|e| {
+                            tracing::warn!(job = job.id, kind = %job.kind, error = %e, "sending mail failed");
+                            ("smtp", None)
+                        })?;
+                        let mut done = store.complete_job(&job).await.map_err(|e| ("store", Some(e)))?;
+                        done.record_disclosure_mail(&mail, &raw, job.id)
+                            .await
+                            .map_err(|e| ("store", Some(e)))?;
+                        done.commit().await.map_err(|e| ("store", Some(e)))
+                    }
+                }
             }
             // Escalation must reach people, so without a relay it waits for one.
             "escalate" => {

@@ -51,13 +51,16 @@ pub struct AppState {
     pub signins: std::sync::Arc<limiter::AddressLimiter>,
     /// Public reports by client address.
     pub reports: std::sync::Arc<limiter::AddressLimiter>,
+    /// The server's public base URL, for links in pages and documents.
+    pub public_url: String,
 }
 
 impl AppState {
     /// The state of a server on `store`.
-    pub fn new(store: Store) -> AppState {
+    pub fn new(store: Store, public_url: &str) -> AppState {
         AppState {
             store,
+            public_url: public_url.trim_end_matches('/').to_owned(),
             signins: std::sync::Arc::new(limiter::AddressLimiter::new(
                 limiter::MAX_FAILURES,
                 limiter::WINDOW,
@@ -142,23 +145,56 @@ pub async fn serve(
     runner: String,
     shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    serve_with_mail(listener, store, runner, None, None, shutdown).await
+    let public_url = format!("http://{}", listener.local_addr()?);
+    let services = Services {
+        runner,
+        mailer: None,
+        imap: None,
+        public_url,
+        job_lease: jobs::DEFAULT_LEASE,
+    };
+    serve_with(listener, store, services, shutdown).await
 }
 
-/// `serve`, with mail going out through `mailer`.
-pub async fn serve_with_mail(
+/// What a server runs besides the API.
+pub struct Services {
+    /// The job runner's name (unique per process).
+    pub runner: String,
+    /// Mail out, when a relay is configured.
+    pub mailer: Option<mail::Mailer>,
+    /// A mailbox to poll for reports.
+    pub imap: Option<imap::ImapSettings>,
+    /// The public base URL, for links.
+    pub public_url: String,
+    /// How long a claimed job is held before another server may take it (after a crash).
+    pub job_lease: std::time::Duration,
+}
+
+/// Serves the API and runs the jobs and the mailbox poller until `shutdown` turns true.
+pub async fn serve_with(
     listener: TcpListener,
     store: Store,
-    runner: String,
-    mailer: Option<mail::Mailer>,
-    imap: Option<imap::ImapSettings>,
+    services: Services,
     shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    let jobs = tokio::spawn(jobs::run(store.clone(), runner, mailer, shutdown.clone()));
+    let Services {
+        runner,
+        mailer,
+        imap,
+        public_url,
+        job_lease,
+    } = services;
+    let jobs = tokio::spawn(jobs::run(
+        store.clone(),
+        runner,
+        mailer,
+        job_lease,
+        shutdown.clone(),
+    ));
     let poller =
         imap.map(|settings| tokio::spawn(imap::run(store.clone(), settings, shutdown.clone())));
     let mut stop = shutdown.clone();
-    let app = app(AppState::new(store));
+    let app = app(AppState::new(store, &public_url));
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

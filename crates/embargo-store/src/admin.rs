@@ -1,6 +1,7 @@
 //! Organisations, projects, committee rosters and security team membership.
 
 use embargo_core::access::may_join_project_team;
+use embargo_core::disclosure::{DisclosureSettings, OrgSettings};
 use embargo_core::project::{ClockSettings, is_branch_name};
 use embargo_core::reference::ProjectKey;
 use serde::Serialize;
@@ -42,6 +43,8 @@ pub struct Project {
     pub inbox: bool,
     /// The project's wider private list (its management committee), told of stalled cases.
     pub private_list: Option<String>,
+    /// How the project discloses.
+    pub disclosure: DisclosureSettings,
 }
 
 /// The giveaway words a project starts with.
@@ -90,6 +93,11 @@ fn project_from_row(row: &sqlx::any::AnyRow) -> Result<Project> {
         giveaways,
         inbox: row.try_get::<i64, _>("inbox")? != 0,
         private_list: row.try_get("private_list")?,
+        disclosure: match row.try_get::<Option<String>, _>("disclosure")? {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| StoreError::Corrupt(format!("project disclosure settings: {e}")))?,
+            None => DisclosureSettings::default(),
+        },
     })
 }
 
@@ -104,9 +112,11 @@ pub struct ProjectUpdate {
     pub giveaways: Option<Vec<String>>,
     /// The wider private list's address; empty clears it.
     pub private_list: Option<String>,
+    /// How the project discloses (replaces the settings).
+    pub disclosure: Option<DisclosureSettings>,
 }
 
-const PROJECT_SELECT: &str = "SELECT p.id, p.org_id, o.name AS org_name, p.key, p.name, p.branches, p.clock_settings, p.giveaways, p.inbox, p.private_list FROM projects p JOIN organisations o ON o.id = p.org_id";
+const PROJECT_SELECT: &str = "SELECT p.id, p.org_id, o.name AS org_name, p.key, p.name, p.branches, p.clock_settings, p.giveaways, p.inbox, p.private_list, p.disclosure FROM projects p JOIN organisations o ON o.id = p.org_id";
 
 fn to_json<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -231,6 +241,46 @@ impl Store {
         self.project(key).await
     }
 
+    /// An organisation's publishing settings.
+    pub async fn org_settings(&self, org: &str) -> Result<OrgSettings> {
+        let row = sqlx::query("SELECT settings FROM organisations WHERE name = $1")
+            .bind(org)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound("organisation"))?;
+        match row.try_get::<Option<String>, _>("settings")? {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| StoreError::Corrupt(format!("organisation settings: {e}"))),
+            None => Ok(OrgSettings::default()),
+        }
+    }
+
+    /// Replaces an organisation's publishing settings.
+    pub async fn set_org_settings(&self, org: &str, settings: &OrgSettings) -> Result<OrgSettings> {
+        if !embargo_formats::osv::valid_prefix(&settings.osv_prefix) {
+            return Err(StoreError::Invalid(format!(
+                "'{}' is not an OSV id prefix: x_, or a registered prefix ending in '-'",
+                settings.osv_prefix
+            )));
+        }
+        if let Some(id) = &settings.cna_org_id
+            && !embargo_formats::cve5::is_uuid(id)
+        {
+            return Err(StoreError::Invalid(format!(
+                "the CNA organisation id '{id}' is not a UUID"
+            )));
+        }
+        let done = sqlx::query("UPDATE organisations SET settings = $1 WHERE name = $2")
+            .bind(to_json(settings)?)
+            .bind(org)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("organisation"));
+        }
+        self.org_settings(org).await
+    }
+
     /// Finds a project by key.
     pub async fn project(&self, key: &ProjectKey) -> Result<Project> {
         let row = sqlx::query(&format!("{PROJECT_SELECT} WHERE p.key = $1"))
@@ -281,14 +331,26 @@ impl Store {
                 Some(list)
             }
         };
+        let disclosure = match update.disclosure {
+            Some(d) => {
+                if let Some(problem) = d.problem() {
+                    return Err(StoreError::Invalid(format!(
+                        "disclosure settings: {problem}"
+                    )));
+                }
+                Some(to_json(&d)?)
+            }
+            None => None,
+        };
         sqlx::query(
-            "UPDATE projects SET branches = $1, clock_settings = $2, giveaways = $3, private_list = $4 WHERE id = $5",
+            "UPDATE projects SET branches = $1, clock_settings = $2, giveaways = $3, private_list = $4, disclosure = COALESCE($6, disclosure) WHERE id = $5",
         )
         .bind(to_json(&branches)?)
         .bind(to_json(&clocks)?)
         .bind(to_json(&giveaways)?)
         .bind(private_list)
         .bind(project.id)
+        .bind(disclosure)
         .execute(&self.pool)
         .await?;
         self.project(key).await

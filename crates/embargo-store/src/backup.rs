@@ -45,7 +45,12 @@ use Kind::{Bytes, Int, Text};
 pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
     (
         "organisations",
-        &[("id", Int), ("name", Text), ("created_at", Int)],
+        &[
+            ("id", Int),
+            ("name", Text),
+            ("created_at", Int),
+            ("settings", Text),
+        ],
     ),
     (
         "projects",
@@ -60,6 +65,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("created_at", Int),
             ("inbox", Int),
             ("private_list", Text),
+            ("disclosure", Text),
             ("giveaways", Text),
             ("canned_responses", Text),
         ],
@@ -152,6 +158,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("merged_sealed", Bytes),
             ("reporter_key_sealed", Bytes),
             ("escalated_at", Int),
+            ("advisory_url_sealed", Bytes),
         ],
     ),
     (

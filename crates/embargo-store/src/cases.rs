@@ -70,6 +70,8 @@ pub struct CasePatch {
     pub sensitive_terms: Option<Vec<String>>,
     /// The reporter's OpenPGP public key, armored: mail to them is encrypted to it.
     pub reporter_key: Option<String>,
+    /// The archived public announcement (after the announcement): the advisory reference.
+    pub advisory_url: Option<String>,
 }
 
 pub(crate) const MAX_TEXT: usize = 1_000_000;
@@ -181,6 +183,7 @@ pub(crate) struct Loaded {
     sensitive_terms: Vec<String>,
     merged_reporters: Vec<MergedReporter>,
     reporter_key: Option<String>,
+    advisory_url: Option<String>,
 }
 
 impl Loaded {
@@ -228,6 +231,7 @@ impl Loaded {
             }
             _ => None,
         };
+        let advisory_url = open_text("advisory-url", "advisory_url_sealed")?;
         let reporter = match (full, sealed("reporter_sealed")?) {
             (true, Some(s)) => Some(open_json(keys, &ctx(project_id, number, "reporter"), &s)?),
             _ => None,
@@ -272,7 +276,104 @@ impl Loaded {
             sensitive_terms,
             merged_reporters,
             reporter_key,
+            advisory_url,
         })
+    }
+
+    /// The advisory as it is published: the team's draft, the case's rating, IDs and
+    /// versions, and the dates of the procedure. `page` is Embargo's public page for it.
+    pub(crate) fn published(
+        &self,
+        product: &str,
+        vendor: &str,
+        page: &str,
+    ) -> embargo_formats::Advisory {
+        use embargo_formats::{Reference, TimelineEntry};
+        let draft = &self.advisory;
+        let mut references = Vec::new();
+        if let Some(url) = &self.advisory_url {
+            references.push(Reference {
+                url: url.clone(),
+                tags: vec!["vendor-advisory".into(), "mailing-list".into()],
+            });
+        }
+        references.push(Reference {
+            url: page.to_owned(),
+            tags: vec!["vendor-advisory".into()],
+        });
+        for url in &draft.references {
+            if !references.iter().any(|r| &r.url == url) {
+                references.push(Reference {
+                    url: url.clone(),
+                    tags: Vec::new(),
+                });
+            }
+        }
+        let mut credits = draft.credits.clone();
+        if credits.is_empty() && !draft.credit.trim().is_empty() {
+            credits.push(embargo_core::case::Credit {
+                name: draft.credit.trim().to_owned(),
+                role: embargo_core::case::CreditRole::Finder,
+            });
+        }
+        let at = |ms: i64| from_millis(ms);
+        let mut timeline = vec![TimelineEntry {
+            at: at(self.received_at),
+            event: "Reported to the security team".into(),
+        }];
+        if let Some(t) = self.confirmed_at {
+            timeline.push(TimelineEntry {
+                at: at(t),
+                event: "Confirmed as a vulnerability".into(),
+            });
+        }
+        if let Some(t) = self.fix_ready_at {
+            timeline.push(TimelineEntry {
+                at: at(t),
+                event: "Fix ready and tested".into(),
+            });
+        }
+        let published = self
+            .announced_at
+            .or(self.embargo_at)
+            .map(at)
+            .unwrap_or_else(|| at(self.updated_at));
+        timeline.push(TimelineEntry {
+            at: published,
+            event: "Announced".into(),
+        });
+        embargo_formats::Advisory {
+            reference: self.reference(),
+            cve_id: self.cve_id.clone(),
+            title: if draft.title.trim().is_empty() {
+                self.title.clone()
+            } else {
+                draft.title.clone()
+            },
+            vendor: vendor.to_owned(),
+            product: product.to_owned(),
+            description: draft.description.clone(),
+            mitigation: draft.mitigation.clone(),
+            workarounds: draft.workarounds.clone(),
+            cwe: draft.cwe.clone(),
+            cvss: self.cvss.iter().cloned().collect(),
+            products: draft.products.clone(),
+            affected: self.versions.affected.clone(),
+            fixed: self.versions.fixed.clone(),
+            credits,
+            references,
+            timeline,
+            published,
+            updated: at(self.updated_at).max(published),
+        }
+    }
+
+    pub(crate) fn embargo_at(&self) -> Option<i64> {
+        self.embargo_at
+    }
+
+    pub(crate) fn advisory_url(&self) -> Option<&str> {
+        self.advisory_url.as_deref()
     }
 
     pub(crate) fn project_id(&self) -> i64 {
@@ -398,6 +499,7 @@ impl Loaded {
                 .as_deref()
                 .and_then(|k| embargo_openpgp::PublicKey::from_armored(k).ok())
                 .map(|k| k.fingerprint()),
+            advisory_url: self.advisory_url,
         }
     }
 }
@@ -1106,6 +1208,29 @@ impl Store {
                 "reporter's OpenPGP key set to {}; mail to the reporter is encrypted to it",
                 key.fingerprint()
             ));
+        }
+        if let Some(url) = &patch.advisory_url {
+            let url = url.trim();
+            if !case.state.is_announced() {
+                return Err(StoreError::Invalid(format!(
+                    "the archived announcement exists only after the announcement (the case is {})",
+                    case.state
+                )));
+            }
+            if !url.starts_with("https://") && !url.starts_with("http://")
+                || url.len() > 2048
+                || url.contains(char::is_whitespace)
+            {
+                return Err(StoreError::Invalid(format!(
+                    "'{url}' is not an http(s) URL"
+                )));
+            }
+            sqlx::query("UPDATE cases SET advisory_url_sealed = $1 WHERE id = $2")
+                .bind(keys.seal_str(&case.context("advisory-url"), url)?)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            changes.push(format!("archived announcement recorded: {url}"));
         }
         if changes.is_empty() {
             return Err(StoreError::Invalid(

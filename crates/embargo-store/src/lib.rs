@@ -9,6 +9,7 @@ mod audit;
 pub mod backup;
 mod cases;
 mod digest;
+mod disclosure;
 mod findings;
 mod guard;
 mod intake;
@@ -34,6 +35,10 @@ pub use accounts::{NewToken, User};
 pub use admin::{DEFAULT_GIVEAWAYS, Member, Organisation, Project, ProjectUpdate};
 pub use audit::{AuditReport, AuditRow, BadRow};
 pub use cases::{CaseFilter, CasePatch, NewReport};
+pub use disclosure::{
+    AnnouncementDue, AnnouncementPreview, ChangesEntry, DisclosurePlan, DisclosureStep,
+    PublishedAdvisory, advisory_page,
+};
 pub use findings::{DuplicateProposal, ImportedCase};
 pub use guard::GuardTerms;
 pub use intake::{AttachmentInfo, IntakeOutcome, Quarantined};
@@ -179,6 +184,13 @@ pub(crate) fn millis(at: OffsetDateTime) -> i64 {
 pub(crate) fn from_millis(ms: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Reads RFC 3339 text back into the storage representation.
+pub(crate) fn parse_rfc(text: &str) -> Option<i64> {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(millis)
 }
 
 /// A stored time as RFC 3339 text.

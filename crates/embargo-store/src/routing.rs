@@ -29,6 +29,7 @@ const SEALED: &[(&str, &str)] = &[
     ("reporter_link_sealed", "reporter-link"),
     ("merged_sealed", "merged"),
     ("reporter_key_sealed", "reporter-key"),
+    ("advisory_url_sealed", "advisory-url"),
 ];
 
 impl Store {

@@ -90,6 +90,8 @@ pub struct CaseDetail {
     pub merged_reporters: Vec<MergedReporter>,
     /// The fingerprint of the reporter's OpenPGP key, when known: mail to them is encrypted.
     pub reporter_key: Option<String>,
+    /// The archived public announcement, once recorded.
+    pub advisory_url: Option<String>,
     /// The procedure's clocks.
     pub clocks: Clocks,
 }

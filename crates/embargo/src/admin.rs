@@ -236,6 +236,29 @@ pub enum OrgCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Set how the organisation publishes: its CNA identity, OSV id prefix, vendor name.
+    Set {
+        /// The organisation's name.
+        #[arg(long)]
+        org: String,
+        /// The OSV id prefix: x_ (a local database) or a registered one ending in '-'.
+        #[arg(long)]
+        osv_prefix: Option<String>,
+        /// The CNA's organisation UUID in CVE Services.
+        #[arg(long)]
+        cna_org_id: Option<String>,
+        /// The CNA's short name in CVE Services.
+        #[arg(long)]
+        cna_short_name: Option<String>,
+        /// The vendor name in advisories (default: the organisation's name).
+        #[arg(long)]
+        vendor: Option<String>,
+        /// The publisher's namespace URL for CSAF.
+        #[arg(long)]
+        namespace: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Create the organisation's inbox: the project its foundation address delivers to
     /// (an MTA alias running `embargo intake --project KEY`). Its reports reach the
     /// foundation team, which routes each to a project (`embargo case route`).
@@ -281,6 +304,33 @@ pub async fn org(cmd: OrgCommand, out: &Output) -> Result<(), String> {
                     "created {}, the inbox of {}: deliver its foundation address with `embargo intake --project {}`",
                     project.key, project.org, project.key
                 )
+            });
+        }
+        OrgCommand::Set {
+            org,
+            osv_prefix,
+            cna_org_id,
+            cna_short_name,
+            vendor,
+            namespace,
+            store,
+        } => {
+            let store = store.open().await.map_err(|e| e.to_string())?;
+            let mut settings = store.org_settings(&org).await.map_err(|e| e.to_string())?;
+            if let Some(p) = osv_prefix {
+                settings.osv_prefix = p;
+            }
+            settings.cna_org_id = cna_org_id.or(settings.cna_org_id);
+            settings.cna_short_name = cna_short_name.or(settings.cna_short_name);
+            settings.vendor = vendor.or(settings.vendor);
+            settings.namespace = namespace.or(settings.namespace);
+            let settings = store
+                .set_org_settings(&org, &settings)
+                .await
+                .map_err(|e| e.to_string())?;
+            store.close().await;
+            out.show(&json!(settings), || {
+                format!("{org}: OSV prefix {}", settings.osv_prefix)
             });
         }
         OrgCommand::List { store } => {
@@ -342,6 +392,33 @@ pub enum ProjectCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Set how the project discloses: announcement lists, oss-security, pre-notification,
+    /// signing, security.txt.
+    Disclosure {
+        /// The project key.
+        #[arg(long)]
+        project: String,
+        /// A list the announcement goes to (repeatable; replaces the lists).
+        #[arg(long = "list")]
+        lists: Vec<String>,
+        /// The oss-security address, or "none" to leave it out.
+        #[arg(long)]
+        oss_security: Option<String>,
+        /// Days before the embargo time that distributors are pre-notified.
+        #[arg(long)]
+        prenotify_days: Option<i64>,
+        /// A security.txt contact URI, e.g. mailto:security@example.org (repeatable).
+        #[arg(long = "security-contact")]
+        security_contacts: Vec<String>,
+        /// The security policy URL for security.txt.
+        #[arg(long)]
+        policy_url: Option<String>,
+        /// Send announcements unsigned even with a team key.
+        #[arg(long)]
+        unsigned: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Add addresses to the project's management committee roster.
     Committee {
         /// The project key.
@@ -381,6 +458,56 @@ pub async fn project(cmd: ProjectCommand, out: &Output) -> Result<(), String> {
                 format!("added project {} to {}", project.key, project.org)
             });
         }
+        ProjectCommand::Disclosure {
+            project,
+            lists,
+            oss_security,
+            prenotify_days,
+            security_contacts,
+            policy_url,
+            unsigned,
+            store,
+        } => {
+            let key = parse_key(&project)?;
+            let store = store.open().await.map_err(|e| e.to_string())?;
+            let mut d = store
+                .project(&key)
+                .await
+                .map_err(|e| e.to_string())?
+                .disclosure;
+            if !lists.is_empty() {
+                d.lists = lists;
+            }
+            match oss_security.as_deref() {
+                Some("none") => d.oss_security = None,
+                Some(address) => d.oss_security = Some(address.to_owned()),
+                None => {}
+            }
+            d.prenotify_days = prenotify_days.unwrap_or(d.prenotify_days);
+            if !security_contacts.is_empty() {
+                d.security_contacts = security_contacts;
+            }
+            d.policy_url = policy_url.or(d.policy_url);
+            if unsigned {
+                d.sign_announcements = false;
+            }
+            let update = embargo_store::ProjectUpdate {
+                disclosure: Some(d),
+                ..Default::default()
+            };
+            let project = store
+                .update_project(&key, update)
+                .await
+                .map_err(|e| e.to_string())?;
+            store.close().await;
+            out.show(&json!(project), || {
+                format!(
+                    "{}: announcements to {}",
+                    project.key,
+                    project.disclosure.all_lists().join(", ")
+                )
+            });
+        }
         ProjectCommand::List { store } => {
             let store = store.open().await.map_err(|e| e.to_string())?;
             let projects = store.list_projects().await.map_err(|e| e.to_string())?;
@@ -406,6 +533,7 @@ pub async fn project(cmd: ProjectCommand, out: &Output) -> Result<(), String> {
                 clocks: None,
                 giveaways: (!giveaways.is_empty()).then_some(giveaways),
                 private_list,
+                disclosure: None,
             };
             let store = store.open().await.map_err(|e| e.to_string())?;
             let project = store

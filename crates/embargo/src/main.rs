@@ -6,6 +6,7 @@ mod backup;
 mod cases;
 mod client;
 mod config;
+mod disclose;
 mod guard;
 mod intake;
 mod keys;
@@ -55,6 +56,10 @@ enum Command {
     Intake(intake::IntakeArgs),
     /// Cases, through a running server (EMBARGO_URL, EMBARGO_TOKEN).
     Case(cases::CaseArgs),
+    /// Disclose a case: rehearse every step (--dry-run) or schedule them for the embargo time.
+    Disclose(disclose::DiscloseArgs),
+    /// CHANGES and NEWS entries of announced cases.
+    Changes(disclose::ChangesArgs),
     /// The commit guard: keep embargoed vulnerabilities out of public commits.
     Guard(guard::GuardArgs),
     /// Affected and fixed releases from git.
@@ -148,6 +153,8 @@ async fn main() -> ExitCode {
         Command::Project(cmd) => admin::project(cmd, &out).await,
         Command::Team(cmd) => admin::team(cmd, &out).await,
         Command::Case(args) => cases::run(args, &out).await,
+        Command::Disclose(args) => disclose::disclose(args, &out).await,
+        Command::Changes(args) => disclose::changes(args, &out).await,
         Command::Jobs(cmd) => admin::jobs(cmd, &out).await,
         Command::Versions(args) => guard::versions(args, &out).await,
         Command::Keys(cmd) => keys::run(cmd, &out).await,

@@ -36,6 +36,10 @@ pub struct ServeArgs {
     /// Seconds between polls.
     #[arg(long, env = "EMBARGO_IMAP_INTERVAL", default_value_t = 60)]
     pub imap_interval: u64,
+    /// Seconds a job claimed by a server that then died waits before another server
+    /// takes it over (announcements included).
+    #[arg(long, env = "EMBARGO_JOB_LEASE", default_value_t = 60)]
+    pub job_lease: u64,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -56,15 +60,16 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         let _ = stop.send(true);
     });
     let runner = format!("{}-{}", std::process::id(), addr.port());
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
     let mailer = match &args.smtp_url {
         Some(url) => Some(
             embargo_server::mail::Mailer::new(&embargo_server::mail::MailSettings {
                 smtp_url: url.clone(),
                 from: args.mail_from.clone(),
-                public_url: args
-                    .public_url
-                    .clone()
-                    .unwrap_or_else(|| format!("http://{addr}")),
+                public_url: public_url.clone(),
             })
             .map_err(|e| e.to_string())?,
         ),
@@ -78,7 +83,14 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         )?),
         _ => None,
     };
-    embargo_server::serve_with_mail(listener, store.clone(), runner, mailer, imap, shutdown)
+    let services = embargo_server::Services {
+        runner,
+        mailer,
+        imap,
+        public_url,
+        job_lease: std::time::Duration::from_secs(args.job_lease.clamp(1, 3600)),
+    };
+    embargo_server::serve_with(listener, store.clone(), services, shutdown)
         .await
         .map_err(|e| e.to_string())?;
     store.close().await;

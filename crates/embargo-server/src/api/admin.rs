@@ -61,6 +61,8 @@ pub struct ProjectSettings {
     pub giveaways: Option<Vec<String>>,
     /// The project's wider private list, told of stalled cases; empty clears it.
     pub private_list: Option<String>,
+    /// How the project discloses: lists, oss-security, pre-notification, security.txt.
+    pub disclosure: Option<embargo_core::disclosure::DisclosureSettings>,
 }
 
 /// Addresses to add to a committee roster.
@@ -200,6 +202,7 @@ pub async fn update_project(
         clocks: body.clocks,
         giveaways: body.giveaways,
         private_list: body.private_list,
+        disclosure: body.disclosure,
     };
     let project = state.store.update_project(&key(&k)?, update).await?;
     Ok(Json(project))

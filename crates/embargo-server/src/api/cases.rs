@@ -72,6 +72,8 @@ pub struct PatchCaseBody {
     pub sensitive_terms: Option<Vec<String>>,
     /// The reporter's OpenPGP public key, armored: mail to them is encrypted to it.
     pub reporter_key: Option<String>,
+    /// The archived public announcement (after the announcement): the advisory reference.
+    pub advisory_url: Option<String>,
 }
 
 /// A move to another state.
@@ -203,6 +205,7 @@ pub async fn update(
         advisory: body.advisory,
         sensitive_terms: body.sensitive_terms,
         reporter_key: body.reporter_key,
+        advisory_url: body.advisory_url,
     };
     Ok(Json(
         state

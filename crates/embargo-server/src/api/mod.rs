@@ -4,9 +4,11 @@
 pub mod admin;
 pub mod cases;
 pub mod correspondence;
+pub mod disclosure;
 pub mod public;
 pub mod roles;
 pub mod session;
+pub mod site;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -53,6 +55,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(public::healthz))
         .routes(routes!(public::case))
         .routes(routes!(public::openpgp_key))
+        .routes(routes!(site::index))
+        .routes(routes!(site::page))
+        .routes(routes!(site::osv))
+        .routes(routes!(site::csaf))
+        .routes(routes!(site::cve))
+        .routes(routes!(site::feed))
+        .routes(routes!(site::security_txt))
+        .routes(routes!(disclosure::preview))
+        .routes(routes!(disclosure::rehearse))
+        .routes(routes!(disclosure::schedule))
+        .routes(routes!(disclosure::cve_record))
+        .routes(routes!(disclosure::case_changes))
+        .routes(routes!(disclosure::project_changes))
         .routes(routes!(session::sign_in, session::sign_out))
         .routes(routes!(session::me))
         .routes(routes!(session::start_totp))

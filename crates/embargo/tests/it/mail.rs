@@ -20,11 +20,17 @@ pub struct Sink {
 
 impl Sink {
     pub fn start(dir: &Path) -> Sink {
+        Sink::start_delayed(dir, 0.0)
+    }
+
+    /// A sink that holds each RCPT for `delay` seconds, after writing the client's port.
+    pub fn start_delayed(dir: &Path, delay: f64) -> Sink {
         std::fs::create_dir_all(dir).unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/smtp_sink.py");
         let mut child = Command::new("/usr/bin/python3")
             .arg(script)
             .arg(dir)
+            .env("SINK_RCPT_DELAY", delay.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()

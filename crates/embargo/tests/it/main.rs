@@ -6,6 +6,7 @@
 mod access;
 mod canary;
 mod confidentiality;
+mod disclosure;
 mod errors;
 mod findings;
 mod guard;

@@ -157,6 +157,35 @@ fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
         ("POST", "/api/public/projects/{key}/reports") => 201,
         // Public for anyone; the matrix's projects have no team key.
         ("GET", "/api/public/projects/{key}/openpgp-key") => 404,
+        // The public site: an advisory exists once announced; no CNA identity and no
+        // security contact are configured here.
+        ("GET", "/advisories") | ("GET", "/advisories.atom") => 200,
+        ("GET", "/advisories/{ref}")
+        | ("GET", "/advisories/{ref}/osv.json")
+        | ("GET", "/advisories/{ref}/csaf.json") => match kind {
+            Kind::Embargoed => 404,
+            Kind::Public => 200,
+        },
+        ("GET", "/advisories/{ref}/cve.json") => match kind {
+            Kind::Embargoed => 404,
+            Kind::Public => 422,
+        },
+        ("GET", "/projects/{key}/security.txt") => 422,
+        // Disclosure: the team's; what follows the announcement is refused before it.
+        ("GET", "/api/cases/{ref}/announcement")
+        | ("POST", "/api/cases/{ref}/disclosure/rehearsal") => secured(role, role.team(), 200),
+        ("POST", "/api/cases/{ref}/disclosure") | ("GET", "/api/cases/{ref}/cve-record") => {
+            secured(role, role.team(), 422)
+        }
+        ("GET", "/api/cases/{ref}/changes") => secured(
+            role,
+            role.reads(),
+            match kind {
+                Kind::Embargoed => 422,
+                Kind::Public => 200,
+            },
+        ),
+        ("GET", "/api/projects/{key}/changes") => secured(role, role.team(), 200),
         ("GET", "/api/projects/{key}/quarantine") => {
             secured(role, role.team() || role == Admin, 200)
         }
@@ -487,7 +516,10 @@ async fn matrix(backend: Backend) {
                     role,
                     OtherTeam | Invited | OtherReporter | OtherDistributor | Admin | Anonymous
                 );
-                let published = *kind == Kind::Public && template.starts_with("/api/public/");
+                // The public API and site show an announced case's advisory to anyone.
+                let published = *kind == Kind::Public
+                    && (template.starts_with("/api/public/")
+                        || template.starts_with("/advisories"));
                 if outsider && !published {
                     let title = match kind {
                         Kind::Embargoed => "Embargoed case",

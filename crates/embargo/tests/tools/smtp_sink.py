@@ -1,6 +1,11 @@
 """A real SMTP server for the tests: aiosmtpd on 127.0.0.1, on a free port, writing each
 message it accepts to DIR/NNNN.eml. It prints its port, then runs until its stdin closes,
-so it stops by itself when the test that started it ends."""
+so it stops by itself when the test that started it ends.
+
+With SINK_RCPT_DELAY (seconds), each RCPT waits that long before it is accepted, and the
+client's port is written to DIR/rcpt-NNNN.port first: a test can then kill the client in
+the middle of a transaction, before any message content was sent."""
+import asyncio
 import os
 import socket
 import sys
@@ -14,6 +19,18 @@ class Sink:
         self.directory = directory
         self.count = 0
         self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        delay = float(os.environ.get("SINK_RCPT_DELAY", "0"))
+        if delay > 0:
+            with self.lock:
+                self.count += 1
+                marker = os.path.join(self.directory, f"rcpt-{self.count:04d}.port")
+            with open(marker, "w") as f:
+                f.write(f"{session.peer[1]} {address}")
+            await asyncio.sleep(delay)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:

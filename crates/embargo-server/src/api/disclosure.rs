@@ -1,0 +1,119 @@
+//! Routes of the disclosure: the announcement preview, the rehearsal, the schedule, and
+//! what follows the announcement (the CVE record, CHANGES/NEWS).
+
+use axum::extract::State as AxumState;
+use embargo_core::reference::{CaseRef, ProjectKey};
+use embargo_store::{AnnouncementPreview, ChangesEntry, DisclosurePlan};
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Caller, Json, Path};
+
+/// The announcement as it will go out, signed when the project signs.
+#[utoipa::path(get, path = "/api/cases/{ref}/announcement", tag = "cases", params(("ref" = String, Path, description = "Case reference")),
+    responses((status = 200, body = AnnouncementPreview), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn preview(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Json<AnnouncementPreview>, ApiError> {
+    let case_ref: CaseRef = reference.parse()?;
+    Ok(Json(
+        state
+            .store
+            .announcement_preview(&caller.viewer, &case_ref, &state.public_url)
+            .await?,
+    ))
+}
+
+/// The rehearsal: every step of the disclosure, checked, nothing done.
+#[utoipa::path(post, path = "/api/cases/{ref}/disclosure/rehearsal", tag = "cases", params(("ref" = String, Path, description = "Case reference")),
+    responses((status = 200, body = DisclosurePlan), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn rehearse(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Json<DisclosurePlan>, ApiError> {
+    let case_ref: CaseRef = reference.parse()?;
+    Ok(Json(
+        state
+            .store
+            .rehearse_disclosure(&caller.viewer, &case_ref, &state.public_url)
+            .await?,
+    ))
+}
+
+/// Schedule the disclosure; refused with the failing step when the rehearsal finds one.
+#[utoipa::path(post, path = "/api/cases/{ref}/disclosure", tag = "cases", params(("ref" = String, Path, description = "Case reference")),
+    responses((status = 200, body = DisclosurePlan), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn schedule(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Json<DisclosurePlan>, ApiError> {
+    let case_ref: CaseRef = reference.parse()?;
+    Ok(Json(
+        state
+            .store
+            .schedule_disclosure(&caller.viewer, &case_ref, &state.public_url)
+            .await?,
+    ))
+}
+
+/// The CVE record (CVE JSON 5.1) for publication: after the announcement, once the
+/// archived announcement is recorded.
+#[utoipa::path(get, path = "/api/cases/{ref}/cve-record", tag = "cases", params(("ref" = String, Path, description = "Case reference")),
+    responses((status = 200, description = "The CVE record", body = Object), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn cve_record(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let case_ref: CaseRef = reference.parse()?;
+    Ok(Json(
+        state
+            .store
+            .cve_record(&caller.viewer, &case_ref, &state.public_url)
+            .await?,
+    ))
+}
+
+/// The CHANGES and NEWS entries of a case, after its announcement.
+#[utoipa::path(get, path = "/api/cases/{ref}/changes", tag = "cases", params(("ref" = String, Path, description = "Case reference")),
+    responses((status = 200, body = ChangesEntry), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn case_changes(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Json<ChangesEntry>, ApiError> {
+    let case_ref: CaseRef = reference.parse()?;
+    Ok(Json(
+        state
+            .store
+            .changes_entry(&caller.viewer, &case_ref, &state.public_url)
+            .await?,
+    ))
+}
+
+/// The CHANGES and NEWS entries of a project's announced cases, newest first.
+#[utoipa::path(get, path = "/api/projects/{key}/changes", tag = "cases", params(("key" = String, Path, description = "Project key")),
+    responses((status = 200, body = Vec<ChangesEntry>), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn project_changes(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(key): Path<String>,
+) -> Result<Json<Vec<ChangesEntry>>, ApiError> {
+    let key: ProjectKey = key.parse()?;
+    Ok(Json(
+        state
+            .store
+            .project_changes(&caller.viewer, &key, &state.public_url)
+            .await?,
+    ))
+}

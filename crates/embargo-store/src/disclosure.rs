@@ -1,0 +1,866 @@
+//! Disclosure, one scheduled and checked operation: the rehearsal lists every step that
+//! will run at the embargo time (each mail with its recipients, the CVE record, the OSV
+//! and CSAF documents, the pages and feed) and checks each; scheduling enqueues the mails
+//! as jobs, each keyed so it runs once whichever server takes it; the last announcement
+//! sent moves the case to `announced`. What follows (the archived announcement URL, the
+//! CVE record, CHANGES/NEWS, the public view) is refused until the announcement.
+
+use embargo_core::access::{Need, Viewer};
+use embargo_core::checklist::{self, MarkStatus};
+use embargo_core::lifecycle::State;
+use embargo_core::reference::{CaseRef, ProjectKey};
+use embargo_formats::announcement::{self, ChangesFormat};
+use embargo_formats::cve5::{Cna, Record};
+use serde::Serialize;
+use sqlx::Row;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+use crate::access::authorize;
+use crate::audit::{Entry, Read};
+use crate::cases::{Act, CASE_SELECT, Loaded, load, record_event};
+use crate::jobs::JobCompletion;
+use crate::outbound::OutboundMail;
+use crate::{Job, Project, Result, Store, StoreError, from_millis, millis, rfc};
+
+/// One step of a disclosure.
+#[derive(Clone, Serialize, ToSchema)]
+pub struct DisclosureStep {
+    /// Its place in the order.
+    pub order: usize,
+    /// When it runs (RFC 3339); none for steps the team takes after the announcement.
+    pub at: Option<String>,
+    /// prenotification, announcement, cve-record, osv, csaf, pages, or after.
+    pub kind: String,
+    /// What it does.
+    pub description: String,
+    /// Who gets the mail.
+    pub recipients: Vec<String>,
+    /// The mail's subject.
+    pub subject: Option<String>,
+    /// The mail's text, or the document, as it will go out.
+    pub content: Option<String>,
+    /// Why it would fail; a step with a problem blocks the schedule.
+    pub problem: Option<String>,
+}
+
+/// What disclosing a case will do.
+#[derive(Clone, Serialize, ToSchema)]
+pub struct DisclosurePlan {
+    /// The case.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// The embargo time (RFC 3339).
+    pub embargo_at: Option<String>,
+    /// No step has a problem: the disclosure can be scheduled.
+    pub ready: bool,
+    /// It has been scheduled.
+    pub scheduled: bool,
+    /// The steps, in order.
+    pub steps: Vec<DisclosureStep>,
+}
+
+/// The announcement as it will go out.
+#[derive(Clone, Serialize, ToSchema)]
+pub struct AnnouncementPreview {
+    /// The subject.
+    pub subject: String,
+    /// The text (cleartext-signed when it will be signed).
+    pub text: String,
+    /// Whether it is OpenPGP-signed.
+    pub signed: bool,
+    /// The lists it goes to.
+    pub lists: Vec<String>,
+}
+
+/// The CHANGES and NEWS entries of an announced case.
+#[derive(Clone, Serialize, ToSchema)]
+pub struct ChangesEntry {
+    /// The case.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// The CHANGES line.
+    pub changes: String,
+    /// The NEWS paragraph.
+    pub news: String,
+}
+
+/// What an announcement job finds when it runs.
+pub enum AnnouncementDue {
+    /// Not yet: the embargo time is later (it was moved); run again then.
+    Later(OffsetDateTime),
+    /// The mail to send now.
+    Send(Box<OutboundMail>),
+    /// Nothing to send (the case left the disclosure, or the list was dropped).
+    Nothing,
+}
+
+/// The published advisory of a case, with what its formats need.
+pub(crate) struct Publication {
+    pub advisory: embargo_formats::Advisory,
+    pub project: Project,
+    pub org: embargo_core::disclosure::OrgSettings,
+}
+
+/// The public page of an advisory.
+pub fn advisory_page(public_url: &str, reference: &str) -> String {
+    format!(
+        "{}/advisories/{reference}",
+        public_url.trim_end_matches('/')
+    )
+}
+
+impl Store {
+    /// Assembles a case's published advisory.
+    pub(crate) async fn publication(
+        &self,
+        case: &Loaded,
+        project_key: &str,
+        public_url: &str,
+    ) -> Result<Publication> {
+        let key: ProjectKey = project_key
+            .parse()
+            .map_err(|_| StoreError::Corrupt("project key".into()))?;
+        let project = self.project(&key).await?;
+        let org = self.org_settings(&project.org).await?;
+        let vendor = org.vendor.clone().unwrap_or_else(|| project.org.clone());
+        let advisory = case.published(
+            &project.name,
+            &vendor,
+            &advisory_page(public_url, &case.reference()),
+        );
+        Ok(Publication {
+            advisory,
+            project,
+            org,
+        })
+    }
+
+    async fn team_key_for(&self, project_id: i64) -> Result<Option<embargo_openpgp::TeamKey>> {
+        let mut conn = self.pool.acquire().await?;
+        self.team_key(&mut conn, project_id).await
+    }
+
+    /// The announcement text, signed when the project signs and has a team key.
+    async fn announcement_text(
+        &self,
+        publication: &Publication,
+    ) -> Result<(announcement::Announcement, bool)> {
+        let mut a = announcement::render(&publication.advisory);
+        let settings = &publication.project.disclosure;
+        if settings.sign_announcements
+            && let Some(team) = self.team_key_for(publication.project.id).await?
+        {
+            a.body = embargo_openpgp::sign_cleartext(&a.body, &team)
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            return Ok((a, true));
+        }
+        Ok((a, false))
+    }
+
+    async fn readable_case(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+        need: Need,
+    ) -> Result<(i64, Loaded)> {
+        let mut conn = self.pool.acquire().await?;
+        let auth = authorize(&mut conn, viewer, case_ref, need).await?;
+        let case = load(&mut conn, self.keys(), auth.case_id, false).await?;
+        drop(conn);
+        self.audit(vec![Entry::new(viewer, auth.case_id, Read::Case)])
+            .await?;
+        Ok((auth.case_id, case))
+    }
+
+    /// The announcement as it will go out (the team only).
+    pub async fn announcement_preview(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+        public_url: &str,
+    ) -> Result<AnnouncementPreview> {
+        let (_, case) = self.readable_case(viewer, case_ref, Need::Change).await?;
+        let publication = self
+            .publication(&case, case_ref.project.as_str(), public_url)
+            .await?;
+        let (a, signed) = self.announcement_text(&publication).await?;
+        Ok(AnnouncementPreview {
+            subject: a.subject,
+            text: a.body,
+            signed,
+            lists: publication.project.disclosure.all_lists(),
+        })
+    }
+
+    /// The rehearsal: every step, checked, without doing any (the team only).
+    pub async fn rehearse_disclosure(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+        public_url: &str,
+    ) -> Result<DisclosurePlan> {
+        let (case_id, case) = self.readable_case(viewer, case_ref, Need::Change).await?;
+        self.plan(case_id, &case, case_ref, public_url).await
+    }
+
+    async fn plan(
+        &self,
+        case_id: i64,
+        case: &Loaded,
+        case_ref: &CaseRef,
+        public_url: &str,
+    ) -> Result<DisclosurePlan> {
+        let now = OffsetDateTime::now_utc();
+        let publication = self
+            .publication(case, case_ref.project.as_str(), public_url)
+            .await?;
+        let settings = &publication.project.disclosure;
+        let embargo_at = case.embargo_at().map(from_millis);
+        let at_embargo = embargo_at.map(|e| rfc(millis(e.max(now))));
+        let mut steps: Vec<DisclosureStep> = Vec::new();
+        let mut step = |kind: &str,
+                        at: Option<String>,
+                        description: String,
+                        recipients: Vec<String>,
+                        subject: Option<String>,
+                        content: Option<String>,
+                        problem: Option<String>| {
+            steps.push(DisclosureStep {
+                order: steps.len() + 1,
+                at,
+                kind: kind.to_owned(),
+                description,
+                recipients,
+                subject,
+                content,
+                problem,
+            });
+        };
+        // What blocks every step.
+        let blocker = match case.state() {
+            State::ReleasePending => None,
+            s if s.is_announced() => Some(format!("the case is {s}: it was announced already")),
+            s => Some(format!("the case is {s}: disclosure is scheduled from release-pending, once the advisory, CVSS, CVE ID, versions and embargo date are set")),
+        }
+        .or_else(|| embargo_at.is_none().then(|| "no embargo date is set".to_owned()))
+        .or_else(|| settings.problem().map(|p| format!("disclosure settings: {p}")));
+        let (a, signed) = self.announcement_text(&publication).await?;
+        let distributors = self.prenotified_distributors(case_id).await?;
+        if !distributors.is_empty() {
+            let at = embargo_at.map(|e| {
+                rfc(millis(
+                    (e - time::Duration::days(settings.prenotify_days)).max(now),
+                ))
+            });
+            let text = prenotification_text(&a.body, embargo_at, settings.acknowledge_days);
+            step(
+                "prenotification",
+                at,
+                format!(
+                    "pre-notify {} distributor(s) {} day(s) before the embargo time, with the advisory, the embargo date and an acknowledgement deadline",
+                    distributors.len(),
+                    settings.prenotify_days
+                ),
+                distributors,
+                Some(format!(
+                    "[EMBARGOED until {}] {}",
+                    at_embargo.clone().unwrap_or_default(),
+                    a.subject
+                )),
+                Some(text),
+                blocker.clone(),
+            );
+        }
+        let lists = settings.all_lists();
+        let list_problem = blocker.clone().or_else(|| {
+            lists.is_empty().then(|| {
+                "no announcement list is configured (project lists or oss-security)".to_owned()
+            })
+        });
+        for list in lists
+            .iter()
+            .cloned()
+            .chain(lists.is_empty().then(String::new))
+        {
+            step(
+                "announcement",
+                at_embargo.clone(),
+                if list.is_empty() {
+                    "send the announcement".to_owned()
+                } else {
+                    format!(
+                        "send the announcement{} to {list}",
+                        if signed { ", OpenPGP-signed," } else { "" }
+                    )
+                },
+                if list.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![list]
+                },
+                Some(a.subject.clone()),
+                Some(a.body.clone()),
+                list_problem.clone(),
+            );
+        }
+        let cna = match (&publication.org.cna_org_id, &publication.org.cna_short_name) {
+            (Some(id), Some(name)) => Ok(Cna {
+                org_id: id.clone(),
+                short_name: name.clone(),
+            }),
+            _ => Err(format!(
+                "the organisation {} has no CNA identity (embargo org set --cna-org-id … --cna-short-name …)",
+                publication.project.org
+            )),
+        };
+        let record = cna.and_then(|cna| {
+            Record::from_advisory(&publication.advisory, &cna).map_err(|e| e.to_string())
+        });
+        step(
+            "cve-record",
+            at_embargo.clone(),
+            "make the CVE record (CVE JSON 5.1), checked; it is published once the archived announcement is recorded".to_owned(),
+            Vec::new(),
+            None,
+            record.as_ref().ok().map(|r| serde_json::to_string_pretty(&r.to_json()).unwrap_or_default()),
+            record.as_ref().err().cloned(),
+        );
+        let osv = embargo_formats::osv::to_osv(&publication.advisory, &publication.org.osv_prefix);
+        step(
+            "osv",
+            at_embargo.clone(),
+            "publish the OSV document".to_owned(),
+            Vec::new(),
+            None,
+            osv.as_ref()
+                .ok()
+                .map(|d| serde_json::to_string_pretty(d).unwrap_or_default()),
+            osv.as_ref().err().map(|e| e.to_string()),
+        );
+        let publisher = embargo_formats::csaf::Publisher {
+            name: publication.advisory.vendor.clone(),
+            namespace: publication
+                .org
+                .namespace
+                .clone()
+                .unwrap_or_else(|| public_url.trim_end_matches('/').to_owned()),
+        };
+        let csaf = embargo_formats::csaf::to_csaf(&publication.advisory, &publisher);
+        step(
+            "csaf",
+            at_embargo.clone(),
+            "publish the CSAF 2.0 document (checked against the mandatory tests)".to_owned(),
+            Vec::new(),
+            None,
+            csaf.as_ref()
+                .ok()
+                .map(|d| serde_json::to_string_pretty(d).unwrap_or_default()),
+            csaf.as_ref().err().map(|e| e.to_string()),
+        );
+        let page = advisory_page(public_url, &case.reference());
+        step(
+            "pages",
+            at_embargo.clone(),
+            format!(
+                "open the advisory page {page} and its entry in {}/advisories.atom",
+                public_url.trim_end_matches('/')
+            ),
+            Vec::new(),
+            None,
+            None,
+            blocker.clone(),
+        );
+        for after in [
+            "record the archived announcement URL (embargo case set REF --advisory-url URL): it becomes the CVE record's advisory reference",
+            "publish the CVE record through CVE Services, or export it for upload (refused until the archived announcement is recorded)",
+            "add the CHANGES and NEWS entries (embargo changes)",
+            "make the case public",
+        ] {
+            step(
+                "after",
+                None,
+                after.to_owned(),
+                Vec::new(),
+                None,
+                None,
+                None,
+            );
+        }
+        let scheduled = self.disclosure_scheduled(case_id).await?;
+        Ok(DisclosurePlan {
+            reference: case.reference(),
+            embargo_at: embargo_at.map(|e| rfc(millis(e))),
+            ready: steps.iter().all(|s| s.problem.is_none()),
+            scheduled,
+            steps,
+        })
+    }
+
+    async fn disclosure_scheduled(&self, case_id: i64) -> Result<bool> {
+        Ok(
+            sqlx::query("SELECT 1 AS one FROM jobs WHERE dedup_key LIKE $1 LIMIT 1")
+                .bind(format!("announce:{case_id}:%"))
+                .fetch_optional(&self.pool)
+                .await?
+                .is_some(),
+        )
+    }
+
+    /// The addresses of the distributors pre-notified of a case.
+    async fn prenotified_distributors(&self, case_id: i64) -> Result<Vec<String>> {
+        sqlx::query(
+            "SELECT u.email FROM case_grants g JOIN users u ON u.id = g.user_id WHERE g.case_id = $1 AND g.kind = 'distributor' AND g.revoked_at IS NULL ORDER BY u.email",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| Ok(r.try_get("email")?))
+        .collect()
+    }
+
+    /// Schedules the disclosure after a rehearsal finds nothing wrong; refuses with the
+    /// first problem otherwise. Scheduling again changes nothing.
+    pub async fn schedule_disclosure(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+        public_url: &str,
+    ) -> Result<DisclosurePlan> {
+        let (case_id, case) = self.readable_case(viewer, case_ref, Need::Change).await?;
+        let plan = self.plan(case_id, &case, case_ref, public_url).await?;
+        if let Some(step) = plan.steps.iter().find(|s| s.problem.is_some()) {
+            return Err(StoreError::Invalid(format!(
+                "the rehearsal blocks the schedule: step {} ({}): {}",
+                step.order,
+                step.kind,
+                step.problem.clone().unwrap_or_default()
+            )));
+        }
+        let now = millis(OffsetDateTime::now_utc());
+        let mut tx = self.begin_write().await?;
+        let mut scheduled = Vec::new();
+        for s in &plan.steps {
+            let (kind, run_at) = match (s.kind.as_str(), &s.at) {
+                ("prenotification", Some(at)) => ("prenotify", at),
+                ("announcement", Some(at)) => ("announce", at),
+                _ => continue,
+            };
+            let run_at = crate::parse_rfc(run_at).unwrap_or(now);
+            for to in &s.recipients {
+                let key = format!("{kind}:{case_id}:{to}");
+                let payload = serde_json::json!({ "case_id": case_id, "to": to });
+                let row = sqlx::query(
+                    "INSERT INTO jobs (kind, payload, run_at, max_attempts, created_at, dedup_key) VALUES ($1, $2, $3, 50, $4, $5) \
+                     ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
+                )
+                .bind(kind)
+                .bind(payload.to_string())
+                .bind(run_at)
+                .bind(now)
+                .bind(&key)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if row.is_some() {
+                    scheduled.push(format!("{} to {to} at {}", s.kind, rfc(run_at)));
+                }
+            }
+        }
+        if !scheduled.is_empty() {
+            let act = Act {
+                case_id,
+                actor: Some(viewer.user_id),
+                now,
+            };
+            record_event(
+                &mut tx,
+                self.keys(),
+                act,
+                "disclosure-scheduled",
+                None,
+                Some(&scheduled.join("; ")),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        tracing::info!(
+            case = case_id,
+            steps = scheduled.len(),
+            "disclosure scheduled"
+        );
+        let (_, case) = self.readable_case(viewer, case_ref, Need::Change).await?;
+        self.plan(case_id, &case, case_ref, public_url).await
+    }
+
+    /// What an announcement or pre-notification job is to send now.
+    pub async fn disclosure_mail(
+        &self,
+        job: &Job,
+        public_url: &str,
+        domain: &str,
+    ) -> Result<AnnouncementDue> {
+        let case_id = job
+            .payload
+            .get("case_id")
+            .and_then(serde_json::Value::as_i64)
+            .ok_or_else(|| StoreError::Invalid("the job names no case".into()))?;
+        let to = job
+            .payload
+            .get("to")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| StoreError::Invalid("the job names no recipient".into()))?
+            .to_owned();
+        let mut conn = self.pool.acquire().await?;
+        let case = load(&mut conn, self.keys(), case_id, false).await?;
+        drop(conn);
+        let now = OffsetDateTime::now_utc();
+        let Some(embargo_at) = case.embargo_at().map(from_millis) else {
+            return Ok(AnnouncementDue::Nothing);
+        };
+        let key = case.reference();
+        let project_key = key
+            .rsplit_once("-SEC-")
+            .map(|(k, _)| k.to_owned())
+            .unwrap_or_default();
+        let publication = self.publication(&case, &project_key, public_url).await?;
+        let settings = &publication.project.disclosure;
+        let (a, _) = self.announcement_text(&publication).await?;
+        let mail = |subject: String, body: String, kind: &'static str| OutboundMail {
+            case_id,
+            to: to.clone(),
+            subject,
+            body,
+            message_id: format!("embargo.{}.{case_id}@{domain}", job.id),
+            in_reply_to: None,
+            references: Vec::new(),
+            kind,
+            encrypt_to: None,
+            sign_with: None,
+        };
+        match job.kind.as_str() {
+            "announce" => {
+                // Never before the embargo time, wherever it was moved since scheduling.
+                if now < embargo_at && !case.state().is_announced() {
+                    return Ok(AnnouncementDue::Later(embargo_at));
+                }
+                if !(case.state() == State::ReleasePending || case.state().is_announced())
+                    || !settings.all_lists().contains(&to)
+                {
+                    return Ok(AnnouncementDue::Nothing);
+                }
+                Ok(AnnouncementDue::Send(Box::new(mail(
+                    a.subject,
+                    a.body,
+                    "announcement",
+                ))))
+            }
+            "prenotify" => {
+                if case.state() != State::ReleasePending
+                    || !self.prenotified_distributors(case_id).await?.contains(&to)
+                {
+                    return Ok(AnnouncementDue::Nothing);
+                }
+                let subject = format!(
+                    "[EMBARGOED until {}] {}",
+                    rfc(millis(embargo_at)),
+                    a.subject
+                );
+                let m = mail(
+                    subject,
+                    prenotification_text(&a.body, Some(embargo_at), settings.acknowledge_days),
+                    "prenotification",
+                );
+                Ok(AnnouncementDue::Send(Box::new(m)))
+            }
+            other => Err(StoreError::Invalid(format!(
+                "job kind {other} is not a disclosure mail"
+            ))),
+        }
+    }
+
+    /// Moves a job to a later time without counting an attempt.
+    pub async fn postpone_job(&self, job: &Job, run_at: OffsetDateTime) -> Result<()> {
+        sqlx::query("UPDATE jobs SET locked_by = NULL, locked_until = NULL, run_at = $1, attempts = attempts - 1 WHERE id = $2 AND locked_by = $3")
+            .bind(millis(run_at))
+            .bind(job.id)
+            .bind(&job.lease)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The CVE record of an announced case, for upload or publication: refused before the
+    /// announcement and until the archived announcement is recorded.
+    pub async fn cve_record(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+        public_url: &str,
+    ) -> Result<serde_json::Value> {
+        let (_, case) = self.readable_case(viewer, case_ref, Need::Change).await?;
+        if !case.state().is_announced() {
+            return Err(StoreError::Invalid(format!(
+                "the CVE record is published after the announcement (the case is {})",
+                case.state()
+            )));
+        }
+        if case.advisory_url().is_none() {
+            return Err(StoreError::Invalid("record the archived announcement URL first: a CVE record is never published without its advisory reference".into()));
+        }
+        let publication = self
+            .publication(&case, case_ref.project.as_str(), public_url)
+            .await?;
+        let cna = match (&publication.org.cna_org_id, &publication.org.cna_short_name) {
+            (Some(id), Some(name)) => Cna {
+                org_id: id.clone(),
+                short_name: name.clone(),
+            },
+            _ => {
+                return Err(StoreError::Invalid(format!(
+                    "the organisation {} has no CNA identity",
+                    publication.project.org
+                )));
+            }
+        };
+        Record::from_advisory(&publication.advisory, &cna)
+            .map(|r| r.to_json())
+            .map_err(|e| StoreError::Invalid(e.to_string()))
+    }
+
+    /// The CHANGES and NEWS entries of a case: refused before the announcement.
+    pub async fn changes_entry(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+        public_url: &str,
+    ) -> Result<ChangesEntry> {
+        let (_, case) = self.readable_case(viewer, case_ref, Need::Read).await?;
+        if !case.state().is_announced() {
+            return Err(StoreError::Invalid(format!(
+                "CHANGES and NEWS entries come after the announcement (the case is {})",
+                case.state()
+            )));
+        }
+        let publication = self
+            .publication(&case, case_ref.project.as_str(), public_url)
+            .await?;
+        let format = ChangesFormat::parse(&publication.project.disclosure.changes_format)
+            .unwrap_or(ChangesFormat::Markdown);
+        let (changes, news) = announcement::changes_entries(&publication.advisory, format);
+        Ok(ChangesEntry {
+            reference: case.reference(),
+            changes,
+            news,
+        })
+    }
+
+    /// The CHANGES and NEWS entries of a project's announced cases, newest first.
+    pub async fn project_changes(
+        &self,
+        viewer: &Viewer,
+        key: &ProjectKey,
+        public_url: &str,
+    ) -> Result<Vec<ChangesEntry>> {
+        let project = self.project(key).await?;
+        if !viewer.can_see_project(project.id) {
+            return Err(StoreError::NotFound("project"));
+        }
+        let mut out = Vec::new();
+        for case in self.published_cases(Some(key)).await? {
+            let reference: CaseRef = case
+                .reference()
+                .parse()
+                .map_err(|_| StoreError::Corrupt("reference".into()))?;
+            out.push(self.changes_entry(viewer, &reference, public_url).await?);
+        }
+        Ok(out)
+    }
+
+    /// Announced cases, newest first; of one project or all.
+    pub(crate) async fn published_cases(
+        &self,
+        project: Option<&ProjectKey>,
+    ) -> Result<Vec<Loaded>> {
+        let rows = sqlx::query(&format!(
+            "{CASE_SELECT} WHERE c.state IN ('announced', 'public', 'closed') AND ($1 = '' OR p.key = $1) ORDER BY c.announced_at DESC, c.id DESC"
+        ))
+        .bind(project.map(|p| p.as_str().to_owned()).unwrap_or_default())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Loaded::from_row(self.keys(), r, false))
+            .collect()
+    }
+
+    /// Every published advisory, newest first, as the public site shows them.
+    pub async fn published_advisories(
+        &self,
+        project: Option<&ProjectKey>,
+        public_url: &str,
+    ) -> Result<Vec<PublishedAdvisory>> {
+        let mut out = Vec::new();
+        for case in self.published_cases(project).await? {
+            let reference = case.reference();
+            let key = reference
+                .rsplit_once("-SEC-")
+                .map(|(k, _)| k.to_owned())
+                .unwrap_or_default();
+            let publication = self.publication(&case, &key, public_url).await?;
+            out.push(PublishedAdvisory {
+                project: key,
+                org: publication.org,
+                advisory: publication.advisory,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// A published advisory with its organisation's settings, for the public site.
+pub struct PublishedAdvisory {
+    /// The project key.
+    pub project: String,
+    /// The organisation's publishing settings.
+    pub org: embargo_core::disclosure::OrgSettings,
+    /// The advisory.
+    pub advisory: embargo_formats::Advisory,
+}
+
+/// The pre-notification: the embargo, the acknowledgement deadline, then the advisory.
+fn prenotification_text(
+    advisory: &str,
+    embargo_at: Option<OffsetDateTime>,
+    acknowledge_days: i64,
+) -> String {
+    let when = embargo_at
+        .map(|e| rfc(millis(e)))
+        .unwrap_or_else(|| "(no date)".into());
+    format!(
+        "EMBARGOED: this advisory is confidential until {when}. Do not share it beyond the people preparing your update, and do not publish anything about it before then.\n\nPlease acknowledge receipt within {acknowledge_days} day(s) by replying to this message.\n\n{advisory}"
+    )
+}
+
+impl JobCompletion {
+    /// Records a sent announcement or pre-notification; once every list has the
+    /// announcement, the case is announced.
+    pub async fn record_disclosure_mail(
+        &mut self,
+        mail: &OutboundMail,
+        raw: &[u8],
+        job_id: i64,
+    ) -> Result<()> {
+        self.record_sent_mail(mail, raw).await?;
+        let (tx, store, now) = self.parts();
+        let act = Act {
+            case_id: mail.case_id,
+            actor: None,
+            now,
+        };
+        if mail.kind == "prenotification" {
+            crate::cases::record_mark(
+                tx,
+                store.keys(),
+                act,
+                "distributors-notified",
+                MarkStatus::Done,
+                None,
+            )
+            .await?;
+            return Ok(());
+        }
+        let left: i64 = sqlx::query("SELECT COUNT(*) AS n FROM jobs WHERE dedup_key LIKE $1 AND done_at IS NULL AND id <> $2")
+            .bind(format!("announce:{}:%", mail.case_id))
+            .bind(job_id)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get("n")?;
+        if left > 0 {
+            return Ok(());
+        }
+        let moved = sqlx::query(
+            "UPDATE cases SET state = 'announced', announced_at = COALESCE(announced_at, $1), updated_at = $1, last_activity_at = $1 WHERE id = $2 AND state = 'release-pending'",
+        )
+        .bind(now)
+        .bind(mail.case_id)
+        .execute(&mut **tx)
+        .await?;
+        crate::cases::record_mark(
+            tx,
+            store.keys(),
+            act,
+            checklist::ANNOUNCEMENT,
+            MarkStatus::Done,
+            None,
+        )
+        .await?;
+        if moved.rows_affected() == 1 {
+            record_event(
+                tx,
+                store.keys(),
+                act,
+                "transition",
+                Some((State::ReleasePending, State::Announced)),
+                Some("the announcement went to every list"),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// One published advisory, by its case reference; a case not yet announced does not
+    /// exist here.
+    pub async fn published_advisory(
+        &self,
+        case_ref: &CaseRef,
+        public_url: &str,
+    ) -> Result<PublishedAdvisory> {
+        let row = sqlx::query(&format!(
+            "{CASE_SELECT} WHERE p.key = $1 AND c.number = $2 AND c.state IN ('announced', 'public', 'closed')"
+        ))
+        .bind(case_ref.project.as_str())
+        .bind(case_ref.number)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound("advisory"))?;
+        let case = Loaded::from_row(self.keys(), &row, false)?;
+        let publication = self
+            .publication(&case, case_ref.project.as_str(), public_url)
+            .await?;
+        Ok(PublishedAdvisory {
+            project: case_ref.project.as_str().to_owned(),
+            org: publication.org,
+            advisory: publication.advisory,
+        })
+    }
+
+    /// A project's security.txt (RFC 9116), cleartext-signed with the team key when there
+    /// is one.
+    pub async fn security_txt(&self, key: &ProjectKey, public_url: &str) -> Result<String> {
+        let project = self.project(key).await?;
+        let settings = &project.disclosure;
+        let base = public_url.trim_end_matches('/');
+        let team = self.team_key_for(project.id).await?;
+        let now = OffsetDateTime::now_utc();
+        let fields = embargo_formats::site::SecurityTxt {
+            contacts: settings.security_contacts.clone(),
+            expires: Some(now + time::Duration::days(settings.security_txt_days)),
+            encryption: team
+                .as_ref()
+                .map(|_| format!("{base}/api/public/projects/{key}/openpgp-key")),
+            policy: settings.policy_url.clone(),
+            canonical: Some(format!("{base}/projects/{key}/security.txt")),
+            preferred_languages: settings.preferred_languages.clone(),
+        };
+        let text = embargo_formats::site::security_txt(&fields, now).map_err(|e| {
+            StoreError::Invalid(format!("{e}: set the project's security contacts"))
+        })?;
+        match team {
+            Some(team) => embargo_openpgp::sign_cleartext(&text, &team)
+                .map_err(|e| StoreError::Invalid(e.to_string())),
+            None => Ok(text),
+        }
+    }
+}
