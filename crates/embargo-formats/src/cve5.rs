@@ -344,6 +344,15 @@ impl Record {
                     "containers.cna.descriptions[{i}] needs a language and a text"
                 ));
             }
+            if d.value.chars().count() > 4096 {
+                out.push(format!("containers.cna.descriptions[{i}] is longer than the 4096 characters a CVE record allows"));
+            }
+        }
+        if cna.title.as_ref().is_some_and(|t| t.chars().count() > 256) {
+            out.push(
+                "containers.cna.title is longer than the 256 characters a CVE record allows"
+                    .to_owned(),
+            );
         }
         if cna.affected.is_empty() {
             out.push("containers.cna.affected is empty".to_owned());
@@ -376,7 +385,12 @@ impl Record {
             out.push("containers.cna.references is empty".to_owned());
         }
         for (i, r) in cna.references.iter().enumerate() {
-            if !r.url.contains("://") || r.url.len() > 2048 {
+            if !r.url.contains("://")
+                || r.url.len() > 2048
+                || r.url.contains(|c: char| {
+                    c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>'
+                })
+            {
                 out.push(format!("containers.cna.references[{i}].url is not a URL"));
             }
         }

@@ -49,13 +49,16 @@ pub enum ApiError {
     /// From the store.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// CVE Services refused or failed; the message says what to do.
+    #[error(transparent)]
+    CveServices(#[from] crate::cve_services::CveServicesError),
 }
 
 /// The JSON body of every error response.
 #[derive(Serialize, ToSchema)]
 pub struct ErrorBody {
     /// A stable code: unauthorized, code_required, forbidden, bad_request, too_large, unsupported_media_type,
-    /// not_found, method_not_allowed, conflict, invalid, refused, too_many_requests, internal.
+    /// not_found, method_not_allowed, conflict, invalid, refused, too_many_requests, cve_services, internal.
     pub error: &'static str,
     /// What went wrong, in words a person can act on.
     pub message: String,
@@ -80,6 +83,7 @@ impl ApiError {
             ApiError::NoRoute => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            ApiError::CveServices(_) => (StatusCode::BAD_GATEWAY, "cve_services"),
             ApiError::Store(e) => match e {
                 StoreError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
                 StoreError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
@@ -102,7 +106,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
         let request_id = REQUEST_ID.try_with(Clone::clone).unwrap_or_default();
-        let message = if status.is_server_error() {
+        // CVE Services' refusals are the caller's to act on (credentials, quota, record).
+        let message = if status.is_server_error() && !matches!(self, ApiError::CveServices(_)) {
             // The detail names no content (store errors never quote it), but it is still
             // for the operator, not the client.
             tracing::error!(request_id = %request_id, error = %self, "request failed");

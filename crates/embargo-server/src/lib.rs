@@ -2,6 +2,7 @@
 //! error mapping, and the background job runner.
 
 pub mod api;
+pub mod cve_services;
 pub mod error;
 pub mod extract;
 pub mod imap;

@@ -50,6 +50,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("name", Text),
             ("created_at", Int),
             ("settings", Text),
+            ("cve_services_sealed", Bytes),
         ],
     ),
     (
@@ -159,6 +160,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("reporter_key_sealed", Bytes),
             ("escalated_at", Int),
             ("advisory_url_sealed", Bytes),
+            ("cve_state_sealed", Bytes),
         ],
     ),
     (

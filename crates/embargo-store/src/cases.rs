@@ -96,7 +96,11 @@ fn advisory_problem(advisory: &AdvisoryDraft) -> Option<String> {
         return Some("a credit has no name".into());
     }
     for reference in &advisory.references {
-        if !(reference.starts_with("https://") || reference.starts_with("http://")) {
+        if !(reference.starts_with("https://") || reference.starts_with("http://"))
+            || reference.contains(|c: char| {
+                c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>'
+            })
+        {
             return Some(format!("the reference '{reference}' is not an http(s) URL"));
         }
     }
@@ -184,6 +188,7 @@ pub(crate) struct Loaded {
     merged_reporters: Vec<MergedReporter>,
     reporter_key: Option<String>,
     advisory_url: Option<String>,
+    cve_state: Option<crate::cve::CveState>,
 }
 
 impl Loaded {
@@ -232,6 +237,10 @@ impl Loaded {
             _ => None,
         };
         let advisory_url = open_text("advisory-url", "advisory_url_sealed")?;
+        let cve_state = match sealed("cve_state_sealed")? {
+            Some(s) => Some(open_json(keys, &ctx(project_id, number, "cve-state"), &s)?),
+            None => None,
+        };
         let reporter = match (full, sealed("reporter_sealed")?) {
             (true, Some(s)) => Some(open_json(keys, &ctx(project_id, number, "reporter"), &s)?),
             _ => None,
@@ -277,6 +286,7 @@ impl Loaded {
             merged_reporters,
             reporter_key,
             advisory_url,
+            cve_state,
         })
     }
 
@@ -418,6 +428,11 @@ impl Loaded {
         ctx(self.project_id, self.number, field)
     }
 
+    /// The seal context of one of the case's fields.
+    pub(crate) fn field_context(&self, field: &str) -> String {
+        self.context(field)
+    }
+
     fn clocks(&self, now: OffsetDateTime) -> clocks::Clocks {
         let times = CaseTimes {
             state: self.state,
@@ -500,6 +515,7 @@ impl Loaded {
                 .and_then(|k| embargo_openpgp::PublicKey::from_armored(k).ok())
                 .map(|k| k.fingerprint()),
             advisory_url: self.advisory_url,
+            cve_state: self.cve_state,
         }
     }
 }

@@ -8,6 +8,7 @@ mod admin;
 mod audit;
 pub mod backup;
 mod cases;
+mod cve;
 mod digest;
 mod disclosure;
 mod findings;
@@ -35,6 +36,7 @@ pub use accounts::{NewToken, User};
 pub use admin::{DEFAULT_GIVEAWAYS, Member, Organisation, Project, ProjectUpdate};
 pub use audit::{AuditReport, AuditRow, BadRow};
 pub use cases::{CaseFilter, CasePatch, NewReport};
+pub use cve::{CveContext, CveCredentials, CveState};
 pub use disclosure::{
     AnnouncementDue, AnnouncementPreview, ChangesEntry, DisclosurePlan, DisclosureStep,
     PublishedAdvisory, advisory_page,

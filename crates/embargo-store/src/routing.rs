@@ -30,6 +30,7 @@ const SEALED: &[(&str, &str)] = &[
     ("merged_sealed", "merged"),
     ("reporter_key_sealed", "reporter-key"),
     ("advisory_url_sealed", "advisory-url"),
+    ("cve_state_sealed", "cve-state"),
 ];
 
 impl Store {

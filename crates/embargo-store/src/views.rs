@@ -92,6 +92,8 @@ pub struct CaseDetail {
     pub reporter_key: Option<String>,
     /// The archived public announcement, once recorded.
     pub advisory_url: Option<String>,
+    /// The state of the CVE ID at CVE Services, when Embargo reserved or published it.
+    pub cve_state: Option<crate::cve::CveState>,
     /// The procedure's clocks.
     pub clocks: Clocks,
 }

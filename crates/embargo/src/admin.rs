@@ -259,6 +259,26 @@ pub enum OrgCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Store the organisation's CVE Services credentials (sealed).
+    CveServices {
+        /// The organisation's name.
+        #[arg(long)]
+        org: String,
+        /// The API's base URL.
+        #[arg(long, default_value = "https://cveawg.mitre.org/api")]
+        api_url: String,
+        /// The CNA's short name at CVE Services (CVE-API-ORG).
+        #[arg(long)]
+        cve_org: String,
+        /// The user (CVE-API-USER).
+        #[arg(long)]
+        user: String,
+        /// The environment variable holding the API key (CVE-API-KEY).
+        #[arg(long, value_name = "VAR")]
+        key_env: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Create the organisation's inbox: the project its foundation address delivers to
     /// (an MTA alias running `embargo intake --project KEY`). Its reports reach the
     /// foundation team, which routes each to a project (`embargo case route`).
@@ -332,6 +352,29 @@ pub async fn org(cmd: OrgCommand, out: &Output) -> Result<(), String> {
             out.show(&json!(settings), || {
                 format!("{org}: OSV prefix {}", settings.osv_prefix)
             });
+        }
+        OrgCommand::CveServices {
+            org,
+            api_url,
+            cve_org,
+            user,
+            key_env,
+            store,
+        } => {
+            let key = std::env::var(&key_env)
+                .map_err(|_| format!("the environment variable {key_env} is not set"))?;
+            let credentials = embargo_store::CveCredentials::new(&api_url, &cve_org, &user, &key)
+                .map_err(|e| e.to_string())?;
+            let store = store.open().await.map_err(|e| e.to_string())?;
+            store
+                .set_cve_credentials(&org, &credentials)
+                .await
+                .map_err(|e| e.to_string())?;
+            store.close().await;
+            out.show(
+                &json!({ "org": org, "api_url": api_url, "user": user }),
+                || format!("{org}: CVE Services credentials stored (sealed) for {user}@{cve_org}"),
+            );
         }
         OrgCommand::List { store } => {
             let store = store.open().await.map_err(|e| e.to_string())?;

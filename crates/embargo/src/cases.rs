@@ -60,6 +60,17 @@ pub enum CaseCommand {
         #[arg(long)]
         reporter_name: Option<String>,
     },
+    /// The case's CVE ID at CVE Services: reserve one, publish (or update) the record, or
+    /// reject it.
+    Cve {
+        /// reserve, publish or reject.
+        action: String,
+        /// The case reference.
+        reference: String,
+        /// Why (reject).
+        #[arg(long)]
+        reason: Option<String>,
+    },
     /// Route a case to the project it concerns (the foundation team; before the
     /// announcement). It takes that project's next reference.
     Route {
@@ -402,6 +413,26 @@ pub async fn run(args: CaseArgs, out: &Output) -> Result<(), String> {
             .await?;
             out.show(&case, || {
                 format!("{} is now {}", str_of(&case, "ref"), str_of(&case, "state"))
+            });
+        }
+        CaseCommand::Cve {
+            action,
+            reference,
+            reason,
+        } => {
+            let body = match action.as_str() {
+                "reserve" | "publish" => None,
+                "reject" => Some(json!({ "reason": reason.unwrap_or_default() })),
+                other => return Err(format!("'{other}' is not reserve, publish or reject")),
+            };
+            let status = call(
+                Method::POST,
+                format!("/api/cases/{}/cve/{action}", path_segment(&reference)),
+                body.or(Some(json!({}))),
+            )
+            .await?;
+            out.show(&status, || {
+                format!("{} {}", str_of(&status, "cve_id"), str_of(&status, "state"))
             });
         }
         CaseCommand::Route {

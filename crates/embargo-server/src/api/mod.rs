@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod cases;
 pub mod correspondence;
+pub mod cve;
 pub mod disclosure;
 pub mod public;
 pub mod roles;
@@ -68,6 +69,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(disclosure::cve_record))
         .routes(routes!(disclosure::case_changes))
         .routes(routes!(disclosure::project_changes))
+        .routes(routes!(cve::reserve))
+        .routes(routes!(cve::publish))
+        .routes(routes!(cve::reject))
         .routes(routes!(session::sign_in, session::sign_out))
         .routes(routes!(session::me))
         .routes(routes!(session::start_totp))

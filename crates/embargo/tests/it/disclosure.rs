@@ -32,7 +32,7 @@ fn cli(db: &TestDb, args: &[&str]) {
 
 /// The organisation's CNA identity, the project's lists and security.txt contact, and a
 /// team key that signs.
-fn configure(db: &TestDb) {
+pub(crate) fn configure(db: &TestDb) {
     cli(
         db,
         &[

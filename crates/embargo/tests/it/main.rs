@@ -6,6 +6,7 @@
 mod access;
 mod canary;
 mod confidentiality;
+mod cve_services;
 mod disclosure;
 mod errors;
 mod findings;

@@ -186,6 +186,10 @@ fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
             },
         ),
         ("GET", "/api/projects/{key}/changes") => secured(role, role.team(), 200),
+        // CVE Services: the matrix's cases have IDs and the organisation no credentials.
+        ("POST", "/api/cases/{ref}/cve/reserve")
+        | ("POST", "/api/cases/{ref}/cve/publish")
+        | ("POST", "/api/cases/{ref}/cve/reject") => secured(role, role.team(), 422),
         ("GET", "/api/projects/{key}/quarantine") => {
             secured(role, role.team() || role == Admin, 200)
         }
@@ -409,6 +413,7 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         ("PATCH", "/api/cases/{ref}") => json!({ "title": "" }),
         ("POST", "/api/cases/{ref}/transitions") => json!({ "to": "reported" }),
         ("POST", "/api/cases/{ref}/route") => json!({ "project": "NOPE" }),
+        ("POST", "/api/cases/{ref}/cve/reject") => json!({ "reason": "matrix" }),
         ("PUT", "/api/cases/{ref}/checklist/{item}") => {
             json!({ "status": "done", "note": "matrix" })
         }

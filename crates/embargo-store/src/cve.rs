@@ -1,0 +1,281 @@
+//! CVE Services: the organisation's credentials (sealed) and the state of each case's
+//! CVE ID there (RESERVED, PUBLISHED, REJECTED), recorded as the server acts on it.
+
+use embargo_core::access::{Need, Viewer};
+use embargo_core::checklist::{self, MarkStatus};
+use embargo_core::reference::CaseRef;
+use sqlx::Row;
+use time::OffsetDateTime;
+
+use crate::access::authorize;
+use crate::cases::{Act, ctx, load, record_event, record_mark, touch};
+use crate::{Result, Store, StoreError, millis, rfc};
+
+/// Credentials for CVE Services. The key never appears in Debug output.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+pub struct CveCredentials {
+    /// The API's base URL, e.g. https://cveawg.mitre.org/api.
+    pub api_url: String,
+    /// The CNA's short name (CVE-API-ORG).
+    pub org: String,
+    /// The user name (CVE-API-USER).
+    pub user: String,
+    key: String,
+}
+
+impl std::fmt::Debug for CveCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "CveCredentials({} as {}@{}, key [redacted])",
+            self.api_url, self.user, self.org
+        )
+    }
+}
+
+impl CveCredentials {
+    /// Credentials, checked for shape.
+    pub fn new(api_url: &str, org: &str, user: &str, key: &str) -> Result<CveCredentials> {
+        if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
+            return Err(StoreError::Invalid(format!(
+                "'{api_url}' is not an http(s) URL"
+            )));
+        }
+        if org.trim().is_empty() || user.trim().is_empty() || key.trim().is_empty() {
+            return Err(StoreError::Invalid(
+                "CVE Services needs an organisation, a user and an API key".into(),
+            ));
+        }
+        Ok(CveCredentials {
+            api_url: api_url.trim().to_owned(),
+            org: org.trim().to_owned(),
+            user: user.trim().to_owned(),
+            key: key.trim().to_owned(),
+        })
+    }
+
+    /// The API key, for the request header only.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+/// The state of a case's CVE ID at CVE Services.
+#[derive(Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct CveState {
+    /// RESERVED, PUBLISHED or REJECTED.
+    pub state: String,
+    /// When Embargo last changed or checked it (RFC 3339).
+    pub at: String,
+}
+
+/// What the server needs to act on a case's CVE ID.
+pub struct CveContext {
+    /// The case.
+    pub case_id: i64,
+    /// The organisation's credentials, when configured.
+    pub credentials: Option<CveCredentials>,
+    /// The case's CVE ID, if it has one.
+    pub cve_id: Option<String>,
+    /// Its state, when known.
+    pub state: Option<CveState>,
+}
+
+fn org_context(org_id: i64) -> String {
+    format!("org:{org_id}:cve-services")
+}
+
+impl Store {
+    /// Stores an organisation's CVE Services credentials, sealed.
+    pub async fn set_cve_credentials(&self, org: &str, credentials: &CveCredentials) -> Result<()> {
+        let id: i64 = sqlx::query("SELECT id FROM organisations WHERE name = $1")
+            .bind(org)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound("organisation"))?
+            .try_get("id")?;
+        let json =
+            serde_json::to_vec(credentials).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query("UPDATE organisations SET cve_services_sealed = $1 WHERE id = $2")
+            .bind(self.keys().seal(&org_context(id), &json)?)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        tracing::info!(org = id, "CVE Services credentials set");
+        Ok(())
+    }
+
+    /// What is known of a case's CVE ID, for someone who may change the case.
+    pub async fn cve_context(&self, viewer: &Viewer, case_ref: &CaseRef) -> Result<CveContext> {
+        let mut conn = self.pool.acquire().await?;
+        let auth = authorize(&mut conn, viewer, case_ref, Need::Change).await?;
+        self.cve_context_of(&mut conn, auth.case_id).await
+    }
+
+    pub(crate) async fn cve_context_of(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        case_id: i64,
+    ) -> Result<CveContext> {
+        let row = sqlx::query(
+            "SELECT c.project_id, c.number, c.cve_sealed, c.cve_state_sealed, o.id AS org_id, o.cve_services_sealed \
+             FROM cases c JOIN projects p ON p.id = c.project_id JOIN organisations o ON o.id = p.org_id WHERE c.id = $1",
+        )
+        .bind(case_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        let (project_id, number): (i64, i64) = (row.try_get("project_id")?, row.try_get("number")?);
+        let credentials = match row.try_get::<Option<Vec<u8>>, _>("cve_services_sealed")? {
+            Some(sealed) => {
+                let plain = self
+                    .keys()
+                    .open(&org_context(row.try_get("org_id")?), &sealed)?;
+                Some(
+                    serde_json::from_slice(&plain)
+                        .map_err(|_| StoreError::Corrupt("CVE Services credentials".into()))?,
+                )
+            }
+            None => None,
+        };
+        let cve_id = row
+            .try_get::<Option<Vec<u8>>, _>("cve_sealed")?
+            .map(|s| self.keys().open_string(&ctx(project_id, number, "cve"), &s))
+            .transpose()?;
+        let state = match row.try_get::<Option<Vec<u8>>, _>("cve_state_sealed")? {
+            Some(s) => Some(
+                serde_json::from_slice(
+                    &self
+                        .keys()
+                        .open(&ctx(project_id, number, "cve-state"), &s)?,
+                )
+                .map_err(|_| StoreError::Corrupt("CVE state".into()))?,
+            ),
+            None => None,
+        };
+        Ok(CveContext {
+            case_id,
+            credentials,
+            cve_id,
+            state,
+        })
+    }
+
+    /// Records a CVE ID reserved at CVE Services as the case's, with its checklist mark.
+    pub async fn record_cve_reserved(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+        cve_id: &str,
+    ) -> Result<()> {
+        if !embargo_formats::cve5::is_cve_id(cve_id) {
+            return Err(StoreError::Invalid(
+                "CVE Services answered with something that is not a CVE ID".into(),
+            ));
+        }
+        let mut tx = self.begin_write().await?;
+        let auth = authorize(&mut tx, viewer, case_ref, Need::Change).await?;
+        let case = load(&mut tx, self.keys(), auth.case_id, false).await?;
+        let now = millis(OffsetDateTime::now_utc());
+        sqlx::query("UPDATE cases SET cve_sealed = $1 WHERE id = $2")
+            .bind(self.keys().seal_str(&case.field_context("cve"), cve_id)?)
+            .bind(auth.case_id)
+            .execute(&mut *tx)
+            .await?;
+        self.write_cve_state(
+            &mut tx,
+            auth.case_id,
+            &case.field_context("cve-state"),
+            "RESERVED",
+            now,
+        )
+        .await?;
+        let act = Act {
+            case_id: auth.case_id,
+            actor: Some(viewer.user_id),
+            now,
+        };
+        record_mark(
+            &mut tx,
+            self.keys(),
+            act,
+            checklist::CVE_RESERVED,
+            MarkStatus::Done,
+            None,
+        )
+        .await?;
+        record_event(
+            &mut tx,
+            self.keys(),
+            act,
+            "cve",
+            None,
+            Some(&format!("{cve_id} reserved through CVE Services")),
+        )
+        .await?;
+        touch(&mut tx, auth.case_id, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records a new state of the case's CVE ID (PUBLISHED, REJECTED) after CVE Services
+    /// took the change.
+    pub async fn record_cve_state(
+        &self,
+        actor: Option<i64>,
+        case_id: i64,
+        state: &str,
+        note: &str,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let case = load(&mut tx, self.keys(), case_id, false).await?;
+        let now = millis(OffsetDateTime::now_utc());
+        self.write_cve_state(
+            &mut tx,
+            case_id,
+            &case.field_context("cve-state"),
+            state,
+            now,
+        )
+        .await?;
+        let act = Act {
+            case_id,
+            actor,
+            now,
+        };
+        if state == "PUBLISHED" {
+            record_mark(
+                &mut tx,
+                self.keys(),
+                act,
+                "cve-published",
+                MarkStatus::Done,
+                None,
+            )
+            .await?;
+        }
+        record_event(&mut tx, self.keys(), act, "cve", None, Some(note)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn write_cve_state(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        case_id: i64,
+        context: &str,
+        state: &str,
+        now: i64,
+    ) -> Result<()> {
+        let value = CveState {
+            state: state.to_owned(),
+            at: rfc(now),
+        };
+        let json = serde_json::to_vec(&value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query("UPDATE cases SET cve_state_sealed = $1 WHERE id = $2")
+            .bind(self.keys().seal(context, &json)?)
+            .bind(case_id)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+}
