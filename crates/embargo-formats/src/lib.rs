@@ -6,6 +6,7 @@ pub mod advisory;
 pub mod announcement;
 pub mod csaf;
 pub mod cve5;
+pub mod mark;
 pub mod osv;
 pub mod site;
 

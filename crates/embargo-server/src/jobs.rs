@@ -131,7 +131,7 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, job: Job) 
                             ("smtp", None)
                         })?;
                         let mut done = store.complete_job(&job).await.map_err(|e| ("store", Some(e)))?;
-                        done.record_disclosure_mail(&mail, &raw, job.id)
+                        done.record_disclosure_mail(&mail, &raw, &job)
                             .await
                             .map_err(|e| ("store", Some(e)))?;
                         done.commit().await.map_err(|e| ("store", Some(e)))

@@ -271,6 +271,20 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
         ],
     ),
     (
+        "prenotifications",
+        &[
+            ("id", Int),
+            ("case_id", Int),
+            ("user_id", Int),
+            ("mark", Int),
+            ("ack_hash", Bytes),
+            ("ack_sealed", Bytes),
+            ("sent_at", Int),
+            ("ack_deadline", Int),
+            ("acknowledged_at", Int),
+        ],
+    ),
+    (
         "team_keys",
         &[
             ("project_id", Int),

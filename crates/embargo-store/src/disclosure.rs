@@ -430,6 +430,12 @@ impl Store {
     ) -> Result<DisclosurePlan> {
         let (case_id, case) = self.readable_case(viewer, case_ref, Need::Change).await?;
         let plan = self.plan(case_id, &case, case_ref, public_url).await?;
+        let ack_days = self
+            .publication(&case, case_ref.project.as_str(), public_url)
+            .await?
+            .project
+            .disclosure
+            .acknowledge_days;
         if let Some(step) = plan.steps.iter().find(|s| s.problem.is_some()) {
             return Err(StoreError::Invalid(format!(
                 "the rehearsal blocks the schedule: step {} ({}): {}",
@@ -450,7 +456,8 @@ impl Store {
             let run_at = crate::parse_rfc(run_at).unwrap_or(now);
             for to in &s.recipients {
                 let key = format!("{kind}:{case_id}:{to}");
-                let payload = serde_json::json!({ "case_id": case_id, "to": to });
+                let payload =
+                    serde_json::json!({ "case_id": case_id, "to": to, "ack_days": ack_days });
                 let row = sqlx::query(
                     "INSERT INTO jobs (kind, payload, run_at, max_attempts, created_at, dedup_key) VALUES ($1, $2, $3, 50, $4, $5) \
                      ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
@@ -561,14 +568,31 @@ impl Store {
                 {
                     return Ok(AnnouncementDue::Nothing);
                 }
+                // Each copy its own: an invisible mark that names the recipient, and an
+                // acknowledgement link. The text is unsigned, as the mark changes it.
+                let user_id: i64 = sqlx::query("SELECT id FROM users WHERE email = $1")
+                    .bind(&to)
+                    .fetch_one(&self.pool)
+                    .await?
+                    .try_get("id")?;
+                let marks = self.copy_marks(case_id, user_id).await?;
+                let plain = announcement::render(&publication.advisory);
+                let link = format!(
+                    "{}/acknowledge/{}",
+                    public_url.trim_end_matches('/'),
+                    marks.ack
+                );
+                let text =
+                    prenotification_text(&plain.body, Some(embargo_at), settings.acknowledge_days)
+                        .replace("by replying to this message.", &format!("at {link}"));
                 let subject = format!(
                     "[EMBARGOED until {}] {}",
                     rfc(millis(embargo_at)),
-                    a.subject
+                    plain.subject
                 );
                 let m = mail(
                     subject,
-                    prenotification_text(&a.body, Some(embargo_at), settings.acknowledge_days),
+                    embargo_formats::mark::embed(&text, marks.mark),
                     "prenotification",
                 );
                 Ok(AnnouncementDue::Send(Box::new(m)))
@@ -748,8 +772,9 @@ impl JobCompletion {
         &mut self,
         mail: &OutboundMail,
         raw: &[u8],
-        job_id: i64,
+        job: &Job,
     ) -> Result<()> {
+        let job_id = job.id;
         self.record_sent_mail(mail, raw).await?;
         let (tx, store, now) = self.parts();
         let act = Act {
@@ -758,6 +783,12 @@ impl JobCompletion {
             now,
         };
         if mail.kind == "prenotification" {
+            let days = job
+                .payload
+                .get("ack_days")
+                .and_then(serde_json::Value::as_i64)
+                .unwrap_or(2);
+            Store::record_prenotification_sent(tx, mail.case_id, &mail.to, now, days).await?;
             crate::cases::record_mark(
                 tx,
                 store.keys(),

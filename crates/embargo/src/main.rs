@@ -11,6 +11,7 @@ mod guard;
 mod intake;
 mod keys;
 mod serve;
+mod trace;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
@@ -60,6 +61,8 @@ enum Command {
     Disclose(disclose::DiscloseArgs),
     /// CHANGES and NEWS entries of announced cases.
     Changes(disclose::ChangesArgs),
+    /// Name the recipient whose pre-notified copy a leaked text is.
+    Trace(trace::TraceArgs),
     /// The commit guard: keep embargoed vulnerabilities out of public commits.
     Guard(guard::GuardArgs),
     /// Affected and fixed releases from git.
@@ -154,6 +157,7 @@ async fn main() -> ExitCode {
         Command::Team(cmd) => admin::team(cmd, &out).await,
         Command::Case(args) => cases::run(args, &out).await,
         Command::Disclose(args) => disclose::disclose(args, &out).await,
+        Command::Trace(args) => trace::run(args, &out).await,
         Command::Changes(args) => disclose::changes(args, &out).await,
         Command::Jobs(cmd) => admin::jobs(cmd, &out).await,
         Command::Versions(args) => guard::versions(args, &out).await,

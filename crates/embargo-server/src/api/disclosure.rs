@@ -3,7 +3,7 @@
 
 use axum::extract::State as AxumState;
 use embargo_core::reference::{CaseRef, ProjectKey};
-use embargo_store::{AnnouncementPreview, ChangesEntry, DisclosurePlan};
+use embargo_store::{AnnouncementPreview, ChangesEntry, DisclosurePlan, Prenotification};
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
@@ -114,6 +114,24 @@ pub async fn project_changes(
         state
             .store
             .project_changes(&caller.viewer, &key, &state.public_url)
+            .await?,
+    ))
+}
+
+/// The case's pre-notifications: who got a copy, when, and who acknowledged it in time.
+#[utoipa::path(get, path = "/api/cases/{ref}/prenotifications", tag = "cases", params(("ref" = String, Path, description = "Case reference")),
+    responses((status = 200, body = Vec<Prenotification>), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn prenotifications(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Json<Vec<Prenotification>>, ApiError> {
+    let case_ref: CaseRef = reference.parse()?;
+    Ok(Json(
+        state
+            .store
+            .prenotifications(&caller.viewer, &case_ref)
             .await?,
     ))
 }

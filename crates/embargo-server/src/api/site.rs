@@ -253,3 +253,34 @@ pub async fn security_txt(
     let text = state.store.security_txt(&key, &state.public_url).await?;
     Ok(document("text/plain; charset=utf-8", text))
 }
+
+/// The acknowledgement page of a pre-notification (the link in each copy): a button, so
+/// that a mail scanner fetching the link acknowledges nothing.
+#[utoipa::path(get, path = "/acknowledge/{secret}", tag = "public", params(("secret" = String, Path, description = "The secret of the copy's link")),
+    responses((status = 200, description = "The page (HTML)", content_type = "text/html")))]
+pub async fn acknowledge_page(Path(secret): Path<String>) -> Response {
+    html(
+        "Acknowledge the pre-notification",
+        &format!(
+            "<h1>Acknowledge the pre-notification</h1>\n<p>Confirm that you received the embargoed advisory and will keep it confidential until the embargo time.</p>\n<form method=\"post\" action=\"/acknowledge/{}\">\n<button type=\"submit\">Acknowledge</button>\n</form>",
+            escape(&secret)
+        ),
+    )
+}
+
+/// Acknowledges a pre-notification.
+#[utoipa::path(post, path = "/acknowledge/{secret}", tag = "public", params(("secret" = String, Path, description = "The secret of the copy's link")),
+    responses((status = 200, description = "Acknowledged (HTML)", content_type = "text/html"), (status = 404, body = ErrorBody)))]
+pub async fn acknowledge(
+    AxumState(state): AxumState<AppState>,
+    Path(secret): Path<String>,
+) -> Result<Response, ApiError> {
+    let reference = state.store.acknowledge_prenotification(&secret).await?;
+    Ok(html(
+        "Acknowledged",
+        &format!(
+            "<h1>Acknowledged</h1>\n<p>Thank you: the security team knows you received {}.</p>",
+            escape(&reference)
+        ),
+    ))
+}

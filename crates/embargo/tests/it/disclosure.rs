@@ -388,6 +388,78 @@ async fn disclosure_end_to_end(backend: Backend) {
         .get(&format!("/api/cases/{r}/advisory"))
         .await;
     assert_eq!(status, 200, "{advisory}");
+    // Erin's copy is hers alone: an invisible mark names her if it leaks, and its link
+    // acknowledges it.
+    let leaked = db.dir.path().join("leaked.txt");
+    let excerpt: String = pre
+        .text
+        .replace("\r\n", "\n")
+        .split("\n\n")
+        .skip(4)
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    assert!(
+        excerpt.contains('\u{200B}') || excerpt.contains('\u{200C}'),
+        "the mark travels with a pasted excerpt"
+    );
+    std::fs::write(&leaked, &excerpt).unwrap();
+    let out = db
+        .command(&["--json", "trace", leaked.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hits: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(hits[0]["recipient"], "erin@distro.example");
+    assert_eq!(hits[0]["ref"], r.as_str());
+    std::fs::write(&leaked, "retyped by hand, no mark").unwrap();
+    let out = db
+        .command(&["trace", leaked.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "no mark found");
+    let link = pre
+        .text
+        .split("/acknowledge/")
+        .nth(1)
+        .unwrap()
+        .split(|c: char| c.is_whitespace() || c == '\u{2060}')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (_, before) = alice.get(&format!("/api/cases/{r}/prenotifications")).await;
+    assert!(
+        before[0]["acknowledged_at"].is_null() && before[0]["ack_deadline"].is_string(),
+        "{before}"
+    );
+    let page = reqwest::get(format!("{}/acknowledge/{link}", server.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<form method=\"post\""),
+        "fetching the link acknowledges nothing"
+    );
+    let (_, still) = alice.get(&format!("/api/cases/{r}/prenotifications")).await;
+    assert!(still[0]["acknowledged_at"].is_null());
+    let done = reqwest::Client::new()
+        .post(format!("{}/acknowledge/{link}", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    let (_, after) = alice.get(&format!("/api/cases/{r}/prenotifications")).await;
+    assert_eq!(after[0]["recipient"], "erin@distro.example");
+    assert!(
+        after[0]["acknowledged_at"].is_string() && after[0]["overdue"] == false,
+        "{after}"
+    );
     for list in LISTS {
         assert!(
             sink.to(list).is_empty(),

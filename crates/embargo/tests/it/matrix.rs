@@ -171,6 +171,9 @@ fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
             Kind::Public => 422,
         },
         ("GET", "/projects/{key}/security.txt") => 422,
+        ("GET", "/acknowledge/{secret}") => 200,
+        ("POST", "/acknowledge/{secret}") => 404,
+        ("GET", "/api/cases/{ref}/prenotifications") => secured(role, role.team(), 200),
         // Disclosure: the team's; what follows the announcement is refused before it.
         ("GET", "/api/cases/{ref}/announcement")
         | ("POST", "/api/cases/{ref}/disclosure/rehearsal") => secured(role, role.team(), 200),
