@@ -22,6 +22,7 @@ pub async fn run(
     runner: String,
     mailer: Option<Mailer>,
     lease: Duration,
+    public_url: String,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(LEASE_MS);
@@ -40,7 +41,7 @@ pub async fn run(
         }
         let idle = match store.claim_job(&runner, lease_ms).await {
             Ok(Some(job)) => {
-                handle(&store, &runner, mailer.as_ref(), job).await;
+                handle(&store, &runner, mailer.as_ref(), &public_url, job).await;
                 false
             }
             Ok(None) => true,
@@ -65,7 +66,7 @@ fn case_id(job: &Job) -> Option<i64> {
         .and_then(serde_json::Value::as_i64)
 }
 
-async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, job: Job) {
+async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, public_url: &str, job: Job) {
     let outcome: Result<(), (&'static str, Option<StoreError>)> = async {
         match job.kind.as_str() {
             "probe" => {
@@ -137,6 +138,29 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, job: Job) 
                         done.commit().await.map_err(|e| ("store", Some(e)))
                     }
                 }
+            }
+            // A correction to a published CVE record goes to CVE Services.
+            "cve-update" => {
+                let update = store
+                    .cve_update(&job, public_url)
+                    .await
+                    .map_err(|e| ("store", Some(e)))?;
+                if let Some(update) = update {
+                    let client = crate::cve_services::CveServices::new(update.credentials).map_err(|e| {
+                        tracing::warn!(job = job.id, error = %e, "CVE Services client");
+                        ("cve-services", None)
+                    })?;
+                    client.publish(&update.cve_id, &update.record, true).await.map_err(|e| {
+                        tracing::warn!(job = job.id, error = %e, "updating the CVE record failed");
+                        ("cve-services", None)
+                    })?;
+                    store
+                        .record_cve_state(None, update.case_id, "PUBLISHED", &format!("{}: the published record updated after a correction", update.cve_id))
+                        .await
+                        .map_err(|e| ("store", Some(e)))?;
+                }
+                let done = store.complete_job(&job).await.map_err(|e| ("store", Some(e)))?;
+                done.commit().await.map_err(|e| ("store", Some(e)))
             }
             // Escalation must reach people, so without a relay it waits for one.
             "escalate" => {

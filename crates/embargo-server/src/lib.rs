@@ -190,6 +190,7 @@ pub async fn serve_with(
         runner,
         mailer,
         job_lease,
+        public_url.clone(),
         shutdown.clone(),
     ));
     let poller =

@@ -285,6 +285,21 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
         ],
     ),
     (
+        "published_records",
+        &[
+            ("id", Int),
+            ("source", Text),
+            ("record_id", Text),
+            ("cve_id", Text),
+            ("title", Text),
+            ("summary", Text),
+            ("published_at", Int),
+            ("modified_at", Int),
+            ("document", Text),
+            ("imported_at", Int),
+        ],
+    ),
+    (
         "team_keys",
         &[
             ("project_id", Int),

@@ -1268,6 +1268,25 @@ impl Store {
         .await?;
         touch(&mut tx, id, now).await?;
         let case = load(&mut tx, keys, id, true).await?;
+        // A correction after publication (credits, say) goes to the published CVE record.
+        let published_record = case
+            .cve_state
+            .as_ref()
+            .is_some_and(|s| s.state == "PUBLISHED");
+        if published_record
+            && (patch.advisory.is_some()
+                || patch.cvss.is_some()
+                || patch.versions.is_some()
+                || patch.advisory_url.is_some())
+        {
+            crate::jobs::enqueue(
+                &mut tx,
+                "cve-update",
+                &serde_json::json!({ "case_id": id }),
+                now,
+            )
+            .await?;
+        }
         tx.commit().await?;
         self.audit(vec![Entry::new(viewer, id, Read::Case)]).await?;
         Ok(case.detail(now_dt))

@@ -279,3 +279,63 @@ impl Store {
         Ok(())
     }
 }
+
+/// What a job needs to update a published CVE record.
+pub struct CveUpdate {
+    /// The case.
+    pub case_id: i64,
+    /// The organisation's credentials.
+    pub credentials: CveCredentials,
+    /// The CVE ID.
+    pub cve_id: String,
+    /// The record as it now stands.
+    pub record: serde_json::Value,
+}
+
+impl Store {
+    /// The update a `cve-update` job sends; `None` when there is nothing to send (no
+    /// credentials, no published record).
+    pub async fn cve_update(
+        &self,
+        job: &crate::Job,
+        public_url: &str,
+    ) -> Result<Option<CveUpdate>> {
+        let case_id = job
+            .payload
+            .get("case_id")
+            .and_then(serde_json::Value::as_i64)
+            .ok_or_else(|| StoreError::Invalid("the job names no case".into()))?;
+        let mut conn = self.pool.acquire().await?;
+        let context = self.cve_context_of(&mut conn, case_id).await?;
+        let case = load(&mut conn, self.keys(), case_id, false).await?;
+        drop(conn);
+        let (Some(credentials), Some(cve_id)) = (context.credentials, context.cve_id) else {
+            return Ok(None);
+        };
+        if context.state.is_none_or(|s| s.state != "PUBLISHED") {
+            return Ok(None);
+        }
+        let reference = case.reference();
+        let key = reference
+            .rsplit_once("-SEC-")
+            .map(|(k, _)| k.to_owned())
+            .unwrap_or_default();
+        let publication = self.publication(&case, &key, public_url).await?;
+        let cna = match (&publication.org.cna_org_id, &publication.org.cna_short_name) {
+            (Some(id), Some(name)) => embargo_formats::cve5::Cna {
+                org_id: id.clone(),
+                short_name: name.clone(),
+            },
+            _ => return Ok(None),
+        };
+        let record = embargo_formats::cve5::Record::from_advisory(&publication.advisory, &cna)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?
+            .to_json();
+        Ok(Some(CveUpdate {
+            case_id,
+            credentials,
+            cve_id,
+            record,
+        }))
+    }
+}

@@ -56,6 +56,13 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
+        // Advisories published elsewhere and imported: ids below zero, never a case's.
+        for (n, (record_id, title, summary)) in
+            self.published_record_texts().await?.into_iter().enumerate()
+        {
+            let profile = Profile::new(&title, &summary);
+            out.push((-(n as i64) - 1, record_id, title, State::Public, profile));
+        }
         for row in rows {
             let id: i64 = row.try_get("id")?;
             let case = Loaded::from_row(self.keys(), &row, true)?;
@@ -122,6 +129,7 @@ impl Store {
         read.extend(
             ranked
                 .iter()
+                .filter(|(id, _)| *id > 0)
                 .map(|(id, _)| Entry::new(viewer, *id, Read::Summary)),
         );
         self.audit(read).await?;
@@ -175,6 +183,7 @@ impl Store {
             read.extend(
                 duplicates
                     .iter()
+                    .filter(|(other, _)| *other > 0)
                     .map(|(other, _)| Entry::new(viewer, *other, Read::Summary)),
             );
             out.push(ImportedCase {

@@ -13,6 +13,7 @@ mod digest;
 mod disclosure;
 mod findings;
 mod guard;
+mod history;
 mod intake;
 mod jobs;
 pub mod keys;
@@ -37,13 +38,14 @@ pub use accounts::{NewToken, User};
 pub use admin::{DEFAULT_GIVEAWAYS, Member, Organisation, Project, ProjectUpdate};
 pub use audit::{AuditReport, AuditRow, BadRow};
 pub use cases::{CaseFilter, CasePatch, NewReport};
-pub use cve::{CveContext, CveCredentials, CveState};
+pub use cve::{CveContext, CveCredentials, CveState, CveUpdate};
 pub use disclosure::{
     AnnouncementDue, AnnouncementPreview, ChangesEntry, DisclosurePlan, DisclosureStep,
     PublishedAdvisory, advisory_page,
 };
 pub use findings::{DuplicateProposal, ImportedCase};
 pub use guard::GuardTerms;
+pub use history::{ImportCounts, PublishedRecord};
 pub use intake::{AttachmentInfo, IntakeOutcome, Quarantined};
 pub use jobs::{Job, JobCompletion};
 pub use openpgp::TeamPublicKey;

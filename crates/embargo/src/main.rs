@@ -8,6 +8,7 @@ mod client;
 mod config;
 mod disclose;
 mod guard;
+mod import;
 mod intake;
 mod keys;
 mod serve;
@@ -61,6 +62,8 @@ enum Command {
     Disclose(disclose::DiscloseArgs),
     /// CHANGES and NEWS entries of announced cases.
     Changes(disclose::ChangesArgs),
+    /// Import published advisories (OSV, CVE JSON 5) for history and duplicate detection.
+    Import(import::ImportArgs),
     /// Name the recipient whose pre-notified copy a leaked text is.
     Trace(trace::TraceArgs),
     /// The commit guard: keep embargoed vulnerabilities out of public commits.
@@ -158,6 +161,7 @@ async fn main() -> ExitCode {
         Command::Case(args) => cases::run(args, &out).await,
         Command::Disclose(args) => disclose::disclose(args, &out).await,
         Command::Trace(args) => trace::run(args, &out).await,
+        Command::Import(args) => import::run(args, &out).await,
         Command::Changes(args) => disclose::changes(args, &out).await,
         Command::Jobs(cmd) => admin::jobs(cmd, &out).await,
         Command::Versions(args) => guard::versions(args, &out).await,

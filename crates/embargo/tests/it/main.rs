@@ -11,6 +11,7 @@ mod disclosure;
 mod errors;
 mod findings;
 mod guard;
+mod history;
 mod imap;
 mod intake;
 mod jobs;
