@@ -142,6 +142,10 @@ pub enum CaseCommand {
         /// reporter is encrypted to it from then on.
         #[arg(long = "reporter-key")]
         reporter_key: Option<std::path::PathBuf>,
+        /// The archived public announcement (after the announcement): the CVE record's
+        /// advisory reference.
+        #[arg(long)]
+        advisory_url: Option<String>,
     },
     /// File one case per finding of a markdown or JSON findings file, with likely duplicates.
     Import {
@@ -470,8 +474,12 @@ pub async fn run(args: CaseArgs, out: &Output) -> Result<(), String> {
             title,
             sensitive_terms,
             reporter_key,
+            advisory_url,
         } => {
             let mut body = Map::new();
+            if let Some(url) = advisory_url {
+                body.insert("advisory_url".into(), json!(url));
+            }
             if let Some(path) = reporter_key {
                 body.insert("reporter_key".into(), json!(read_text(&path)?));
             }

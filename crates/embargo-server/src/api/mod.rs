@@ -63,6 +63,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(site::cve))
         .routes(routes!(site::feed))
         .routes(routes!(site::security_txt))
+        .routes(routes!(site::project_index))
+        .routes(routes!(site::well_known_security_txt))
         .routes(routes!(site::acknowledge_page, site::acknowledge))
         .routes(routes!(disclosure::prenotifications))
         .routes(routes!(disclosure::preview))

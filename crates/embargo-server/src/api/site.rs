@@ -36,9 +36,25 @@ fn paragraphs(text: &str) -> String {
 /// The index of published advisories, newest first.
 #[utoipa::path(get, path = "/advisories", tag = "public", responses((status = 200, description = "The advisory index (HTML)", content_type = "text/html")))]
 pub async fn index(AxumState(state): AxumState<AppState>) -> Result<Response, ApiError> {
+    index_of(&state, None).await
+}
+
+/// One project's published advisories, newest first.
+#[utoipa::path(get, path = "/projects/{key}/advisories", tag = "public", params(("key" = String, Path, description = "Project key")),
+    responses((status = 200, description = "The project's advisory index (HTML)", content_type = "text/html"), (status = 404, body = ErrorBody)))]
+pub async fn project_index(
+    AxumState(state): AxumState<AppState>,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
+    let key: ProjectKey = key.parse()?;
+    state.store.project(&key).await?;
+    index_of(&state, Some(&key)).await
+}
+
+async fn index_of(state: &AppState, project: Option<&ProjectKey>) -> Result<Response, ApiError> {
     let all = state
         .store
-        .published_advisories(None, &state.public_url)
+        .published_advisories(project, &state.public_url)
         .await?;
     let items: Vec<String> = all
         .iter()
@@ -62,10 +78,15 @@ pub async fn index(AxumState(state): AxumState<AppState>) -> Result<Response, Ap
     } else {
         format!("<ul>\n{}\n</ul>", items.join("\n"))
     };
+    let heading = match project {
+        Some(key) => format!("Security advisories of {key}"),
+        None => "Security advisories".to_owned(),
+    };
     Ok(html(
-        "Security advisories",
+        &heading,
         &format!(
-            "<h1>Security advisories</h1>\n<p><a href=\"/advisories.atom\">Atom feed</a></p>\n{list}"
+            "<h1>{}</h1>\n<p><a href=\"/advisories.atom\">Atom feed</a></p>\n{list}",
+            escape(&heading)
         ),
     ))
 }
@@ -283,4 +304,30 @@ pub async fn acknowledge(
             escape(&reference)
         ),
     ))
+}
+
+/// The site's security.txt (RFC 9116 §3): the one project that has a security contact;
+/// with several, each has its own at /projects/{key}/security.txt.
+#[utoipa::path(get, path = "/.well-known/security.txt", tag = "public",
+    responses((status = 200, description = "security.txt", content_type = "text/plain"), (status = 404, body = ErrorBody)))]
+pub async fn well_known_security_txt(
+    AxumState(state): AxumState<AppState>,
+) -> Result<Response, ApiError> {
+    let with_contact: Vec<_> = state
+        .store
+        .list_projects()
+        .await?
+        .into_iter()
+        .filter(|p| !p.disclosure.security_contacts.is_empty())
+        .collect();
+    match with_contact.as_slice() {
+        [one] => {
+            let key: ProjectKey = one.key.parse()?;
+            let text = state.store.security_txt(&key, &state.public_url).await?;
+            Ok(document("text/plain; charset=utf-8", text))
+        }
+        _ => Err(ApiError::Store(StoreError::NotFound(
+            "site-wide security.txt (each project has its own at /projects/{key}/security.txt)",
+        ))),
+    }
 }

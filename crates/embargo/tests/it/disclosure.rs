@@ -592,6 +592,37 @@ async fn disclosure_end_to_end(backend: Backend) {
             && security.contains("Canonical: ")
             && security.contains("Policy: ")
     );
+    let well_known = reqwest::get(format!("{}/.well-known/security.txt", server.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        well_known
+            .lines()
+            .filter(|l| l.starts_with("Contact: "))
+            .count(),
+        1,
+        "the one project with a contact: {well_known}"
+    );
+    let project_index = reqwest::get(format!("{}/projects/CLOUDSTACK/advisories", server.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(project_index.contains(&format!("/advisories/{r}")));
+    let other_index = reqwest::get(format!("{}/projects/OTHER/advisories", server.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !other_index.contains(&format!("/advisories/{r}"))
+            && other_index.contains("No advisories yet.")
+    );
     let (status, body) = anonymous.get("/projects/OTHER/security.txt").await;
     assert_eq!(status, 422, "no contact, no security.txt: {body}");
     assert!(body["message"].as_str().unwrap().contains("RFC 9116"));

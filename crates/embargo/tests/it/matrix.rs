@@ -171,6 +171,8 @@ fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
             Kind::Public => 422,
         },
         ("GET", "/projects/{key}/security.txt") => 422,
+        ("GET", "/projects/{key}/advisories") => 200,
+        ("GET", "/.well-known/security.txt") => 404,
         ("GET", "/acknowledge/{secret}") => 200,
         ("POST", "/acknowledge/{secret}") => 404,
         ("GET", "/api/cases/{ref}/prenotifications") => secured(role, role.team(), 200),
@@ -527,7 +529,8 @@ async fn matrix(backend: Backend) {
                 // The public API and site show an announced case's advisory to anyone.
                 let published = *kind == Kind::Public
                     && (template.starts_with("/api/public/")
-                        || template.starts_with("/advisories"));
+                        || template.starts_with("/advisories")
+                        || template == "/projects/{key}/advisories");
                 if outsider && !published {
                     let title = match kind {
                         Kind::Embargoed => "Embargoed case",
