@@ -1,8 +1,6 @@
 //! The announcement email in the conventional plain-text form of open-source security
 //! announcements, and the CHANGES/NEWS entries written after it.
 
-use embargo_core::case::CreditRole;
-
 use crate::advisory::Advisory;
 
 /// An announcement's subject and text (unsigned; signing wraps the text).
@@ -38,21 +36,6 @@ pub fn wrap(text: &str, width: usize) -> String {
         out.push(line);
     }
     out.join("\n")
-}
-
-fn role_word(role: CreditRole) -> &'static str {
-    match role {
-        CreditRole::Finder => "finder",
-        CreditRole::Reporter => "reporter",
-        CreditRole::Analyst => "analyst",
-        CreditRole::Coordinator => "coordinator",
-        CreditRole::RemediationDeveloper => "remediation developer",
-        CreditRole::RemediationReviewer => "remediation reviewer",
-        CreditRole::RemediationVerifier => "remediation verifier",
-        CreditRole::Tool => "tool",
-        CreditRole::Sponsor => "sponsor",
-        CreditRole::Other => "other",
-    }
 }
 
 /// The affected versions as lines, from ranges or the words given.
@@ -136,7 +119,7 @@ pub fn render(advisory: &Advisory) -> Announcement {
         advisory
             .credits
             .iter()
-            .map(|c| format!("{} ({})", c.name, role_word(c.role)))
+            .map(|c| format!("{} ({})", c.name, c.role.cve_type()))
             .collect::<Vec<_>>()
             .join("\n")
     };

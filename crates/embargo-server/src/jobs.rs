@@ -66,6 +66,21 @@ fn case_id(job: &Job) -> Option<i64> {
         .and_then(serde_json::Value::as_i64)
 }
 
+/// Sends each mail of a job; the first failure defers the job (all are sent again).
+async fn send_each(
+    mailer: &Mailer,
+    job: &Job,
+    mails: &[embargo_store::OutboundMail],
+) -> Result<(), (&'static str, Option<StoreError>)> {
+    for mail in mails {
+        mailer.send(mail).await.map_err(|e| {
+            tracing::warn!(job = job.id, kind = %job.kind, error = %e, "sending mail failed");
+            ("smtp", None)
+        })?;
+    }
+    Ok(())
+}
+
 async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, public_url: &str, job: Job) {
     let outcome: Result<(), (&'static str, Option<StoreError>)> = async {
         match job.kind.as_str() {
@@ -90,12 +105,7 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, public_url
                         store.team_notifications(&job, public_url, domain).await
                     }
                     .map_err(|e| ("store", Some(e)))?;
-                    for mail in &mails {
-                        mailer.send(mail).await.map_err(|e| {
-                            tracing::warn!(job = job.id, kind = %job.kind, error = %e, "sending mail failed");
-                            ("smtp", None)
-                        })?;
-                    }
+                    send_each(mailer, &job, &mails).await?;
                 }
                 let mut done = store
                     .complete_job(&job)
@@ -169,12 +179,7 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, public_url
                     .escalation_mails(&job, mailer.public_url(), mailer.domain())
                     .await
                     .map_err(|e| ("store", Some(e)))?;
-                for mail in &mails {
-                    mailer.send(mail).await.map_err(|e| {
-                        tracing::warn!(job = job.id, kind = %job.kind, error = %e, "sending mail failed");
-                        ("smtp", None)
-                    })?;
-                }
+                send_each(mailer, &job, &mails).await?;
                 let mut done = store
                     .complete_job(&job)
                     .await
