@@ -13,3 +13,4 @@ pub mod findings;
 pub mod lifecycle;
 pub mod project;
 pub mod reference;
+pub mod review;

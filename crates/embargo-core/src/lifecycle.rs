@@ -177,6 +177,9 @@ pub struct TransitionRequest {
     pub override_reason: Option<Confidential<String>>,
     /// How the project could make similar vulnerabilities less likely (required to close).
     pub retrospective: Option<Confidential<String>>,
+    /// The retrospective's structured part: root cause, CWE, how it was introduced and
+    /// found, what would have prevented it (required to close).
+    pub retrospective_details: Option<crate::review::Retrospective>,
 }
 
 /// Something a transition needs that the case does not have yet.
@@ -203,6 +206,8 @@ pub enum Requirement {
     DuplicateOf,
     /// The retrospective.
     Retrospective,
+    /// The retrospective's root cause and how the vulnerability was found.
+    RetrospectiveDetails,
     /// A reason for reopening.
     Reason,
 }
@@ -221,6 +226,9 @@ impl Requirement {
             Requirement::MessageToReporter => "a message to the reporter",
             Requirement::DuplicateOf => "the reference of the case this one duplicates",
             Requirement::Retrospective => "a retrospective",
+            Requirement::RetrospectiveDetails => {
+                "the retrospective's root cause and how it was found (retrospective_details)"
+            }
             Requirement::Reason => "a reason",
         }
     }
@@ -385,8 +393,13 @@ pub fn check_transition(
             },
             Some(_) => {}
         },
-        State::Closed if non_empty(&req.retrospective).is_none() => {
-            missing.push(Requirement::Retrospective);
+        State::Closed => {
+            if non_empty(&req.retrospective).is_none() {
+                missing.push(Requirement::Retrospective);
+            }
+            if req.retrospective_details.is_none() {
+                missing.push(Requirement::RetrospectiveDetails);
+            }
         }
         _ => {}
     }

@@ -161,6 +161,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("escalated_at", Int),
             ("advisory_url_sealed", Bytes),
             ("cve_state_sealed", Bytes),
+            ("retrospective_sealed", Bytes),
         ],
     ),
     (

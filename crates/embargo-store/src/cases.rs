@@ -458,6 +458,43 @@ impl Loaded {
         }
     }
 
+    /// The case as the process-review figures count it (`full` rows: the reporter is read).
+    pub(crate) fn figures(
+        &self,
+        now: OffsetDateTime,
+        public_at: Option<i64>,
+        retrospective_cwe: Option<String>,
+    ) -> embargo_core::review::CaseFigures {
+        use embargo_core::clocks::ClockStatus;
+        let clocks = self.clocks(now);
+        let overdue = self.state.is_open()
+            && (clocks.acknowledgement.status == ClockStatus::Overdue
+                && self.state == State::Reported
+                || [clocks.mitigation.as_ref(), clocks.announcement.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .any(|c| c.status == ClockStatus::Overdue));
+        embargo_core::review::CaseFigures {
+            received: from_millis(self.received_at),
+            acknowledged: self.acknowledged_at.map(from_millis),
+            confirmed: self.confirmed_at.map(from_millis),
+            fix_ready: self.fix_ready_at.map(from_millis),
+            announced: self.announced_at.map(from_millis),
+            public: public_at.map(from_millis),
+            state: self.state.as_str().to_owned(),
+            severity: self.cvss.as_ref().map(|c| c.severity().to_string()),
+            cwe: retrospective_cwe.or_else(|| self.advisory.cwe.clone()),
+            channel: self.channel.as_str().to_owned(),
+            reporter: self
+                .reporter
+                .as_ref()
+                .and_then(|r| r.name.clone().or_else(|| r.email.clone()))
+                .filter(|r| !r.trim().is_empty()),
+            overdue,
+            stalled: clocks.stalled,
+        }
+    }
+
     pub(crate) fn summary(self, now: OffsetDateTime) -> CaseSummary {
         CaseSummary {
             clocks: self.clocks(now),
@@ -976,6 +1013,25 @@ impl Store {
                 now,
             )
             .await?;
+        }
+        if let Some(details) = req
+            .retrospective_details
+            .as_ref()
+            .filter(|_| to == State::Closed)
+        {
+            if let Some(cwe) = &details.cwe
+                && !embargo_core::case::is_cwe_id(cwe)
+            {
+                return Err(StoreError::Invalid(format!(
+                    "'{cwe}' is not a CWE ID (expected CWE-NNN)"
+                )));
+            }
+            check_text("retrospective", &details.prevention, 100_000)?;
+            sqlx::query("UPDATE cases SET retrospective_sealed = $1 WHERE id = $2")
+                .bind(seal_json(keys, &case.context("retrospective"), details)?)
+                .bind(auth.case_id)
+                .execute(&mut *tx)
+                .await?;
         }
         if let Some(retrospective) = req
             .retrospective

@@ -31,6 +31,7 @@ const SEALED: &[(&str, &str)] = &[
     ("reporter_key_sealed", "reporter-key"),
     ("advisory_url_sealed", "advisory-url"),
     ("cve_state_sealed", "cve-state"),
+    ("retrospective_sealed", "retrospective"),
 ];
 
 impl Store {

@@ -101,9 +101,27 @@ pub enum CaseCommand {
         /// Why the announcement goes out before the embargo date.
         #[arg(long)]
         override_reason: Option<String>,
-        /// The retrospective (to close).
+        /// The retrospective (to close): how similar vulnerabilities become less likely.
         #[arg(long)]
         retrospective: Option<String>,
+        /// The root cause class (to close): input-validation, output-encoding, injection,
+        /// authentication, authorization, cryptography, memory-safety, configuration,
+        /// dependency, logic, other.
+        #[arg(long)]
+        root_cause: Option<String>,
+        /// How it was found (to close): external-report, internal-review, automated-scan,
+        /// fuzzing, other.
+        #[arg(long)]
+        found_by: Option<String>,
+        /// How it was introduced: the commit or release, where known.
+        #[arg(long)]
+        introduced: Option<String>,
+        /// The weakness, e.g. CWE-79.
+        #[arg(long)]
+        cwe: Option<String>,
+        /// What would have prevented it.
+        #[arg(long)]
+        prevention: Option<String>,
     },
     /// Add an internal note.
     Note {
@@ -400,8 +418,21 @@ pub async fn run(args: CaseArgs, out: &Output) -> Result<(), String> {
             duplicate_of,
             override_reason,
             retrospective,
+            root_cause,
+            found_by,
+            introduced,
+            cwe,
+            prevention,
         } => {
+            let details = match (root_cause, found_by) {
+                (Some(root_cause), Some(found_by)) => json!({
+                    "root_cause": root_cause, "found_by": found_by, "introduced": introduced,
+                    "cwe": cwe, "prevention": prevention.unwrap_or_default(),
+                }),
+                _ => Value::Null,
+            };
             let body = json!({
+                "retrospective_details": details,
                 "to": to,
                 "reason": reason,
                 "message_to_reporter": message,

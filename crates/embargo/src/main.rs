@@ -11,6 +11,7 @@ mod guard;
 mod import;
 mod intake;
 mod keys;
+mod report;
 mod serve;
 mod trace;
 
@@ -62,6 +63,8 @@ enum Command {
     Disclose(disclose::DiscloseArgs),
     /// CHANGES and NEWS entries of announced cases.
     Changes(disclose::ChangesArgs),
+    /// Process review: a project's or organisation's figures, as text, CSV or JSON.
+    Report(report::ReportArgs),
     /// Import published advisories (OSV, CVE JSON 5) for history and duplicate detection.
     Import(import::ImportArgs),
     /// Name the recipient whose pre-notified copy a leaked text is.
@@ -162,6 +165,7 @@ async fn main() -> ExitCode {
         Command::Disclose(args) => disclose::disclose(args, &out).await,
         Command::Trace(args) => trace::run(args, &out).await,
         Command::Import(args) => import::run(args, &out).await,
+        Command::Report(args) => report::run(args, &out).await,
         Command::Changes(args) => disclose::changes(args, &out).await,
         Command::Jobs(cmd) => admin::jobs(cmd, &out).await,
         Command::Versions(args) => guard::versions(args, &out).await,

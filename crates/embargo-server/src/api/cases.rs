@@ -96,6 +96,8 @@ pub struct TransitionBody {
     /// How the project could make similar vulnerabilities less likely (required to close).
     #[schema(value_type = Option<String>)]
     pub retrospective: Option<Confidential<String>>,
+    /// The retrospective's structured part (required to close).
+    pub retrospective_details: Option<embargo_core::review::Retrospective>,
 }
 
 /// An internal note.
@@ -231,6 +233,7 @@ pub async fn transition(
         duplicate_of: body.duplicate_of.as_deref().map(case_ref).transpose()?,
         override_reason: body.override_reason,
         retrospective: body.retrospective,
+        retrospective_details: body.retrospective_details,
     };
     Ok(Json(
         state

@@ -7,6 +7,7 @@ pub mod correspondence;
 pub mod cve;
 pub mod disclosure;
 pub mod public;
+pub mod review;
 pub mod roles;
 pub mod session;
 pub mod site;
@@ -73,6 +74,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(disclosure::cve_record))
         .routes(routes!(disclosure::case_changes))
         .routes(routes!(disclosure::project_changes))
+        .routes(routes!(review::project))
+        .routes(routes!(review::organisation))
         .routes(routes!(cve::reserve))
         .routes(routes!(cve::publish))
         .routes(routes!(cve::reject))

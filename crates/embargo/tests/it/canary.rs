@@ -370,7 +370,8 @@ async fn canary(backend: Backend) {
     alice
         .moved(
             &r,
-            json!({ "to": "closed", "retrospective": format!("validate {canary} input") }),
+            json!({ "to": "closed", "retrospective": format!("validate {canary} input"),
+                    "retrospective_details": { "root_cause": "input-validation", "found_by": "external-report", "prevention": format!("review {canary} inputs") } }),
         )
         .await;
     outsiders.probe(&r, true).await;

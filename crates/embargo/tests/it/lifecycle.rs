@@ -240,11 +240,12 @@ async fn full_lifecycle(backend: Backend) {
     // closed: needs a retrospective.
     let (status, body) = alice.post(&move_path, json!({ "to": "closed" })).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert_eq!(missing(&body), ["retrospective"]);
+    assert_eq!(missing(&body), ["retrospective", "retrospective-details"]);
     let case = alice
         .moved(
             &r,
-            json!({ "to": "closed", "retrospective": "Escape all console output by default." }),
+            json!({ "to": "closed", "retrospective": "Escape all console output by default.",
+                    "retrospective_details": { "root_cause": "output-encoding", "found_by": "external-report", "cwe": "CWE-79", "introduced": "4.0.0", "prevention": "A template engine that escapes by default." } }),
         )
         .await;
     assert_eq!(case["state"], "closed");

@@ -20,6 +20,7 @@ mod mail;
 mod matrix;
 mod openpgp;
 mod processes;
+mod review;
 mod roles;
 mod routing;
 mod safekeeping;

@@ -191,6 +191,8 @@ fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
             },
         ),
         ("GET", "/api/projects/{key}/changes") => secured(role, role.team(), 200),
+        ("GET", "/api/projects/{key}/metrics") => secured(role, role.team(), 200),
+        ("GET", "/api/orgs/{name}/metrics") => secured(role, role == Foundation, 200),
         // CVE Services: the matrix's cases have IDs and the organisation no credentials.
         ("POST", "/api/cases/{ref}/cve/reserve")
         | ("POST", "/api/cases/{ref}/cve/publish")

@@ -1,0 +1,2 @@
+-- The structured retrospective of a closed case (sealed JSON).
+ALTER TABLE cases ADD COLUMN retrospective_sealed BLOB;

@@ -1,0 +1,263 @@
+//! Process review: cases with known dates give known medians, 90th percentiles and
+//! counts, through the API, `embargo report` as CSV, JSON and text, for a project and for
+//! its organisation; the figures are the team's and the foundation team's only.
+
+use serde_json::{Value, json};
+
+use crate::support::{Api, Backend, Process, TestDb, cli_json, seed};
+
+const DAY: i64 = 86_400_000;
+
+/// Days after 2026-01-01: received, acknowledged (after receipt), then confirmed, fix
+/// ready, announced, public (after receipt; none when not reached), and the state.
+type Dates = (
+    i64,
+    f64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    &'static str,
+);
+/// 2026-01-01T00:00:00Z.
+const T0: i64 = 1_767_225_600_000;
+
+async fn review(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let people = seed(&store).await;
+    store.close().await;
+    let server = Process::serve(db.command(&[]));
+    let alice = Api::new(&server.url, Some(&people.alice));
+    let mut refs = Vec::new();
+    for (title, reporter) in [
+        ("One", Some("Fay Finder")),
+        ("Two", Some("Fay Finder")),
+        ("Three", None),
+        ("Four", Some("Gus")),
+        ("Five", Some("Hal")),
+    ] {
+        let mut body = json!({ "project": "CLOUDSTACK", "title": title, "description": "details" });
+        if let Some(name) = reporter {
+            body["reporter"] = json!({ "name": name, "email": format!("{}@example.net", name.split(' ').next().unwrap().to_lowercase()) });
+        }
+        let (status, case) = alice.post("/api/cases", body).await;
+        assert_eq!(status, 201, "{case}");
+        refs.push(case["ref"].as_str().unwrap().to_owned());
+    }
+    alice
+        .patch(
+            &format!("/api/cases/{}", refs[0]),
+            json!({ "cvss": "CVSS:3.1/AV:N/AC:L/PR:L/UI:R/S:C/C:H/I:H/A:N" }),
+        )
+        .await;
+    alice
+        .patch(
+            &format!("/api/cases/{}", refs[1]),
+            json!({ "cvss": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H" }),
+        )
+        .await;
+    // Known dates (days after 2026-01-01): received, acknowledged, confirmed, fix ready,
+    // announced, public; and the state reached.
+    let cases: [Dates; 5] = [
+        (0, 1.0, Some(3), Some(10), Some(20), Some(21), "public"),
+        (1, 2.0, Some(5), Some(14), Some(28), None, "announced"),
+        (2, 0.5, None, None, None, None, "invalid"),
+        (3, 4.0, Some(7), None, None, None, "fixing"),
+        (40, 1.0, None, None, None, None, "triage"),
+    ];
+    for (i, (received, ack, confirmed, fix, announced, public, state)) in cases.iter().enumerate() {
+        let at = |d: Option<i64>| d.map(|d| T0 + (received + d) * DAY);
+        let number = i as i64 + 1;
+        db.execute(
+            &format!(
+                "UPDATE cases SET state = '{state}', received_at = $1, acknowledged_at = $2, confirmed_at = $3, fix_ready_at = $4, announced_at = $5, public_at = $6, last_activity_at = $1 WHERE number = $7"
+            ),
+            &[T0 + received * DAY, T0 + received * DAY + (ack * DAY as f64) as i64, at(*confirmed).unwrap_or(0), at(*fix).unwrap_or(0), at(*announced).unwrap_or(0), at(*public).unwrap_or(0), number],
+        )
+        .await;
+    }
+    // Zero stands for "not yet" above.
+    db.execute(
+        "UPDATE cases SET confirmed_at = NULL WHERE confirmed_at = 0",
+        &[],
+    )
+    .await;
+    db.execute(
+        "UPDATE cases SET fix_ready_at = NULL WHERE fix_ready_at = 0",
+        &[],
+    )
+    .await;
+    db.execute(
+        "UPDATE cases SET announced_at = NULL WHERE announced_at = 0",
+        &[],
+    )
+    .await;
+    db.execute("UPDATE cases SET public_at = NULL WHERE public_at = 0", &[])
+        .await;
+
+    let (status, m) = alice
+        .get("/api/projects/CLOUDSTACK/metrics?from=2026-01-01&to=2026-01-31")
+        .await;
+    assert_eq!(status, 200, "{m}");
+    let f = &m["figures"];
+    assert_eq!(f["cases"], 4, "the fifth is outside the period");
+    let stat = |k: &str| {
+        (
+            f[k]["count"].clone(),
+            f[k]["median_days"].clone(),
+            f[k]["p90_days"].clone(),
+        )
+    };
+    assert_eq!(
+        stat("time_to_acknowledge"),
+        (json!(4), json!(1.5), json!(4.0))
+    );
+    assert_eq!(stat("time_to_validate"), (json!(3), json!(5.0), json!(7.0)));
+    assert_eq!(stat("time_to_fix"), (json!(2), json!(12.0), json!(14.0)));
+    assert_eq!(
+        stat("time_to_announce"),
+        (json!(2), json!(24.0), json!(28.0))
+    );
+    assert_eq!(
+        stat("time_to_publish"),
+        (json!(1), json!(21.0), json!(21.0))
+    );
+    assert_eq!(
+        f["by_state"],
+        json!({ "announced": 1, "fixing": 1, "invalid": 1, "public": 1 })
+    );
+    assert_eq!(
+        f["by_disposition"],
+        json!({ "invalid": 1, "vulnerability": 3 })
+    );
+    assert_eq!(
+        f["by_severity"],
+        json!({ "Critical": 1, "High": 1, "unrated": 2 })
+    );
+    assert_eq!(f["by_channel"], json!({ "api": 4 }));
+    assert_eq!(f["overdue"], 1, "the fixing case is past its clocks");
+    assert_eq!(f["stalled"], 1);
+    assert_eq!(f["top_reporters"], json!([["Fay Finder", 2], ["Gus", 1]]));
+    assert_eq!(
+        m["members"],
+        json!([{ "email": "alice@example.org", "last_active_at": m["members"][0]["last_active_at"], "cases_handled": 4 }])
+    );
+
+    // The organisation's figures are the foundation team's; another team sees nothing.
+    let fiona = Api::new(&server.url, Some(&people.fiona));
+    let (status, org) = fiona
+        .get("/api/orgs/ASF/metrics?from=2026-01-01&to=2026-01-31")
+        .await;
+    assert_eq!(status, 200, "{org}");
+    assert_eq!(
+        org["figures"]["time_to_acknowledge"],
+        f["time_to_acknowledge"]
+    );
+    assert_eq!(alice.get("/api/orgs/ASF/metrics").await.0, 404);
+    assert_eq!(
+        Api::new(&server.url, Some(&people.bob))
+            .get("/api/projects/CLOUDSTACK/metrics")
+            .await
+            .0,
+        404
+    );
+    let (status, body) = alice
+        .get("/api/projects/CLOUDSTACK/metrics?from=January")
+        .await;
+    assert_eq!(status, 422, "{body}");
+
+    // The exports agree with the API.
+    let json_export = cli_json(
+        &db,
+        &server.url,
+        &people.alice,
+        &[
+            "report",
+            "--project",
+            "CLOUDSTACK",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-01-31",
+        ],
+    );
+    assert_eq!(json_export["figures"], m["figures"]);
+    let out = db
+        .command(&[
+            "report",
+            "--project",
+            "CLOUDSTACK",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-01-31",
+            "--format",
+            "csv",
+        ])
+        .env("EMBARGO_URL", &server.url)
+        .env("EMBARGO_TOKEN", &people.alice)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows[0], ["section", "name", "value"]);
+    let value = |section: &str, name: &str| {
+        rows.iter()
+            .find(|r| r[0] == section && r[1] == name)
+            .map(|r| r[2].to_owned())
+    };
+    assert_eq!(
+        value("time_to_acknowledge", "median_days").as_deref(),
+        Some("1.5")
+    );
+    assert_eq!(
+        value("time_to_validate", "p90_days").as_deref(),
+        Some("7.0")
+    );
+    assert_eq!(value("by_state", "invalid").as_deref(), Some("1"));
+    assert_eq!(value("top_reporters", "Fay Finder").as_deref(), Some("2"));
+    assert_eq!(value("time_to_publish", "count").as_deref(), Some("1"));
+    let out = db
+        .command(&[
+            "report",
+            "--org",
+            "ASF",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-01-31",
+        ])
+        .env("EMBARGO_URL", &server.url)
+        .env("EMBARGO_TOKEN", &people.fiona)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with(
+            "Security report for ASF, from 2026-01-01T00:00:00Z to 2026-01-31T00:00:00Z"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("to acknowledge     1.50 /    4.00  (4 cases)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("With thanks to: Fay Finder (2), Gus (1)."),
+        "{text}"
+    );
+    let _: Value = m;
+    drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_figures_sqlite() {
+    review(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_figures_postgres() {
+    review(Backend::Postgres).await;
+}
