@@ -420,6 +420,10 @@ impl Loaded {
         self.description.as_deref().unwrap_or_default()
     }
 
+    pub(crate) fn project_key(&self) -> &str {
+        &self.project_key
+    }
+
     pub(crate) fn reference(&self) -> String {
         format!("{}-SEC-{}", self.project_key, self.number)
     }

@@ -315,12 +315,7 @@ impl Store {
         if context.state.is_none_or(|s| s.state != "PUBLISHED") {
             return Ok(None);
         }
-        let reference = case.reference();
-        let key = reference
-            .rsplit_once("-SEC-")
-            .map(|(k, _)| k.to_owned())
-            .unwrap_or_default();
-        let publication = self.publication(&case, &key, public_url).await?;
+        let publication = self.publication(&case, public_url).await?;
         let cna = match (&publication.org.cna_org_id, &publication.org.cna_short_name) {
             (Some(id), Some(name)) => embargo_formats::cve5::Cna {
                 org_id: id.clone(),

@@ -112,28 +112,41 @@ pub fn advisory_page(public_url: &str, reference: &str) -> String {
 
 impl Store {
     /// Assembles a case's published advisory.
-    pub(crate) async fn publication(
+    pub(crate) async fn publication(&self, case: &Loaded, public_url: &str) -> Result<Publication> {
+        let (project, org) = self.project_and_org(case.project_key()).await?;
+        Ok(Self::publication_of(case, project, org, public_url))
+    }
+
+    /// A project and its organisation's publishing settings, by project key.
+    async fn project_and_org(
         &self,
-        case: &Loaded,
         project_key: &str,
-        public_url: &str,
-    ) -> Result<Publication> {
+    ) -> Result<(Project, embargo_core::disclosure::OrgSettings)> {
         let key: ProjectKey = project_key
             .parse()
             .map_err(|_| StoreError::Corrupt("project key".into()))?;
         let project = self.project(&key).await?;
         let org = self.org_settings(&project.org).await?;
+        Ok((project, org))
+    }
+
+    fn publication_of(
+        case: &Loaded,
+        project: Project,
+        org: embargo_core::disclosure::OrgSettings,
+        public_url: &str,
+    ) -> Publication {
         let vendor = org.vendor.clone().unwrap_or_else(|| project.org.clone());
         let advisory = case.published(
             &project.name,
             &vendor,
             &advisory_page(public_url, &case.reference()),
         );
-        Ok(Publication {
+        Publication {
             advisory,
             project,
             org,
-        })
+        }
     }
 
     async fn team_key_for(&self, project_id: i64) -> Result<Option<embargo_openpgp::TeamKey>> {
@@ -181,9 +194,7 @@ impl Store {
         public_url: &str,
     ) -> Result<AnnouncementPreview> {
         let (_, case) = self.readable_case(viewer, case_ref, Need::Change).await?;
-        let publication = self
-            .publication(&case, case_ref.project.as_str(), public_url)
-            .await?;
+        let publication = self.publication(&case, public_url).await?;
         let (a, signed) = self.announcement_text(&publication).await?;
         Ok(AnnouncementPreview {
             subject: a.subject,
@@ -201,20 +212,12 @@ impl Store {
         public_url: &str,
     ) -> Result<DisclosurePlan> {
         let (case_id, case) = self.readable_case(viewer, case_ref, Need::Change).await?;
-        self.plan(case_id, &case, case_ref, public_url).await
+        self.plan(case_id, &case, public_url).await
     }
 
-    async fn plan(
-        &self,
-        case_id: i64,
-        case: &Loaded,
-        case_ref: &CaseRef,
-        public_url: &str,
-    ) -> Result<DisclosurePlan> {
+    async fn plan(&self, case_id: i64, case: &Loaded, public_url: &str) -> Result<DisclosurePlan> {
         let now = OffsetDateTime::now_utc();
-        let publication = self
-            .publication(case, case_ref.project.as_str(), public_url)
-            .await?;
+        let publication = self.publication(case, public_url).await?;
         let settings = &publication.project.disclosure;
         let embargo_at = case.embargo_at().map(from_millis);
         let at_embargo = embargo_at.map(|e| rfc(millis(e.max(now))));
@@ -429,11 +432,10 @@ impl Store {
         public_url: &str,
     ) -> Result<DisclosurePlan> {
         let (case_id, case) = self.readable_case(viewer, case_ref, Need::Change).await?;
-        let plan = self.plan(case_id, &case, case_ref, public_url).await?;
+        let plan = self.plan(case_id, &case, public_url).await?;
         let ack_days = self
-            .publication(&case, case_ref.project.as_str(), public_url)
+            .project(&case_ref.project)
             .await?
-            .project
             .disclosure
             .acknowledge_days;
         if let Some(step) = plan.steps.iter().find(|s| s.problem.is_some()) {
@@ -497,7 +499,7 @@ impl Store {
             "disclosure scheduled"
         );
         let (_, case) = self.readable_case(viewer, case_ref, Need::Change).await?;
-        self.plan(case_id, &case, case_ref, public_url).await
+        self.plan(case_id, &case, public_url).await
     }
 
     /// What an announcement or pre-notification job is to send now.
@@ -525,14 +527,8 @@ impl Store {
         let Some(embargo_at) = case.embargo_at().map(from_millis) else {
             return Ok(AnnouncementDue::Nothing);
         };
-        let key = case.reference();
-        let project_key = key
-            .rsplit_once("-SEC-")
-            .map(|(k, _)| k.to_owned())
-            .unwrap_or_default();
-        let publication = self.publication(&case, &project_key, public_url).await?;
+        let publication = self.publication(&case, public_url).await?;
         let settings = &publication.project.disclosure;
-        let (a, _) = self.announcement_text(&publication).await?;
         let mail = |subject: String, body: String, kind: &'static str| OutboundMail {
             case_id,
             to: to.clone(),
@@ -556,6 +552,7 @@ impl Store {
                 {
                     return Ok(AnnouncementDue::Nothing);
                 }
+                let (a, _) = self.announcement_text(&publication).await?;
                 Ok(AnnouncementDue::Send(Box::new(mail(
                     a.subject,
                     a.body,
@@ -632,9 +629,7 @@ impl Store {
         if case.advisory_url().is_none() {
             return Err(StoreError::Invalid("record the archived announcement URL first: a CVE record is never published without its advisory reference".into()));
         }
-        let publication = self
-            .publication(&case, case_ref.project.as_str(), public_url)
-            .await?;
+        let publication = self.publication(&case, public_url).await?;
         let cna = match (&publication.org.cna_org_id, &publication.org.cna_short_name) {
             (Some(id), Some(name)) => Cna {
                 org_id: id.clone(),
@@ -666,9 +661,7 @@ impl Store {
                 case.state()
             )));
         }
-        let publication = self
-            .publication(&case, case_ref.project.as_str(), public_url)
-            .await?;
+        let publication = self.publication(&case, public_url).await?;
         let format = ChangesFormat::parse(&publication.project.disclosure.changes_format)
             .unwrap_or(ChangesFormat::Markdown);
         let (changes, news) = announcement::changes_entries(&publication.advisory, format);
@@ -723,14 +716,22 @@ impl Store {
         project: Option<&ProjectKey>,
         public_url: &str,
     ) -> Result<Vec<PublishedAdvisory>> {
+        // One lookup of each project and its organisation, not one per advisory.
+        let mut known: std::collections::HashMap<
+            String,
+            (Project, embargo_core::disclosure::OrgSettings),
+        > = std::collections::HashMap::new();
         let mut out = Vec::new();
         for case in self.published_cases(project).await? {
-            let reference = case.reference();
-            let key = reference
-                .rsplit_once("-SEC-")
-                .map(|(k, _)| k.to_owned())
-                .unwrap_or_default();
-            let publication = self.publication(&case, &key, public_url).await?;
+            let key = case.project_key().to_owned();
+            if !known.contains_key(&key) {
+                known.insert(key.clone(), self.project_and_org(&key).await?);
+            }
+            let (p, org) = known
+                .get(&key)
+                .cloned()
+                .ok_or(StoreError::NotFound("project"))?;
+            let publication = Self::publication_of(&case, p, org, public_url);
             out.push(PublishedAdvisory {
                 project: key,
                 org: publication.org,
@@ -857,9 +858,7 @@ impl Store {
         .await?
         .ok_or(StoreError::NotFound("advisory"))?;
         let case = Loaded::from_row(self.keys(), &row, false)?;
-        let publication = self
-            .publication(&case, case_ref.project.as_str(), public_url)
-            .await?;
+        let publication = self.publication(&case, public_url).await?;
         Ok(PublishedAdvisory {
             project: case_ref.project.as_str().to_owned(),
             org: publication.org,

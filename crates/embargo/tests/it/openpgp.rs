@@ -477,6 +477,23 @@ async fn openpgp_both_ways(backend: Backend) {
     );
     let path = db.dir.path().join("other-secret.asc");
     std::fs::write(&path, &secret).unwrap();
+    // Before OTHER has the key, mail encrypted to it waits in quarantine.
+    let early = gpg.text(
+        &["--armor", "--encrypt", "-r", "security@other.example"],
+        b"Path traversal in the template upload",
+    );
+    let outcome = pipe(
+        &db,
+        "OTHER",
+        &pgp_mime(
+            "From: z@example.net\r\nSubject: traversal\r\nMessage-ID: <pgp9@example.net>\r\n",
+            &early,
+        ),
+    );
+    assert_eq!(
+        outcome["reason"],
+        "encrypted with OpenPGP, and the project has no team key"
+    );
     cli(
         &db,
         &[
@@ -506,6 +523,24 @@ async fn openpgp_both_ways(backend: Backend) {
         .get(&format!("/api/cases/{}", outcome["ref"].as_str().unwrap()))
         .await;
     assert_eq!(other_case["description"], "SQL injection in the login form");
+    // Released from quarantine once the key is there, it opens.
+    let (_, held) = bob.get("/api/projects/OTHER/quarantine").await;
+    let id = held[0]["id"].as_i64().unwrap();
+    let (status, released) = bob
+        .post(
+            &format!("/api/projects/OTHER/quarantine/{id}/release"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{released}");
+    assert_eq!(released["outcome"], "new-case", "{released}");
+    let (_, early_case) = bob
+        .get(&format!("/api/cases/{}", released["ref"].as_str().unwrap()))
+        .await;
+    assert_eq!(
+        early_case["description"],
+        "Path traversal in the template upload"
+    );
 
     // A bad key for the reporter is refused with the reason.
     let (status, body) = alice
