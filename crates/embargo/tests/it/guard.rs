@@ -159,8 +159,20 @@ async fn commit_msg_hook_refuses_embargoed_references_in_every_form() {
     let list = work.path().join("deny.json");
     export(&db, &list);
 
-    // The list reveals no term in clear.
-    let text = std::fs::read_to_string(&list).unwrap().to_lowercase();
+    // The list reveals no term in clear. The salt and the hashes are random hex and
+    // base64, which by chance may hold a run of digits such as "4242": they are blanked
+    // before the search, and their shape is checked instead.
+    let mut parsed: Value = serde_json::from_str(&std::fs::read_to_string(&list).unwrap()).unwrap();
+    parsed["salt"] = Value::Null;
+    for entry in parsed["entries"].as_array_mut().unwrap() {
+        let hash = entry["hash"].as_str().unwrap();
+        assert!(
+            hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{hash} is not a SHA-256 digest"
+        );
+        entry["hash"] = Value::Null;
+    }
+    let text = parsed.to_string().to_lowercase();
     for term in [
         embargoed.to_lowercase().as_str(),
         "sec-1",
