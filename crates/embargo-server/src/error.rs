@@ -102,19 +102,32 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
+impl ApiError {
+    /// The status and the message the client may read; a server fault is logged here,
+    /// with the request id the message quotes.
+    pub fn public_status_and_message(&self) -> (StatusCode, String) {
+        let (status, _) = self.status_and_code();
         let request_id = REQUEST_ID.try_with(Clone::clone).unwrap_or_default();
         // CVE Services' refusals are the caller's to act on (credentials, quota, record).
         let message = if status.is_server_error() && !matches!(self, ApiError::CveServices(_)) {
             // The detail names no content (store errors never quote it), but it is still
             // for the operator, not the client.
             tracing::error!(request_id = %request_id, error = %self, "request failed");
-            "something went wrong on the server; quote the request id to the operator".to_owned()
+            format!(
+                "something went wrong on the server; quote the request id {request_id} to the operator"
+            )
         } else {
             self.to_string()
         };
+        (status, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (_, code) = self.status_and_code();
+        let request_id = REQUEST_ID.try_with(Clone::clone).unwrap_or_default();
+        let (status, message) = self.public_status_and_message();
         let missing = match &self {
             ApiError::Store(StoreError::Refused(Refusal::Missing { missing, .. })) => {
                 missing.clone()

@@ -9,6 +9,7 @@ pub mod imap;
 pub mod jobs;
 pub mod limiter;
 pub mod mail;
+pub mod web;
 
 use std::time::Instant;
 
@@ -132,9 +133,14 @@ pub fn app(state: AppState) -> Router {
                 async move { axum::Json(doc.as_ref().clone()) }
             }),
         )
+        .merge(web::router())
         .fallback(|| async { ApiError::NoRoute.into_response() })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed.into_response() })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            web::security_headers,
+        ))
         .layer(axum::middleware::from_fn(request_context))
         .with_state(state)
 }

@@ -499,30 +499,13 @@ impl Store {
         }
         self.record_protection(tx, case_id, inbound, now).await?;
         for attachment in &inbound.attachments {
-            let row = sqlx::query(
-                "INSERT INTO attachments (message_id, case_id, size, held_back, meta_sealed, data_sealed) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            )
-            .bind(message_id)
-            .bind(case_id)
-            .bind(attachment.bytes.len() as i64)
-            .bind(i64::from(attachment.held_back))
-            .bind(Vec::<u8>::new())
-            .bind(Vec::<u8>::new())
-            .fetch_one(&mut *tx)
-            .await?;
-            let id: i64 = row.try_get("id")?;
-            let meta = serde_json::json!({ "filename": attachment.filename, "content_type": attachment.content_type });
-            sqlx::query("UPDATE attachments SET meta_sealed = $1, data_sealed = $2 WHERE id = $3")
-                .bind(self.keys().seal(
-                    &format!("attachment:{id}:meta"),
-                    meta.to_string().as_bytes(),
-                )?)
-                .bind(
-                    self.keys()
-                        .seal(&format!("attachment:{id}:data"), &attachment.bytes)?,
-                )
-                .bind(id)
-                .execute(&mut *tx)
+            let file = NewAttachment {
+                filename: &attachment.filename,
+                content_type: &attachment.content_type,
+                bytes: &attachment.bytes,
+                held_back: attachment.held_back,
+            };
+            self.insert_attachment(tx, message_id, case_id, &file)
                 .await?;
         }
         let reference = case_reference(tx, case_id).await?;
@@ -631,6 +614,76 @@ impl Store {
         self.audit(vec![Entry::new(viewer, auth.case_id, Read::Attachments)])
             .await?;
         Ok((info, data))
+    }
+}
+
+/// An attachment as received, before it is sealed.
+pub(crate) struct NewAttachment<'a> {
+    pub filename: &'a str,
+    pub content_type: &'a str,
+    pub bytes: &'a [u8],
+    pub held_back: bool,
+}
+
+impl Store {
+    /// Stores an attachment of a kept message, sealed under its own id.
+    pub(crate) async fn insert_attachment(
+        &self,
+        conn: &mut AnyConnection,
+        message_id: i64,
+        case_id: i64,
+        file: &NewAttachment<'_>,
+    ) -> Result<i64> {
+        let row = sqlx::query(
+            "INSERT INTO attachments (message_id, case_id, size, held_back, meta_sealed, data_sealed) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(message_id)
+        .bind(case_id)
+        .bind(file.bytes.len() as i64)
+        .bind(i64::from(file.held_back))
+        .bind(Vec::<u8>::new())
+        .bind(Vec::<u8>::new())
+        .fetch_one(&mut *conn)
+        .await?;
+        let id: i64 = row.try_get("id")?;
+        let meta =
+            serde_json::json!({ "filename": file.filename, "content_type": file.content_type });
+        sqlx::query("UPDATE attachments SET meta_sealed = $1, data_sealed = $2 WHERE id = $3")
+            .bind(self.keys().seal(
+                &format!("attachment:{id}:meta"),
+                meta.to_string().as_bytes(),
+            )?)
+            .bind(
+                self.keys()
+                    .seal(&format!("attachment:{id}:data"), file.bytes)?,
+            )
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        Ok(id)
+    }
+
+    /// Keeps a message that did not come by mail (a file the reporter uploaded on their
+    /// page), sealed like mail, so the attachment it carries has a message to belong to.
+    pub(crate) async fn keep_web_message(
+        &self,
+        conn: &mut AnyConnection,
+        project_id: i64,
+        case_id: i64,
+        raw: &[u8],
+        now: i64,
+    ) -> Result<i64> {
+        let stored = Stored {
+            project_id: Some(project_id),
+            case_id: Some(case_id),
+            kind: "web-upload",
+            message_id: None,
+            sent_at: None,
+            reason: None,
+        };
+        self.store_message(conn, raw, stored, now)
+            .await?
+            .ok_or(StoreError::Conflict("the upload was already kept".into()))
     }
 }
 

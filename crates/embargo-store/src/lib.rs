@@ -54,6 +54,7 @@ pub use outbound::OutboundMail;
 pub use prenotify::{Prenotification, TraceHit};
 pub use replies::FiledReport;
 pub use review::{MemberActivity, Metrics, Scope};
+pub use roles::Upload;
 pub use roles::{TERMS, TERMS_VERSION};
 pub use seal::{Keyring, MasterKey, SealError};
 pub use signin::{SignInOutcome, TotpSetup};

@@ -87,7 +87,7 @@ impl Store {
         let reference = case.reference();
         let link = self.ensure_reporter_link(&mut conn, case_id).await?;
         let follow = format!(
-            "Follow the case and reply at {}/api/reporter/{link}\n(keep this link to yourself: it opens your case).",
+            "Follow the case and reply at {}/reporter/{link}\n(keep this link to yourself: it opens your case).",
             public_url.trim_end_matches('/')
         );
         let references = thread_ids(self, &mut conn, case_id).await?;

@@ -19,7 +19,7 @@ pub struct FiledReport {
     /// The case reference.
     #[serde(rename = "ref")]
     pub reference: String,
-    /// The reporter's secret; their page and API are at /api/reporter/{secret}.
+    /// The reporter's secret: their page is /reporter/{secret}, their API /api/reporter/{secret}.
     pub secret: String,
 }
 

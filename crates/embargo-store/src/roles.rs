@@ -476,4 +476,72 @@ impl Store {
             text: text.to_owned(),
         })
     }
+
+    /// A file from the reporter, through their link: kept sealed, byte for byte, as an
+    /// attachment of the case, and noted in the external thread.
+    pub async fn reporter_upload(&self, secret: &str, file: Upload<'_>) -> Result<ThreadMessage> {
+        let filename = file.filename.trim();
+        if filename.is_empty() || filename.len() > 255 {
+            return Err(StoreError::Invalid(
+                "a file needs a name of 1 to 255 bytes".into(),
+            ));
+        }
+        if file.bytes.is_empty() {
+            return Err(StoreError::Invalid("the file is empty".into()));
+        }
+        if file.bytes.len() > file.limit {
+            return Err(StoreError::Invalid(format!(
+                "the file is larger than the limit of {} bytes",
+                file.limit
+            )));
+        }
+        let (case_id, project_id, _) = self.reporter_case(secret).await?;
+        let now = millis(OffsetDateTime::now_utc());
+        let text = format!("Uploaded {filename} ({} bytes).", file.bytes.len());
+        let mut tx = self.begin_write().await?;
+        let message_id = self
+            .keep_web_message(&mut tx, project_id, case_id, text.as_bytes(), now)
+            .await?;
+        let attachment = crate::intake::NewAttachment {
+            filename,
+            content_type: file.content_type,
+            bytes: file.bytes,
+            held_back: false,
+        };
+        self.insert_attachment(&mut tx, message_id, case_id, &attachment)
+            .await?;
+        let act = Act {
+            case_id,
+            actor: None,
+            now,
+        };
+        record_event(
+            &mut tx,
+            self.keys(),
+            act,
+            "reporter-message",
+            None,
+            Some(&text),
+        )
+        .await?;
+        touch(&mut tx, case_id, now).await?;
+        tx.commit().await?;
+        Ok(ThreadMessage {
+            from: "reporter".into(),
+            at: rfc(now),
+            text,
+        })
+    }
+}
+
+/// A file a reporter uploads on their page.
+pub struct Upload<'a> {
+    /// The name their browser gave.
+    pub filename: &'a str,
+    /// The type their browser declared (downloads are served as octet-stream anyway).
+    pub content_type: &'a str,
+    /// The bytes, as sent.
+    pub bytes: &'a [u8],
+    /// The largest file accepted, in bytes.
+    pub limit: usize,
 }

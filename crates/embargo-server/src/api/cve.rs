@@ -48,7 +48,17 @@ pub async fn reserve(
     Path(reference): Path<String>,
 ) -> Result<Json<CveStatus>, ApiError> {
     let case_ref: CaseRef = reference.parse()?;
-    let context = state.store.cve_context(&caller.viewer, &case_ref).await?;
+    Ok(Json(reserve_for(&state, &caller.viewer, &case_ref).await?))
+}
+
+/// Reserves a CVE ID for a case through CVE Services and records it; the API and the
+/// case page both reserve this way.
+pub(crate) async fn reserve_for(
+    state: &AppState,
+    viewer: &embargo_core::access::Viewer,
+    case_ref: &CaseRef,
+) -> Result<CveStatus, ApiError> {
+    let context = state.store.cve_context(viewer, case_ref).await?;
     if let Some(id) = &context.cve_id {
         return Err(ApiError::Store(StoreError::Invalid(format!(
             "the case has a CVE ID already: {id}"
@@ -58,12 +68,12 @@ pub async fn reserve(
     let cve_id = client(&context)?.reserve(year).await?;
     state
         .store
-        .record_cve_reserved(&caller.viewer, &case_ref, &cve_id)
+        .record_cve_reserved(viewer, case_ref, &cve_id)
         .await?;
-    Ok(Json(CveStatus {
+    Ok(CveStatus {
         cve_id,
         state: "RESERVED".into(),
-    }))
+    })
 }
 
 /// Publish the case's CVE record through CVE Services, or update it once published

@@ -116,7 +116,7 @@ pub struct TokenCreated {
     pub token: String,
 }
 
-fn cookie(value: &str, max_age: i64) -> Result<HeaderValue, ApiError> {
+pub(crate) fn cookie(value: &str, max_age: i64) -> Result<HeaderValue, ApiError> {
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={value}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}"
     ))

@@ -14,11 +14,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::Path;
 
 fn html(title: &str, body: &str) -> Response {
-    let page = format!(
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<link rel=\"alternate\" type=\"application/atom+xml\" href=\"/advisories.atom\" title=\"Security advisories\">\n</head>\n<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n",
-        escape(title)
-    );
-    ([(CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+    crate::web::layout::public_page(title, body)
 }
 
 fn document(content_type: &'static str, body: String) -> Response {

@@ -154,8 +154,7 @@ async fn mail_round_trip(backend: Backend) {
         "threads under the report"
     );
     assert!(
-        ack.text
-            .contains("https://embargo.example/api/reporter/rl_"),
+        ack.text.contains("https://embargo.example/reporter/rl_"),
         "{}",
         ack.text
     );
@@ -174,7 +173,7 @@ async fn mail_round_trip(backend: Backend) {
     // The reporter's link from the mail opens their case.
     let link = ack
         .text
-        .split("/api/reporter/")
+        .split("/reporter/")
         .nth(1)
         .unwrap()
         .split_whitespace()

@@ -310,7 +310,7 @@ async fn openpgp_both_ways(backend: Backend) {
         assert!(raw.contains("multipart/encrypted"), "{raw}");
         assert!(raw.contains("protocol=\"application/pgp-encrypted\""));
         assert!(
-            !raw.contains("which browser") && !raw.contains("/api/reporter/"),
+            !raw.contains("which browser") && !raw.contains("/reporter/"),
             "no clear text"
         );
         assert!(raw.contains("Subject: "), "{raw}");

@@ -59,7 +59,7 @@ async fn with_cookie(
     (status, resp.json().await.unwrap_or(Value::Null))
 }
 
-fn code_now(secret: &str) -> String {
+pub(crate) fn code_now(secret: &str) -> String {
     let bytes = totp_rs::Secret::Encoded(secret.to_owned())
         .to_bytes()
         .unwrap();

@@ -1,0 +1,196 @@
+//! The admin page: each project the member may see, with its team and their last
+//! activity, its mailing lists, canned responses and OpenPGP key. Administrators also
+//! add team members and lists here. The same rules as the admin API decide who may.
+
+use std::collections::HashMap;
+
+use axum::extract::State as AxumState;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use embargo_core::reference::ProjectKey;
+use embargo_store::{Project, ProjectUpdate};
+use maud::html;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::web::PageError;
+use crate::web::auth::Member;
+use crate::web::form::Form;
+use crate::web::layout::{self, notice, short_time};
+
+fn may_see(member: &Member, project: &Project) -> bool {
+    member.viewer.is_admin || member.viewer.can_see_project(project.id)
+}
+
+/// The admin page.
+pub async fn page(
+    AxumState(state): AxumState<AppState>,
+    member: Member,
+) -> Result<Response, PageError> {
+    render(&state, &member, None, StatusCode::OK).await
+}
+
+async fn render(
+    state: &AppState,
+    member: &Member,
+    problem: Option<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let store = &state.store;
+    let projects: Vec<Project> = store
+        .list_projects()
+        .await?
+        .into_iter()
+        .filter(|p| may_see(member, p))
+        .collect();
+    let mut sections = Vec::new();
+    for p in &projects {
+        let key: ProjectKey = p.key.parse()?;
+        let members = store.project_members(&key).await?;
+        let canned = if member.viewer.can_see_project(p.id) {
+            store
+                .canned_responses(&member.viewer, &key)
+                .await
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let team_key = store.team_public_key(&key).await?;
+        sections.push((p, members, canned, team_key));
+    }
+    let csrf = member.csrf.as_str();
+    let body = html! {
+        h1 { "Projects and teams" }
+        @if let Some(p) = &problem { (notice("error", p)) }
+        @if projects.is_empty() { p { "You are on no project's team." } }
+        @for (p, members, canned, team_key) in &sections {
+            section.project aria-labelledby={ "p-" (p.key) } {
+                h2 id={ "p-" (p.key) } { (p.key) ": " (p.name) }
+                dl.facts {
+                    dt { "Organisation" } dd { (p.org) }
+                    dt { "Supported branches" } dd { @if p.branches.is_empty() { "none listed" } @else { (p.branches.join(", ")) } }
+                    dt { "Announcement lists" } dd { @if p.disclosure.lists.is_empty() { "none yet" } @else { (p.disclosure.lists.join(", ")) } }
+                    dt { "oss-security" } dd { (p.disclosure.oss_security.clone().unwrap_or_else(|| "not set".into())) }
+                    dt { "Private list" } dd { (p.private_list.clone().unwrap_or_else(|| "not set".into())) }
+                    dt { "OpenPGP key" } dd { @match team_key { Some(k) => { code { (k.fingerprint) } " " a href={ "/api/public/projects/" (p.key) "/openpgp-key" } { "public key" } }, None => { "none: generate one with embargo keys pgp generate" } } }
+                    dt { "Report form" } dd { a href={ "/projects/" (p.key) "/report" } { "/projects/" (p.key) "/report" } }
+                }
+                h3 { "Security team" }
+                div.table-wrap {
+                    table {
+                        thead { tr { th scope="col" { "Member" } th scope="col" { "Added" } th scope="col" { "Last active" } } }
+                        tbody {
+                            @for m in members {
+                                tr { td { (m.email) } td { (short_time(&m.added_at)) } td { @if let Some(at) = &m.last_active_at { (short_time(at)) } @else { "never" } } }
+                            }
+                        }
+                    }
+                }
+                @if member.viewer.is_admin {
+                    form.stack method="post" action="/desk/admin/member" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        input type="hidden" name="project" value=(p.key);
+                        label for={ "member-" (p.key) } { "Add a committee member to the team (address)" }
+                        input id={ "member-" (p.key) } type="email" name="email" required;
+                        button type="submit" { "Add to the team" }
+                    }
+                    form.stack method="post" action="/desk/admin/lists" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        input type="hidden" name="project" value=(p.key);
+                        label for={ "lists-" (p.key) } { "Announcement lists (one address per line)" }
+                        textarea id={ "lists-" (p.key) } name="lists" rows="3" { (p.disclosure.lists.join("\n")) }
+                        label for={ "private-" (p.key) } { "Private list of the project" }
+                        input id={ "private-" (p.key) } type="email" name="private_list" value=(p.private_list.clone().unwrap_or_default());
+                        button type="submit" { "Save the lists" }
+                    }
+                }
+                @if member.viewer.can_see_project(p.id) {
+                    h3 { "Canned responses" }
+                    @if canned.is_empty() { p { "None yet." } }
+                    @for c in canned {
+                        details { summary { (c.name) } pre.text { (c.text) } }
+                    }
+                    form.stack method="post" action="/desk/admin/canned" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        input type="hidden" name="project" value=(p.key);
+                        label for={ "canned-name-" (p.key) } { "Name (an existing name replaces its text)" }
+                        input id={ "canned-name-" (p.key) } type="text" name="name" required placeholder="needs-more-info";
+                        label for={ "canned-text-" (p.key) } { "Text ({ref} stands for the case reference)" }
+                        textarea id={ "canned-text-" (p.key) } name="text" rows="4" required {}
+                        button type="submit" { "Save the response" }
+                    }
+                }
+            }
+        }
+    };
+    let mut response = layout::page("Admin", Some(member), body);
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+/// The admin page's forms.
+pub async fn act(
+    AxumState(state): AxumState<AppState>,
+    member: Member,
+    axum::extract::Path(action): axum::extract::Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    member.check(form.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let text = |name: &str| form.get(name).map(|v| v.trim()).unwrap_or_default();
+    let key: ProjectKey = text("project").parse()?;
+    let project = state.store.project(&key).await?;
+    if !may_see(&member, &project) {
+        return Err(PageError::Api(ApiError::Store(
+            embargo_store::StoreError::NotFound("project"),
+        )));
+    }
+    let result = match action.as_str() {
+        "member" if member.viewer.is_admin => {
+            state.store.add_project_member(&key, text("email")).await
+        }
+        "lists" if member.viewer.is_admin => {
+            let mut disclosure = project.disclosure.clone();
+            disclosure.lists = text("lists")
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect();
+            let private = text("private_list");
+            let update = ProjectUpdate {
+                disclosure: Some(disclosure),
+                private_list: (!private.is_empty()).then(|| private.to_owned()),
+                ..ProjectUpdate::default()
+            };
+            state.store.update_project(&key, update).await.map(|_| ())
+        }
+        "member" | "lists" => {
+            return Err(PageError::Api(ApiError::Forbidden(
+                "this needs an administrator",
+            )));
+        }
+        "canned" => state
+            .store
+            .set_canned_response(&member.viewer, &key, text("name"), text("text"))
+            .await
+            .map(|_| ()),
+        _ => return Err(PageError::Api(ApiError::NoRoute)),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to("/desk/admin").into_response()),
+        Err(e) => {
+            let (status, message) = ApiError::Store(e).public_status_and_message();
+            if status.is_client_error() {
+                render(
+                    &state,
+                    &member,
+                    Some(message),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            } else {
+                Err(PageError::Api(ApiError::BadRequest(message)))
+            }
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! Signing in and out of the web UI, and the signed-in member every team page needs.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Query, State as AxumState};
+use axum::http::header::SET_COOKIE;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use embargo_core::access::{Via, Viewer};
+use embargo_store::SignInOutcome;
+use maud::html;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::api::session::cookie;
+use crate::extract::{constant_time_eq, csrf_token, session_cookie};
+use crate::web::PageError;
+use crate::web::form::{self, Form};
+use crate::web::layout;
+
+/// A signed-in person on a team page.
+pub struct Member {
+    /// What they may see; the store checks every read and change against it.
+    pub viewer: Viewer,
+    /// Their address, for the header.
+    pub email: String,
+    /// The token every form of theirs carries.
+    pub csrf: String,
+}
+
+impl Member {
+    /// Refuses a form that does not carry this session's token.
+    pub fn check(&self, sent: &str) -> Result<(), PageError> {
+        if constant_time_eq(sent.as_bytes(), self.csrf.as_bytes()) {
+            Ok(())
+        } else {
+            Err(PageError::Csrf)
+        }
+    }
+}
+
+/// The member a session cookie belongs to, if it is a live session.
+pub async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Option<Member>, PageError> {
+    let Some(secret) = session_cookie(headers) else {
+        return Ok(None);
+    };
+    let Some(user_id) = state.store.session_user(&secret).await? else {
+        return Ok(None);
+    };
+    let mut viewer = state.store.viewer(user_id).await?;
+    viewer.via = Via::Web;
+    let email = state.store.user_by_id(user_id).await?.email;
+    Ok(Some(Member {
+        viewer,
+        email,
+        csrf: csrf_token(&secret),
+    }))
+}
+
+impl FromRequestParts<AppState> for Member {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        match signed_in(state, &parts.headers).await? {
+            Some(member) => Ok(member),
+            None => Err(PageError::SignIn {
+                next: parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str().to_owned())
+                    .unwrap_or_else(|| "/desk".into()),
+            }),
+        }
+    }
+}
+
+/// Where to go after signing in.
+#[derive(Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+/// Only a path of this site, so the sign-in page cannot send anyone elsewhere.
+fn local(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/desk".to_owned(),
+    }
+}
+
+fn form_page(next: &str, email: &str, problem: Option<&str>, status: StatusCode) -> Response {
+    let (token, cookie) = form::anonymous_token();
+    let body = html! {
+        h1 { "Sign in" }
+        @if let Some(problem) = problem {
+            p.notice.error role="alert" { (problem) }
+        }
+        form.stack method="post" action="/sign-in" {
+            input type="hidden" name="form_token" value=(token);
+            input type="hidden" name="next" value=(next);
+            label for="email" { "Email address" }
+            input #email type="email" name="email" autocomplete="username" required value=(email);
+            label for="password" { "Password" }
+            input #password type="password" name="password" autocomplete="current-password" required;
+            label for="code" { "Code from your authenticator app (or a recovery code)" }
+            input #code type="text" name="code" inputmode="numeric" autocomplete="one-time-code";
+            button type="submit" { "Sign in" }
+        }
+    };
+    let mut response = (status, layout::page("Sign in", None, body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+    response
+}
+
+/// The sign-in form.
+pub async fn page(
+    AxumState(state): AxumState<AppState>,
+    headers: HeaderMap,
+    Query(next): Query<Next>,
+) -> Result<Response, PageError> {
+    let next = local(next.next.as_deref());
+    if signed_in(&state, &headers).await?.is_some() {
+        return Ok(Redirect::to(&next).into_response());
+    }
+    Ok(form_page(&next, "", None, StatusCode::OK))
+}
+
+/// What the sign-in form sends.
+#[derive(Deserialize)]
+pub struct SignInForm {
+    form_token: String,
+    email: String,
+    password: String,
+    code: Option<String>,
+    next: Option<String>,
+}
+
+/// Signs in: password, then the TOTP code once two-factor sign-in is on.
+pub async fn submit(
+    AxumState(state): AxumState<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<SignInForm>,
+) -> Result<Response, PageError> {
+    form::check_anonymous(&headers, &f.form_token)?;
+    let next = local(f.next.as_deref());
+    if !state.signins.allows(client.ip()) {
+        return Ok(form_page(
+            &next,
+            &f.email,
+            Some("Too many failed sign-ins from this address; wait ten minutes."),
+            StatusCode::TOO_MANY_REQUESTS,
+        ));
+    }
+    let outcome = state
+        .store
+        .sign_in(&f.email, &f.password, form::given(&f.code))
+        .await?;
+    let user = match outcome {
+        SignInOutcome::Accepted(user) => user,
+        SignInOutcome::CodeRequired => {
+            return Ok(form_page(
+                &next,
+                &f.email,
+                Some("Enter the code from your authenticator app, or a recovery code."),
+                StatusCode::UNAUTHORIZED,
+            ));
+        }
+        SignInOutcome::Refused => {
+            state.signins.record(client.ip());
+            return Ok(form_page(
+                &next,
+                &f.email,
+                Some("That address, password or code is not right."),
+                StatusCode::UNAUTHORIZED,
+            ));
+        }
+        SignInOutcome::Locked(_) => {
+            return Ok(form_page(
+                &next,
+                &f.email,
+                Some(
+                    "This account is locked after repeated failed sign-ins; try again in 15 minutes.",
+                ),
+                StatusCode::TOO_MANY_REQUESTS,
+            ));
+        }
+    };
+    let secret = state.store.create_session(user.id).await?;
+    tracing::info!(user = user.id, "signed in on the web");
+    let mut response = Redirect::to(&next).into_response();
+    response
+        .headers_mut()
+        .insert(SET_COOKIE, cookie(&secret, 12 * 3600)?);
+    Ok(response)
+}
+
+/// What the sign-out button sends.
+#[derive(Deserialize)]
+pub struct SignOutForm {
+    csrf: String,
+}
+
+/// Ends the session.
+pub async fn sign_out(
+    AxumState(state): AxumState<AppState>,
+    member: Member,
+    headers: HeaderMap,
+    Form(f): Form<SignOutForm>,
+) -> Result<Response, PageError> {
+    member.check(&f.csrf)?;
+    if let Some(secret) = session_cookie(&headers) {
+        state.store.end_session(&secret).await?;
+    }
+    let mut response = Redirect::to("/sign-in").into_response();
+    response.headers_mut().insert(SET_COOKIE, cookie("", 0)?);
+    Ok(response)
+}

@@ -1,0 +1,931 @@
+//! The case page: what is due and what comes next, the details, the CVSS calculator, the
+//! CVE ID, the advisory editor with its preview, the announcement, the checklist, the
+//! external thread, notes and timeline, attachments, collaborators, duplicates.
+//!
+//! Every change is a plain form post. A refused change shows the page again with the
+//! refusal above it, and what was typed is kept in the form.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State as AxumState};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use embargo_core::case::{AdvisoryDraft, Credit, Versions};
+use embargo_core::checklist::MarkStatus;
+use embargo_core::confidential::Confidential;
+use embargo_core::cvss::Cvss;
+use embargo_core::lifecycle::{State, TransitionRequest};
+use embargo_core::reference::CaseRef;
+use embargo_store::{CaseDetail, CasePatch, StoreError};
+use maud::{Markup, html};
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::web::PageError;
+use crate::web::auth::Member;
+use crate::web::calculator;
+use crate::web::form::Form;
+use crate::web::layout::{self, clock_badge, notice, short_time, state_badge};
+
+/// The page's query: which calculator version to show.
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    calc: Option<String>,
+    done: Option<String>,
+}
+
+/// What a post adds to the page it shows again.
+#[derive(Default)]
+struct Extras {
+    error: Option<String>,
+    info: Option<String>,
+    /// The calculator as just submitted, scored.
+    calc: Option<(String, String, Result<Cvss, String>)>,
+    /// The advisory as just typed, for its preview, unsaved.
+    draft: Option<AdvisoryDraft>,
+    /// What was typed into a form that was refused, by field.
+    typed: HashMap<String, String>,
+}
+
+/// The case page.
+pub async fn page(
+    AxumState(state): AxumState<AppState>,
+    member: Member,
+    axum::extract::Path(reference): axum::extract::Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, PageError> {
+    let case_ref: CaseRef = reference.parse()?;
+    let extras = Extras {
+        info: q.done.as_deref().map(done_message),
+        ..Extras::default()
+    };
+    render(
+        &state,
+        &member,
+        &case_ref,
+        q.calc.as_deref(),
+        extras,
+        StatusCode::OK,
+    )
+    .await
+}
+
+fn done_message(action: &str) -> String {
+    match action {
+        "transition" => "The case moved.",
+        "details" => "The details are saved.",
+        "cvss" => "The score is saved.",
+        "advisory" => "The advisory draft is saved.",
+        "note" => "The note is added.",
+        "reply" => "The reply is on its way to the reporter.",
+        "checklist" => "The checklist is updated.",
+        "cve-reserve" => "A CVE ID is reserved.",
+        "distributor" => "The distributor contact is added.",
+        "prenotify" => "The distributors are being pre-notified.",
+        "schedule" => "The announcement is scheduled.",
+        "merge" => "The case is merged as a duplicate.",
+        _ => "Done.",
+    }
+    .to_owned()
+}
+
+fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+    form.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+}
+
+fn lines(text: Option<&str>) -> Vec<String> {
+    text.unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn secret(text: Option<&str>) -> Option<Confidential<String>> {
+    text.map(|t| Confidential::new(t.to_owned()))
+}
+
+fn kebab<T: serde::de::DeserializeOwned>(
+    what: &str,
+    value: Option<&str>,
+) -> Result<Option<T>, String> {
+    value
+        .map(|v| {
+            serde_json::from_value(serde_json::Value::String(v.to_owned()))
+                .map_err(|_| format!("{what}: choose one of the listed values"))
+        })
+        .transpose()
+}
+
+/// A `datetime-local` value, taken as UTC, or an RFC 3339 time.
+fn embargo_time(value: &str) -> Result<OffsetDateTime, String> {
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(t) = OffsetDateTime::parse(value, &Rfc3339) {
+        return Ok(t);
+    }
+    let with_seconds = if value.len() == 16 {
+        format!("{value}:00Z")
+    } else {
+        format!("{value}Z")
+    };
+    OffsetDateTime::parse(&with_seconds, &Rfc3339)
+        .map_err(|_| "the embargo date must look like 2026-12-24T14:00 (UTC)".to_owned())
+}
+
+fn credits_from(text: Option<&str>) -> Result<Vec<Credit>, String> {
+    lines(text)
+        .into_iter()
+        .map(|line| {
+            let (name, role) = match line.rsplit_once('(') {
+                Some((name, role)) if role.ends_with(')') => (
+                    name.trim().to_owned(),
+                    Some(role.trim_end_matches(')').trim().to_owned()),
+                ),
+                _ => (line.clone(), None),
+            };
+            let role = kebab("credit role", role.as_deref())?.unwrap_or_default();
+            Ok(Credit { name, role })
+        })
+        .collect()
+}
+
+fn credits_text(credits: &[Credit]) -> String {
+    credits
+        .iter()
+        .map(|c| {
+            let role = serde_json::to_value(c.role)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            format!("{} ({role})", c.name)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn advisory_from(
+    form: &HashMap<String, String>,
+    current: &AdvisoryDraft,
+) -> Result<AdvisoryDraft, String> {
+    Ok(AdvisoryDraft {
+        title: field(form, "a_title").unwrap_or_default().to_owned(),
+        description: field(form, "a_description").unwrap_or_default().to_owned(),
+        mitigation: field(form, "a_mitigation").unwrap_or_default().to_owned(),
+        workarounds: field(form, "a_workarounds").unwrap_or_default().to_owned(),
+        cwe: field(form, "a_cwe").map(str::to_owned),
+        credits: credits_from(field(form, "a_credits"))?,
+        references: lines(field(form, "a_references")),
+        credit: current.credit.clone(),
+        products: current.products.clone(),
+    })
+}
+
+/// Every change the page makes, by the action in its address.
+pub async fn act(
+    AxumState(state): AxumState<AppState>,
+    member: Member,
+    axum::extract::Path((reference, action)): axum::extract::Path<(String, String)>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    member.check(form.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let case_ref: CaseRef = reference.parse()?;
+    let store = &state.store;
+    let viewer = &member.viewer;
+    let back = |calc: Option<&str>| {
+        let calc = calc.map(|c| format!("&calc={c}")).unwrap_or_default();
+        Redirect::to(&format!("/desk/cases/{case_ref}?done={action}{calc}")).into_response()
+    };
+    // Each action either succeeds (and the page is shown afresh) or gives what to show.
+    let outcome: Result<Response, Extras> = match action.as_str() {
+        "transition" => {
+            let to = field(&form, "to").unwrap_or_default();
+            match transition_request(&form) {
+                Err(e) => Err(refused(e, &form)),
+                Ok(req) => match to.parse::<State>() {
+                    Err(_) => Err(refused(format!("there is no state called {to}"), &form)),
+                    Ok(to) => match store.transition(viewer, &case_ref, to, &req).await {
+                        Ok(_) => Ok(back(None)),
+                        Err(e) => Err(store_refusal(e, &form)?),
+                    },
+                },
+            }
+        }
+        "merge" => {
+            let req = TransitionRequest {
+                duplicate_of: field(&form, "duplicate_of").map(str::parse).transpose()?,
+                message_to_reporter: secret(field(&form, "message_to_reporter")),
+                reason: secret(Some("merged as a duplicate")),
+                ..TransitionRequest::default()
+            };
+            match store
+                .transition(viewer, &case_ref, State::Duplicate, &req)
+                .await
+            {
+                Ok(_) => Ok(back(None)),
+                Err(e) => Err(store_refusal(e, &form)?),
+            }
+        }
+        "details" => match details_patch(&form) {
+            Err(e) => Err(refused(e, &form)),
+            Ok(patch) => match store.update_case(viewer, &case_ref, patch).await {
+                Ok(_) => Ok(back(None)),
+                Err(e) => Err(store_refusal(e, &form)?),
+            },
+        },
+        "cvss" => {
+            let fields = calculator::Fields {
+                version: form.get("version").cloned(),
+                extra: form.get("extra").cloned(),
+                chosen: form.clone(),
+            };
+            let version = fields.version.clone().unwrap_or_else(|| "3.1".into());
+            let scored = calculator::vector_from(&fields)
+                .and_then(|v| Cvss::parse(&v).map_err(|e| e.to_string()));
+            let save = form.get("intent").is_some_and(|i| i == "save");
+            match (save, scored) {
+                (true, Ok(cvss)) => {
+                    let patch = CasePatch {
+                        cvss: Some(cvss.vector().to_owned()),
+                        ..CasePatch::default()
+                    };
+                    match store.update_case(viewer, &case_ref, patch).await {
+                        Ok(_) => Ok(back(Some(&version))),
+                        Err(e) => Err(store_refusal(e, &form)?),
+                    }
+                }
+                (_, scored) => {
+                    let vector = scored
+                        .as_ref()
+                        .map(|c| c.vector().to_owned())
+                        .unwrap_or_default();
+                    Err(Extras {
+                        error: scored.as_ref().err().filter(|_| save).cloned(),
+                        calc: Some((version, vector, scored)),
+                        ..Extras::default()
+                    })
+                }
+            }
+        }
+        "advisory" => {
+            let current = store.case(viewer, &case_ref).await?.advisory;
+            match advisory_from(&form, &current) {
+                Err(e) => Err(refused(e, &form)),
+                Ok(draft) if form.get("intent").is_some_and(|i| i == "preview") => Err(Extras {
+                    info: Some("This is a preview; the draft is not saved yet.".into()),
+                    draft: Some(draft),
+                    ..Extras::default()
+                }),
+                Ok(draft) => {
+                    let patch = CasePatch {
+                        advisory: Some(draft),
+                        ..CasePatch::default()
+                    };
+                    match store.update_case(viewer, &case_ref, patch).await {
+                        Ok(_) => Ok(back(None)),
+                        Err(e) => Err(store_refusal(e, &form)?),
+                    }
+                }
+            }
+        }
+        "note" => match store
+            .add_note(viewer, &case_ref, field(&form, "text").unwrap_or_default())
+            .await
+        {
+            Ok(_) => Ok(back(None)),
+            Err(e) => Err(store_refusal(e, &form)?),
+        },
+        "reply" => {
+            let mut text = field(&form, "text").unwrap_or_default().to_owned();
+            if text.is_empty()
+                && let Some(name) = field(&form, "canned")
+            {
+                let project = store.case(viewer, &case_ref).await?.project;
+                let canned = store.canned_responses(viewer, &project.parse()?).await?;
+                if let Some(c) = canned.iter().find(|c| c.name == name) {
+                    text = c.text.replace("{ref}", &case_ref.to_string());
+                }
+            }
+            match store.reply_to_reporter(viewer, &case_ref, &text).await {
+                Ok(_) => Ok(back(None)),
+                Err(e) => Err(store_refusal(e, &form)?),
+            }
+        }
+        "checklist" => {
+            let status: Option<MarkStatus> =
+                kebab("status", field(&form, "status")).map_err(PageError::BadForm)?;
+            let status = status.ok_or_else(|| PageError::BadForm("choose a status".into()))?;
+            match store
+                .mark_checklist(
+                    viewer,
+                    &case_ref,
+                    field(&form, "item").unwrap_or_default(),
+                    status,
+                    field(&form, "note"),
+                )
+                .await
+            {
+                Ok(_) => Ok(back(None)),
+                Err(e) => Err(store_refusal(e, &form)?),
+            }
+        }
+        "cve-reserve" => match crate::api::cve::reserve_for(&state, viewer, &case_ref).await {
+            Ok(_) => Ok(back(None)),
+            Err(e) => Err(api_refusal(e, &form)?),
+        },
+        "invite" => match store
+            .invite_collaborator(viewer, &case_ref, field(&form, "email").unwrap_or_default())
+            .await
+        {
+            Ok(invitation) => Err(Extras {
+                info: Some(format!(
+                    "{} is invited. Pass on this single-use secret, shown once: {}",
+                    invitation.email, invitation.secret
+                )),
+                ..Extras::default()
+            }),
+            Err(e) => Err(store_refusal(e, &form)?),
+        },
+        "distributor" => {
+            let project = store.case(viewer, &case_ref).await?.project;
+            match store
+                .add_distributor(
+                    viewer,
+                    &project.parse()?,
+                    field(&form, "email").unwrap_or_default(),
+                )
+                .await
+            {
+                Ok(_) => Ok(back(None)),
+                Err(e) => Err(store_refusal(e, &form)?),
+            }
+        }
+        "prenotify" => match store.prenotify(viewer, &case_ref).await {
+            Ok(_) => Ok(back(None)),
+            Err(e) => Err(store_refusal(e, &form)?),
+        },
+        "schedule" => match store
+            .schedule_disclosure(viewer, &case_ref, &state.public_url)
+            .await
+        {
+            Ok(_) => Ok(back(None)),
+            Err(e) => Err(store_refusal(e, &form)?),
+        },
+        _ => return Err(PageError::Api(ApiError::NoRoute)),
+    };
+    match outcome {
+        Ok(response) => Ok(response),
+        Err(extras) => {
+            let status = if extras.error.is_some() {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::OK
+            };
+            let calc = extras.calc.as_ref().map(|(v, _, _)| v.clone());
+            render(&state, &member, &case_ref, calc.as_deref(), extras, status).await
+        }
+    }
+}
+
+fn refused(message: String, form: &HashMap<String, String>) -> Extras {
+    Extras {
+        error: Some(message),
+        typed: form.clone(),
+        ..Extras::default()
+    }
+}
+
+/// A refusal the person can act on becomes a message on the page; anything else (the
+/// case is not theirs, the server failed) answers as an error page.
+fn store_refusal(e: StoreError, form: &HashMap<String, String>) -> Result<Extras, PageError> {
+    api_refusal(ApiError::Store(e), form)
+}
+
+fn api_refusal(e: ApiError, form: &HashMap<String, String>) -> Result<Extras, PageError> {
+    let (status, message) = e.public_status_and_message();
+    if status.is_client_error()
+        && status != StatusCode::NOT_FOUND
+        && status != StatusCode::UNAUTHORIZED
+    {
+        Ok(refused(message, form))
+    } else if status == StatusCode::BAD_GATEWAY {
+        Ok(refused(message, form))
+    } else {
+        Err(PageError::Api(e))
+    }
+}
+
+fn transition_request(form: &HashMap<String, String>) -> Result<TransitionRequest, String> {
+    let root_cause = kebab("root cause", field(form, "root_cause"))?;
+    let found_by = kebab("found by", field(form, "found_by"))?;
+    let retrospective_details = match (root_cause, found_by) {
+        (Some(root_cause), Some(found_by)) => Some(embargo_core::review::Retrospective {
+            root_cause,
+            found_by,
+            cwe: field(form, "retro_cwe").map(str::to_owned),
+            introduced: field(form, "introduced").map(str::to_owned),
+            prevention: field(form, "prevention").unwrap_or_default().to_owned(),
+        }),
+        _ => None,
+    };
+    Ok(TransitionRequest {
+        reason: secret(field(form, "reason")),
+        message_to_reporter: secret(field(form, "message_to_reporter")),
+        duplicate_of: field(form, "duplicate_of")
+            .map(|r| {
+                r.parse()
+                    .map_err(|e: embargo_core::reference::ReferenceError| e.to_string())
+            })
+            .transpose()?,
+        override_reason: secret(field(form, "override_reason")),
+        retrospective: secret(field(form, "prevention")),
+        retrospective_details,
+    })
+}
+
+fn details_patch(form: &HashMap<String, String>) -> Result<CasePatch, String> {
+    Ok(CasePatch {
+        title: field(form, "title").map(str::to_owned),
+        cve_id: field(form, "cve_id").map(str::to_owned),
+        embargo_at: field(form, "embargo_at").map(embargo_time).transpose()?,
+        versions: Some(Versions {
+            affected: lines(field(form, "affected")),
+            fixed: lines(field(form, "fixed")),
+        }),
+        sensitive_terms: Some(lines(field(form, "sensitive_terms"))),
+        ..CasePatch::default()
+    })
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` for a `datetime-local` input, in UTC.
+fn local_input(rfc3339: &str) -> String {
+    use time::format_description::well_known::Rfc3339;
+    match OffsetDateTime::parse(rfc3339, &Rfc3339) {
+        Ok(t) => {
+            let t = t.to_offset(time::UtcOffset::UTC);
+            format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            )
+        }
+        Err(_) => String::new(),
+    }
+}
+
+async fn render(
+    state: &AppState,
+    member: &Member,
+    case_ref: &CaseRef,
+    calc: Option<&str>,
+    extras: Extras,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let store = &state.store;
+    let viewer = &member.viewer;
+    let case = store.case(viewer, case_ref).await?;
+    let timeline = store.timeline(viewer, case_ref).await?;
+    let checklist = store.checklist(viewer, case_ref).await.unwrap_or_default();
+    let attachments = store
+        .attachments(viewer, case_ref)
+        .await
+        .unwrap_or_default();
+    let project = store.project(&case.project.parse()?).await?;
+    let team = viewer.can_see_project(project.id);
+    let (duplicates, canned, collaborators) = if team {
+        let project = case.project.parse()?;
+        (
+            store.duplicates(viewer, case_ref).await.unwrap_or_default(),
+            store
+                .canned_responses(viewer, &project)
+                .await
+                .unwrap_or_default(),
+            store
+                .collaborators(viewer, case_ref)
+                .await
+                .unwrap_or_default(),
+        )
+    } else {
+        (Vec::new(), Vec::new(), Vec::new())
+    };
+    let late_stage = matches!(case.state, State::FixReady | State::ReleasePending);
+    let (plan, preview) = if team && late_stage {
+        (
+            Some(
+                store
+                    .rehearse_disclosure(viewer, case_ref, &state.public_url)
+                    .await,
+            ),
+            Some(
+                store
+                    .announcement_preview(viewer, case_ref, &state.public_url)
+                    .await,
+            ),
+        )
+    } else {
+        (None, None)
+    };
+    let r = case.reference.clone();
+    let csrf = member.csrf.as_str();
+    let typed = |name: &str, stored: String| extras.typed.get(name).cloned().unwrap_or(stored);
+    let calc_version = calc
+        .filter(|v| calculator::known(v))
+        .map(str::to_owned)
+        .or_else(|| {
+            case.cvss
+                .as_ref()
+                .map(|c| c.version.to_string())
+                .filter(|v| calculator::known(v))
+        })
+        .unwrap_or_else(|| "3.1".into());
+    let (calc_vector, calc_outcome) = match &extras.calc {
+        Some((_, vector, outcome)) => (Some(vector.clone()), Some(outcome.clone())),
+        None => (case.cvss.as_ref().map(|c| c.vector.clone()), None),
+    };
+    let draft = extras
+        .draft
+        .clone()
+        .unwrap_or_else(|| case.advisory.clone());
+    let thread: Vec<_> = timeline
+        .iter()
+        .filter(|e| matches!(e.kind.as_str(), "message-to-reporter" | "reporter-message"))
+        .collect();
+    let body = html! {
+        nav.breadcrumb aria-label="Breadcrumb" { a href="/desk" { "Queue" } " › " (r) }
+        h1 { (r) ": " (case.title) }
+        p.summary {
+            (state_badge(case.state)) " "
+            @if let Some(c) = &case.cvss { span class={ "severity " (c.severity.to_string().to_lowercase()) } { "CVSS " (format!("{:.1}", c.score)) " " (c.severity) } " " }
+            @if let Some(at) = &case.embargo_at { "Embargo until " time datetime=(at) { (short_time(at)) } }
+            @else { "No embargo date yet" }
+        }
+        @if let Some(e) = &extras.error { (notice("error", e)) }
+        @if let Some(i) = &extras.info { (notice("info", i)) }
+        nav.sections aria-label="Sections of the case" {
+            ul {
+                li { a href="#next" { "Next steps" } }
+                li { a href="#details" { "Details" } }
+                li { a href="#cvss" { "CVSS" } }
+                li { a href="#advisory" { "Advisory" } }
+                @if late_stage { li { a href="#announcement" { "Announcement" } } }
+                li { a href="#checklist" { "Checklist" } }
+                li { a href="#thread" { "Thread" } }
+                li { a href="#timeline" { "Timeline" } }
+            }
+        }
+        section #next aria-labelledby="next-h" {
+            h2 #next-h { "Next steps" }
+            p.clocks {
+                @if case.state.is_open() {
+                    (clock_badge("acknowledge", &case.clocks.acknowledgement))
+                    @if let Some(m) = &case.clocks.mitigation { " " (clock_badge("mitigate", m)) }
+                    @if let Some(a) = &case.clocks.announcement { " " (clock_badge("announce", a)) }
+                    @if case.clocks.stalled { " " span.clock.stalled { "stalled: no activity for 30 days" } }
+                } @else { "No clocks run on a case in this state." }
+            }
+            @if case.next_states.is_empty() {
+                p { "Nothing more to do on this case." }
+            }
+            div.transitions {
+                @for to in &case.next_states {
+                    (transition_form(&r, csrf, *to, &extras.typed))
+                }
+            }
+        }
+        section #details aria-labelledby="details-h" {
+            h2 #details-h { "Details" }
+            dl.facts {
+                dt { "Project" } dd { (case.project) }
+                dt { "Received" } dd { time datetime=(case.received_at) { (short_time(&case.received_at)) } " by " (case.channel.as_str()) }
+                dt { "Reporter" } dd { (case.reporter.name.clone().unwrap_or_else(|| "anonymous".into())) @if let Some(e) = &case.reporter.email { " <" (e) ">" } }
+                dt { "CVE ID" } dd {
+                    @match (&case.cve_id, &case.cve_state) {
+                        (Some(id), Some(s)) => { (id) " (" (s.state) ")" },
+                        (Some(id), None) => { (id) " (entered by hand)" },
+                        _ => { "none yet" },
+                    }
+                }
+            }
+            @if case.cve_id.is_none() && team {
+                form.inline method="post" action={ "/desk/cases/" (r) "/cve-reserve" } {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button type="submit" { "Reserve a CVE ID" }
+                }
+            }
+            details.description { summary { "The report" } pre.text { (case.description) } }
+            form.stack method="post" action={ "/desk/cases/" (r) "/details" } {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="d-title" { "Title" }
+                input #d-title type="text" name="title" value=(typed("title", case.title.clone()));
+                label for="d-embargo" { "Embargo until (UTC)" }
+                input #d-embargo type="datetime-local" step="1" name="embargo_at" value=(typed("embargo_at", case.embargo_at.as_deref().map(local_input).unwrap_or_default()));
+                label for="d-cve" { "CVE ID" }
+                input #d-cve type="text" name="cve_id" placeholder="CVE-2026-12345" value=(typed("cve_id", case.cve_id.clone().unwrap_or_default()));
+                label for="d-affected" { "Affected versions (one per line)" }
+                textarea #d-affected name="affected" rows="2" { (typed("affected", case.versions.affected.join("\n"))) }
+                label for="d-fixed" { "Fixed in (one per line)" }
+                textarea #d-fixed name="fixed" rows="2" { (typed("fixed", case.versions.fixed.join("\n"))) }
+                label for="d-terms" { "Words the commit guard blocks (one per line)" }
+                textarea #d-terms name="sensitive_terms" rows="2" { (typed("sensitive_terms", case.sensitive_terms.join("\n"))) }
+                button type="submit" { "Save the details" }
+            }
+        }
+        section #cvss aria-labelledby="cvss-h" {
+            h2 #cvss-h { "CVSS" }
+            @if let Some(c) = &case.cvss { p { "Saved: " code { (c.vector) } " scores " strong #saved-score { (format!("{:.1}", c.score)) } " (" (c.severity) ")" } }
+            (calculator::render(&r, csrf, &calc_version, calc_vector.as_deref(), calc_outcome.as_ref()))
+        }
+        section #advisory aria-labelledby="advisory-h" {
+            h2 #advisory-h { "Advisory" }
+            div.editor {
+                form #advisory-editor.stack method="post" action={ "/desk/cases/" (r) "/advisory" } data-preview={ "/desk/cases/" (r) "/advisory" } {
+                    input type="hidden" name="csrf" value=(csrf);
+                    label for="a-title" { "Title" }
+                    input #a-title type="text" name="a_title" value=(typed("a_title", draft.title.clone()));
+                    label for="a-description" { "Description" }
+                    textarea #a-description name="a_description" rows="6" { (typed("a_description", draft.description.clone())) }
+                    label for="a-mitigation" { "Mitigation" }
+                    textarea #a-mitigation name="a_mitigation" rows="3" { (typed("a_mitigation", draft.mitigation.clone())) }
+                    label for="a-workarounds" { "Workarounds" }
+                    textarea #a-workarounds name="a_workarounds" rows="2" { (typed("a_workarounds", draft.workarounds.clone())) }
+                    label for="a-cwe" { "CWE" }
+                    input #a-cwe type="text" name="a_cwe" placeholder="CWE-79" value=(typed("a_cwe", draft.cwe.clone().unwrap_or_default()));
+                    label for="a-credits" { "Credits, one per line: Name (role)" }
+                    textarea #a-credits name="a_credits" rows="2" { (typed("a_credits", credits_text(&draft.credits))) }
+                    label for="a-references" { "References, one URL per line" }
+                    textarea #a-references name="a_references" rows="2" { (typed("a_references", draft.references.join("\n"))) }
+                    div.actions {
+                        button type="submit" name="intent" value="preview" { "Preview" }
+                        button type="submit" name="intent" value="save" { "Save the draft" }
+                    }
+                }
+                section.preview aria-labelledby="preview-h" {
+                    h3 #preview-h { "Preview" }
+                    div #advisory-preview aria-live="polite" { (advisory_preview(&case, &draft)) }
+                }
+            }
+        }
+        @if late_stage {
+            section #announcement aria-labelledby="announcement-h" {
+                h2 #announcement-h { "Announcement" }
+                @match &plan {
+                    Some(Ok(plan)) => {
+                        @if plan.scheduled { (notice("info", "The announcement is scheduled.")) }
+                        ol.plan {
+                            @for step in &plan.steps {
+                                li {
+                                    strong { (step.kind) } ": " (step.description)
+                                    @if let Some(at) = &step.at { " at " time datetime=(at) { (short_time(at)) } }
+                                    @if let Some(p) = &step.problem { br; span.problem { "Blocked: " (p) } }
+                                }
+                            }
+                        }
+                        @if plan.ready && !plan.scheduled {
+                            form.inline method="post" action={ "/desk/cases/" (r) "/schedule" } {
+                                input type="hidden" name="csrf" value=(csrf);
+                                button type="submit" { "Schedule the announcement" }
+                            }
+                        }
+                    },
+                    Some(Err(e)) => { (notice("error", &ApiError::Store(clone_refusal(e)).public_status_and_message().1)) },
+                    None => {},
+                }
+                @match &preview {
+                    Some(Ok(p)) => {
+                        p { "To: " (p.lists.join(", ")) }
+                        p { "Subject: " strong #announcement-subject { (p.subject) } }
+                        pre.text #announcement-text { (p.text) }
+                    },
+                    Some(Err(e)) => { (notice("error", &ApiError::Store(clone_refusal(e)).public_status_and_message().1)) },
+                    None => {},
+                }
+                form.inline method="post" action={ "/desk/cases/" (r) "/prenotify" } {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button type="submit" { "Pre-notify the distributors" }
+                }
+            }
+        }
+        section #checklist aria-labelledby="checklist-h" {
+            h2 #checklist-h { "Checklist" }
+            @if checklist.is_empty() { p { "The checklist starts when the case is confirmed." } }
+            ul.checklist {
+                @for item in &checklist {
+                    li class={ "item " (mark_class(item.status)) } {
+                        span.label { (item.label) }
+                        " " span.status { (mark_word(item.status)) }
+                        @if let Some(by) = &item.by { " by " (by) }
+                        @if !item.automatic && team {
+                            form.inline method="post" action={ "/desk/cases/" (r) "/checklist" } {
+                                input type="hidden" name="csrf" value=(csrf);
+                                input type="hidden" name="item" value=(item.key);
+                                @if item.status == MarkStatus::Open {
+                                    button type="submit" name="status" value="done" { "Done" }
+                                    button type="submit" name="status" value="not-applicable" { "Does not apply" }
+                                } @else {
+                                    button type="submit" name="status" value="open" { "Reopen" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section #thread aria-labelledby="thread-h" {
+            h2 #thread-h { "External thread" }
+            ol.thread {
+                li.message.reporter { p.meta { "Report, " (short_time(&case.received_at)) } pre.text { (case.description) } }
+                @for m in &thread {
+                    li class={ "message " @if m.kind == "reporter-message" { "reporter" } @else { "team" } } {
+                        p.meta { @if m.kind == "reporter-message" { "Reporter" } @else { "Team" } ", " (short_time(&m.at)) }
+                        pre.text { (m.detail.clone().unwrap_or_default()) }
+                    }
+                }
+            }
+            @if team {
+                form #reply-form.stack method="post" action={ "/desk/cases/" (r) "/reply" } {
+                    input type="hidden" name="csrf" value=(csrf);
+                    @if !canned.is_empty() {
+                        label for="canned" { "Canned response (used when the reply is left empty)" }
+                        select #canned name="canned" {
+                            option value="" { "None" }
+                            @for c in &canned { option value=(c.name) data-text=(c.text.replace("{ref}", &r)) { (c.name) } }
+                        }
+                    }
+                    label for="reply-text" { "Reply to the reporter" }
+                    textarea #reply-text name="text" rows="4" { (typed("text", String::new())) }
+                    button type="submit" { "Send the reply" }
+                }
+            }
+            @if !attachments.is_empty() {
+                h3 { "Attachments" }
+                ul.attachments {
+                    @for a in &attachments {
+                        li { a href={ "/api/cases/" (r) "/attachments/" (a.id) } { (a.filename) } " (" (a.size) " bytes" @if a.held_back { ", held back: over the size limit" } ")" }
+                    }
+                }
+            }
+        }
+        section #timeline aria-labelledby="timeline-h" {
+            h2 #timeline-h { "Notes and timeline" }
+            @if team {
+                form.stack method="post" action={ "/desk/cases/" (r) "/note" } {
+                    input type="hidden" name="csrf" value=(csrf);
+                    label for="note-text" { "Internal note (never shown to the reporter)" }
+                    textarea #note-text name="text" rows="3" {}
+                    button type="submit" { "Add the note" }
+                }
+            }
+            ol.timeline reversed {
+                @for e in timeline.iter().rev() {
+                    li {
+                        p.meta { time datetime=(e.at) { (short_time(&e.at)) } " · " (e.kind) @if let Some(a) = &e.actor { " · " (a) } }
+                        @if let (Some(from), Some(to)) = (e.from_state, e.to_state) { p { (from.as_str()) " → " (to.as_str()) } }
+                        @if let Some(d) = &e.detail { pre.text { (d) } }
+                    }
+                }
+            }
+        }
+        @if team {
+            section #people aria-labelledby="people-h" {
+                h2 #people-h { "Collaborators and distributors" }
+                @if !collaborators.is_empty() {
+                    ul {
+                        @for c in &collaborators {
+                            li { (c.email) ": " @if c.revoked_at.is_some() { "access withdrawn" } @else if c.accepted_at.is_some() { "accepted the terms" } @else { "invited" } }
+                        }
+                    }
+                }
+                form.stack method="post" action={ "/desk/cases/" (r) "/invite" } {
+                    input type="hidden" name="csrf" value=(csrf);
+                    label for="invite-email" { "Invite a collaborator to this case (their address)" }
+                    input #invite-email type="email" name="email" required;
+                    button type="submit" { "Invite" }
+                }
+                form.stack method="post" action={ "/desk/cases/" (r) "/distributor" } {
+                    input type="hidden" name="csrf" value=(csrf);
+                    label for="distributor-email" { "Add a distributor contact to the project (their address)" }
+                    input #distributor-email type="email" name="email" required;
+                    button type="submit" { "Add the distributor" }
+                }
+            }
+            section #duplicates aria-labelledby="duplicates-h" {
+                h2 #duplicates-h { "Possible duplicates" }
+                @if duplicates.is_empty() { p { "None proposed." } }
+                ul.duplicates {
+                    @for d in &duplicates {
+                        li {
+                            a href={ "/desk/cases/" (d.reference) } { (d.reference) } ": " (d.title) " " (state_badge(d.state)) " " span.score { "similarity " (format!("{:.0}%", d.score * 100.0)) }
+                            @if case.next_states.contains(&State::Duplicate) {
+                                form.stack method="post" action={ "/desk/cases/" (r) "/merge" } {
+                                    input type="hidden" name="csrf" value=(csrf);
+                                    input type="hidden" name="duplicate_of" value=(d.reference);
+                                    label for={ "merge-" (d.reference) } { "Message to the reporter" }
+                                    textarea id={ "merge-" (d.reference) } name="message_to_reporter" rows="2" required { "Thank you: this is already known and tracked as " (d.reference) "; you are credited there too." }
+                                    button type="submit" { "Merge into " (d.reference) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let mut response = layout::page(&format!("{r}: {}", case.title), Some(member), body);
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+fn clone_refusal(e: &StoreError) -> StoreError {
+    // Store errors carry no content; their text is what the person reads.
+    StoreError::Invalid(e.to_string())
+}
+
+fn mark_class(status: MarkStatus) -> &'static str {
+    match status {
+        MarkStatus::Done => "done",
+        MarkStatus::NotApplicable => "na",
+        MarkStatus::Open => "open",
+    }
+}
+
+fn mark_word(status: MarkStatus) -> &'static str {
+    match status {
+        MarkStatus::Done => "done",
+        MarkStatus::NotApplicable => "does not apply",
+        MarkStatus::Open => "to do",
+    }
+}
+
+fn advisory_preview(case: &CaseDetail, draft: &AdvisoryDraft) -> Markup {
+    let paragraphs = |text: &str| {
+        html! { @for p in text.split("\n\n").filter(|p| !p.trim().is_empty()) { p { (p.trim()) } } }
+    };
+    html! {
+        article.advisory-preview {
+            h4 { (case.cve_id.clone().unwrap_or_else(|| case.reference.clone())) ": " (draft.title) }
+            @if let Some(c) = &case.cvss { p { "Severity: " (c.severity) " (CVSS " (format!("{:.1}", c.score)) ")" } }
+            @if let Some(cwe) = &draft.cwe { p { "Weakness: " (cwe) } }
+            (paragraphs(&draft.description))
+            @if !case.versions.affected.is_empty() { p { "Affected: " (case.versions.affected.join(", ")) } }
+            @if !draft.mitigation.is_empty() { h5 { "Mitigation" } (paragraphs(&draft.mitigation)) }
+            @if !draft.workarounds.is_empty() { h5 { "Workarounds" } (paragraphs(&draft.workarounds)) }
+            @if !draft.credits.is_empty() { h5 { "Credit" } ul { @for c in &draft.credits { li { (c.name) } } } }
+        }
+    }
+}
+
+fn transition_form(r: &str, csrf: &str, to: State, typed: &HashMap<String, String>) -> Markup {
+    let value = |name: &str| typed.get(name).cloned().unwrap_or_default();
+    let id = |name: &str| format!("t-{}-{name}", to.as_str());
+    let needs_message = matches!(to, State::Invalid | State::Duplicate);
+    html! {
+        form.transition method="post" action={ "/desk/cases/" (r) "/transition" } {
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="to" value=(to.as_str());
+            fieldset {
+                legend { "Move to " (to.as_str()) }
+                label for=(id("reason")) { "Why (on the timeline)" }
+                textarea id=(id("reason")) name="reason" rows="2" {}
+                @if needs_message {
+                    label for=(id("message")) { "Message to the reporter" }
+                    textarea id=(id("message")) name="message_to_reporter" rows="2" { (value("message_to_reporter")) }
+                }
+                @if to == State::Duplicate {
+                    label for=(id("dup")) { "Duplicate of (case reference)" }
+                    input id=(id("dup")) type="text" name="duplicate_of" value=(value("duplicate_of"));
+                }
+                @if to == State::Announced {
+                    label for=(id("override")) { "Why announce before the embargo date (only if it is early)" }
+                    textarea id=(id("override")) name="override_reason" rows="2" {}
+                }
+                @if to == State::Closed {
+                    label for=(id("root")) { "Root cause" }
+                    select id=(id("root")) name="root_cause" {
+                        @for v in ["input-validation", "output-encoding", "injection", "authentication", "authorization", "cryptography", "memory-safety", "configuration", "dependency", "logic", "other"] {
+                            option value=(v) { (v) }
+                        }
+                    }
+                    label for=(id("found")) { "Found by" }
+                    select id=(id("found")) name="found_by" {
+                        @for v in ["external-report", "internal-review", "automated-scan", "fuzzing", "other"] {
+                            option value=(v) { (v) }
+                        }
+                    }
+                    label for=(id("rcwe")) { "CWE" }
+                    input id=(id("rcwe")) type="text" name="retro_cwe" placeholder="CWE-79";
+                    label for=(id("introduced")) { "Introduced in (version or commit)" }
+                    input id=(id("introduced")) type="text" name="introduced";
+                    label for=(id("prevention")) { "What would have prevented it" }
+                    textarea id=(id("prevention")) name="prevention" rows="3" { (value("prevention")) }
+                }
+                button type="submit" { "Move to " (to.as_str()) }
+            }
+        }
+    }
+}

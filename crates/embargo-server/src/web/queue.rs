@@ -1,0 +1,166 @@
+//! The team's queue: every case the member may see, by state, with its clocks.
+
+use axum::extract::{Query, State as AxumState};
+use axum::response::Response;
+use embargo_core::clocks::ClockStatus;
+use embargo_core::lifecycle::{ALL_STATES, State};
+use embargo_core::reference::ProjectKey;
+use embargo_store::{CaseFilter, CaseSummary};
+use maud::html;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::web::PageError;
+use crate::web::auth::Member;
+use crate::web::form::given;
+use crate::web::layout::{self, clock_badge, state_badge};
+
+/// The queue's filters.
+#[derive(Deserialize, Default)]
+pub struct Filters {
+    project: Option<String>,
+    state: Option<String>,
+    q: Option<String>,
+    /// "overdue", "due" or "stalled".
+    attention: Option<String>,
+}
+
+fn needs(case: &CaseSummary, attention: &str) -> bool {
+    let clocks = [
+        Some(&case.clocks.acknowledgement),
+        case.clocks.mitigation.as_ref(),
+        case.clocks.announcement.as_ref(),
+    ];
+    let any = |status: ClockStatus| clocks.iter().flatten().any(|c| c.status == status);
+    match attention {
+        "overdue" => any(ClockStatus::Overdue),
+        "due" => any(ClockStatus::Warning) || any(ClockStatus::Overdue),
+        "stalled" => case.clocks.stalled,
+        _ => true,
+    }
+}
+
+/// The queue page.
+pub async fn page(
+    AxumState(state): AxumState<AppState>,
+    member: Member,
+    Query(filters): Query<Filters>,
+) -> Result<Response, PageError> {
+    let project = given(&filters.project)
+        .map(str::parse::<ProjectKey>)
+        .transpose()?;
+    let wanted_state = match given(&filters.state) {
+        Some(s) => Some(
+            s.parse::<State>()
+                .map_err(|_| PageError::BadForm(format!("there is no state called {s}")))?,
+        ),
+        None => None,
+    };
+    let filter = CaseFilter {
+        project: project.clone(),
+        state: wanted_state,
+        limit: Some(1000),
+        offset: None,
+    };
+    let all = state.store.list_cases(&member.viewer, &filter).await?;
+    let q = given(&filters.q).map(str::to_lowercase);
+    let attention = given(&filters.attention).unwrap_or("");
+    let shown: Vec<&CaseSummary> = all
+        .iter()
+        .filter(|c| {
+            q.as_ref().is_none_or(|q| {
+                c.title.to_lowercase().contains(q) || c.reference.to_lowercase().contains(q)
+            })
+        })
+        .filter(|c| needs(c, attention))
+        .collect();
+    let projects: Vec<String> = state
+        .store
+        .list_projects()
+        .await?
+        .into_iter()
+        .filter(|p| member.viewer.can_see_project(p.id))
+        .map(|p| p.key)
+        .collect();
+    let chosen_project = project.as_ref().map(|p| p.as_str().to_owned());
+    let body = html! {
+        h1 { "Queue" }
+        form.filters method="get" action="/desk" role="search" {
+            div {
+                label for="q" { "Search titles and references" }
+                input #q type="search" name="q" value=(filters.q.clone().unwrap_or_default());
+            }
+            div {
+                label for="project" { "Project" }
+                select #project name="project" {
+                    option value="" { "All projects" }
+                    @for p in &projects {
+                        option value=(p) selected[chosen_project.as_deref() == Some(p.as_str())] { (p) }
+                    }
+                }
+            }
+            div {
+                label for="state" { "State" }
+                select #state name="state" {
+                    option value="" { "Every state" }
+                    @for s in ALL_STATES {
+                        option value=(s.as_str()) selected[wanted_state == Some(s)] { (s.as_str()) }
+                    }
+                }
+            }
+            div {
+                label for="attention" { "Needing attention" }
+                select #attention name="attention" {
+                    option value="" { "All cases" }
+                    option value="due" selected[attention == "due"] { "Due soon or overdue" }
+                    option value="overdue" selected[attention == "overdue"] { "Overdue" }
+                    option value="stalled" selected[attention == "stalled"] { "Stalled" }
+                }
+            }
+            div { button type="submit" { "Filter" } }
+        }
+        @if shown.is_empty() {
+            p { "No cases match." }
+        }
+        @for s in ALL_STATES {
+            @let in_state: Vec<&&CaseSummary> = shown.iter().filter(|c| c.state == s).collect();
+            @if !in_state.is_empty() {
+                section.state-group aria-labelledby={ "state-" (s.as_str()) } {
+                    h2 id={ "state-" (s.as_str()) } { (s.as_str()) " " span.count { "(" (in_state.len()) ")" } }
+                    div.table-wrap {
+                        table.queue {
+                            thead {
+                                tr {
+                                    th scope="col" { "Case" }
+                                    th scope="col" { "Title" }
+                                    th scope="col" { "Severity" }
+                                    th scope="col" { "Clocks" }
+                                    th scope="col" { "Embargo until" }
+                                }
+                            }
+                            tbody {
+                                @for c in in_state {
+                                    tr {
+                                        td { a href={ "/desk/cases/" (c.reference) } { (c.reference) } " " (state_badge(c.state)) }
+                                        td { (c.title) }
+                                        td { @if let Some(sev) = c.severity { span class={ "severity " (sev.to_string().to_lowercase()) } { (sev) } } @else { "not rated" } }
+                                        td.clocks {
+                                            @if c.state.is_open() {
+                                                (clock_badge("acknowledge", &c.clocks.acknowledgement))
+                                                @if let Some(m) = &c.clocks.mitigation { " " (clock_badge("mitigate", m)) }
+                                                @if let Some(a) = &c.clocks.announcement { " " (clock_badge("announce", a)) }
+                                                @if c.clocks.stalled { " " span.clock.stalled { "stalled" } }
+                                            }
+                                        }
+                                        td { @if let Some(at) = &c.embargo_at { time datetime=(at) { (layout::short_time(at)) } } @else { "not set" } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout::page("Queue", Some(&member), body))
+}

@@ -1,0 +1,343 @@
+//! The reporter's side: the public report form of a project, and the page their secret
+//! link opens (status, the external thread, a reply, a file upload).
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Multipart, Path, State as AxumState};
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use embargo_core::case::Reporter;
+use embargo_core::reference::ProjectKey;
+use embargo_store::Upload;
+use maud::html;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::web::PageError;
+use crate::web::form::{self, Form, given};
+use crate::web::layout::{self, notice, short_time, state_badge};
+
+/// The largest file a reporter may upload on their page.
+pub const UPLOAD_LIMIT: usize = 10 * 1024 * 1024;
+
+/// What the report form sends.
+#[derive(Deserialize, Default, Clone)]
+pub struct ReportForm {
+    #[serde(default)]
+    form_token: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    description: String,
+    email: Option<String>,
+    name: Option<String>,
+    /// The honeypot: hidden from people, filled in by bots.
+    #[serde(default)]
+    website: String,
+}
+
+fn report_page(
+    key: &str,
+    typed: &ReportForm,
+    problem: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let (token, cookie) = form::anonymous_token();
+    let body = html! {
+        h1 { "Report a security vulnerability in " (key) }
+        p { "Your report goes to the project's security team only. You get a reference and a private link to follow the case and reply. If you can, say how to reproduce the problem and which versions are affected." }
+        p { "Prefer email? Write to the project's security address; mail encrypted to the team's OpenPGP key is welcome." }
+        @if let Some(p) = problem { (notice("error", p)) }
+        form.stack method="post" action={ "/projects/" (key) "/report" } {
+            input type="hidden" name="form_token" value=(token);
+            label for="r-title" { "Short title" }
+            input #r-title type="text" name="title" required maxlength="300" value=(typed.title);
+            label for="r-description" { "The vulnerability" }
+            textarea #r-description name="description" rows="10" required { (typed.description) }
+            label for="r-email" { "Your email address (for the acknowledgement and replies)" }
+            input #r-email type="email" name="email" autocomplete="email" value=(typed.email.clone().unwrap_or_default());
+            label for="r-name" { "Your name, for credit (optional)" }
+            input #r-name type="text" name="name" autocomplete="name" value=(typed.name.clone().unwrap_or_default());
+            div.honeypot aria-hidden="true" {
+                label for="r-website" { "Leave this empty" }
+                input #r-website type="text" name="website" tabindex="-1" autocomplete="off";
+            }
+            button type="submit" { "Send the report" }
+        }
+    };
+    let mut response = (
+        status,
+        layout::page(&format!("Report a vulnerability in {key}"), None, body),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+    response
+}
+
+/// The public report form of a project.
+pub async fn form(
+    AxumState(state): AxumState<AppState>,
+    Path(key): Path<String>,
+) -> Result<Response, PageError> {
+    let key: ProjectKey = key.parse()?;
+    state.store.project(&key).await?;
+    Ok(report_page(
+        key.as_str(),
+        &ReportForm::default(),
+        None,
+        StatusCode::OK,
+    ))
+}
+
+/// Files a report from the form: rate-limited per address, with a honeypot.
+pub async fn file(
+    AxumState(state): AxumState<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<ReportForm>,
+) -> Result<Response, PageError> {
+    let key: ProjectKey = key.parse()?;
+    state.store.project(&key).await?;
+    if form::check_anonymous(&headers, &f.form_token).is_err() {
+        return Ok(report_page(
+            key.as_str(),
+            &f,
+            Some("This form has expired; nothing was sent. Please send it again."),
+            StatusCode::FORBIDDEN,
+        ));
+    }
+    if !state.reports.allows(client.ip()) {
+        return Ok(report_page(
+            key.as_str(),
+            &f,
+            Some(
+                "Too many reports from this address; please try again in an hour or write to the security address.",
+            ),
+            StatusCode::TOO_MANY_REQUESTS,
+        ));
+    }
+    if !f.website.trim().is_empty() {
+        return Ok(report_page(
+            key.as_str(),
+            &ReportForm::default(),
+            Some("The report could not be accepted."),
+            StatusCode::BAD_REQUEST,
+        ));
+    }
+    state.reports.record(client.ip());
+    let reporter = Reporter {
+        name: given(&f.name).map(str::to_owned),
+        email: given(&f.email).map(str::to_owned),
+    };
+    match state
+        .store
+        .file_public_report(&key, f.title.trim(), f.description.trim(), reporter)
+        .await
+    {
+        Ok(filed) => {
+            let link = format!("{}/reporter/{}", state.public_url, filed.secret);
+            let body = html! {
+                h1 { "Thank you: your report is in" }
+                p { "Your reference is " strong #reference { (filed.reference) } "." }
+                p { "Keep this private link to follow the case and reply; it is shown only now:" }
+                p { a #secret-link href={ "/reporter/" (filed.secret) } { (link) } }
+                p { "The team acknowledges every report within a few working days." }
+            };
+            Ok((
+                StatusCode::CREATED,
+                layout::page("Report received", None, body),
+            )
+                .into_response())
+        }
+        Err(e) => {
+            let (status, message) = ApiError::Store(e).public_status_and_message();
+            if status.is_server_error() {
+                return Ok(report_page(key.as_str(), &f, Some(&message), status));
+            }
+            Ok(report_page(
+                key.as_str(),
+                &f,
+                Some(&message),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ))
+        }
+    }
+}
+
+async fn reporter_page(
+    state: &AppState,
+    secret: &str,
+    problem: Option<&str>,
+    info: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let view = state.store.reporter_view(secret).await?;
+    let body = html! {
+        h1 { "Your report " (view.reference) }
+        p.summary { "Status: " (state_badge(view.state)) " · received " time datetime=(view.received_at) { (short_time(&view.received_at)) } }
+        p { (describe(view.state)) }
+        @if let Some(p) = problem { (notice("error", p)) }
+        @if let Some(i) = info { (notice("info", i)) }
+        section aria-labelledby="thread-h" {
+            h2 #thread-h { "Messages" }
+            ol.thread {
+                @for m in &view.thread {
+                    li class={ "message " (m.from) } {
+                        p.meta { @if m.from == "team" { "Security team" } @else { "You" } ", " (short_time(&m.at)) }
+                        pre.text { (m.text) }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="reply-h" {
+            h2 #reply-h { "Reply" }
+            form #reporter-reply.stack method="post" action={ "/reporter/" (secret) "/reply" } {
+                label for="reply-text" { "Your message to the security team" }
+                textarea #reply-text name="text" rows="5" required {}
+                button type="submit" { "Send" }
+            }
+            form.stack method="post" action={ "/reporter/" (secret) "/upload" } enctype="multipart/form-data" {
+                label for="upload-file" { "Attach a file (a proof of concept, a log; up to 10 MiB)" }
+                input #upload-file type="file" name="file" required;
+                button type="submit" { "Upload" }
+            }
+        }
+    };
+    let mut response = layout::page(&format!("Your report {}", view.reference), None, body);
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+fn describe(state: embargo_core::lifecycle::State) -> &'static str {
+    use embargo_core::lifecycle::State::*;
+    match state {
+        Reported => "The team has your report and will look at it soon.",
+        Triage => "The team is investigating whether this is a vulnerability.",
+        Invalid => "The team concluded this is not a vulnerability; see their message.",
+        Duplicate => "This was already known to the team; see their message.",
+        Confirmed => "The team confirmed the vulnerability and is planning a fix.",
+        Fixing => "A fix is being developed.",
+        FixReady => "A fix is ready and being prepared for release.",
+        ReleasePending => {
+            "A release with the fix is scheduled; please keep the issue private until the announcement."
+        }
+        Announced | Public | Closed => {
+            "The vulnerability has been announced. Thank you for reporting it."
+        }
+    }
+}
+
+/// The page a reporter's secret link opens.
+pub async fn page(
+    AxumState(state): AxumState<AppState>,
+    Path(secret): Path<String>,
+) -> Result<Response, PageError> {
+    reporter_page(&state, &secret, None, None, StatusCode::OK).await
+}
+
+/// What the reply form sends.
+#[derive(Deserialize)]
+pub struct ReplyForm {
+    #[serde(default)]
+    text: String,
+}
+
+/// A reply from the reporter: it joins the same thread as their email. The secret in the
+/// address is what a form on another site cannot know, so it guards these forms.
+pub async fn reply(
+    AxumState(state): AxumState<AppState>,
+    Path(secret): Path<String>,
+    Form(f): Form<ReplyForm>,
+) -> Result<Response, PageError> {
+    match state.store.reporter_reply(&secret, &f.text).await {
+        Ok(_) => Ok(Redirect::to(&format!("/reporter/{secret}")).into_response()),
+        Err(e) => {
+            let (status, message) = ApiError::Store(e).public_status_and_message();
+            if status == StatusCode::UNPROCESSABLE_ENTITY {
+                reporter_page(&state, &secret, Some(&message), None, status).await
+            } else {
+                Err(PageError::BadForm(message))
+            }
+        }
+    }
+}
+
+/// A file from the reporter, kept sealed with the case.
+pub async fn upload(
+    AxumState(state): AxumState<AppState>,
+    Path(secret): Path<String>,
+    mut multipart: Multipart,
+) -> Result<Response, PageError> {
+    // The case must exist before anything is read.
+    state.store.reporter_view(&secret).await?;
+    let mut outcome = Err("choose a file to upload".to_owned());
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(_) => {
+                outcome = Err(format!(
+                    "the upload could not be read; files may be up to {UPLOAD_LIMIT} bytes"
+                ));
+                break;
+            }
+        };
+        if field.name() != Some("file") {
+            continue;
+        }
+        let filename = field.file_name().unwrap_or("upload").to_owned();
+        let content_type = field
+            .content_type()
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        match field.bytes().await {
+            Ok(bytes) => {
+                let file = Upload {
+                    filename: &filename,
+                    content_type: &content_type,
+                    bytes: &bytes,
+                    limit: UPLOAD_LIMIT,
+                };
+                outcome = state
+                    .store
+                    .reporter_upload(&secret, file)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| ApiError::Store(e).public_status_and_message().1);
+            }
+            Err(_) => {
+                outcome = Err(format!(
+                    "the file is larger than the limit of {UPLOAD_LIMIT} bytes"
+                ));
+            }
+        }
+        break;
+    }
+    match outcome {
+        Ok(()) => {
+            reporter_page(
+                &state,
+                &secret,
+                None,
+                Some("Your file is uploaded."),
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(message) => {
+            reporter_page(
+                &state,
+                &secret,
+                Some(&message),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}

@@ -1,0 +1,348 @@
+// The web UI end to end, in Debian's Chromium: a reporter files a report; a team member
+// signs in with TOTP, triages, scores with the calculator, sets the embargo date, drafts
+// the advisory, previews and schedules the announcement; the reporter replies and
+// uploads on their page; a member of another project gets 404; after the embargo the
+// public page shows the advisory. Every page is checked by html-validate and axe-core,
+// and screenshotted at desktop and phone widths.
+//
+// The Rust test browser::web_ui_end_to_end_* starts the server and passes, in the
+// environment: EMBARGO_URL, ALICE_EMAIL, ALICE_PASSWORD, ALICE_TOTP (base32),
+// ALICE_TOKEN, OLGA_EMAIL, OLGA_PASSWORD, SHOTS (a folder under target/).
+
+import { createHmac } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+import { HtmlValidate } from "html-validate";
+
+const require = createRequire(import.meta.url);
+const axePath = require.resolve("axe-core/axe.min.js");
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set`);
+  return v;
+};
+const base = env("EMBARGO_URL");
+const shots = env("SHOTS");
+mkdirSync(shots, { recursive: true });
+
+// RFC 6238 with SHA-1, six digits, 30-second steps.
+function totp(secretBase32, at) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of secretBase32.replace(/=+$/, "").toUpperCase()) {
+    bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  }
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30)));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  const code = (mac.readUInt32BE(offset) & 0x7fffffff) % 1000000;
+  return code.toString().padStart(6, "0");
+}
+
+const validator = new HtmlValidate({
+  extends: ["html-validate:recommended"],
+  rules: {
+    // maud writes void elements as <br>, and the reports are free text.
+    "void-style": "off",
+    // Long case titles and references are the content itself.
+    "long-title": "off",
+  },
+});
+
+const failures = [];
+const checked = new Set();
+function fail(message) {
+  failures.push(message);
+  console.error("FAIL: " + message);
+}
+function expect(condition, message) {
+  if (!condition) fail(message);
+}
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+});
+
+// Pages are checked in a context of their own that may inject axe despite the CSP;
+// the flow itself runs under the real policy.
+const axeContext = await browser.newContext({ bypassCSP: true });
+
+async function check(name, page, response) {
+  const html = response ? await response.text() : await page.content();
+  const report = await validator.validateString(html, `${name}.html`);
+  if (!report.valid) {
+    for (const r of report.results) {
+      for (const m of r.messages) {
+        fail(`${name}: html-validate ${m.ruleId} at ${m.line}:${m.column}: ${m.message}`);
+      }
+    }
+  }
+  const url = page.url();
+  if (!checked.has(name)) {
+    checked.add(name);
+    const probe = await axeContext.newPage();
+    // The same cookies, so the page looks as it did to the person.
+    await axeContext.clearCookies();
+    await axeContext.addCookies(await page.context().cookies());
+    // Exactly the HTML the person got (a page answering a form post too), with the
+    // site's own stylesheet.
+    await probe.route(url, (route) => route.fulfill({ status: 200, contentType: "text/html; charset=utf-8", body: html }));
+    await probe.goto(url);
+    await probe.addScriptTag({ path: axePath });
+    const result = await probe.evaluate(async () => {
+      // eslint-disable-next-line no-undef
+      return await axe.run(document, { resultTypes: ["violations"] });
+    });
+    for (const v of result.violations) {
+      if (v.impact === "serious" || v.impact === "critical") {
+        fail(`${name}: axe ${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+      }
+    }
+    for (const [label, width, height] of [["desktop", 1280, 900], ["phone", 360, 740]]) {
+      await probe.setViewportSize({ width, height });
+      await probe.screenshot({ path: `${shots}/${name}-${label}.png`, fullPage: true });
+      if (label === "phone") {
+        const overflow = await probe.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        expect(overflow <= 1, `${name}: ${overflow}px wider than a 360 px screen`);
+      }
+    }
+    await probe.close();
+  }
+}
+
+const cspViolations = [];
+function watch(page, who) {
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content Security Policy|Refused to/.test(m.text())) {
+      cspViolations.push(`${who}: ${m.text()}`);
+    }
+  });
+  page.on("pageerror", (e) => fail(`${who}: script error ${e.message}`));
+}
+
+async function go(page, path) {
+  const response = await page.goto(base + path);
+  return response;
+}
+
+async function submitAndWait(page, locator) {
+  const [response] = await Promise.all([
+    page.waitForNavigation(),
+    locator.click(),
+  ]);
+  return response;
+}
+
+try {
+  // 1. A reporter files the public form.
+  const reporterContext = await browser.newContext();
+  const reporter = await reporterContext.newPage();
+  watch(reporter, "reporter");
+  let response = await go(reporter, "/projects/CLOUDSTACK/report");
+  expect(response.status() === 200, `report form answered ${response.status()}`);
+  const csp = response.headers()["content-security-policy"] || "";
+  expect(csp.includes("script-src 'self'") && csp.includes("frame-ancestors 'none'"), `CSP is "${csp}"`);
+  expect(response.headers()["referrer-policy"] === "no-referrer", "Referrer-Policy is no-referrer");
+  await check("report-form", reporter, response);
+  await reporter.getByLabel("Short title").fill("Stored XSS in the instance console");
+  await reporter.getByLabel("The vulnerability").fill("The console shows an instance's name without escaping it.\n\nName an instance <img src=x onerror=alert(1)> and open the console.");
+  await reporter.getByLabel("Your email address").fill("fay@finder.example");
+  await reporter.getByLabel("Your name, for credit").fill("Fay Finder");
+  response = await submitAndWait(reporter, reporter.getByRole("button", { name: "Send the report" }));
+  expect(response.status() === 201, `filing answered ${response.status()}`);
+  await check("report-received", reporter, response);
+  const ref = (await reporter.locator("#reference").textContent()).trim();
+  const secretPath = await reporter.locator("#secret-link").getAttribute("href");
+  expect(/^CLOUDSTACK-SEC-\d+$/.test(ref), `reference ${ref}`);
+  console.log(`filed ${ref}`);
+
+  // 2. The team member signs in with TOTP.
+  const aliceContext = await browser.newContext();
+  const alice = await aliceContext.newPage();
+  watch(alice, "alice");
+  response = await go(alice, "/desk");
+  expect(alice.url().includes("/sign-in"), "the queue sends strangers to sign in");
+  await check("sign-in", alice, response);
+  await alice.getByLabel("Email address").fill(env("ALICE_EMAIL"));
+  await alice.getByLabel("Password").fill(env("ALICE_PASSWORD"));
+  await alice.getByRole("button", { name: "Sign in" }).click();
+  await alice.waitForLoadState();
+  expect((await alice.locator(".notice.error").textContent()).includes("code"), "a password alone is not enough once TOTP is on");
+  await alice.getByLabel("Password").fill(env("ALICE_PASSWORD"));
+  // The code of the next step: the one used to confirm enrolment may not be replayed.
+  await alice.getByLabel(/Code from your authenticator/).fill(totp(env("ALICE_TOTP"), Date.now() / 1000 + 30));
+  response = await submitAndWait(alice, alice.getByRole("button", { name: "Sign in" }));
+  expect(alice.url().endsWith("/desk"), `signed in, at ${alice.url()}`);
+  await check("queue", alice, response);
+  expect(await alice.getByRole("link", { name: ref }).count() === 1, "the queue lists the report");
+  const cookies = await aliceContext.cookies();
+  const session = cookies.find((c) => c.name === "embargo_session");
+  expect(session && session.httpOnly && session.sameSite === "Strict", "the session cookie is HttpOnly and SameSite=Strict");
+
+  // Triage.
+  response = await submitAndWait(alice, alice.getByRole("link", { name: ref }));
+  await check("case-reported", alice, response);
+  async function move(to, reason) {
+    const form = alice.locator(`form.transition:has(input[name=to][value="${to}"])`);
+    if (reason) await form.getByLabel("Why").fill(reason);
+    const r = await submitAndWait(alice, form.getByRole("button", { name: `Move to ${to}` }));
+    return r;
+  }
+  await move("triage", "Reproducing on 4.19");
+  expect((await alice.locator("p.summary .badge").textContent()).trim() === "triage", "the case is in triage");
+  await move("confirmed", "Reproduced");
+  await move("fixing", "Patch under way");
+  await move("fix-ready", "Tested");
+  // A refusal is shown as a clear message: a release needs a score, a CVE ID, versions,
+  // the advisory and the embargo date first.
+  response = await move("release-pending", "Too early");
+  expect(response.status() === 409 || response.status() === 422, `moving on early answered ${response.status()}`);
+  const refusal = (await alice.locator(".notice.error").textContent()).trim();
+  expect(refusal.includes("CVSS") && refusal.includes("CVE ID"), `the refusal says why: "${refusal}"`);
+  await check("case-refused", alice, response);
+  console.log(`refusal shown: ${refusal}`);
+
+  // 3. The calculator: metric buttons update the vector and score live.
+  const vector = { AV: "N", AC: "L", PR: "L", UI: "R", S: "C", C: "H", I: "H", A: "N" };
+  for (const [k, v] of Object.entries(vector)) {
+    await alice.locator(`label[for="m-${k}-${v}"]`).click();
+  }
+  await alice.waitForFunction(() => /^\d+\.\d /.test(document.getElementById("cvss-score").textContent));
+  const live = (await alice.locator("#cvss-score").textContent()).trim();
+  const liveVector = (await alice.locator("#cvss-vector").textContent()).trim();
+  expect(liveVector === "CVSS:3.1/AV:N/AC:L/PR:L/UI:R/S:C/C:H/I:H/A:N", `live vector ${liveVector}`);
+  await submitAndWait(alice, alice.getByRole("button", { name: "Save the score" }));
+  const saved = (await alice.locator("#saved-score").textContent()).trim();
+  const api = await (await fetch(`${base}/api/cases/${ref}`, { headers: { Authorization: `Bearer ${env("ALICE_TOKEN")}` } })).json();
+  expect(api.cvss && api.cvss.score.toFixed(1) === saved, `saved ${saved}, API ${JSON.stringify(api.cvss)}`);
+  expect(live.startsWith(saved + " "), `live score ${live} equals the saved ${saved}`);
+  console.log(`scored ${live}; the API says ${api.cvss.score}`);
+
+  // Details: the embargo date (UTC), the CVE ID, versions.
+  const embargo = new Date(Date.now() + 50_000);
+  const local = embargo.toISOString().slice(0, 19);
+  await alice.getByLabel("Embargo until (UTC)").fill(local);
+  await alice.getByLabel("CVE ID").fill("CVE-2026-41234");
+  await alice.getByLabel("Affected versions").fill("4.0.0 through 4.19.1.1");
+  await alice.getByLabel("Fixed in").fill("4.19.1.2");
+  response = await submitAndWait(alice, alice.getByRole("button", { name: "Save the details" }));
+  expect(response.status() === 200, `details answered ${response.status()}`);
+  expect((await alice.locator("p.summary").textContent()).includes("Embargo until"), "the embargo date is shown");
+
+  // The advisory, with its live preview.
+  await alice.locator("#a-title").fill("Stored XSS in the instance console");
+  await alice.locator("#a-description").fill("The console shows an instance's name without escaping it.");
+  await alice.locator("#a-mitigation").fill("Upgrade to 4.19.1.2.");
+  await alice.locator("#a-cwe").fill("CWE-79");
+  await alice.locator("#a-credits").fill("Fay Finder (finder)");
+  await alice.waitForFunction(() => document.getElementById("advisory-preview").textContent.includes("Upgrade to 4.19.1.2."));
+  await submitAndWait(alice, alice.getByRole("button", { name: "Save the draft" }));
+  expect((await alice.locator("#advisory-preview").textContent()).includes("Stored XSS in the instance console"), "the saved draft previews");
+
+  // A canned response and a reply to the reporter; an internal note.
+  await alice.getByLabel("Reply to the reporter").fill("Thank you, we can reproduce it and are working on a fix.");
+  await submitAndWait(alice, alice.getByRole("button", { name: "Send the reply" }));
+  await alice.getByLabel(/Internal note/).fill("Patch in review on the private branch.");
+  await submitAndWait(alice, alice.getByRole("button", { name: "Add the note" }));
+
+  // Now release-pending; then preview and schedule the announcement.
+  response = await move("release-pending", "4.19.1.2 is staged");
+  expect((await alice.locator("p.summary .badge").textContent()).trim() === "release-pending", "release-pending");
+  await check("case-release-pending", alice, response);
+  const subject = (await alice.locator("#announcement-subject").textContent()).trim();
+  expect(subject.includes("CVE-2026-41234"), `announcement subject ${subject}`);
+  expect((await alice.locator("#announcement-text").textContent()).includes("BEGIN PGP SIGNED MESSAGE"), "the preview is signed");
+  await submitAndWait(alice, alice.getByRole("button", { name: "Schedule the announcement" }));
+  expect((await alice.locator("#announcement").textContent()).includes("The announcement is scheduled."), "scheduled");
+  console.log(`scheduled "${subject}" for ${local}Z`);
+
+  // The admin page.
+  response = await go(alice, "/desk/admin");
+  await check("admin", alice, response);
+  expect((await alice.locator("#p-CLOUDSTACK").count()) === 1, "the admin page lists the project");
+
+  // 4. The reporter opens the secret link, replies and uploads a file.
+  response = await go(reporter, secretPath);
+  await check("reporter", reporter, response);
+  expect((await reporter.locator(".thread").textContent()).includes("we can reproduce it"), "the reporter sees the team's reply");
+  expect(!(await reporter.content()).includes("Patch in review"), "the reporter never sees internal notes");
+  await reporter.getByLabel("Your message to the security team").fill("Glad to help. Will the fix be in 4.19.1.2?");
+  await submitAndWait(reporter, reporter.getByRole("button", { name: "Send" }));
+  expect((await reporter.locator(".thread").textContent()).includes("Will the fix be in 4.19.1.2?"), "the reply joins the thread");
+  await reporter.setInputFiles("#upload-file", { name: "poc.html", mimeType: "text/html", buffer: Buffer.from("<img src=x onerror=alert(1)>\n") });
+  await submitAndWait(reporter, reporter.getByRole("button", { name: "Upload" }));
+  expect((await reporter.locator(".notice").textContent()).includes("uploaded"), "the upload is kept");
+
+  // The team sees both on the case page.
+  response = await go(alice, `/desk/cases/${ref}`);
+  expect((await alice.locator("#thread").textContent()).includes("Will the fix be in 4.19.1.2?"), "the team sees the reply");
+  expect(await alice.getByRole("link", { name: "poc.html" }).count() === 1, "the team sees the upload");
+
+  // 5. A member of another project cannot reach the case page.
+  const olgaContext = await browser.newContext();
+  const olga = await olgaContext.newPage();
+  watch(olga, "olga");
+  await go(olga, "/sign-in");
+  await olga.getByLabel("Email address").fill(env("OLGA_EMAIL"));
+  await olga.getByLabel("Password").fill(env("OLGA_PASSWORD"));
+  await submitAndWait(olga, olga.getByRole("button", { name: "Sign in" }));
+  response = await go(olga, `/desk/cases/${ref}`);
+  expect(response.status() === 404, `another project's member got ${response.status()}`);
+  expect(!(await olga.content()).includes("Stored XSS"), "the 404 says nothing of the case");
+  await check("not-found", olga, response);
+  expect(await olga.getByRole("link", { name: ref }).count() === 0, "nor does their queue");
+
+  // Without JavaScript, the calculator scores on submit.
+  const plainContext = await browser.newContext({ javaScriptEnabled: false });
+  await plainContext.addCookies(await aliceContext.cookies());
+  const plain = await plainContext.newPage();
+  await go(plain, `/desk/cases/${ref}?calc=4.0`);
+  for (const [k, v] of Object.entries({ AV: "N", AC: "L", AT: "N", PR: "N", UI: "N", VC: "H", VI: "H", VA: "H", SC: "N", SI: "N", SA: "N" })) {
+    await plain.locator(`label[for="m-${k}-${v}"]`).click();
+  }
+  await submitAndWait(plain, plain.getByRole("button", { name: "Score", exact: true }));
+  const plainScore = (await plain.locator("#cvss-score").textContent()).trim();
+  expect(plainScore === "9.3 Critical", `CVSS 4.0 scored without JavaScript: ${plainScore}`);
+
+  // 6. After the embargo the public page shows the advisory.
+  const wait = embargo.getTime() - Date.now();
+  console.log(`waiting ${Math.max(0, Math.round(wait / 1000))} s for the embargo to lift`);
+  const publicPage = await reporterContext.newPage();
+  watch(publicPage, "public");
+  let status = 0;
+  for (let i = 0; i < 120 && status !== 200; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    response = await go(publicPage, `/advisories/${ref}`);
+    status = response.status();
+  }
+  expect(status === 200, `the advisory page answered ${status} after the embargo`);
+  await check("advisory", publicPage, response);
+  expect((await publicPage.content()).includes("Stored XSS in the instance console"), "the public page shows the advisory");
+  response = await go(publicPage, "/advisories");
+  await check("advisories", publicPage, response);
+  expect(await publicPage.getByRole("link", { name: /Stored XSS/ }).count() === 1, "the index lists it");
+} catch (e) {
+  fail(`the flow stopped: ${e.stack || e}`);
+} finally {
+  await browser.close();
+}
+
+for (const v of cspViolations) fail(`CSP violation: ${v}`);
+writeFileSync(`${shots}/result.json`, JSON.stringify({ failures, pages: [...checked] }, null, 2));
+if (failures.length) {
+  console.error(`${failures.length} failure(s)`);
+  process.exit(1);
+}
+console.log(`all checks passed on ${checked.size} pages`);
