@@ -21,7 +21,7 @@ pub struct Period {
     pub to: Option<String>,
 }
 
-fn when(text: &Option<String>, name: &str) -> Result<Option<OffsetDateTime>, ApiError> {
+pub(crate) fn when(text: &Option<String>, name: &str) -> Result<Option<OffsetDateTime>, ApiError> {
     match text {
         None => Ok(None),
         Some(t) => embargo_formats::parse_time(t).map(Some).ok_or_else(|| {

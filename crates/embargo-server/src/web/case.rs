@@ -405,12 +405,12 @@ fn store_refusal(e: StoreError, form: &HashMap<String, String>) -> Result<Extras
 
 fn api_refusal(e: ApiError, form: &HashMap<String, String>) -> Result<Extras, PageError> {
     let (status, message) = e.public_status_and_message();
-    if status.is_client_error()
+    // CVE Services' refusals (502) are the person's to act on too.
+    let actionable = (status.is_client_error()
         && status != StatusCode::NOT_FOUND
-        && status != StatusCode::UNAUTHORIZED
-    {
-        Ok(refused(message, form))
-    } else if status == StatusCode::BAD_GATEWAY {
+        && status != StatusCode::UNAUTHORIZED)
+        || status == StatusCode::BAD_GATEWAY;
+    if actionable {
         Ok(refused(message, form))
     } else {
         Err(PageError::Api(e))

@@ -46,6 +46,7 @@ fn shell(title: &str, member: Option<&Member>, body: Markup) -> Markup {
                         ul {
                             @if member.is_some() {
                                 li { a href="/desk" { "Queue" } }
+                                li { a href="/desk/metrics" { "Review" } }
                                 li { a href="/desk/admin" { "Admin" } }
                             }
                             li { a href="/advisories" { "Advisories" } }

@@ -8,9 +8,11 @@ mod admin;
 mod auth;
 mod calculator;
 mod case;
+mod charts;
 mod error;
 mod form;
 pub(crate) mod layout;
+mod metrics;
 mod queue;
 mod reporter;
 
@@ -41,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/desk/cvss", get(calculator::score))
         .route("/desk/cases/{ref}", get(case::page))
         .route("/desk/cases/{ref}/{action}", post(case::act))
+        .route("/desk/metrics", get(metrics::page))
         .route("/desk/admin", get(admin::page))
         .route("/desk/admin/{action}", post(admin::act))
         .route(

@@ -53,6 +53,7 @@ const validator = new HtmlValidate({
 });
 
 const failures = [];
+let metrics = null;
 const checked = new Set();
 function fail(message) {
   failures.push(message);
@@ -333,6 +334,25 @@ try {
   response = await go(publicPage, "/advisories");
   await check("advisories", publicPage, response);
   expect(await publicPage.getByRole("link", { name: /Stored XSS/ }).count() === 1, "the index lists it");
+
+  // 7. The process review page: server-rendered SVG charts, and figures the exports
+  // must agree with (the Rust test compares them with embargo report).
+  response = await go(alice, "/desk/metrics?project=CLOUDSTACK");
+  expect(response.status() === 200, `the review page answered ${response.status()}`);
+  expect(await alice.locator("#chart-states svg").count() === 1, "the chart of states is drawn");
+  expect(await alice.locator("#chart-times svg").count() === 1, "the chart of times is drawn");
+  await check("metrics", alice, response);
+  const step = async (name) => ({
+    count: Number((await alice.locator(`#m-times tr[data-step=${name}] td`).nth(1).textContent()).trim()),
+    median: (await alice.locator(`#m-times tr[data-step=${name}] td`).nth(2).textContent()).trim(),
+  });
+  metrics = {
+    cases: Number((await alice.locator("#m-cases").textContent()).trim()),
+    overdue: Number((await alice.locator("#m-overdue").textContent()).trim()),
+    acknowledge: await step("acknowledge"),
+    announce: await step("announce"),
+  };
+  console.log(`review page: ${JSON.stringify(metrics)}`);
 } catch (e) {
   fail(`the flow stopped: ${e.stack || e}`);
 } finally {
@@ -340,7 +360,7 @@ try {
 }
 
 for (const v of cspViolations) fail(`CSP violation: ${v}`);
-writeFileSync(`${shots}/result.json`, JSON.stringify({ failures, pages: [...checked] }, null, 2));
+writeFileSync(`${shots}/result.json`, JSON.stringify({ failures, pages: [...checked], metrics }, null, 2));
 if (failures.length) {
   console.error(`${failures.length} failure(s)`);
   process.exit(1);

@@ -109,6 +109,55 @@ async fn web_ui_end_to_end(backend: Backend) {
             assert!(shot.exists(), "{} is missing", shot.display());
         }
     }
+    // The review page's figures agree with the JSON and CSV exports.
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(shots.join("result.json")).unwrap()).unwrap();
+    let shown = &result["metrics"];
+    let export = |format: &str| {
+        let out = db
+            .command(&["report", "--project", "CLOUDSTACK", "--format", format])
+            .env("EMBARGO_URL", &server.url)
+            .env("EMBARGO_TOKEN", &people.alice)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json: serde_json::Value = serde_json::from_str(&export("json")).unwrap();
+    let figures = &json["figures"];
+    assert_eq!(shown["cases"], figures["cases"], "{shown} vs {figures}");
+    assert_eq!(shown["overdue"], figures["overdue"]);
+    for (step, key) in [
+        ("acknowledge", "time_to_acknowledge"),
+        ("announce", "time_to_announce"),
+    ] {
+        assert_eq!(shown[step]["count"], figures[key]["count"], "{step}");
+        let median = figures[key]["median_days"]
+            .as_f64()
+            .map(|d| format!("{d:.2}"))
+            .unwrap_or_else(|| "–".into());
+        assert_eq!(
+            shown[step]["median"].as_str(),
+            Some(median.as_str()),
+            "{step}"
+        );
+    }
+    let csv = export("csv");
+    let row = |section: &str, name: &str| {
+        csv.lines()
+            .find(|l| l.starts_with(&format!("{section},{name},")))
+            .map(|l| l.rsplit(',').next().unwrap_or_default().to_owned())
+    };
+    assert_eq!(row("cases", "all"), Some(shown["cases"].to_string()));
+    assert_eq!(
+        row("time_to_announce", "count"),
+        Some(shown["announce"]["count"].to_string())
+    );
+
     // The announcement went to the lists, and the reporter got the team's reply by mail.
     assert!(!sink.to("dev@cloudstack.example").is_empty());
     assert!(!sink.to("fay@finder.example").is_empty());
