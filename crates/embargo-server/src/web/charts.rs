@@ -34,11 +34,13 @@ pub fn bars(bars: &[Bar], unit: &str) -> Result<String, ChartError> {
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(48)
-            .build_cartesian_2d((0..bars.len()).into_segmented(), 0.0..top)
+            // A segmented range holds one more segment than its end: 0..n-1 gives n.
+            .build_cartesian_2d((0..bars.len() - 1).into_segmented(), 0.0..top)
             .map_err(err)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
+            .light_line_style(TRANSPARENT)
             .y_desc(unit)
             .x_labels(bars.len())
             .x_label_formatter(&|x| match x {

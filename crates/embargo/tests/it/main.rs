@@ -6,6 +6,7 @@
 mod access;
 mod browser;
 mod canary;
+mod crash;
 mod confidentiality;
 mod cve_services;
 mod disclosure;
@@ -21,6 +22,7 @@ mod mail;
 mod matrix;
 mod openpgp;
 mod processes;
+mod properties;
 mod review;
 mod roles;
 mod routing;

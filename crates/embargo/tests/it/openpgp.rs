@@ -345,7 +345,7 @@ async fn openpgp_both_ways(backend: Backend) {
         .unwrap();
     let ack_plain = gpg.text(&["--decrypt"], armored_part(ack).as_bytes());
     assert!(
-        ack_plain.contains("/api/reporter/rl_"),
+        ack_plain.contains("/reporter/rl_"),
         "the secret link, encrypted"
     );
 

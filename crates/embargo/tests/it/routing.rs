@@ -76,7 +76,7 @@ async fn routing_from_the_foundation_address(backend: Backend) {
     let ack = sink.to("hana@finder.example").remove(0).1;
     let link = ack
         .text
-        .split("/api/reporter/")
+        .split("/reporter/")
         .nth(1)
         .unwrap()
         .split_whitespace()
