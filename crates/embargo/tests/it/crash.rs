@@ -70,7 +70,12 @@ async fn crash_test(backend: Backend) {
     let gate = Arc::new(Semaphore::new(64));
     let mut tasks = Vec::with_capacity(SUBMISSIONS);
     for n in 0..SUBMISSIONS {
-        let (http, url, token, gate) = (http.clone(), url.clone(), people.alice.clone(), gate.clone());
+        let (http, url, token, gate) = (
+            http.clone(),
+            url.clone(),
+            people.alice.clone(),
+            gate.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let _permit = gate.acquire_owned().await.unwrap();
             (n, submit(http, url, token, n).await)
@@ -94,7 +99,10 @@ async fn crash_test(backend: Backend) {
             accepted.insert(format!("crash {n}"), reference);
         }
     }
-    println!("{} of {SUBMISSIONS} submissions answered 201", accepted.len());
+    println!(
+        "{} of {SUBMISSIONS} submissions answered 201",
+        accepted.len()
+    );
     assert!(
         accepted.len() >= SUBMISSIONS / 2,
         "most submissions should get through five restarts: {}",
@@ -106,7 +114,9 @@ async fn crash_test(backend: Backend) {
     let mut offset = 0;
     loop {
         let resp = http
-            .get(format!("{url}/api/cases?project=CLOUDSTACK&limit=1000&offset={offset}"))
+            .get(format!(
+                "{url}/api/cases?project=CLOUDSTACK&limit=1000&offset={offset}"
+            ))
             .bearer_auth(&people.alice)
             .send()
             .await
@@ -124,7 +134,12 @@ async fn crash_test(backend: Backend) {
         }
     }
     for (title, refs) in &seen {
-        assert_eq!(refs.len(), 1, "{title} is there {} times: {refs:?}", refs.len());
+        assert_eq!(
+            refs.len(),
+            1,
+            "{title} is there {} times: {refs:?}",
+            refs.len()
+        );
     }
     for (title, reference) in &accepted {
         assert_eq!(
@@ -136,7 +151,11 @@ async fn crash_test(backend: Backend) {
     let mut numbers: Vec<&String> = seen.values().map(|r| &r[0]).collect();
     numbers.sort();
     numbers.dedup();
-    assert_eq!(numbers.len(), seen.len(), "every case has its own reference");
+    assert_eq!(
+        numbers.len(),
+        seen.len(),
+        "every case has its own reference"
+    );
     server.lock().await.kill();
 }
 

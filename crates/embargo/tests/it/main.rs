@@ -6,8 +6,8 @@
 mod access;
 mod browser;
 mod canary;
-mod crash;
 mod confidentiality;
+mod crash;
 mod cve_services;
 mod disclosure;
 mod errors;
@@ -27,5 +27,6 @@ mod review;
 mod roles;
 mod routing;
 mod safekeeping;
+mod schema;
 mod signin;
 mod support;

@@ -33,7 +33,10 @@ fn message() -> impl Strategy<Value = Vec<u8>> {
         Just("In-Reply-To: <x@y>".to_owned()),
         Just("MIME-Version: 1.0".to_owned()),
         Just("Content-Type: multipart/mixed; boundary=B".to_owned()),
-        Just("Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=B".to_owned()),
+        Just(
+            "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=B"
+                .to_owned()
+        ),
         Just("Content-Type: text/html; charset=utf-8".to_owned()),
         Just("Content-Type: text/plain; charset=bogus".to_owned()),
         Just("Content-Transfer-Encoding: base64".to_owned()),
