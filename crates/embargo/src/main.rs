@@ -6,6 +6,7 @@ mod backup;
 mod cases;
 mod client;
 mod config;
+mod cvss;
 mod disclose;
 mod guard;
 mod import;
@@ -69,6 +70,8 @@ enum Command {
     Import(import::ImportArgs),
     /// Name the recipient whose pre-notified copy a leaked text is.
     Trace(trace::TraceArgs),
+    /// Score CVSS vectors (arguments, or one per line on stdin).
+    Cvss(cvss::CvssArgs),
     /// The commit guard: keep embargoed vulnerabilities out of public commits.
     Guard(guard::GuardArgs),
     /// Affected and fixed releases from git.
@@ -164,6 +167,7 @@ async fn main() -> ExitCode {
         Command::Case(args) => cases::run(args, &out).await,
         Command::Disclose(args) => disclose::disclose(args, &out).await,
         Command::Trace(args) => trace::run(args, &out).await,
+        Command::Cvss(args) => cvss::run(args, &out),
         Command::Import(args) => import::run(args, &out).await,
         Command::Report(args) => report::run(args, &out).await,
         Command::Changes(args) => disclose::changes(args, &out).await,

@@ -192,3 +192,50 @@ async fn the_openapi_document_describes_every_route() {
     }
     server.stop().await;
 }
+
+/// `embargo cvss` scores what it can, names what it cannot, and says so in its status.
+#[test]
+fn the_cvss_command_scores_and_refuses() {
+    let run = |args: &[&str], stdin: &str| {
+        use std::io::Write;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_embargo"))
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = run(
+        &["cvss", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"],
+        "",
+    );
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "9.8\tCritical\tCVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\n"
+    );
+    let out = run(
+        &["--json", "cvss"],
+        "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N\nCVSS:3.1/AV:X\n",
+    );
+    assert!(!out.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["score"], 9.3);
+    assert!(
+        lines[1]["error"].as_str().unwrap().len() > 5,
+        "{}",
+        lines[1]
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 vector(s) could not be scored"));
+}
