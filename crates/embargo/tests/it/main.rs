@@ -30,3 +30,4 @@ mod safekeeping;
 mod schema;
 mod signin;
 mod support;
+mod web;

@@ -1,0 +1,274 @@
+//! The web pages over plain HTTP, where a browser is not needed to see it: security
+//! headers, forged forms refused, the honeypot, an oversized upload refused with nothing
+//! kept, the sign-in page sending nobody off-site.
+
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use serde_json::Value;
+
+use crate::support::{Api, BACKENDS, Server, TestDb, seed};
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The value of a hidden field in a page.
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in the page"))
+        + marker.len();
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+/// `name=value` of a cookie a response sets.
+fn cookie(resp: &reqwest::Response, name: &str) -> String {
+    resp.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+        .unwrap_or_else(|| panic!("no {name} cookie"))
+}
+
+fn multipart(filename: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "EmbargoTestBoundary7d1";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn pages_refuse_forged_forms_and_keep_nothing_they_refuse() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        let people = seed(&store).await;
+        let server = Server::start(store).await;
+        let url = &server.url;
+        let http = client();
+        let alice = Api::new(url, Some(&people.alice));
+
+        // Security headers, on a page and on the API alike.
+        for path in ["/projects/CLOUDSTACK/report", "/api/openapi.json"] {
+            let resp = http.get(format!("{url}{path}")).send().await.unwrap();
+            let h = resp.headers();
+            let csp = h["content-security-policy"].to_str().unwrap();
+            assert!(
+                csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+                "{csp}"
+            );
+            assert!(csp.contains("frame-ancestors 'none'"));
+            assert_eq!(h["x-frame-options"], "DENY");
+            assert_eq!(h["referrer-policy"], "no-referrer");
+            assert_eq!(h["cache-control"], "no-store");
+            assert!(
+                !h.contains_key("strict-transport-security"),
+                "no HSTS over plain HTTP"
+            );
+        }
+        let resp = http
+            .get(format!("{url}/advisories"))
+            .header("x-forwarded-proto", "https")
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.headers().contains_key("strict-transport-security"));
+        let resp = http
+            .get(format!("{url}/static/embargo.css"))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            resp.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .starts_with("public")
+        );
+
+        // The report form: a post without the form's cookie is refused, and so is a bot.
+        let form = http
+            .get(format!("{url}/projects/CLOUDSTACK/report"))
+            .send()
+            .await
+            .unwrap();
+        let pair = cookie(&form, "embargo_form");
+        let token = hidden(&form.text().await.unwrap(), "form_token");
+        let post = |extra: &'static str, with_cookie: bool| {
+            let mut req = http
+                .post(format!("{url}/projects/CLOUDSTACK/report"))
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(format!(
+                    "form_token={token}&title=Open+redirect&description=The+login+page+redirects+anywhere&email=fay%40finder.example{extra}"
+                ));
+            if with_cookie {
+                req = req.header(COOKIE, pair.clone());
+            }
+            req.send()
+        };
+        let resp = post("", false).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+        assert!(resp.text().await.unwrap().contains("nothing was sent"));
+        let resp = post("&website=http%3A%2F%2Fspam.example", true)
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        let (_, cases) = alice.get("/api/cases").await;
+        assert_eq!(cases.as_array().unwrap().len(), 0, "nothing filed");
+        let resp = post("", true).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        let page = resp.text().await.unwrap();
+        let link = page
+            .split("href=\"/reporter/")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        let (_, cases) = alice.get("/api/cases").await;
+        let reference = cases[0]["ref"].as_str().unwrap().to_owned();
+
+        // An upload over the limit is refused with the limit named, and nothing is kept.
+        let big = vec![b'x'; 10 * 1024 * 1024 + 1];
+        let (kind, body) = multipart("big.bin", &big);
+        let resp = http
+            .post(format!("{url}/reporter/{link}/upload"))
+            .header(CONTENT_TYPE, kind)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            resp.text()
+                .await
+                .unwrap()
+                .contains("larger than the limit of 10485760 bytes")
+        );
+        let (_, files) = alice
+            .get(&format!("/api/cases/{reference}/attachments"))
+            .await;
+        assert_eq!(files, Value::Array(vec![]));
+        // One within it is kept byte for byte.
+        let proof: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+        let (kind, body) = multipart("proof.bin", &proof);
+        let resp = http
+            .post(format!("{url}/reporter/{link}/upload"))
+            .header(CONTENT_TYPE, kind)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let (_, files) = alice
+            .get(&format!("/api/cases/{reference}/attachments"))
+            .await;
+        assert_eq!(files[0]["filename"], "proof.bin");
+        let id = files[0]["id"].as_i64().unwrap();
+        let got = http
+            .get(format!("{url}/api/cases/{reference}/attachments/{id}"))
+            .bearer_auth(&people.alice)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(got.as_ref(), proof.as_slice());
+        // A wrong secret link is a plain 404.
+        let resp = http
+            .get(format!("{url}/reporter/rl_not-a-link"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+
+        // Sign-in never sends anyone off-site, and sets a strict session cookie.
+        let form = http.get(format!("{url}/sign-in")).send().await.unwrap();
+        let pair = cookie(&form, "embargo_form");
+        let token = hidden(&form.text().await.unwrap(), "form_token");
+        let resp = http
+            .post(format!("{url}/sign-in"))
+            .header(COOKIE, pair)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(format!(
+                "form_token={token}&email=alice%40example.org&password=alice+password+123&next=%2F%2Fevil.example%2F"
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        assert_eq!(resp.headers()[LOCATION], "/desk");
+        let set = resp.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Secure")
+        );
+        let session = set.split(';').next().unwrap().to_owned();
+
+        // A team form without the session's token changes nothing.
+        let note = |body: String| {
+            http.post(format!("{url}/desk/cases/{reference}/note"))
+                .header(COOKIE, session.clone())
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+        };
+        let resp = note("text=forged".into()).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+        let page = http
+            .get(format!("{url}/desk/cases/{reference}"))
+            .header(COOKIE, session.clone())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = hidden(&page, "csrf");
+        let resp = note(format!("csrf={csrf}&text=Checked+the+redirect"))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let (_, timeline) = alice.get(&format!("/api/cases/{reference}/timeline")).await;
+        let notes: Vec<&Value> = timeline
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "note")
+            .collect();
+        assert_eq!(notes.len(), 1, "{timeline}");
+        assert_eq!(notes[0]["detail"], "Checked the redirect");
+
+        // A refused transition shows the page again with the reason, status 422.
+        let resp = http
+            .post(format!("{url}/desk/cases/{reference}/transition"))
+            .header(COOKIE, session.clone())
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(format!("csrf={csrf}&to=closed"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(resp.text().await.unwrap().contains("role=\"alert\""));
+
+        // A case that is not there, or not theirs, is a 404 page naming nothing.
+        let resp = http
+            .get(format!("{url}/desk/cases/OTHER-SEC-9"))
+            .header(COOKIE, session.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+        server.stop().await;
+    }
+}
