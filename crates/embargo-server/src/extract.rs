@@ -50,16 +50,36 @@ impl Caller {
     }
 }
 
-/// The session cookie's value, if the request carries one.
-pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
+/// The value of the cookie `name`, if the request carries it.
+pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.to_owned())
+}
+
+/// The session cookie's value, if the request carries one.
+pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
+    cookie_value(headers, SESSION_COOKIE)
+}
+
+/// The keys of the projects whose cases the viewer may see.
+pub async fn visible_projects(
+    state: &AppState,
+    viewer: &Viewer,
+) -> Result<Vec<String>, embargo_store::StoreError> {
+    Ok(state
+        .store
+        .list_projects()
+        .await?
+        .into_iter()
+        .filter(|p| viewer.can_see_project(p.id))
+        .map(|p| p.key)
+        .collect())
 }
 
 impl FromRequestParts<AppState> for Caller {

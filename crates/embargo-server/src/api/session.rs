@@ -242,14 +242,7 @@ pub async fn me(
         None => session_cookie(&request_headers).map(|s| csrf_token(&s)),
     };
     let user = state.store.user_by_id(caller.viewer.user_id).await?;
-    let projects = state
-        .store
-        .list_projects()
-        .await?
-        .into_iter()
-        .filter(|p| caller.viewer.can_see_project(p.id))
-        .map(|p| p.key)
-        .collect();
+    let projects = crate::extract::visible_projects(&state, &caller.viewer).await?;
     Ok(Json(Me {
         user,
         projects,

@@ -5,10 +5,9 @@
 use axum::extract::FromRequest;
 use axum::extract::rejection::FormRejection;
 use axum::http::HeaderMap;
-use axum::http::header::COOKIE;
 use rand::RngCore;
 
-use crate::extract::constant_time_eq;
+use crate::extract::{constant_time_eq, cookie_value};
 use crate::web::PageError;
 
 /// A URL-encoded form body.
@@ -47,14 +46,7 @@ pub fn anonymous_token() -> (String, String) {
 /// Checks a form shown without a session: its token must equal the cookie's, which a
 /// page on another site can neither read nor set.
 pub fn check_anonymous(headers: &HeaderMap, sent: &str) -> Result<(), PageError> {
-    let cookie = headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == FORM_COOKIE)
-        .map(|(_, value)| value);
+    let cookie = cookie_value(headers, FORM_COOKIE);
     match cookie {
         Some(value) if !sent.is_empty() && constant_time_eq(value.as_bytes(), sent.as_bytes()) => {
             Ok(())

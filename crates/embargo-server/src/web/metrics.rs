@@ -67,14 +67,7 @@ pub async fn page(
     Query(q): Query<MetricsQuery>,
 ) -> Result<Response, PageError> {
     let (from, to) = (when(&q.from, "from")?, when(&q.to, "to")?);
-    let projects: Vec<String> = state
-        .store
-        .list_projects()
-        .await?
-        .into_iter()
-        .filter(|p| member.viewer.can_see_project(p.id))
-        .map(|p| p.key)
-        .collect();
+    let projects = crate::extract::visible_projects(&state, &member.viewer).await?;
     let scope = match (given(&q.org), given(&q.project)) {
         (Some(org), _) => Scope::Organisation(org.to_owned()),
         (None, Some(p)) => Scope::Project(p.parse::<ProjectKey>()?),

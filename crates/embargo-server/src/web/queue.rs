@@ -74,14 +74,7 @@ pub async fn page(
         })
         .filter(|c| needs(c, attention))
         .collect();
-    let projects: Vec<String> = state
-        .store
-        .list_projects()
-        .await?
-        .into_iter()
-        .filter(|p| member.viewer.can_see_project(p.id))
-        .map(|p| p.key)
-        .collect();
+    let projects = crate::extract::visible_projects(&state, &member.viewer).await?;
     let chosen_project = project.as_ref().map(|p| p.as_str().to_owned());
     let body = html! {
         h1 { "Queue" }
