@@ -520,12 +520,14 @@ async fn render(
             Some(
                 store
                     .rehearse_disclosure(viewer, case_ref, &state.public_url)
-                    .await,
+                    .await
+                    .map_err(readable),
             ),
             Some(
                 store
                     .announcement_preview(viewer, case_ref, &state.public_url)
-                    .await,
+                    .await
+                    .map_err(readable),
             ),
         )
     } else {
@@ -693,7 +695,7 @@ async fn render(
                             }
                         }
                     },
-                    Some(Err(e)) => { (notice("error", &ApiError::Store(clone_refusal(e)).public_status_and_message().1)) },
+                    Some(Err(e)) => { (notice("error", e)) },
                     None => {},
                 }
                 @match &preview {
@@ -702,7 +704,7 @@ async fn render(
                         p { "Subject: " strong #announcement-subject { (p.subject) } }
                         pre.text #announcement-text { (p.text) }
                     },
-                    Some(Err(e)) => { (notice("error", &ApiError::Store(clone_refusal(e)).public_status_and_message().1)) },
+                    Some(Err(e)) => { (notice("error", e)) },
                     None => {},
                 }
                 form.inline method="post" action={ "/desk/cases/" (r) "/prenotify" } {
@@ -841,9 +843,10 @@ async fn render(
     Ok(response)
 }
 
-fn clone_refusal(e: &StoreError) -> StoreError {
-    // Store errors carry no content; their text is what the person reads.
-    StoreError::Invalid(e.to_string())
+/// What a person may read of a store error: through the one error mapping, so a server
+/// fault shows only its request id.
+fn readable(e: StoreError) -> String {
+    ApiError::Store(e).public_status_and_message().1
 }
 
 fn mark_class(status: MarkStatus) -> &'static str {
