@@ -13,23 +13,12 @@ use mail_parser::{
     Encoding, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType,
 };
 
+use crate::charset;
+use crate::forward::{self, Forwarded};
+use crate::limits;
+pub use crate::limits::{Limit, Limits};
 use crate::protection::{self, InlineError, Keys, Protection};
 use embargo_openpgp::SignatureCheck;
-
-/// Size limits of intake.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Attachments larger than this are held back (kept, but not offered for download).
-    pub attachment_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            attachment_bytes: 10 * 1024 * 1024,
-        }
-    }
-}
 
 /// What a message is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,9 +63,15 @@ pub enum Unusable {
     /// Nobody to answer.
     #[error("no sender address in From, Sender, Reply-To or Return-Path")]
     NoSender,
-    /// Nothing in it.
-    #[error("empty: no subject, no text and no attachment")]
+    /// Nothing in it: a subject alone is not a report.
+    #[error("empty: no text and no attachment")]
     Empty,
+    /// Over one of the limits of intake; kept whole, not read further.
+    #[error("over the limit {0} ({1})")]
+    OverLimit(Limit, usize),
+    /// The parser failed on it; kept whole for a person to look at.
+    #[error("the message could not be read: the parser failed on it")]
+    Unreadable,
     /// Encrypted with OpenPGP, and the project has no team key to decrypt it.
     #[error("encrypted with OpenPGP, and the project has no team key")]
     NoTeamKey,
@@ -86,13 +81,23 @@ pub enum Unusable {
 }
 
 impl Unusable {
-    fn undecryptable(e: embargo_openpgp::OpenPgpError) -> Unusable {
+    fn undecryptable(e: embargo_openpgp::OpenPgpError, limits: &Limits) -> Unusable {
         use embargo_openpgp::OpenPgpError as E;
         Unusable::Undecryptable(match e {
+            E::TooLarge(_) => {
+                return Unusable::OverLimit(Limit::DecompressedBytes, limits.decompressed_bytes);
+            }
             E::NotForUs => "it is not encrypted to the team key",
             E::Damaged => "its data is damaged or was altered",
+            E::UnsupportedCompression => {
+                "it is compressed with an algorithm Embargo does not read (BZip2)"
+            }
             _ => "it is not readable OpenPGP",
         })
+    }
+
+    fn over(limit: Limit, limits: &Limits) -> Unusable {
+        Unusable::OverLimit(limit, limit.of(limits))
     }
 }
 
@@ -148,6 +153,8 @@ pub struct Inbound {
     pub kind: Kind,
     /// What OpenPGP did for it: decrypted, signature checked, keys found.
     pub protection: Protection,
+    /// A forwarded report's original sender and subject.
+    pub forwarded: Option<Forwarded>,
 }
 
 impl std::fmt::Debug for Inbound {
@@ -319,19 +326,35 @@ impl Inbound {
         Inbound::parse_with(raw, limits, Keys::default())
     }
 
-    /// Parses a raw message, decrypting and checking OpenPGP with `keys`.
+    /// Parses a raw message, decrypting and checking OpenPGP with `keys`. Never panics:
+    /// a parser failure is [`Unusable::Unreadable`], so the message is still kept.
     pub fn parse_with(raw: &[u8], limits: &Limits, keys: Keys<'_>) -> Result<Inbound, Unusable> {
+        limits::check_raw(raw, limits).map_err(|l| Unusable::over(l, limits))?;
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Inbound::parse_checked(raw, limits, keys)
+        }))
+        .unwrap_or(Err(Unusable::Unreadable))
+    }
+
+    fn parse_checked(raw: &[u8], limits: &Limits, keys: Keys<'_>) -> Result<Inbound, Unusable> {
         let message = MessageParser::default()
             .parse(raw)
             .ok_or(Unusable::NotAMessage)?;
+        limits::check_tree(&message, limits).map_err(|l| Unusable::over(l, limits))?;
         if let Some(ciphertext) = protection::pgp_mime_ciphertext(&message, raw) {
             let team = keys.team.ok_or(Unusable::NoTeamKey)?;
-            let opened = embargo_openpgp::decrypt(&ciphertext, team, keys.signers)
-                .map_err(Unusable::undecryptable)?;
+            let opened = embargo_openpgp::decrypt(
+                &ciphertext,
+                team,
+                keys.signers,
+                limits.decompressed_bytes,
+            )
+            .map_err(|e| Unusable::undecryptable(e, limits))?;
             let inner = protection::rewrap(&message, &opened.data);
             let inner_message = MessageParser::default()
                 .parse(&inner)
                 .ok_or(Unusable::NotAMessage)?;
+            limits::check_tree(&inner_message, limits).map_err(|l| Unusable::over(l, limits))?;
             let mut inbound = Inbound::from_message(&inner_message, &inner, limits, keys)?;
             let mut signature = opened.signature;
             // The signer's key may be inside the encrypted message itself.
@@ -344,7 +367,9 @@ impl Inbound {
                     .chain(&inbound.protection.keys)
                     .cloned()
                     .collect();
-                if let Ok(again) = embargo_openpgp::decrypt(&ciphertext, team, &signers) {
+                if let Ok(again) =
+                    embargo_openpgp::decrypt(&ciphertext, team, &signers, limits.decompressed_bytes)
+                {
                     signature = again.signature;
                 }
             }
@@ -382,31 +407,46 @@ impl Inbound {
         if !known {
             return Err(Unusable::NotAMessage);
         }
-        let (from_name, from_email) = sender(message).ok_or(Unusable::NoSender)?;
-        let subject = message
+        let (mut from_name, from_email) = sender(message).ok_or(Unusable::NoSender)?;
+        let mut subject = message
             .subject()
             .map(str::trim)
             .unwrap_or_default()
             .to_owned();
+        if let Some(decoded) = header_text(message, "Subject").and_then(charset::decode_header_kr) {
+            subject = decoded;
+        }
+        if let Some(decoded) = header_text(message, "From").and_then(charset::decode_header_kr) {
+            from_name = charset::display_name(&decoded);
+        }
+        let raw_bytes = message.raw_message();
         let mut texts: Vec<String> = Vec::new();
         let mut html_only = message.text_body_count() > 0;
         for (i, id) in message.text_body.iter().enumerate() {
-            if let Some(part) = message.parts.get(*id as usize)
-                && !matches!(part.body, PartType::Html(_))
-            {
+            let part = message.parts.get(*id as usize);
+            if part.is_some_and(|p| !matches!(p.body, PartType::Html(_))) {
                 html_only = false;
             }
-            if let Some(text) = message.body_text(i) {
+            if let Some(text) = part.and_then(|p| kr_text(raw_bytes, p)) {
+                texts.push(text);
+            } else if let Some(text) = message.body_text(i) {
                 texts.push(text.into_owned());
             }
         }
         if message.text_body_count() == 0 && message.html_body_count() > 0 {
             html_only = true;
-            if let Some(text) = message.body_text(0) {
+            let part = message
+                .html_body
+                .first()
+                .and_then(|id| message.parts.get(*id as usize));
+            if let Some(text) = part.and_then(|p| kr_text(raw_bytes, p)) {
+                texts.push(text);
+            } else if let Some(text) = message.body_text(0) {
                 texts.push(text.into_owned());
             }
         }
-        let raw_bytes = message.raw_message();
+        let own_text = texts.join("\n\n");
+        let forwarded = forward::original(message, &subject, &own_text);
         let mut attachments = Vec::new();
         let mut found_keys = Vec::new();
         for (n, part) in message.attachments().enumerate() {
@@ -462,15 +502,15 @@ impl Inbound {
             signature: protection::signed_root(message, raw, keys.signers),
             ..Protection::default()
         };
-        let text = protection::open_inline(&text, keys, &mut protection)
+        let text = protection::open_inline(&text, keys, limits.decompressed_bytes, &mut protection)
             .map_err(|e| match e {
                 InlineError::NoTeamKey => Unusable::NoTeamKey,
-                InlineError::Undecryptable(e) => Unusable::undecryptable(e),
+                InlineError::Undecryptable(e) => Unusable::undecryptable(e, limits),
             })?
             .trim()
             .to_owned();
         protection.keys = found_keys;
-        if subject.is_empty() && text.is_empty() && attachments.is_empty() {
+        if text.is_empty() && attachments.is_empty() {
             return Err(Unusable::Empty);
         }
         let mut thread_ids = ids(message.in_reply_to());
@@ -496,8 +536,30 @@ impl Inbound {
             attachments,
             kind,
             protection,
+            forwarded,
         })
     }
+}
+
+/// The text of a part in ISO-2022-KR, which mail-parser cannot decode; `None` for any
+/// other charset.
+fn kr_text(raw: &[u8], part: &MessagePart<'_>) -> Option<String> {
+    let charset = part.content_type()?.attribute("charset")?;
+    if !charset::is_iso_2022_kr(charset) {
+        return None;
+    }
+    let text = charset::decode_iso_2022_kr(&part_bytes(raw, part));
+    Some(if matches!(part.body, PartType::Html(_)) {
+        mail_parser::decoders::html::html_to_text(&text)
+    } else {
+        text
+    })
+}
+
+/// The sender's address of a raw message, read from its header fields only.
+pub fn sender_of(raw: &[u8]) -> Option<String> {
+    let message = MessageParser::default().parse_headers(raw)?;
+    sender(&message).map(|(_, email)| email)
 }
 
 /// The text of a title for a case opened by a message.
@@ -547,6 +609,11 @@ mod tests {
         assert_eq!(
             parse("From: a@example.net\r\n\r\n").unwrap_err(),
             Unusable::Empty
+        );
+        assert_eq!(
+            parse("From: a@example.net\r\nSubject: RCE in the agent\r\n\r\n  \r\n").unwrap_err(),
+            Unusable::Empty,
+            "a subject alone is not a report"
         );
     }
 }

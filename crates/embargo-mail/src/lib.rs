@@ -2,8 +2,13 @@
 //! the thread it belongs to, its attachments byte for byte), classified, or the reason
 //! it cannot be used.
 
+mod charset;
+pub mod forward;
 pub mod inbound;
+pub mod limits;
 pub mod protection;
 
-pub use inbound::{Attachment, Inbound, Kind, Limits, Unusable};
+pub use forward::Forwarded;
+pub use inbound::{Attachment, Inbound, Kind, Unusable};
+pub use limits::{Limit, Limits};
 pub use protection::{Keys, Protection};

@@ -248,6 +248,7 @@ pub(crate) enum InlineError {
 pub(crate) fn open_inline(
     text: &str,
     keys: Keys<'_>,
+    max_plaintext: usize,
     protection: &mut Protection,
 ) -> Result<String, InlineError> {
     let mut text = text.to_owned();
@@ -256,9 +257,13 @@ pub(crate) fn open_inline(
         let team = keys.team.ok_or(InlineError::NoTeamKey)?;
         // Back to front, so earlier ranges stay valid.
         for (start, stop) in encrypted.into_iter().rev() {
-            let opened =
-                embargo_openpgp::decrypt(&text.as_bytes()[start..stop], team, keys.signers)
-                    .map_err(InlineError::Undecryptable)?;
+            let opened = embargo_openpgp::decrypt(
+                &text.as_bytes()[start..stop],
+                team,
+                keys.signers,
+                max_plaintext,
+            )
+            .map_err(InlineError::Undecryptable)?;
             protection.encrypted = true;
             if protection.signature.is_none() {
                 protection.signature = opened.signature;

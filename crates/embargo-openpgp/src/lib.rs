@@ -42,6 +42,13 @@ pub enum OpenPgpError {
     /// Encrypting or signing failed.
     #[error("OpenPGP {0} failed")]
     Operation(&'static str),
+    /// The decrypted (and decompressed) data would exceed the caller's limit: a
+    /// decompression bomb, or simply too much. Reading stopped at the limit.
+    #[error("the decrypted data is larger than the limit of {0} bytes")]
+    TooLarge(usize),
+    /// The data is compressed with an algorithm that is not read here (BZip2).
+    #[error("the message is compressed with an algorithm that is not supported")]
+    UnsupportedCompression,
 }
 
 type Result<T> = std::result::Result<T, OpenPgpError>;
@@ -383,7 +390,12 @@ fn parse_message(data: &[u8]) -> Result<Message<'_>> {
 
 /// Decrypts an OpenPGP message (armored or binary) with the team's key, and checks a
 /// signature inside it against `signers`.
-pub fn decrypt(data: &[u8], team: &TeamKey, signers: &[PublicKey]) -> Result<Opened> {
+pub fn decrypt(
+    data: &[u8],
+    team: &TeamKey,
+    signers: &[PublicKey],
+    max_plaintext: usize,
+) -> Result<Opened> {
     let message = parse_message(data)?;
     if !message.is_encrypted() {
         return Err(OpenPgpError::Malformed);
@@ -394,15 +406,19 @@ pub fn decrypt(data: &[u8], team: &TeamKey, signers: &[PublicKey]) -> Result<Ope
             pgp::errors::Error::MissingKey => OpenPgpError::NotForUs,
             _ => OpenPgpError::NotForUs,
         })?;
-    // gpg compresses, then signs inside; peel each layer.
+    // gpg compresses, then signs inside; peel each layer. Decompression is lazy: nothing
+    // is inflated until it is read below.
     for _ in 0..4 {
         if message.is_compressed() {
-            message = message.decompress().map_err(|_| OpenPgpError::Damaged)?;
+            // Starting to decompress fails only for an algorithm not built in (BZip2).
+            message = message
+                .decompress()
+                .map_err(|_| OpenPgpError::UnsupportedCompression)?;
         } else {
             break;
         }
     }
-    let data = message.as_data_vec().map_err(|_| OpenPgpError::Damaged)?;
+    let data = read_capped(&mut message, max_plaintext)?;
     let signature = if message.is_signed() {
         let found: Vec<SignaturePacket> = match &message {
             Message::Signed { reader, .. } => (0..reader.num_signatures())
@@ -421,6 +437,22 @@ pub fn decrypt(data: &[u8], team: &TeamKey, signers: &[PublicKey]) -> Result<Ope
         None
     };
     Ok(Opened { data, signature })
+}
+
+/// Reads a message's plaintext, stopping one byte past `max`: a 400 MB bomb costs no
+/// more memory than the limit.
+fn read_capped(message: &mut Message<'_>, max: usize) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut data = Vec::new();
+    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+    message
+        .take(limit)
+        .read_to_end(&mut data)
+        .map_err(|_| OpenPgpError::Damaged)?;
+    if data.len() > max {
+        return Err(OpenPgpError::TooLarge(max));
+    }
+    Ok(data)
 }
 
 /// Checks a detached signature (PGP/MIME `multipart/signed`) over `data`.
@@ -527,14 +559,14 @@ mod tests {
 
         let sealed = encrypt(b"the proof of concept", &team.public(), Some(&reporter)).unwrap();
         assert!(!sealed.contains("proof"));
-        let opened = decrypt(sealed.as_bytes(), &team, &[reporter.public()]).unwrap();
+        let opened = decrypt(sealed.as_bytes(), &team, &[reporter.public()], 1 << 20).unwrap();
         assert_eq!(opened.data, b"the proof of concept");
         assert!(matches!(
             opened.signature,
             Some(SignatureCheck::Good { .. })
         ));
 
-        let unknown = decrypt(sealed.as_bytes(), &team, &[]).unwrap();
+        let unknown = decrypt(sealed.as_bytes(), &team, &[], 1 << 20).unwrap();
         assert!(matches!(
             unknown.signature,
             Some(SignatureCheck::UnknownKey { .. })
@@ -542,8 +574,13 @@ mod tests {
 
         let other = TeamKey::generate("Other <o@example.org>").unwrap();
         assert_eq!(
-            decrypt(sealed.as_bytes(), &other, &[]).unwrap_err(),
+            decrypt(sealed.as_bytes(), &other, &[], 1 << 20).unwrap_err(),
             OpenPgpError::NotForUs
+        );
+        assert_eq!(
+            decrypt(sealed.as_bytes(), &team, &[], 5).unwrap_err(),
+            OpenPgpError::TooLarge(5),
+            "reading stops at the limit"
         );
 
         let sig = sign_detached(b"announcement", &team).unwrap();
@@ -573,7 +610,8 @@ mod tests {
             decrypt(
                 b"-----BEGIN PGP MESSAGE-----\n\nnot base64 at all\n-----END PGP MESSAGE-----\n",
                 &team,
-                &[]
+                &[],
+                1 << 20
             )
             .unwrap_err(),
             OpenPgpError::Malformed

@@ -30,6 +30,8 @@ pub struct ImapSettings {
     pub project: String,
     /// Time between polls.
     pub interval: Duration,
+    /// The limits of intake.
+    pub limits: Limits,
 }
 
 impl std::fmt::Debug for ImapSettings {
@@ -66,6 +68,7 @@ impl ImapSettings {
             },
             project: project.to_owned(),
             interval,
+            limits: Limits::default(),
         })
     }
 
@@ -74,15 +77,28 @@ impl ImapSettings {
     }
 }
 
-/// Polls until `shutdown` turns true.
-pub async fn run(store: Store, settings: ImapSettings, mut shutdown: watch::Receiver<bool>) {
+/// Polls until `shutdown` turns true. Of several servers on one database, one polls a
+/// mailbox at a time: the one holding its lease, which another takes over when the holder
+/// stops renewing it.
+pub async fn run(
+    store: Store,
+    settings: ImapSettings,
+    runner: String,
+    mut shutdown: watch::Receiver<bool>,
+) {
     tracing::info!(mailbox = ?settings, "IMAP intake started");
+    let lease_name = format!("imap:{}", settings.account());
+    let lease = settings.interval * 2 + Duration::from_secs(5);
     loop {
-        match poll(&store, &settings).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(messages = n, "IMAP intake took in messages"),
-            // Errors name the step, never message content; the next poll tries again.
-            Err(e) => tracing::warn!(error = %e, "IMAP poll failed"),
+        match store.take_lease(&lease_name, &runner, lease).await {
+            Ok(true) => match poll(&store, &settings).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(messages = n, "IMAP intake took in messages"),
+                // Errors name the step, never message content; the next poll tries again.
+                Err(e) => tracing::warn!(error = %e, "IMAP poll failed"),
+            },
+            Ok(false) => tracing::debug!("another server polls this mailbox"),
+            Err(e) => tracing::warn!(error = e.category(), "IMAP lease could not be taken"),
         }
         tokio::select! {
             _ = tokio::time::sleep(settings.interval) => {}
@@ -128,7 +144,6 @@ pub async fn poll(store: &Store, settings: &ImapSettings) -> Result<usize, Strin
         .filter(|uid| i64::from(*uid) > last)
         .collect();
     uids.sort_unstable();
-    let limits = Limits::default();
     let mut taken = 0;
     for uid in uids {
         let body = {
@@ -146,11 +161,28 @@ pub async fn poll(store: &Store, settings: &ImapSettings) -> Result<usize, Strin
             body
         };
         if let Some(raw) = body {
-            store
-                .intake(&settings.project, &raw, &limits)
+            match store
+                .intake(&settings.project, &raw, &settings.limits)
                 .await
-                .map_err(|e| e.to_string())?;
-            taken += 1;
+            {
+                Ok(_) => taken += 1,
+                // Transient: stop here, and take this message again at the next poll.
+                Err(e) if e.is_transient() => return Err(e.to_string()),
+                // Intake quarantines whatever it cannot use; failing that too, the message
+                // stays in the mailbox, unflagged, and the poll goes on past it.
+                Err(e) => {
+                    tracing::error!(
+                        uid,
+                        error = e.category(),
+                        "a message could not be taken in; it stays in the mailbox unread"
+                    );
+                    store
+                        .set_imap_last_uid(&account, validity, i64::from(uid))
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    continue;
+                }
+            }
         }
         store
             .set_imap_last_uid(&account, validity, i64::from(uid))

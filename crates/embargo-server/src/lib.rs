@@ -191,6 +191,14 @@ pub async fn serve_with(
         public_url,
         job_lease,
     } = services;
+    let poller = imap.map(|settings| {
+        tokio::spawn(imap::run(
+            store.clone(),
+            settings,
+            runner.clone(),
+            shutdown.clone(),
+        ))
+    });
     let jobs = tokio::spawn(jobs::run(
         store.clone(),
         runner,
@@ -199,8 +207,6 @@ pub async fn serve_with(
         public_url.clone(),
         shutdown.clone(),
     ));
-    let poller =
-        imap.map(|settings| tokio::spawn(imap::run(store.clone(), settings, shutdown.clone())));
     let mut stop = shutdown.clone();
     let app = app(AppState::new(store, &public_url));
     axum::serve(

@@ -207,6 +207,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("from_state", Text),
             ("to_state", Text),
             ("detail_sealed", Bytes),
+            ("message_id", Int),
         ],
     ),
     (
@@ -272,6 +273,27 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
         ],
     ),
     (
+        "co_reporters",
+        &[
+            ("id", Int),
+            ("case_id", Int),
+            ("email_sealed", Bytes),
+            ("added_by", Int),
+            ("added_at", Int),
+        ],
+    ),
+    (
+        "intake_log",
+        &[
+            ("id", Int),
+            ("project_id", Int),
+            ("received_at", Int),
+            ("classification", Text),
+            ("case_id", Int),
+            ("message_id", Int),
+        ],
+    ),
+    (
         "prenotifications",
         &[
             ("id", Int),
@@ -313,6 +335,10 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
     (
         "imap_state",
         &[("account", Text), ("uid_validity", Int), ("last_uid", Int)],
+    ),
+    (
+        "leases",
+        &[("name", Text), ("holder", Text), ("until_at", Int)],
     ),
     (
         "audit_log",

@@ -92,7 +92,7 @@ impl Store {
                 &body,
                 case_id,
                 "escalation",
-                |i| format!("embargo.{}.{case_id}.{i}@{domain}", job.id),
+                |i| self.message_id(&format!("{}.{case_id}.{i}", job.id), domain),
             ));
             cases.push(case_id);
         }
@@ -183,7 +183,7 @@ impl Store {
                 &body,
                 case_id,
                 "digest",
-                |i| format!("embargo.{}.{project_id}.{i}@{domain}", job.id),
+                |i| self.message_id(&format!("{}.{project_id}.{i}", job.id), domain),
             ));
         }
         Ok(mails)

@@ -534,7 +534,7 @@ impl Store {
             to: to.clone(),
             subject,
             body,
-            message_id: format!("embargo.{}.{case_id}@{domain}", job.id),
+            message_id: self.message_id(&format!("{}.{case_id}", job.id), domain),
             in_reply_to: None,
             references: Vec::new(),
             kind,

@@ -67,6 +67,13 @@ pub enum IntakeOutcome {
         #[serde(rename = "ref")]
         reference: String,
     },
+    /// It joined a case's thread from someone who is not the reporter (nor a co-reporter
+    /// the team accepted): shown to the team as a third party's, never as the reporter's.
+    ThirdParty {
+        /// The case reference.
+        #[serde(rename = "ref")]
+        reference: String,
+    },
     /// Kept, but it opens no case (an auto-reply or a bounce).
     Kept {
         /// auto-reply or bounce.
@@ -82,6 +89,83 @@ pub enum IntakeOutcome {
         /// Why, without quoting the message.
         reason: String,
     },
+}
+
+/// The timeline kind of a message from someone other than the reporter.
+pub(crate) const THIRD_PARTY: &str = "third-party-message";
+
+/// Titles are for lists and subjects; a longer subject is cut here, at a character
+/// boundary, and kept whole at the top of the description.
+const MAX_TITLE: usize = 200;
+
+/// The case a message opens: its title, text and reporter, the original sender's for a
+/// forwarded report.
+fn report_from(project: ProjectKey, inbound: &Inbound) -> NewReport {
+    let subject = match &inbound.forwarded {
+        Some(f) => f
+            .subject
+            .clone()
+            .or_else(|| {
+                embargo_mail::forward::strip_forward_prefix(&inbound.subject).map(str::to_owned)
+            })
+            .unwrap_or_else(|| inbound.subject.clone()),
+        None => inbound.subject.clone(),
+    };
+    let reporter = match &inbound.forwarded {
+        Some(f) => Reporter {
+            name: f.name.clone(),
+            email: Some(f.email.clone()),
+        },
+        None => Reporter {
+            name: inbound.from_name.clone(),
+            email: Some(inbound.from_email.clone()),
+        },
+    };
+    let (title, description) = match cut_title(&subject) {
+        None if subject.trim().is_empty() => ("(no subject)".to_owned(), inbound.text.clone()),
+        None => (subject.trim().to_owned(), inbound.text.clone()),
+        Some(short) => (
+            short,
+            format!("Subject (in full): {}\n\n{}", subject.trim(), inbound.text),
+        ),
+    };
+    NewReport {
+        project,
+        title,
+        description,
+        reporter,
+        channel: Channel::Email,
+    }
+}
+
+/// The subject cut to a title of at most [`MAX_TITLE`] characters, marked with an
+/// ellipsis; `None` when it fits.
+pub(crate) fn cut_title(subject: &str) -> Option<String> {
+    let subject = subject.trim();
+    let (cut, _) = subject.char_indices().nth(MAX_TITLE)?;
+    Some(format!("{}… (subject cut)", subject[..cut].trim_end()))
+}
+
+/// One line of the intake log: what a message became. No content.
+async fn log_intake(
+    conn: &mut AnyConnection,
+    project_id: Option<i64>,
+    classification: &str,
+    case_id: Option<i64>,
+    message_id: Option<i64>,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO intake_log (project_id, received_at, classification, case_id, message_id) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(project_id)
+    .bind(now)
+    .bind(classification)
+    .bind(case_id)
+    .bind(message_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 pub(crate) fn id_hash(message_id: &str) -> Vec<u8> {
@@ -194,6 +278,9 @@ impl Store {
             return Ok(None);
         };
         let id: i64 = row.try_get("id")?;
+        if m.kind != "web-upload" {
+            log_intake(conn, m.project_id, m.kind, m.case_id, Some(id), now).await?;
+        }
         let message_id_sealed = m
             .message_id
             .map(|mid| {
@@ -351,15 +438,36 @@ impl Store {
                 .await;
         }
         let mut sp = sqlx::Acquire::begin(&mut **tx).await?;
-        let outcome = self
+        match self
             .intake_parsed(&mut sp, project, inbound, raw, now, (limits, team))
-            .await?;
-        if outcome == IntakeOutcome::Duplicate {
-            sp.rollback().await?;
-        } else {
-            sp.commit().await?;
+            .await
+        {
+            Ok(IntakeOutcome::Duplicate) => {
+                sp.rollback().await?;
+                log_intake(tx, Some(project.id), "duplicate", None, None, now).await?;
+                Ok(IntakeOutcome::Duplicate)
+            }
+            Ok(outcome) => {
+                sp.commit().await?;
+                Ok(outcome)
+            }
+            Err(e) if e.is_transient() => Err(e),
+            // Whatever would fail the same way on every retry is kept for a person to
+            // look at, never handed back to the mail system to retry until it bounces.
+            Err(e) => {
+                sp.rollback().await?;
+                tracing::warn!(
+                    error = e.category(),
+                    "a message could not be stored as parsed"
+                );
+                let reason = format!(
+                    "it could not be stored as parsed ({}); kept whole for a person to look at",
+                    e.category()
+                );
+                self.quarantine(tx, Some(project.id), raw, &reason, now)
+                    .await
+            }
         }
-        Ok(outcome)
     }
 
     async fn intake_parsed(
@@ -405,7 +513,16 @@ impl Store {
         }
         let inbound = &inbound;
         let (case_id, outcome_kind) = match (threaded, inbound.kind.opens_case()) {
-            (Some(case_id), true) => (case_id, "follow-up"),
+            (Some(case_id), true) => {
+                if self
+                    .speaks_for_reporter(tx, case_id, &inbound.from_email)
+                    .await?
+                {
+                    (case_id, "follow-up")
+                } else {
+                    (case_id, "third-party")
+                }
+            }
             (threaded, false) => {
                 let stored = Stored {
                     project_id: Some(project.id),
@@ -432,18 +549,21 @@ impl Store {
                     .key
                     .parse()
                     .map_err(|_| StoreError::Corrupt("project key".into()))?;
-                let report = NewReport {
-                    project: key,
-                    title: embargo_mail::inbound::title_for(inbound).into_owned(),
-                    description: inbound.text.clone(),
-                    reporter: Reporter {
-                        name: inbound.from_name.clone(),
-                        email: Some(inbound.from_email.clone()),
-                    },
-                    channel: Channel::Email,
-                };
+                let report = report_from(key, inbound);
                 let (case_id, _, _) =
                     insert_case(tx, self.keys(), project.id, &report, None, now).await?;
+                if inbound.forwarded.is_some() {
+                    let act = Act {
+                        case_id,
+                        actor: None,
+                        now,
+                    };
+                    let detail = format!(
+                        "forwarded by {}; the report is credited to its original sender",
+                        inbound.from_email
+                    );
+                    record_event(tx, self.keys(), act, "forwarded", None, Some(&detail)).await?;
+                }
                 // The reporter hears back: the acknowledgement goes out through the job runner.
                 crate::jobs::enqueue(
                     tx,
@@ -452,6 +572,17 @@ impl Store {
                     now,
                 )
                 .await?;
+                // A forwarded report's acknowledgement goes to its reporter; the forwarder
+                // is told too, by reference only (never the reporter's secret link).
+                if inbound.forwarded.is_some() {
+                    crate::jobs::enqueue(
+                        tx,
+                        "mail-forwarder",
+                        &serde_json::json!({ "case_id": case_id, "to": inbound.from_email }),
+                        now,
+                    )
+                    .await?;
+                }
                 crate::jobs::enqueue(
                     tx,
                     "notify-team",
@@ -463,7 +594,7 @@ impl Store {
             }
         };
         // A follow-up may answer a case routed to another project since.
-        let case_project: i64 = if outcome_kind == "follow-up" {
+        let case_project: i64 = if matches!(outcome_kind, "follow-up" | "third-party") {
             sqlx::query("SELECT project_id FROM cases WHERE id = $1")
                 .bind(case_id)
                 .fetch_one(&mut *tx)
@@ -483,7 +614,7 @@ impl Store {
         let Some(message_id) = self.store_message(tx, raw, stored, now).await? else {
             return Ok(IntakeOutcome::Duplicate);
         };
-        if outcome_kind == "follow-up" {
+        if matches!(outcome_kind, "follow-up" | "third-party") {
             let text = if inbound.text.is_empty() {
                 "(no text; see the attachments)"
             } else {
@@ -494,7 +625,21 @@ impl Store {
                 actor: None,
                 now,
             };
-            record_event(tx, self.keys(), act, "reporter-message", None, Some(text)).await?;
+            let event = if outcome_kind == "follow-up" {
+                record_event(tx, self.keys(), act, "reporter-message", None, Some(text)).await?
+            } else {
+                let sender = match &inbound.from_name {
+                    Some(name) => format!("{name} <{}>", inbound.from_email),
+                    None => inbound.from_email.clone(),
+                };
+                let detail = format!("From {sender}:\n\n{text}");
+                record_event(tx, self.keys(), act, THIRD_PARTY, None, Some(&detail)).await?
+            };
+            sqlx::query("UPDATE case_events SET message_id = $1 WHERE id = $2")
+                .bind(message_id)
+                .bind(event)
+                .execute(&mut *tx)
+                .await?;
             touch(tx, case_id, now).await?;
         }
         self.record_protection(tx, case_id, inbound, now).await?;
@@ -517,6 +662,8 @@ impl Store {
         );
         Ok(if outcome_kind == "follow-up" {
             IntakeOutcome::FollowUp { reference }
+        } else if outcome_kind == "third-party" {
+            IntakeOutcome::ThirdParty { reference }
         } else {
             IntakeOutcome::NewCase {
                 reference,
@@ -768,6 +915,30 @@ impl Store {
 }
 
 impl Store {
+    /// Takes or renews the lease `name` for `holder` for `length`: true when `holder`
+    /// holds it now (it was free, expired, or already theirs).
+    pub async fn take_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        length: std::time::Duration,
+    ) -> Result<bool> {
+        let now = millis(OffsetDateTime::now_utc());
+        let until = now + i64::try_from(length.as_millis()).unwrap_or(i64::MAX / 2);
+        let row = sqlx::query(
+            "INSERT INTO leases (name, holder, until_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET holder = $2, until_at = $3 \
+             WHERE leases.holder = $2 OR leases.until_at < $4 RETURNING holder",
+        )
+        .bind(name)
+        .bind(holder)
+        .bind(until)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
     /// The last UID taken in from a mailbox, if its UIDVALIDITY is still `uid_validity`.
     pub async fn imap_last_uid(&self, account: &str, uid_validity: i64) -> Result<i64> {
         let row = sqlx::query("SELECT uid_validity, last_uid FROM imap_state WHERE account = $1")

@@ -15,6 +15,7 @@ mod findings;
 mod guard;
 mod history;
 mod intake;
+mod intake_log;
 mod jobs;
 pub mod keys;
 mod openpgp;
@@ -26,6 +27,7 @@ mod roles;
 mod routing;
 pub mod seal;
 mod signin;
+mod speakers;
 mod views;
 
 use std::path::{Path, PathBuf};
@@ -48,6 +50,7 @@ pub use findings::{DuplicateProposal, ImportedCase};
 pub use guard::GuardTerms;
 pub use history::{ImportCounts, PublishedRecord};
 pub use intake::{AttachmentInfo, IntakeOutcome, Quarantined};
+pub use intake_log::IntakeEntry;
 pub use jobs::{Job, JobCompletion};
 pub use openpgp::TeamPublicKey;
 pub use outbound::OutboundMail;
@@ -99,18 +102,60 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Whether the failure is transient (worth a retry by a mail transfer agent, say).
+    /// Whether the failure is transient (worth a retry by a mail transfer agent, say): the
+    /// database is unreachable, busy, locked, out of space or shutting down. Anything else
+    /// would fail the same way again.
+    /// The kind of failure in a few words, for logs and quarantine reasons: never the
+    /// detail, which may quote stored or submitted data.
+    pub fn category(&self) -> &'static str {
+        match self {
+            StoreError::NotFound(_) => "something it refers to was not found",
+            StoreError::Conflict(_) => "it conflicts with what is stored",
+            StoreError::Invalid(_) => "it is not valid as a case",
+            StoreError::Refused(_) | StoreError::Checklist(_) => "the procedure refused it",
+            StoreError::Seal(_) => "sealing failed",
+            StoreError::Database(_) | StoreError::Migrate(_) => "the database refused it",
+            StoreError::Audit(_) => "the audit log could not be written",
+            StoreError::Corrupt(_) => "stored data it needs is not readable",
+            StoreError::Forbidden(_) => "it is not allowed",
+        }
+    }
+
     pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            StoreError::Database(
-                sqlx::Error::Io(_)
-                    | sqlx::Error::PoolTimedOut
-                    | sqlx::Error::PoolClosed
-                    | sqlx::Error::WorkerCrashed
-                    | sqlx::Error::Database(_)
-            )
-        )
+        match self {
+            StoreError::Database(e) => is_transient_sqlx(e),
+            StoreError::Audit(_) => true,
+            _ => false,
+        }
+    }
+}
+
+fn is_transient_sqlx(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // Extended codes carry the primary one in the low byte: BUSY, LOCKED,
+                // NOMEM, IOERR, FULL, CANTOPEN, PROTOCOL.
+                code.parse::<i64>()
+                    .is_ok_and(|n| matches!(n & 0xff, 5 | 6 | 7 | 10 | 13 | 14 | 15))
+            } else {
+                // PostgreSQL SQLSTATE: connection (08), serialization and deadlock (40001,
+                // 40P01), resources (53), operator intervention (57P0x), lock not
+                // available (55P03), system errors (58).
+                code.starts_with("08")
+                    || code.starts_with("53")
+                    || code.starts_with("57P")
+                    || code.starts_with("58")
+                    || matches!(code.as_ref(), "40001" | "40P01" | "55P03")
+            }
+        }
+        _ => false,
     }
 }
 

@@ -61,6 +61,13 @@ async fn thread_ids(store: &Store, conn: &mut AnyConnection, case_id: i64) -> Re
 }
 
 impl Store {
+    /// The Message-ID of mail the team sends, for `seed` (the job and recipient): stable
+    /// across retries, and keyed so that nobody can predict it and answer it to join a
+    /// case's thread.
+    pub(crate) fn message_id(&self, seed: &str, domain: &str) -> String {
+        format!("embargo.{}@{domain}", self.keys().tag("message-id", seed))
+    }
+
     /// Composes the mail a job sends; `None` when there is nobody to send it to (a
     /// report without a reporter address), which completes the job without mail.
     pub async fn outbound_mail(
@@ -76,6 +83,31 @@ impl Store {
             .ok_or_else(|| StoreError::Invalid("the job names no case".into()))?;
         let mut conn = self.pool.acquire().await?;
         let case = load(&mut conn, self.keys(), case_id, true).await?;
+        if job.kind == "mail-forwarder" {
+            // The forwarder hears that the report arrived, by reference only: the
+            // reporter's secret link is the reporter's alone.
+            let to = job
+                .payload
+                .get("to")
+                .and_then(serde_json::Value::as_str)
+                .ok_or_else(|| StoreError::Invalid("the job names no recipient".into()))?;
+            let reference = case.reference();
+            return Ok(Some(OutboundMail {
+                case_id,
+                to: to.to_owned(),
+                subject: format!("[{reference}] The report you forwarded was received"),
+                body: format!(
+                    "Thank you for forwarding this report. The security team has received it as {reference}, \
+                     credited to its original reporter, who has been sent an acknowledgement.\n"
+                ),
+                message_id: self.message_id(&job.id.to_string(), domain),
+                in_reply_to: None,
+                references: Vec::new(),
+                kind: "forward-acknowledgement",
+                encrypt_to: None,
+                sign_with: None,
+            }));
+        }
         let Some(to) = case.reporter_email() else {
             return Ok(None);
         };
@@ -138,7 +170,7 @@ impl Store {
             to,
             subject,
             body,
-            message_id: format!("embargo.{}.{}@{domain}", job.id, case_id),
+            message_id: self.message_id(&job.id.to_string(), domain),
             in_reply_to: references.last().cloned(),
             references,
             kind,
@@ -257,7 +289,7 @@ impl Store {
             &body,
             case_id,
             "notification",
-            |i| format!("embargo.{}.{}.{i}@{domain}", job.id, case_id),
+            |i| self.message_id(&format!("{}.{case_id}.{i}", job.id), domain),
         ))
     }
 

@@ -219,6 +219,23 @@ impl Keyring {
         &self.audit_key
     }
 
+    /// A keyed tag of `data` for `purpose`: the same every time, unguessable without the
+    /// keys (used where a value must be stable across retries and must not be predicted,
+    /// such as the Message-IDs of mail the team sends).
+    pub(crate) fn tag(&self, purpose: &str, data: &str) -> String {
+        use hmac::{Hmac, Mac};
+        let Ok(mut mac) = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.audit_key) else {
+            return String::new();
+        };
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(data.as_bytes());
+        mac.finalize().into_bytes()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     /// A new random data key.
     pub(crate) fn generate_data_key() -> [u8; 32] {
         XChaCha20Poly1305::generate_key(&mut OsRng).into()

@@ -6,6 +6,44 @@ use std::path::PathBuf;
 use clap::Args;
 use embargo_store::{Database, KeySource, MasterKey, Store, StoreError};
 
+/// The limits of intake (`embargo intake` and IMAP polling). Over a limit, a message is
+/// kept whole in quarantine with a reason that names the limit.
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Attachments over this many bytes are held back (kept, not offered).
+    #[arg(long, env = "EMBARGO_ATTACHMENT_LIMIT", default_value_t = 10 * 1024 * 1024)]
+    pub attachment_limit: usize,
+    /// Messages over this many bytes are quarantined.
+    #[arg(long, env = "EMBARGO_MAX_MESSAGE_BYTES", default_value_t = 25 * 1024 * 1024)]
+    pub max_message_bytes: usize,
+    /// Header sections over this many bytes are quarantined.
+    #[arg(long, env = "EMBARGO_MAX_HEADER_BYTES", default_value_t = 256 * 1024)]
+    pub max_header_bytes: usize,
+    /// MIME trees deeper than this are quarantined.
+    #[arg(long, env = "EMBARGO_MAX_MIME_DEPTH", default_value_t = 20)]
+    pub max_mime_depth: usize,
+    /// Messages of more MIME parts than this are quarantined.
+    #[arg(long, env = "EMBARGO_MAX_MIME_PARTS", default_value_t = 500)]
+    pub max_mime_parts: usize,
+    /// Decrypted OpenPGP data is read up to this many bytes (decompression bombs stop here).
+    #[arg(long, env = "EMBARGO_MAX_DECOMPRESSED_BYTES", default_value_t = 25 * 1024 * 1024)]
+    pub max_decompressed_bytes: usize,
+}
+
+impl LimitArgs {
+    /// The limits these options set.
+    pub fn limits(&self) -> embargo_mail::Limits {
+        embargo_mail::Limits {
+            attachment_bytes: self.attachment_limit,
+            message_bytes: self.max_message_bytes,
+            header_bytes: self.max_header_bytes,
+            mime_depth: self.max_mime_depth,
+            mime_parts: self.max_mime_parts,
+            decompressed_bytes: self.max_decompressed_bytes,
+        }
+    }
+}
+
 /// Options shared by every command that opens the store directly.
 #[derive(Debug, Clone, Args)]
 pub struct StoreArgs {

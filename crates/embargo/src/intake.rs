@@ -1,9 +1,11 @@
 //! `embargo intake`: one message on stdin, for a mail transfer agent's alias
 //! (`security: "|embargo intake --project CLOUDSTACK"`).
 //!
-//! Exit 0 only once the message is committed (a case, a follow-up, kept, a duplicate, or
-//! quarantine: the MTA must never bounce a report to its sender); 75 (EX_TEMPFAIL) on any
-//! failure, so the MTA keeps the message and tries again.
+//! Exit 0 only once the message is committed (a case, a follow-up, a third party's
+//! message, kept, a duplicate, or quarantine: the MTA must never bounce a report to its
+//! sender). Anything that would fail the same way again is quarantined, so 75
+//! (EX_TEMPFAIL) means a transient fault only (the database unreachable, busy or full):
+//! the MTA keeps the message and tries again.
 
 use std::io::Read;
 
@@ -11,7 +13,7 @@ use clap::Args;
 use serde_json::json;
 
 use crate::Output;
-use crate::config::StoreArgs;
+use crate::config::{LimitArgs, StoreArgs};
 
 /// sysexits.h: a temporary failure; the MTA retries.
 pub const EX_TEMPFAIL: u8 = 75;
@@ -25,9 +27,8 @@ pub struct IntakeArgs {
     /// Read an mbox file of many messages instead of one message on stdin.
     #[arg(long)]
     pub mbox: Option<std::path::PathBuf>,
-    /// Attachments over this many bytes are held back (kept, not offered).
-    #[arg(long, default_value_t = 10 * 1024 * 1024)]
-    pub attachment_limit: usize,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -64,9 +65,7 @@ async fn run_mbox(args: &IntakeArgs, path: &std::path::Path, out: &Output) -> Re
     let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let messages = split_mbox(&data);
     let store = args.store.open().await.map_err(|e| e.to_string())?;
-    let limits = embargo_mail::Limits {
-        attachment_bytes: args.attachment_limit,
-    };
+    let limits = args.limits.limits();
     let show_progress = std::io::IsTerminal::is_terminal(&std::io::stderr()) && !out.json;
     let total = messages.len();
     let outcomes = store
@@ -110,9 +109,7 @@ pub async fn run(args: IntakeArgs, out: &Output) -> Result<(), String> {
         .read_to_end(&mut raw)
         .map_err(|e| format!("reading the message: {e}"))?;
     let store = args.store.open().await.map_err(|e| e.to_string())?;
-    let limits = embargo_mail::Limits {
-        attachment_bytes: args.attachment_limit,
-    };
+    let limits = args.limits.limits();
     let outcome = store
         .intake(&args.project, &raw, &limits)
         .await
@@ -123,6 +120,9 @@ pub async fn run(args: IntakeArgs, out: &Output) -> Result<(), String> {
             format!("{reference}: new case ({kind})")
         }
         embargo_store::IntakeOutcome::FollowUp { reference } => format!("{reference}: follow-up"),
+        embargo_store::IntakeOutcome::ThirdParty { reference } => {
+            format!("{reference}: a third party's message, for the team to look at")
+        }
         embargo_store::IntakeOutcome::Kept { kind, reference } => format!(
             "kept as {kind}{}",
             reference

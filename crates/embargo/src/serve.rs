@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use clap::Args;
 use tokio::sync::watch;
 
-use crate::config::StoreArgs;
+use crate::config::{LimitArgs, StoreArgs};
 
 /// Options of `embargo serve`.
 #[derive(Debug, Args)]
@@ -40,6 +40,8 @@ pub struct ServeArgs {
     /// takes it over (announcements included).
     #[arg(long, env = "EMBARGO_JOB_LEASE", default_value_t = 60)]
     pub job_lease: u64,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -76,11 +78,15 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         None => None,
     };
     let imap = match (&args.imap_url, &args.imap_project) {
-        (Some(url), Some(project)) => Some(embargo_server::imap::ImapSettings::from_url(
-            url,
-            project,
-            std::time::Duration::from_secs(args.imap_interval.max(1)),
-        )?),
+        (Some(url), Some(project)) => {
+            let mut settings = embargo_server::imap::ImapSettings::from_url(
+                url,
+                project,
+                std::time::Duration::from_secs(args.imap_interval.max(1)),
+            )?;
+            settings.limits = args.limits.limits();
+            Some(settings)
+        }
         _ => None,
     };
     let services = embargo_server::Services {

@@ -6,6 +6,7 @@ pub mod cases;
 pub mod correspondence;
 pub mod cve;
 pub mod disclosure;
+pub mod intake;
 pub mod public;
 pub mod review;
 pub mod roles;
@@ -110,6 +111,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(correspondence::file_report))
         .routes(routes!(correspondence::quarantine))
         .routes(routes!(correspondence::release))
+        .routes(routes!(intake::log))
+        .routes(routes!(intake::accept_sender))
+        .routes(routes!(intake::quarantine_message))
         .routes(routes!(correspondence::import))
         .routes(routes!(correspondence::duplicates))
         .routes(routes!(cases::attachment))

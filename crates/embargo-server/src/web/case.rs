@@ -86,6 +86,10 @@ fn done_message(action: &str) -> String {
         "prenotify" => "The distributors are being pre-notified.",
         "schedule" => "The announcement is scheduled.",
         "merge" => "The case is merged as a duplicate.",
+        "accept-sender" => {
+            "The sender is a co-reporter now: their mail on this case is the reporter's."
+        }
+        "quarantine-message" => "The message is moved to the project's quarantine.",
         _ => "Done.",
     }
     .to_owned()
@@ -297,6 +301,23 @@ pub async fn act(
             Ok(_) => Ok(back(None)),
             Err(e) => Err(store_refusal(e, &form)?),
         },
+        "accept-sender" | "quarantine-message" => {
+            let event = field(&form, "event")
+                .and_then(|e| e.parse::<i64>().ok())
+                .unwrap_or_default();
+            let done = if action == "accept-sender" {
+                store
+                    .accept_co_reporter(viewer, &case_ref, event)
+                    .await
+                    .map(|_| ())
+            } else {
+                store.quarantine_third_party(viewer, &case_ref, event).await
+            };
+            match done {
+                Ok(()) => Ok(back(None)),
+                Err(e) => Err(store_refusal(e, &form)?),
+            }
+        }
         "reply" => {
             let mut text = field(&form, "text").unwrap_or_default().to_owned();
             if text.is_empty()
@@ -556,7 +577,12 @@ async fn render(
         .unwrap_or_else(|| case.advisory.clone());
     let thread: Vec<_> = timeline
         .iter()
-        .filter(|e| matches!(e.kind.as_str(), "message-to-reporter" | "reporter-message"))
+        .filter(|e| {
+            matches!(
+                e.kind.as_str(),
+                "message-to-reporter" | "reporter-message" | "third-party-message"
+            )
+        })
         .collect();
     let body = html! {
         nav.breadcrumb aria-label="Breadcrumb" { a href="/desk" { "Queue" } " › " (r) }
@@ -743,9 +769,35 @@ async fn render(
             ol.thread {
                 li.message.reporter { p.meta { "Report, " (short_time(&case.received_at)) } pre.text { (case.description) } }
                 @for m in &thread {
-                    li class={ "message " @if m.kind == "reporter-message" { "reporter" } @else { "team" } } {
-                        p.meta { @if m.kind == "reporter-message" { "Reporter" } @else { "Team" } ", " (short_time(&m.at)) }
-                        pre.text { (m.detail.clone().unwrap_or_default()) }
+                    @if m.kind == "third-party-message" {
+                        li.message.third-party {
+                            p.meta { "A third party, not the reporter, " (short_time(&m.at)) }
+                            @match &m.detail {
+                                Some(text) => {
+                                    pre.text { (text) }
+                                    @if team {
+                                        div.actions {
+                                            form method="post" action={ "/desk/cases/" (r) "/accept-sender" } {
+                                                input type="hidden" name="csrf" value=(csrf);
+                                                input type="hidden" name="event" value=(m.id);
+                                                button type="submit" { "Accept the sender as a co-reporter" }
+                                            }
+                                            form method="post" action={ "/desk/cases/" (r) "/quarantine-message" } {
+                                                input type="hidden" name="csrf" value=(csrf);
+                                                input type="hidden" name="event" value=(m.id);
+                                                button type="submit" { "Move the message to quarantine" }
+                                            }
+                                        }
+                                    }
+                                }
+                                None => { p { em { "Moved to the project's quarantine." } } }
+                            }
+                        }
+                    } @else {
+                        li class={ "message " @if m.kind == "reporter-message" { "reporter" } @else { "team" } } {
+                            p.meta { @if m.kind == "reporter-message" { "Reporter" } @else { "Team" } ", " (short_time(&m.at)) }
+                            pre.text { (m.detail.clone().unwrap_or_default()) }
+                        }
                     }
                 }
             }

@@ -11,6 +11,7 @@ mod case;
 mod charts;
 mod error;
 mod form;
+mod intake;
 pub(crate) mod layout;
 mod metrics;
 mod queue;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/desk/cases/{ref}", get(case::page))
         .route("/desk/cases/{ref}/{action}", post(case::act))
         .route("/desk/metrics", get(metrics::page))
+        .route("/desk/projects/{key}/intake", get(intake::page))
         .route("/desk/admin", get(admin::page))
         .route("/desk/admin/{action}", post(admin::act))
         .route(

@@ -112,6 +112,14 @@ pub async fn page(
             }
             div { button type="submit" { "Filter" } }
         }
+        @if !projects.is_empty() {
+            p.intake-links { "Intake log: "
+                @for (i, p) in projects.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    a href={ "/desk/projects/" (p) "/intake" } { (p) }
+                }
+            }
+        }
         @if shown.is_empty() {
             p { "No cases match." }
         }

@@ -201,6 +201,10 @@ fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
             secured(role, role.team() || role == Admin, 200)
         }
         ("POST", "/api/projects/{key}/quarantine/{id}/release") => secured(role, false, 404),
+        ("GET", "/api/projects/{key}/intake") => secured(role, role.team() || role == Admin, 200),
+        // No third-party message 999999: not found for everyone.
+        ("POST", "/api/cases/{ref}/messages/{id}/accept-sender")
+        | ("POST", "/api/cases/{ref}/messages/{id}/quarantine") => secured(role, false, 404),
         // No attachment 999999: not found for everyone, like a case out of reach.
         ("GET", "/api/cases/{ref}/attachments/{id}") => secured(role, false, 404),
         ("GET", "/api/cases/{ref}/advisory") => {

@@ -13,12 +13,12 @@ use crate::mail::Sink;
 use crate::support::{Api, Backend, Process, TestDb, eventually, seed};
 
 /// A GnuPG home of its own; its agent is stopped when dropped.
-struct Gpg {
+pub(crate) struct Gpg {
     home: PathBuf,
 }
 
 impl Gpg {
-    fn new(dir: &Path) -> Gpg {
+    pub(crate) fn new(dir: &Path) -> Gpg {
         let home = dir.join("gnupg");
         std::fs::create_dir_all(&home).unwrap();
         #[cfg(unix)]
@@ -30,7 +30,7 @@ impl Gpg {
     }
 
     /// Runs gpg with `input` on stdin; returns stdout, panicking with stderr on failure.
-    fn run(&self, args: &[&str], input: &[u8]) -> Vec<u8> {
+    pub(crate) fn run(&self, args: &[&str], input: &[u8]) -> Vec<u8> {
         let (ok, out, err) = self.try_run(args, input);
         assert!(ok, "gpg {args:?} failed: {err}");
         out
@@ -72,7 +72,7 @@ impl Gpg {
         );
     }
 
-    fn text(&self, args: &[&str], input: &[u8]) -> String {
+    pub(crate) fn text(&self, args: &[&str], input: &[u8]) -> String {
         String::from_utf8(self.run(args, input)).unwrap()
     }
 }
@@ -86,7 +86,7 @@ impl Drop for Gpg {
     }
 }
 
-fn cli(db: &TestDb, args: &[&str]) -> String {
+pub(crate) fn cli(db: &TestDb, args: &[&str]) -> String {
     let out = db.command(args).output().unwrap();
     assert!(
         out.status.success(),
@@ -102,7 +102,7 @@ fn pipe(db: &TestDb, project: &str, raw: &str) -> Value {
     outcome
 }
 
-fn pgp_mime(head: &str, armored: &str) -> String {
+pub(crate) fn pgp_mime(head: &str, armored: &str) -> String {
     format!(
         "{head}MIME-Version: 1.0\r\nContent-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"enc\"\r\n\r\nThis is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\r\n--enc\r\nContent-Type: application/pgp-encrypted\r\nContent-Description: PGP/MIME version identification\r\n\r\nVersion: 1\r\n\r\n--enc\r\nContent-Type: application/octet-stream; name=\"encrypted.asc\"\r\nContent-Disposition: inline; filename=\"encrypted.asc\"\r\n\r\n{armored}\r\n--enc--\r\n"
     )

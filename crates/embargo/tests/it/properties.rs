@@ -91,7 +91,7 @@ proptest! {
 
     #[test]
     fn intake_parses_any_message_without_panicking(raw in message()) {
-        let limits = Limits { attachment_bytes: 64 };
+        let limits = Limits { attachment_bytes: 64, ..Limits::default() };
         if let Ok(inbound) = Inbound::parse(&raw, &limits) {
             // Attachments over the limit are held back, never dropped or cut.
             for a in &inbound.attachments {

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::support::{Api, BACKENDS, Server, TestDb, seed};
 
-fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -16,7 +16,7 @@ fn client() -> reqwest::Client {
 }
 
 /// The value of a hidden field in a page.
-fn hidden(html: &str, name: &str) -> String {
+pub(crate) fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let at = html
         .find(&marker)
@@ -26,7 +26,7 @@ fn hidden(html: &str, name: &str) -> String {
 }
 
 /// `name=value` of a cookie a response sets.
-fn cookie(resp: &reqwest::Response, name: &str) -> String {
+pub(crate) fn cookie(resp: &reqwest::Response, name: &str) -> String {
     resp.headers()
         .get_all(SET_COOKIE)
         .iter()
@@ -271,4 +271,29 @@ async fn pages_refuse_forged_forms_and_keep_nothing_they_refuse() {
         assert_eq!(resp.status(), StatusCode::NOT_FOUND);
         server.stop().await;
     }
+}
+
+/// Signs alice in through the sign-in page; returns the session cookie (`name=value`).
+pub(crate) async fn sign_in_alice(http: &reqwest::Client, url: &str) -> String {
+    let form = http.get(format!("{url}/sign-in")).send().await.unwrap();
+    let pair = cookie(&form, "embargo_form");
+    let token = hidden(&form.text().await.unwrap(), "form_token");
+    let resp = http
+        .post(format!("{url}/sign-in"))
+        .header(COOKIE, pair)
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(format!(
+            "form_token={token}&email=alice%40example.org&password=alice+password+123"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    resp.headers()[SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
 }
