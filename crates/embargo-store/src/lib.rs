@@ -124,6 +124,10 @@ impl StoreError {
     pub fn is_transient(&self) -> bool {
         match self {
             StoreError::Database(e) => is_transient_sqlx(e),
+            StoreError::Migrate(
+                sqlx::migrate::MigrateError::Execute(e)
+                | sqlx::migrate::MigrateError::ExecuteMigration(e, _),
+            ) => is_transient_sqlx(e),
             StoreError::Audit(_) => true,
             _ => false,
         }

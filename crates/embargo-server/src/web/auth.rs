@@ -81,10 +81,18 @@ pub struct Next {
     next: Option<String>,
 }
 
-/// Only a path of this site, so the sign-in page cannot send anyone elsewhere.
+/// Only a path of this site, so the sign-in page cannot send anyone elsewhere. Browsers
+/// drop tabs and line breaks anywhere in a URL (`/\t/evil.example` becomes
+/// `//evil.example`) and read `\\` as `/`, so neither may appear at all.
 fn local(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains(|c: char| c == '\\' || c.is_control() || c.is_whitespace()) =>
+        {
+            n.to_owned()
+        }
         _ => "/desk".to_owned(),
     }
 }
@@ -218,4 +226,28 @@ pub async fn sign_out(
     let mut response = Redirect::to("/sign-in").into_response();
     response.headers_mut().insert(SET_COOKIE, cookie("", 0)?);
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local;
+
+    #[test]
+    fn sign_in_sends_nobody_off_site() {
+        for bad in [
+            "//evil.example/x",
+            "/\t/evil.example/x",
+            "/\n/evil.example",
+            "/\\evil.example",
+            "/ /evil.example",
+            "https://evil.example",
+            "/\u{0b}/evil.example",
+        ] {
+            assert_eq!(local(Some(bad)), "/desk", "{bad:?}");
+        }
+        assert_eq!(
+            local(Some("/desk/cases/X-SEC-1?tab=1")),
+            "/desk/cases/X-SEC-1?tab=1"
+        );
+    }
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use crate::support::{Api, Backend, Process, TestDb, eventually, seed};
+use crate::support::{Api, BACKENDS, Backend, Process, TestDb, eventually, seed};
 
 /// Dovecot on 127.0.0.1 and a free port, configured in a folder of its own; it stops
 /// when its stdin closes, that is when this is dropped.
@@ -79,7 +79,7 @@ impl Dovecot {
     }
 
     /// Appends a message over IMAP, with Python's imaplib.
-    fn append(&self, raw: &str) {
+    fn append(&self, raw: impl AsRef<[u8]>) {
         let script = format!(
             "import imaplib, sys\nm = imaplib.IMAP4('127.0.0.1', {})\nm.login('{USER}', '{PASSWORD}')\nm.append('INBOX', None, None, sys.stdin.buffer.read())\nm.logout()\n",
             self.port
@@ -89,12 +89,7 @@ impl Dovecot {
             .stdin(Stdio::piped())
             .spawn()
             .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(raw.as_bytes())
-            .unwrap();
+        child.stdin.take().unwrap().write_all(raw.as_ref()).unwrap();
         assert!(child.wait().unwrap().success());
     }
 
@@ -182,4 +177,107 @@ async fn imap_intake_from_dovecot() {
     let (_, cases) = alice.get("/api/cases").await;
     assert_eq!(cases.as_array().unwrap().len(), 2, "taken in once: {cases}");
     drop(serve);
+}
+
+/// A mailbox with poison between good messages: what once made intake fail for ever (a
+/// 5,000-character subject over a 2 MB body) is a case, what is over a limit (a header
+/// flood) is quarantined, and the poll goes on to the good ones and to later mail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poison_never_stops_the_poll() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        let people = seed(&store).await;
+        store.close().await;
+        let dovecot = Dovecot::start(&db.dir.path().join("dovecot"));
+        dovecot.append("From: ivy@example.org\r\nSubject: First good report\r\nMessage-ID: <g1@example.org>\r\n\r\nOne.\r\n");
+        let flood: String = (0..6000)
+            .map(|i| format!("Received: from relay{i}.example.net by relay.example.net\r\n"))
+            .collect();
+        dovecot.append(format!(
+            "{flood}From: loop@example.net\r\nSubject: looping\r\nMessage-ID: <p1@example.net>\r\n\r\nround and round\r\n"
+        ));
+        let subject: String = "overflow ".repeat(560);
+        let body = "stack frame\r\n".repeat(160_000);
+        dovecot.append(format!(
+            "From: kai@example.org\r\nSubject: {subject}\r\nMessage-ID: <p2@example.org>\r\n\r\n{body}"
+        ));
+        dovecot.append("From: jon@example.org\r\nSubject: Second good report\r\nMessage-ID: <g2@example.org>\r\n\r\nTwo.\r\n");
+
+        let serve = server(&db, dovecot.port);
+        let alice = Api::new(&serve.url, Some(&people.alice));
+        eventually(30, "the poll", || async { dovecot.unseen() == 0 }).await;
+        let (_, cases) = alice.get("/api/cases").await;
+        assert_eq!(cases.as_array().unwrap().len(), 3, "{cases}");
+        let (_, held) = alice.get("/api/projects/CLOUDSTACK/quarantine").await;
+        assert_eq!(held.as_array().unwrap().len(), 1, "{held}");
+        assert!(
+            held[0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("max_header_bytes")
+        );
+
+        dovecot.append("From: lee@example.org\r\nSubject: Later report\r\nMessage-ID: <g3@example.org>\r\n\r\nThree.\r\n");
+        eventually(20, "a later message", || async {
+            alice.get("/api/cases").await.1.as_array().unwrap().len() == 4
+        })
+        .await;
+        drop(serve);
+    }
+}
+
+/// Two servers on one PostgreSQL poll one mailbox: one at a time, through a lease in the
+/// database, so even mail without a Message-ID is taken in once; when the polling server
+/// is killed, the other takes over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_poll_one_mailbox_once() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let store = db.store().await;
+    let people = seed(&store).await;
+    store.close().await;
+    let dovecot = Dovecot::start(&db.dir.path().join("dovecot"));
+    let mut first = server(&db, dovecot.port);
+    let mut second = server(&db, dovecot.port);
+    let alice = Api::new(&first.url, Some(&people.alice));
+    for round in 0..3 {
+        for n in 0..3 {
+            dovecot.append(format!(
+                "From: r{n}@example.org\r\nSubject: Report {round}.{n} without a Message-ID\r\n\r\nText.\r\n"
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    }
+    eventually(30, "the polls", || async { dovecot.unseen() == 0 }).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let (_, cases) = alice.get("/api/cases").await;
+    assert_eq!(
+        cases.as_array().unwrap().len(),
+        9,
+        "each message once: {cases}"
+    );
+
+    // The lease holder dies; the other server polls after the lease runs out.
+    let holder = db
+        .query_text("SELECT holder FROM leases WHERE name LIKE 'imap:%'")
+        .await
+        .unwrap();
+    let pid = holder.split('-').next().unwrap().to_owned();
+    let (dead, alive) = if first.child.id().to_string() == pid {
+        (&mut first, &second)
+    } else {
+        (&mut second, &first)
+    };
+    dead.kill();
+    dovecot.append("From: late@example.org\r\nSubject: After the failover\r\n\r\nText.\r\n");
+    let alice = Api::new(&alive.url, Some(&people.alice));
+    eventually(30, "the other server takes over", || async {
+        alice.get("/api/cases").await.1.as_array().unwrap().len() == 10
+    })
+    .await;
+    let now = db
+        .query_text("SELECT holder FROM leases WHERE name LIKE 'imap:%'")
+        .await
+        .unwrap();
+    assert_ne!(now, holder);
 }

@@ -22,6 +22,7 @@ mod lifecycle;
 mod mail;
 mod matrix;
 mod openpgp;
+mod postfix;
 mod processes;
 mod properties;
 mod review;

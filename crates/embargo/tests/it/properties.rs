@@ -21,6 +21,21 @@ fn config() -> ProptestConfig {
     }
 }
 
+/// The real clients' corpus, read once.
+fn world_corpus() -> &'static [Vec<u8>] {
+    static CORPUS: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+    CORPUS.get_or_init(|| {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus-world");
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        files.sort();
+        files.iter().map(|p| std::fs::read(p).unwrap()).collect()
+    })
+}
+
 /// Header lines, MIME parts and encodings, shuffled and broken in every way.
 fn message() -> impl Strategy<Value = Vec<u8>> {
     let header = prop_oneof![
@@ -103,6 +118,38 @@ proptest! {
     #[test]
     fn intake_survives_random_bytes(raw in proptest::collection::vec(any::<u8>(), 0..600)) {
         let _ = Inbound::parse(&raw, &Limits::default());
+    }
+
+    /// Real clients' messages (`tests/corpus-world`) with bytes flipped, cut, spliced and
+    /// repeated: parsing never panics, and what it reads stays within the limits.
+    #[test]
+    fn intake_survives_mangled_real_mail(
+        pick in 0usize..1000,
+        edits in proptest::collection::vec((0usize..100_000, any::<u8>(), 0u8..4), 1..24),
+    ) {
+        let corpus = world_corpus();
+        let mut raw = corpus[pick % corpus.len()].clone();
+        for (at, byte, how) in edits {
+            if raw.is_empty() {
+                break;
+            }
+            let at = at % raw.len();
+            match how {
+                0 => raw[at] = byte,
+                1 => raw.insert(at, byte),
+                2 => { raw.remove(at); }
+                _ => {
+                    let end = (at + usize::from(byte)).min(raw.len());
+                    let copy = raw[at..end].to_vec();
+                    raw.splice(at..at, copy);
+                }
+            }
+        }
+        let limits = Limits { mime_parts: 200, mime_depth: 20, ..Limits::default() };
+        if let Ok(inbound) = Inbound::parse(&raw, &limits) {
+            prop_assert!(!inbound.from_email.is_empty());
+            prop_assert!(!inbound.text.is_empty() || !inbound.attachments.is_empty());
+        }
     }
 
     #[test]

@@ -82,6 +82,22 @@ impl TestDb {
         conn.close().await.ok();
     }
 
+    /// The first column of the first row of a query, as text (for a test's look inside).
+    pub async fn query_text(&self, statement: &str) -> Option<String> {
+        sqlx::any::install_default_drivers();
+        let url = match self.database() {
+            Database::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Database::Postgres(url) => url,
+        };
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        let row = sqlx::query(statement)
+            .fetch_optional(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.ok();
+        row.and_then(|r| sqlx::Row::try_get::<String, _>(&r, 0).ok())
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().to_owned()
     }
