@@ -85,8 +85,12 @@ fn error_text(body: &Value) -> String {
 impl CveServices {
     /// A client; it connects only when called.
     pub fn new(credentials: CveCredentials) -> Result<CveServices, CveServicesError> {
+        // Every request carries the API key: a redirect would hand it to whoever the
+        // response names, so none is followed.
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .https_only(credentials.api_url.starts_with("https://"))
             .build()
             .map_err(|e| CveServicesError::Unavailable(e.to_string()))?;
         Ok(CveServices { http, credentials })
@@ -100,6 +104,11 @@ impl CveServices {
         body: Option<&Value>,
     ) -> Result<Value, CveServicesError> {
         let url = format!("{}{path}", self.credentials.api_url.trim_end_matches('/'));
+        if !CveCredentials::allows(&url) {
+            return Err(CveServicesError::Unavailable(
+                "the CVE Services URL is not https".into(),
+            ));
+        }
         let mut request = self
             .http
             .request(method, url)
@@ -118,6 +127,9 @@ impl CveServices {
         let body: Value = response.json().await.unwrap_or(Value::Null);
         match status {
             s if s.is_success() => Ok(body),
+            s if s.is_redirection() => Err(CveServicesError::Unavailable(format!(
+                "{s}: CVE Services answered with a redirect, which is not followed (the request carries the API key)"
+            ))),
             StatusCode::UNAUTHORIZED => Err(CveServicesError::Unauthorized),
             StatusCode::BAD_REQUEST => Err(CveServicesError::BadRequest(error_text(&body))),
             StatusCode::FORBIDDEN => Err(CveServicesError::Forbidden(error_text(&body))),

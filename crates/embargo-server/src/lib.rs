@@ -2,6 +2,7 @@
 //! error mapping, and the background job runner.
 
 pub mod api;
+pub mod client;
 pub mod cve_services;
 pub mod error;
 pub mod extract;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub reports: std::sync::Arc<limiter::AddressLimiter>,
     /// The server's public base URL, for links in pages and documents.
     pub public_url: String,
+    /// Reverse proxies whose forwarded client addresses are believed.
+    pub trusted_proxies: std::sync::Arc<Vec<ipnet::IpNet>>,
 }
 
 impl AppState {
@@ -63,6 +66,7 @@ impl AppState {
         AppState {
             store,
             public_url: public_url.trim_end_matches('/').to_owned(),
+            trusted_proxies: std::sync::Arc::default(),
             signins: std::sync::Arc::new(limiter::AddressLimiter::new(
                 limiter::MAX_FAILURES,
                 limiter::WINDOW,
@@ -159,6 +163,7 @@ pub async fn serve(
         imap: None,
         public_url,
         job_lease: jobs::DEFAULT_LEASE,
+        trusted_proxies: Vec::new(),
     };
     serve_with(listener, store, services, shutdown).await
 }
@@ -175,6 +180,8 @@ pub struct Services {
     pub public_url: String,
     /// How long a claimed job is held before another server may take it (after a crash).
     pub job_lease: std::time::Duration,
+    /// Reverse proxies whose forwarded client addresses are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Serves the API and runs the jobs and the mailbox poller until `shutdown` turns true.
@@ -190,6 +197,7 @@ pub async fn serve_with(
         imap,
         public_url,
         job_lease,
+        trusted_proxies,
     } = services;
     let poller = imap.map(|settings| {
         tokio::spawn(imap::run(
@@ -208,7 +216,9 @@ pub async fn serve_with(
         shutdown.clone(),
     ));
     let mut stop = shutdown.clone();
-    let app = app(AppState::new(store, &public_url));
+    let mut state = AppState::new(store, &public_url);
+    state.trusted_proxies = std::sync::Arc::new(trusted_proxies);
+    let app = app(state);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -30,9 +30,20 @@ pub enum MailError {
     /// The message could not be encrypted to the recipient's key.
     #[error("the message could not be encrypted: {0}")]
     Encryption(String),
-    /// The relay refused or could not be reached; worth a retry.
-    #[error("the SMTP relay did not take the message: {0}")]
+    /// The relay refused or could not be reached; worth a retry. Only the reply code is
+    /// kept: a relay's text can quote the recipient's address.
+    #[error("the SMTP relay did not take the message ({0})")]
     Relay(String),
+}
+
+/// What a relay failure was, without the relay's own words.
+fn relay_failure(e: &lettre::transport::smtp::Error) -> String {
+    match e.status() {
+        Some(code) if e.is_permanent() => format!("permanent failure, reply code {code}"),
+        Some(code) => format!("reply code {code}"),
+        None if e.is_timeout() => "timed out".to_owned(),
+        None => "the relay could not be reached or the connection failed".to_owned(),
+    }
 }
 
 /// An SMTP sender.
@@ -115,7 +126,7 @@ impl Mailer {
         self.transport
             .send(message)
             .await
-            .map_err(|e| MailError::Relay(e.to_string()))?;
+            .map_err(|e| MailError::Relay(relay_failure(&e)))?;
         Ok(raw)
     }
 }

@@ -197,7 +197,8 @@ impl Store {
         Ok(if ok { user } else { None })
     }
 
-    /// Sets a new password and ends every session of the user.
+    /// Sets a new password and ends every session and API token of the user: whoever
+    /// took the old password may have made either.
     pub async fn set_password(&self, user_id: i64, password: &str) -> Result<()> {
         if password.chars().count() < 12 {
             return Err(StoreError::Invalid(
@@ -215,8 +216,34 @@ impl Store {
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
+        sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(millis(OffsetDateTime::now_utc()))
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
+        self.token_cache.clear();
         Ok(())
+    }
+
+    /// Whether `password` is the user's: asked again before a token is made or two-factor
+    /// sign-in changes, so a stolen session alone can do neither.
+    pub async fn verify_user_password(&self, user_id: i64, password: &str) -> Result<bool> {
+        let hash: Option<String> = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound("user"))?
+            .try_get("password_hash")?;
+        Ok(match hash {
+            Some(hash) => verify_password(password.to_owned(), hash).await,
+            None => {
+                verify_password(password.to_owned(), dummy_hash().await).await;
+                false
+            }
+        })
     }
 
     /// Starts a sign-in session; returns the cookie secret.

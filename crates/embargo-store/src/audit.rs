@@ -36,6 +36,10 @@ pub enum Read {
     Advisory,
     /// Its attachments.
     Attachments,
+    /// The reporter's secret link, handed to a team member to pass on.
+    ReporterLink,
+    /// The external thread, read by the reporter through their link.
+    ExternalThread,
 }
 
 impl Read {
@@ -47,6 +51,8 @@ impl Read {
             Read::Checklist => "checklist",
             Read::Advisory => "advisory",
             Read::Attachments => "attachments",
+            Read::ReporterLink => "reporter-link",
+            Read::ExternalThread => "external-thread",
         }
     }
 }
@@ -67,6 +73,16 @@ impl Entry {
             case_id,
             what: what.as_str(),
             via: viewer.via.as_str(),
+        }
+    }
+
+    /// A read by the case's reporter, through their secret link: no account, so no actor.
+    pub(crate) fn by_reporter(case_id: i64, what: Read) -> Entry {
+        Entry {
+            actor_id: 0,
+            case_id,
+            what: what.as_str(),
+            via: "reporter-link",
         }
     }
 }

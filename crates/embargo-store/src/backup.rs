@@ -341,6 +341,16 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
         &[("name", Text), ("holder", Text), ("until_at", Int)],
     ),
     (
+        "signin_failures",
+        &[
+            ("name_tag", Text),
+            ("client", Text),
+            ("failures", Int),
+            ("locked_until", Int),
+            ("updated_at", Int),
+        ],
+    ),
+    (
         "audit_log",
         &[
             ("seq", Int),

@@ -36,9 +36,9 @@ impl std::fmt::Debug for CveCredentials {
 impl CveCredentials {
     /// Credentials, checked for shape.
     pub fn new(api_url: &str, org: &str, user: &str, key: &str) -> Result<CveCredentials> {
-        if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
+        if !(api_url.starts_with("https://") || is_loopback_http(api_url)) {
             return Err(StoreError::Invalid(format!(
-                "'{api_url}' is not an http(s) URL"
+                "'{api_url}' is not an https URL: the API key must not travel in clear (plain http is accepted on loopback only)"
             )));
         }
         if org.trim().is_empty() || user.trim().is_empty() || key.trim().is_empty() {
@@ -54,10 +54,33 @@ impl CveCredentials {
         })
     }
 
+    /// Whether requests may go to `url`: https, or http to this machine (a local proxy or
+    /// a test stand-in), never plain http over a network.
+    pub fn allows(url: &str) -> bool {
+        url.starts_with("https://") || is_loopback_http(url)
+    }
+
     /// The API key, for the request header only.
     pub fn key(&self) -> &str {
         &self.key
     }
+}
+
+fn is_loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => host,
+    };
+    host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The state of a case's CVE ID at CVE Services.

@@ -301,16 +301,57 @@ impl Store {
     }
 }
 
+/// Creates a directory (and its missing parents) readable by its owner only: the data
+/// directory holds the database and the master key.
+pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// Creates the SQLite file with mode 0600 when missing (SQLite gives its WAL and shared
+/// memory files the database file's mode), and takes group and other access away from
+/// an existing database and its companions.
+fn make_private_files(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        options.open(path)?;
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+            if let Ok(meta) = std::fs::metadata(&file)
+                && meta.permissions().mode() & 0o077 != 0
+            {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    options.open(path)?;
+    Ok(())
+}
+
 /// Connects and applies migrations.
 pub(crate) async fn connect(database: &Database) -> Result<(AnyPool, Backend)> {
     sqlx::any::install_default_drivers();
     let (url, backend) = match database {
         Database::Sqlite(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| {
+                create_private_dir(dir).map_err(|e| {
                     StoreError::Invalid(format!("cannot create {}: {e}", dir.display()))
                 })?;
             }
+            make_private_files(path).map_err(|e| {
+                StoreError::Invalid(format!("cannot create {}: {e}", path.display()))
+            })?;
             (
                 format!("sqlite://{}?mode=rwc", path.display()),
                 Backend::Sqlite,

@@ -353,6 +353,13 @@ impl Store {
         let auth = authorize(&mut tx, viewer, case_ref, Need::Change).await?;
         let link = self.ensure_reporter_link(&mut tx, auth.case_id).await?;
         tx.commit().await?;
+        // The link lets its holder write as the reporter: handing it out is a read to audit.
+        self.audit(vec![crate::audit::Entry::new(
+            viewer,
+            auth.case_id,
+            crate::audit::Read::ReporterLink,
+        )])
+        .await?;
         Ok(link)
     }
 
@@ -405,6 +412,11 @@ impl Store {
     /// What the reporter sees through their link: status and the external thread.
     pub async fn reporter_view(&self, secret: &str) -> Result<ReporterView> {
         let (case_id, _, _) = self.reporter_case(secret).await?;
+        self.audit(vec![crate::audit::Entry::by_reporter(
+            case_id,
+            crate::audit::Read::ExternalThread,
+        )])
+        .await?;
         let mut conn = self.pool.acquire().await?;
         let case = load(&mut conn, self.keys(), case_id, true).await?;
         let rows = sqlx::query(

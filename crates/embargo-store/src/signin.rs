@@ -31,6 +31,12 @@ pub enum SignInOutcome {
     Locked(String),
 }
 
+/// Who tries: the account name (as a keyed tag) and the client address.
+struct Attempt {
+    name_tag: String,
+    client: String,
+}
+
 /// A started TOTP enrolment: the secret to put into an authenticator app. No `Debug`:
 /// the secret must not be logged.
 #[derive(Clone, serde::Serialize, utoipa::ToSchema)]
@@ -82,15 +88,43 @@ fn normalise_recovery(code: &str) -> String {
 }
 
 impl Store {
-    /// One sign-in attempt. Failures count towards a lockout; a locked account is
-    /// refused without looking at the password.
+    /// One sign-in attempt from `client`. Failures count towards a lock of that address
+    /// out of that account name, whether the account exists or not (so neither the answer
+    /// nor the lock tells accounts apart, and nobody can lock a member out from elsewhere);
+    /// a locked pair is refused without looking at the password.
     pub async fn sign_in(
         &self,
         email: &str,
         password: &str,
         code: Option<&str>,
+        client: &str,
     ) -> Result<SignInOutcome> {
         let now = OffsetDateTime::now_utc();
+        let attempt = Attempt {
+            name_tag: self
+                .keys()
+                .tag("sign-in", &email.trim().to_ascii_lowercase()),
+            client: client.to_owned(),
+        };
+        if let Some(until) = self.locked_until(&attempt, now).await? {
+            return Ok(SignInOutcome::Locked(rfc(until)));
+        }
+        let outcome = self.check_credentials(email, password, code, now).await?;
+        match &outcome {
+            SignInOutcome::Accepted(_) => self.clear_failures(&attempt).await?,
+            SignInOutcome::Refused => self.failed(&attempt, now).await?,
+            SignInOutcome::CodeRequired | SignInOutcome::Locked(_) => {}
+        }
+        Ok(outcome)
+    }
+
+    async fn check_credentials(
+        &self,
+        email: &str,
+        password: &str,
+        code: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<SignInOutcome> {
         let row = sqlx::query(
             "SELECT id, email, is_admin, password_hash, totp_sealed, totp_enabled_at, totp_last_step, failed_signins, locked_until \
              FROM users WHERE email = $1",
@@ -104,17 +138,12 @@ impl Store {
             return Ok(SignInOutcome::Refused);
         };
         let user_id: i64 = row.try_get("id")?;
-        if let Some(until) = row.try_get::<Option<i64>, _>("locked_until")?
-            && until > millis(now)
-        {
-            return Ok(SignInOutcome::Locked(rfc(until)));
-        }
         let hash = match row.try_get::<Option<String>, _>("password_hash")? {
             Some(hash) => hash,
             None => dummy_hash().await,
         };
         if !verify_password(password.to_owned(), hash).await {
-            return self.failed(user_id, now).await;
+            return Ok(SignInOutcome::Refused);
         }
         if row.try_get::<Option<i64>, _>("totp_enabled_at")?.is_some() {
             let Some(code) = code.filter(|c| !c.trim().is_empty()) else {
@@ -142,13 +171,9 @@ impl Store {
             };
             let accepted = by_totp || self.use_recovery_code(user_id, code, now).await?;
             if !accepted {
-                return self.failed(user_id, now).await;
+                return Ok(SignInOutcome::Refused);
             }
         }
-        sqlx::query("UPDATE users SET failed_signins = 0, locked_until = NULL WHERE id = $1")
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
         Ok(SignInOutcome::Accepted(User {
             id: user_id,
             email: row.try_get("email")?,
@@ -156,28 +181,65 @@ impl Store {
         }))
     }
 
-    async fn failed(&self, user_id: i64, now: OffsetDateTime) -> Result<SignInOutcome> {
+    async fn locked_until(&self, attempt: &Attempt, now: OffsetDateTime) -> Result<Option<i64>> {
+        let row = sqlx::query(
+            "SELECT locked_until FROM signin_failures WHERE name_tag = $1 AND client = $2",
+        )
+        .bind(&attempt.name_tag)
+        .bind(&attempt.client)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some(row) => row
+                .try_get::<Option<i64>, _>("locked_until")?
+                .filter(|until| *until > millis(now)),
+            None => None,
+        })
+    }
+
+    async fn clear_failures(&self, attempt: &Attempt) -> Result<()> {
+        sqlx::query("DELETE FROM signin_failures WHERE name_tag = $1 AND client = $2")
+            .bind(&attempt.name_tag)
+            .bind(&attempt.client)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn failed(&self, attempt: &Attempt, now: OffsetDateTime) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let failures: i64 = sqlx::query(
-            "UPDATE users SET failed_signins = failed_signins + 1 WHERE id = $1 RETURNING failed_signins",
+            "INSERT INTO signin_failures (name_tag, client, failures, updated_at) VALUES ($1, $2, 1, $3) \
+             ON CONFLICT (name_tag, client) DO UPDATE SET failures = signin_failures.failures + 1, updated_at = $3 \
+             RETURNING failures",
         )
-        .bind(user_id)
+        .bind(&attempt.name_tag)
+        .bind(&attempt.client)
+        .bind(millis(now))
         .fetch_one(&mut *tx)
         .await?
-        .try_get("failed_signins")?;
+        .try_get("failures")?;
         if failures >= MAX_FAILURES {
-            sqlx::query("UPDATE users SET failed_signins = 0, locked_until = $1 WHERE id = $2")
-                .bind(millis(now + LOCKOUT))
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE signin_failures SET failures = 0, locked_until = $1 WHERE name_tag = $2 AND client = $3",
+            )
+            .bind(millis(now + LOCKOUT))
+            .bind(&attempt.name_tag)
+            .bind(&attempt.client)
+            .execute(&mut *tx)
+            .await?;
             tracing::warn!(
-                user = user_id,
-                "account locked after repeated failed sign-ins"
+                "an address is locked out of an account name after repeated failed sign-ins"
             );
         }
+        // Old counts are of no use; keep the table small.
+        sqlx::query("DELETE FROM signin_failures WHERE updated_at < $1 AND (locked_until IS NULL OR locked_until < $2)")
+            .bind(millis(now - LOCKOUT - LOCKOUT))
+            .bind(millis(now))
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
-        Ok(SignInOutcome::Refused)
+        Ok(())
     }
 
     async fn use_recovery_code(
@@ -278,18 +340,9 @@ impl Store {
         Ok(codes)
     }
 
-    /// Changes a password after checking the current one; every session ends.
+    /// Changes a password after checking the current one; every session and token ends.
     pub async fn change_password(&self, user_id: i64, current: &str, new: &str) -> Result<bool> {
-        let hash: Option<String> = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound("user"))?
-            .try_get("password_hash")?;
-        let ok = match hash {
-            Some(hash) => verify_password(current.to_owned(), hash).await,
-            None => false,
-        };
+        let ok = self.verify_user_password(user_id, current).await?;
         if ok {
             self.set_password(user_id, new).await?;
         }

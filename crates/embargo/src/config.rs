@@ -95,7 +95,7 @@ impl StoreArgs {
         if let Ok(path) = std::env::var("EMBARGO_MASTER_KEY_FILE") {
             return Ok(KeySource::File(PathBuf::from(path)));
         }
-        std::fs::create_dir_all(&self.data).map_err(|e| {
+        embargo_store::create_private_dir(&self.data).map_err(|e| {
             ConfigError::Setting(format!(
                 "cannot create the data directory {}: {e}",
                 self.data.display()

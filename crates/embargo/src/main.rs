@@ -106,9 +106,26 @@ impl Output {
                 serde_json::to_string_pretty(value).unwrap_or_default()
             );
         } else {
-            println!("{}", text());
+            println!("{}", terminal_safe(&text()));
         }
     }
+}
+
+/// Text for a terminal: what came from strangers (titles, names) may hold escape
+/// sequences that move the cursor, rewrite the screen or set the window title, and
+/// bidirectional overrides that reorder what is shown. Each is printed as a visible
+/// escape instead; line breaks and tabs stay.
+pub fn terminal_safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}');
+        if (c.is_control() && c != '\n' && c != '\t') || bidi {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Reads one line from stdin (a password or a value), without the newline.
@@ -177,7 +194,10 @@ async fn main() -> ExitCode {
         Command::Intake(args) => match intake::run(args, &out).await {
             Ok(()) => Ok(()),
             Err(message) => {
-                eprintln!("embargo intake: {message}; the mail system should try again later");
+                eprintln!(
+                    "embargo intake: {}; the mail system should try again later",
+                    terminal_safe(&message)
+                );
                 return ExitCode::from(intake::EX_TEMPFAIL);
             }
         },
@@ -193,7 +213,7 @@ async fn main() -> ExitCode {
             // Offences were reported; 1 tells git and CI to refuse.
             Ok(guard::Verdict::Offending) => return ExitCode::from(1),
             Err(message) => {
-                eprintln!("embargo guard: {message}");
+                eprintln!("embargo guard: {}", terminal_safe(&message));
                 return ExitCode::from(2);
             }
         },
@@ -201,8 +221,27 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("embargo: {message}");
+            eprintln!("embargo: {}", terminal_safe(&message));
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn escape_sequences_from_titles_never_reach_the_terminal() {
+        let title = "XSS\u{1b}]0;owned\u{7}\u{1b}[2J in \u{202e}txt.exe";
+        let shown = terminal_safe(title);
+        assert!(
+            !shown.contains('\u{1b}') && !shown.contains('\u{7}') && !shown.contains('\u{202e}')
+        );
+        assert!(shown.contains("\\u{1b}]0;owned"));
+        assert_eq!(
+            terminal_safe("two\nlines\tand a tab"),
+            "two\nlines\tand a tab"
+        );
     }
 }

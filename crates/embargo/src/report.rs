@@ -61,11 +61,19 @@ const COUNTS: [&str; 5] = [
     "by_channel",
 ];
 
+/// A CSV field. A spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, a tab or
+/// a carriage return as a formula (OWASP's CSV injection), and names come from
+/// strangers: such a cell is prefixed with `'` so it is shown as text.
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
     } else {
         s.to_owned()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
     }
 }
 
@@ -198,4 +206,20 @@ pub async fn run(args: ReportArgs, out: &Output) -> Result<(), String> {
         (false, other) => return Err(format!("'{other}' is not text, csv or json")),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::csv_field;
+
+    #[test]
+    fn formulas_are_shown_as_text() {
+        assert_eq!(
+            csv_field("=HYPERLINK(\"http://evil\")"),
+            "\"'=HYPERLINK(\"\"http://evil\"\")\""
+        );
+        assert_eq!(csv_field("+1+1"), "'+1+1");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_field("fay@finder.example"), "fay@finder.example");
+    }
 }

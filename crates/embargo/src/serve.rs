@@ -40,6 +40,10 @@ pub struct ServeArgs {
     /// takes it over (announcements included).
     #[arg(long, env = "EMBARGO_JOB_LEASE", default_value_t = 60)]
     pub job_lease: u64,
+    /// Reverse proxies (addresses or CIDR ranges, comma-separated) whose forwarded client
+    /// address (`Forwarded`, `X-Forwarded-For`) the per-address limits believe.
+    #[arg(long, env = "EMBARGO_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxy: Vec<String>,
     #[command(flatten)]
     pub limits: LimitArgs,
     #[command(flatten)]
@@ -95,12 +99,27 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         imap,
         public_url,
         job_lease: std::time::Duration::from_secs(args.job_lease.clamp(1, 3600)),
+        trusted_proxies: trusted_proxies(&args.trusted_proxy)?,
     };
     embargo_server::serve_with(listener, store.clone(), services, shutdown)
         .await
         .map_err(|e| e.to_string())?;
     store.close().await;
     Ok(())
+}
+
+/// `10.0.0.0/8`, `192.0.2.7` or `::1`: a single address is a range of one.
+fn trusted_proxies(given: &[String]) -> Result<Vec<ipnet::IpNet>, String> {
+    given
+        .iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("--trusted-proxy {p}: not an address or CIDR range"))
+        })
+        .collect()
 }
 
 async fn wait_for_signal() {

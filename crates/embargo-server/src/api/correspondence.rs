@@ -1,9 +1,7 @@
 //! Routes of the external thread: replies to the reporter, canned responses, and the
 //! public report form's API.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State as AxumState};
+use axum::extract::State as AxumState;
 use axum::http::StatusCode;
 use embargo_core::canned::Canned;
 use embargo_core::case::Reporter;
@@ -15,6 +13,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
+use crate::client::ClientAddr;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Caller, Json, Path};
 
@@ -109,11 +108,11 @@ pub async fn set_response(
     responses((status = 201, body = FiledReport), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn file_report(
     AxumState(state): AxumState<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     Path(key): Path<String>,
     Json(body): Json<PublicReport>,
 ) -> Result<(StatusCode, Json<FiledReport>), ApiError> {
-    if !state.reports.allows(client.ip()) {
+    if !state.reports.allows(client) {
         return Err(ApiError::TooManyRequests(
             "too many reports from this address; please try again in an hour or write to the security address",
         ));
@@ -123,7 +122,7 @@ pub async fn file_report(
             "the report could not be accepted".into(),
         ));
     }
-    state.reports.record(client.ip());
+    state.reports.record(client);
     let key: ProjectKey = key.parse()?;
     let reporter = Reporter {
         name: body.name.filter(|n| !n.trim().is_empty()),

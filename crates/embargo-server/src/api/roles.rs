@@ -216,8 +216,9 @@ pub async fn prenotified(
     Ok(Json(state.store.prenotified(&caller.viewer).await?))
 }
 
-/// The reporter's secret link (team only), to pass on.
-#[utoipa::path(get, path = "/api/cases/{ref}/reporter-link", tag = "roles", params(("ref" = String, Path, description = "Case reference")),
+/// The reporter's secret link (team only, a read-write token or session), to pass on: it
+/// lets its holder write as the reporter, so it is a POST and it is audited.
+#[utoipa::path(post, path = "/api/cases/{ref}/reporter-link", tag = "roles", params(("ref" = String, Path, description = "Case reference")),
     responses((status = 200, body = ReporterLink), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn reporter_link(

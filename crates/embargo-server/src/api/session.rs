@@ -3,14 +3,13 @@
 use axum::extract::State as AxumState;
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use std::net::SocketAddr;
 
-use axum::extract::ConnectInfo;
 use embargo_store::{SignInOutcome, TotpSetup, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
+use crate::client::ClientAddr;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Caller, Json, Path, SESSION_COOKIE, csrf_token, session_cookie};
 
@@ -91,6 +90,8 @@ impl std::fmt::Debug for PasswordChange {
 pub struct TokenRequest {
     /// What the token is for, e.g. "ci" or "laptop".
     pub name: String,
+    /// The account's password, asked again: a stolen session alone makes no token.
+    pub password: String,
     /// "write" (the default) or "read": a read-only token may only read.
     #[serde(default)]
     pub scope: TokenScope,
@@ -128,28 +129,33 @@ pub(crate) fn cookie(value: &str, max_age: i64) -> Result<HeaderValue, ApiError>
     responses((status = 200, body = SignedIn), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn sign_in(
     AxumState(state): AxumState<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     Json(body): Json<SignIn>,
 ) -> Result<(HeaderMap, Json<SignedIn>), ApiError> {
-    if !state.signins.allows(client.ip()) {
+    if !state.signins.allows(client) {
         return Err(ApiError::TooManyRequests(
             "too many failed sign-ins from this address; wait ten minutes",
         ));
     }
     let outcome = state
         .store
-        .sign_in(&body.email, &body.password, body.code.as_deref())
+        .sign_in(
+            &body.email,
+            &body.password,
+            body.code.as_deref(),
+            &client.to_string(),
+        )
         .await?;
     let user = match outcome {
         SignInOutcome::Accepted(user) => user,
         SignInOutcome::CodeRequired => return Err(ApiError::CodeRequired),
         SignInOutcome::Refused => {
-            state.signins.record(client.ip());
+            state.signins.record(client);
             return Err(ApiError::Unauthorized);
         }
         SignInOutcome::Locked(_) => {
             return Err(ApiError::TooManyRequests(
-                "this account is locked after repeated failed sign-ins; try again in 15 minutes",
+                "too many failed sign-ins with this address from this client; try again in 15 minutes",
             ));
         }
     };
@@ -166,14 +172,40 @@ pub async fn sign_in(
     ))
 }
 
-/// Start two-factor enrolment: the secret for an authenticator app.
-#[utoipa::path(post, path = "/api/me/totp", tag = "session",
-    responses((status = 200, body = TotpSetup), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)),
+/// The account's password, asked again before a change to how it signs in.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    /// The current password.
+    pub password: String,
+}
+
+/// Checks the password given again for a sensitive change.
+async fn fresh_password(state: &AppState, caller: &Caller, password: &str) -> Result<(), ApiError> {
+    if state
+        .store
+        .verify_user_password(caller.viewer.user_id, password)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(ApiError::Store(embargo_store::StoreError::Invalid(
+            "the password is not right".into(),
+        )))
+    }
+}
+
+/// Start two-factor enrolment (the password asked again): the secret for an
+/// authenticator app.
+#[utoipa::path(post, path = "/api/me/totp", tag = "session", request_body = PasswordBody,
+    responses((status = 200, body = TotpSetup), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn start_totp(
     caller: Caller,
     AxumState(state): AxumState<AppState>,
+    Json(body): Json<PasswordBody>,
 ) -> Result<Json<TotpSetup>, ApiError> {
+    fresh_password(&state, &caller, &body.password).await?;
     Ok(Json(state.store.start_totp(caller.viewer.user_id).await?))
 }
 
@@ -250,9 +282,9 @@ pub async fn me(
     }))
 }
 
-/// Create an API token for the caller.
+/// Create an API token for the caller (the password asked again).
 #[utoipa::path(post, path = "/api/tokens", tag = "session", request_body = TokenRequest,
-    responses((status = 201, body = TokenCreated), (status = 401, body = ErrorBody)),
+    responses((status = 201, body = TokenCreated), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn create_token(
     caller: Caller,
@@ -265,6 +297,7 @@ pub async fn create_token(
             "a token needs a name of 1 to 100 characters".into(),
         ));
     }
+    fresh_password(&state, &caller, &body.password).await?;
     let token = state
         .store
         .create_scoped_token(caller.viewer.user_id, name, body.scope == TokenScope::Read)

@@ -1,8 +1,6 @@
 //! Signing in and out of the web UI, and the signed-in member every team page needs.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRequestParts, Query, State as AxumState};
+use axum::extract::{FromRequestParts, Query, State as AxumState};
 use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -14,6 +12,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::api::session::cookie;
+use crate::client::ClientAddr;
 use crate::extract::{constant_time_eq, csrf_token, session_cookie};
 use crate::web::PageError;
 use crate::web::form::{self, Form};
@@ -149,13 +148,13 @@ pub struct SignInForm {
 /// Signs in: password, then the TOTP code once two-factor sign-in is on.
 pub async fn submit(
     AxumState(state): AxumState<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     Form(f): Form<SignInForm>,
 ) -> Result<Response, PageError> {
     form::check_anonymous(&headers, &f.form_token)?;
     let next = local(f.next.as_deref());
-    if !state.signins.allows(client.ip()) {
+    if !state.signins.allows(client) {
         return Ok(form_page(
             &next,
             &f.email,
@@ -165,7 +164,12 @@ pub async fn submit(
     }
     let outcome = state
         .store
-        .sign_in(&f.email, &f.password, form::given(&f.code))
+        .sign_in(
+            &f.email,
+            &f.password,
+            form::given(&f.code),
+            &client.to_string(),
+        )
         .await?;
     let user = match outcome {
         SignInOutcome::Accepted(user) => user,
@@ -178,7 +182,7 @@ pub async fn submit(
             ));
         }
         SignInOutcome::Refused => {
-            state.signins.record(client.ip());
+            state.signins.record(client);
             return Ok(form_page(
                 &next,
                 &f.email,
@@ -191,7 +195,7 @@ pub async fn submit(
                 &next,
                 &f.email,
                 Some(
-                    "This account is locked after repeated failed sign-ins; try again in 15 minutes.",
+                    "Too many failed sign-ins with this address from here; try again in 15 minutes.",
                 ),
                 StatusCode::TOO_MANY_REQUESTS,
             ));

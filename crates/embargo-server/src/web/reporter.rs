@@ -1,9 +1,7 @@
 //! The reporter's side: the public report form of a project, and the page their secret
 //! link opens (status, the external thread, a reply, a file upload).
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Multipart, Path, State as AxumState};
+use axum::extract::{Multipart, Path, State as AxumState};
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -14,6 +12,7 @@ use maud::html;
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::client::ClientAddr;
 use crate::error::ApiError;
 use crate::web::PageError;
 use crate::web::form::{self, Form, given};
@@ -96,7 +95,7 @@ pub async fn form(
 /// Files a report from the form: rate-limited per address, with a honeypot.
 pub async fn file(
     AxumState(state): AxumState<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     Path(key): Path<String>,
     headers: HeaderMap,
     Form(f): Form<ReportForm>,
@@ -111,7 +110,7 @@ pub async fn file(
             StatusCode::FORBIDDEN,
         ));
     }
-    if !state.reports.allows(client.ip()) {
+    if !state.reports.allows(client) {
         return Ok(report_page(
             key.as_str(),
             &f,
@@ -129,7 +128,7 @@ pub async fn file(
             StatusCode::BAD_REQUEST,
         ));
     }
-    state.reports.record(client.ip());
+    state.reports.record(client);
     let reporter = Reporter {
         name: given(&f.name).map(str::to_owned),
         email: given(&f.email).map(str::to_owned),

@@ -67,7 +67,9 @@ async fn web_ui_end_to_end(backend: Backend) {
 
     // Alice turns two-factor sign-in on; the browser signs in with a later code.
     let alice = Api::new(&server.url, Some(&people.alice));
-    let (status, setup) = alice.post("/api/me/totp", json!({})).await;
+    let (status, setup) = alice
+        .post("/api/me/totp", json!({ "password": people.alice_password }))
+        .await;
     assert_eq!(status, 200, "{setup}");
     let secret = setup["secret"].as_str().unwrap().to_owned();
     let (status, body) = alice

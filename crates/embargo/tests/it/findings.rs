@@ -124,7 +124,12 @@ async fn merging_keeps_every_reporters_credit_and_thread() {
         first["ref"].as_str().unwrap().to_owned(),
         second["ref"].as_str().unwrap().to_owned(),
     );
-    let (_, link) = alice.get(&format!("/api/cases/{dup}/reporter-link")).await;
+    let (_, link) = alice
+        .post(
+            &format!("/api/cases/{dup}/reporter-link"),
+            serde_json::json!({}),
+        )
+        .await;
     alice
         .moved(&dup, json!({ "to": "duplicate", "duplicate_of": original, "message_to_reporter": "This was reported before; you will be credited." }))
         .await;

@@ -383,7 +383,23 @@ async fn sessions_and_tokens(backend: Backend) {
 
     // A token made over the API works, and stops working once revoked.
     let alice = Api::new(&server.url, Some(&people.alice));
-    let (status, made) = alice.post("/api/tokens", json!({ "name": "laptop" })).await;
+    let (status, _) = alice
+        .post(
+            "/api/tokens",
+            json!({ "name": "laptop", "password": "a guess at it" }),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a token needs the password again"
+    );
+    let (status, made) = alice
+        .post(
+            "/api/tokens",
+            json!({ "name": "laptop", "password": "alice password 123" }),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     let fresh = alice.as_user(made["token"].as_str().unwrap());
     assert_eq!(fresh.get("/api/me").await.0, StatusCode::OK);

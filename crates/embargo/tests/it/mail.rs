@@ -25,12 +25,21 @@ impl Sink {
 
     /// A sink that holds each RCPT for `delay` seconds, after writing the client's port.
     pub fn start_delayed(dir: &Path, delay: f64) -> Sink {
+        Sink::start_with(dir, &[("SINK_RCPT_DELAY", &delay.to_string())])
+    }
+
+    /// A relay that refuses every recipient, quoting the address in its reply.
+    pub fn start_rejecting(dir: &Path) -> Sink {
+        Sink::start_with(dir, &[("SINK_REJECT", "1")])
+    }
+
+    fn start_with(dir: &Path, env: &[(&str, &str)]) -> Sink {
         std::fs::create_dir_all(dir).unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/smtp_sink.py");
         let mut child = Command::new("/usr/bin/python3")
             .arg(script)
             .arg(dir)
-            .env("SINK_RCPT_DELAY", delay.to_string())
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()

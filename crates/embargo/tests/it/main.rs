@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod access;
+mod attacks;
 mod browser;
 mod canary;
 mod confidentiality;

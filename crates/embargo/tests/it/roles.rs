@@ -165,7 +165,9 @@ async fn roles(backend: Backend) {
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Reporter: the secret link shows the status and the external thread, never notes.
-    let (_, link) = alice.get(&format!("{case_path}/reporter-link")).await;
+    let (_, link) = alice
+        .post(&format!("{case_path}/reporter-link"), serde_json::json!({}))
+        .await;
     let link = link["secret"].as_str().unwrap().to_owned();
     let (status, view) = anonymous.get(&format!("/api/reporter/{link}")).await;
     assert_eq!(status, StatusCode::OK);

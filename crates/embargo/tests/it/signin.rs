@@ -91,8 +91,21 @@ async fn signin(backend: Backend) {
     let alice = Api::new(&url, Some(&people.alice));
     let r = alice.report("CLOUDSTACK", "Sign-in scenario").await;
 
-    // TOTP: enrol, confirm with a first code, get recovery codes.
-    let (status, setup) = alice.post("/api/me/totp", json!({})).await;
+    // TOTP: enrol (the password asked again), confirm with a first code, get recovery codes.
+    let (status, _) = alice
+        .post(
+            "/api/me/totp",
+            json!({ "password": "not alice's password" }),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a session alone changes no second factor"
+    );
+    let (status, setup) = alice
+        .post("/api/me/totp", json!({ "password": people.alice_password }))
+        .await;
     assert_eq!(status, StatusCode::OK, "{setup}");
     let secret = setup["secret"].as_str().unwrap().to_owned();
     assert!(
@@ -117,7 +130,9 @@ async fn signin(backend: Backend) {
         .map(|c| c.as_str().unwrap().to_owned())
         .collect();
     assert_eq!(recovery.len(), 10);
-    let (status, _) = alice.post("/api/me/totp", json!({})).await;
+    let (status, _) = alice
+        .post("/api/me/totp", json!({ "password": people.alice_password }))
+        .await;
     assert_eq!(
         status,
         StatusCode::CONFLICT,
@@ -246,7 +261,8 @@ async fn signin(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::OK);
 
-    // Lockout: five failures lock the account, even against the right password.
+    // Lockout: five failures lock this client out of the account, even with the right
+    // password (another client is not: see attacks::lockout_reveals_nothing_and_locks_no_one_out).
     for _ in 0..5 {
         let (status, _, _) = sign_in(&url, "fiona@example.org", "not fiona's password", None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -264,15 +280,33 @@ async fn signin(backend: Backend) {
     let (status, body, _) = sign_in(&url, "fiona@example.org", "fiona's real password", None).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert!(
-        body["message"].as_str().unwrap().contains("locked"),
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("too many failed sign-ins"),
         "{body}"
     );
+
+    // The password change ended alice's API tokens too.
+    assert_eq!(alice.get("/api/me").await.0, StatusCode::UNAUTHORIZED);
+    let token_store = db.store().await;
+    let alice_id = token_store
+        .user_by_email("alice@example.org")
+        .await
+        .unwrap()
+        .id;
+    let fresh = token_store
+        .create_token(alice_id, "after the change")
+        .await
+        .unwrap();
+    token_store.close().await;
+    let alice = Api::new(&url, Some(&fresh.secret));
 
     // Tokens: a read-only token reads and cannot change; a revoked one does nothing.
     let (status, made) = alice
         .post(
             "/api/tokens",
-            json!({ "name": "dashboard", "scope": "read" }),
+            json!({ "name": "dashboard", "scope": "read", "password": "a brand new password" }),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);

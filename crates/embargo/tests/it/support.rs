@@ -274,9 +274,20 @@ impl Process {
         Process::start(cmd)
     }
 
+    /// Starts `embargo serve` on a free port with its log written to `log`.
+    pub fn serve_logged(mut cmd: Command, log: &std::path::Path) -> Process {
+        cmd.args(["serve", "--listen", "127.0.0.1:0"]);
+        let file = std::fs::File::create(log).unwrap();
+        Process::launch(cmd, Stdio::from(file))
+    }
+
     /// Starts a prepared command that runs `embargo serve`.
-    pub fn start(mut cmd: Command) -> Process {
-        cmd.stdout(Stdio::piped()).stderr(Stdio::null());
+    pub fn start(cmd: Command) -> Process {
+        Process::launch(cmd, Stdio::null())
+    }
+
+    fn launch(mut cmd: Command, stderr: Stdio) -> Process {
+        cmd.stdout(Stdio::piped()).stderr(stderr);
         let mut child = cmd.spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         let mut line = String::new();

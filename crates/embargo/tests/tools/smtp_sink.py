@@ -21,6 +21,8 @@ class Sink:
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if os.environ.get("SINK_REJECT"):
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         delay = float(os.environ.get("SINK_RCPT_DELAY", "0"))
         if delay > 0:
             with self.lock:
