@@ -60,7 +60,12 @@ fn parse_address(value: &str) -> Option<(Option<String>, String)> {
         ("", value)
     };
     let email = email.trim().trim_start_matches("mailto:").trim();
-    if !email.contains('@') || email.contains(char::is_whitespace) {
+    let (local, domain) = email.split_once('@')?;
+    if local.is_empty()
+        || domain.is_empty()
+        || domain.contains('@')
+        || email.contains(|c: char| c.is_whitespace() || c.is_control() || ",;<>\"".contains(c))
+    {
         return None;
     }
     let name = name.trim().trim_matches('"').trim();

@@ -139,8 +139,11 @@ pub struct Inbound {
     pub subject: String,
     /// The sender's display name.
     pub from_name: Option<String>,
-    /// The sender's address.
+    /// The sender's address: From, else Sender, Reply-To or Return-Path (where replies go).
     pub from_email: String,
+    /// The From address alone: who speaks. Only it decides whether mail on a case is the
+    /// reporter's (Reply-To and Sender are not authenticated by anything).
+    pub author: Option<String>,
     /// The Date header as Unix seconds, when it is valid.
     pub date: Option<i64>,
     /// The text, with HTML converted to text.
@@ -168,6 +171,39 @@ impl std::fmt::Debug for Inbound {
     }
 }
 
+/// Message-IDs of a message's thread that intake looks up (In-Reply-To, then the newest
+/// References).
+const MAX_THREAD_IDS: usize = 50;
+/// Case references in a subject that intake looks up.
+const MAX_CASE_REFS: usize = 10;
+
+/// Parses and checks the tree's size and depth. A tree over the limits is not dropped
+/// normally: dropping a chain of forwarded messages recurses once per level, and a long
+/// enough chain would overflow the stack; its memory is bounded by the message's size.
+fn parse_tree<'x>(raw: &'x [u8], limits: &Limits) -> Result<Message<'x>, Unusable> {
+    let message = MessageParser::default()
+        .parse(raw)
+        .ok_or(Unusable::NotAMessage)?;
+    match limits::check_tree(&message, limits) {
+        Ok(()) => Ok(message),
+        Err(limit) => {
+            std::mem::forget(message);
+            Err(Unusable::over(limit, limits))
+        }
+    }
+}
+
+/// The From header's address, lower-cased.
+fn author(message: &Message<'_>) -> Option<String> {
+    message
+        .from()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .map(str::trim)
+        .filter(|e| e.contains('@'))
+        .map(str::to_ascii_lowercase)
+}
+
 fn strip_id(id: &str) -> Option<String> {
     let id = id
         .trim()
@@ -185,10 +221,12 @@ fn ids(value: &HeaderValue<'_>) -> Vec<String> {
     }
 }
 
+/// A header field's raw value; the last of several, as mail-parser reads them.
 fn header_text<'a>(message: &'a Message<'_>, name: &str) -> Option<&'a str> {
     message
         .headers_raw()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        .last()
         .map(|(_, v)| v.trim())
 }
 
@@ -196,6 +234,9 @@ fn header_text<'a>(message: &'a Message<'_>, name: &str) -> Option<&'a str> {
 pub fn case_refs_in(subject: &str) -> Vec<CaseRef> {
     let mut found: Vec<CaseRef> = Vec::new();
     for token in subject.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')) {
+        if found.len() == MAX_CASE_REFS {
+            break;
+        }
         if let Ok(r) = token.to_ascii_uppercase().parse::<CaseRef>()
             && !found.contains(&r)
         {
@@ -337,10 +378,7 @@ impl Inbound {
     }
 
     fn parse_checked(raw: &[u8], limits: &Limits, keys: Keys<'_>) -> Result<Inbound, Unusable> {
-        let message = MessageParser::default()
-            .parse(raw)
-            .ok_or(Unusable::NotAMessage)?;
-        limits::check_tree(&message, limits).map_err(|l| Unusable::over(l, limits))?;
+        let message = parse_tree(raw, limits)?;
         if let Some(ciphertext) = protection::pgp_mime_ciphertext(&message, raw) {
             let team = keys.team.ok_or(Unusable::NoTeamKey)?;
             let opened = embargo_openpgp::decrypt(
@@ -351,11 +389,18 @@ impl Inbound {
             )
             .map_err(|e| Unusable::undecryptable(e, limits))?;
             let inner = protection::rewrap(&message, &opened.data);
-            let inner_message = MessageParser::default()
-                .parse(&inner)
-                .ok_or(Unusable::NotAMessage)?;
-            limits::check_tree(&inner_message, limits).map_err(|l| Unusable::over(l, limits))?;
-            let mut inbound = Inbound::from_message(&inner_message, &inner, limits, keys)?;
+            // What was inside is held to every limit too: a small ciphertext can hold a
+            // large flood.
+            limits::check_raw(&inner, limits).map_err(|l| Unusable::over(l, limits))?;
+            let inner_message = parse_tree(&inner, limits)?;
+            let budget = limits.decompressed_bytes.saturating_sub(opened.data.len());
+            let mut inbound = Inbound::from_message(&inner_message, &inner, limits, keys, budget)?;
+            // Who sent it is what the outer header says: the encrypted part is the
+            // sender's to write, and would let anyone name the reporter there.
+            let (name, email) = sender(&message).ok_or(Unusable::NoSender)?;
+            inbound.from_name = name;
+            inbound.from_email = email;
+            inbound.author = author(&message);
             let mut signature = opened.signature;
             // The signer's key may be inside the encrypted message itself.
             if matches!(signature, Some(SignatureCheck::UnknownKey { .. }))
@@ -379,7 +424,7 @@ impl Inbound {
             }
             return Ok(inbound);
         }
-        Inbound::from_message(&message, raw, limits, keys)
+        Inbound::from_message(&message, raw, limits, keys, limits.decompressed_bytes)
     }
 
     fn from_message(
@@ -387,6 +432,7 @@ impl Inbound {
         raw: &[u8],
         limits: &Limits,
         keys: Keys<'_>,
+        plaintext_budget: usize,
     ) -> Result<Inbound, Unusable> {
         // mail-parser reads almost anything; a message has at least one field that
         // every mail system writes.
@@ -502,28 +548,34 @@ impl Inbound {
             signature: protection::signed_root(message, raw, keys.signers),
             ..Protection::default()
         };
-        let text = protection::open_inline(&text, keys, limits.decompressed_bytes, &mut protection)
+        let text = protection::open_inline(&text, keys, plaintext_budget, &mut protection)
             .map_err(|e| match e {
                 InlineError::NoTeamKey => Unusable::NoTeamKey,
+                InlineError::TooManyBlocks => {
+                    Unusable::Undecryptable("it holds more OpenPGP blocks than intake opens")
+                }
                 InlineError::Undecryptable(e) => Unusable::undecryptable(e, limits),
             })?
             .trim()
             .to_owned();
         protection.keys = found_keys;
-        if text.is_empty() && attachments.is_empty() {
+        if text.is_empty() && attachments.is_empty() && subject.is_empty() {
             return Err(Unusable::Empty);
         }
-        let mut thread_ids = ids(message.in_reply_to());
-        for id in ids(message.references()) {
-            if !thread_ids.contains(&id) {
-                thread_ids.push(id);
-            }
-        }
+        // A header can name thousands of messages; the nearest few are enough to thread.
+        let mut seen = std::collections::HashSet::new();
+        let thread_ids: Vec<String> = ids(message.in_reply_to())
+            .into_iter()
+            .chain(ids(message.references()).into_iter().rev())
+            .filter(|id| seen.insert(id.clone()))
+            .take(MAX_THREAD_IDS)
+            .collect();
         let kind = classify(message, &from_email, &subject, &text);
         Ok(Inbound {
             message_id: message.message_id().and_then(strip_id),
             thread_ids,
             case_refs: case_refs_in(&subject),
+            author: author(message),
             date: message
                 .date()
                 .filter(|d| d.is_valid())
@@ -556,10 +608,18 @@ fn kr_text(raw: &[u8], part: &MessagePart<'_>) -> Option<String> {
     })
 }
 
-/// The sender's address of a raw message, read from its header fields only.
-pub fn sender_of(raw: &[u8]) -> Option<String> {
+/// The From address of a raw message (the outer one of an encrypted message), read from
+/// its header fields only.
+pub fn author_of(raw: &[u8]) -> Option<String> {
     let message = MessageParser::default().parse_headers(raw)?;
-    sender(&message).map(|(_, email)| email)
+    author(&message)
+}
+
+impl Inbound {
+    /// Only a subject: no text and no attachment. It opens no case.
+    pub fn is_subject_only(&self) -> bool {
+        self.text.is_empty() && self.attachments.is_empty()
+    }
 }
 
 /// The text of a title for a case opened by a message.
@@ -610,10 +670,11 @@ mod tests {
             parse("From: a@example.net\r\n\r\n").unwrap_err(),
             Unusable::Empty
         );
-        assert_eq!(
-            parse("From: a@example.net\r\nSubject: RCE in the agent\r\n\r\n  \r\n").unwrap_err(),
-            Unusable::Empty,
-            "a subject alone is not a report"
+        assert!(
+            parse("From: a@example.net\r\nSubject: RCE in the agent\r\n\r\n  \r\n")
+                .unwrap()
+                .is_subject_only(),
+            "a subject alone is read; intake decides (no case from it, a follow-up on one)"
         );
     }
 }

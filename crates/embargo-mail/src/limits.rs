@@ -3,6 +3,8 @@
 //! before parsing, the number of MIME parts is bounded from the raw bytes before the
 //! parser allocates a record per part, and the depth of the tree is checked after.
 
+use std::collections::HashSet;
+
 use mail_parser::{Message, PartType};
 
 /// Size limits of intake. Every one is a setting; the defaults suit a project desk.
@@ -18,9 +20,13 @@ pub struct Limits {
     pub mime_depth: usize,
     /// Messages of more MIME parts than this are quarantined.
     pub mime_parts: usize,
-    /// Decrypted and decompressed OpenPGP data is read up to this many bytes; beyond it
-    /// the message is quarantined (a decompression bomb stops here).
+    /// Decrypted and decompressed OpenPGP data is read up to this many bytes, all blocks
+    /// of a message together; beyond it the message is quarantined (a decompression bomb
+    /// stops here).
     pub decompressed_bytes: usize,
+    /// Messages with more lines that look like header fields than this are quarantined:
+    /// each field the parser reads costs a record, in every part.
+    pub header_fields: usize,
 }
 
 impl Default for Limits {
@@ -32,6 +38,7 @@ impl Default for Limits {
             mime_depth: 20,
             mime_parts: 500,
             decompressed_bytes: 25 * 1024 * 1024,
+            header_fields: 50_000,
         }
     }
 }
@@ -49,6 +56,8 @@ pub enum Limit {
     MimeParts,
     /// [`Limits::decompressed_bytes`].
     DecompressedBytes,
+    /// [`Limits::header_fields`].
+    HeaderFields,
 }
 
 impl Limit {
@@ -60,6 +69,7 @@ impl Limit {
             Limit::MimeDepth => "max_mime_depth",
             Limit::MimeParts => "max_mime_parts",
             Limit::DecompressedBytes => "max_decompressed_bytes",
+            Limit::HeaderFields => "max_header_fields",
         }
     }
 
@@ -71,6 +81,7 @@ impl Limit {
             Limit::MimeDepth => limits.mime_depth,
             Limit::MimeParts => limits.mime_parts,
             Limit::DecompressedBytes => limits.decompressed_bytes,
+            Limit::HeaderFields => limits.header_fields,
         }
     }
 }
@@ -93,17 +104,21 @@ fn header_len(raw: &[u8]) -> usize {
     raw.len()
 }
 
-/// The boundaries a message declares, from every `boundary=` parameter in the raw bytes;
-/// `None` when there are more than `max` of them (each multipart declares one).
-fn declared_boundaries(raw: &[u8], max: usize) -> Option<Vec<&[u8]>> {
-    const NEEDLE: &[u8] = b"boundary=";
-    let mut found: Vec<&[u8]> = Vec::new();
-    let mut at = 0;
-    while let Some(pos) = raw[at..]
-        .windows(NEEDLE.len())
-        .position(|w| w.eq_ignore_ascii_case(NEEDLE))
-    {
-        let value = &raw[at + pos + NEEDLE.len()..];
+/// The boundaries a message declares in `boundary=` parameters, as a set and the lengths
+/// found; `None` when they cannot be known cheaply (an RFC 2231 `boundary*` form) or
+/// there are more than `max` of them (each multipart declares one).
+fn declared_boundaries(raw: &[u8], max: usize) -> Option<(HashSet<&[u8]>, Vec<usize>)> {
+    const NEEDLE: &[u8] = b"boundary";
+    let mut found: HashSet<&[u8]> = HashSet::new();
+    let mut lengths: Vec<usize> = Vec::new();
+    let lower = raw.to_ascii_lowercase();
+    for pos in memchr::memmem::find_iter(&lower, NEEDLE) {
+        let value = &raw[pos + NEEDLE.len()..];
+        let value = match value.first() {
+            Some(b'=') => &value[1..],
+            Some(b'*') => return None,
+            _ => continue,
+        };
         let boundary = match value.first() {
             Some(b'"') => value[1..].split(|b| *b == b'"').next().unwrap_or_default(),
             _ => value
@@ -111,45 +126,147 @@ fn declared_boundaries(raw: &[u8], max: usize) -> Option<Vec<&[u8]>> {
                 .next()
                 .unwrap_or_default(),
         };
-        if !boundary.is_empty() && !found.contains(&boundary) {
-            if found.len() == max {
-                return None;
-            }
-            found.push(boundary);
+        if boundary.is_empty() || !found.insert(boundary) {
+            continue;
         }
-        at += pos + NEEDLE.len();
+        if found.len() > max {
+            return None;
+        }
+        if !lengths.contains(&boundary.len()) {
+            lengths.push(boundary.len());
+        }
     }
-    Some(found)
+    Some((found, lengths))
 }
 
-/// An upper bound on the MIME parts the parser would make: one per delimiter line of a
-/// declared boundary, counted on the raw bytes before anything is allocated per part.
-fn delimiter_lines(raw: &[u8], boundaries: &[&[u8]]) -> usize {
-    if boundaries.is_empty() {
-        return 0;
+/// An upper bound on the MIME parts the parser would make. mail-parser takes `--` and a
+/// boundary anywhere in a line as a delimiter, so every such place counts; when the
+/// boundaries cannot be known, every `--` counts.
+fn delimiters(raw: &[u8], boundaries: Option<&(HashSet<&[u8]>, Vec<usize>)>) -> usize {
+    let mut count = 0;
+    for i in memchr::memchr_iter(b'-', raw) {
+        if raw.get(i + 1) != Some(&b'-') {
+            continue;
+        }
+        let rest = &raw[i + 2..];
+        count += match boundaries {
+            None => 1,
+            Some((set, lengths)) => usize::from(
+                lengths
+                    .iter()
+                    .any(|len| rest.get(..*len).is_some_and(|b| set.contains(b))),
+            ),
+        };
     }
-    raw.split(|b| *b == b'\n')
-        .filter(|line| {
-            line.strip_prefix(b"--")
-                .is_some_and(|rest| boundaries.iter().any(|b| rest.starts_with(b)))
+    count
+}
+
+/// Lines that look like header fields (`Name:` at the start of a line): an upper bound
+/// on the header records the parser makes, in every part and forwarded message.
+fn field_lines(raw: &[u8]) -> usize {
+    std::iter::once(0)
+        .chain(memchr::memchr_iter(b'\n', raw).map(|i| i + 1))
+        .filter(|start| {
+            let line = &raw[(*start).min(raw.len())..];
+            let name_len = line
+                .iter()
+                .take(80)
+                .take_while(|b| b.is_ascii_graphic() && **b != b':')
+                .count();
+            name_len > 0 && line.get(name_len) == Some(&b':')
         })
         .count()
 }
 
-/// The checks made on the raw bytes, before parsing.
+/// Forwarded messages (`message/rfc822` and the like) declared in the raw bytes: each is a
+/// level deeper, and a long chain costs the parser a record per level.
+fn forwarded_messages(raw: &[u8]) -> usize {
+    memchr::memmem::find_iter(&raw.to_ascii_lowercase(), b"message/").count()
+}
+
+/// mail-parser reads a forwarded message sent in base64 or quoted-printable by decoding
+/// it and parsing it in turn (three levels at most), and copies what it parsed
+/// recursively: a long chain hidden in such a part overflows the stack however the rest
+/// is bounded. Each such part is decoded here and held to the same checks.
+fn encoded_forwards(raw: &[u8], limits: &Limits, level: usize) -> Result<(), Limit> {
+    let lower = raw.to_ascii_lowercase();
+    let blank = |from: usize| {
+        let rest = &raw[from.min(raw.len())..];
+        memchr::memmem::find(rest, b"\n\r\n")
+            .map(|p| from + p + 3)
+            .into_iter()
+            .chain(memchr::memmem::find(rest, b"\n\n").map(|p| from + p + 2))
+            .min()
+    };
+    let mut checked_to = 0;
+    for pos in memchr::memmem::find_iter(&lower, b"message/") {
+        if pos < checked_to {
+            continue;
+        }
+        let Some(body) = blank(pos) else {
+            break;
+        };
+        // The part's header block: from the blank line before it.
+        let head_start = [b"\n\n".as_slice(), b"\n\r\n"]
+            .iter()
+            .filter_map(|blank| memchr::memmem::rfind(&lower[..pos], blank))
+            .max()
+            .unwrap_or(0);
+        let head = &lower[head_start..body];
+        let Some(cte) = memchr::memmem::find(head, b"content-transfer-encoding") else {
+            continue;
+        };
+        let value = head[cte..]
+            .splitn(2, |b| *b == b':')
+            .nth(1)
+            .unwrap_or_default()
+            .trim_ascii_start();
+        let end = memchr::memmem::find(&raw[body..], b"\n--").map_or(raw.len(), |p| body + p);
+        checked_to = end;
+        let decoded = if value.starts_with(b"base64") {
+            mail_parser::decoders::base64::base64_decode(&raw[body..end])
+        } else if value.starts_with(b"quoted-printable") {
+            mail_parser::decoders::quoted_printable::quoted_printable_decode(&raw[body..end])
+        } else {
+            continue;
+        };
+        let Some(decoded) = decoded else {
+            continue;
+        };
+        if level >= 3 {
+            return Err(Limit::MimeDepth);
+        }
+        check_raw_at(&decoded, limits, level + 1)?;
+    }
+    Ok(())
+}
+
+/// The checks made on the raw bytes, before parsing: each bounds what the parser would
+/// allocate, so no input costs memory (or stack) out of proportion to its size.
 pub(crate) fn check_raw(raw: &[u8], limits: &Limits) -> Result<(), Limit> {
+    check_raw_at(raw, limits, 0)
+}
+
+fn check_raw_at(raw: &[u8], limits: &Limits, level: usize) -> Result<(), Limit> {
     if raw.len() > limits.message_bytes {
         return Err(Limit::MessageBytes);
     }
     if header_len(raw) > limits.header_bytes {
         return Err(Limit::HeaderBytes);
     }
-    let boundaries = declared_boundaries(raw, limits.mime_parts).ok_or(Limit::MimeParts)?;
-    // Each multipart has an opening delimiter per part and one closing delimiter.
-    if delimiter_lines(raw, &boundaries) > limits.mime_parts.saturating_mul(2) + boundaries.len() {
+    if field_lines(raw) > limits.header_fields {
+        return Err(Limit::HeaderFields);
+    }
+    if forwarded_messages(raw) > limits.mime_parts {
         return Err(Limit::MimeParts);
     }
-    Ok(())
+    let boundaries = declared_boundaries(raw, limits.mime_parts);
+    let declared = boundaries.as_ref().map_or(0, |(set, _)| set.len());
+    // Each multipart has an opening delimiter per part and one closing delimiter.
+    if delimiters(raw, boundaries.as_ref()) > limits.mime_parts.saturating_mul(2) + declared {
+        return Err(Limit::MimeParts);
+    }
+    encoded_forwards(raw, limits, level)
 }
 
 /// The checks made on the parsed tree: parts (forwarded messages' included) and depth.
@@ -216,6 +333,35 @@ mod tests {
     }
 
     #[test]
+    fn a_chain_hidden_in_base64_is_found_before_parsing() {
+        use std::fmt::Write;
+        let chain = b"Content-Type: message/rfc822\r\n\r\n".repeat(20_000);
+        const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut encoded = String::new();
+        for (i, c) in chain.chunks(3).enumerate() {
+            let n = (u32::from(c[0]) << 16)
+                | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+                | u32::from(*c.get(2).unwrap_or(&0));
+            for k in 0..4 {
+                let ch = if k <= c.len() {
+                    T[((n >> (18 - 6 * k)) & 63) as usize] as char
+                } else {
+                    '='
+                };
+                encoded.push(ch);
+            }
+            if i % 19 == 18 {
+                encoded.push_str("\r\n");
+            }
+        }
+        let mut raw = String::from(
+            "From: a@example.net\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n",
+        );
+        let _ = write!(raw, "{encoded}\r\n--b--\r\n");
+        assert!(check_raw(raw.as_bytes(), &Limits::default()).is_err());
+    }
+
+    #[test]
     fn too_many_parts_are_counted_before_parsing() {
         let limits = Limits {
             mime_parts: 10,
@@ -228,6 +374,30 @@ mod tests {
         }
         raw.extend(b"--x--\r\n");
         assert_eq!(check_raw(&raw, &limits), Err(Limit::MimeParts));
+        // mail-parser finds a delimiter anywhere in a line, so those count too.
+        let mut mid_line =
+            b"From: a@example.net\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n".to_vec();
+        for _ in 0..50 {
+            mid_line.extend(b"\r\n\r\na--x\r\n");
+        }
+        assert_eq!(check_raw(&mid_line, &limits), Err(Limit::MimeParts));
+        // An RFC 2231 boundary cannot be read cheaply: every `--` counts.
+        let mut starred =
+            b"From: a@example.net\r\nContent-Type: multipart/mixed; boundary*=utf-8''x\r\n\r\n"
+                .to_vec();
+        starred.extend(b"--x\r\n\r\n".repeat(50));
+        assert_eq!(check_raw(&starred, &limits), Err(Limit::MimeParts));
+        // A flood of header fields inside a part, and a chain of forwarded messages.
+        let mut fields =
+            b"From: a@example.net\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n"
+                .to_vec();
+        fields.extend(b"a:b\n".repeat(60_000));
+        assert_eq!(
+            check_raw(&fields, &Limits::default()),
+            Err(Limit::HeaderFields)
+        );
+        let chain = b"Content-Type: message/rfc822\r\n\r\n".repeat(600);
+        assert_eq!(check_raw(&chain, &Limits::default()), Err(Limit::MimeParts));
         let big_header = [b"X-A: ".as_slice(), &vec![b'a'; 300_000], b"\r\n\r\nbody"].concat();
         assert_eq!(
             check_raw(&big_header, &Limits::default()),

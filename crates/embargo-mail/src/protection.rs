@@ -240,8 +240,12 @@ pub(crate) fn keys_in(text: &str) -> Vec<PublicKey> {
 /// Why inline OpenPGP in a message could not be read.
 pub(crate) enum InlineError {
     NoTeamKey,
+    TooManyBlocks,
     Undecryptable(OpenPgpError),
 }
+
+/// Inline encrypted blocks opened in one message; a report has one, a thread a few.
+const MAX_INLINE_BLOCKS: usize = 16;
 
 /// Decrypts inline armored messages and checks cleartext signatures in a text, replacing
 /// each block by its plaintext.
@@ -253,17 +257,25 @@ pub(crate) fn open_inline(
 ) -> Result<String, InlineError> {
     let mut text = text.to_owned();
     let encrypted = blocks(&text, MESSAGE_BEGIN, MESSAGE_END);
+    if encrypted.len() > MAX_INLINE_BLOCKS {
+        return Err(InlineError::TooManyBlocks);
+    }
     if !encrypted.is_empty() {
         let team = keys.team.ok_or(InlineError::NoTeamKey)?;
+        // One budget for all the blocks of a message: each block's own limit would let
+        // many small bombs add up.
+        let mut budget = max_plaintext;
         // Back to front, so earlier ranges stay valid.
         for (start, stop) in encrypted.into_iter().rev() {
-            let opened = embargo_openpgp::decrypt(
-                &text.as_bytes()[start..stop],
-                team,
-                keys.signers,
-                max_plaintext,
-            )
-            .map_err(InlineError::Undecryptable)?;
+            let opened =
+                embargo_openpgp::decrypt(&text.as_bytes()[start..stop], team, keys.signers, budget)
+                    .map_err(|e| match e {
+                        OpenPgpError::TooLarge(_) => {
+                            InlineError::Undecryptable(OpenPgpError::TooLarge(max_plaintext))
+                        }
+                        e => InlineError::Undecryptable(e),
+                    })?;
+            budget = budget.saturating_sub(opened.data.len());
             protection.encrypted = true;
             if protection.signature.is_none() {
                 protection.signature = opened.signature;
@@ -291,6 +303,55 @@ mod tests {
     use embargo_openpgp::{SignatureCheck, TeamKey};
 
     const HEAD: &str = "From: Reporter <rep@example.net>\r\nTo: security@example.org\r\nSubject: report\r\nMessage-ID: <p1@example.net>\r\nMIME-Version: 1.0\r\n";
+
+    #[test]
+    fn the_outer_from_says_who_sent_encrypted_mail() {
+        let team = TeamKey::generate("Team <security@example.org>").unwrap();
+        // Anyone can encrypt to the published team key, and name anyone inside.
+        let entity = "From: The Reporter <victim@example.net>\r\nContent-Type: text/plain\r\n\r\nSend the fix to me instead.\r\n";
+        let armored = embargo_openpgp::encrypt(entity.as_bytes(), &team.public(), None).unwrap();
+        let raw = format!(
+            "From: Mallory <mallory@evil.example>\r\nSubject: Re: report\r\nMIME-Version: 1.0\r\nContent-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"out\"\r\n\r\n--out\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n--out\r\nContent-Type: application/octet-stream\r\n\r\n{armored}\r\n--out--\r\n"
+        );
+        let keys = Keys {
+            team: Some(&team),
+            signers: &[],
+        };
+        let m = Inbound::parse_with(raw.as_bytes(), &Limits::default(), keys).unwrap();
+        assert_eq!(m.author.as_deref(), Some("mallory@evil.example"));
+        assert_eq!(m.from_email, "mallory@evil.example");
+        assert!(m.text.contains("Send the fix"));
+    }
+
+    #[test]
+    fn inline_blocks_share_one_budget() {
+        let team = TeamKey::generate("Team <security@example.org>").unwrap();
+        let block = embargo_openpgp::encrypt(&[b'a'; 4000], &team.public(), None).unwrap();
+        let keys = Keys {
+            team: Some(&team),
+            signers: &[],
+        };
+        let limits = Limits {
+            decompressed_bytes: 10_000,
+            ..Limits::default()
+        };
+        let message = |n: usize| {
+            format!(
+                "From: a@example.net\r\nSubject: blocks\r\n\r\n{}",
+                vec![block.as_str(); n].join("\r\n")
+            )
+        };
+        assert!(Inbound::parse_with(message(2).as_bytes(), &limits, keys).is_ok());
+        // Each block is under the limit; together they are over it.
+        assert_eq!(
+            Inbound::parse_with(message(3).as_bytes(), &limits, keys).unwrap_err(),
+            Unusable::OverLimit(crate::Limit::DecompressedBytes, 10_000)
+        );
+        assert!(matches!(
+            Inbound::parse_with(message(17).as_bytes(), &Limits::default(), keys).unwrap_err(),
+            Unusable::Undecryptable(_)
+        ));
+    }
 
     #[test]
     fn pgp_mime_encrypted_and_signed_mail_is_opened_and_checked() {

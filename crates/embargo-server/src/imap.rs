@@ -78,8 +78,8 @@ impl ImapSettings {
 }
 
 /// Polls until `shutdown` turns true. Of several servers on one database, one polls a
-/// mailbox at a time: the one holding its lease, which another takes over when the holder
-/// stops renewing it.
+/// mailbox at a time: the one holding its lease, renewed before each message, which
+/// another takes over when the holder stops renewing it.
 pub async fn run(
     store: Store,
     settings: ImapSettings,
@@ -87,11 +87,18 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     tracing::info!(mailbox = ?settings, "IMAP intake started");
-    let lease_name = format!("imap:{}", settings.account());
-    let lease = settings.interval * 2 + Duration::from_secs(5);
+    let lease = Lease {
+        name: format!("imap:{}", settings.account()),
+        holder: runner,
+        length: settings.interval * 2 + Duration::from_secs(5),
+    };
+    let mut failures = Failures::default();
     loop {
-        match store.take_lease(&lease_name, &runner, lease).await {
-            Ok(true) => match poll(&store, &settings).await {
+        match store
+            .take_lease(&lease.name, &lease.holder, lease.length)
+            .await
+        {
+            Ok(true) => match poll(&store, &settings, &lease, &mut failures).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(messages = n, "IMAP intake took in messages"),
                 // Errors name the step, never message content; the next poll tries again.
@@ -110,8 +117,30 @@ pub async fn run(
     }
 }
 
+/// The lease that makes one server of many the poller.
+pub struct Lease {
+    name: String,
+    holder: String,
+    length: Duration,
+}
+
+/// Messages that could not be taken in, by UID, and how often. Intake quarantines what
+/// it cannot use, so a failure here is the desk's (or the database's), not the message's:
+/// the poll stops and tries again. Only a message that keeps failing on its own, while
+/// later ones would go in, is passed after a few polls, left unread in the mailbox.
+#[derive(Default)]
+pub struct Failures(std::collections::HashMap<u32, u32>);
+
+/// Polls a message may fail before it is passed.
+const PASS_AFTER: u32 = 3;
+
 /// One poll: every message with a UID above the last one taken in. Returns how many.
-pub async fn poll(store: &Store, settings: &ImapSettings) -> Result<usize, String> {
+pub async fn poll(
+    store: &Store,
+    settings: &ImapSettings,
+    lease: &Lease,
+    failures: &mut Failures,
+) -> Result<usize, String> {
     let tcp = TcpStream::connect((settings.host.as_str(), settings.port))
         .await
         .map_err(|e| format!("connecting: {e}"))?;
@@ -160,28 +189,45 @@ pub async fn poll(store: &Store, settings: &ImapSettings) -> Result<usize, Strin
             }
             body
         };
-        if let Some(raw) = body {
-            match store
+        // Still ours? A slow poll must not overlap another server's.
+        if !store
+            .take_lease(&lease.name, &lease.holder, lease.length)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            break;
+        }
+        let outcome = match body {
+            Some(raw) => store
                 .intake(&settings.project, &raw, &settings.limits)
                 .await
-            {
-                Ok(_) => taken += 1,
-                // Transient: stop here, and take this message again at the next poll.
-                Err(e) if e.is_transient() => return Err(e.to_string()),
-                // Intake quarantines whatever it cannot use; failing that too, the message
-                // stays in the mailbox, unflagged, and the poll goes on past it.
-                Err(e) => {
-                    tracing::error!(
-                        uid,
-                        error = e.category(),
-                        "a message could not be taken in; it stays in the mailbox unread"
-                    );
-                    store
-                        .set_imap_last_uid(&account, validity, i64::from(uid))
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    continue;
+                .map(|_| ())
+                .map_err(|e| (e.is_transient(), e.category().to_owned())),
+            None => Err((true, "the server sent no message body".to_owned())),
+        };
+        match outcome {
+            Ok(()) => {
+                taken += 1;
+                failures.0.remove(&uid);
+            }
+            Err((transient, why)) => {
+                let count = failures.0.entry(uid).or_default();
+                *count += 1;
+                if transient || *count < PASS_AFTER {
+                    // Stop here: this message and the ones after it are taken next time.
+                    return Err(format!("UID {uid}: {why}"));
                 }
+                tracing::error!(
+                    uid,
+                    error = %why,
+                    "a message failed {PASS_AFTER} polls and is passed; it stays unread in the mailbox"
+                );
+                failures.0.remove(&uid);
+                store
+                    .set_imap_last_uid(&account, validity, i64::from(uid))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                continue;
             }
         }
         store

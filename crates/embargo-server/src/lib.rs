@@ -58,6 +58,8 @@ pub struct AppState {
     pub public_url: String,
     /// Reverse proxies whose forwarded client addresses are believed.
     pub trusted_proxies: std::sync::Arc<Vec<ipnet::IpNet>>,
+    /// The limits of intake, for messages released from quarantine.
+    pub intake_limits: embargo_mail::Limits,
 }
 
 impl AppState {
@@ -67,6 +69,7 @@ impl AppState {
             store,
             public_url: public_url.trim_end_matches('/').to_owned(),
             trusted_proxies: std::sync::Arc::default(),
+            intake_limits: embargo_mail::Limits::default(),
             signins: std::sync::Arc::new(limiter::AddressLimiter::new(
                 limiter::MAX_FAILURES,
                 limiter::WINDOW,
@@ -164,6 +167,7 @@ pub async fn serve(
         public_url,
         job_lease: jobs::DEFAULT_LEASE,
         trusted_proxies: Vec::new(),
+        intake_limits: embargo_mail::Limits::default(),
     };
     serve_with(listener, store, services, shutdown).await
 }
@@ -182,6 +186,8 @@ pub struct Services {
     pub job_lease: std::time::Duration,
     /// Reverse proxies whose forwarded client addresses are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The limits of intake (IMAP and quarantine releases).
+    pub intake_limits: embargo_mail::Limits,
 }
 
 /// Serves the API and runs the jobs and the mailbox poller until `shutdown` turns true.
@@ -198,6 +204,7 @@ pub async fn serve_with(
         public_url,
         job_lease,
         trusted_proxies,
+        intake_limits,
     } = services;
     let poller = imap.map(|settings| {
         tokio::spawn(imap::run(
@@ -218,6 +225,7 @@ pub async fn serve_with(
     let mut stop = shutdown.clone();
     let mut state = AppState::new(store, &public_url);
     state.trusted_proxies = std::sync::Arc::new(trusted_proxies);
+    state.intake_limits = intake_limits;
     let app = app(state);
     axum::serve(
         listener,

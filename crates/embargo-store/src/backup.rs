@@ -258,6 +258,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("quarantine_reason", Text),
             ("raw_sealed", Bytes),
             ("message_id_sealed", Bytes),
+            ("dedup_hash", Bytes),
         ],
     ),
     (

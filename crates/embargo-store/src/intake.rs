@@ -5,7 +5,7 @@
 
 use embargo_core::case::{Channel, Reporter};
 use embargo_core::reference::ProjectKey;
-use embargo_mail::{Inbound, Keys, Kind, Limits};
+use embargo_mail::{Forwarded, Inbound, Keys, Kind, Limits};
 use embargo_openpgp::{SignatureCheck, TeamKey};
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
@@ -100,8 +100,8 @@ const MAX_TITLE: usize = 200;
 
 /// The case a message opens: its title, text and reporter, the original sender's for a
 /// forwarded report.
-fn report_from(project: ProjectKey, inbound: &Inbound) -> NewReport {
-    let subject = match &inbound.forwarded {
+fn report_from(project: ProjectKey, inbound: &Inbound, forwarded: Option<&Forwarded>) -> NewReport {
+    let subject = match forwarded {
         Some(f) => f
             .subject
             .clone()
@@ -111,7 +111,7 @@ fn report_from(project: ProjectKey, inbound: &Inbound) -> NewReport {
             .unwrap_or_else(|| inbound.subject.clone()),
         None => inbound.subject.clone(),
     };
-    let reporter = match &inbound.forwarded {
+    let reporter = match forwarded {
         Some(f) => Reporter {
             name: f.name.clone(),
             email: Some(f.email.clone()),
@@ -144,6 +144,11 @@ pub(crate) fn cut_title(subject: &str) -> Option<String> {
     let subject = subject.trim();
     let (cut, _) = subject.char_indices().nth(MAX_TITLE)?;
     Some(format!("{}… (subject cut)", subject[..cut].trim_end()))
+}
+
+/// The seal context of a forwarder's address in a job's payload.
+pub(crate) fn forwarder_context(case_id: i64) -> String {
+    format!("job:forwarder:{case_id}")
 }
 
 /// One line of the intake log: what a message became. No content.
@@ -249,6 +254,37 @@ struct Stored<'a> {
     message_id: Option<&'a str>,
     sent_at: Option<i64>,
     reason: Option<&'a str>,
+    /// What makes another delivery a duplicate of this one (see [`dedup_key`]).
+    dedup: Option<Vec<u8>>,
+}
+
+/// A delivery's identity for duplicates: the desk's project with the Message-ID and the
+/// text after the header section (relays add header fields to each delivery), or with
+/// every byte when there is no Message-ID. A Message-ID alone would let a copy sent to
+/// two desks reach one, and let whoever learnt a Message-ID first bury the real report.
+fn dedup_key(project_id: Option<i64>, message_id: Option<&str>, raw: &[u8]) -> Vec<u8> {
+    let mut h = Sha256::new();
+    h.update(b"embargo delivery v1\0");
+    h.update(project_id.unwrap_or(0).to_be_bytes());
+    match message_id {
+        Some(id) => {
+            let body = raw
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map(|p| p + 4)
+                .or_else(|| raw.windows(2).position(|w| w == b"\n\n").map(|p| p + 2))
+                .map_or(&raw[raw.len()..], |start| &raw[start..]);
+            h.update(b"id\0");
+            h.update(id.as_bytes());
+            h.update(b"\0");
+            h.update(Sha256::digest(body));
+        }
+        None => {
+            h.update(b"raw\0");
+            h.update(Sha256::digest(raw));
+        }
+    }
+    h.finalize().to_vec()
 }
 
 impl Store {
@@ -259,10 +295,10 @@ impl Store {
         m: Stored<'_>,
         now: i64,
     ) -> Result<Option<i64>> {
-        // A concurrent delivery of the same Message-ID loses the race quietly.
+        // A concurrent delivery of the same message loses the race quietly.
         let row = sqlx::query(
-            "INSERT INTO messages (project_id, case_id, direction, kind, message_id_hash, received_at, sent_at, quarantine_reason, raw_sealed) \
-             VALUES ($1, $2, 'in', $3, $4, $5, $6, $7, $8) ON CONFLICT (direction, message_id_hash) DO NOTHING RETURNING id",
+            "INSERT INTO messages (project_id, case_id, direction, kind, message_id_hash, received_at, sent_at, quarantine_reason, raw_sealed, dedup_hash) \
+             VALUES ($1, $2, 'in', $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (direction, dedup_hash) DO NOTHING RETURNING id",
         )
         .bind(m.project_id)
         .bind(m.case_id)
@@ -272,6 +308,7 @@ impl Store {
         .bind(m.sent_at.map(|s| s * 1000))
         .bind(m.reason)
         .bind(Vec::<u8>::new())
+        .bind(m.dedup)
         .fetch_optional(&mut *conn)
         .await?;
         let Some(row) = row else {
@@ -312,8 +349,13 @@ impl Store {
             message_id: None,
             sent_at: None,
             reason: Some(reason),
+            dedup: Some(dedup_key(project_id, None, raw)),
         };
-        self.store_message(conn, raw, stored, now).await?;
+        if self.store_message(conn, raw, stored, now).await?.is_none() {
+            // The same bytes are in quarantine already (a redelivery).
+            log_intake(conn, project_id, "duplicate", None, None, now).await?;
+            return Ok(IntakeOutcome::Duplicate);
+        }
         tracing::warn!(reason, "message quarantined");
         Ok(IntakeOutcome::Quarantined {
             reason: reason.to_owned(),
@@ -377,12 +419,24 @@ impl Store {
         }
     }
 
-    /// The project's team key, which decrypts what reporters encrypt to it.
+    /// The project's team key, which decrypts what reporters encrypt to it. A key that
+    /// cannot be read is logged and treated as missing: encrypted mail then waits in
+    /// quarantine, and the rest still comes in (a retry would fail the same way).
     async fn intake_team_key(&self, project: Option<&crate::Project>) -> Result<Option<TeamKey>> {
         match project {
             Some(p) => {
                 let mut conn = self.pool.acquire().await?;
-                self.team_key(&mut conn, p.id).await
+                match self.team_key(&mut conn, p.id).await {
+                    Err(e) if !e.is_transient() => {
+                        tracing::error!(
+                            project = p.id,
+                            error = e.category(),
+                            "the team key cannot be read"
+                        );
+                        Ok(None)
+                    }
+                    other => other,
+                }
             }
             None => Ok(None),
         }
@@ -479,16 +533,15 @@ impl Store {
         now: i64,
         (limits, team): (&Limits, Option<&TeamKey>),
     ) -> Result<IntakeOutcome> {
-        if let Some(id) = &inbound.message_id {
-            let seen = sqlx::query(
-                "SELECT 1 AS seen FROM messages WHERE direction = 'in' AND message_id_hash = $1",
-            )
-            .bind(id_hash(id))
-            .fetch_optional(&mut *tx)
-            .await?;
-            if seen.is_some() {
-                return Ok(IntakeOutcome::Duplicate);
-            }
+        let dedup = dedup_key(Some(project.id), inbound.message_id.as_deref(), raw);
+        let seen = sqlx::query(
+            "SELECT 1 AS seen FROM messages WHERE direction = 'in' AND dedup_hash = $1",
+        )
+        .bind(&dedup)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if seen.is_some() {
+            return Ok(IntakeOutcome::Duplicate);
         }
         let threaded = thread(tx, project.id, &inbound).await?;
         // A follow-up signed by the reporter's known key is checked against it.
@@ -512,10 +565,16 @@ impl Store {
             }
         }
         let inbound = &inbound;
+        if threaded.is_none() && inbound.kind.opens_case() && inbound.is_subject_only() {
+            let reason = "empty: a subject and no text or attachment";
+            return self
+                .quarantine(tx, Some(project.id), raw, reason, now)
+                .await;
+        }
         let (case_id, outcome_kind) = match (threaded, inbound.kind.opens_case()) {
             (Some(case_id), true) => {
                 if self
-                    .speaks_for_reporter(tx, case_id, &inbound.from_email)
+                    .speaks_for_reporter(tx, case_id, inbound.author.as_deref())
                     .await?
                 {
                     (case_id, "follow-up")
@@ -531,6 +590,7 @@ impl Store {
                     message_id: inbound.message_id.as_deref(),
                     sent_at: inbound.date,
                     reason: None,
+                    dedup: Some(dedup.clone()),
                 };
                 if self.store_message(tx, raw, stored, now).await?.is_none() {
                     return Ok(IntakeOutcome::Duplicate);
@@ -549,20 +609,38 @@ impl Store {
                     .key
                     .parse()
                     .map_err(|_| StoreError::Corrupt("project key".into()))?;
-                let report = report_from(key, inbound);
+                // Only the team (or the foundation team) forwards a report on behalf of its
+                // reporter; anyone else who quotes a "From:" is the reporter themselves.
+                let forwarded = match &inbound.forwarded {
+                    Some(f) if self.trusted_forwarder(inbound, project.id).await? => Some(f),
+                    _ => None,
+                };
+                let report = report_from(key, inbound, forwarded);
                 let (case_id, _, _) =
                     insert_case(tx, self.keys(), project.id, &report, None, now).await?;
-                if inbound.forwarded.is_some() {
-                    let act = Act {
-                        case_id,
-                        actor: None,
-                        now,
-                    };
-                    let detail = format!(
-                        "forwarded by {}; the report is credited to its original sender",
-                        inbound.from_email
-                    );
-                    record_event(tx, self.keys(), act, "forwarded", None, Some(&detail)).await?;
+                let act = Act {
+                    case_id,
+                    actor: None,
+                    now,
+                };
+                match (&inbound.forwarded, forwarded) {
+                    (_, Some(_)) => {
+                        let detail = format!(
+                            "forwarded by {}; the report is credited to its original sender",
+                            inbound.from_email
+                        );
+                        record_event(tx, self.keys(), act, "forwarded", None, Some(&detail))
+                            .await?;
+                    }
+                    (Some(f), None) => {
+                        let detail = format!(
+                            "this looks like a forwarded message from {}; it is credited to its sender, who is not on the team",
+                            f.email
+                        );
+                        record_event(tx, self.keys(), act, "forwarded", None, Some(&detail))
+                            .await?;
+                    }
+                    (None, None) => {}
                 }
                 // The reporter hears back: the acknowledgement goes out through the job runner.
                 crate::jobs::enqueue(
@@ -574,11 +652,16 @@ impl Store {
                 .await?;
                 // A forwarded report's acknowledgement goes to its reporter; the forwarder
                 // is told too, by reference only (never the reporter's secret link).
-                if inbound.forwarded.is_some() {
+                if forwarded.is_some() {
+                    use base64::Engine;
+                    let to = self
+                        .keys()
+                        .seal_str(&forwarder_context(case_id), &inbound.from_email)?;
+                    let to = base64::engine::general_purpose::STANDARD.encode(to);
                     crate::jobs::enqueue(
                         tx,
                         "mail-forwarder",
-                        &serde_json::json!({ "case_id": case_id, "to": inbound.from_email }),
+                        &serde_json::json!({ "case_id": case_id, "to_sealed": to }),
                         now,
                     )
                     .await?;
@@ -610,6 +693,7 @@ impl Store {
             message_id: inbound.message_id.as_deref(),
             sent_at: inbound.date,
             reason: None,
+            dedup: Some(dedup),
         };
         let Some(message_id) = self.store_message(tx, raw, stored, now).await? else {
             return Ok(IntakeOutcome::Duplicate);
@@ -628,9 +712,11 @@ impl Store {
             let event = if outcome_kind == "follow-up" {
                 record_event(tx, self.keys(), act, "reporter-message", None, Some(text)).await?
             } else {
-                let sender = match &inbound.from_name {
-                    Some(name) => format!("{name} <{}>", inbound.from_email),
-                    None => inbound.from_email.clone(),
+                // The From address is who would be accepted as a co-reporter.
+                let sender = match (&inbound.author, &inbound.from_name) {
+                    (Some(author), Some(name)) => format!("{name} <{author}>"),
+                    (Some(author), None) => author.clone(),
+                    (None, _) => format!("(no From address; replies go to {})", inbound.from_email),
                 };
                 let detail = format!("From {sender}:\n\n{text}");
                 record_event(tx, self.keys(), act, THIRD_PARTY, None, Some(&detail)).await?
@@ -648,7 +734,8 @@ impl Store {
                 filename: &attachment.filename,
                 content_type: &attachment.content_type,
                 bytes: &attachment.bytes,
-                held_back: attachment.held_back,
+                // A third party's files are the team's to look at first.
+                held_back: attachment.held_back || outcome_kind == "third-party",
             };
             self.insert_attachment(tx, message_id, case_id, &file)
                 .await?;
@@ -827,6 +914,7 @@ impl Store {
             message_id: None,
             sent_at: None,
             reason: None,
+            dedup: None,
         };
         self.store_message(conn, raw, stored, now)
             .await?
@@ -886,7 +974,10 @@ impl Store {
             &format!("message:{id}:raw"),
             &row.try_get::<Vec<u8>, _>("raw_sealed")?,
         )?;
-        sqlx::query("UPDATE messages SET kind = 'released' WHERE id = $1")
+        // Its Message-ID is let go, or the message would now be its own duplicate.
+        sqlx::query(
+            "UPDATE messages SET kind = 'released', message_id_hash = NULL, dedup_hash = NULL WHERE id = $1",
+        )
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -915,6 +1006,25 @@ impl Store {
 }
 
 impl Store {
+    /// Whether the sender of a forward is on the project's team or its organisation's
+    /// foundation team, by the one access rule.
+    async fn trusted_forwarder(&self, inbound: &Inbound, project_id: i64) -> Result<bool> {
+        let Some(author) = inbound.author.as_deref() else {
+            return Ok(false);
+        };
+        let row = sqlx::query("SELECT id FROM users WHERE email = $1")
+            .bind(author)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(row) => self
+                .viewer(row.try_get("id")?)
+                .await?
+                .can_see_project(project_id),
+            None => false,
+        })
+    }
+
     /// Takes or renews the lease `name` for `holder` for `length`: true when `holder`
     /// holds it now (it was free, expired, or already theirs).
     pub async fn take_lease(
@@ -960,9 +1070,11 @@ impl Store {
         uid_validity: i64,
         last_uid: i64,
     ) -> Result<()> {
+        // Never backwards within one UIDVALIDITY, whichever server writes last.
         sqlx::query(
             "INSERT INTO imap_state (account, uid_validity, last_uid) VALUES ($1, $2, $3) \
-             ON CONFLICT (account) DO UPDATE SET uid_validity = $2, last_uid = $3",
+             ON CONFLICT (account) DO UPDATE SET uid_validity = $2, last_uid = $3 \
+             WHERE imap_state.uid_validity <> $2 OR imap_state.last_uid < $3",
         )
         .bind(account)
         .bind(uid_validity)

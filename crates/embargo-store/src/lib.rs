@@ -102,9 +102,6 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Whether the failure is transient (worth a retry by a mail transfer agent, say): the
-    /// database is unreachable, busy, locked, out of space or shutting down. Anything else
-    /// would fail the same way again.
     /// The kind of failure in a few words, for logs and quarantine reasons: never the
     /// detail, which may quote stored or submitted data.
     pub fn category(&self) -> &'static str {
@@ -121,6 +118,9 @@ impl StoreError {
         }
     }
 
+    /// Whether the failure is transient (worth a retry by a mail transfer agent, say): the
+    /// database is unreachable, busy, locked, out of space or shutting down. Anything else
+    /// would fail the same way again.
     pub fn is_transient(&self) -> bool {
         match self {
             StoreError::Database(e) => is_transient_sqlx(e),

@@ -86,15 +86,20 @@ impl Store {
         if job.kind == "mail-forwarder" {
             // The forwarder hears that the report arrived, by reference only: the
             // reporter's secret link is the reporter's alone.
-            let to = job
+            use base64::Engine;
+            let sealed = job
                 .payload
-                .get("to")
+                .get("to_sealed")
                 .and_then(serde_json::Value::as_str)
+                .and_then(|t| base64::engine::general_purpose::STANDARD.decode(t).ok())
                 .ok_or_else(|| StoreError::Invalid("the job names no recipient".into()))?;
+            let to = self
+                .keys()
+                .open_string(&crate::intake::forwarder_context(case_id), &sealed)?;
             let reference = case.reference();
             return Ok(Some(OutboundMail {
                 case_id,
-                to: to.to_owned(),
+                to,
                 subject: format!("[{reference}] The report you forwarded was received"),
                 body: format!(
                     "Thank you for forwarding this report. The security team has received it as {reference}, \

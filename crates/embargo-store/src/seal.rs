@@ -182,6 +182,8 @@ pub struct Keyring {
     active: u32,
     ciphers: HashMap<u32, XChaCha20Poly1305>,
     audit_key: [u8; 32],
+    /// Keyed tags (Message-IDs, sign-in counters): a key of its own, derived once.
+    tag_mac: hmac::Hmac<sha2::Sha256>,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -207,10 +209,16 @@ impl Keyring {
             .into_iter()
             .map(|(id, key)| (id, XChaCha20Poly1305::new(&key.into())))
             .collect();
+        use hmac::Mac;
+        let mut derive = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&audit_key).ok()?;
+        derive.update(b"embargo tag key v1");
+        let tag_key = derive.finalize().into_bytes();
+        let tag_mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&tag_key).ok()?;
         Some(Keyring {
             active,
             ciphers,
             audit_key,
+            tag_mac,
         })
     }
 
@@ -223,10 +231,8 @@ impl Keyring {
     /// keys (used where a value must be stable across retries and must not be predicted,
     /// such as the Message-IDs of mail the team sends).
     pub(crate) fn tag(&self, purpose: &str, data: &str) -> String {
-        use hmac::{Hmac, Mac};
-        let Ok(mut mac) = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.audit_key) else {
-            return String::new();
-        };
+        use hmac::Mac;
+        let mut mac = self.tag_mac.clone();
         mac.update(purpose.as_bytes());
         mac.update(&[0]);
         mac.update(data.as_bytes());

@@ -41,13 +41,17 @@ impl Store {
             .collect()
     }
 
-    /// Whether mail from `email` speaks for the case's reporter.
+    /// Whether mail whose From is `author` speaks for the case's reporter. Mail without a
+    /// From address never does (Reply-To and Sender prove nothing).
     pub(crate) async fn speaks_for_reporter(
         &self,
         conn: &mut AnyConnection,
         case_id: i64,
-        email: &str,
+        author: Option<&str>,
     ) -> Result<bool> {
+        let Some(email) = author else {
+            return Ok(false);
+        };
         let case = crate::cases::load(conn, self.keys(), case_id, true).await?;
         if case
             .reporter_email()
@@ -68,7 +72,7 @@ impl Store {
         conn: &mut AnyConnection,
         case_id: i64,
         event_id: i64,
-    ) -> Result<(i64, String)> {
+    ) -> Result<(i64, Option<String>)> {
         let row = sqlx::query(
             "SELECT e.message_id, m.raw_sealed FROM case_events e JOIN messages m ON m.id = e.message_id \
              WHERE e.id = $1 AND e.case_id = $2 AND e.kind = $3 AND m.case_id = $2",
@@ -84,9 +88,7 @@ impl Store {
             &format!("message:{message_id}:raw"),
             &row.try_get::<Vec<u8>, _>("raw_sealed")?,
         )?;
-        let sender = embargo_mail::inbound::sender_of(&raw)
-            .ok_or_else(|| StoreError::Invalid("the message has no sender address".into()))?;
-        Ok((message_id, sender))
+        Ok((message_id, embargo_mail::inbound::author_of(&raw)))
     }
 
     /// Accepts the sender of a third party's message as a co-reporter: their mail on this
@@ -102,8 +104,11 @@ impl Store {
         let (_, sender) = self
             .third_party_message(&mut tx, auth.case_id, event_id)
             .await?;
+        let sender = sender.ok_or_else(|| {
+            StoreError::Invalid("the message has no From address: nobody to accept".into())
+        })?;
         if self
-            .speaks_for_reporter(&mut tx, auth.case_id, &sender)
+            .speaks_for_reporter(&mut tx, auth.case_id, Some(&sender))
             .await?
         {
             return Err(StoreError::Conflict(
@@ -163,9 +168,7 @@ impl Store {
         sqlx::query(
             "UPDATE messages SET kind = 'quarantined', case_id = NULL, quarantine_reason = $1 WHERE id = $2",
         )
-        .bind(format!(
-            "moved to quarantine from {case_ref} by the team: not from the reporter"
-        ))
+        .bind("moved to quarantine from a case by its team: not from the reporter")
         .bind(message_id)
         .execute(&mut *tx)
         .await?;

@@ -28,6 +28,9 @@ pub struct LimitArgs {
     /// Decrypted OpenPGP data is read up to this many bytes (decompression bombs stop here).
     #[arg(long, env = "EMBARGO_MAX_DECOMPRESSED_BYTES", default_value_t = 25 * 1024 * 1024)]
     pub max_decompressed_bytes: usize,
+    /// Messages with more lines that look like header fields are quarantined.
+    #[arg(long, env = "EMBARGO_MAX_HEADER_FIELDS", default_value_t = 50_000)]
+    pub max_header_fields: usize,
 }
 
 impl LimitArgs {
@@ -40,6 +43,7 @@ impl LimitArgs {
             mime_depth: self.max_mime_depth,
             mime_parts: self.max_mime_parts,
             decompressed_bytes: self.max_decompressed_bytes,
+            header_fields: self.max_header_fields,
         }
     }
 }

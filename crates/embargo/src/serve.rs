@@ -65,7 +65,15 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         tracing::info!("shutting down");
         let _ = stop.send(true);
     });
-    let runner = format!("{}-{}", std::process::id(), addr.port());
+    // Unique across hosts too (every container's server may be pid 1 on the same port):
+    // the standard library's per-process random hash keys make a random suffix.
+    let nonce = {
+        use std::hash::{BuildHasher, Hasher};
+        std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish()
+    };
+    let runner = format!("{}-{}-{nonce:016x}", std::process::id(), addr.port());
     let public_url = args
         .public_url
         .clone()
@@ -100,6 +108,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         public_url,
         job_lease: std::time::Duration::from_secs(args.job_lease.clamp(1, 3600)),
         trusted_proxies: trusted_proxies(&args.trusted_proxy)?,
+        intake_limits: args.limits.limits(),
     };
     embargo_server::serve_with(listener, store.clone(), services, shutdown)
         .await

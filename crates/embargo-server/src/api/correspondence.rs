@@ -160,11 +160,10 @@ pub async fn release(
     Path((key, id)): Path<(String, i64)>,
 ) -> Result<Json<IntakeOutcome>, ApiError> {
     let key: ProjectKey = key.parse()?;
-    let limits = embargo_mail::Limits::default();
     Ok(Json(
         state
             .store
-            .release(&caller.viewer, &key, id, &limits)
+            .release(&caller.viewer, &key, id, &state.intake_limits)
             .await?,
     ))
 }

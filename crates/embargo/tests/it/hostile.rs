@@ -200,6 +200,22 @@ async fn bombs(backend: Backend) {
         deep_mime(100),
         Some("over the limit max_mime_depth"),
     ));
+    // A chain of 100,000 forwarded messages: as is, and hidden in a base64 part where no
+    // scan of the raw bytes sees it (the parsed chain is never dropped level by level,
+    // which would overflow the stack).
+    let chain = b"Content-Type: message/rfc822\r\n\r\n".repeat(100_000);
+    let mut plain = b"From: Mallory <mallory@example.net>\r\nSubject: chain\r\nMessage-ID: <chain@example.net>\r\nMIME-Version: 1.0\r\n".to_vec();
+    plain.extend_from_slice(&chain);
+    cases.push((
+        "100,000 forwarded messages deep".into(),
+        plain,
+        Some("over the limit max_header_fields"),
+    ));
+    cases.push((
+        "100,000 forwarded messages deep, base64".into(),
+        with_attachment("chain.eml", "message/rfc822", &chain),
+        Some("over the limit max_header_fields"),
+    ));
 
     for (what, raw, reason) in &cases {
         let run = intake_measured(&db, raw, &[]);
@@ -245,7 +261,7 @@ async fn bombs(backend: Backend) {
         .quarantined(&alice, &"CLOUDSTACK".parse().unwrap())
         .await
         .unwrap();
-    assert_eq!(held.len(), 5, "each bomb is kept in quarantine");
+    assert_eq!(held.len(), 7, "each bomb is kept in quarantine");
     store.close().await;
 }
 
@@ -570,9 +586,12 @@ async fn third_parties_are_told_apart_from_the_reporter() {
         );
         let (_, held) = alice.get("/api/projects/CLOUDSTACK/quarantine").await;
         assert!(
-            held.to_string()
-                .contains("moved to quarantine from CLOUDSTACK-SEC-1"),
+            held.to_string().contains("moved to quarantine from a case"),
             "{held}"
+        );
+        assert!(
+            !held.to_string().contains("CLOUDSTACK-SEC-1"),
+            "no reference in a reason administrators see"
         );
 
         let (_, log) = alice.get("/api/projects/CLOUDSTACK/intake?limit=2").await;
@@ -594,6 +613,120 @@ async fn third_parties_are_told_apart_from_the_reporter() {
         assert_eq!(
             classes,
             ["follow-up", "third-party", "third-party", "report"]
+        );
+        server.stop().await;
+        store.close().await;
+    }
+}
+
+/// Who speaks, forwards and duplicates, tried as an attacker would: Reply-To without the
+/// reporter's From, a stranger's "forward" of somebody's report, a squatted Message-ID,
+/// one report sent to two desks, a subject-only reply, and a message moved to quarantine
+/// by the team and released again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn senders_forwards_and_duplicates_are_judged_by_what_proves_them() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        let people = seed(&store).await;
+        let pipe_to = |project: &str, raw: &str| {
+            let (code, outcome, stderr) =
+                crate::support::intake(&db, project, raw.as_bytes(), &[], &[]);
+            assert_eq!(code, Some(0), "{stderr}");
+            outcome
+        };
+        let pipe = |raw: &str| pipe_to("CLOUDSTACK", raw);
+        pipe(
+            "From: Fay Finder <fay@finder.example>\r\nSubject: XSS in the console\r\nMessage-ID: <r1@finder.example>\r\n\r\nThe name field runs scripts.\r\n",
+        );
+        // Reply-To proves nothing: without the reporter's From, it is a third party's.
+        let reply_to = pipe(
+            "From: Someone\r\nReply-To: fay@finder.example\r\nSubject: [CLOUDSTACK-SEC-1] update\r\nMessage-ID: <rt@evil.example>\r\n\r\nNew details.\r\n",
+        );
+        assert_eq!(reply_to["outcome"], "third-party", "{reply_to}");
+        // A reply with only a subject still belongs to its thread; alone it opens nothing.
+        let thanks = pipe(
+            "From: fay@finder.example\r\nSubject: Re: [CLOUDSTACK-SEC-1] thanks, confirmed\r\nMessage-ID: <r3@finder.example>\r\n\r\n",
+        );
+        assert_eq!(thanks["outcome"], "follow-up", "{thanks}");
+        let alone = pipe(
+            "From: fay@finder.example\r\nSubject: just a subject\r\nMessage-ID: <r4@finder.example>\r\n\r\n",
+        );
+        assert_eq!(alone["outcome"], "quarantined", "{alone}");
+        // A stranger's "forward" of someone else's report is the stranger's own report.
+        let fake = pipe(
+            "From: Eve <eve@evil.example>\r\nSubject: Fwd: RCE in the agent\r\nMessage-ID: <f1@evil.example>\r\n\r\n---------- Forwarded message ---------\r\nFrom: Victim <victim@example.net>\r\nSubject: RCE in the agent\r\n\r\nThe agent runs what it is sent.\r\n",
+        );
+        let alice = store
+            .viewer(store.user_by_email("alice@example.org").await.unwrap().id)
+            .await
+            .unwrap();
+        let fake_case: embargo_core::reference::CaseRef =
+            fake["ref"].as_str().unwrap().parse().unwrap();
+        let credited = store.case(&alice, &fake_case).await.unwrap();
+        assert_eq!(credited.reporter.email.as_deref(), Some("eve@evil.example"));
+        // The same report sent to two desks reaches both; the same delivery twice, once.
+        let twice = "From: Ian <ian@example.net>\r\nSubject: Two desks\r\nMessage-ID: <both@example.net>\r\n\r\nSent to both projects.\r\n";
+        assert_eq!(pipe(twice)["outcome"], "new-case");
+        assert_eq!(pipe_to("OTHER", twice)["outcome"], "new-case");
+        assert_eq!(pipe(twice)["outcome"], "duplicate");
+        // Whoever learnt a Message-ID first cannot bury the report under it.
+        let squatter = pipe(
+            "From: eve@evil.example\r\nSubject: placeholder\r\nMessage-ID: <real@finder.example>\r\n\r\nnothing\r\n",
+        );
+        assert_eq!(squatter["outcome"], "new-case");
+        let real = pipe(
+            "From: fay@finder.example\r\nSubject: The real report\r\nMessage-ID: <real@finder.example>\r\n\r\nThe real text.\r\n",
+        );
+        assert_eq!(real["outcome"], "new-case", "{real}");
+        // Redelivered bytes stay one quarantine entry.
+        let junk = "From: x@example.net\r\nX-Spam-Flag: YES\r\nSubject: win\r\n\r\nwin\r\n";
+        assert_eq!(pipe(junk)["outcome"], "quarantined");
+        assert_eq!(pipe(junk)["outcome"], "duplicate");
+
+        // Moved to quarantine by the team, then released: back on the case, not lost as a
+        // duplicate of itself.
+        let server = Server::start(store.clone()).await;
+        let api = Api::new(&server.url, Some(&people.alice));
+        let (_, timeline) = api.get("/api/cases/CLOUDSTACK-SEC-1/timeline").await;
+        let event = timeline
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"] == "third-party-message")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let (status, _) = api
+            .post(
+                &format!("/api/cases/CLOUDSTACK-SEC-1/messages/{event}/quarantine"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, 204);
+        let (_, held) = api.get("/api/projects/CLOUDSTACK/quarantine").await;
+        let moved = held
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| {
+                q["reason"]
+                    .as_str()
+                    .unwrap()
+                    .contains("moved to quarantine")
+            })
+            .unwrap()["id"]
+            .clone();
+        let (status, back) = api
+            .post(
+                &format!("/api/projects/CLOUDSTACK/quarantine/{moved}/release"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, 200, "{back}");
+        assert_eq!(
+            back,
+            json!({"outcome": "third-party", "ref": "CLOUDSTACK-SEC-1"})
         );
         server.stop().await;
         store.close().await;

@@ -135,7 +135,8 @@ async fn imap_intake_from_dovecot() {
     let dovecot = Dovecot::start(&mail_dir);
     dovecot.append("From: ivy@example.org\r\nSubject: Heap overflow in the parser\r\nMessage-ID: <imap1@example.org>\r\n\r\nA long header overflows.\r\n");
     dovecot.append("From: ivy@example.org\r\nSubject: Re: Heap overflow in the parser\r\nMessage-ID: <imap2@example.org>\r\nIn-Reply-To: <imap1@example.org>\r\n\r\nCrash log attached next time.\r\n");
-    dovecot.append("From: ivy@example.org\r\nSubject: Heap overflow in the parser\r\nMessage-ID: <imap1@example.org>\r\n\r\nThe same message, delivered twice.\r\n");
+    // The same message delivered twice (a relay's retry adds a header field).
+    dovecot.append("Received: from relay2.example.org\r\nFrom: ivy@example.org\r\nSubject: Heap overflow in the parser\r\nMessage-ID: <imap1@example.org>\r\n\r\nA long header overflows.\r\n");
 
     let mut serve = server(&db, dovecot.port);
     let alice = Api::new(&serve.url, Some(&people.alice));

@@ -148,7 +148,7 @@ proptest! {
         let limits = Limits { mime_parts: 200, mime_depth: 20, ..Limits::default() };
         if let Ok(inbound) = Inbound::parse(&raw, &limits) {
             prop_assert!(!inbound.from_email.is_empty());
-            prop_assert!(!inbound.text.is_empty() || !inbound.attachments.is_empty());
+            prop_assert!(!inbound.text.is_empty() || !inbound.attachments.is_empty() || !inbound.subject.is_empty());
         }
     }
 
