@@ -521,6 +521,32 @@ pub fn encrypt(data: &[u8], recipient: &PublicKey, team: Option<&TeamKey>) -> Re
         .map_err(|_| OpenPgpError::Operation("encryption"))
 }
 
+/// Encrypts `data` to `recipient` alone, binary, uncompressed and unsigned: for files
+/// (backups) that only the holder of the recipient's secret key may open. SEIPD carries a
+/// hash of the plaintext, so a changed byte makes the whole file fail to open.
+pub fn seal_to(data: &[u8], recipient: &PublicKey) -> Result<Vec<u8>> {
+    let mut rng = thread_rng();
+    let builder = MessageBuilder::from_bytes("", data.to_vec());
+    let mut builder = builder.seipd_v1(&mut rng, SymmetricKeyAlgorithm::AES256);
+    match recipient.encryption_subkey() {
+        Some(sub) => builder.encrypt_to_key(&mut rng, sub),
+        None if recipient.key.primary_key.algorithm().can_encrypt() => {
+            builder.encrypt_to_key(&mut rng, &recipient.key)
+        }
+        None => return Err(OpenPgpError::CannotEncrypt),
+    }
+    .map_err(|_| OpenPgpError::Operation("encryption"))?;
+    builder
+        .to_vec(&mut rng)
+        .map_err(|_| OpenPgpError::Operation("encryption"))
+}
+
+/// Opens what [`seal_to`] sealed, with the recipient's secret key. The plaintext of an
+/// uncompressed message is never larger than the message itself.
+pub fn open_sealed(data: &[u8], identity: &TeamKey) -> Result<Vec<u8>> {
+    decrypt(data, identity, &[], data.len()).map(|opened| opened.data)
+}
+
 /// A detached signature by the team over `data`, armored.
 pub fn sign_detached(data: &[u8], team: &TeamKey) -> Result<String> {
     DetachedSignature::sign_binary_data(
@@ -581,6 +607,20 @@ mod tests {
             decrypt(sealed.as_bytes(), &team, &[], 5).unwrap_err(),
             OpenPgpError::TooLarge(5),
             "reading stops at the limit"
+        );
+
+        let file = seal_to(b"backup lines", &team.public()).unwrap();
+        assert_eq!(open_sealed(&file, &team).unwrap(), b"backup lines");
+        let mut flipped = file.clone();
+        let last = flipped.len() - 3;
+        flipped[last] ^= 1;
+        assert!(
+            open_sealed(&flipped, &team).is_err(),
+            "a flipped byte is refused"
+        );
+        assert_eq!(
+            open_sealed(&file, &other).unwrap_err(),
+            OpenPgpError::NotForUs
         );
 
         let sig = sign_detached(b"announcement", &team).unwrap();

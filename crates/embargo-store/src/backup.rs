@@ -1,10 +1,14 @@
-//! Backups: a consistent snapshot of every table, written as JSON lines, and its restore
-//! into an empty database of either backend.
+//! Backups: a consistent snapshot of every table as JSON lines, encrypted as a whole to a
+//! backup recipient's OpenPGP key, and its restore into an empty database of either
+//! backend.
 //!
-//! Confidential fields stay sealed in the file and the data keys stay wrapped, so a
-//! backup reveals no more than the database does; it needs the master key of the day it
-//! was taken. Restore re-wraps the data keys under the target's master key, trying the
-//! current key, any key files retired by rotations, and the keys it is given.
+//! Nothing is in clear but the first line, which names the format: not the users, their
+//! hashes, memberships, states, dates or jobs. The recipient's secret key (the identity)
+//! is kept away from the server, so a stolen server cannot read its own backups; any
+//! changed byte makes the file fail to open. Inside, confidential fields stay sealed and
+//! the data keys wrapped: a restore also needs the master key of the day the backup was
+//! taken, and re-wraps the data keys under the target's master key, trying the current
+//! key, any key files retired by rotations, and the keys it is given.
 //!
 //! Sessions are not kept: restoring signs everyone out.
 
@@ -26,6 +30,10 @@ use crate::{
 
 const FORMAT: &str = "embargo-backup";
 const VERSION: u64 = 1;
+/// The one line a backup file holds in clear: it names the format. The rest is an
+/// OpenPGP message (SEIPD, AES-256) to the backup recipient's key, which the server does
+/// not hold: a copy of the server cannot read its own backups.
+pub const MAGIC: &[u8] = b"EMBARGO-BACKUP/2 OpenPGP\n";
 
 /// How a column is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -378,6 +386,14 @@ pub struct BackupSummary {
     pub rows: Vec<(String, u64)>,
 }
 
+/// How a backup file is opened.
+pub struct Opening<'a> {
+    /// The backup recipient's secret key (`embargo keys backup generate`).
+    pub identity: Option<&'a embargo_openpgp::TeamKey>,
+    /// Accept an unencrypted version 1 backup, taken before backups were encrypted.
+    pub legacy_plain: bool,
+}
+
 /// What a restore loaded.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RestoreSummary {
@@ -426,6 +442,7 @@ impl Store {
     pub async fn backup(
         &self,
         path: &Path,
+        recipient: &embargo_openpgp::PublicKey,
         mut progress: impl FnMut(&str, u64),
     ) -> Result<BackupSummary> {
         let partial = path.with_extension("partial");
@@ -442,21 +459,22 @@ impl Store {
                 path.display()
             )));
         }
-        let file = options.open(&partial).map_err(|e| io_error(&partial, e))?;
-        let mut out = std::io::BufWriter::new(file);
-        let result = self.write_snapshot(&mut out, &mut progress).await;
-        let summary = match result {
-            Ok(rows) => rows,
-            Err(e) => {
-                drop(out);
-                let _ = std::fs::remove_file(&partial);
-                return Err(e);
-            }
-        };
-        let file = out
-            .into_inner()
-            .map_err(|e| io_error(&partial, e.into_error()))?;
-        file.sync_all().map_err(|e| io_error(&partial, e))?;
+        // The snapshot is encrypted as a whole before a byte reaches the disk.
+        let mut lines = Vec::new();
+        let summary = self.write_snapshot(&mut lines, &mut progress).await?;
+        let sealed = embargo_openpgp::seal_to(&lines, recipient)
+            .map_err(|e| StoreError::Invalid(format!("encrypting the backup: {e}")))?;
+        drop(lines);
+        let mut file = options.open(&partial).map_err(|e| io_error(&partial, e))?;
+        let written = file
+            .write_all(MAGIC)
+            .and_then(|()| file.write_all(&sealed))
+            .and_then(|()| file.sync_all());
+        if let Err(e) = written {
+            drop(file);
+            let _ = std::fs::remove_file(&partial);
+            return Err(io_error(&partial, e));
+        }
         std::fs::rename(&partial, path).map_err(|e| io_error(path, e))?;
         Ok(BackupSummary {
             path: path.to_owned(),
@@ -544,11 +562,33 @@ pub async fn restore(
     database: &Database,
     source: &KeySource,
     path: &Path,
+    opening: &Opening<'_>,
     extra_keys: &[PathBuf],
     mut progress: impl FnMut(&str, u64),
 ) -> Result<RestoreSummary> {
-    let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
-    let mut lines = std::io::BufReader::new(file).lines();
+    let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+    // Everything is opened and checked before anything is written.
+    let plain = match bytes.strip_prefix(MAGIC) {
+        Some(sealed) => {
+            let identity = opening.identity.ok_or_else(|| {
+                StoreError::Invalid(
+                    "the backup is encrypted: give the backup identity (--identity)".into(),
+                )
+            })?;
+            embargo_openpgp::open_sealed(sealed, identity).map_err(|e| {
+                bad_file(format!(
+                    "it does not open with this identity, or it was altered ({e})"
+                ))
+            })?
+        }
+        None if opening.legacy_plain => bytes,
+        None => {
+            return Err(bad_file(
+                "it is not an encrypted backup; a version 1 (unencrypted) backup is restored only with --legacy-plain",
+            ));
+        }
+    };
+    let mut lines = std::io::Cursor::new(plain).lines();
     let mut next_line = || -> Result<Option<Value>> {
         match lines.next() {
             None => Ok(None),

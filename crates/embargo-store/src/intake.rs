@@ -371,8 +371,27 @@ impl Store {
             project: project.as_ref(),
             team: team.as_ref(),
         };
+        // Parsed first, off the async threads and outside the write transaction: a large
+        // message (or a bomb up to the limits) holds up no other writer.
+        let parsed = match &project {
+            Some(_) => {
+                let (owned, limits_copy, team_copy) = (raw.to_vec(), *limits, team.clone());
+                let done = tokio::task::spawn_blocking(move || {
+                    let keys = Keys {
+                        team: team_copy.as_ref(),
+                        signers: &[],
+                    };
+                    Inbound::parse_with(&owned, &limits_copy, keys)
+                })
+                .await;
+                Some(done.unwrap_or(Err(embargo_mail::Unusable::Unreadable)))
+            }
+            None => None,
+        };
         let mut tx = self.begin_write().await?;
-        let outcome = self.intake_in(&mut tx, desk, raw, limits).await?;
+        let outcome = self
+            .intake_with(&mut tx, desk, raw, parsed, limits, false)
+            .await?;
         tx.commit().await?;
         Ok(outcome)
     }
@@ -462,6 +481,21 @@ impl Store {
         limits: &Limits,
         released: bool,
     ) -> Result<IntakeOutcome> {
+        self.intake_with(tx, desk, raw, None, limits, released)
+            .await
+    }
+
+    /// As [`Store::intake_checked`], with the message parsed already when `parsed` is given
+    /// (before the write transaction began, so parsing a large message holds no lock).
+    async fn intake_with(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        desk: Desk<'_>,
+        raw: &[u8],
+        parsed: Option<std::result::Result<Inbound, embargo_mail::Unusable>>,
+        limits: &Limits,
+        released: bool,
+    ) -> Result<IntakeOutcome> {
         let Desk { key, project, team } = desk;
         let now = millis(OffsetDateTime::now_utc());
         let Some(project) = project else {
@@ -472,7 +506,8 @@ impl Store {
             return self.quarantine(tx, None, raw, &reason, now).await;
         };
         let keys = Keys { team, signers: &[] };
-        let inbound = match Inbound::parse_with(raw, limits, keys) {
+        let parsed = parsed.unwrap_or_else(|| Inbound::parse_with(raw, limits, keys));
+        let inbound = match parsed {
             Ok(inbound) => inbound,
             Err(why) => {
                 return self

@@ -12,10 +12,13 @@ use crate::config::StoreArgs;
 /// Options of `embargo backup`.
 #[derive(Debug, Args)]
 pub struct BackupArgs {
-    /// The file to write (never overwritten). Sealed fields stay sealed in it; it needs
-    /// today's master key to be restored.
+    /// The file to write (never overwritten), encrypted to the backup recipient; it needs
+    /// the backup identity and today's master key to be restored.
     #[arg(long)]
     pub output: PathBuf,
+    /// The backup recipient's public key (`embargo keys backup generate`).
+    #[arg(long, env = "EMBARGO_BACKUP_RECIPIENT_FILE")]
+    pub recipient: PathBuf,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -26,6 +29,12 @@ pub struct RestoreArgs {
     /// The backup file.
     #[arg(long)]
     pub input: PathBuf,
+    /// The backup identity: the recipient's secret key, kept away from the server.
+    #[arg(long, env = "EMBARGO_BACKUP_IDENTITY_FILE")]
+    pub identity: Option<PathBuf>,
+    /// Restore an unencrypted version 1 backup (taken before backups were encrypted).
+    #[arg(long)]
+    pub legacy_plain: bool,
     /// A master key file the backup may have been taken under (repeatable); retired key
     /// files in the data directory are tried anyway.
     #[arg(long = "key-file")]
@@ -45,9 +54,15 @@ fn progress(out: &Output) -> impl FnMut(&str, u64) {
 
 /// Runs `embargo backup`.
 pub async fn backup(args: BackupArgs, out: &Output) -> Result<(), String> {
+    let recipient = std::fs::read_to_string(&args.recipient)
+        .map_err(|e| format!("{}: {e}", args.recipient.display()))
+        .and_then(|text| {
+            embargo_openpgp::PublicKey::from_armored(&text)
+                .map_err(|e| format!("{}: {e}", args.recipient.display()))
+        })?;
     let store = args.store.open().await.map_err(|e| e.to_string())?;
     let summary = store
-        .backup(&args.output, progress(out))
+        .backup(&args.output, &recipient, progress(out))
         .await
         .map_err(|e| e.to_string())?;
     store.close().await;
@@ -62,10 +77,26 @@ pub async fn backup(args: BackupArgs, out: &Output) -> Result<(), String> {
 pub async fn restore(args: RestoreArgs, out: &Output) -> Result<(), String> {
     let database = args.store.database().map_err(|e| e.to_string())?;
     let source = args.store.key_source().map_err(|e| e.to_string())?;
+    let identity = match &args.identity {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("{}: {e}", path.display()))
+                .and_then(|text| {
+                    embargo_openpgp::TeamKey::from_armored(&text, "")
+                        .map_err(|e| format!("{}: {e}", path.display()))
+                })?,
+        ),
+        None => None,
+    };
+    let opening = embargo_store::backup::Opening {
+        identity: identity.as_ref(),
+        legacy_plain: args.legacy_plain,
+    };
     let summary = embargo_store::backup::restore(
         &database,
         &source,
         &args.input,
+        &opening,
         &args.key_files,
         progress(out),
     )

@@ -24,6 +24,25 @@ pub enum KeysCommand {
     /// A project's OpenPGP team key: reporters encrypt to it, announcements are signed with it.
     #[command(subcommand)]
     Pgp(PgpCommand),
+    /// The backup key pair: backups are encrypted to its public half (the recipient); its
+    /// secret half (the identity) restores them and belongs away from the server.
+    #[command(subcommand)]
+    Backup(BackupKeyCommand),
+}
+
+/// `embargo keys backup …`.
+#[derive(Debug, Subcommand)]
+pub enum BackupKeyCommand {
+    /// Generate the backup key pair into two new files (never overwritten; the identity
+    /// is written with mode 0600).
+    Generate {
+        /// Where to write the identity (the secret key).
+        #[arg(long)]
+        identity: PathBuf,
+        /// Where to write the recipient (the public key) that `embargo backup` takes.
+        #[arg(long)]
+        recipient: PathBuf,
+    },
 }
 
 /// `embargo keys pgp …`.
@@ -127,10 +146,62 @@ async fn run_pgp(cmd: PgpCommand, out: &Output) -> Result<(), String> {
     Ok(())
 }
 
+/// Writes a new file with `text`, never overwriting one; `private` files get mode 0600.
+fn write_new(path: &std::path::Path, text: &str, private: bool) -> Result<(), String> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let _ = private;
+    options
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn generate_backup_keys(
+    identity: &std::path::Path,
+    recipient: &std::path::Path,
+    out: &Output,
+) -> Result<(), String> {
+    let key = embargo_openpgp::TeamKey::generate("Embargo backups").map_err(|e| e.to_string())?;
+    let public = key.public();
+    write_new(
+        recipient,
+        &public.armored().map_err(|e| e.to_string())?,
+        false,
+    )?;
+    write_new(
+        identity,
+        &key.armored_secret().map_err(|e| e.to_string())?,
+        true,
+    )?;
+    out.show(
+        &serde_json::json!({ "fingerprint": public.fingerprint(), "identity": identity, "recipient": recipient }),
+        || {
+            format!(
+                "backup key {}: recipient {} (for `embargo backup`), identity {} (keep it away from the server; restores need it)",
+                public.fingerprint(),
+                recipient.display(),
+                identity.display()
+            )
+        },
+    );
+    Ok(())
+}
+
 /// Runs `embargo keys …`.
 pub async fn run(cmd: KeysCommand, out: &Output) -> Result<(), String> {
     match cmd {
         KeysCommand::Pgp(cmd) => run_pgp(cmd, out).await,
+        KeysCommand::Backup(BackupKeyCommand::Generate {
+            identity,
+            recipient,
+        }) => generate_backup_keys(&identity, &recipient, out),
         KeysCommand::Rotate { output, store } => {
             let database = store.database().map_err(|e| e.to_string())?;
             let source = store.key_source().map_err(|e| e.to_string())?;

@@ -97,13 +97,21 @@ async fn backup_during_writes(from: Backend, to: Backend) {
     let backed_up = count("cases");
     assert!(backed_up > 0, "the backup ran while writes went on");
     assert!(backed_up <= written as i64);
-    // The file holds no confidential text in clear.
-    let text = std::fs::read_to_string(&file).unwrap();
-    assert!(
-        !text.contains("writer 0 case")
-            && !text.contains("steps to reproduce")
-            && !text.contains("a note")
-    );
+    // The file holds nothing in clear but its first line.
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(bytes.starts_with(embargo_store::backup::MAGIC));
+    let text = String::from_utf8_lossy(&bytes);
+    for clear in [
+        "writer 0 case",
+        "steps to reproduce",
+        "a note",
+        "alice@example.org",
+        "$argon2id$",
+        "CLOUDSTACK",
+        "cases",
+    ] {
+        assert!(!text.contains(clear), "{clear} is in the backup in clear");
+    }
 
     // Restore into a new database on the other backend, which has its own master key.
     let target = TestDb::new(to).await;
@@ -180,6 +188,14 @@ fn file_keyed(dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_embargo"));
     cmd.args(args)
         .env("EMBARGO_DATA", dir)
+        .env(
+            "EMBARGO_BACKUP_IDENTITY_FILE",
+            &crate::support::backup_keys().0,
+        )
+        .env(
+            "EMBARGO_BACKUP_RECIPIENT_FILE",
+            &crate::support::backup_keys().1,
+        )
         .env_remove("EMBARGO_MASTER_KEY")
         .env_remove("EMBARGO_MASTER_KEY_FILE")
         .env_remove("EMBARGO_DATABASE_URL");
@@ -290,10 +306,40 @@ async fn rotation_keeps_older_backups_restorable() {
     );
     store.close().await;
 
-    // A truncated backup is refused and loads nothing.
-    let text = std::fs::read_to_string(&before).unwrap();
+    // A truncated backup, and one with a single byte flipped, are refused and load nothing.
+    let bytes = std::fs::read(&before).unwrap();
     let cut = work.path().join("cut.jsonl");
-    std::fs::write(&cut, &text[..text.len() * 2 / 3]).unwrap();
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    let flipped = work.path().join("flipped.jsonl");
+    let mut altered = bytes.clone();
+    let middle = altered.len() / 2;
+    altered[middle] ^= 0x01;
+    std::fs::write(&flipped, &altered).unwrap();
+    let fourth = work.path().join("fourth");
+    let out = file_keyed(
+        &fourth,
+        &[
+            "restore",
+            "--input",
+            flipped.to_str().unwrap(),
+            "--key-file",
+            &retired,
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("altered"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let store = open(&fourth).await;
+    assert!(
+        store.list_projects().await.unwrap().is_empty(),
+        "nothing was written"
+    );
+    store.close().await;
     let third = work.path().join("third");
     let out = file_keyed(
         &third,

@@ -23,6 +23,21 @@ fn pg_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
+/// The backup key pair every test's commands use: (identity, recipient), made once per
+/// test process in a folder of its own.
+pub fn backup_keys() -> &'static (PathBuf, PathBuf) {
+    static KEYS: std::sync::OnceLock<(PathBuf, PathBuf)> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap().keep();
+        let key = embargo_openpgp::TeamKey::generate("Embargo test backups").unwrap();
+        let identity = dir.join("backup-identity.asc");
+        let recipient = dir.join("backup-recipient.asc");
+        std::fs::write(&identity, key.armored_secret().unwrap()).unwrap();
+        std::fs::write(&recipient, key.public().armored().unwrap()).unwrap();
+        (identity, recipient)
+    })
+}
+
 /// A fresh database on one backend, removed when dropped.
 pub struct TestDb {
     pub dir: tempfile::TempDir,
@@ -115,6 +130,8 @@ impl TestDb {
             .env("EMBARGO_DATA", self.data_dir())
             .env("EMBARGO_MASTER_KEY", self.key.to_base64())
             .env("EMBARGO_LOG", "info")
+            .env("EMBARGO_BACKUP_IDENTITY_FILE", &backup_keys().0)
+            .env("EMBARGO_BACKUP_RECIPIENT_FILE", &backup_keys().1)
             .env_remove("EMBARGO_DATABASE_URL")
             .env_remove("EMBARGO_MASTER_KEY_FILE");
         if let Database::Postgres(url) = self.database() {
