@@ -149,6 +149,8 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::Conflict(format!("an organisation named {name} exists already")))?;
+        self.audit_change(None, format!("organisation {name} created"))
+            .await?;
         Ok(Organisation {
             id: row.try_get("id")?,
             name: name.to_owned(),
@@ -211,6 +213,8 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or_else(|| StoreError::Conflict(format!("a project with the key {key} exists already")))?;
+        self.audit_change(None, format!("project {key} created in {org}"))
+            .await?;
         self.project(key).await
     }
 
@@ -278,6 +282,11 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("organisation"));
         }
+        self.audit_change(
+            None,
+            format!("organisation {org}: publishing settings changed"),
+        )
+        .await?;
         self.org_settings(org).await
     }
 
@@ -353,6 +362,8 @@ impl Store {
         .bind(disclosure)
         .execute(&self.pool)
         .await?;
+        self.audit_change(None, format!("project {key}: settings changed"))
+            .await?;
         self.project(key).await
     }
 
@@ -385,6 +396,11 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        self.audit_change(
+            None,
+            format!("project {key}: committee gained {}", emails.join(", ")),
+        )
+        .await?;
         self.committee(key).await
     }
 
@@ -398,14 +414,27 @@ impl Store {
                 user.email, project.key
             )));
         }
-        self.add_membership(user.id, "project", project.id).await
+        self.add_membership(user.id, "project", project.id).await?;
+        self.audit_change(
+            None,
+            format!("project {key}: {} joined the security team", user.email),
+        )
+        .await
     }
 
     /// Adds a user to an organisation's foundation security team.
     pub async fn add_foundation_member(&self, org: &str, email: &str) -> Result<()> {
         let org_id = self.org_id(org).await?;
         let user = self.user_by_email(email).await?;
-        self.add_membership(user.id, "foundation", org_id).await
+        self.add_membership(user.id, "foundation", org_id).await?;
+        self.audit_change(
+            None,
+            format!(
+                "organisation {org}: {} joined the foundation team",
+                user.email
+            ),
+        )
+        .await
     }
 
     async fn add_membership(&self, user_id: i64, kind: &str, scope_id: i64) -> Result<()> {
@@ -435,7 +464,11 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("team member"));
         }
-        Ok(())
+        self.audit_change(
+            None,
+            format!("project {key}: {} left the security team", user.email),
+        )
+        .await
     }
 
     /// The project's security team with each member's last activity.

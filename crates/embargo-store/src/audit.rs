@@ -62,7 +62,7 @@ impl Read {
 pub(crate) struct Entry {
     actor_id: i64,
     case_id: i64,
-    what: &'static str,
+    what: std::borrow::Cow<'static, str>,
     via: &'static str,
 }
 
@@ -71,7 +71,7 @@ impl Entry {
         Entry {
             actor_id: viewer.user_id,
             case_id,
-            what: what.as_str(),
+            what: what.as_str().into(),
             via: viewer.via.as_str(),
         }
     }
@@ -81,8 +81,20 @@ impl Entry {
         Entry {
             actor_id: 0,
             case_id,
-            what: what.as_str(),
+            what: what.as_str().into(),
             via: "reporter-link",
+        }
+    }
+
+    /// A change to who may do what, or to keys and settings: membership, roles, grants,
+    /// keys, configuration. In the same chain as the reads, so it cannot be dropped
+    /// unnoticed either. `what` names the change, never case content.
+    pub(crate) fn change(actor_id: Option<i64>, what: String) -> Entry {
+        Entry {
+            actor_id: actor_id.unwrap_or(0),
+            case_id: 0,
+            what: what.into(),
+            via: "change",
         }
     }
 }
@@ -207,6 +219,82 @@ fn link(key: &AuditKey, prev: &[u8], row: &AuditFields<'_>) -> Result<Vec<u8>> {
     Ok(mac.finalize().into_bytes().to_vec())
 }
 
+/// The head's own MAC: a writer to the database cannot set the head to a row of its
+/// choosing (only to a head it copied from an older state, which checkpoints catch).
+fn head_auth(key: &AuditKey, seq: i64, mac: &[u8]) -> Result<Vec<u8>> {
+    let mut h = hmac(key)?;
+    h.update(b"embargo audit head v1\0");
+    h.update(&seq.to_be_bytes());
+    h.update(mac);
+    Ok(h.finalize().into_bytes().to_vec())
+}
+
+/// A head written before heads were authenticated (or restored from such a backup) is
+/// authenticated as it stands, once, with a warning in the log. Whoever can write to the
+/// database could clear it to have it re-authenticated: the checkpoints kept outside the
+/// database are what catches a rewound log.
+pub(crate) async fn authenticate_unversioned_head(pool: &AnyPool, key: &AuditKey) -> Result<()> {
+    let head = sqlx::query("SELECT seq, mac FROM audit_head WHERE id = 1 AND auth IS NULL")
+        .fetch_optional(pool)
+        .await?;
+    if let Some(head) = head {
+        let seq: i64 = head.try_get("seq")?;
+        let mac: Vec<u8> = head.try_get("mac")?;
+        sqlx::query("UPDATE audit_head SET auth = $1 WHERE id = 1 AND auth IS NULL")
+            .bind(head_auth(key, seq, &mac)?)
+            .execute(pool)
+            .await?;
+        if seq > 0 {
+            tracing::warn!(
+                seq,
+                "the audit head had no authentication; it is authenticated as it stands"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A checkpoint's MAC, over where the chain stood and when.
+fn checkpoint_mac(key: &AuditKey, seq: i64, mac: &[u8], at: &str) -> Result<Vec<u8>> {
+    let mut h = hmac(key)?;
+    h.update(b"embargo audit checkpoint v1\0");
+    h.update(&seq.to_be_bytes());
+    h.update(&(mac.len() as u64).to_be_bytes());
+    h.update(mac);
+    h.update(at.as_bytes());
+    Ok(h.finalize().into_bytes().to_vec())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    (text.len() % 2 == 0)
+        .then(|| {
+            (0..text.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+                .collect()
+        })
+        .flatten()
+}
+
+/// Where the chain stood at a moment, authenticated: written out of the database
+/// (`embargo audit checkpoint`, or by the server every few minutes) so that deleting or
+/// rewinding the newest rows, head and all, contradicts it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Checkpoint {
+    /// The last row then.
+    pub seq: i64,
+    /// That row's link, hex.
+    pub mac: String,
+    /// When, RFC 3339.
+    pub at: String,
+    /// The checkpoint's own MAC, hex.
+    pub sig: String,
+}
+
 struct AuditFields<'a> {
     seq: i64,
     at: i64,
@@ -243,7 +331,7 @@ async fn append(
             at,
             actor_id: entry.actor_id,
             case_id: entry.case_id,
-            what: entry.what,
+            what: &entry.what,
             via: entry.via,
         };
         prev = link(key, &prev, &fields)?;
@@ -278,14 +366,16 @@ async fn append(
             .bind(at)
             .bind(entry.actor_id)
             .bind(entry.case_id)
-            .bind(entry.what)
+            .bind(entry.what.to_string())
             .bind(entry.via)
             .bind(mac);
     }
     insert.execute(&mut *tx).await?;
-    sqlx::query("UPDATE audit_head SET seq = $1, mac = $2 WHERE id = 1")
+    let auth = head_auth(key, seq, &prev)?;
+    sqlx::query("UPDATE audit_head SET seq = $1, mac = $2, auth = $3 WHERE id = 1")
         .bind(seq)
         .bind(prev)
+        .bind(auth)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -299,6 +389,81 @@ impl Store {
     /// Appends reads to the audit log; returns once they are committed.
     pub(crate) async fn audit(&self, entries: Vec<Entry>) -> Result<()> {
         self.audit.record(entries).await
+    }
+
+    /// Where the chain stands now, as a checkpoint to keep outside the database.
+    pub async fn audit_checkpoint(&self) -> Result<Checkpoint> {
+        let head = sqlx::query("SELECT seq, mac FROM audit_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        let seq: i64 = head.try_get("seq")?;
+        let mac: Vec<u8> = head.try_get("mac")?;
+        let at = crate::rfc(millis(OffsetDateTime::now_utc()));
+        Ok(Checkpoint {
+            sig: hex(&checkpoint_mac(self.keys().audit_key(), seq, &mac, &at)?),
+            seq,
+            mac: hex(&mac),
+            at,
+        })
+    }
+
+    /// Records a change (membership, roles, keys, settings) in the audit chain.
+    pub(crate) async fn audit_change(&self, actor: Option<i64>, what: String) -> Result<()> {
+        self.audit(vec![Entry::change(actor, what)]).await
+    }
+
+    /// Walks the whole chain and names the first row that is not as written, then holds
+    /// it to each checkpoint: a checkpoint whose row is gone or different means rows were
+    /// deleted or rewound. `progress` is called with the number of rows checked so far.
+    pub async fn verify_audit_against(
+        &self,
+        checkpoints: &[Checkpoint],
+        progress: impl FnMut(i64),
+    ) -> Result<AuditReport> {
+        let report = self.verify_audit(progress).await?;
+        if report.first_bad.is_some() {
+            return Ok(report);
+        }
+        let key = self.keys().audit_key();
+        for (n, cp) in checkpoints.iter().enumerate() {
+            let mac = unhex(&cp.mac);
+            let authentic = match (&mac, unhex(&cp.sig)) {
+                (Some(mac), Some(sig)) => checkpoint_mac(key, cp.seq, mac, &cp.at)? == sig,
+                _ => false,
+            };
+            if !authentic {
+                return Err(StoreError::Invalid(format!(
+                    "checkpoint {} is not authentic: it was altered or made with other keys",
+                    n + 1
+                )));
+            }
+            if cp.seq == 0 {
+                continue;
+            }
+            if cp.seq > report.rows {
+                return Ok(bad(
+                    report.rows,
+                    report.rows + 1,
+                    &format!(
+                        "is missing: the log ends at row {}, but the checkpoint of {} recorded row {} (rows were deleted or the log rewound)",
+                        report.rows, cp.at, cp.seq
+                    ),
+                ));
+            }
+            let row = sqlx::query("SELECT mac FROM audit_log WHERE seq = $1")
+                .bind(cp.seq)
+                .fetch_optional(&self.pool)
+                .await?;
+            let stored: Option<Vec<u8>> = row.map(|r| r.try_get("mac")).transpose()?;
+            if stored.as_deref() != mac.as_deref() {
+                return Ok(bad(
+                    report.rows,
+                    cp.seq,
+                    &format!("differs from the checkpoint of {}", cp.at),
+                ));
+            }
+        }
+        Ok(report)
     }
 
     /// Walks the whole chain and names the first row that is not as written.
@@ -348,11 +513,19 @@ impl Store {
             }
             progress(checked);
         }
-        let head = sqlx::query("SELECT seq, mac FROM audit_head WHERE id = 1")
+        let head = sqlx::query("SELECT seq, mac, auth FROM audit_head WHERE id = 1")
             .fetch_one(&self.pool)
             .await?;
         let head_seq: i64 = head.try_get("seq")?;
         let head_mac: Vec<u8> = head.try_get("mac")?;
+        let auth: Option<Vec<u8>> = head.try_get("auth")?;
+        if head_seq > 0 && auth != Some(head_auth(key, head_seq, &head_mac)?) {
+            return Ok(bad(
+                checked,
+                head_seq,
+                "is what the head names, but the head is not authentic: it was set by hand",
+            ));
+        }
         if head_seq != expected - 1 || head_mac != prev {
             let first_missing = expected;
             return Ok(bad(

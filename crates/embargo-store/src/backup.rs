@@ -371,7 +371,10 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("mac", Bytes),
         ],
     ),
-    ("audit_head", &[("id", Int), ("seq", Int), ("mac", Bytes)]),
+    (
+        "audit_head",
+        &[("id", Int), ("seq", Int), ("mac", Bytes), ("auth", Bytes)],
+    ),
 ];
 
 /// Tables deliberately left out of backups.

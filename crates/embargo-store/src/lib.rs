@@ -39,7 +39,7 @@ use time::OffsetDateTime;
 
 pub use accounts::{NewToken, User};
 pub use admin::{DEFAULT_GIVEAWAYS, Member, Organisation, Project, ProjectUpdate};
-pub use audit::{AuditReport, AuditRow, BadRow};
+pub use audit::{AuditReport, AuditRow, BadRow, Checkpoint};
 pub use cases::{CaseFilter, CasePatch, NewReport};
 pub use cve::{CveContext, CveCredentials, CveState, CveUpdate};
 pub use disclosure::{
@@ -261,6 +261,7 @@ impl Store {
     pub async fn open(database: &Database, keys: &KeySource) -> Result<Store> {
         let (pool, backend) = connect(database).await?;
         let keys = load_keys(&pool, keys).await?;
+        audit::authenticate_unversioned_head(&pool, keys.audit_key()).await?;
         let audit = audit::AuditWriter::start(pool.clone(), backend, *keys.audit_key());
         Ok(Store {
             pool,

@@ -85,6 +85,11 @@ impl Store {
         touch(&mut tx, auth.case_id, now).await?;
         tx.commit().await?;
         self.token_cache.clear();
+        self.audit_change(
+            Some(viewer.user_id),
+            format!("case {case_ref}: {email} invited as a collaborator"),
+        )
+        .await?;
         Ok(Invitation { email, secret })
     }
 
@@ -200,6 +205,11 @@ impl Store {
         .await?;
         tx.commit().await?;
         self.token_cache.clear();
+        self.audit_change(
+            Some(viewer.user_id),
+            format!("case {case_ref}: access of {email} revoked"),
+        )
+        .await?;
         Ok(())
     }
 
@@ -240,7 +250,8 @@ impl Store {
         email: &str,
     ) -> Result<()> {
         let project = self.project(key).await?;
-        if !viewer.is_admin && !viewer.can_see_project(project.id) {
+        // The team decides who hears of its embargoes; an administrator is not the team.
+        if !viewer.can_see_project(project.id) {
             return Err(StoreError::NotFound("project"));
         }
         let user_id = self.user_id_for(email).await?;
@@ -250,7 +261,101 @@ impl Store {
             .bind(millis(OffsetDateTime::now_utc()))
             .execute(&self.pool)
             .await?;
-        Ok(())
+        self.audit_change(
+            Some(viewer.user_id),
+            format!("project {key}: {} added to the distributors", email.trim()),
+        )
+        .await
+    }
+
+    /// Takes a contact off a project's pre-notification list (the project's team), and
+    /// withdraws what they were shown of its cases.
+    pub async fn remove_distributor(
+        &self,
+        viewer: &Viewer,
+        key: &ProjectKey,
+        email: &str,
+    ) -> Result<()> {
+        let project = self.project(key).await?;
+        if !viewer.can_see_project(project.id) {
+            return Err(StoreError::NotFound("project"));
+        }
+        let email = check_email(email)?;
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "DELETE FROM distributors WHERE project_id = $1 AND user_id = (SELECT id FROM users WHERE email = $2)",
+        )
+        .bind(project.id)
+        .bind(&email)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("distributor"));
+        }
+        sqlx::query(
+            "UPDATE case_grants SET revoked_at = $1 WHERE kind = 'distributor' AND revoked_at IS NULL \
+             AND user_id = (SELECT id FROM users WHERE email = $2) AND case_id IN (SELECT id FROM cases WHERE project_id = $3)",
+        )
+        .bind(millis(OffsetDateTime::now_utc()))
+        .bind(&email)
+        .bind(project.id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.token_cache.clear();
+        self.audit_change(
+            Some(viewer.user_id),
+            format!("project {key}: {email} removed from the distributors"),
+        )
+        .await
+    }
+
+    /// Grants a distributor whose access to a case was revoked that access again (team
+    /// only): a revocation holds until the team says so, whatever pre-notifies later.
+    pub async fn regrant_distributor(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+        email: &str,
+    ) -> Result<()> {
+        let email = check_email(email)?;
+        let now = millis(OffsetDateTime::now_utc());
+        let mut tx = self.begin_write().await?;
+        let auth = authorize(&mut tx, viewer, case_ref, Need::Change).await?;
+        let done = sqlx::query(
+            "UPDATE case_grants SET revoked_at = NULL, invited_by = $1, invited_at = $2 WHERE case_id = $3 AND kind = 'distributor' \
+             AND revoked_at IS NOT NULL AND user_id = (SELECT id FROM users WHERE email = $4)",
+        )
+        .bind(viewer.user_id)
+        .bind(now)
+        .bind(auth.case_id)
+        .bind(&email)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("revoked distributor"));
+        }
+        let act = Act {
+            case_id: auth.case_id,
+            actor: Some(viewer.user_id),
+            now,
+        };
+        record_event(
+            &mut tx,
+            self.keys(),
+            act,
+            "access-granted",
+            None,
+            Some(&email),
+        )
+        .await?;
+        tx.commit().await?;
+        self.token_cache.clear();
+        self.audit_change(
+            Some(viewer.user_id),
+            format!("case {case_ref}: {email} granted distributor access again"),
+        )
+        .await
     }
 
     /// Pre-notifies every contact on the project's list of a case (team only): they may
@@ -279,9 +384,10 @@ impl Store {
         }
         let mut emails = Vec::new();
         for row in &rows {
+            // A revoked grant stays revoked: pre-notifying again skips that contact.
             sqlx::query(
                 "INSERT INTO case_grants (case_id, user_id, kind, invited_by, invited_at, accepted_at) VALUES ($1, $2, 'distributor', $3, $4, $4) \
-                 ON CONFLICT (case_id, user_id, kind) DO UPDATE SET revoked_at = NULL",
+                 ON CONFLICT (case_id, user_id, kind) DO NOTHING",
             )
             .bind(auth.case_id)
             .bind(row.try_get::<i64, _>("user_id")?)
@@ -289,7 +395,16 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            emails.push(row.try_get::<String, _>("email")?);
+            let revoked = sqlx::query(
+                "SELECT 1 AS r FROM case_grants WHERE case_id = $1 AND user_id = $2 AND kind = 'distributor' AND revoked_at IS NOT NULL",
+            )
+            .bind(auth.case_id)
+            .bind(row.try_get::<i64, _>("user_id")?)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if revoked.is_none() {
+                emails.push(row.try_get::<String, _>("email")?);
+            }
         }
         let act = Act {
             case_id: auth.case_id,
@@ -306,6 +421,11 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.audit_change(
+            Some(viewer.user_id),
+            format!("case {case_ref}: pre-notified {}", emails.join(", ")),
+        )
+        .await?;
         Ok(emails)
     }
 

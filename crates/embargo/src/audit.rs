@@ -15,6 +15,20 @@ pub enum AuditCommand {
     /// Walk the whole chain; exits 1 and names the first bad row if any was altered,
     /// deleted or reordered.
     Verify {
+        /// Checkpoints kept outside the database (`embargo audit checkpoint`, or the
+        /// server's --audit-checkpoints): the log must still hold each one's row as it
+        /// was, so rows deleted or rewound at its end are found too.
+        #[arg(long, env = "EMBARGO_AUDIT_CHECKPOINTS")]
+        checkpoints: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Append where the chain stands now, authenticated, to a file kept outside the
+    /// database (run it from cron, or let the server do it with --audit-checkpoints).
+    Checkpoint {
+        /// The file to append to (created with mode 0600).
+        #[arg(long, env = "EMBARGO_AUDIT_CHECKPOINTS")]
+        append: std::path::PathBuf,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -39,14 +53,64 @@ pub enum Verdict {
     Broken,
 }
 
+/// Appends one checkpoint as a JSON line.
+pub fn append_checkpoint(
+    path: &std::path::Path,
+    checkpoint: &embargo_store::Checkpoint,
+) -> Result<(), String> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.append(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let line = serde_json::to_string(checkpoint).map_err(|e| e.to_string())?;
+    options
+        .open(path)
+        .and_then(|mut f| writeln!(f, "{line}").and_then(|()| f.sync_all()))
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn read_checkpoints(path: &std::path::Path) -> Result<Vec<embargo_store::Checkpoint>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(n, l)| {
+            serde_json::from_str(l)
+                .map_err(|e| format!("{} line {}: not a checkpoint ({e})", path.display(), n + 1))
+        })
+        .collect()
+}
+
 /// Runs `embargo audit …`.
 pub async fn run(cmd: AuditCommand, out: &Output) -> Result<Verdict, String> {
     match cmd {
-        AuditCommand::Verify { store } => {
+        AuditCommand::Checkpoint { append, store } => {
+            let store = store.open().await.map_err(|e| e.to_string())?;
+            let checkpoint = store.audit_checkpoint().await.map_err(|e| e.to_string())?;
+            store.close().await;
+            append_checkpoint(&append, &checkpoint)?;
+            out.show(&json!(checkpoint), || {
+                format!(
+                    "checkpoint at row {} appended to {}",
+                    checkpoint.seq,
+                    append.display()
+                )
+            });
+            Ok(Verdict::Intact)
+        }
+        AuditCommand::Verify { checkpoints, store } => {
+            let checkpoints = match &checkpoints {
+                Some(path) => read_checkpoints(path)?,
+                None => Vec::new(),
+            };
             let store = store.open().await.map_err(|e| e.to_string())?;
             let show_progress = std::io::stderr().is_terminal() && !out.json;
             let report = store
-                .verify_audit(|rows| {
+                .verify_audit_against(&checkpoints, |rows| {
                     if show_progress {
                         eprint!("\rchecked {rows} rows");
                     }

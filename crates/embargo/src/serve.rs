@@ -44,10 +44,47 @@ pub struct ServeArgs {
     /// address (`Forwarded`, `X-Forwarded-For`) the per-address limits believe.
     #[arg(long, env = "EMBARGO_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxy: Vec<String>,
+    /// Append an authenticated checkpoint of the audit chain to this file every
+    /// --audit-checkpoint-interval seconds and at shutdown; keep it off this machine's
+    /// database (`embargo audit verify --checkpoints` holds the log to it).
+    #[arg(long, env = "EMBARGO_AUDIT_CHECKPOINTS")]
+    pub audit_checkpoints: Option<std::path::PathBuf>,
+    /// Seconds between audit checkpoints.
+    #[arg(long, env = "EMBARGO_AUDIT_CHECKPOINT_INTERVAL", default_value_t = 300)]
+    pub audit_checkpoint_interval: u64,
     #[command(flatten)]
     pub limits: LimitArgs,
     #[command(flatten)]
     pub store: StoreArgs,
+}
+
+/// Writes audit checkpoints until shutdown, and one more then.
+async fn checkpoints(
+    store: embargo_store::Store,
+    file: std::path::PathBuf,
+    every: std::time::Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let stopping = tokio::select! {
+            _ = tokio::time::sleep(every) => false,
+            _ = shutdown.changed() => true,
+        };
+        match store.audit_checkpoint().await {
+            Ok(checkpoint) => {
+                if let Err(e) = crate::audit::append_checkpoint(&file, &checkpoint) {
+                    tracing::error!(error = %e, "the audit checkpoint could not be written");
+                }
+            }
+            Err(e) => tracing::error!(
+                error = e.category(),
+                "the audit checkpoint could not be taken"
+            ),
+        }
+        if stopping || *shutdown.borrow() {
+            break;
+        }
+    }
 }
 
 /// Runs the server until SIGINT or SIGTERM.
@@ -110,9 +147,20 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         trusted_proxies: trusted_proxies(&args.trusted_proxy)?,
         intake_limits: args.limits.limits(),
     };
+    let checkpointer = args.audit_checkpoints.clone().map(|file| {
+        tokio::spawn(checkpoints(
+            store.clone(),
+            file,
+            std::time::Duration::from_secs(args.audit_checkpoint_interval.max(1)),
+            shutdown.clone(),
+        ))
+    });
     embargo_server::serve_with(listener, store.clone(), services, shutdown)
         .await
         .map_err(|e| e.to_string())?;
+    if let Some(task) = checkpointer {
+        let _ = task.await;
+    }
     store.close().await;
     Ok(())
 }

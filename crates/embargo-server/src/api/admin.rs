@@ -128,6 +128,18 @@ pub async fn create_org(
     ))
 }
 
+/// Administrators manage teams; they do not put themselves on one (which would open every
+/// case of it to them): another administrator must.
+async fn not_oneself(state: &AppState, caller: &Caller, emails: &[String]) -> Result<(), ApiError> {
+    let own = state.store.user_by_id(caller.viewer.user_id).await?.email;
+    if emails.iter().any(|e| e.trim().eq_ignore_ascii_case(&own)) {
+        return Err(ApiError::Forbidden(
+            "an administrator cannot put themselves on a committee or team; another administrator must",
+        ));
+    }
+    Ok(())
+}
+
 /// Add a user to an organisation's foundation security team (administrators only).
 #[utoipa::path(post, path = "/api/orgs/{name}/foundation-team", tag = "admin", request_body = MemberRequest,
     params(("name" = String, Path, description = "Organisation name")),
@@ -140,6 +152,7 @@ pub async fn add_foundation_member(
     Json(body): Json<MemberRequest>,
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin()?;
+    not_oneself(&state, &caller, std::slice::from_ref(&body.email)).await?;
     state
         .store
         .add_foundation_member(&name, &body.email)
@@ -231,6 +244,7 @@ pub async fn add_committee(
     Json(body): Json<Emails>,
 ) -> Result<Json<Vec<String>>, ApiError> {
     caller.require_admin()?;
+    not_oneself(&state, &caller, &body.emails).await?;
     Ok(Json(
         state
             .store
@@ -268,6 +282,7 @@ pub async fn add_member(
     Json(body): Json<MemberRequest>,
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin()?;
+    not_oneself(&state, &caller, std::slice::from_ref(&body.email)).await?;
     state
         .store
         .add_project_member(&key(&k)?, &body.email)

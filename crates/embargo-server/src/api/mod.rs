@@ -122,6 +122,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(roles::terms))
         .routes(routes!(roles::accept))
         .routes(routes!(roles::add_distributor))
+        .routes(routes!(roles::remove_distributor))
+        .routes(routes!(roles::regrant_distributor))
         .routes(routes!(roles::prenotify))
         .routes(routes!(roles::advisory))
         .routes(routes!(roles::prenotified))

@@ -152,7 +152,43 @@ pub async fn accept(
     }))
 }
 
-/// Add a contact to a project's pre-notification list (administrators and the team).
+/// Take a contact off a project's pre-notification list; what they were shown of its
+/// cases is withdrawn (the project's team).
+#[utoipa::path(delete, path = "/api/projects/{key}/distributors/{email}", tag = "roles",
+    params(("key" = String, Path, description = "Project key"), ("email" = String, Path, description = "The contact's address")),
+    responses((status = 204), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn remove_distributor(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path((key, email)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let key: ProjectKey = key.parse()?;
+    state
+        .store
+        .remove_distributor(&caller.viewer, &key, &email)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Grant a distributor whose access to the case was revoked that access again (team only).
+#[utoipa::path(post, path = "/api/cases/{ref}/distributors/{email}", tag = "roles",
+    params(("ref" = String, Path, description = "Case reference"), ("email" = String, Path, description = "The contact's address")),
+    responses((status = 204), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn regrant_distributor(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path((reference, email)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .store
+        .regrant_distributor(&caller.viewer, &case_ref(&reference)?, &email)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Add a contact to a project's pre-notification list (the project's team).
 #[utoipa::path(post, path = "/api/projects/{key}/distributors", tag = "roles", request_body = EmailBody, params(("key" = String, Path, description = "Project key")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]

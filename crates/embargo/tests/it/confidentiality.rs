@@ -86,6 +86,23 @@ async fn audit_log(backend: Backend) {
     })
     .collect();
     assert_eq!(seen, expected);
+    // The head as it stands now: an attacker with an older copy of the database has it.
+    sqlx::any::install_default_drivers();
+    let early_pool = AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&database_url(&db))
+        .await
+        .unwrap();
+    let old_head = sqlx::query("SELECT seq, mac, auth FROM audit_head WHERE id = 1")
+        .fetch_one(&early_pool)
+        .await
+        .unwrap();
+    let old_head: (i64, Vec<u8>, Vec<u8>) = (
+        old_head.get("seq"),
+        old_head.get("mac"),
+        old_head.get("auth"),
+    );
+    early_pool.close().await;
     // Reads that happen concurrently are all chained.
     let mut reads = tokio::task::JoinSet::new();
     for _ in 0..40 {
@@ -117,8 +134,41 @@ async fn audit_log(backend: Backend) {
 
     let (code, report) = verify(&db);
     assert_eq!(code, Some(0), "{report}");
-    assert_eq!(report["rows"], 46);
+    let total = report["rows"].as_i64().unwrap();
+    assert!(total >= 46, "{report}");
     assert!(report["first_bad"].is_null());
+    // A checkpoint, kept outside the database.
+    let checkpoints = db.dir.path().join("audit-checkpoints.jsonl");
+    let out = db
+        .command(&[
+            "audit",
+            "checkpoint",
+            "--append",
+            checkpoints.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let verify_with_checkpoints = || {
+        let out = db
+            .command(&[
+                "--json",
+                "audit",
+                "verify",
+                "--checkpoints",
+                checkpoints.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code(), report)
+    };
+    assert_eq!(verify_with_checkpoints().0, Some(0));
 
     // Tamper with the rows directly in the database; each kind is found and named.
     sqlx::any::install_default_drivers();
@@ -133,6 +183,15 @@ async fn audit_log(backend: Backend) {
     .fetch_all(&pool)
     .await
     .unwrap();
+    let orig_head = sqlx::query("SELECT seq, mac, auth FROM audit_head WHERE id = 1")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let orig_head: (i64, Vec<u8>, Vec<u8>) = (
+        orig_head.get("seq"),
+        orig_head.get("mac"),
+        orig_head.get("auth"),
+    );
     let restore = || async {
         sqlx::query("DELETE FROM audit_log")
             .execute(&pool)
@@ -194,19 +253,85 @@ async fn audit_log(backend: Backend) {
     restore().await;
 
     // The newest rows deleted: the head still remembers them.
-    exec("DELETE FROM audit_log WHERE seq > 44").await;
+    sqlx::query("DELETE FROM audit_log WHERE seq > $1")
+        .bind(total - 2)
+        .execute(&pool)
+        .await
+        .unwrap();
     let (code, report) = verify(&db);
     assert_eq!(code, Some(1));
-    assert_eq!(first_bad(&report).0, 45, "{report}");
+    assert_eq!(first_bad(&report).0, total - 1, "{report}");
+    // ...and the head set to match: it is not authentic.
+    sqlx::query("UPDATE audit_head SET seq = $1, mac = (SELECT mac FROM audit_log WHERE seq = $1) WHERE id = 1")
+        .bind(total - 2)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (code, report) = verify(&db);
+    assert_eq!(code, Some(1));
+    assert!(first_bad(&report).1.contains("not authentic"), "{report}");
+    // ...and rewound to an authentic head from an older copy: only the checkpoint, kept
+    // outside the database, tells.
+    sqlx::query("DELETE FROM audit_log WHERE seq > $1")
+        .bind(old_head.0)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_head SET seq = $1, mac = $2, auth = $3 WHERE id = 1")
+        .bind(old_head.0)
+        .bind(old_head.1.clone())
+        .bind(old_head.2.clone())
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        verify(&db).0,
+        Some(0),
+        "the rewound log is consistent in itself"
+    );
+    let (code, report) = verify_with_checkpoints();
+    assert_eq!(code, Some(1), "{report}");
+    let (_, reason) = first_bad(&report);
+    assert!(
+        reason.contains("checkpoint of") && reason.contains(&format!("recorded row {total}")),
+        "{reason}"
+    );
+    // A checkpoint altered by hand is refused as such.
+    let text = std::fs::read_to_string(&checkpoints).unwrap();
+    std::fs::write(&checkpoints, text.replacen("\"seq\":", "\"seq\":1", 1)).unwrap();
+    let out = db
+        .command(&[
+            "audit",
+            "verify",
+            "--checkpoints",
+            checkpoints.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("checkpoint 1 is not authentic"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(&checkpoints, text).unwrap();
+    sqlx::query("UPDATE audit_head SET seq = $1, mac = $2, auth = $3 WHERE id = 1")
+        .bind(orig_head.0)
+        .bind(orig_head.1.clone())
+        .bind(orig_head.2.clone())
+        .execute(&pool)
+        .await
+        .unwrap();
     restore().await;
 
     // A forged row appended with a made-up mac.
-    sqlx::query("INSERT INTO audit_log (seq, at, actor_id, case_id, what, via, mac) VALUES (47, 0, 1, 1, 'case', 'api', $1)")
+    sqlx::query("INSERT INTO audit_log (seq, at, actor_id, case_id, what, via, mac) VALUES ($1, 0, 1, 1, 'case', 'api', $2)")
+        .bind(total + 1)
         .bind(vec![0u8; 32])
         .execute(&pool)
         .await
         .unwrap();
-    assert_eq!(first_bad(&verify(&db).1).0, 47);
+    assert_eq!(first_bad(&verify(&db).1).0, total + 1);
     pool.close().await;
 }
 

@@ -137,9 +137,11 @@ fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
             }
         }
         ("GET", "/api/projects/{key}/deny-list") => secured(role, role.team(), 200),
-        ("POST", "/api/projects/{key}/distributors") => {
-            secured(role, role.team() || role == Admin, 204)
-        }
+        // The team decides who hears of its embargoes, not the administrators.
+        ("POST", "/api/projects/{key}/distributors") => secured(role, role.team(), 204),
+        // victim@example.org is no distributor, and holds no revoked grant.
+        ("DELETE", "/api/projects/{key}/distributors/{email}")
+        | ("POST", "/api/cases/{ref}/distributors/{email}") => secured(role, false, 404),
         ("POST", "/api/cases") => secured(role, role.team(), 201),
         ("GET", "/api/cases/{ref}")
         | ("GET", "/api/cases/{ref}/timeline")
@@ -322,8 +324,9 @@ async fn setup(store: &Store) -> Setup {
         .add_distributor(&alice, &"CLOUDSTACK".parse().unwrap(), "erin@example.org")
         .await
         .unwrap();
+    let bob = viewer("bob@example.org").await;
     store
-        .add_distributor(&admin, &"OTHER".parse().unwrap(), "frank@example.org")
+        .add_distributor(&bob, &"OTHER".parse().unwrap(), "frank@example.org")
         .await
         .unwrap();
 

@@ -286,7 +286,99 @@ async fn roles(backend: Backend) {
     );
     let (_, list) = vendor.get("/api/cases").await;
     assert_eq!(list, json!([]));
+
+    // A revocation sticks: pre-notifying again passes the revoked contact by, until the
+    // team grants them again; a contact taken off the list loses what they were shown.
+    let advisory_path = format!("{case_path}/advisory");
+    let (status, _) = alice
+        .request(
+            reqwest::Method::DELETE,
+            &format!("{case_path}/access/vendor@example.com"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(vendor.get(&advisory_path).await.0, StatusCode::NOT_FOUND);
+    let (_, notified) = alice
+        .post(&format!("{case_path}/prenotify"), json!({}))
+        .await;
+    assert_eq!(
+        notified["notified"],
+        json!([]),
+        "the revoked contact is passed by"
+    );
+    assert_eq!(vendor.get(&advisory_path).await.0, StatusCode::NOT_FOUND);
+    let (status, _) = alice
+        .post(
+            &format!("{case_path}/distributors/vendor@example.com"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(vendor.get(&advisory_path).await.0, StatusCode::OK);
+    let (status, _) = alice
+        .request(
+            reqwest::Method::DELETE,
+            "/api/projects/CLOUDSTACK/distributors/vendor@example.com",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(vendor.get(&advisory_path).await.0, StatusCode::NOT_FOUND);
+
+    // An administrator neither adds distributors nor puts themselves on a team.
+    let admin = Api::new(&server.url, Some(&people.admin));
+    let (status, _) = admin
+        .post(
+            "/api/projects/CLOUDSTACK/distributors",
+            json!({ "email": "admin@example.org" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    for (path, body) in [
+        (
+            "/api/projects/CLOUDSTACK/committee",
+            json!({ "emails": ["admin@example.org"] }),
+        ),
+        (
+            "/api/projects/CLOUDSTACK/members",
+            json!({ "email": "admin@example.org" }),
+        ),
+        (
+            "/api/orgs/ASF/foundation-team",
+            json!({ "email": "admin@example.org" }),
+        ),
+    ] {
+        let (status, body) = admin.post(path, body).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
+    }
     server.stop().await;
+
+    // Every change to who may see what is in the audit chain.
+    let out = db
+        .command(&["--json", "audit", "log", "--limit", "1000"])
+        .output()
+        .unwrap();
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let changes: Vec<String> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["via"] == "change")
+        .map(|r| r["what"].as_str().unwrap().to_owned())
+        .collect();
+    for expected in [
+        "vendor@example.com added to the distributors",
+        "access of vendor@example.com revoked",
+        "vendor@example.com granted distributor access again",
+        "vendor@example.com removed from the distributors",
+        "alice@example.org joined the security team",
+    ] {
+        assert!(
+            changes.iter().any(|c| c.contains(expected)),
+            "{expected} is not in the chain: {changes:?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

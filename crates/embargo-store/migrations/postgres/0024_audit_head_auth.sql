@@ -1,0 +1,2 @@
+-- The audit head's own MAC: only the server's keys can set it.
+ALTER TABLE audit_head ADD COLUMN auth BYTEA;
