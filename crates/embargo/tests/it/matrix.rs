@@ -319,7 +319,6 @@ async fn setup(store: &Store) -> Setup {
     for email in ["erin@example.org", "frank@example.org"] {
         store.create_user(email, None, false).await.unwrap();
     }
-    let admin = viewer("admin@example.org").await;
     store
         .add_distributor(&alice, &"CLOUDSTACK".parse().unwrap(), "erin@example.org")
         .await
