@@ -156,6 +156,7 @@ impl Store {
 /// A case the viewer is allowed to reach, located by its reference.
 pub(crate) struct Authorized {
     pub case_id: i64,
+    pub project_id: i64,
 }
 
 /// Finds a case and checks, by the one rule in `embargo_core::access`, that the viewer
@@ -180,6 +181,7 @@ pub(crate) async fn authorize(
     let first = allowed_row(viewer, &rows, need)?;
     Ok(Authorized {
         case_id: first.try_get("id")?,
+        project_id: first.try_get("project_id")?,
     })
 }
 

@@ -345,6 +345,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
         "imap_state",
         &[("account", Text), ("uid_validity", Int), ("last_uid", Int)],
     ),
+    ("store_upgrades", &[("name", Text), ("done_at", Int)]),
     (
         "leases",
         &[("name", Text), ("holder", Text), ("until_at", Int)],
@@ -617,7 +618,8 @@ pub async fn restore(
         ));
     }
     for (table, _) in TABLES {
-        if *table == "audit_head" {
+        // Rows every new database has: replaced by the backup's.
+        if *table == "audit_head" || *table == "store_upgrades" {
             continue;
         }
         let n: i64 = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
@@ -672,6 +674,9 @@ pub async fn restore(
         Backend::Postgres => pool.begin().await?,
     };
     sqlx::query("DELETE FROM audit_head")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM store_upgrades")
         .execute(&mut *tx)
         .await?;
     let mut counts: Vec<(String, u64)> = Vec::new();

@@ -625,8 +625,9 @@ pub(crate) async fn record_event(
         actor,
         now,
     } = act;
+    let project_id = case_project(conn, case_id).await?;
     let sealed = detail
-        .map(|d| keys.seal_str(&format!("event:{case_id}:{kind}"), d))
+        .map(|d| keys.seal_str(&crate::contexts::event(project_id, case_id, kind), d))
         .transpose()?;
     let row = sqlx::query(
         "INSERT INTO case_events (case_id, at, actor_id, kind, from_state, to_state, detail_sealed) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -657,8 +658,9 @@ pub(crate) async fn record_mark(
         actor,
         now,
     } = act;
+    let project_id = case_project(conn, case_id).await?;
     let sealed = note
-        .map(|n| keys.seal_str(&format!("mark:{case_id}:{item}"), n))
+        .map(|n| keys.seal_str(&crate::contexts::mark(project_id, case_id, item), n))
         .transpose()?;
     sqlx::query("INSERT INTO checklist_marks (case_id, item, status, actor_id, at, note_sealed) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(case_id)
@@ -670,6 +672,52 @@ pub(crate) async fn record_mark(
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// The project a case belongs to now: what its sealed rows are bound to.
+pub(crate) async fn case_project(conn: &mut AnyConnection, case_id: i64) -> Result<i64> {
+    Ok(sqlx::query("SELECT project_id FROM cases WHERE id = $1")
+        .bind(case_id)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("project_id")?)
+}
+
+/// Opens a sealed value of a row, logging the row (never the value) when it does not open
+/// under its binding: moved by SQL, or altered.
+pub(crate) fn open_logged(
+    keys: &Keyring,
+    context: &str,
+    sealed: &[u8],
+    table: &'static str,
+    id: i64,
+) -> Result<String> {
+    keys.open_string(context, sealed).map_err(|e| {
+        tracing::error!(
+            table,
+            id,
+            "a sealed value does not open under its binding: moved or altered"
+        );
+        StoreError::from(e)
+    })
+}
+
+/// As [`open_logged`], for bytes.
+pub(crate) fn open_bytes_logged(
+    keys: &Keyring,
+    context: &str,
+    sealed: &[u8],
+    table: &'static str,
+    id: i64,
+) -> Result<Vec<u8>> {
+    keys.open(context, sealed).map_err(|e| {
+        tracing::error!(
+            table,
+            id,
+            "a sealed value does not open under its binding: moved or altered"
+        );
+        StoreError::from(e)
+    })
 }
 
 pub(crate) async fn touch(conn: &mut AnyConnection, case_id: i64, now: i64) -> Result<()> {
@@ -1454,8 +1502,13 @@ impl Store {
                     to_state: state("to_state")?,
                     detail: sealed
                         .map(|s| {
-                            self.keys()
-                                .open_string(&format!("event:{}:{kind}", auth.case_id), &s)
+                            open_logged(
+                                self.keys(),
+                                &crate::contexts::event(auth.project_id, auth.case_id, &kind),
+                                &s,
+                                "case_events",
+                                row.try_get("id")?,
+                            )
                         })
                         .transpose()?,
                     kind,
@@ -1505,8 +1558,13 @@ impl Store {
             entry.at = Some(rfc(row.try_get("at")?));
             entry.note = sealed
                 .map(|s| {
-                    self.keys()
-                        .open_string(&format!("mark:{}:{item}", auth.case_id), &s)
+                    open_logged(
+                        self.keys(),
+                        &crate::contexts::mark(auth.project_id, auth.case_id, &item),
+                        &s,
+                        "checklist_marks",
+                        auth.case_id,
+                    )
                 })
                 .transpose()?;
         }

@@ -16,7 +16,7 @@ use embargo_core::reference::CaseRef;
 
 use crate::access::authorize;
 use crate::audit::{Entry, Read};
-use crate::cases::{Act, NewReport, insert_case, record_event, touch};
+use crate::cases::{Act, NewReport, insert_case, open_bytes_logged, record_event, touch};
 use crate::{Result, Store, StoreError, millis, rfc};
 
 /// A message in quarantine, without its content.
@@ -321,12 +321,17 @@ impl Store {
         let message_id_sealed = m
             .message_id
             .map(|mid| {
-                self.keys()
-                    .seal_str(&format!("message:{id}:message-id"), mid)
+                self.keys().seal_str(
+                    &crate::contexts::message(m.project_id, id, "message-id"),
+                    mid,
+                )
             })
             .transpose()?;
         sqlx::query("UPDATE messages SET raw_sealed = $1, message_id_sealed = $2 WHERE id = $3")
-            .bind(self.keys().seal(&format!("message:{id}:raw"), raw)?)
+            .bind(
+                self.keys()
+                    .seal(&crate::contexts::message(m.project_id, id, "raw"), raw)?,
+            )
             .bind(message_id_sealed)
             .bind(id)
             .execute(&mut *conn)
@@ -802,6 +807,7 @@ impl Store {
         case_id: i64,
         only: Option<i64>,
     ) -> Result<Vec<(AttachmentInfo, Vec<u8>)>> {
+        let project_id = crate::cases::case_project(conn, case_id).await?;
         let rows = sqlx::query(
             "SELECT a.id, a.size, a.held_back, a.meta_sealed, a.data_sealed, m.received_at FROM attachments a JOIN messages m ON m.id = a.message_id \
              WHERE a.case_id = $1 AND ($2 = 0 OR a.id = $2) ORDER BY a.id",
@@ -813,15 +819,22 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let id: i64 = row.try_get("id")?;
-            let meta: serde_json::Value = serde_json::from_slice(&self.keys().open(
-                &format!("attachment:{id}:meta"),
+            let context = |part| crate::contexts::attachment(project_id, case_id, id, part);
+            let meta: serde_json::Value = serde_json::from_slice(&open_bytes_logged(
+                self.keys(),
+                &context("meta"),
                 &row.try_get::<Vec<u8>, _>("meta_sealed")?,
+                "attachments",
+                id,
             )?)
             .map_err(|_| StoreError::Corrupt("attachment metadata".into()))?;
             let data = if only.is_some() {
-                self.keys().open(
-                    &format!("attachment:{id}:data"),
+                open_bytes_logged(
+                    self.keys(),
+                    &context("data"),
                     &row.try_get::<Vec<u8>, _>("data_sealed")?,
+                    "attachments",
+                    id,
                 )?
             } else {
                 Vec::new()
@@ -915,17 +928,16 @@ impl Store {
         .fetch_one(&mut *conn)
         .await?;
         let id: i64 = row.try_get("id")?;
+        let project_id = crate::cases::case_project(conn, case_id).await?;
+        let context = |part| crate::contexts::attachment(project_id, case_id, id, part);
         let meta =
             serde_json::json!({ "filename": file.filename, "content_type": file.content_type });
         sqlx::query("UPDATE attachments SET meta_sealed = $1, data_sealed = $2 WHERE id = $3")
-            .bind(self.keys().seal(
-                &format!("attachment:{id}:meta"),
-                meta.to_string().as_bytes(),
-            )?)
             .bind(
                 self.keys()
-                    .seal(&format!("attachment:{id}:data"), file.bytes)?,
+                    .seal(&context("meta"), meta.to_string().as_bytes())?,
             )
+            .bind(self.keys().seal(&context("data"), file.bytes)?)
             .bind(id)
             .execute(&mut *conn)
             .await?;
@@ -1005,9 +1017,12 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::NotFound("quarantined message"))?;
-        let raw = self.keys().open(
-            &format!("message:{id}:raw"),
+        let raw = open_bytes_logged(
+            self.keys(),
+            &crate::contexts::message(Some(project.id), id, "raw"),
             &row.try_get::<Vec<u8>, _>("raw_sealed")?,
+            "messages",
+            id,
         )?;
         // Its Message-ID is let go, or the message would now be its own duplicate.
         sqlx::query(

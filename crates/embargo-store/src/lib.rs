@@ -7,7 +7,9 @@ mod accounts;
 mod admin;
 mod audit;
 pub mod backup;
+mod bind;
 mod cases;
+mod contexts;
 mod cve;
 mod digest;
 mod disclosure;
@@ -262,6 +264,7 @@ impl Store {
         let (pool, backend) = connect(database).await?;
         let keys = load_keys(&pool, keys).await?;
         audit::authenticate_unversioned_head(&pool, keys.audit_key()).await?;
+        bind::upgrade(&pool, backend, &keys).await?;
         let audit = audit::AuditWriter::start(pool.clone(), backend, *keys.audit_key());
         Ok(Store {
             pool,

@@ -45,7 +45,7 @@ impl std::fmt::Debug for OutboundMail {
 
 /// The Message-IDs of a case's messages, oldest first.
 async fn thread_ids(store: &Store, conn: &mut AnyConnection, case_id: i64) -> Result<Vec<String>> {
-    let rows = sqlx::query("SELECT id, message_id_sealed FROM messages WHERE case_id = $1 AND message_id_sealed IS NOT NULL ORDER BY id")
+    let rows = sqlx::query("SELECT id, project_id, message_id_sealed FROM messages WHERE case_id = $1 AND message_id_sealed IS NOT NULL ORDER BY id")
         .bind(case_id)
         .fetch_all(&mut *conn)
         .await?;
@@ -53,9 +53,13 @@ async fn thread_ids(store: &Store, conn: &mut AnyConnection, case_id: i64) -> Re
         .map(|row| {
             let id: i64 = row.try_get("id")?;
             let sealed: Vec<u8> = row.try_get("message_id_sealed")?;
-            Ok(store
-                .keys()
-                .open_string(&format!("message:{id}:message-id"), &sealed)?)
+            crate::cases::open_logged(
+                store.keys(),
+                &crate::contexts::message(row.try_get("project_id")?, id, "message-id"),
+                &sealed,
+                "messages",
+                id,
+            )
         })
         .collect()
 }
@@ -155,9 +159,13 @@ impl Store {
                 let sealed: Vec<u8> = row
                     .try_get::<Option<Vec<u8>>, _>("detail_sealed")?
                     .ok_or(StoreError::NotFound("message"))?;
-                let text = self
-                    .keys()
-                    .open_string(&format!("event:{case_id}:{event_kind}"), &sealed)?;
+                let text = crate::cases::open_logged(
+                    self.keys(),
+                    &crate::contexts::event(case.project_id(), case_id, &event_kind),
+                    &sealed,
+                    "case_events",
+                    event_id,
+                )?;
                 (
                     format!("Re: [{reference}] Your security report"),
                     format!("{text}\n\n-- \n{reference}\n{follow}\n"),
@@ -192,7 +200,7 @@ impl JobCompletion {
         let (tx, store, now) = self.parts();
         let row = sqlx::query(
             "INSERT INTO messages (project_id, case_id, direction, kind, message_id_hash, received_at, raw_sealed) \
-             SELECT project_id, id, 'out', $1, $2, $3, $4 FROM cases WHERE id = $5 RETURNING id",
+             SELECT project_id, id, 'out', $1, $2, $3, $4 FROM cases WHERE id = $5 RETURNING id, project_id",
         )
         .bind(mail.kind)
         .bind(id_hash(&mail.message_id))
@@ -202,13 +210,17 @@ impl JobCompletion {
         .fetch_one(&mut **tx)
         .await?;
         let id: i64 = row.try_get("id")?;
+        let project: Option<i64> = row.try_get("project_id")?;
         sqlx::query("UPDATE messages SET raw_sealed = $1, message_id_sealed = $2 WHERE id = $3")
-            .bind(store.keys().seal(&format!("message:{id}:raw"), raw)?)
             .bind(
                 store
                     .keys()
-                    .seal_str(&format!("message:{id}:message-id"), &mail.message_id)?,
+                    .seal(&crate::contexts::message(project, id, "raw"), raw)?,
             )
+            .bind(store.keys().seal_str(
+                &crate::contexts::message(project, id, "message-id"),
+                &mail.message_id,
+            )?)
             .bind(id)
             .execute(&mut **tx)
             .await?;

@@ -540,7 +540,7 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         let case = load(&mut conn, self.keys(), case_id, true).await?;
         let rows = sqlx::query(
-            "SELECT kind, at, detail_sealed FROM case_events WHERE case_id = $1 AND kind IN ('message-to-reporter', 'reporter-message') ORDER BY id",
+            "SELECT id, kind, at, detail_sealed FROM case_events WHERE case_id = $1 AND kind IN ('message-to-reporter', 'reporter-message') ORDER BY id",
         )
         .bind(case_id)
         .fetch_all(&mut *conn)
@@ -563,9 +563,13 @@ impl Store {
                 }
                 .into(),
                 at: rfc(row.try_get("at")?),
-                text: self
-                    .keys()
-                    .open_string(&format!("event:{case_id}:{kind}"), &sealed)?,
+                text: crate::cases::open_logged(
+                    self.keys(),
+                    &crate::contexts::event(case.project_id(), case_id, &kind),
+                    &sealed,
+                    "case_events",
+                    row.try_get("id")?,
+                )?,
             });
         }
         Ok(ReporterView {

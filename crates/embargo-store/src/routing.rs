@@ -121,6 +121,9 @@ impl Store {
         for value in resealed {
             update = update.bind(value);
         }
+        // Events, notes, files and mail are bound to the project too: sealed again under
+        // the new one before the case moves.
+        crate::bind::rebind_case(&mut tx, keys, auth.case_id, from_project, to_project).await?;
         update.bind(auth.case_id).execute(&mut *tx).await?;
         sqlx::query("UPDATE messages SET project_id = $1 WHERE case_id = $2")
             .bind(to_project)

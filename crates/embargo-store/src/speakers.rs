@@ -74,7 +74,7 @@ impl Store {
         event_id: i64,
     ) -> Result<(i64, Option<String>)> {
         let row = sqlx::query(
-            "SELECT e.message_id, m.raw_sealed FROM case_events e JOIN messages m ON m.id = e.message_id \
+            "SELECT e.message_id, m.project_id, m.raw_sealed FROM case_events e JOIN messages m ON m.id = e.message_id \
              WHERE e.id = $1 AND e.case_id = $2 AND e.kind = $3 AND m.case_id = $2",
         )
         .bind(event_id)
@@ -84,9 +84,12 @@ impl Store {
         .await?
         .ok_or(StoreError::NotFound("third-party message"))?;
         let message_id: i64 = row.try_get("message_id")?;
-        let raw = self.keys().open(
-            &format!("message:{message_id}:raw"),
+        let raw = crate::cases::open_bytes_logged(
+            self.keys(),
+            &crate::contexts::message(row.try_get("project_id")?, message_id, "raw"),
             &row.try_get::<Vec<u8>, _>("raw_sealed")?,
+            "messages",
+            message_id,
         )?;
         Ok((message_id, embargo_mail::inbound::author_of(&raw)))
     }

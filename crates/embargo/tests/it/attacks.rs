@@ -414,3 +414,125 @@ async fn a_relays_words_about_the_reporter_stay_out_of_the_log() {
     );
     drop(server);
 }
+
+/// Rows moved by SQL to another project's case (or a case moved to another project) do
+/// not open there: an error, never the content.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_moved_by_sql_open_nowhere_else() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        let people = seed(&store).await;
+        let server = Server::start(store.clone()).await;
+        let alice = Api::new(&server.url, Some(&people.alice));
+        let bob = Api::new(&server.url, Some(&people.bob));
+        // A CloudStack case with a note and a proof of concept; an OTHER case of bob's.
+        let (code, outcome, stderr) = crate::support::intake(
+            &db,
+            "CLOUDSTACK",
+            b"From: Fay <fay@finder.example>\r\nSubject: Secret RCE\r\nMessage-ID: <m1@finder.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nThe agent runs anything.\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=poc.py\r\n\r\nprint('the secret proof')\r\n--b--\r\n",
+            &[],
+            &[],
+        );
+        assert_eq!(code, Some(0), "{stderr}");
+        let ours = outcome["ref"].as_str().unwrap().to_owned();
+        let (status, _) = alice
+            .post(
+                &format!("/api/cases/{ours}/notes"),
+                json!({ "text": "internal: the secret note" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let theirs = bob.report("OTHER", "Bob's own report").await;
+        let id_of = |reference: &str| {
+            let number: i64 = reference.rsplit('-').next().unwrap().parse().unwrap();
+            let project = reference.split("-SEC-").next().unwrap().to_owned();
+            (project, number)
+        };
+        let case_id = |reference: String| {
+            let db = &db;
+            async move {
+                let (project, number) = id_of(&reference);
+                db.query_text(&format!(
+                    "SELECT CAST(c.id AS TEXT) FROM cases c JOIN projects p ON p.id = c.project_id WHERE p.key = '{project}' AND c.number = {number}"
+                ))
+                .await
+                .unwrap()
+            }
+        };
+        let (our_id, their_id) = (case_id(ours.clone()).await, case_id(theirs.clone()).await);
+        let secrets = [
+            "the secret note",
+            "the secret proof",
+            "Secret RCE",
+            "runs anything",
+        ];
+        let leaks = |body: &Value| secrets.iter().any(|s| body.to_string().contains(s));
+
+        // The note moved onto bob's case.
+        db.execute(
+            &format!("UPDATE case_events SET case_id = {their_id} WHERE case_id = {our_id} AND kind = 'note'"),
+            &[],
+        )
+        .await;
+        let (status, body) = bob.get(&format!("/api/cases/{theirs}/timeline")).await;
+        assert!(status.is_server_error(), "{status}: {body}");
+        assert!(!leaks(&body), "{body}");
+        db.execute(
+            &format!("UPDATE case_events SET case_id = {our_id} WHERE case_id = {their_id} AND kind = 'note'"),
+            &[],
+        )
+        .await;
+        assert_eq!(
+            alice.get(&format!("/api/cases/{ours}/timeline")).await.0,
+            StatusCode::OK
+        );
+
+        // The proof of concept moved onto bob's case.
+        db.execute(
+            &format!("UPDATE attachments SET case_id = {their_id} WHERE case_id = {our_id}"),
+            &[],
+        )
+        .await;
+        let (_, files) = bob.get(&format!("/api/cases/{theirs}/attachments")).await;
+        assert!(!leaks(&files), "{files}");
+        let file_id = db
+            .query_text(&format!(
+                "SELECT CAST(id AS TEXT) FROM attachments WHERE case_id = {their_id}"
+            ))
+            .await
+            .unwrap();
+        let (status, body) = bob
+            .get(&format!("/api/cases/{theirs}/attachments/{file_id}"))
+            .await;
+        assert!(status.is_server_error(), "{status}: {body}");
+        assert!(!leaks(&body));
+
+        db.execute(
+            &format!("UPDATE attachments SET case_id = {our_id} WHERE case_id = {their_id}"),
+            &[],
+        )
+        .await;
+        assert_eq!(
+            alice
+                .get(&format!("/api/cases/{ours}/attachments/{file_id}"))
+                .await
+                .0,
+            StatusCode::OK
+        );
+
+        // The whole case moved into bob's project.
+        db.execute(
+            &format!("UPDATE cases SET project_id = (SELECT id FROM projects WHERE key = 'OTHER'), number = 99 WHERE id = {our_id}"),
+            &[],
+        )
+        .await;
+        for path in ["", "/timeline", "/attachments"] {
+            let (status, body) = bob.get(&format!("/api/cases/OTHER-SEC-99{path}")).await;
+            assert!(status.is_server_error(), "{path}: {status}: {body}");
+            assert!(!leaks(&body), "{path}: {body}");
+        }
+        server.stop().await;
+        store.close().await;
+    }
+}

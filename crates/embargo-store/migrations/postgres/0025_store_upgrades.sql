@@ -1,0 +1,5 @@
+-- One-time upgrades of stored data done by Embargo itself (not SQL), by name.
+CREATE TABLE store_upgrades (
+    name TEXT PRIMARY KEY,
+    done_at BIGINT NOT NULL
+);

@@ -1,0 +1,239 @@
+//! Moving what a case's sealed rows are bound to (see `crate::contexts`): when a case is
+//! routed to another project, and once when a database sealed before rows were bound to
+//! their project and case is upgraded.
+
+use sqlx::{AnyConnection, AnyPool, Row};
+
+use crate::contexts::{self, legacy};
+use crate::seal::Keyring;
+use crate::{Backend, Result};
+
+/// Which contexts a row's values were sealed under, and which to seal them under now.
+#[derive(Clone, Copy)]
+enum From {
+    /// Bound to the project the case was in.
+    Project(i64),
+    /// Sealed before binding (case and id only).
+    Legacy,
+}
+
+async fn rebind_events(
+    conn: &mut AnyConnection,
+    keys: &Keyring,
+    filter: &str,
+    case_id: Option<i64>,
+    from: From,
+    to_project: Option<i64>,
+) -> Result<u64> {
+    let rows = sqlx::query(&format!(
+        "SELECT e.id, e.case_id, e.kind, e.detail_sealed, c.project_id FROM case_events e JOIN cases c ON c.id = e.case_id \
+         WHERE e.detail_sealed IS NOT NULL {filter}"
+    ))
+    .bind(case_id.unwrap_or(0))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut n = 0;
+    for row in &rows {
+        let (id, case, kind): (i64, i64, String) = (
+            row.try_get("id")?,
+            row.try_get("case_id")?,
+            row.try_get("kind")?,
+        );
+        let project = to_project.unwrap_or(row.try_get("project_id")?);
+        let old = match from {
+            From::Project(p) => contexts::event(p, case, &kind),
+            From::Legacy => legacy::event(case, &kind),
+        };
+        let plain = keys.open(&old, &row.try_get::<Vec<u8>, _>("detail_sealed")?)?;
+        sqlx::query("UPDATE case_events SET detail_sealed = $1 WHERE id = $2")
+            .bind(keys.seal(&contexts::event(project, case, &kind), &plain)?)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+async fn rebind_marks(
+    conn: &mut AnyConnection,
+    keys: &Keyring,
+    filter: &str,
+    case_id: Option<i64>,
+    from: From,
+    to_project: Option<i64>,
+) -> Result<u64> {
+    let rows = sqlx::query(&format!(
+        "SELECT m.id, m.case_id, m.item, m.note_sealed, c.project_id FROM checklist_marks m JOIN cases c ON c.id = m.case_id \
+         WHERE m.note_sealed IS NOT NULL {filter}"
+    ))
+    .bind(case_id.unwrap_or(0))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut n = 0;
+    for row in &rows {
+        let (id, case, item): (i64, i64, String) = (
+            row.try_get("id")?,
+            row.try_get("case_id")?,
+            row.try_get("item")?,
+        );
+        let project = to_project.unwrap_or(row.try_get("project_id")?);
+        let old = match from {
+            From::Project(p) => contexts::mark(p, case, &item),
+            From::Legacy => legacy::mark(case, &item),
+        };
+        let plain = keys.open(&old, &row.try_get::<Vec<u8>, _>("note_sealed")?)?;
+        sqlx::query("UPDATE checklist_marks SET note_sealed = $1 WHERE id = $2")
+            .bind(keys.seal(&contexts::mark(project, case, &item), &plain)?)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+async fn rebind_attachments(
+    conn: &mut AnyConnection,
+    keys: &Keyring,
+    filter: &str,
+    case_id: Option<i64>,
+    from: From,
+    to_project: Option<i64>,
+) -> Result<u64> {
+    let rows = sqlx::query(&format!(
+        "SELECT a.id, a.case_id, a.meta_sealed, a.data_sealed, c.project_id FROM attachments a JOIN cases c ON c.id = a.case_id \
+         WHERE a.case_id IS NOT NULL {filter}"
+    ))
+    .bind(case_id.unwrap_or(0))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut n = 0;
+    for row in &rows {
+        let (id, case): (i64, i64) = (row.try_get("id")?, row.try_get("case_id")?);
+        let project = to_project.unwrap_or(row.try_get("project_id")?);
+        let old = |part| match from {
+            From::Project(p) => contexts::attachment(p, case, id, part),
+            From::Legacy => legacy::attachment(id, part),
+        };
+        let meta = keys.open(&old("meta"), &row.try_get::<Vec<u8>, _>("meta_sealed")?)?;
+        let data = keys.open(&old("data"), &row.try_get::<Vec<u8>, _>("data_sealed")?)?;
+        let new = |part| contexts::attachment(project, case, id, part);
+        sqlx::query("UPDATE attachments SET meta_sealed = $1, data_sealed = $2 WHERE id = $3")
+            .bind(keys.seal(&new("meta"), &meta)?)
+            .bind(keys.seal(&new("data"), &data)?)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+async fn rebind_messages(
+    conn: &mut AnyConnection,
+    keys: &Keyring,
+    filter: &str,
+    case_id: Option<i64>,
+    legacy_source: bool,
+    to_project: Option<i64>,
+) -> Result<u64> {
+    let rows = sqlx::query(&format!(
+        "SELECT id, project_id, raw_sealed, message_id_sealed FROM messages m WHERE 1 = 1 {filter}"
+    ))
+    .bind(case_id.unwrap_or(0))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut n = 0;
+    for row in &rows {
+        let id: i64 = row.try_get("id")?;
+        let own: Option<i64> = row.try_get("project_id")?;
+        let old = |part| {
+            if legacy_source {
+                legacy::message(id, part)
+            } else {
+                contexts::message(own, id, part)
+            }
+        };
+        let project = to_project.or(own);
+        let raw: Vec<u8> = row.try_get("raw_sealed")?;
+        let raw = if raw.is_empty() {
+            raw
+        } else {
+            keys.seal(
+                &contexts::message(project, id, "raw"),
+                &keys.open(&old("raw"), &raw)?,
+            )?
+        };
+        let mid = match row.try_get::<Option<Vec<u8>>, _>("message_id_sealed")? {
+            Some(s) => Some(keys.seal(
+                &contexts::message(project, id, "message-id"),
+                &keys.open(&old("message-id"), &s)?,
+            )?),
+            None => None,
+        };
+        sqlx::query("UPDATE messages SET raw_sealed = $1, message_id_sealed = $2 WHERE id = $3")
+            .bind(raw)
+            .bind(mid)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Seals a routed case's rows again under its new project (inside the routing
+/// transaction, before the case's project changes).
+pub(crate) async fn rebind_case(
+    conn: &mut AnyConnection,
+    keys: &Keyring,
+    case_id: i64,
+    from_project: i64,
+    to_project: i64,
+) -> Result<()> {
+    let by_case = "AND c.id = $1";
+    let from = From::Project(from_project);
+    let to = Some(to_project);
+    rebind_events(conn, keys, by_case, Some(case_id), from, to).await?;
+    rebind_marks(conn, keys, by_case, Some(case_id), from, to).await?;
+    rebind_attachments(conn, keys, by_case, Some(case_id), from, to).await?;
+    rebind_messages(conn, keys, "AND m.case_id = $1", Some(case_id), false, to).await?;
+    Ok(())
+}
+
+const UPGRADE: &str = "seal-contexts-v2";
+
+/// Once per database: seals every row sealed before rows were bound to their project and
+/// case under its binding. Recorded in `store_upgrades`, in the same transaction.
+pub(crate) async fn upgrade(pool: &AnyPool, backend: Backend, keys: &Keyring) -> Result<()> {
+    let done = sqlx::query("SELECT 1 AS done FROM store_upgrades WHERE name = $1")
+        .bind(UPGRADE)
+        .fetch_optional(pool)
+        .await?;
+    if done.is_some() {
+        return Ok(());
+    }
+    let mut tx = match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => pool.begin().await?,
+    };
+    // `$1` is bound (and unused) so that each query has the same shape as for one case.
+    let all = "AND $1 = $1";
+    let mut n = rebind_events(&mut tx, keys, all, None, From::Legacy, None).await?;
+    n += rebind_marks(&mut tx, keys, all, None, From::Legacy, None).await?;
+    n += rebind_attachments(&mut tx, keys, all, None, From::Legacy, None).await?;
+    n += rebind_messages(&mut tx, keys, all, None, true, None).await?;
+    sqlx::query(
+        "INSERT INTO store_upgrades (name, done_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(UPGRADE)
+    .bind(crate::millis(time::OffsetDateTime::now_utc()))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    if n > 0 {
+        tracing::info!(rows = n, "sealed values bound to their project and case");
+    }
+    Ok(())
+}
