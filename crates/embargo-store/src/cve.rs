@@ -104,7 +104,7 @@ pub struct CveContext {
     pub state: Option<CveState>,
 }
 
-fn org_context(org_id: i64) -> String {
+pub(crate) fn org_context(org_id: i64) -> String {
     format!("org:{org_id}:cve-services")
 }
 

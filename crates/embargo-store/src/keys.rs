@@ -1,11 +1,12 @@
-//! Master-key rotation. The data keys are re-wrapped under a new master key; the sealed
-//! data is untouched, so rotation is quick and a running server (which holds the
-//! unwrapped data keys) is not disturbed. The old key file is kept, renamed, because
-//! backups taken before the rotation still need it.
+//! Rotation. A new master key wraps every data key, and a new data key is made for what
+//! is sealed from then on (`keys reseal` moves older values onto it); an old master key,
+//! even with an older copy of the database, opens nothing written since. The retired
+//! master key leaves the data directory: it is written where the operator says, or
+//! handed back to be printed once (backups taken before need it).
 //!
 //! With a key file, the new key is first written beside it as `master.key.next`, then the
-//! database is re-wrapped, then the files are swapped. A rotation interrupted between
-//! those steps is finished (or undone) the next time the store opens.
+//! database is re-wrapped, then the new key replaces the file. A rotation interrupted
+//! between those steps is finished (or undone) the next time the store opens.
 
 use std::path::{Path, PathBuf};
 
@@ -15,14 +16,28 @@ use time::OffsetDateTime;
 use crate::{Database, KeySource, MasterKey, Result, SealError, StoreError, connect, master_key};
 
 /// What a rotation did.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Clone, serde::Serialize)]
 pub struct Rotation {
     /// How many data keys were re-wrapped.
     pub data_keys: usize,
+    /// The new data key's id: what is sealed from now on.
+    pub new_data_key: i64,
     /// Where the new master key was written.
     pub new_key_file: PathBuf,
-    /// Where the old key file was kept (key-file setups only).
+    /// Where the retired master key was written, when the operator named a place.
     pub retired_key_file: Option<PathBuf>,
+    /// The retired master key (base64), when no place was named: shown once, kept nowhere.
+    pub retired_key: Option<String>,
+}
+
+impl std::fmt::Debug for Rotation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Rotation(data_keys={}, new_data_key={})",
+            self.data_keys, self.new_data_key
+        )
+    }
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
@@ -70,14 +85,9 @@ fn rename(from: &Path, to: &Path) -> Result<()> {
     })
 }
 
-fn retire(key_file: &Path, next: &Path) -> Result<PathBuf> {
-    let retired = sibling(
-        key_file,
-        &format!(".retired-{}", OffsetDateTime::now_utc().unix_timestamp()),
-    );
-    rename(key_file, &retired)?;
-    rename(next, key_file)?;
-    Ok(retired)
+/// Puts the new key in place of the old (whose copy was written out before).
+fn install(key_file: &Path, next: &Path) -> Result<()> {
+    rename(next, key_file)
 }
 
 /// Whether `key` unwraps the database's first data key.
@@ -100,8 +110,8 @@ pub(crate) async fn finish_interrupted_rotation(pool: &AnyPool, key_file: &Path)
         return Ok(());
     };
     if unwraps(pool, &next_key).await? {
-        let retired = retire(key_file, &next)?;
-        tracing::warn!(retired = %retired.display(), "finished an interrupted master key rotation");
+        install(key_file, &next)?;
+        tracing::warn!("finished an interrupted master key rotation");
     } else if let Ok(current) = MasterKey::read_file(key_file)
         && unwraps(pool, &current).await?
     {
@@ -121,6 +131,7 @@ pub async fn rotate_master_key(
     database: &Database,
     source: &KeySource,
     output: Option<&Path>,
+    retired_out: Option<&Path>,
 ) -> Result<Rotation> {
     let (pool, _) = connect(database).await?;
     if let KeySource::File(path) = source {
@@ -144,6 +155,16 @@ pub async fn rotate_master_key(
         ));
     }
     let new = MasterKey::generate();
+    // The retired key is saved (or kept to be shown) before anything changes.
+    let (retired_key_file, retired_key) = match (source, retired_out) {
+        (_, Some(out)) => {
+            current.create_file(out)?;
+            (Some(out.to_owned()), None)
+        }
+        (KeySource::File(_), None) => (None, Some(current.to_base64())),
+        // A key from the environment: the operator holds it already.
+        (KeySource::Given(_), None) => (None, None),
+    };
     let new_file = match (source, output) {
         (KeySource::Given(_), Some(out)) => out.to_owned(),
         (KeySource::File(path), None) => sibling(path, ".next"),
@@ -159,6 +180,7 @@ pub async fn rotate_master_key(
         }
     };
     new.create_file(&new_file)?;
+    let new_data_key = keys.iter().map(|(id, _)| *id).max().unwrap_or(0) + 1;
     let mut tx = pool.begin().await?;
     for (id, key) in &keys {
         sqlx::query("UPDATE data_keys SET wrapped = $1 WHERE id = $2")
@@ -167,19 +189,27 @@ pub async fn rotate_master_key(
             .execute(&mut *tx)
             .await?;
     }
+    sqlx::query("INSERT INTO data_keys (id, wrapped, created_at) VALUES ($1, $2, $3)")
+        .bind(new_data_key)
+        .bind(new.wrap(new_data_key, &crate::seal::Keyring::generate_data_key())?)
+        .bind(crate::millis(OffsetDateTime::now_utc()))
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
-    let (new_key_file, retired_key_file) = match (source, output) {
+    let new_key_file = match (source, output) {
         (KeySource::File(path), None) => {
-            let retired = retire(path, &new_file)?;
-            (path.clone(), Some(retired))
+            install(path, &new_file)?;
+            path.clone()
         }
-        _ => (new_file, None),
+        _ => new_file,
     };
     pool.close().await;
-    tracing::info!(data_keys = keys.len(), "master key rotated");
+    tracing::info!(data_keys = keys.len(), new_data_key, "master key rotated");
     Ok(Rotation {
         data_keys: keys.len(),
+        new_data_key,
         new_key_file,
         retired_key_file,
+        retired_key,
     })
 }

@@ -28,7 +28,7 @@ struct SealedSecret {
     passphrase: String,
 }
 
-fn secret_context(project_id: i64) -> String {
+pub(crate) fn secret_context(project_id: i64) -> String {
     format!("team-key:{project_id}:secret")
 }
 

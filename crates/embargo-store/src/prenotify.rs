@@ -46,7 +46,7 @@ pub(crate) struct CopyMarks {
     pub ack: String,
 }
 
-fn ack_context(case_id: i64, user_id: i64) -> String {
+pub(crate) fn ack_context(case_id: i64, user_id: i64) -> String {
     format!("prenotification:{case_id}:{user_id}:ack")
 }
 

@@ -16,7 +16,7 @@ use crate::views::CaseDetail;
 use crate::{Result, Store, StoreError, millis};
 
 /// Every sealed column of a case, with the field name its seal is bound to.
-const SEALED: &[(&str, &str)] = &[
+pub(crate) const SEALED: &[(&str, &str)] = &[
     ("title_sealed", "title"),
     ("description_sealed", "description"),
     ("reporter_sealed", "reporter"),

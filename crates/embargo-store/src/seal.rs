@@ -242,6 +242,17 @@ impl Keyring {
             .collect()
     }
 
+    /// The data key new values are sealed with.
+    pub(crate) fn active(&self) -> u32 {
+        self.active
+    }
+
+    /// Which data key sealed a value, from its header.
+    pub(crate) fn key_of(sealed: &[u8]) -> Option<u32> {
+        let id: [u8; 4] = sealed.get(1..5)?.try_into().ok()?;
+        Some(u32::from_be_bytes(id))
+    }
+
     /// A new random data key.
     pub(crate) fn generate_data_key() -> [u8; 32] {
         XChaCha20Poly1305::generate_key(&mut OsRng).into()

@@ -65,7 +65,7 @@ fn matching_step(totp: &TOTP, code: &str, now: u64) -> Option<i64> {
         .and_then(|s| i64::try_from(s).ok())
 }
 
-fn context(user_id: i64) -> String {
+pub(crate) fn context(user_id: i64) -> String {
     format!("user:{user_id}:totp")
 }
 

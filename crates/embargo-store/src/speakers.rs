@@ -14,7 +14,7 @@ use crate::cases::{Act, record_event};
 use crate::intake::THIRD_PARTY;
 use crate::{Result, Store, StoreError, millis};
 
-fn co_reporter_context(id: i64) -> String {
+pub(crate) fn co_reporter_context(id: i64) -> String {
     format!("co-reporter:{id}")
 }
 

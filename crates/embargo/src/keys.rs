@@ -11,13 +11,25 @@ use crate::config::StoreArgs;
 /// `embargo keys …`.
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Re-wrap the data keys under a new master key. With a key file, the new key replaces
-    /// it and the old one is kept beside it (backups taken before need it); with
-    /// EMBARGO_MASTER_KEY, the new key is written to --output for you to install.
+    /// A new master key wraps the data keys, and a new data key seals what is written from
+    /// now on (run `keys reseal` next, after restarting the servers). With a key file, the
+    /// new key replaces it; with EMBARGO_MASTER_KEY, the new key is written to --output for
+    /// you to install. The retired key leaves the data directory: it is written to
+    /// --retired-key-out, or printed once (backups taken before need it).
     Rotate {
         /// Where to write the new key when the current one comes from the environment.
         #[arg(long)]
         output: Option<PathBuf>,
+        /// Where to write the retired master key (a new file, mode 0600), off this machine
+        /// ideally; without it, the key is printed once and kept nowhere.
+        #[arg(long)]
+        retired_key_out: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Seal every value not yet under the newest data key again under it (after `keys
+    /// rotate`); resumable: run it again after an interruption.
+    Reseal {
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -202,29 +214,65 @@ pub async fn run(cmd: KeysCommand, out: &Output) -> Result<(), String> {
             identity,
             recipient,
         }) => generate_backup_keys(&identity, &recipient, out),
-        KeysCommand::Rotate { output, store } => {
+        KeysCommand::Rotate {
+            output,
+            retired_key_out,
+            store,
+        } => {
             let database = store.database().map_err(|e| e.to_string())?;
             let source = store.key_source().map_err(|e| e.to_string())?;
-            let rotation =
-                embargo_store::keys::rotate_master_key(&database, &source, output.as_deref())
-                    .await
-                    .map_err(|e| e.to_string())?;
+            let rotation = embargo_store::keys::rotate_master_key(
+                &database,
+                &source,
+                output.as_deref(),
+                retired_key_out.as_deref(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
             out.show(&json!(rotation), || {
                 let mut text = format!(
-                    "re-wrapped {} data key(s); the new master key is in {}",
+                    "re-wrapped {} data key(s) and made data key {}; the new master key is in {}",
                     rotation.data_keys,
+                    rotation.new_data_key,
                     rotation.new_key_file.display()
                 );
-                match &rotation.retired_key_file {
-                    Some(old) => text.push_str(&format!(
-                        "\nthe old key is kept in {} for backups taken before now",
+                match (&rotation.retired_key_file, &rotation.retired_key) {
+                    (Some(old), _) => text.push_str(&format!(
+                        "\nthe retired key is in {} (backups taken before now need it); move it off this machine",
                         old.display()
                     )),
-                    None => text.push_str(
-                        "\nset EMBARGO_MASTER_KEY to its content before the next start; keep the old key for older backups",
+                    (None, Some(key)) => text.push_str(&format!(
+                        "\nthe retired key, shown once and kept nowhere (backups taken before now need it):\n{key}"
+                    )),
+                    (None, None) => text.push_str(
+                        "\nset EMBARGO_MASTER_KEY to the new key before the next start",
                     ),
                 }
+                text.push_str("\nrestart the servers, then run `embargo keys reseal`");
                 text
+            });
+            Ok(())
+        }
+        KeysCommand::Reseal { store } => {
+            let store = store.open().await.map_err(|e| e.to_string())?;
+            let show = std::io::IsTerminal::is_terminal(&std::io::stderr()) && !out.json;
+            let report = store
+                .reseal(|table, n| {
+                    if show {
+                        eprint!("\r{table}: {n} values resealed      ");
+                    }
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            if show {
+                eprintln!();
+            }
+            store.close().await;
+            out.show(&json!(report), || {
+                format!(
+                    "{} values sealed again under data key {} ({} were already)",
+                    report.resealed, report.data_key, report.current
+                )
             });
             Ok(())
         }

@@ -236,13 +236,40 @@ async fn rotation_keeps_older_backups_restorable() {
     ));
     let old_key = std::fs::read_to_string(dir.join("master.key")).unwrap();
 
-    let out = run(&mut file_keyed(&dir, &["--json", "keys", "rotate"]));
+    // An older copy of the database, as a thief might have it.
+    let older_copy = work.path().join("older-copy");
+    std::fs::create_dir_all(&older_copy).unwrap();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, older_copy.join(path.file_name().unwrap())).unwrap();
+    }
+
+    let retired_out = work.path().join("retired.key");
+    let out = run(&mut file_keyed(
+        &dir,
+        &[
+            "--json",
+            "keys",
+            "rotate",
+            "--retired-key-out",
+            retired_out.to_str().unwrap(),
+        ],
+    ));
     let rotation: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let retired = rotation["retired_key_file"].as_str().unwrap().to_owned();
+    assert_eq!(rotation["new_data_key"], 2, "{rotation}");
     assert_eq!(
         std::fs::read_to_string(&retired).unwrap(),
         old_key,
-        "the old key is kept"
+        "the old key is written where the operator said"
+    );
+    assert!(
+        std::fs::read_dir(&dir).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains("retired")),
+        "no retired key is left in the data directory"
     );
     assert_ne!(
         std::fs::read_to_string(dir.join("master.key")).unwrap(),
@@ -257,13 +284,55 @@ async fn rotation_keeps_older_backups_restorable() {
             .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    // The new key opens everything; the old one no longer does.
+    // The new key opens everything; what is written now is sealed under data key 2.
     let store = open(&dir).await;
     assert_eq!(
         store.case(&alice, &case).await.unwrap().title,
         "Before the rotation"
     );
+    store
+        .add_note(&alice, &case, "after the rotation")
+        .await
+        .unwrap();
     store.close().await;
+    let sealed_key_ids = |table: &str, column: &str| {
+        let path = embargo_store::sqlite_path(&dir);
+        let conn = std::process::Command::new("/usr/bin/python3")
+            .args([
+                "-c",
+                &format!(
+                    "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nprint(sorted(set(int.from_bytes(v[1:5],'big') for (v,) in c.execute('SELECT {column} FROM {table} WHERE {column} IS NOT NULL AND length({column}) > 0'))))"
+                ),
+            ])
+            .arg(&path)
+            .output()
+            .unwrap();
+        String::from_utf8(conn.stdout).unwrap().trim().to_owned()
+    };
+    assert_eq!(sealed_key_ids("cases", "title_sealed"), "[1]", "written before");
+    assert_eq!(sealed_key_ids("case_events", "detail_sealed"), "[2]", "written after");
+    // Resealed, every value is under data key 2: the data key an older copy holds (with
+    // the old master key) opens nothing in the live database.
+    let out = run(&mut file_keyed(&dir, &["--json", "keys", "reseal"]));
+    let resealed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(resealed["resealed"].as_u64().unwrap() > 0, "{resealed}");
+    for (table, column) in [
+        ("cases", "title_sealed"),
+        ("cases", "reporter_sealed"),
+        ("case_events", "detail_sealed"),
+    ] {
+        assert_eq!(sealed_key_ids(table, column), "[2]", "{table}.{column}");
+    }
+    let again = run(&mut file_keyed(&dir, &["--json", "keys", "reseal"]));
+    let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(again["resealed"], 0, "a second run has nothing left to do");
+    let old_copy = Store::open(
+        &Database::Sqlite(embargo_store::sqlite_path(&older_copy)),
+        &KeySource::Given(MasterKey::from_base64(&old_key, "old").unwrap()),
+    )
+    .await
+    .expect("the old key opens the older copy");
+    old_copy.close().await;
     let stale = Store::open(
         &Database::Sqlite(embargo_store::sqlite_path(&dir)),
         &KeySource::Given(MasterKey::from_base64(&old_key, "old").unwrap()),
