@@ -309,8 +309,16 @@ async fn rotation_keeps_older_backups_restorable() {
             .unwrap();
         String::from_utf8(conn.stdout).unwrap().trim().to_owned()
     };
-    assert_eq!(sealed_key_ids("cases", "title_sealed"), "[1]", "written before");
-    assert_eq!(sealed_key_ids("case_events", "detail_sealed"), "[2]", "written after");
+    assert_eq!(
+        sealed_key_ids("cases", "title_sealed"),
+        "[1]",
+        "written before"
+    );
+    assert_eq!(
+        sealed_key_ids("case_events", "detail_sealed"),
+        "[2]",
+        "written after"
+    );
     // Resealed, every value is under data key 2: the data key an older copy holds (with
     // the old master key) opens nothing in the live database.
     let out = run(&mut file_keyed(&dir, &["--json", "keys", "reseal"]));
