@@ -45,12 +45,14 @@ impl std::fmt::Debug for ImapSettings {
 }
 
 impl ImapSettings {
-    /// Reads `imap://user:password@host:port/MAILBOX`.
+    /// Reads `imap://user:password@host:port/MAILBOX`, or `imap://user@host:port/MAILBOX`
+    /// with the password given apart (a file or the environment, out of the process list).
     pub fn from_url(url: &str, project: &str, interval: Duration) -> Result<ImapSettings, String> {
-        let bad = || "the IMAP URL must look like imap://user:password@host:port/INBOX".to_owned();
+        let bad =
+            || "the IMAP URL must look like imap://user[:password]@host:port/INBOX".to_owned();
         let rest = url.strip_prefix("imap://").ok_or_else(bad)?;
         let (credentials, location) = rest.rsplit_once('@').ok_or_else(bad)?;
-        let (user, password) = credentials.split_once(':').ok_or_else(bad)?;
+        let (user, password) = credentials.split_once(':').unwrap_or((credentials, ""));
         let (hostport, mailbox) = location.split_once('/').unwrap_or((location, "INBOX"));
         let (host, port) = match hostport.rsplit_once(':') {
             Some((h, p)) => (h, p.parse::<u16>().map_err(|_| bad())?),

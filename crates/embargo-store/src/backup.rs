@@ -311,6 +311,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("mark", Int),
             ("ack_hash", Bytes),
             ("ack_sealed", Bytes),
+            ("mark_sealed", Bytes),
             ("sent_at", Int),
             ("ack_deadline", Int),
             ("acknowledged_at", Int),

@@ -204,6 +204,34 @@ pub(crate) async fn rebind_case(
 
 const UPGRADE: &str = "seal-contexts-v2";
 
+/// Pre-notification marks kept in clear before: sealed, and the column given their tag.
+async fn seal_marks(conn: &mut AnyConnection, keys: &Keyring) -> Result<u64> {
+    let rows = sqlx::query(
+        "SELECT id, case_id, user_id, mark FROM prenotifications WHERE mark_sealed IS NULL",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &rows {
+        let (id, case, user, mark): (i64, i64, i64, i64) = (
+            row.try_get("id")?,
+            row.try_get("case_id")?,
+            row.try_get("user_id")?,
+            row.try_get("mark")?,
+        );
+        let mark = u64::try_from(mark).unwrap_or(0);
+        sqlx::query("UPDATE prenotifications SET mark = $1, mark_sealed = $2 WHERE id = $3")
+            .bind(crate::prenotify::mark_tag(keys, mark))
+            .bind(keys.seal_str(
+                &crate::prenotify::mark_context(case, user),
+                &mark.to_string(),
+            )?)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(rows.len() as u64)
+}
+
 /// Once per database: seals every row sealed before rows were bound to their project and
 /// case under its binding. Recorded in `store_upgrades`, in the same transaction.
 pub(crate) async fn upgrade(pool: &AnyPool, backend: Backend, keys: &Keyring) -> Result<()> {
@@ -224,6 +252,7 @@ pub(crate) async fn upgrade(pool: &AnyPool, backend: Backend, keys: &Keyring) ->
     n += rebind_marks(&mut tx, keys, all, None, From::Legacy, None).await?;
     n += rebind_attachments(&mut tx, keys, all, None, From::Legacy, None).await?;
     n += rebind_messages(&mut tx, keys, all, None, true, None).await?;
+    n += seal_marks(&mut tx, keys).await?;
     sqlx::query(
         "INSERT INTO store_upgrades (name, done_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
     )

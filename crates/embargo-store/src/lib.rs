@@ -191,15 +191,47 @@ impl std::fmt::Debug for Database {
 
 /// Hides the password of a database URL.
 pub fn mask_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    // The query string may carry secrets too (postgres://h/db?password=…).
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let base = match (base.find("://"), base.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
+            let userinfo = &base[scheme + 3..at];
             match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_owned(),
+                Some((user, _)) => format!("{}{user}:***{}", &base[..scheme + 3], &base[at..]),
+                None => base.to_owned(),
             }
         }
-        _ => url.to_owned(),
+        _ => base.to_owned(),
+    };
+    match query {
+        None => base,
+        Some(query) => {
+            let masked: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((name, _))
+                        if [
+                            "password",
+                            "pass",
+                            "passwd",
+                            "secret",
+                            "token",
+                            "key",
+                            "sslpassword",
+                        ]
+                        .iter()
+                        .any(|s| name.eq_ignore_ascii_case(s)) =>
+                    {
+                        format!("{name}=***")
+                    }
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{base}?{}", masked.join("&"))
+        }
     }
 }
 
@@ -441,6 +473,20 @@ pub fn sqlite_path(data_dir: &Path) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_password_in_a_url_is_masked() {
+        assert_eq!(
+            super::mask_url(
+                "postgres://app:hunter22@db.example/embargo?sslmode=require&password=hunter23"
+            ),
+            "postgres://app:***@db.example/embargo?sslmode=require&password=***"
+        );
+        assert_eq!(
+            super::mask_url("sqlite:///var/lib/embargo.db"),
+            "sqlite:///var/lib/embargo.db"
+        );
+    }
+
     #[test]
     fn database_urls_hide_their_password() {
         assert_eq!(

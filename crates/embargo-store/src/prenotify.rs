@@ -50,6 +50,17 @@ pub(crate) fn ack_context(case_id: i64, user_id: i64) -> String {
     format!("prenotification:{case_id}:{user_id}:ack")
 }
 
+pub(crate) fn mark_context(case_id: i64, user_id: i64) -> String {
+    format!("prenotification:{case_id}:{user_id}:mark")
+}
+
+/// What the `mark` column holds: a keyed tag of the mark, unique and found by tracing,
+/// which tells nothing of the mark itself.
+pub(crate) fn mark_tag(keys: &crate::seal::Keyring, mark: u64) -> i64 {
+    let tag = keys.tag("prenotification-mark", &mark.to_string());
+    i64::from_str_radix(&tag[..15], 16).unwrap_or(0)
+}
+
 impl Store {
     /// The mark and acknowledgement secret of a recipient's copy, made once.
     pub(crate) async fn copy_marks(&self, case_id: i64, user_id: i64) -> Result<CopyMarks> {
@@ -62,28 +73,38 @@ impl Store {
         .await?;
         if existing.is_none() {
             // 40 bits: what the invisible code carries; a clash is retried by the unique key.
-            let mark = (rand::rngs::OsRng.next_u64() & 0xFF_FFFF_FFFF) as i64;
+            let mark = rand::rngs::OsRng.next_u64() & 0xFF_FFFF_FFFF;
             let ack = new_secret("ack_");
             sqlx::query(
-                "INSERT INTO prenotifications (case_id, user_id, mark, ack_hash, ack_sealed) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (case_id, user_id) DO NOTHING",
+                "INSERT INTO prenotifications (case_id, user_id, mark, ack_hash, ack_sealed, mark_sealed) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (case_id, user_id) DO NOTHING",
             )
             .bind(case_id)
             .bind(user_id)
-            .bind(mark)
+            .bind(mark_tag(self.keys(), mark))
             .bind(digest(&ack))
             .bind(self.keys().seal_str(&ack_context(case_id, user_id), &ack)?)
+            .bind(
+                self.keys()
+                    .seal_str(&mark_context(case_id, user_id), &mark.to_string())?,
+            )
             .execute(&self.pool)
             .await?;
         }
         let row = sqlx::query(
-            "SELECT mark, ack_sealed FROM prenotifications WHERE case_id = $1 AND user_id = $2",
+            "SELECT mark_sealed, ack_sealed FROM prenotifications WHERE case_id = $1 AND user_id = $2",
         )
         .bind(case_id)
         .bind(user_id)
         .fetch_one(&self.pool)
         .await?;
+        let mark = self.keys().open_string(
+            &mark_context(case_id, user_id),
+            &row.try_get::<Vec<u8>, _>("mark_sealed")?,
+        )?;
         Ok(CopyMarks {
-            mark: row.try_get::<i64, _>("mark")? as u64,
+            mark: mark
+                .parse()
+                .map_err(|_| StoreError::Corrupt("pre-notification mark".into()))?,
             ack: self.keys().open_string(
                 &ack_context(case_id, user_id),
                 &row.try_get::<Vec<u8>, _>("ack_sealed")?,
@@ -170,7 +191,7 @@ impl Store {
             let row = sqlx::query(
                 "SELECT p.key, c.number, u.email, n.sent_at FROM prenotifications n JOIN cases c ON c.id = n.case_id JOIN projects p ON p.id = c.project_id JOIN users u ON u.id = n.user_id WHERE n.mark = $1",
             )
-            .bind(mark as i64)
+            .bind(mark_tag(self.keys(), mark))
             .fetch_optional(&self.pool)
             .await?;
             if let Some(row) = row {

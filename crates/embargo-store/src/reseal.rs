@@ -163,13 +163,15 @@ fn tables() -> Vec<Sealed> {
         },
         Sealed {
             table: "prenotifications",
-            select: "SELECT id AS key_id, case_id, user_id, ack_sealed FROM prenotifications WHERE id > $1 ORDER BY id LIMIT $2",
-            columns: &["ack_sealed"],
-            context: |row, _| {
-                Ok(crate::prenotify::ack_context(
-                    get(row, "case_id")?,
-                    get(row, "user_id")?,
-                ))
+            select: "SELECT id AS key_id, case_id, user_id, ack_sealed, mark_sealed FROM prenotifications WHERE id > $1 ORDER BY id LIMIT $2",
+            columns: &["ack_sealed", "mark_sealed"],
+            context: |row, column| {
+                let (case, user) = (get(row, "case_id")?, get(row, "user_id")?);
+                Ok(if column == "ack_sealed" {
+                    crate::prenotify::ack_context(case, user)
+                } else {
+                    crate::prenotify::mark_context(case, user)
+                })
             },
         },
     ]

@@ -30,6 +30,10 @@ pub struct ServeArgs {
         requires = "imap_project"
     )]
     pub imap_url: Option<String>,
+    /// The IMAP password, read from this file (kept out of the process list); used when
+    /// the URL carries none. EMBARGO_IMAP_PASSWORD gives it from the environment.
+    #[arg(long, env = "EMBARGO_IMAP_PASSWORD_FILE")]
+    pub imap_password_file: Option<std::path::PathBuf>,
     /// The project the polled mailbox's mail is for.
     #[arg(long, env = "EMBARGO_IMAP_PROJECT")]
     pub imap_project: Option<String>,
@@ -133,6 +137,19 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
                 project,
                 std::time::Duration::from_secs(args.imap_interval.max(1)),
             )?;
+            if settings.password.is_empty() {
+                settings.password = match (
+                    &args.imap_password_file,
+                    std::env::var("EMBARGO_IMAP_PASSWORD"),
+                ) {
+                    (Some(file), _) => std::fs::read_to_string(file)
+                        .map_err(|e| format!("{}: {e}", file.display()))?
+                        .trim_end_matches(['\r', '\n'])
+                        .to_owned(),
+                    (None, Ok(password)) => password,
+                    (None, Err(_)) => String::new(),
+                };
+            }
             settings.limits = args.limits.limits();
             Some(settings)
         }

@@ -115,11 +115,15 @@ impl Drop for Dovecot {
 }
 
 fn server(db: &TestDb, port: u16) -> Process {
+    // The password from a file, as an operator keeps it out of the process list.
+    let password_file = db.dir.path().join("imap-password");
+    std::fs::write(&password_file, format!("{PASSWORD}\n")).unwrap();
     let mut cmd = db.command(&[]);
     cmd.env(
         "EMBARGO_IMAP_URL",
-        format!("imap://{USER}:{PASSWORD}@127.0.0.1:{port}/INBOX"),
+        format!("imap://{USER}@127.0.0.1:{port}/INBOX"),
     )
+    .env("EMBARGO_IMAP_PASSWORD_FILE", &password_file)
     .env("EMBARGO_IMAP_PROJECT", "CLOUDSTACK")
     .env("EMBARGO_IMAP_INTERVAL", "1");
     Process::serve(cmd)
