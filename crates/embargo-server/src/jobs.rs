@@ -190,7 +190,7 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, public_url
                 done.commit().await.map_err(|e| ("store", Some(e)))
             }
             // Without a relay configured, mail waits (retried with backoff) for one.
-            "acknowledge" | "mail-reporter" | "mail-forwarder" => {
+            "acknowledge" | "mail-reporter" | "mail-forwarder" | "mail-invitation" => {
                 let mailer = mailer.ok_or(("no-mail-transport", None))?;
                 let mail = store
                     .outbound_mail(&job, mailer.public_url(), mailer.domain())

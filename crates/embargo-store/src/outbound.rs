@@ -87,6 +87,43 @@ impl Store {
             .ok_or_else(|| StoreError::Invalid("the job names no case".into()))?;
         let mut conn = self.pool.acquire().await?;
         let case = load(&mut conn, self.keys(), case_id, true).await?;
+        if job.kind == "mail-invitation" {
+            use base64::Engine;
+            let open = |field: &str, what: &str| -> Result<String> {
+                let sealed = job
+                    .payload
+                    .get(field)
+                    .and_then(serde_json::Value::as_str)
+                    .and_then(|t| base64::engine::general_purpose::STANDARD.decode(t).ok())
+                    .ok_or_else(|| StoreError::Invalid("the job is incomplete".into()))?;
+                Ok(self
+                    .keys()
+                    .open_string(&crate::roles::invitation_context(case_id, what), &sealed)?)
+            };
+            let (to, secret) = (open("to_sealed", "to")?, open("secret_sealed", "secret")?);
+            let reference = case.reference();
+            let base = public_url.trim_end_matches('/');
+            return Ok(Some(OutboundMail {
+                case_id,
+                to,
+                subject: format!("[{reference}] You are invited to help with a security case"),
+                body: format!(
+                    "The security team invites you to help with {reference}, an embargoed security case.\n\n\
+                     You will see it once you accept the confidentiality terms ({base}/api/terms). To accept, \
+                     send this single-use secret with the terms accepted (and your account's password, or a new \
+                     one of at least 12 characters if you have none yet):\n\n  \
+                     POST {base}/api/invitations/accept\n  \
+                     {{\"secret\": \"{secret}\", \"accept_terms\": true, \"password\": \"…\"}}\n\n\
+                     Keep this message to yourself: the secret is yours alone.\n"
+                ),
+                message_id: self.message_id(&job.id.to_string(), domain),
+                in_reply_to: None,
+                references: Vec::new(),
+                kind: "invitation",
+                encrypt_to: None,
+                sign_with: None,
+            }));
+        }
         if job.kind == "mail-forwarder" {
             // The forwarder hears that the report arrived, by reference only: the
             // reporter's secret link is the reporter's alone.

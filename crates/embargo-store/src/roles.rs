@@ -27,6 +27,11 @@ is not on the case; you will not commit, push or publish anything that refers to
 will keep what you receive on systems only you control; and you will tell the team at once \
 if any of it may have leaked. Your acceptance, and each time you read the case, is recorded.";
 
+/// The seal context of an invitation's parts (address, secret) in its mail job.
+pub(crate) fn invitation_context(case_id: i64, what: &str) -> String {
+    format!("job:invitation:{case_id}:{what}")
+}
+
 impl Store {
     async fn user_id_for(&self, email: &str) -> Result<i64> {
         let email = check_email(email)?;
@@ -83,6 +88,26 @@ impl Store {
         )
         .await?;
         touch(&mut tx, auth.case_id, now).await?;
+        // The secret goes to the invitee alone, by mail: whoever holds it could accept the
+        // terms, so the inviter never sees it.
+        let sealed = |what: &str, value: &str| -> Result<String> {
+            use base64::Engine;
+            Ok(base64::engine::general_purpose::STANDARD.encode(
+                self.keys()
+                    .seal_str(&invitation_context(auth.case_id, what), value)?,
+            ))
+        };
+        crate::jobs::enqueue(
+            &mut tx,
+            "mail-invitation",
+            &serde_json::json!({
+                "case_id": auth.case_id,
+                "to_sealed": sealed("to", &email)?,
+                "secret_sealed": sealed("secret", &secret)?,
+            }),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         self.token_cache.clear();
         self.audit_change(
@@ -90,7 +115,29 @@ impl Store {
             format!("case {case_ref}: {email} invited as a collaborator"),
         )
         .await?;
-        Ok(Invitation { email, secret })
+        Ok(Invitation { email })
+    }
+
+    /// Accepts the invitation to a case as the signed-in invitee (who has an account
+    /// already, and need not have the mailed secret).
+    pub async fn accept_invitation_as(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+    ) -> Result<CaseRef> {
+        let row = sqlx::query(
+            "SELECT g.id, g.case_id FROM case_grants g JOIN cases c ON c.id = g.case_id JOIN projects p ON p.id = c.project_id \
+             WHERE g.user_id = $1 AND p.key = $2 AND c.number = $3 AND g.kind = 'collaborator' AND g.revoked_at IS NULL AND g.accepted_at IS NULL",
+        )
+        .bind(viewer.user_id)
+        .bind(case_ref.project.as_str())
+        .bind(case_ref.number)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound("invitation"))?;
+        self.record_acceptance(row.try_get("id")?, row.try_get("case_id")?, viewer.user_id)
+            .await?;
+        Ok(case_ref.clone())
     }
 
     /// Accepts an invitation: records the acceptance of the terms (and sets a password
@@ -124,9 +171,27 @@ impl Store {
                 ));
             }
             (false, Some(p)) => self.set_password(user_id, p).await?,
-            (true, _) => {}
+            // An account of long standing proves it is its owner who accepts.
+            (true, Some(p)) if self.verify_user_password(user_id, p).await? => {}
+            (true, _) => {
+                return Err(StoreError::Invalid(
+                    "give your account's password: only the invitee accepts the terms".into(),
+                ));
+            }
         }
         let case_id: i64 = row.try_get("case_id")?;
+        self.record_acceptance(row.try_get("id")?, case_id, user_id)
+            .await?;
+        Ok(CaseRef {
+            project: row
+                .try_get::<String, _>("key")?
+                .parse()
+                .map_err(|_| StoreError::Corrupt("project key".into()))?,
+            number: row.try_get("number")?,
+        })
+    }
+
+    async fn record_acceptance(&self, grant_id: i64, case_id: i64, user_id: i64) -> Result<()> {
         let now = millis(OffsetDateTime::now_utc());
         let mut tx = self.begin_write().await?;
         let accepted = sqlx::query(
@@ -134,7 +199,7 @@ impl Store {
         )
         .bind(now)
         .bind(TERMS_VERSION)
-        .bind(row.try_get::<i64, _>("id")?)
+        .bind(grant_id)
         .execute(&mut *tx)
         .await?;
         if accepted.rows_affected() != 1 {
@@ -157,13 +222,11 @@ impl Store {
         .await?;
         tx.commit().await?;
         self.token_cache.clear();
-        Ok(CaseRef {
-            project: row
-                .try_get::<String, _>("key")?
-                .parse()
-                .map_err(|_| StoreError::Corrupt("project key".into()))?,
-            number: row.try_get("number")?,
-        })
+        self.audit_change(
+            Some(user_id),
+            format!("case {case_id}: the invitee accepted the terms"),
+        )
+        .await
     }
 
     /// Withdraws a collaborator's or distributor's access to a case (team only).

@@ -205,10 +205,9 @@ pub struct Collaborator {
 /// An invitation to collaborate on a case, for the team to pass on.
 #[derive(Clone, Serialize, ToSchema)]
 pub struct Invitation {
-    /// The invitee.
+    /// The invitee: the single-use secret they accept with goes to them by mail, never to
+    /// the inviter.
     pub email: String,
-    /// The single-use secret the invitee accepts with (shown once).
-    pub secret: String,
 }
 
 /// One message of the thread between the team and the reporter.

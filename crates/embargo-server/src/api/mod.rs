@@ -121,6 +121,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(roles::revoke))
         .routes(routes!(roles::terms))
         .routes(routes!(roles::accept))
+        .routes(routes!(roles::accept_signed_in))
         .routes(routes!(roles::add_distributor))
         .routes(routes!(roles::remove_distributor))
         .routes(routes!(roles::regrant_distributor))

@@ -111,6 +111,25 @@ pub async fn invite(
     Ok((StatusCode::CREATED, Json(invitation)))
 }
 
+/// Accept the invitation to a case and its confidentiality terms as the signed-in invitee
+/// (an account of long standing; the invitation mail's secret is not needed then).
+#[utoipa::path(post, path = "/api/cases/{ref}/invitation/accept", tag = "roles", params(("ref" = String, Path, description = "Case reference")),
+    responses((status = 200, body = Accepted), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn accept_signed_in(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Json<Accepted>, ApiError> {
+    let case = state
+        .store
+        .accept_invitation_as(&caller.viewer, &case_ref(&reference)?)
+        .await?;
+    Ok(Json(Accepted {
+        reference: case.to_string(),
+    }))
+}
+
 /// Withdraw a collaborator's or distributor's access to a case (team only).
 #[utoipa::path(delete, path = "/api/cases/{ref}/access/{email}", tag = "roles", params(("ref" = String, Path, description = "Case reference"), ("email" = String, Path, description = "Their address")),
     responses((status = 204), (status = 404, body = ErrorBody)),

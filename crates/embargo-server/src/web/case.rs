@@ -362,8 +362,8 @@ pub async fn act(
         {
             Ok(invitation) => Err(Extras {
                 info: Some(format!(
-                    "{} is invited. Pass on this single-use secret, shown once: {}",
-                    invitation.email, invitation.secret
+                    "{} is invited: the invitation, with the secret they accept the terms with, goes to them by mail.",
+                    invitation.email
                 )),
                 ..Extras::default()
             }),

@@ -371,15 +371,18 @@ async fn attachments_download_over_http() {
     let r = outcome["ref"].as_str().unwrap().to_owned();
     let alice = alice(&store).await;
     let case: CaseRef = r.parse().unwrap();
-    let invitation = store
+    let helper = store
+        .create_user("helper@example.org", Some("helper password 1"), false)
+        .await
+        .unwrap();
+    store
         .invite_collaborator(&alice, &case, "helper@example.org")
         .await
         .unwrap();
     store
-        .accept_invitation(&invitation.secret, true, Some("helper password 1"))
+        .accept_invitation_as(&store.viewer(helper.id).await.unwrap(), &case)
         .await
         .unwrap();
-    let helper = store.user_by_email("helper@example.org").await.unwrap();
     let helper_token = store.create_token(helper.id, "t").await.unwrap().secret;
     let server = crate::support::Server::start(store).await;
     let (_, listed) = crate::support::Api::new(&server.url, Some(&people.alice))

@@ -488,3 +488,54 @@ async fn daily_digest() {
     assert_eq!(scheduled, 1, "the next digest, once");
     pool.close().await;
 }
+
+/// An invitation goes to the invitee alone: its secret is in their mail, never in what the
+/// inviter sees, and with it the invitee (and only someone who holds it) accepts the terms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invitation_goes_to_the_invitee_alone() {
+    for backend in crate::support::BACKENDS {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        let people = seed(&store).await;
+        store.close().await;
+        let sink = Sink::start(&db.dir.path().join("sink"));
+        let mut cmd = db.command(&[]);
+        cmd.env(
+            "EMBARGO_SMTP_URL",
+            format!("smtp://127.0.0.1:{}", sink.port),
+        );
+        let server = Process::serve(cmd);
+        let alice = crate::support::Api::new(&server.url, Some(&people.alice));
+        let r = alice.report("CLOUDSTACK", "Invitation scenario").await;
+        let (status, invitation) = alice
+            .post(
+                &format!("/api/cases/{r}/collaborators"),
+                serde_json::json!({ "email": "newcomer@example.org" }),
+            )
+            .await;
+        assert_eq!(status, 201, "{invitation}");
+        assert!(invitation.get("secret").is_none(), "{invitation}");
+        eventually(20, "the invitation mail", || async {
+            !sink.to("newcomer@example.org").is_empty()
+        })
+        .await;
+        let (_, mail) = sink.to("newcomer@example.org").remove(0);
+        assert!(mail.subject.contains(&r), "{}", mail.subject);
+        let secret = mail
+            .text
+            .split('"')
+            .find(|w| w.starts_with("inv_"))
+            .expect("the secret in the mail")
+            .to_owned();
+        let anonymous = alice.anonymous();
+        let (status, accepted) = anonymous
+            .post(
+                "/api/invitations/accept",
+                serde_json::json!({ "secret": secret, "accept_terms": true, "password": "newcomer password 1" }),
+            )
+            .await;
+        assert_eq!(status, 200, "{accepted}");
+        assert_eq!(accepted["ref"], r.as_str());
+        drop(server);
+    }
+}

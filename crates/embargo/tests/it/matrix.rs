@@ -89,6 +89,8 @@ fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
         ("DELETE", "/api/session") => 204,
         ("POST", "/api/session") => 401,
         ("POST", "/api/invitations/accept") => 404,
+        // Nobody in the matrix has an invitation waiting.
+        ("POST", "/api/cases/{ref}/invitation/accept") => secured(role, false, 404),
         ("GET", "/api/public/cases/{ref}") => match kind {
             Kind::Embargoed => 404,
             Kind::Public => 200,
@@ -338,6 +340,11 @@ async fn setup(store: &Store) -> Setup {
         .reference
         .parse::<CaseRef>()
         .unwrap();
+    let dave = store
+        .create_user("dave@example.org", Some("dave's long password"), false)
+        .await
+        .unwrap();
+    let dave = store.viewer(dave.id).await.unwrap();
     let mut cases = Vec::new();
     for (kind, r) in [(Kind::Embargoed, &embargoed), (Kind::Public, &public)] {
         assert_eq!(
@@ -348,15 +355,11 @@ async fn setup(store: &Store) -> Setup {
             .invite_collaborator(&alice, r, "carol@example.org")
             .await
             .unwrap();
-        let invitation = store
+        store
             .invite_collaborator(&alice, r, "dave@example.org")
             .await
             .unwrap();
-        let password = Some("dave's long password");
-        store
-            .accept_invitation(&invitation.secret, true, password)
-            .await
-            .unwrap();
+        store.accept_invitation_as(&dave, r).await.unwrap();
         cases.push((
             kind,
             r.clone(),
@@ -489,6 +492,11 @@ async fn matrix(backend: Backend) {
                     OtherReporter => setup.other_reporter_secret.clone(),
                     _ => "rl_not-a-real-secret".to_owned(),
                 };
+                // The invitee accepting would make them a collaborator for every later
+                // request; that acceptance is tried in roles:: instead.
+                if *role == Invited && template.ends_with("/invitation/accept") {
+                    continue;
+                }
                 if template.contains("/access/{email}") {
                     // Someone to withdraw: engaged afresh before each attempt.
                     store
