@@ -34,4 +34,5 @@ mod schema;
 mod signin;
 mod support;
 mod web;
+mod web_matrix;
 mod world;

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use crate::support::{Api, Backend, Server, TestDb, seed};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
+pub(crate) enum Role {
     Foundation,
     Team,
     OtherTeam,
@@ -31,7 +31,7 @@ enum Role {
 
 use Role::*;
 
-const ROLES: [Role; 11] = [
+pub(crate) const ROLES: [Role; 11] = [
     Foundation,
     Team,
     OtherTeam,
@@ -46,19 +46,19 @@ const ROLES: [Role; 11] = [
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     Embargoed,
     Public,
 }
 
 impl Role {
-    fn signed_in(self) -> bool {
+    pub(crate) fn signed_in(self) -> bool {
         !matches!(self, Reporter | OtherReporter | Anonymous)
     }
-    fn team(self) -> bool {
+    pub(crate) fn team(self) -> bool {
         matches!(self, Foundation | Team)
     }
-    fn reads(self) -> bool {
+    pub(crate) fn reads(self) -> bool {
         self.team() || self == Collaborator
     }
 }
@@ -303,13 +303,13 @@ async fn release_pending(store: &Store, team: &Viewer, title: &str, cve: &str) -
     r
 }
 
-struct Setup {
-    tokens: Vec<(Role, Option<String>)>,
-    cases: Vec<(Kind, CaseRef, String)>,
-    other_reporter_secret: String,
+pub(crate) struct Setup {
+    pub(crate) tokens: Vec<(Role, Option<String>)>,
+    pub(crate) cases: Vec<(Kind, CaseRef, String)>,
+    pub(crate) other_reporter_secret: String,
 }
 
-async fn setup(store: &Store) -> Setup {
+pub(crate) async fn setup(store: &Store) -> Setup {
     let people = seed(store).await;
     let viewer = |email: &'static str| async move {
         store
