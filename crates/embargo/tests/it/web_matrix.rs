@@ -2,7 +2,6 @@
 //! case content, tried by every role (signed in with a session, as the browser is) on an
 //! embargoed and a public case. A page a role may not see answers 404 and names nothing.
 
-use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION};
 
 use crate::matrix::{Kind, ROLES, Role, Role::*, setup};
