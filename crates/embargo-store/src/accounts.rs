@@ -228,6 +228,40 @@ impl Store {
         Ok(())
     }
 
+    /// Sets (or, with `None`, removes) the user's own OpenPGP public key: embargoed mail to
+    /// them (pre-notifications) is encrypted to it.
+    pub async fn set_own_openpgp_key(&self, user_id: i64, armored: Option<&str>) -> Result<()> {
+        let checked = match armored {
+            Some(text) => {
+                let key = embargo_openpgp::PublicKey::from_armored(text).map_err(|e| {
+                    StoreError::Invalid(format!("the OpenPGP key is not usable: {e}"))
+                })?;
+                // Refused now rather than at the first mail.
+                embargo_openpgp::encrypt(b"check", &key, None).map_err(|e| {
+                    StoreError::Invalid(format!("the OpenPGP key cannot encrypt: {e}"))
+                })?;
+                Some(
+                    key.armored()
+                        .map_err(|e| StoreError::Invalid(e.to_string()))?,
+                )
+            }
+            None => None,
+        };
+        sqlx::query("UPDATE users SET openpgp_key = $1 WHERE id = $2")
+            .bind(&checked)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        self.audit_change(
+            Some(user_id),
+            format!(
+                "user {user_id}: OpenPGP key {}",
+                if checked.is_some() { "set" } else { "removed" }
+            ),
+        )
+        .await
+    }
+
     /// Whether `password` is the user's: asked again before a token is made or two-factor
     /// sign-in changes, so a stolen session alone can do neither.
     pub async fn verify_user_password(&self, user_id: i64, password: &str) -> Result<bool> {

@@ -89,6 +89,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("id", Int),
             ("email", Text),
             ("password_hash", Text),
+            ("openpgp_key", Text),
             ("is_admin", Int),
             ("created_at", Int),
             ("last_active_at", Int),

@@ -567,11 +567,14 @@ impl Store {
                 }
                 // Each copy its own: an invisible mark that names the recipient, and an
                 // acknowledgement link. The text is unsigned, as the mark changes it.
-                let user_id: i64 = sqlx::query("SELECT id FROM users WHERE email = $1")
+                let recipient = sqlx::query("SELECT id, openpgp_key FROM users WHERE email = $1")
                     .bind(&to)
                     .fetch_one(&self.pool)
-                    .await?
-                    .try_get("id")?;
+                    .await?;
+                let user_id: i64 = recipient.try_get("id")?;
+                let their_key = recipient
+                    .try_get::<Option<String>, _>("openpgp_key")?
+                    .and_then(|k| embargo_openpgp::PublicKey::from_armored(&k).ok());
                 let marks = self.copy_marks(case_id, user_id).await?;
                 let plain = announcement::render(&publication.advisory);
                 let link = format!(
@@ -587,11 +590,24 @@ impl Store {
                     rfc(millis(embargo_at)),
                     plain.subject
                 );
-                let m = mail(
+                let mut m = mail(
                     subject,
                     embargo_formats::mark::embed(&text, marks.mark),
                     "prenotification",
                 );
+                // A distributor with a key gets their copy encrypted to it (and signed by the
+                // team when the project has a key): the embargoed advisory never crosses the
+                // mail system in clear to them.
+                if let Some(key) = their_key {
+                    // The subject travels in clear: it names no title then.
+                    m.subject = format!(
+                        "[EMBARGOED until {}] Pre-notification (encrypted to your key)",
+                        rfc(millis(embargo_at))
+                    );
+                    let mut conn = self.pool.acquire().await?;
+                    m.sign_with = self.team_key(&mut conn, case.project_id()).await?;
+                    m.encrypt_to = Some(key);
+                }
                 Ok(AnnouncementDue::Send(Box::new(m)))
             }
             other => Err(StoreError::Invalid(format!(

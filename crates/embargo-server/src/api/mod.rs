@@ -122,6 +122,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(roles::terms))
         .routes(routes!(roles::accept))
         .routes(routes!(roles::accept_signed_in))
+        .routes(routes!(session::set_openpgp_key))
         .routes(routes!(roles::add_distributor))
         .routes(routes!(roles::remove_distributor))
         .routes(routes!(roles::regrant_distributor))

@@ -282,6 +282,31 @@ pub async fn me(
     }))
 }
 
+/// An OpenPGP public key, armored; none removes it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyBody {
+    /// The armored public key, or null.
+    pub key: Option<String>,
+}
+
+/// Set (or remove) your OpenPGP key: embargoed mail to you, such as pre-notifications, is
+/// encrypted to it.
+#[utoipa::path(put, path = "/api/me/openpgp-key", tag = "session", request_body = KeyBody,
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn set_openpgp_key(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Json(body): Json<KeyBody>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .store
+        .set_own_openpgp_key(caller.viewer.user_id, body.key.as_deref())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Create an API token for the caller (the password asked again).
 #[utoipa::path(post, path = "/api/tokens", tag = "session", request_body = TokenRequest,
     responses((status = 201, body = TokenCreated), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)),

@@ -223,6 +223,39 @@ async fn disclosure_end_to_end(backend: Backend) {
         )
         .await;
     assert!(status.is_success());
+    // Vera has an OpenPGP key: her copy is encrypted to it.
+    let (status, _) = alice
+        .post(
+            "/api/projects/CLOUDSTACK/distributors",
+            json!({ "email": "vera@vendor.example" }),
+        )
+        .await;
+    assert!(status.is_success());
+    let vera_key = embargo_openpgp::TeamKey::generate("Vera <vera@vendor.example>").unwrap();
+    let vera_store = db.store().await;
+    let vera_id = vera_store
+        .user_by_email("vera@vendor.example")
+        .await
+        .unwrap()
+        .id;
+    let vera_token = vera_store
+        .create_token(vera_id, "vera")
+        .await
+        .unwrap()
+        .secret;
+    vera_store.close().await;
+    let vera = crate::support::Api::new(&server.url, Some(&vera_token));
+    let (status, body) = vera
+        .put("/api/me/openpgp-key", json!({ "key": "not a key" }))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, _) = vera
+        .put(
+            "/api/me/openpgp-key",
+            json!({ "key": vera_key.public().armored().unwrap() }),
+        )
+        .await;
+    assert_eq!(status, 204);
     let (status, _) = alice
         .post(&format!("/api/cases/{r}/prenotify"), json!({}))
         .await;
@@ -259,7 +292,7 @@ async fn disclosure_end_to_end(backend: Backend) {
     );
     assert_eq!(
         plan["steps"][0]["recipients"],
-        json!(["erin@distro.example"])
+        json!(["erin@distro.example", "vera@vendor.example"])
     );
     let recipients: Vec<&str> = plan["steps"]
         .as_array()
@@ -375,6 +408,37 @@ async fn disclosure_end_to_end(backend: Backend) {
     })
     .await;
     let (_, pre) = sink.to("erin@distro.example").remove(0);
+    eventually(30, "vera's encrypted copy", || async {
+        !sink.raw_to("vera@vendor.example").is_empty()
+    })
+    .await;
+    let vera_raw = sink.raw_to("vera@vendor.example").remove(0);
+    assert!(
+        vera_raw.contains("-----BEGIN PGP MESSAGE-----"),
+        "{vera_raw}"
+    );
+    assert!(
+        !vera_raw.contains("Stored XSS in the instance console"),
+        "nothing of the advisory in clear, the subject included"
+    );
+    assert!(
+        vera_raw.contains("encrypted to your key"),
+        "the subject says so"
+    );
+    let armored = &vera_raw[vera_raw.find("-----BEGIN PGP MESSAGE-----").unwrap()
+        ..vera_raw.find("-----END PGP MESSAGE-----").unwrap() + "-----END PGP MESSAGE-----".len()];
+    let opened = embargo_openpgp::decrypt(
+        armored.replace("\r\n", "\n").as_bytes(),
+        &vera_key,
+        &[],
+        1 << 20,
+    )
+    .unwrap();
+    let vera_text = String::from_utf8_lossy(&opened.data);
+    assert!(
+        vera_text.contains("Mitigation:") && vera_text.contains("/acknowledge/"),
+        "vera reads her copy: {vera_text}"
+    );
     assert!(
         pre.subject.starts_with("[EMBARGOED until "),
         "{}",

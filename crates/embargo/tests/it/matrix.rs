@@ -121,6 +121,8 @@ fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
         ("POST", "/api/tokens") | ("POST", "/api/me/totp") => secured(role, true, 422),
         ("POST", "/api/me/totp/confirm") | ("POST", "/api/me/password") => secured(role, true, 422),
         ("DELETE", "/api/tokens/{id}") => secured(role, true, 404),
+        // The matrix sends no key: removing none is fine for anyone signed in.
+        ("PUT", "/api/me/openpgp-key") => secured(role, true, 204),
         ("POST", "/api/users") | ("POST", "/api/orgs") | ("POST", "/api/projects") => {
             admin_only(role, 201)
         }
@@ -435,6 +437,7 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         ("PUT", "/api/cases/{ref}/checklist/{item}") => {
             json!({ "status": "done", "note": "matrix" })
         }
+        ("PUT", "/api/me/openpgp-key") => json!({ "key": null }),
         ("POST", "/api/cases/{ref}/collaborators") => {
             json!({ "email": format!("helper{n}@example.org") })
         }
