@@ -36,6 +36,8 @@ pub enum Read {
     Advisory,
     /// Its attachments.
     Attachments,
+    /// Its reference, CVE ID and sensitive terms, for a deny list the team exported.
+    GuardTerms,
 }
 
 impl Read {
@@ -47,6 +49,7 @@ impl Read {
             Read::Checklist => "checklist",
             Read::Advisory => "advisory",
             Read::Attachments => "attachments",
+            Read::GuardTerms => "guard terms",
         }
     }
 }

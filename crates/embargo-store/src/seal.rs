@@ -182,6 +182,7 @@ pub struct Keyring {
     active: u32,
     ciphers: HashMap<u32, XChaCha20Poly1305>,
     audit_key: [u8; 32],
+    guard_root: [u8; 32],
 }
 
 impl std::fmt::Debug for Keyring {
@@ -203,6 +204,10 @@ impl Keyring {
         // audit chain's key derived from it.
         let (_, first) = keys.iter().min_by_key(|(id, _)| *id)?;
         let audit_key = crate::audit::derive_key(first).ok()?;
+        // The commit guard's keys follow the newest data key, so a new data key gives
+        // the guard new keys too.
+        let (_, newest) = keys.iter().max_by_key(|(id, _)| *id)?;
+        let guard_root = crate::guard::derive_root(newest).ok()?;
         let ciphers = keys
             .into_iter()
             .map(|(id, key)| (id, XChaCha20Poly1305::new(&key.into())))
@@ -211,12 +216,18 @@ impl Keyring {
             active,
             ciphers,
             audit_key,
+            guard_root,
         })
     }
 
     /// The key of the audit log's chain.
     pub(crate) fn audit_key(&self) -> &[u8; 32] {
         &self.audit_key
+    }
+
+    /// The root the commit guard's per-project keys are derived from.
+    pub(crate) fn guard_root(&self) -> &[u8; 32] {
+        &self.guard_root
     }
 
     /// A keyed tag of `data` for `purpose`: the same every time, unguessable without the

@@ -13,6 +13,7 @@ mod disclosure;
 mod errors;
 mod findings;
 mod guard;
+mod guard_attack;
 mod history;
 mod hostile;
 mod imap;
