@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::denylist::{Finding, Matcher};
+use crate::matcher::{Finding, Matcher};
 
 /// Why a git operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -228,11 +228,13 @@ pub enum Hook {
 }
 
 /// Writes hook scripts into the repository's hooks directory, calling `exe` with the
-/// deny list at `deny_list`. Existing hooks that Embargo did not write are kept aside.
+/// deny list at `deny_list` and, on the server side, the guard key at `key_file`.
+/// Existing hooks that Embargo did not write are kept aside.
 pub fn install(
     repo: &Path,
     exe: &Path,
     deny_list: &Path,
+    key_file: Option<&Path>,
     hooks: &[Hook],
     diffs: bool,
 ) -> Result<Vec<PathBuf>, GitError> {
@@ -269,8 +271,11 @@ pub fn install(
                 std::fs::rename(&path, dir.join(format!("{name}.before-embargo"))).map_err(io)?;
             }
         }
+        let key = key_file
+            .map(|k| format!(" --key-file {}", quote(k)))
+            .unwrap_or_default();
         let script = format!(
-            "#!/bin/sh\n# installed by embargo guard\nexec {} guard --deny-list {} {command}\n",
+            "#!/bin/sh\n# installed by embargo guard\nexec {} guard --deny-list {}{key} {command}\n",
             quote(exe),
             quote(deny_list)
         );

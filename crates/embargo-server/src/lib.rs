@@ -27,11 +27,15 @@ use tokio::sync::watch;
 use crate::error::{ApiError, REQUEST_ID};
 
 /// Builds a project's deny list from its guard terms; shared by the API and the CLI.
+/// `keyed`: the list for the server-side hook and CI, with the embargoed terms keyed under
+/// the project's guard key; otherwise a developer's list, with the giveaway words only.
 pub fn deny_list(
     project: &str,
     terms: embargo_store::GuardTerms,
     valid_for: time::Duration,
+    keyed: bool,
 ) -> embargo_guard::DenyList {
+    let key = keyed.then(|| embargo_guard::GuardKey::from_bytes(terms.key));
     let inputs = embargo_guard::DenyInputs {
         case_refs: terms.case_refs,
         reserved_cves: terms.reserved_cves,
@@ -39,7 +43,13 @@ pub fn deny_list(
         giveaways: terms.giveaways,
         published_cves: terms.published_cves,
     };
-    embargo_guard::DenyList::build(project, &inputs, time::OffsetDateTime::now_utc(), valid_for)
+    embargo_guard::DenyList::build(
+        project,
+        &inputs,
+        time::OffsetDateTime::now_utc(),
+        valid_for,
+        key.as_ref(),
+    )
 }
 
 /// The largest request body the API accepts, in bytes.

@@ -40,6 +40,8 @@ pub enum Read {
     ReporterLink,
     /// The external thread, read by the reporter through their link.
     ExternalThread,
+    /// Its reference, CVE ID and sensitive terms, for a deny list the team exported.
+    GuardTerms,
 }
 
 impl Read {
@@ -53,6 +55,7 @@ impl Read {
             Read::Attachments => "attachments",
             Read::ReporterLink => "reporter-link",
             Read::ExternalThread => "external-thread",
+            Read::GuardTerms => "guard terms",
         }
     }
 }

@@ -184,6 +184,7 @@ pub struct Keyring {
     audit_key: [u8; 32],
     /// Keyed tags (Message-IDs, sign-in counters): a key of its own, derived once.
     tag_mac: hmac::Hmac<sha2::Sha256>,
+    guard_root: [u8; 32],
 }
 
 impl std::fmt::Debug for Keyring {
@@ -205,6 +206,10 @@ impl Keyring {
         // audit chain's key derived from it.
         let (_, first) = keys.iter().min_by_key(|(id, _)| *id)?;
         let audit_key = crate::audit::derive_key(first).ok()?;
+        // The commit guard's keys follow the newest data key, so a new data key gives
+        // the guard new keys too.
+        let (_, newest) = keys.iter().max_by_key(|(id, _)| *id)?;
+        let guard_root = crate::guard::derive_root(newest).ok()?;
         let ciphers = keys
             .into_iter()
             .map(|(id, key)| (id, XChaCha20Poly1305::new(&key.into())))
@@ -219,12 +224,18 @@ impl Keyring {
             ciphers,
             audit_key,
             tag_mac,
+            guard_root,
         })
     }
 
     /// The key of the audit log's chain.
     pub(crate) fn audit_key(&self) -> &[u8; 32] {
         &self.audit_key
+    }
+
+    /// The root the commit guard's per-project keys are derived from.
+    pub(crate) fn guard_root(&self) -> &[u8; 32] {
+        &self.guard_root
     }
 
     /// A keyed tag of `data` for `purpose`: the same every time, unguessable without the

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand, ValueEnum};
 use embargo_core::reference::ProjectKey;
 use embargo_guard::git::{self, ADVICE, Hook, Offence};
-use embargo_guard::{DenyList, Finding, Matcher};
+use embargo_guard::key::{create_private, replace_private};
+use embargo_guard::{DenyList, Finding, GuardKey, Matcher, NOT_CHECKED_HERE};
 use serde_json::{Value, json};
 
 use crate::Output;
@@ -18,6 +19,10 @@ pub struct GuardArgs {
     /// The exported deny list to check against.
     #[arg(long, env = "EMBARGO_DENY_LIST", global = true)]
     pub deny_list: Option<PathBuf>,
+    /// The project's guard key, which a list exported with --keyed needs (the server-side
+    /// hook and CI only; never on a developer's clone).
+    #[arg(long, env = "EMBARGO_GUARD_KEY_FILE", global = true)]
+    pub key_file: Option<PathBuf>,
     #[command(subcommand)]
     pub command: GuardCommand,
 }
@@ -34,17 +39,35 @@ pub enum HookName {
 /// The guard's commands.
 #[derive(Debug, Subcommand)]
 pub enum GuardCommand {
-    /// Write a project's deny list (hashes only) from the data directory or database.
+    /// Write a project's deny list (hashes only) from the data directory or database: by
+    /// default a developer's list (the giveaway words); with --keyed the list for the
+    /// server-side hook and CI, which also checks embargoed references, CVE IDs and
+    /// sensitive terms and needs the guard key.
     Export {
         /// The project key.
         #[arg(long)]
         project: String,
-        /// Where to write it (default: stdout).
+        /// Where to write it, readable by its owner only (default: stdout).
         #[arg(long)]
         output: Option<PathBuf>,
+        /// The list for the server-side hook and CI, keyed under the project's guard key.
+        #[arg(long)]
+        keyed: bool,
         /// Days until the list expires.
         #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(i64).range(1..=90))]
         days: i64,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Write the project's guard key, once, to a new file readable by its owner only, for
+    /// the server-side hook and CI (--key-file or EMBARGO_GUARD_KEY_FILE there).
+    Key {
+        /// The project key.
+        #[arg(long)]
+        project: String,
+        /// The file to create; an existing file is never overwritten.
+        #[arg(long)]
+        out: PathBuf,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -98,13 +121,25 @@ pub enum Verdict {
     Offending,
 }
 
-fn load_matcher(path: Option<&Path>) -> Result<Matcher, String> {
+fn load_matcher(path: Option<&Path>, key_file: Option<&Path>) -> Result<Matcher, String> {
     let path = path.ok_or("give the deny list with --deny-list FILE or EMBARGO_DENY_LIST")?;
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read the deny list {}: {e}", path.display()))?;
     let list = DenyList::from_json(&text).map_err(|e| e.to_string())?;
-    list.matcher(time::OffsetDateTime::now_utc())
+    let key = key_file
+        .map(GuardKey::read)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    list.matcher(time::OffsetDateTime::now_utc(), key.as_ref())
         .map_err(|e| e.to_string())
+}
+
+/// Says, on stderr so that hooks show it and JSON stays clean, which check a developer's
+/// list cannot make.
+fn note_unchecked(matcher: &Matcher) {
+    if !matcher.checks_embargoed() {
+        eprintln!("embargo guard: not checked here: {NOT_CHECKED_HERE}");
+    }
 }
 
 fn findings_json(findings: &[Finding]) -> Value {
@@ -146,10 +181,12 @@ fn report(out: &Output, offences: &[Offence], to_stderr: bool) -> Verdict {
 /// Runs `embargo guard …`.
 pub async fn run(args: GuardArgs, out: &Output) -> Result<Verdict, String> {
     let deny_list = args.deny_list.as_deref();
+    let key_file = args.key_file.as_deref();
     match args.command {
         GuardCommand::Export {
             project,
             output,
+            keyed,
             days,
             store,
         } => {
@@ -162,14 +199,22 @@ pub async fn run(args: GuardArgs, out: &Output) -> Result<Verdict, String> {
                 .await
                 .map_err(|e| e.to_string())?;
             store.close().await;
-            let list = embargo_server::deny_list(key.as_str(), terms, time::Duration::days(days));
+            let list =
+                embargo_server::deny_list(key.as_str(), terms, time::Duration::days(days), keyed);
             match output {
                 Some(path) => {
-                    std::fs::write(&path, list.to_json())
+                    replace_private(&path, &list.to_json())
                         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                    let audience = if keyed {
+                        format!(
+                            "for the server-side hook and CI, needs guard key {}",
+                            list.key_id.as_deref().unwrap_or_default()
+                        )
+                    } else {
+                        "for developers' clones".to_owned()
+                    };
                     eprintln!(
-                        "wrote the {key} deny list ({} entries, expires {}) to {}",
-                        list.entries.len(),
+                        "wrote the {key} deny list ({audience}; expires {}) to {}",
                         list.expires_at,
                         path.display()
                     );
@@ -178,8 +223,35 @@ pub async fn run(args: GuardArgs, out: &Output) -> Result<Verdict, String> {
             }
             Ok(Verdict::Clean)
         }
+        GuardCommand::Key {
+            project,
+            out: path,
+            store,
+        } => {
+            let key: ProjectKey = project
+                .parse()
+                .map_err(|e: embargo_core::reference::ReferenceError| e.to_string())?;
+            let store = store.open().await.map_err(|e| e.to_string())?;
+            let guard_key = store.guard_key(&key).await.map_err(|e| e.to_string());
+            store.close().await;
+            let guard_key = GuardKey::from_bytes(guard_key?);
+            create_private(&path, &guard_key.to_file_text())
+                .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+            let id = guard_key.id();
+            out.show(
+                &json!({ "project": key.as_str(), "key_id": id, "file": path.display().to_string() }),
+                || {
+                    format!(
+                        "wrote the {key} guard key (id {id}) to {}; give it only to the server-side hook and CI",
+                        path.display()
+                    )
+                },
+            );
+            Ok(Verdict::Clean)
+        }
         GuardCommand::Check { file } => {
-            let matcher = load_matcher(deny_list)?;
+            let matcher = load_matcher(deny_list, key_file)?;
+            note_unchecked(&matcher);
             let text = match file.as_deref() {
                 Some(p) if p != Path::new("-") => std::fs::read_to_string(p)
                     .map_err(|e| format!("cannot read {}: {e}", p.display()))?,
@@ -206,7 +278,8 @@ pub async fn run(args: GuardArgs, out: &Output) -> Result<Verdict, String> {
             Ok(report(out, &offences, false))
         }
         GuardCommand::CommitMsg { file } => {
-            let matcher = load_matcher(deny_list)?;
+            let matcher = load_matcher(deny_list, key_file)?;
+            note_unchecked(&matcher);
             let raw = std::fs::read_to_string(&file)
                 .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
             let findings = matcher.check(&git::commit_message(&raw));
@@ -222,7 +295,8 @@ pub async fn run(args: GuardArgs, out: &Output) -> Result<Verdict, String> {
             Ok(report(out, &offences, true))
         }
         GuardCommand::PreReceive { diffs } => {
-            let matcher = load_matcher(deny_list)?;
+            let matcher = load_matcher(deny_list, key_file)?;
+            note_unchecked(&matcher);
             let mut updates = String::new();
             std::io::stdin()
                 .read_to_string(&mut updates)
@@ -232,7 +306,8 @@ pub async fn run(args: GuardArgs, out: &Output) -> Result<Verdict, String> {
             Ok(report(out, &offences, true))
         }
         GuardCommand::Scan { range, repo, diffs } => {
-            let matcher = load_matcher(deny_list)?;
+            let matcher = load_matcher(deny_list, key_file)?;
+            note_unchecked(&matcher);
             let range: Vec<&str> = range.iter().map(String::as_str).collect();
             let tty = std::io::stderr().is_terminal();
             let offences = git::scan(&repo, &matcher, &range, diffs, |n| {
@@ -251,7 +326,14 @@ pub async fn run(args: GuardArgs, out: &Output) -> Result<Verdict, String> {
             let deny_list = deny_list.ok_or("give the deny list to use with --deny-list FILE")?;
             let deny_list = std::fs::canonicalize(deny_list)
                 .map_err(|e| format!("cannot find the deny list {}: {e}", deny_list.display()))?;
-            load_matcher(Some(&deny_list))?;
+            let key_file = key_file
+                .map(|k| {
+                    std::fs::canonicalize(k)
+                        .map_err(|e| format!("cannot find the guard key {}: {e}", k.display()))
+                })
+                .transpose()?;
+            // The hook would refuse every commit with a list and key that do not fit.
+            load_matcher(Some(&deny_list), key_file.as_deref())?;
             let exe = std::env::current_exe()
                 .map_err(|e| format!("cannot find the embargo binary: {e}"))?;
             let hooks: Vec<Hook> = if hooks.is_empty() {
@@ -271,8 +353,8 @@ pub async fn run(args: GuardArgs, out: &Output) -> Result<Verdict, String> {
                     })
                     .collect()
             };
-            let written =
-                git::install(&repo, &exe, &deny_list, &hooks, diffs).map_err(|e| e.to_string())?;
+            let written = git::install(&repo, &exe, &deny_list, key_file.as_deref(), &hooks, diffs)
+                .map_err(|e| e.to_string())?;
             let paths: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
             out.show(&json!({ "installed": paths }), || {
                 format!("installed {}", paths.join(", "))

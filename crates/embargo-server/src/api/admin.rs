@@ -305,12 +305,15 @@ pub async fn remove_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The project's deny list for the commit guard: hashes of embargoed case references,
-/// reserved CVE IDs and sensitive terms, plus the giveaway words (project security
-/// teams only). Valid for `days` days (default 7).
+/// The project's deny list for the commit guard (project security teams only; each
+/// embargoed case whose terms go into it is audited as read). By default a developer's
+/// list: hashes of the giveaway words only. With `keyed=true`, the list for the
+/// server-side hook and CI: also the embargoed case references, reserved CVE IDs and
+/// sensitive terms, as HMACs under the project's guard key, which this API never hands
+/// out. Valid for `days` days (default 7).
 #[utoipa::path(get, path = "/api/projects/{key}/deny-list", tag = "admin",
     params(("key" = String, Path, description = "Project key"), DenyListParams),
-    responses((status = 200, description = "The deny list (format embargo-deny-list, version 1)", body = Object), (status = 404, body = ErrorBody)),
+    responses((status = 200, description = "The deny list (format embargo-deny-list, version 2)", body = Object), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn deny_list(
     caller: Caller,
@@ -326,16 +329,24 @@ pub async fn deny_list(
         .store
         .guard_terms(Some(&caller.viewer), &key(&k)?)
         .await?;
-    let list = crate::deny_list(&k.to_ascii_uppercase(), terms, time::Duration::days(days));
+    let list = crate::deny_list(
+        &k.to_ascii_uppercase(),
+        terms,
+        time::Duration::days(days),
+        params.keyed.unwrap_or(false),
+    );
     Ok(Json(
         serde_json::to_value(list).map_err(|e| ApiError::BadRequest(e.to_string()))?,
     ))
 }
 
-/// How long the exported list stays valid.
+/// How long the exported list stays valid, and for whom it is.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct DenyListParams {
     /// Days until the list expires (1 to 90, default 7).
     pub days: Option<i64>,
+    /// The list for the server-side hook and CI, which need the guard key (default false:
+    /// a developer's list).
+    pub keyed: Option<bool>,
 }

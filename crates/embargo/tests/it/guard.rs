@@ -1,5 +1,7 @@
 //! The commit guard in real git repositories: commit-msg and pre-receive hooks, CI scans,
-//! the deny list's secrecy, and affected versions from tags.
+//! the deny list's secrecy, and affected versions from tags. Hooks and scans that check
+//! embargoed terms use the keyed list with the guard key, as the server side and CI do;
+//! developers' clones use the list without keyed entries (see guard_attack.rs too).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -24,7 +26,8 @@ fn git_cmd(dir: &Path) -> Command {
         .env("GIT_AUTHOR_EMAIL", "dev@example.org")
         .env("GIT_COMMITTER_NAME", "Dev")
         .env("GIT_COMMITTER_EMAIL", "dev@example.org")
-        .env_remove("EMBARGO_DENY_LIST");
+        .env_remove("EMBARGO_DENY_LIST")
+        .env_remove("EMBARGO_GUARD_KEY_FILE");
     cmd
 }
 
@@ -46,14 +49,15 @@ fn init_repo(dir: &Path, bare: bool) {
     git_ok(dir, &args);
 }
 
-fn embargo() -> Command {
+pub(crate) fn embargo() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_embargo"));
-    cmd.env_remove("EMBARGO_DENY_LIST");
+    cmd.env_remove("EMBARGO_DENY_LIST")
+        .env_remove("EMBARGO_GUARD_KEY_FILE");
     cmd
 }
 
 /// A project with one embargoed case (CVE reserved, a sensitive term) and one announced.
-async fn cases(store: &Store) -> String {
+pub(crate) async fn cases(store: &Store) -> String {
     let alice = store.user_by_email("alice@example.org").await.unwrap();
     let viewer = store.viewer(alice.id).await.unwrap();
     let report = |title: &str| NewReport {
@@ -120,14 +124,36 @@ async fn announce(
     }
 }
 
-fn export(db: &TestDb, path: &Path) {
+/// Exports the CLOUDSTACK deny list: keyed for the server side and CI, or a developer's.
+pub(crate) fn export(db: &TestDb, path: &Path, keyed: bool) {
+    let mut args = vec![
+        "guard",
+        "export",
+        "--project",
+        "CLOUDSTACK",
+        "--output",
+        path.to_str().unwrap(),
+    ];
+    if keyed {
+        args.push("--keyed");
+    }
+    let out = db.command(&args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Writes the CLOUDSTACK guard key to `path`.
+pub(crate) fn guard_key(db: &TestDb, path: &Path) {
     let out = db
         .command(&[
             "guard",
-            "export",
+            "key",
             "--project",
             "CLOUDSTACK",
-            "--output",
+            "--out",
             path.to_str().unwrap(),
         ])
         .output()
@@ -137,6 +163,15 @@ fn export(db: &TestDb, path: &Path) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The keyed list and the key, in `dir`.
+fn server_side(db: &TestDb, dir: &Path) -> (PathBuf, PathBuf) {
+    let list = dir.join("deny.json");
+    let key = dir.join("guard.key");
+    export(db, &list, true);
+    guard_key(db, &key);
+    (list, key)
 }
 
 fn commit(repo: &Path, message: &str) -> Output {
@@ -156,21 +191,23 @@ async fn commit_msg_hook_refuses_embargoed_references_in_every_form() {
     seed(&store).await;
     let embargoed = cases(&store).await;
     let work = tempfile::tempdir().unwrap();
-    let list = work.path().join("deny.json");
-    export(&db, &list);
+    let (list, key) = server_side(&db, work.path());
 
-    // The list reveals no term in clear. The salt and the hashes are random hex and
+    // The list reveals no term in clear. The salt, key id and hashes are random hex and
     // base64, which by chance may hold a run of digits such as "4242": they are blanked
     // before the search, and their shape is checked instead.
     let mut parsed: Value = serde_json::from_str(&std::fs::read_to_string(&list).unwrap()).unwrap();
     parsed["salt"] = Value::Null;
-    for entry in parsed["entries"].as_array_mut().unwrap() {
-        let hash = entry["hash"].as_str().unwrap();
-        assert!(
-            hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
-            "{hash} is not a SHA-256 digest"
-        );
-        entry["hash"] = Value::Null;
+    parsed["key_id"] = Value::Null;
+    for part in ["giveaways", "keyed"] {
+        for entry in parsed[part].as_array_mut().unwrap() {
+            let hash = entry.as_str().unwrap();
+            assert!(
+                hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{hash} is not a SHA-256 digest"
+            );
+            *entry = Value::Null;
+        }
     }
     let text = parsed.to_string().to_lowercase();
     for term in [
@@ -194,6 +231,8 @@ async fn commit_msg_hook_refuses_embargoed_references_in_every_form() {
             "guard",
             "--deny-list",
             list.to_str().unwrap(),
+            "--key-file",
+            key.to_str().unwrap(),
             "install",
             "--repo",
             repo.to_str().unwrap(),
@@ -264,7 +303,15 @@ async fn commit_msg_hook_refuses_embargoed_references_in_every_form() {
     // Text for pull requests and changelog fragments: exit 1 when it offends, 0 when clean.
     let check = |text: &str| {
         let mut child = embargo()
-            .args(["guard", "--deny-list", list.to_str().unwrap(), "check", "-"])
+            .args([
+                "guard",
+                "--deny-list",
+                list.to_str().unwrap(),
+                "--key-file",
+                key.to_str().unwrap(),
+                "check",
+                "-",
+            ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -288,7 +335,7 @@ async fn commit_msg_hook_refuses_embargoed_references_in_every_form() {
     let alice = store.user_by_email("alice@example.org").await.unwrap();
     let viewer = store.viewer(alice.id).await.unwrap();
     announce(&store, &viewer, &embargoed, "CVE-2026-4242").await;
-    export(&db, &list);
+    export(&db, &list, true);
     for message in [
         &format!("Notes for {embargoed}"),
         "Fix CVE-2026-4242 in the console",
@@ -310,29 +357,90 @@ async fn commit_msg_hook_refuses_embargoed_references_in_every_form() {
 }
 
 #[tokio::test]
-async fn pre_receive_refuses_a_push_and_leaves_the_ref_alone() {
+async fn a_developers_clone_blocks_giveaways_and_leaves_embargoed_terms_to_the_server() {
     let db = TestDb::new(Backend::Sqlite).await;
     let store = db.store().await;
     seed(&store).await;
     let embargoed = cases(&store).await;
     let work = tempfile::tempdir().unwrap();
     let list = work.path().join("deny.json");
-    export(&db, &list);
+    export(&db, &list, false);
+    let parsed: Value = serde_json::from_str(&std::fs::read_to_string(&list).unwrap()).unwrap();
+    assert!(parsed.get("keyed").is_none() && parsed.get("key_id").is_none());
+
+    let repo = work.path().join("clone");
+    std::fs::create_dir(&repo).unwrap();
+    init_repo(&repo, false);
+    let install = |key: Option<&Path>| {
+        let mut cmd = embargo();
+        cmd.args(["guard", "--deny-list", list.to_str().unwrap()]);
+        if let Some(key) = key {
+            cmd.args(["--key-file", key.to_str().unwrap()]);
+        }
+        cmd.args(["install", "--repo", repo.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    // The server's key with a developer's list would check nothing embargoed: refused.
+    let key = work.path().join("guard.key");
+    guard_key(&db, &key);
+    let out = install(Some(&key));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--keyed"));
+    assert!(install(None).status.success());
+
+    for message in [
+        "Security fix for the parser",
+        "Fix CVE-2026-4242 in the console",
+        "Upgrade the library for CVE-2024-9999",
+    ] {
+        let out = commit(&repo, message);
+        assert!(!out.status.success(), "accepted: {message}");
+        git_ok(&repo, &["reset", "-q"]);
+    }
+    for message in [
+        format!("Follow-up for {embargoed}"),
+        "Escape the console name field".to_owned(),
+    ] {
+        let out = commit(&repo, &message);
+        assert!(out.status.success(), "refused: {message}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(
+                "embargoed references, CVE IDs and sensitive terms are checked by the server-side hook and CI"
+            ),
+            "{stderr}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn pre_receive_refuses_a_push_and_leaves_the_ref_alone() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let store = db.store().await;
+    seed(&store).await;
+    let embargoed = cases(&store).await;
+    let work = tempfile::tempdir().unwrap();
+    let (list, key) = server_side(&db, work.path());
 
     let public = work.path().join("public.git");
     std::fs::create_dir(&public).unwrap();
     init_repo(&public, true);
-    let out = embargo()
-        .args([
-            "guard",
-            "--deny-list",
-            list.to_str().unwrap(),
-            "install",
-            "--repo",
-            public.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let install = |key: Option<&Path>| {
+        let mut cmd = embargo();
+        cmd.args(["guard", "--deny-list", list.to_str().unwrap()]);
+        if let Some(key) = key {
+            cmd.args(["--key-file", key.to_str().unwrap()]);
+        }
+        cmd.args(["install", "--repo", public.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    // The keyed list without its key would check nothing embargoed: refused.
+    let out = install(None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("guard key"));
+    let out = install(Some(&key));
     assert!(
         out.status.success(),
         "{}",
@@ -456,8 +564,7 @@ async fn scan_lists_exactly_the_offending_commits_of_ten_thousand() {
     seed(&store).await;
     let embargoed = cases(&store).await;
     let work = tempfile::tempdir().unwrap();
-    let list = work.path().join("deny.json");
-    export(&db, &list);
+    let (list, key) = server_side(&db, work.path());
     let repo = work.path().join("big");
     std::fs::create_dir(&repo).unwrap();
     let by_ref = format!("Follow up {embargoed}");
@@ -469,7 +576,9 @@ async fn scan_lists_exactly_the_offending_commits_of_ten_thousand() {
         (9_999, "Vulnerability in parser"),
     ];
     let mut expected = synthetic_repo(&repo, 10_000, &bad);
+    // CI gives the key through the environment.
     let out = embargo()
+        .env("EMBARGO_GUARD_KEY_FILE", &key)
         .args([
             "--json",
             "guard",
@@ -500,6 +609,7 @@ async fn scan_lists_exactly_the_offending_commits_of_ten_thousand() {
     assert_eq!(ids, expected);
     // A clean range exits 0.
     let clean = embargo()
+        .env("EMBARGO_GUARD_KEY_FILE", &key)
         .args([
             "guard",
             "--deny-list",
@@ -653,8 +763,7 @@ async fn scan_checks_diffs_only_when_asked() {
     seed(&store).await;
     cases(&store).await;
     let work = tempfile::tempdir().unwrap();
-    let list = work.path().join("deny.json");
-    export(&db, &list);
+    let (list, key) = server_side(&db, work.path());
     let repo = work.path().join("repo");
     std::fs::create_dir(&repo).unwrap();
     init_repo(&repo, false);
@@ -670,6 +779,8 @@ async fn scan_checks_diffs_only_when_asked() {
             "guard",
             "--deny-list",
             list.to_str().unwrap(),
+            "--key-file",
+            key.to_str().unwrap(),
             "scan",
             "--repo",
             repo.to_str().unwrap(),

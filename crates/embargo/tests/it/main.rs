@@ -14,6 +14,7 @@ mod disclosure;
 mod errors;
 mod findings;
 mod guard;
+mod guard_attack;
 mod history;
 mod hostile;
 mod imap;

@@ -191,8 +191,9 @@ proptest! {
         prop_assert_eq!(embargo_guard::normalize::normalize_term(&normal), normal.clone());
         if !normal.is_empty() {
             let inputs = DenyInputs { terms: vec![term.clone()], ..DenyInputs::default() };
-            let list = DenyList::build("CLOUDSTACK", &inputs, time::OffsetDateTime::now_utc(), time::Duration::days(1));
-            let matcher = list.matcher(time::OffsetDateTime::now_utc()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let key = embargo_guard::GuardKey::from_bytes([3; 32]);
+            let list = DenyList::build("CLOUDSTACK", &inputs, time::OffsetDateTime::now_utc(), time::Duration::days(1), Some(&key));
+            let matcher = list.matcher(time::OffsetDateTime::now_utc(), Some(&key)).map_err(|e| TestCaseError::fail(e.to_string()))?;
             let text = format!("{noise}\n{term}\n{noise}");
             prop_assert!(!matcher.check(&text).is_empty(), "{:?} not found in {:?}", term, text);
         }
