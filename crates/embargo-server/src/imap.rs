@@ -103,8 +103,14 @@ pub async fn run(
             Ok(true) => match poll(&store, &settings, &lease, &mut failures).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(messages = n, "IMAP intake took in messages"),
-                // Errors name the step, never message content; the next poll tries again.
-                Err(e) => tracing::warn!(error = %e, "IMAP poll failed"),
+                // Errors name the step, never message content. The lease is let go, so
+                // that a server that can poll (another's settings may be right) takes over.
+                Err(e) => {
+                    tracing::warn!(error = %e, "IMAP poll failed");
+                    if let Err(e) = store.release_lease(&lease.name, &lease.holder).await {
+                        tracing::warn!(error = e.category(), "IMAP lease could not be let go");
+                    }
+                }
             },
             Ok(false) => tracing::debug!("another server polls this mailbox"),
             Err(e) => tracing::warn!(error = e.category(), "IMAP lease could not be taken"),

@@ -1099,6 +1099,16 @@ impl Store {
         Ok(row.is_some())
     }
 
+    /// Lets go of a lease `holder` holds, so another may take it at once.
+    pub async fn release_lease(&self, name: &str, holder: &str) -> Result<()> {
+        sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
+            .bind(name)
+            .bind(holder)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// The last UID taken in from a mailbox, if its UIDVALIDITY is still `uid_validity`.
     pub async fn imap_last_uid(&self, account: &str, uid_validity: i64) -> Result<i64> {
         let row = sqlx::query("SELECT uid_validity, last_uid FROM imap_state WHERE account = $1")

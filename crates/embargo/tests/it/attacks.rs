@@ -521,6 +521,33 @@ async fn rows_moved_by_sql_open_nowhere_else() {
             StatusCode::OK
         );
 
+        // A quarantined message moved into bob's project's quarantine.
+        let (_, held, _) = crate::support::intake(
+            &db,
+            "CLOUDSTACK",
+            b"From: x@example.net\r\nX-Spam-Flag: YES\r\nSubject: the secret proof\r\n\r\nruns anything\r\n",
+            &[],
+            &[],
+        );
+        assert_eq!(held["outcome"], "quarantined");
+        db.execute(
+            "UPDATE messages SET project_id = (SELECT id FROM projects WHERE key = 'OTHER') WHERE kind = 'quarantined'",
+            &[],
+        )
+        .await;
+        let (_, listed) = bob.get("/api/projects/OTHER/quarantine").await;
+        let moved = listed[0]["id"].clone();
+        let (status, body) = bob
+            .post(
+                &format!("/api/projects/OTHER/quarantine/{moved}/release"),
+                json!({}),
+            )
+            .await;
+        assert!(status.is_server_error(), "{status}: {body}");
+        assert!(!leaks(&body), "{body}");
+        let (_, other_cases) = bob.get("/api/cases").await;
+        assert!(!leaks(&other_cases), "{other_cases}");
+
         // The whole case moved into bob's project.
         db.execute(
             &format!("UPDATE cases SET project_id = (SELECT id FROM projects WHERE key = 'OTHER'), number = 99 WHERE id = {our_id}"),

@@ -26,7 +26,9 @@ impl Traced {
             .open(log)
             .unwrap();
         let mut cmd = db.command(&["serve", "--listen", "127.0.0.1:0"]);
+        // A job the killed server held is taken over after the lease: keep it short.
         cmd.env("EMBARGO_LOG", "trace")
+            .env("EMBARGO_JOB_LEASE", "2")
             .stdout(Stdio::piped())
             .stderr(file);
         let mut child = cmd.spawn().unwrap();

@@ -116,7 +116,10 @@ impl Drop for Dovecot {
 
 fn server(db: &TestDb, port: u16) -> Process {
     // The password from a file, as an operator keeps it out of the process list.
-    let password_file = db.dir.path().join("imap-password");
+    let password_file = db
+        .dir
+        .path()
+        .join(format!("imap-password-{}", rand::random::<u32>()));
     std::fs::write(&password_file, format!("{PASSWORD}\n")).unwrap();
     let mut cmd = db.command(&[]);
     cmd.env(
