@@ -17,80 +17,69 @@ enum From {
     Legacy,
 }
 
-async fn rebind_events(
-    conn: &mut AnyConnection,
-    keys: &Keyring,
-    filter: &str,
-    case_id: Option<i64>,
-    from: From,
-    to_project: Option<i64>,
-) -> Result<u64> {
-    let rows = sqlx::query(&format!(
-        "SELECT e.id, e.case_id, e.kind, e.detail_sealed, c.project_id FROM case_events e JOIN cases c ON c.id = e.case_id \
-         WHERE e.detail_sealed IS NOT NULL {filter}"
-    ))
-    .bind(case_id.unwrap_or(0))
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut n = 0;
-    for row in &rows {
-        let (id, case, kind): (i64, i64, String) = (
-            row.try_get("id")?,
-            row.try_get("case_id")?,
-            row.try_get("kind")?,
-        );
-        let project = to_project.unwrap_or(row.try_get("project_id")?);
-        let old = match from {
-            From::Project(p) => contexts::event(p, case, &kind),
-            From::Legacy => legacy::event(case, &kind),
-        };
-        let plain = keys.open(&old, &row.try_get::<Vec<u8>, _>("detail_sealed")?)?;
-        sqlx::query("UPDATE case_events SET detail_sealed = $1 WHERE id = $2")
-            .bind(keys.seal(&contexts::event(project, case, &kind), &plain)?)
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-        n += 1;
-    }
-    Ok(n)
+/// A table whose one sealed column is bound to its case's project, its case and a name
+/// column (a timeline entry's kind, a checklist mark's item).
+struct Named {
+    table: &'static str,
+    name: &'static str,
+    column: &'static str,
+    bound: fn(i64, i64, &str) -> String,
+    legacy: fn(i64, &str) -> String,
 }
 
-async fn rebind_marks(
+const EVENTS: Named = Named {
+    table: "case_events",
+    name: "kind",
+    column: "detail_sealed",
+    bound: contexts::event,
+    legacy: legacy::event,
+};
+
+const MARKS: Named = Named {
+    table: "checklist_marks",
+    name: "item",
+    column: "note_sealed",
+    bound: contexts::mark,
+    legacy: legacy::mark,
+};
+
+async fn rebind_named(
     conn: &mut AnyConnection,
     keys: &Keyring,
+    spec: &Named,
     filter: &str,
     case_id: Option<i64>,
     from: From,
     to_project: Option<i64>,
 ) -> Result<u64> {
+    // Table and column names are the constants above.
+    let (table, name, column) = (spec.table, spec.name, spec.column);
     let rows = sqlx::query(&format!(
-        "SELECT m.id, m.case_id, m.item, m.note_sealed, c.project_id FROM checklist_marks m JOIN cases c ON c.id = m.case_id \
-         WHERE m.note_sealed IS NOT NULL {filter}"
+        "SELECT t.id, t.case_id, t.{name} AS name, t.{column} AS sealed, c.project_id FROM {table} t JOIN cases c ON c.id = t.case_id \
+         WHERE t.{column} IS NOT NULL {filter}"
     ))
     .bind(case_id.unwrap_or(0))
     .fetch_all(&mut *conn)
     .await?;
-    let mut n = 0;
     for row in &rows {
-        let (id, case, item): (i64, i64, String) = (
+        let (id, case, named): (i64, i64, String) = (
             row.try_get("id")?,
             row.try_get("case_id")?,
-            row.try_get("item")?,
+            row.try_get("name")?,
         );
         let project = to_project.unwrap_or(row.try_get("project_id")?);
         let old = match from {
-            From::Project(p) => contexts::mark(p, case, &item),
-            From::Legacy => legacy::mark(case, &item),
+            From::Project(p) => (spec.bound)(p, case, &named),
+            From::Legacy => (spec.legacy)(case, &named),
         };
-        let plain = keys.open(&old, &row.try_get::<Vec<u8>, _>("note_sealed")?)?;
-        sqlx::query("UPDATE checklist_marks SET note_sealed = $1 WHERE id = $2")
-            .bind(keys.seal(&contexts::mark(project, case, &item), &plain)?)
+        let plain = keys.open(&old, &row.try_get::<Vec<u8>, _>("sealed")?)?;
+        sqlx::query(&format!("UPDATE {table} SET {column} = $1 WHERE id = $2"))
+            .bind(keys.seal(&(spec.bound)(project, case, &named), &plain)?)
             .bind(id)
             .execute(&mut *conn)
             .await?;
-        n += 1;
     }
-    Ok(n)
+    Ok(rows.len() as u64)
 }
 
 async fn rebind_attachments(
@@ -195,8 +184,8 @@ pub(crate) async fn rebind_case(
     let by_case = "AND c.id = $1";
     let from = From::Project(from_project);
     let to = Some(to_project);
-    rebind_events(conn, keys, by_case, Some(case_id), from, to).await?;
-    rebind_marks(conn, keys, by_case, Some(case_id), from, to).await?;
+    rebind_named(conn, keys, &EVENTS, by_case, Some(case_id), from, to).await?;
+    rebind_named(conn, keys, &MARKS, by_case, Some(case_id), from, to).await?;
     rebind_attachments(conn, keys, by_case, Some(case_id), from, to).await?;
     rebind_messages(conn, keys, "AND m.case_id = $1", Some(case_id), false, to).await?;
     Ok(())
@@ -248,8 +237,8 @@ pub(crate) async fn upgrade(pool: &AnyPool, backend: Backend, keys: &Keyring) ->
     };
     // `$1` is bound (and unused) so that each query has the same shape as for one case.
     let all = "AND $1 = $1";
-    let mut n = rebind_events(&mut tx, keys, all, None, From::Legacy, None).await?;
-    n += rebind_marks(&mut tx, keys, all, None, From::Legacy, None).await?;
+    let mut n = rebind_named(&mut tx, keys, &EVENTS, all, None, From::Legacy, None).await?;
+    n += rebind_named(&mut tx, keys, &MARKS, all, None, From::Legacy, None).await?;
     n += rebind_attachments(&mut tx, keys, all, None, From::Legacy, None).await?;
     n += rebind_messages(&mut tx, keys, all, None, true, None).await?;
     n += seal_marks(&mut tx, keys).await?;
