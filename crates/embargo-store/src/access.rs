@@ -72,6 +72,21 @@ fn memberships(rows: &[AnyRow]) -> Result<Vec<Membership>> {
 }
 
 impl Store {
+    /// Checks, by the one rule, that the viewer may do what `need` names on a case: for an
+    /// edge that must refuse before it reads a form (a refusal must not tell a case that
+    /// exists from one that does not). Reads nothing of the case, so audits nothing.
+    pub async fn check_access(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+        need: Need,
+    ) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        authorize(&mut conn, viewer, case_ref, need)
+            .await
+            .map(|_| ())
+    }
+
     /// Resolves what a signed-in user may see; done once per request.
     pub async fn viewer(&self, user_id: i64) -> Result<Viewer> {
         let rows = sqlx::query(

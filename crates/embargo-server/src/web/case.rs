@@ -198,6 +198,14 @@ pub async fn act(
     let case_ref: CaseRef = reference.parse()?;
     let store = &state.store;
     let viewer = &member.viewer;
+    // Who may act is settled before the form is read, so that a refusal of its content
+    // never tells someone who may not act that the case exists.
+    let need = if action == "note" {
+        embargo_core::access::Need::Read
+    } else {
+        embargo_core::access::Need::Change
+    };
+    store.check_access(viewer, &case_ref, need).await?;
     let back = |calc: Option<&str>| {
         let calc = calc.map(|c| format!("&calc={c}")).unwrap_or_default();
         Redirect::to(&format!("/desk/cases/{case_ref}?done={action}{calc}")).into_response()

@@ -71,6 +71,15 @@ fn expected(role: Role, page: &str) -> (u16, bool) {
             },
             false,
         ),
+        // Every other form of the case page: the team reaches it (refused here, as each
+        // form is sent invalid so that nothing changes), everyone else finds nothing.
+        action if action.starts_with("action:") => {
+            if role.team() {
+                (0, true)
+            } else {
+                (404, false)
+            }
+        }
         "metrics" => (200, role.reads()),
         // Projects and teams: each sees the projects they may (an empty page for others).
         "admin" => (200, false),
@@ -113,36 +122,65 @@ async fn web_matrix(backend: Backend) {
                 OtherReporter => setup.other_reporter_secret.clone(),
                 _ => "rl_not-a-real-secret".to_owned(),
             };
-            let pages: Vec<(&str, reqwest::RequestBuilder)> = vec![
-                ("queue", http.get(format!("{}/desk", server.url))),
-                ("case", http.get(format!("{}/desk/cases/{r}", server.url))),
+            let mut pages: Vec<(String, reqwest::RequestBuilder)> = vec![
+                ("queue".into(), http.get(format!("{}/desk", server.url))),
                 (
-                    "intake",
+                    "case".into(),
+                    http.get(format!("{}/desk/cases/{r}", server.url)),
+                ),
+                (
+                    "intake".into(),
                     http.get(format!("{}/desk/projects/CLOUDSTACK/intake", server.url)),
                 ),
                 (
-                    "reporter",
+                    "reporter".into(),
                     http.get(format!("{}/reporter/{own_secret}", server.url)),
                 ),
-                ("metrics", http.get(format!("{}/desk/metrics", server.url))),
-                ("admin", http.get(format!("{}/desk/admin", server.url))),
                 (
-                    "form",
+                    "metrics".into(),
+                    http.get(format!("{}/desk/metrics", server.url)),
+                ),
+                (
+                    "admin".into(),
+                    http.get(format!("{}/desk/admin", server.url)),
+                ),
+                (
+                    "form".into(),
                     http.get(format!("{}/projects/CLOUDSTACK/report", server.url)),
                 ),
                 (
-                    "note",
+                    "note".into(),
                     http.post(format!("{}/desk/cases/{r}/note", server.url))
                         .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
                         .body(format!("csrf={csrf}&text=web+matrix+note")),
                 ),
                 (
-                    "transition",
+                    "transition".into(),
                     http.post(format!("{}/desk/cases/{r}/transition", server.url))
                         .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
                         .body(format!("csrf={csrf}&to=reported&reason=matrix")),
                 ),
             ];
+            // Each sent invalid, so that the team's attempt is refused and changes nothing.
+            for (action, body) in [
+                ("merge", "duplicate_of=NOT-A-REF"),
+                ("details", "embargo_at=not-a-date"),
+                ("cvss", "version=3.1&intent=save&extra=AV%3AQ"),
+                ("advisory", "cwe=not-a-cwe"),
+                ("reply", "text="),
+                ("checklist", "item=no-such-item&status=done"),
+                ("invite", "email=not-an-address"),
+                ("distributor", "email=not-an-address"),
+                ("accept-sender", "event=0"),
+                ("quarantine-message", "event=0"),
+            ] {
+                pages.push((
+                    format!("action:{action}"),
+                    http.post(format!("{}/desk/cases/{r}/{action}", server.url))
+                        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                        .body(format!("csrf={csrf}&{body}")),
+                ));
+            }
             for (page, request) in pages {
                 tried += 1;
                 let resp = request.header(COOKIE, &cookie).send().await.unwrap();
@@ -153,21 +191,20 @@ async fn web_matrix(backend: Backend) {
                     .map(|l| l.to_str().unwrap().to_owned())
                     .unwrap_or_default();
                 let body = resp.text().await.unwrap();
-                let (want, may_see) = expected(*role, page);
+                let (want, may_see) = expected(*role, &page);
                 // A public case's reference is public; the queue may list it.
                 let may_see = may_see || (*kind == Kind::Public && page == "queue");
-                if status != want {
+                // The team's refused forms: any answer but a server error, and no success.
+                let team_form = want == 0;
+                if team_form && (status >= 500 || status == 200) {
+                    failures.push(format!("{role:?} {kind:?} {page}: got {status}"));
+                } else if !team_form && status != want {
                     failures.push(format!(
                         "{role:?} {kind:?} {page}: got {status}, expected {want} ({location})"
                     ));
                 }
-                if !may_see
-                    && (body.contains(&r)
-                        || location.contains(&r)
-                            && page != "case"
-                            && page != "note"
-                            && page != "transition")
-                {
+                // A redirect's Location echoes the path asked for, which named the case already.
+                if !may_see && body.contains(&r) {
                     failures.push(format!("{role:?} {kind:?} {page} named {r}"));
                 }
                 if status >= 500 {
