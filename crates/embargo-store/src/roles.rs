@@ -257,23 +257,14 @@ impl Store {
             actor: Some(viewer.user_id),
             now,
         };
-        record_event(
-            &mut tx,
-            self.keys(),
+        self.settle_grant_change(
+            tx,
             act,
             "access-revoked",
-            None,
-            Some(&email),
-        )
-        .await?;
-        tx.commit().await?;
-        self.token_cache.clear();
-        self.audit_change(
-            Some(viewer.user_id),
+            &email,
             format!("case {case_ref}: access of {email} revoked"),
         )
-        .await?;
-        Ok(())
+        .await
     }
 
     /// The people engaged on a case, with their acceptance.
@@ -403,22 +394,32 @@ impl Store {
             actor: Some(viewer.user_id),
             now,
         };
-        record_event(
-            &mut tx,
-            self.keys(),
+        self.settle_grant_change(
+            tx,
             act,
             "access-granted",
-            None,
-            Some(&email),
-        )
-        .await?;
-        tx.commit().await?;
-        self.token_cache.clear();
-        self.audit_change(
-            Some(viewer.user_id),
+            &email,
             format!("case {case_ref}: {email} granted distributor access again"),
         )
         .await
+    }
+
+    /// Ends a change of who may reach a case: the case event, the commit, then the
+    /// cached tokens dropped (so the change holds for the next request, not after the
+    /// cache expires) and the audit entry.
+    async fn settle_grant_change(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        act: Act,
+        event: &str,
+        email: &str,
+        audit: String,
+    ) -> Result<()> {
+        let actor = act.actor;
+        record_event(&mut tx, self.keys(), act, event, None, Some(email)).await?;
+        tx.commit().await?;
+        self.token_cache.clear();
+        self.audit_change(actor, audit).await
     }
 
     /// Pre-notifies every contact on the project's list of a case (team only): they may
