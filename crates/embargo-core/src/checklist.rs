@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::lifecycle::State;
+use crate::state::State;
 
 /// How an item stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -47,6 +47,9 @@ pub struct ItemDef {
     pub label: String,
     /// Whether Embargo ticks it by itself when the corresponding thing happens.
     pub automatic: bool,
+    /// Whether people tick it by hand (also true of an automatic item whose action can
+    /// happen outside Embargo, such as distributors told by other means).
+    pub manual: bool,
     /// Whether the item may only be ticked after the announcement.
     pub after_announcement: bool,
 }
@@ -56,6 +59,7 @@ fn item(key: &str, label: &str, automatic: bool) -> ItemDef {
         key: key.to_owned(),
         label: label.to_owned(),
         automatic,
+        manual: !automatic,
         after_announcement: false,
     }
 }
@@ -68,6 +72,8 @@ pub const CVSS: &str = "cvss";
 pub const CVE_RESERVED: &str = "cve-reserved";
 /// Key of the item ticked when the advisory has every required section.
 pub const ADVISORY: &str = "advisory";
+/// Key of the item ticked when each pre-notification has been sent.
+pub const DISTRIBUTORS_NOTIFIED: &str = "distributors-notified";
 /// Key of the item ticked when the case is announced.
 pub const ANNOUNCEMENT: &str = "announcement-sent";
 /// Key of the item ticked when the case is made public.
@@ -105,7 +111,12 @@ pub fn items(branches: &[String]) -> Vec<ItemDef> {
         item("testing", "Testing evidence recorded", false),
         item(ADVISORY, "Advisory drafted", true),
         item("release-ready", "Release or hotfix ready", false),
-        item("distributors-notified", "Distributors notified", false),
+        // Ticked when Embargo's pre-notifications go out, or by hand for distributors
+        // told by other means.
+        ItemDef {
+            manual: true,
+            ..item(DISTRIBUTORS_NOTIFIED, "Distributors notified", true)
+        },
         item(ANNOUNCEMENT, "Announcement sent to each list", true),
         item("cve-published", "CVE published", false),
         ItemDef {

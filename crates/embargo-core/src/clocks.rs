@@ -5,8 +5,8 @@ use time::{Duration, OffsetDateTime};
 use utoipa::ToSchema;
 
 use crate::cvss::Severity;
-use crate::lifecycle::State;
 use crate::project::ClockSettings;
+use crate::state::State;
 
 /// Formats a time the way the API and messages show it.
 pub fn rfc3339(at: OffsetDateTime) -> String {

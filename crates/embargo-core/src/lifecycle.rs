@@ -3,149 +3,14 @@
 //! storage and the API only carry out what it decides.
 
 use crate::confidential::Confidential;
-use std::fmt;
-use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::case::{AdvisoryDraft, Versions};
 
-/// Where a case stands in the procedure.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum State {
-    /// Received; the reporter has been acknowledged.
-    Reported,
-    /// A team member is investigating whether it is a vulnerability.
-    Triage,
-    /// Not a vulnerability; closed with a message to the reporter.
-    Invalid,
-    /// Already tracked by another case; closed with a message to the reporter.
-    Duplicate,
-    /// A vulnerability; the foundation security team has been told.
-    Confirmed,
-    /// The patch is being developed with the maintainers.
-    Fixing,
-    /// The patch is tested: it mitigates the issue and causes no regressions.
-    FixReady,
-    /// A release is prepared and the announcement is scheduled for the embargo date.
-    ReleasePending,
-    /// The announcement has gone out to every configured list.
-    Announced,
-    /// CHANGES/NEWS are updated and the case is publicly viewable.
-    Public,
-    /// A retrospective is recorded; nothing more to do.
-    Closed,
-}
-
-/// Every state, in procedure order.
-pub const ALL_STATES: [State; 11] = [
-    State::Reported,
-    State::Triage,
-    State::Invalid,
-    State::Duplicate,
-    State::Confirmed,
-    State::Fixing,
-    State::FixReady,
-    State::ReleasePending,
-    State::Announced,
-    State::Public,
-    State::Closed,
-];
-
-impl State {
-    /// The name used in the API, the CLI and the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Reported => "reported",
-            State::Triage => "triage",
-            State::Invalid => "invalid",
-            State::Duplicate => "duplicate",
-            State::Confirmed => "confirmed",
-            State::Fixing => "fixing",
-            State::FixReady => "fix-ready",
-            State::ReleasePending => "release-pending",
-            State::Announced => "announced",
-            State::Public => "public",
-            State::Closed => "closed",
-        }
-    }
-
-    /// The states a case may move to from this one.
-    pub fn next_states(self) -> &'static [State] {
-        use State::*;
-        match self {
-            Reported => &[Triage, Invalid, Duplicate],
-            Triage => &[Confirmed, Invalid, Duplicate],
-            // Reopening a closed report goes back to triage and is recorded like any move.
-            Invalid | Duplicate => &[Triage],
-            Confirmed => &[Fixing, Invalid],
-            Fixing => &[FixReady],
-            // A fix that fails testing, or a release that slips, goes back to the work.
-            FixReady => &[ReleasePending, Fixing],
-            ReleasePending => &[Announced, Fixing],
-            Announced => &[Public],
-            Public => &[Closed],
-            Closed => &[],
-        }
-    }
-
-    /// Whether the announcement has gone out, so the case may be spoken of publicly.
-    pub fn is_announced(self) -> bool {
-        matches!(self, State::Announced | State::Public | State::Closed)
-    }
-
-    /// Whether the case still needs work from the team.
-    pub fn is_open(self) -> bool {
-        !matches!(self, State::Invalid | State::Duplicate | State::Closed)
-    }
-
-    /// Whether the case is a vulnerability that the checklist applies to.
-    pub fn is_confirmed(self) -> bool {
-        matches!(
-            self,
-            State::Confirmed
-                | State::Fixing
-                | State::FixReady
-                | State::ReleasePending
-                | State::Announced
-                | State::Public
-                | State::Closed
-        )
-    }
-
-    /// Whether anyone may see the case's public view.
-    pub fn is_publicly_viewable(self) -> bool {
-        matches!(self, State::Public | State::Closed)
-    }
-}
-
-impl fmt::Display for State {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// An unknown state name.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown state '{0}'; the states are reported, triage, invalid, duplicate, confirmed, fixing, fix-ready, release-pending, announced, public, closed"
-)]
-pub struct UnknownState(pub String);
-
-impl FromStr for State {
-    type Err = UnknownState;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ALL_STATES
-            .into_iter()
-            .find(|state| state.as_str() == s)
-            .ok_or_else(|| UnknownState(s.to_owned()))
-    }
-}
+pub use crate::state::{ALL_STATES, State, UnknownState};
 
 /// What the team has recorded on a case, as far as transitions depend on it.
 #[derive(Debug, Clone, Default)]
@@ -291,17 +156,135 @@ fn describe_all(missing: &[Requirement]) -> String {
         .join(", ")
 }
 
-/// What the storage layer must do besides changing the state.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Effects {
-    /// The foundation security team is to be notified (entry to confirmed).
+/// A time the case records when it enters a state (a column of `cases`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stamp {
+    /// First confirmed; kept across later entries.
+    Confirmed,
+    /// Last marked fix-ready; a fix that goes back to work and returns is dated anew.
+    FixReady,
+    /// First announced; kept.
+    Announced,
+    /// First made public; kept.
+    Public,
+    /// Last closed.
+    Closed,
+}
+
+impl Stamp {
+    /// The column of `cases` that holds it.
+    pub fn column(self) -> &'static str {
+        match self {
+            Stamp::Confirmed => "confirmed_at",
+            Stamp::FixReady => "fix_ready_at",
+            Stamp::Announced => "announced_at",
+            Stamp::Public => "public_at",
+            Stamp::Closed => "closed_at",
+        }
+    }
+
+    /// Whether a later entry keeps the first time rather than the latest.
+    pub fn keeps_first(self) -> bool {
+        matches!(self, Stamp::Confirmed | Stamp::Announced | Stamp::Public)
+    }
+}
+
+/// Everything entering a state does besides the move itself. [`on_entry`] is the table;
+/// storage carries out what it says, for people and for Embargo itself alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OnEntry {
+    /// The time recorded on the case.
+    pub stamp: Option<Stamp>,
+    /// Checklist items ticked, by whoever made the move.
+    pub marks: &'static [&'static str],
+    /// A job tells the foundation security team.
     pub notify_foundation: bool,
-    /// The message to send to the reporter.
+    /// The request's message goes on the timeline and a job mails it to the reporter.
+    pub mails_reporter: bool,
+    /// The case is linked to the one it duplicates, whose reporters are credited.
+    pub links_duplicate: bool,
+    /// The retrospective (text and structured part) is recorded.
+    pub records_retrospective: bool,
+}
+
+const NOTHING: OnEntry = OnEntry {
+    stamp: None,
+    marks: &[],
+    notify_foundation: false,
+    mails_reporter: false,
+    links_duplicate: false,
+    records_retrospective: false,
+};
+
+/// The lifecycle's table of effects: what entering each state does.
+pub fn on_entry(state: State) -> OnEntry {
+    use crate::checklist::{ANNOUNCEMENT, CASE_PUBLIC, RETROSPECTIVE};
+    match state {
+        State::Reported | State::Triage | State::Fixing | State::ReleasePending => NOTHING,
+        State::Invalid => OnEntry {
+            mails_reporter: true,
+            ..NOTHING
+        },
+        State::Duplicate => OnEntry {
+            mails_reporter: true,
+            links_duplicate: true,
+            ..NOTHING
+        },
+        State::Confirmed => OnEntry {
+            stamp: Some(Stamp::Confirmed),
+            notify_foundation: true,
+            ..NOTHING
+        },
+        State::FixReady => OnEntry {
+            stamp: Some(Stamp::FixReady),
+            ..NOTHING
+        },
+        State::Announced => OnEntry {
+            stamp: Some(Stamp::Announced),
+            marks: &[ANNOUNCEMENT],
+            ..NOTHING
+        },
+        State::Public => OnEntry {
+            stamp: Some(Stamp::Public),
+            marks: &[CASE_PUBLIC],
+            ..NOTHING
+        },
+        State::Closed => OnEntry {
+            stamp: Some(Stamp::Closed),
+            marks: &[RETROSPECTIVE],
+            records_retrospective: true,
+            ..NOTHING
+        },
+    }
+}
+
+/// A transition that the lifecycle allows, with everything storage must do to carry it
+/// out: the table's entry for the new state and the request's parts it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Effects {
+    /// Where the case was.
+    pub from: State,
+    /// Where it goes.
+    pub to: State,
+    /// What entering `to` does.
+    pub entry: OnEntry,
+    /// The timeline's text for the move: the reason, and the override if there is one.
+    pub detail: Option<Confidential<String>>,
+    /// The message to send to the reporter (when `entry.mails_reporter`).
     pub message_to_reporter: Option<Confidential<String>>,
     /// The announcement went out before the embargo date, for this reason.
     pub embargo_override: Option<Confidential<String>>,
-    /// The case is reopened from invalid or duplicate.
-    pub reopened: bool,
+    /// The case this one duplicates (when `entry.links_duplicate`).
+    pub duplicate_of: Option<crate::reference::CaseRef>,
+    /// The retrospective's text and structured part (when `entry.records_retrospective`).
+    pub retrospective: Option<(Confidential<String>, crate::review::Retrospective)>,
+}
+
+impl Effects {
+    /// Whether the foundation security team is to be notified.
+    pub fn notify_foundation(&self) -> bool {
+        self.entry.notify_foundation
+    }
 }
 
 fn non_empty(s: &Option<Confidential<String>>) -> Option<Confidential<String>> {
@@ -333,31 +316,43 @@ pub fn check_transition(
             allowed: from.next_states().to_vec(),
         });
     }
-    let mut effects = Effects::default();
+    let entry = on_entry(to);
+    let mut message_to_reporter = None;
+    let mut embargo_override = None;
+    let mut retrospective = None;
     let mut missing = Vec::new();
+    if entry.mails_reporter {
+        message_to_reporter = non_empty(&req.message_to_reporter);
+        if message_to_reporter.is_none() {
+            missing.push(Requirement::MessageToReporter);
+        }
+    }
+    if entry.links_duplicate {
+        match &req.duplicate_of {
+            None => missing.push(Requirement::DuplicateOf),
+            Some(other) if Some(other) == self_ref => {
+                return Err(Refusal::DuplicateOfItself);
+            }
+            Some(_) => {}
+        }
+    }
+    if entry.records_retrospective {
+        let text = non_empty(&req.retrospective);
+        if text.is_none() {
+            missing.push(Requirement::Retrospective);
+        }
+        if req.retrospective_details.is_none() {
+            missing.push(Requirement::RetrospectiveDetails);
+        }
+        retrospective = text.zip(req.retrospective_details.clone());
+    }
     match to {
-        State::Invalid | State::Duplicate => {
-            effects.message_to_reporter = non_empty(&req.message_to_reporter);
-            if effects.message_to_reporter.is_none() {
-                missing.push(Requirement::MessageToReporter);
-            }
-            if to == State::Duplicate {
-                match &req.duplicate_of {
-                    None => missing.push(Requirement::DuplicateOf),
-                    Some(other) if Some(other) == self_ref => {
-                        return Err(Refusal::DuplicateOfItself);
-                    }
-                    Some(_) => {}
-                }
-            }
+        State::Triage
+            if matches!(from, State::Invalid | State::Duplicate)
+                && non_empty(&req.reason).is_none() =>
+        {
+            missing.push(Requirement::Reason);
         }
-        State::Triage if matches!(from, State::Invalid | State::Duplicate) => {
-            effects.reopened = true;
-            if non_empty(&req.reason).is_none() {
-                missing.push(Requirement::Reason);
-            }
-        }
-        State::Confirmed => effects.notify_foundation = true,
         State::ReleasePending => {
             if !facts.has_cvss {
                 missing.push(Requirement::CvssVector);
@@ -384,7 +379,7 @@ pub fn check_transition(
         State::Announced => match facts.embargo_at {
             None => missing.push(Requirement::EmbargoDate),
             Some(at) if now < at => match non_empty(&req.override_reason) {
-                Some(reason) => effects.embargo_override = Some(reason),
+                Some(reason) => embargo_override = Some(reason),
                 None => {
                     return Err(Refusal::BeforeEmbargo {
                         embargo_at: crate::clocks::rfc3339(at),
@@ -393,21 +388,31 @@ pub fn check_transition(
             },
             Some(_) => {}
         },
-        State::Closed => {
-            if non_empty(&req.retrospective).is_none() {
-                missing.push(Requirement::Retrospective);
-            }
-            if req.retrospective_details.is_none() {
-                missing.push(Requirement::RetrospectiveDetails);
-            }
-        }
         _ => {}
     }
-    if missing.is_empty() {
-        Ok(effects)
-    } else {
-        Err(Refusal::Missing { to, missing })
+    if !missing.is_empty() {
+        return Err(Refusal::Missing { to, missing });
     }
+    let reason = non_empty(&req.reason);
+    let detail = match (&embargo_override, reason) {
+        (Some(o), Some(r)) => Some(format!(
+            "{} (announced before the embargo date: {})",
+            r.expose(),
+            o.expose()
+        )),
+        (Some(o), None) => Some(format!("announced before the embargo date: {}", o.expose())),
+        (None, r) => r.map(|r| r.expose().clone()),
+    };
+    Ok(Effects {
+        from,
+        to,
+        entry,
+        detail: detail.map(Confidential::from),
+        message_to_reporter,
+        embargo_override,
+        duplicate_of: req.duplicate_of.clone().filter(|_| entry.links_duplicate),
+        retrospective,
+    })
 }
 
 #[cfg(test)]

@@ -76,9 +76,15 @@ impl FromStr for CaseRef {
     }
 }
 
+/// A case's reference from its project's key and number as stored, e.g.
+/// `CLOUDSTACK-SEC-42`: the one spelling of a reference.
+pub fn case_reference(project: &str, number: i64) -> String {
+    format!("{project}-SEC-{number}")
+}
+
 impl fmt::Display for CaseRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-SEC-{}", self.project, self.number)
+        f.write_str(&case_reference(self.project.as_str(), self.number))
     }
 }
 

@@ -5,6 +5,7 @@
 //! a record that fails says which member and why.
 
 use embargo_core::case::{Credit, CreditRole, Product, VersionRange};
+use embargo_core::cve_record::CveRecordState;
 use embargo_core::cvss::{Cvss, Version};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -325,7 +326,7 @@ impl Record {
         if !is_uuid(&meta.assigner_org_id) {
             out.push("cveMetadata.assignerOrgId is not a UUID".to_owned());
         }
-        if meta.state != "PUBLISHED" {
+        if meta.state != CveRecordState::Published.as_str() {
             out.push(format!(
                 "cveMetadata.state is {}: only published records are read",
                 meta.state
@@ -444,7 +445,7 @@ impl Record {
                 cve_id,
                 assigner_org_id: cna.org_id.clone(),
                 assigner_short_name: Some(cna.short_name.clone()),
-                state: "PUBLISHED".into(),
+                state: CveRecordState::Published.as_str().into(),
                 date_published: Some(published.clone()),
                 date_updated: Some(updated.clone()),
                 extra: Map::new(),

@@ -30,10 +30,7 @@ use crate::normalize::normalize_term;
 const FORMAT: &str = "embargo-deny-list";
 const VERSION: u32 = 2;
 
-/// The longest run of words matched. The file carries no word counts, so the matcher
-/// hashes every run up to this length; a longer term is kept as its first words, which
-/// blocks at least everything the whole term would.
-pub const MAX_WORDS: usize = 8;
+pub use crate::normalize::MAX_WORDS;
 
 /// Keyed entries come in multiples of this, the rest random, so the count of embargoed
 /// terms is not read off the file.

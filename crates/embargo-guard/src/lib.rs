@@ -13,3 +13,6 @@ pub mod versions;
 pub use denylist::{DenyInputs, DenyList, DenyListError};
 pub use key::{GuardKey, KeyError};
 pub use matcher::{Finding, Kind, Matcher, NOT_CHECKED_HERE};
+
+#[cfg(test)]
+mod tests;

@@ -5,6 +5,11 @@
 
 use unicode_normalization::UnicodeNormalization;
 
+/// The longest run of words matched. The file carries no word counts, so the matcher
+/// hashes every run up to this length; a longer term is kept as its first words, which
+/// blocks at least everything the whole term would.
+pub const MAX_WORDS: usize = 8;
+
 /// A word of the text, with where it starts in the original (byte offset, 1-based line).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {

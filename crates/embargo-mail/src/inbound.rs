@@ -7,16 +7,13 @@
 use std::borrow::Cow;
 
 use embargo_core::reference::CaseRef;
-use mail_parser::decoders::base64::base64_decode;
-use mail_parser::decoders::quoted_printable::quoted_printable_decode;
-use mail_parser::{
-    Encoding, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType,
-};
+use mail_parser::{HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType};
 
 use crate::charset;
 use crate::forward::{self, Forwarded};
 use crate::limits;
 pub use crate::limits::{Limit, Limits};
+use crate::parts::part_bytes;
 use crate::protection::{self, InlineError, Keys, Protection};
 use embargo_openpgp::SignatureCheck;
 
@@ -267,27 +264,6 @@ fn sender(message: &Message<'_>) -> Option<(Option<String>, String)> {
         .map(str::trim)
         .filter(|e| e.contains('@'))
         .map(|e| (None, e.to_ascii_lowercase()))
-}
-
-/// The bytes of a part after transfer decoding, from the raw message.
-pub(crate) fn part_bytes(raw: &[u8], part: &MessagePart<'_>) -> Vec<u8> {
-    match &part.body {
-        // mail-parser keeps these exactly as decoded.
-        PartType::Binary(b) | PartType::InlineBinary(b) => b.to_vec(),
-        // Text would come back charset-converted; decode the raw bytes ourselves.
-        _ => {
-            let start = (part.offset_body as usize).min(raw.len());
-            let end = (part.offset_end as usize).clamp(start, raw.len());
-            let slice = &raw[start..end];
-            match part.encoding {
-                Encoding::Base64 => base64_decode(slice).unwrap_or_else(|| slice.to_vec()),
-                Encoding::QuotedPrintable => {
-                    quoted_printable_decode(slice).unwrap_or_else(|| slice.to_vec())
-                }
-                Encoding::None => slice.to_vec(),
-            }
-        }
-    }
 }
 
 fn content_type(part: &MessagePart<'_>) -> String {

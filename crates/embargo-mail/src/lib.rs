@@ -6,6 +6,7 @@ mod charset;
 pub mod forward;
 pub mod inbound;
 pub mod limits;
+mod parts;
 pub mod protection;
 
 pub use forward::Forwarded;

@@ -86,7 +86,7 @@ pub(crate) fn pgp_mime_ciphertext(message: &Message<'_>, raw: &[u8]) -> Option<V
         .iter()
         .find(|p| !is_type(p, "application", "pgp-encrypted"))
         .or(parts.get(1))?;
-    Some(crate::inbound::part_bytes(raw, data))
+    Some(crate::parts::part_bytes(raw, data))
 }
 
 /// The decrypted entity as a message of its own: the outer header fields (who, when,
@@ -172,7 +172,7 @@ pub(crate) fn signed_root(
     let (signed, signature) = (parts.first()?, parts.get(1)?);
     let start = (signed.offset_header as usize).min(raw.len());
     let end = (signed.offset_end as usize).clamp(start, raw.len());
-    let signature = crate::inbound::part_bytes(raw, signature);
+    let signature = crate::parts::part_bytes(raw, signature);
     // RFC 3156 §5: the signed entity in canonical form (CRLF), without the line break
     // that belongs to the boundary. Parsers differ on where that break ends, so try both.
     let canonical = crlf(&raw[start..end]);

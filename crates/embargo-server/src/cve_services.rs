@@ -49,8 +49,8 @@ pub struct CveServices {
 /// What an ID's state is at CVE Services.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdState {
-    /// RESERVED, PUBLISHED or REJECTED.
-    pub state: String,
+    /// The state, `None` for one this version does not know.
+    pub state: Option<embargo_store::CveRecordState>,
 }
 
 fn error_text(body: &Value) -> String {
@@ -193,8 +193,7 @@ impl CveServices {
             state: body
                 .get("state")
                 .and_then(Value::as_str)
-                .unwrap_or("UNKNOWN")
-                .to_owned(),
+                .and_then(embargo_store::CveRecordState::parse),
         })
     }
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use embargo_store::{AnnouncementDue, Job, Store, StoreError};
+use embargo_store::{AnnouncementDue, Job, Store, StoreError, Task};
 
 use crate::mail::Mailer;
 use tokio::sync::watch;
@@ -60,12 +60,6 @@ pub async fn run(
     tracing::info!(runner = %runner, "job runner stopped");
 }
 
-fn case_id(job: &Job) -> Option<i64> {
-    job.payload
-        .get("case_id")
-        .and_then(serde_json::Value::as_i64)
-}
-
 /// Sends each mail of a job; the first failure defers the job (all are sent again).
 async fn send_each(
     mailer: &Mailer,
@@ -83,8 +77,11 @@ async fn send_each(
 
 async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, public_url: &str, job: Job) {
     let outcome: Result<(), (&'static str, Option<StoreError>)> = async {
-        match job.kind.as_str() {
-            "probe" => {
+        let Some(task) = &job.task else {
+            return Err(("unreadable-job", None));
+        };
+        match task {
+            Task::Probe => {
                 let mut done = store
                     .complete_job(&job)
                     .await
@@ -96,10 +93,10 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, public_url
             }
             // Mail to people who may see the case; without a relay they see it in the
             // queue anyway, so the job completes either way.
-            "digest" | "notify-foundation" | "notify-team" => {
+            Task::Digest { .. } | Task::NotifyFoundation { .. } | Task::NotifyTeam { .. } => {
                 if let Some(mailer) = mailer {
                     let (public_url, domain) = (mailer.public_url(), mailer.domain());
-                    let mails = if job.kind == "digest" {
+                    let mails = if matches!(task, Task::Digest { .. }) {
                         store.digest_mails(&job, public_url, domain).await
                     } else {
                         store.team_notifications(&job, public_url, domain).await
@@ -111,9 +108,8 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, public_url
                     .complete_job(&job)
                     .await
                     .map_err(|e| ("store", Some(e)))?;
-                if job.kind == "notify-foundation" {
-                    let id = case_id(&job).ok_or(("bad-payload", None))?;
-                    done.record_foundation_notified(id)
+                if let Task::NotifyFoundation { case_id } = task {
+                    done.record_foundation_notified(*case_id)
                         .await
                         .map_err(|e| ("store", Some(e)))?;
                 }
@@ -121,7 +117,7 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, public_url
             }
             // Announcements and pre-notifications: each job one mail to one recipient,
             // never before its time, recorded with the job's completion.
-            "announce" | "prenotify" => {
+            Task::Announce { .. } | Task::Prenotify { .. } => {
                 let mailer = mailer.ok_or(("no-mail-transport", None))?;
                 let due = store
                     .disclosure_mail(&job, mailer.public_url(), mailer.domain())
@@ -150,7 +146,7 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, public_url
                 }
             }
             // A correction to a published CVE record goes to CVE Services.
-            "cve-update" => {
+            Task::CveUpdate { .. } => {
                 let update = store
                     .cve_update(&job, public_url)
                     .await
@@ -165,7 +161,7 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, public_url
                         ("cve-services", None)
                     })?;
                     store
-                        .record_cve_state(None, update.case_id, "PUBLISHED", &format!("{}: the published record updated after a correction", update.cve_id))
+                        .record_cve_state(None, update.case_id, embargo_store::CveRecordState::Published, &format!("{}: the published record updated after a correction", update.cve_id))
                         .await
                         .map_err(|e| ("store", Some(e)))?;
                 }
@@ -173,7 +169,7 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, public_url
                 done.commit().await.map_err(|e| ("store", Some(e)))
             }
             // Escalation must reach people, so without a relay it waits for one.
-            "escalate" => {
+            Task::Escalate { .. } => {
                 let mailer = mailer.ok_or(("no-mail-transport", None))?;
                 let (mails, cases) = store
                     .escalation_mails(&job, mailer.public_url(), mailer.domain())
@@ -190,7 +186,10 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, public_url
                 done.commit().await.map_err(|e| ("store", Some(e)))
             }
             // Without a relay configured, mail waits (retried with backoff) for one.
-            "acknowledge" | "mail-reporter" | "mail-forwarder" | "mail-invitation" => {
+            Task::Acknowledge { .. }
+            | Task::MailReporter { .. }
+            | Task::MailForwarder { .. }
+            | Task::MailInvitation { .. } => {
                 let mailer = mailer.ok_or(("no-mail-transport", None))?;
                 let mail = store
                     .outbound_mail(&job, mailer.public_url(), mailer.domain())
@@ -221,7 +220,6 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, public_url
                 };
                 done.commit().await.map_err(|e| ("store", Some(e)))
             }
-            _ => Err(("unknown-kind", None)),
         }
     }
     .await;

@@ -200,13 +200,6 @@ fn hmac(key: &[u8]) -> Result<Hmac<Sha256>> {
         .map_err(|_| StoreError::Corrupt("audit key length".into()))
 }
 
-/// Derives the chain's key from the first data key.
-pub(crate) fn derive_key(first_data_key: &[u8; 32]) -> Result<AuditKey> {
-    let mut mac = hmac(first_data_key)?;
-    mac.update(b"embargo audit chain v1");
-    Ok(mac.finalize().into_bytes().into())
-}
-
 fn link(key: &AuditKey, prev: &[u8], row: &AuditFields<'_>) -> Result<Vec<u8>> {
     let mut mac = hmac(key)?;
     mac.update(&(prev.len() as u64).to_be_bytes());
@@ -576,7 +569,9 @@ impl Store {
                     seq: row.try_get("seq")?,
                     at: crate::rfc(row.try_get("at")?),
                     actor: row.try_get("email")?,
-                    case: key.zip(number).map(|(k, n)| format!("{k}-SEC-{n}")),
+                    case: key
+                        .zip(number)
+                        .map(|(k, n)| embargo_core::reference::case_reference(&k, n)),
                     what: row.try_get("what")?,
                     via: row.try_get("via")?,
                 })

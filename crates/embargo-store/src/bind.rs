@@ -211,7 +211,7 @@ async fn seal_marks(conn: &mut AnyConnection, keys: &Keyring) -> Result<u64> {
         sqlx::query("UPDATE prenotifications SET mark = $1, mark_sealed = $2 WHERE id = $3")
             .bind(crate::prenotify::mark_tag(keys, mark))
             .bind(keys.seal_str(
-                &crate::prenotify::mark_context(case, user),
+                &crate::contexts::prenotification_mark(case, user),
                 &mark.to_string(),
             )?)
             .bind(id)

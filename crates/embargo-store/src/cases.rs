@@ -6,7 +6,7 @@ use embargo_core::case::{AdvisoryDraft, Channel, Reporter, Versions};
 use embargo_core::checklist::{self, MarkStatus};
 use embargo_core::clocks::{self, CaseTimes, rfc3339};
 use embargo_core::cvss::{Cvss, CvssSummary, Version};
-use embargo_core::lifecycle::{self, CaseFacts, State, TransitionRequest};
+use embargo_core::lifecycle::{CaseFacts, State};
 use embargo_core::project::ClockSettings;
 use embargo_core::reference::{CaseRef, ProjectKey, is_cve_id};
 use serde::{Serialize, de::DeserializeOwned};
@@ -16,7 +16,10 @@ use time::OffsetDateTime;
 use crate::access::{allowed_row, authorize, readable_cases_sql};
 use crate::accounts::{digest, new_secret};
 use crate::audit::{Entry, Read};
-use crate::jobs::enqueue;
+/// A case field's seal context, `ctx(project_id, number, field)`.
+pub(crate) use crate::contexts::case_field as ctx;
+use crate::jobs::{Task, enqueue};
+use crate::timeline::{Act, open_logged, record_event, record_mark, touch};
 use crate::views::{
     AdvisoryView, CaseDetail, CaseSummary, ChecklistEntry, EmbargoOverride, MergedReporter,
     PublicCase, TimelineEvent,
@@ -123,16 +126,16 @@ fn advisory_problem(advisory: &AdvisoryDraft) -> Option<String> {
     None
 }
 
-pub(crate) fn ctx(project_id: i64, number: i64, field: &str) -> String {
-    format!("case:{project_id}-{number}:{field}")
-}
-
-fn seal_json<T: Serialize>(keys: &Keyring, context: &str, value: &T) -> Result<Vec<u8>> {
+pub(crate) fn seal_json<T: Serialize>(keys: &Keyring, context: &str, value: &T) -> Result<Vec<u8>> {
     let json = serde_json::to_vec(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     Ok(keys.seal(context, &json)?)
 }
 
-fn open_json<T: DeserializeOwned>(keys: &Keyring, context: &str, sealed: &[u8]) -> Result<T> {
+pub(crate) fn open_json<T: DeserializeOwned>(
+    keys: &Keyring,
+    context: &str,
+    sealed: &[u8],
+) -> Result<T> {
     let plain = keys.open(context, sealed)?;
     serde_json::from_slice(&plain)
         .map_err(|_| StoreError::Corrupt(format!("sealed value {context}")))
@@ -154,6 +157,27 @@ pub(crate) const CASE_SELECT: &str = concat!(
     "SELECT c.*, p.key AS project_key, p.branches, p.clock_settings, d.number AS dup_number, dp.key AS dup_key ",
     case_from!()
 );
+
+/// Every sealed column of `cases` with the field name its seal context binds it to
+/// (`ctx(project, number, field)`): the one list that re-sealing, routing to another
+/// project and the backup's coverage check go by.
+pub const SEALED_CASE_FIELDS: &[(&str, &str)] = &[
+    ("title_sealed", "title"),
+    ("description_sealed", "description"),
+    ("reporter_sealed", "reporter"),
+    ("cvss_sealed", "cvss"),
+    ("cve_sealed", "cve"),
+    ("versions_sealed", "versions"),
+    ("advisory_sealed", "advisory"),
+    ("override_sealed", "override"),
+    ("terms_sealed", "terms"),
+    ("reporter_link_sealed", "reporter-link"),
+    ("merged_sealed", "merged"),
+    ("reporter_key_sealed", "reporter-key"),
+    ("advisory_url_sealed", "advisory-url"),
+    ("cve_state_sealed", "cve-state"),
+    ("retrospective_sealed", "retrospective"),
+];
 
 /// The joins of `CASE_SELECT`, for queries that select more.
 pub(crate) const CASE_FROM: &str = case_from!();
@@ -188,7 +212,7 @@ pub(crate) struct Loaded {
     merged_reporters: Vec<MergedReporter>,
     reporter_key: Option<String>,
     advisory_url: Option<String>,
-    cve_state: Option<crate::cve::CveState>,
+    cve_state: Option<embargo_core::cve_record::CveState>,
 }
 
 impl Loaded {
@@ -269,7 +293,9 @@ impl Loaded {
             embargo_at: row.try_get("embargo_at")?,
             last_activity_at: row.try_get("last_activity_at")?,
             updated_at: row.try_get("updated_at")?,
-            duplicate_of: dup_key.zip(dup_number).map(|(k, n)| format!("{k}-SEC-{n}")),
+            duplicate_of: dup_key
+                .zip(dup_number)
+                .map(|(k, n)| embargo_core::reference::case_reference(&k, n)),
             title: open_text("title", "title_sealed")?.unwrap_or_default(),
             description: if full {
                 open_text("description", "description_sealed")?
@@ -425,7 +451,7 @@ impl Loaded {
     }
 
     pub(crate) fn reference(&self) -> String {
-        format!("{}-SEC-{}", self.project_key, self.number)
+        embargo_core::reference::case_reference(&self.project_key, self.number)
     }
 
     fn context(&self, field: &str) -> String {
@@ -451,7 +477,7 @@ impl Loaded {
         clocks::compute(&times, &self.settings, now)
     }
 
-    fn facts(&self) -> CaseFacts {
+    pub(crate) fn facts(&self) -> CaseFacts {
         CaseFacts {
             state: Some(self.state),
             has_cvss: self.cvss.is_some(),
@@ -602,189 +628,6 @@ pub(crate) enum Post {
     Note,
     /// A message to the reporter, mailed to them (the team).
     ToReporter,
-}
-
-/// Who acts on which case, and when: the common part of every timeline entry and mark.
-#[derive(Clone, Copy)]
-pub(crate) struct Act {
-    pub case_id: i64,
-    pub actor: Option<i64>,
-    pub now: i64,
-}
-
-pub(crate) async fn record_event(
-    conn: &mut AnyConnection,
-    keys: &Keyring,
-    act: Act,
-    kind: &str,
-    states: Option<(State, State)>,
-    detail: Option<&str>,
-) -> Result<i64> {
-    let Act {
-        case_id,
-        actor,
-        now,
-    } = act;
-    let project_id = case_project(conn, case_id).await?;
-    let sealed = detail
-        .map(|d| keys.seal_str(&crate::contexts::event(project_id, case_id, kind), d))
-        .transpose()?;
-    let row = sqlx::query(
-        "INSERT INTO case_events (case_id, at, actor_id, kind, from_state, to_state, detail_sealed) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-    )
-    .bind(case_id)
-    .bind(now)
-    .bind(actor)
-    .bind(kind)
-    .bind(states.map(|(from, _)| from.as_str()))
-    .bind(states.map(|(_, to)| to.as_str()))
-    .bind(sealed)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(row.try_get("id")?)
-}
-
-/// Ticks a checklist item.
-pub(crate) async fn record_mark(
-    conn: &mut AnyConnection,
-    keys: &Keyring,
-    act: Act,
-    item: &str,
-    status: MarkStatus,
-    note: Option<&str>,
-) -> Result<()> {
-    let Act {
-        case_id,
-        actor,
-        now,
-    } = act;
-    let project_id = case_project(conn, case_id).await?;
-    let sealed = note
-        .map(|n| keys.seal_str(&crate::contexts::mark(project_id, case_id, item), n))
-        .transpose()?;
-    sqlx::query("INSERT INTO checklist_marks (case_id, item, status, actor_id, at, note_sealed) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(case_id)
-        .bind(item)
-        .bind(status.as_str())
-        .bind(actor)
-        .bind(now)
-        .bind(sealed)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-/// The project a case belongs to now: what its sealed rows are bound to.
-pub(crate) async fn case_project(conn: &mut AnyConnection, case_id: i64) -> Result<i64> {
-    Ok(sqlx::query("SELECT project_id FROM cases WHERE id = $1")
-        .bind(case_id)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("project_id")?)
-}
-
-/// Opens a sealed value of a row, logging the row (never the value) when it does not open
-/// under its binding: moved by SQL, or altered.
-pub(crate) fn open_logged(
-    keys: &Keyring,
-    context: &str,
-    sealed: &[u8],
-    table: &'static str,
-    id: i64,
-) -> Result<String> {
-    keys.open_string(context, sealed).map_err(|e| {
-        tracing::error!(
-            table,
-            id,
-            "a sealed value does not open under its binding: moved or altered"
-        );
-        StoreError::from(e)
-    })
-}
-
-/// As [`open_logged`], for bytes.
-pub(crate) fn open_bytes_logged(
-    keys: &Keyring,
-    context: &str,
-    sealed: &[u8],
-    table: &'static str,
-    id: i64,
-) -> Result<Vec<u8>> {
-    keys.open(context, sealed).map_err(|e| {
-        tracing::error!(
-            table,
-            id,
-            "a sealed value does not open under its binding: moved or altered"
-        );
-        StoreError::from(e)
-    })
-}
-
-pub(crate) async fn touch(conn: &mut AnyConnection, case_id: i64, now: i64) -> Result<()> {
-    sqlx::query("UPDATE cases SET last_activity_at = $1, updated_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(case_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-/// Credits the reporter of a duplicate on the case it duplicates, and notes the merge
-/// on that case's timeline. The duplicate keeps its own external thread.
-async fn merge_reporter(
-    conn: &mut AnyConnection,
-    keys: &Keyring,
-    duplicate: &Loaded,
-    duplicate_ref: &CaseRef,
-    original_id: i64,
-    actor: Option<i64>,
-    now: i64,
-) -> Result<()> {
-    let reporter_row = sqlx::query("SELECT reporter_sealed FROM cases WHERE id = (SELECT id FROM cases c WHERE c.project_id = $1 AND c.number = $2)")
-        .bind(duplicate.project_id)
-        .bind(duplicate.number)
-        .fetch_one(&mut *conn)
-        .await?;
-    let reporter: Reporter = open_json(
-        keys,
-        &duplicate.context("reporter"),
-        &reporter_row.try_get::<Vec<u8>, _>("reporter_sealed")?,
-    )?;
-    let row = sqlx::query("SELECT project_id, number, merged_sealed FROM cases WHERE id = $1")
-        .bind(original_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let context = ctx(row.try_get("project_id")?, row.try_get("number")?, "merged");
-    let mut merged: Vec<MergedReporter> =
-        match row.try_get::<Option<Vec<u8>>, _>("merged_sealed")? {
-            Some(s) => open_json(keys, &context, &s)?,
-            None => Vec::new(),
-        };
-    let who = match (&reporter.name, &reporter.email) {
-        (Some(n), Some(e)) => format!("{n} <{e}>"),
-        (Some(n), None) => n.clone(),
-        (None, Some(e)) => e.clone(),
-        (None, None) => "an unnamed reporter".to_owned(),
-    };
-    merged.push(MergedReporter {
-        reference: duplicate_ref.to_string(),
-        reporter,
-    });
-    sqlx::query("UPDATE cases SET merged_sealed = $1 WHERE id = $2")
-        .bind(seal_json(keys, &context, &merged)?)
-        .bind(original_id)
-        .execute(&mut *conn)
-        .await?;
-    let act = Act {
-        case_id: original_id,
-        actor,
-        now,
-    };
-    let detail = format!(
-        "{duplicate_ref} merged as a duplicate; its reporter, {who}, is credited here and keeps their thread there"
-    );
-    record_event(conn, keys, act, "merged", None, Some(&detail)).await?;
-    Ok(())
 }
 
 /// Opens a case in `project_id` from a report: numbers it, seals it, gives it a reporter
@@ -943,202 +786,6 @@ impl Store {
             .collect::<Result<Vec<_>>>()?;
         self.audit(read).await?;
         Ok(summaries)
-    }
-
-    /// Moves a case to another state, if the lifecycle allows it now.
-    pub async fn transition(
-        &self,
-        viewer: &Viewer,
-        case_ref: &CaseRef,
-        to: State,
-        req: &TransitionRequest,
-    ) -> Result<CaseDetail> {
-        let now_dt = OffsetDateTime::now_utc();
-        let now = millis(now_dt);
-        let keys = self.keys();
-        let mut tx = self.begin_write().await?;
-        let auth = authorize(&mut tx, viewer, case_ref, Need::Change).await?;
-        let case = load(&mut tx, keys, auth.case_id, false).await?;
-        let effects = lifecycle::check_transition(&case.facts(), Some(case_ref), to, req, now_dt)?;
-        let duplicate_of = match (&req.duplicate_of, to) {
-            (Some(other), State::Duplicate) => Some(
-                authorize(&mut tx, viewer, other, Need::Change)
-                    .await
-                    .map_err(|_| {
-                        StoreError::Invalid(format!(
-                            "{other} is not a case you can see, so this cannot be its duplicate"
-                        ))
-                    })?,
-            ),
-            _ => None,
-        };
-        let at = |state: State| if to == state { Some(now) } else { None };
-        let override_sealed = match &effects.embargo_override {
-            Some(reason) => {
-                let by: String = sqlx::query("SELECT email FROM users WHERE id = $1")
-                    .bind(viewer.user_id)
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get("email")?;
-                let record = EmbargoOverride {
-                    reason: reason.expose().clone(),
-                    by,
-                    at: rfc(now),
-                };
-                Some(seal_json(keys, &case.context("override"), &record)?)
-            }
-            None => None,
-        };
-        let updated = sqlx::query(
-            "UPDATE cases SET state = $1, updated_at = $2, last_activity_at = $2, \
-             confirmed_at = COALESCE(confirmed_at, $3), fix_ready_at = COALESCE($4, fix_ready_at), \
-             announced_at = COALESCE(announced_at, $5), public_at = COALESCE(public_at, $6), closed_at = COALESCE($7, closed_at), \
-             duplicate_of = COALESCE($8, duplicate_of), override_sealed = COALESCE($9, override_sealed) \
-             WHERE id = $10 AND state = $11",
-        )
-        .bind(to.as_str())
-        .bind(now)
-        .bind(at(State::Confirmed))
-        .bind(at(State::FixReady))
-        .bind(at(State::Announced))
-        .bind(at(State::Public))
-        .bind(at(State::Closed))
-        .bind(duplicate_of.as_ref().map(|d| d.case_id))
-        .bind(override_sealed)
-        .bind(auth.case_id)
-        .bind(case.state.as_str())
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() != 1 {
-            return Err(StoreError::Conflict(
-                "the case changed while this request ran; reload and try again".into(),
-            ));
-        }
-        let reason = req
-            .reason
-            .as_ref()
-            .map(|r| r.expose().trim())
-            .filter(|r| !r.is_empty());
-        let embargo_override = effects.embargo_override.as_ref().map(|o| o.expose());
-        let detail = match (embargo_override, reason) {
-            (Some(o), Some(r)) => Some(format!("{r} (announced before the embargo date: {o})")),
-            (Some(o), None) => Some(format!("announced before the embargo date: {o}")),
-            (None, r) => r.map(str::to_owned),
-        };
-        let actor = Some(viewer.user_id);
-        record_event(
-            &mut tx,
-            keys,
-            Act {
-                case_id: auth.case_id,
-                actor,
-                now,
-            },
-            "transition",
-            Some((case.state, to)),
-            detail.as_deref(),
-        )
-        .await?;
-        if let Some(original) = &duplicate_of {
-            merge_reporter(&mut tx, keys, &case, case_ref, original.case_id, actor, now).await?;
-        }
-        if let Some(message) = &effects.message_to_reporter {
-            let event = record_event(
-                &mut tx,
-                keys,
-                Act {
-                    case_id: auth.case_id,
-                    actor,
-                    now,
-                },
-                "message-to-reporter",
-                None,
-                Some(message.expose()),
-            )
-            .await?;
-            enqueue(
-                &mut tx,
-                "mail-reporter",
-                &serde_json::json!({ "case_id": auth.case_id, "event_id": event }),
-                now,
-            )
-            .await?;
-        }
-        if effects.notify_foundation {
-            enqueue(
-                &mut tx,
-                "notify-foundation",
-                &serde_json::json!({ "case_id": auth.case_id }),
-                now,
-            )
-            .await?;
-        }
-        if let Some(details) = req
-            .retrospective_details
-            .as_ref()
-            .filter(|_| to == State::Closed)
-        {
-            if let Some(cwe) = &details.cwe
-                && !embargo_core::case::is_cwe_id(cwe)
-            {
-                return Err(StoreError::Invalid(format!(
-                    "'{cwe}' is not a CWE ID (expected CWE-NNN)"
-                )));
-            }
-            check_text("retrospective", &details.prevention, 100_000)?;
-            sqlx::query("UPDATE cases SET retrospective_sealed = $1 WHERE id = $2")
-                .bind(seal_json(keys, &case.context("retrospective"), details)?)
-                .bind(auth.case_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        if let Some(retrospective) = req
-            .retrospective
-            .as_ref()
-            .map(|r| r.expose().as_str())
-            .filter(|_| to == State::Closed)
-        {
-            record_event(
-                &mut tx,
-                keys,
-                Act {
-                    case_id: auth.case_id,
-                    actor,
-                    now,
-                },
-                "retrospective",
-                None,
-                Some(retrospective),
-            )
-            .await?;
-        }
-        let automatic = match to {
-            State::Announced => Some(checklist::ANNOUNCEMENT),
-            State::Public => Some(checklist::CASE_PUBLIC),
-            State::Closed => Some(checklist::RETROSPECTIVE),
-            _ => None,
-        };
-        if let Some(item) = automatic {
-            record_mark(
-                &mut tx,
-                keys,
-                Act {
-                    case_id: auth.case_id,
-                    actor,
-                    now,
-                },
-                item,
-                MarkStatus::Done,
-                None,
-            )
-            .await?;
-        }
-        let case = load(&mut tx, keys, auth.case_id, true).await?;
-        tx.commit().await?;
-        tracing::info!(case_id = auth.case_id, case = %case_ref, to = %to, "case moved");
-        self.audit(vec![Entry::new(viewer, auth.case_id, Read::Case)])
-            .await?;
-        Ok(case.detail(now_dt))
     }
 
     /// Sets fields of a case; each change goes on the timeline.
@@ -1384,23 +1031,15 @@ impl Store {
         touch(&mut tx, id, now).await?;
         let case = load(&mut tx, keys, id, true).await?;
         // A correction after publication (credits, say) goes to the published CVE record.
-        let published_record = case
-            .cve_state
-            .as_ref()
-            .is_some_and(|s| s.state == "PUBLISHED");
+        let published_record = case.cve_state.as_ref().is_some_and(|s| s.is_published());
         if published_record
             && (patch.advisory.is_some()
                 || patch.cvss.is_some()
                 || patch.versions.is_some()
                 || patch.advisory_url.is_some())
         {
-            crate::jobs::enqueue(
-                &mut tx,
-                "cve-update",
-                &serde_json::json!({ "case_id": id }),
-                now,
-            )
-            .await?;
+            crate::jobs::enqueue(&mut tx, &crate::jobs::Task::CveUpdate { case_id: id }, now)
+                .await?;
         }
         tx.commit().await?;
         self.audit(vec![Entry::new(viewer, id, Read::Case)]).await?;
@@ -1447,8 +1086,10 @@ impl Store {
         if post == Post::ToReporter {
             enqueue(
                 &mut tx,
-                "mail-reporter",
-                &serde_json::json!({ "case_id": auth.case_id, "event_id": id }),
+                &Task::MailReporter {
+                    case_id: auth.case_id,
+                    event_id: id,
+                },
                 now,
             )
             .await?;
@@ -1540,6 +1181,7 @@ impl Store {
                 label: def.label,
                 status: MarkStatus::Open,
                 automatic: def.automatic,
+                manual: def.manual,
                 by: None,
                 at: None,
                 note: None,

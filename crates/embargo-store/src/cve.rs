@@ -3,12 +3,14 @@
 
 use embargo_core::access::{Need, Viewer};
 use embargo_core::checklist::{self, MarkStatus};
+use embargo_core::cve_record::{CveRecordState, CveState};
 use embargo_core::reference::CaseRef;
 use sqlx::Row;
 use time::OffsetDateTime;
 
 use crate::access::authorize;
-use crate::cases::{Act, ctx, load, record_event, record_mark, touch};
+use crate::cases::{ctx, load};
+use crate::timeline::{Act, record_event, record_mark, touch};
 use crate::{Result, Store, StoreError, millis, rfc};
 
 /// Credentials for CVE Services. The key never appears in Debug output.
@@ -83,15 +85,6 @@ fn is_loopback_http(url: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// The state of a case's CVE ID at CVE Services.
-#[derive(Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct CveState {
-    /// RESERVED, PUBLISHED or REJECTED.
-    pub state: String,
-    /// When Embargo last changed or checked it (RFC 3339).
-    pub at: String,
-}
-
 /// What the server needs to act on a case's CVE ID.
 pub struct CveContext {
     /// The case.
@@ -102,10 +95,6 @@ pub struct CveContext {
     pub cve_id: Option<String>,
     /// Its state, when known.
     pub state: Option<CveState>,
-}
-
-pub(crate) fn org_context(org_id: i64) -> String {
-    format!("org:{org_id}:cve-services")
 }
 
 impl Store {
@@ -120,7 +109,10 @@ impl Store {
         let json =
             serde_json::to_vec(credentials).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         sqlx::query("UPDATE organisations SET cve_services_sealed = $1 WHERE id = $2")
-            .bind(self.keys().seal(&org_context(id), &json)?)
+            .bind(
+                self.keys()
+                    .seal(&crate::contexts::cve_credentials(id), &json)?,
+            )
             .bind(id)
             .execute(&self.pool)
             .await?;
@@ -150,9 +142,10 @@ impl Store {
         let (project_id, number): (i64, i64) = (row.try_get("project_id")?, row.try_get("number")?);
         let credentials = match row.try_get::<Option<Vec<u8>>, _>("cve_services_sealed")? {
             Some(sealed) => {
-                let plain = self
-                    .keys()
-                    .open(&org_context(row.try_get("org_id")?), &sealed)?;
+                let plain = self.keys().open(
+                    &crate::contexts::cve_credentials(row.try_get("org_id")?),
+                    &sealed,
+                )?;
                 Some(
                     serde_json::from_slice(&plain)
                         .map_err(|_| StoreError::Corrupt("CVE Services credentials".into()))?,
@@ -208,7 +201,7 @@ impl Store {
             &mut tx,
             auth.case_id,
             &case.field_context("cve-state"),
-            "RESERVED",
+            CveRecordState::Reserved,
             now,
         )
         .await?;
@@ -246,7 +239,7 @@ impl Store {
         &self,
         actor: Option<i64>,
         case_id: i64,
-        state: &str,
+        state: CveRecordState,
         note: &str,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
@@ -265,7 +258,7 @@ impl Store {
             actor,
             now,
         };
-        if state == "PUBLISHED" {
+        if state == CveRecordState::Published {
             record_mark(
                 &mut tx,
                 self.keys(),
@@ -286,11 +279,11 @@ impl Store {
         conn: &mut sqlx::AnyConnection,
         case_id: i64,
         context: &str,
-        state: &str,
+        state: CveRecordState,
         now: i64,
     ) -> Result<()> {
         let value = CveState {
-            state: state.to_owned(),
+            state,
             at: rfc(now),
         };
         let json = serde_json::to_vec(&value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -323,11 +316,7 @@ impl Store {
         job: &crate::Job,
         public_url: &str,
     ) -> Result<Option<CveUpdate>> {
-        let case_id = job
-            .payload
-            .get("case_id")
-            .and_then(serde_json::Value::as_i64)
-            .ok_or_else(|| StoreError::Invalid("the job names no case".into()))?;
+        let case_id = job.case_id()?;
         let mut conn = self.pool.acquire().await?;
         let context = self.cve_context_of(&mut conn, case_id).await?;
         let case = load(&mut conn, self.keys(), case_id, false).await?;
@@ -335,7 +324,7 @@ impl Store {
         let (Some(credentials), Some(cve_id)) = (context.credentials, context.cve_id) else {
             return Ok(None);
         };
-        if context.state.is_none_or(|s| s.state != "PUBLISHED") {
+        if !context.state.as_ref().is_some_and(CveState::is_published) {
             return Ok(None);
         }
         let publication = self.publication(&case, public_url).await?;

@@ -8,6 +8,7 @@ use sqlx::Row;
 use time::{Duration, OffsetDateTime, Time};
 
 use crate::cases::{CASE_FROM, CASE_SELECT, Loaded};
+use crate::jobs::Task;
 use crate::outbound::OutboundMail;
 use crate::{Job, Result, Store, millis};
 
@@ -31,14 +32,12 @@ impl Store {
         } else {
             today + Duration::days(1)
         };
-        self.enqueue_once("digest", &format!("digest:{}", next.date()), millis(next))
+        let on = Some(next.date().to_string());
+        self.enqueue_job_at(&Task::Digest { on: on.clone() }, millis(next))
             .await?;
-        self.enqueue_once(
-            "escalate",
-            &format!("escalate:{}", next.date()),
-            millis(next),
-        )
-        .await
+        self.enqueue_job_at(&Task::Escalate { on }, millis(next))
+            .await?;
+        Ok(())
     }
 
     /// The escalation of stalled cases not escalated since their last activity: one mail
@@ -97,21 +96,6 @@ impl Store {
             cases.push(case_id);
         }
         Ok((mails, cases))
-    }
-
-    /// Enqueues a job unless one with the same key exists.
-    pub async fn enqueue_once(&self, kind: &str, key: &str, run_at: i64) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO jobs (kind, payload, run_at, max_attempts, created_at, dedup_key) VALUES ($1, '{}', $2, 20, $3, $4) \
-             ON CONFLICT (dedup_key) DO NOTHING",
-        )
-        .bind(kind)
-        .bind(run_at)
-        .bind(millis(OffsetDateTime::now_utc()))
-        .bind(key)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
     }
 
     /// The digest mails: to each team member of each project with something due.

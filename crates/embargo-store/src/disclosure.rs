@@ -6,7 +6,7 @@
 //! CVE record, CHANGES/NEWS, the public view) is refused until the announcement.
 
 use embargo_core::access::{Need, Viewer};
-use embargo_core::checklist::{self, MarkStatus};
+use embargo_core::checklist::MarkStatus;
 use embargo_core::lifecycle::State;
 use embargo_core::reference::{CaseRef, ProjectKey};
 use embargo_formats::announcement::{self, ChangesFormat};
@@ -18,9 +18,10 @@ use utoipa::ToSchema;
 
 use crate::access::authorize;
 use crate::audit::{Entry, Read};
-use crate::cases::{Act, CASE_SELECT, Loaded, load, record_event};
-use crate::jobs::JobCompletion;
+use crate::cases::{CASE_SELECT, Loaded, load};
+use crate::jobs::{JobCompletion, Task, enqueue};
 use crate::outbound::OutboundMail;
+use crate::timeline::{Act, record_event};
 use crate::{Job, Project, Result, Store, StoreError, from_millis, millis, rfc};
 
 /// One step of a disclosure.
@@ -403,7 +404,7 @@ impl Store {
     async fn disclosure_scheduled(&self, case_id: i64) -> Result<bool> {
         Ok(
             sqlx::query("SELECT 1 AS one FROM jobs WHERE dedup_key LIKE $1 LIMIT 1")
-                .bind(format!("announce:{case_id}:%"))
+                .bind(Task::announcements_of(case_id))
                 .fetch_optional(&self.pool)
                 .await?
                 .is_some(),
@@ -450,27 +451,25 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let mut scheduled = Vec::new();
         for s in &plan.steps {
-            let (kind, run_at) = match (s.kind.as_str(), &s.at) {
-                ("prenotification", Some(at)) => ("prenotify", at),
-                ("announcement", Some(at)) => ("announce", at),
-                _ => continue,
+            let run_at = match &s.at {
+                Some(at) => crate::parse_rfc(at).unwrap_or(now),
+                None => continue,
             };
-            let run_at = crate::parse_rfc(run_at).unwrap_or(now);
             for to in &s.recipients {
-                let key = format!("{kind}:{case_id}:{to}");
-                let payload =
-                    serde_json::json!({ "case_id": case_id, "to": to, "ack_days": ack_days });
-                let row = sqlx::query(
-                    "INSERT INTO jobs (kind, payload, run_at, max_attempts, created_at, dedup_key) VALUES ($1, $2, $3, 50, $4, $5) \
-                     ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
-                )
-                .bind(kind)
-                .bind(payload.to_string())
-                .bind(run_at)
-                .bind(now)
-                .bind(&key)
-                .fetch_optional(&mut *tx)
-                .await?;
+                let task = match s.kind.as_str() {
+                    "prenotification" => Task::Prenotify {
+                        case_id,
+                        to: to.clone(),
+                        ack_days,
+                    },
+                    "announcement" => Task::Announce {
+                        case_id,
+                        to: to.clone(),
+                        ack_days,
+                    },
+                    _ => break,
+                };
+                let row = enqueue(&mut tx, &task, run_at).await?;
                 if row.is_some() {
                     scheduled.push(format!("{} to {to} at {}", s.kind, rfc(run_at)));
                 }
@@ -509,17 +508,16 @@ impl Store {
         public_url: &str,
         domain: &str,
     ) -> Result<AnnouncementDue> {
-        let case_id = job
-            .payload
-            .get("case_id")
-            .and_then(serde_json::Value::as_i64)
-            .ok_or_else(|| StoreError::Invalid("the job names no case".into()))?;
-        let to = job
-            .payload
-            .get("to")
-            .and_then(serde_json::Value::as_str)
-            .ok_or_else(|| StoreError::Invalid("the job names no recipient".into()))?
-            .to_owned();
+        let (case_id, to, announce) = match &job.task {
+            Some(Task::Announce { case_id, to, .. }) => (*case_id, to.clone(), true),
+            Some(Task::Prenotify { case_id, to, .. }) => (*case_id, to.clone(), false),
+            _ => {
+                return Err(StoreError::Invalid(format!(
+                    "job kind {} is not a disclosure mail",
+                    job.kind
+                )));
+            }
+        };
         let mut conn = self.pool.acquire().await?;
         let case = load(&mut conn, self.keys(), case_id, false).await?;
         drop(conn);
@@ -541,78 +539,72 @@ impl Store {
             encrypt_to: None,
             sign_with: None,
         };
-        match job.kind.as_str() {
-            "announce" => {
-                // Never before the embargo time, wherever it was moved since scheduling.
-                if now < embargo_at && !case.state().is_announced() {
-                    return Ok(AnnouncementDue::Later(embargo_at));
-                }
-                if !(case.state() == State::ReleasePending || case.state().is_announced())
-                    || !settings.all_lists().contains(&to)
-                {
-                    return Ok(AnnouncementDue::Nothing);
-                }
-                let (a, _) = self.announcement_text(&publication).await?;
-                Ok(AnnouncementDue::Send(Box::new(mail(
-                    a.subject,
-                    a.body,
-                    "announcement",
-                ))))
+        if announce {
+            // Never before the embargo time, wherever it was moved since scheduling.
+            if now < embargo_at && !case.state().is_announced() {
+                return Ok(AnnouncementDue::Later(embargo_at));
             }
-            "prenotify" => {
-                if case.state() != State::ReleasePending
-                    || !self.prenotified_distributors(case_id).await?.contains(&to)
-                {
-                    return Ok(AnnouncementDue::Nothing);
-                }
-                // Each copy its own: an invisible mark that names the recipient, and an
-                // acknowledgement link. The text is unsigned, as the mark changes it.
-                let recipient = sqlx::query("SELECT id, openpgp_key FROM users WHERE email = $1")
-                    .bind(&to)
-                    .fetch_one(&self.pool)
-                    .await?;
-                let user_id: i64 = recipient.try_get("id")?;
-                let their_key = recipient
-                    .try_get::<Option<String>, _>("openpgp_key")?
-                    .and_then(|k| embargo_openpgp::PublicKey::from_armored(&k).ok());
-                let marks = self.copy_marks(case_id, user_id).await?;
-                let plain = announcement::render(&publication.advisory);
-                let link = format!(
-                    "{}/acknowledge/{}",
-                    public_url.trim_end_matches('/'),
-                    marks.ack
-                );
-                let text =
-                    prenotification_text(&plain.body, Some(embargo_at), settings.acknowledge_days)
-                        .replace("by replying to this message.", &format!("at {link}"));
-                let subject = format!(
-                    "[EMBARGOED until {}] {}",
-                    rfc(millis(embargo_at)),
-                    plain.subject
-                );
-                let mut m = mail(
-                    subject,
-                    embargo_formats::mark::embed(&text, marks.mark),
-                    "prenotification",
-                );
-                // A distributor with a key gets their copy encrypted to it (and signed by the
-                // team when the project has a key): the embargoed advisory never crosses the
-                // mail system in clear to them.
-                if let Some(key) = their_key {
-                    // The subject travels in clear: it names no title then.
-                    m.subject = format!(
-                        "[EMBARGOED until {}] Pre-notification (encrypted to your key)",
-                        rfc(millis(embargo_at))
-                    );
-                    let mut conn = self.pool.acquire().await?;
-                    m.sign_with = self.team_key(&mut conn, case.project_id()).await?;
-                    m.encrypt_to = Some(key);
-                }
-                Ok(AnnouncementDue::Send(Box::new(m)))
+            if !(case.state() == State::ReleasePending || case.state().is_announced())
+                || !settings.all_lists().contains(&to)
+            {
+                return Ok(AnnouncementDue::Nothing);
             }
-            other => Err(StoreError::Invalid(format!(
-                "job kind {other} is not a disclosure mail"
-            ))),
+            let (a, _) = self.announcement_text(&publication).await?;
+            Ok(AnnouncementDue::Send(Box::new(mail(
+                a.subject,
+                a.body,
+                "announcement",
+            ))))
+        } else {
+            if case.state() != State::ReleasePending
+                || !self.prenotified_distributors(case_id).await?.contains(&to)
+            {
+                return Ok(AnnouncementDue::Nothing);
+            }
+            // Each copy its own: an invisible mark that names the recipient, and an
+            // acknowledgement link. The text is unsigned, as the mark changes it.
+            let recipient = sqlx::query("SELECT id, openpgp_key FROM users WHERE email = $1")
+                .bind(&to)
+                .fetch_one(&self.pool)
+                .await?;
+            let user_id: i64 = recipient.try_get("id")?;
+            let their_key = recipient
+                .try_get::<Option<String>, _>("openpgp_key")?
+                .and_then(|k| embargo_openpgp::PublicKey::from_armored(&k).ok());
+            let marks = self.copy_marks(case_id, user_id).await?;
+            let plain = announcement::render(&publication.advisory);
+            let link = format!(
+                "{}/acknowledge/{}",
+                public_url.trim_end_matches('/'),
+                marks.ack
+            );
+            let text =
+                prenotification_text(&plain.body, Some(embargo_at), settings.acknowledge_days)
+                    .replace("by replying to this message.", &format!("at {link}"));
+            let subject = format!(
+                "[EMBARGOED until {}] {}",
+                rfc(millis(embargo_at)),
+                plain.subject
+            );
+            let mut m = mail(
+                subject,
+                embargo_formats::mark::embed(&text, marks.mark),
+                "prenotification",
+            );
+            // A distributor with a key gets their copy encrypted to it (and signed by the
+            // team when the project has a key): the embargoed advisory never crosses the
+            // mail system in clear to them.
+            if let Some(key) = their_key {
+                // The subject travels in clear: it names no title then.
+                m.subject = format!(
+                    "[EMBARGOED until {}] Pre-notification (encrypted to your key)",
+                    rfc(millis(embargo_at))
+                );
+                let mut conn = self.pool.acquire().await?;
+                m.sign_with = self.team_key(&mut conn, case.project_id()).await?;
+                m.encrypt_to = Some(key);
+            }
+            Ok(AnnouncementDue::Send(Box::new(m)))
         }
     }
 
@@ -800,17 +792,16 @@ impl JobCompletion {
             now,
         };
         if mail.kind == "prenotification" {
-            let days = job
-                .payload
-                .get("ack_days")
-                .and_then(serde_json::Value::as_i64)
-                .unwrap_or(2);
+            let days = match &job.task {
+                Some(Task::Prenotify { ack_days, .. }) => *ack_days,
+                _ => 2,
+            };
             Store::record_prenotification_sent(tx, mail.case_id, &mail.to, now, days).await?;
-            crate::cases::record_mark(
+            crate::timeline::record_mark(
                 tx,
                 store.keys(),
                 act,
-                "distributors-notified",
+                embargo_core::checklist::DISTRIBUTORS_NOTIFIED,
                 MarkStatus::Done,
                 None,
             )
@@ -818,7 +809,7 @@ impl JobCompletion {
             return Ok(());
         }
         let left: i64 = sqlx::query("SELECT COUNT(*) AS n FROM jobs WHERE dedup_key LIKE $1 AND done_at IS NULL AND id <> $2")
-            .bind(format!("announce:{}:%", mail.case_id))
+            .bind(Task::announcements_of(mail.case_id))
             .bind(job_id)
             .fetch_one(&mut **tx)
             .await?
@@ -826,33 +817,7 @@ impl JobCompletion {
         if left > 0 {
             return Ok(());
         }
-        let moved = sqlx::query(
-            "UPDATE cases SET state = 'announced', announced_at = COALESCE(announced_at, $1), updated_at = $1, last_activity_at = $1 WHERE id = $2 AND state = 'release-pending'",
-        )
-        .bind(now)
-        .bind(mail.case_id)
-        .execute(&mut **tx)
-        .await?;
-        crate::cases::record_mark(
-            tx,
-            store.keys(),
-            act,
-            checklist::ANNOUNCEMENT,
-            MarkStatus::Done,
-            None,
-        )
-        .await?;
-        if moved.rows_affected() == 1 {
-            record_event(
-                tx,
-                store.keys(),
-                act,
-                "transition",
-                Some((State::ReleasePending, State::Announced)),
-                Some("the announcement went to every list"),
-            )
-            .await?;
-        }
+        crate::transition::announce_by_embargo(tx, store.keys(), mail.case_id, now).await?;
         Ok(())
     }
 }

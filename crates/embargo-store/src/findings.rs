@@ -169,7 +169,10 @@ impl Store {
                 now,
             )
             .await?;
-            created.push((id, format!("{}-SEC-{number}", project.key)));
+            created.push((
+                id,
+                embargo_core::reference::case_reference(project.key.as_str(), number),
+            ));
         }
         tx.commit().await?;
         let candidates = self.candidates(project.id).await?;

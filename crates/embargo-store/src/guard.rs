@@ -40,13 +40,6 @@ fn mac(key: &[u8]) -> Result<Hmac<Sha256>> {
         .map_err(|_| StoreError::Corrupt("guard key length".into()))
 }
 
-/// Derives the root of the guard keys from a data key.
-pub(crate) fn derive_root(data_key: &[u8; 32]) -> Result<[u8; 32]> {
-    let mut m = mac(data_key)?;
-    m.update(b"embargo commit guard v1");
-    Ok(m.finalize().into_bytes().into())
-}
-
 impl Store {
     /// A project's guard key: derived from the newest data key and the project key, so it
     /// is stored nowhere but where the operator writes it, and one project's key checks
@@ -98,7 +91,10 @@ impl Store {
             if state.is_announced() {
                 out.published_cves.extend(cve);
             } else if state.is_open() {
-                out.case_refs.push(format!("{}-SEC-{number}", project.key));
+                out.case_refs.push(embargo_core::reference::case_reference(
+                    project.key.as_str(),
+                    number,
+                ));
                 out.reserved_cves.extend(cve);
                 out.terms.extend(terms);
                 if let Some(v) = viewer {

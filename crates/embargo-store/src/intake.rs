@@ -16,7 +16,8 @@ use embargo_core::reference::CaseRef;
 
 use crate::access::authorize;
 use crate::audit::{Entry, Read};
-use crate::cases::{Act, NewReport, insert_case, open_bytes_logged, record_event, touch};
+use crate::cases::{NewReport, insert_case};
+use crate::timeline::{Act, open_bytes_logged, record_event, touch};
 use crate::{Result, Store, StoreError, millis, rfc};
 
 /// A message in quarantine, without its content.
@@ -146,11 +147,6 @@ pub(crate) fn cut_title(subject: &str) -> Option<String> {
     Some(format!("{}… (subject cut)", subject[..cut].trim_end()))
 }
 
-/// The seal context of a forwarder's address in a job's payload.
-pub(crate) fn forwarder_context(case_id: i64) -> String {
-    format!("job:forwarder:{case_id}")
-}
-
 /// One line of the intake log: what a message became. No content.
 async fn log_intake(
     conn: &mut AnyConnection,
@@ -231,10 +227,9 @@ async fn case_reference(conn: &mut AnyConnection, case_id: i64) -> Result<String
         .bind(case_id)
         .fetch_one(&mut *conn)
         .await?;
-    Ok(format!(
-        "{}-SEC-{}",
-        row.try_get::<String, _>("key")?,
-        row.try_get::<i64, _>("number")?
+    Ok(embargo_core::reference::case_reference(
+        &row.try_get::<String, _>("key")?,
+        row.try_get::<i64, _>("number")?,
     ))
 }
 
@@ -683,36 +678,26 @@ impl Store {
                     (None, None) => {}
                 }
                 // The reporter hears back: the acknowledgement goes out through the job runner.
-                crate::jobs::enqueue(
-                    tx,
-                    "acknowledge",
-                    &serde_json::json!({ "case_id": case_id }),
-                    now,
-                )
-                .await?;
+                crate::jobs::enqueue(tx, &crate::jobs::Task::Acknowledge { case_id }, now).await?;
                 // A forwarded report's acknowledgement goes to its reporter; the forwarder
                 // is told too, by reference only (never the reporter's secret link).
                 if forwarded.is_some() {
                     use base64::Engine;
                     let to = self
                         .keys()
-                        .seal_str(&forwarder_context(case_id), &inbound.from_email)?;
+                        .seal_str(&crate::contexts::forwarder(case_id), &inbound.from_email)?;
                     let to = base64::engine::general_purpose::STANDARD.encode(to);
                     crate::jobs::enqueue(
                         tx,
-                        "mail-forwarder",
-                        &serde_json::json!({ "case_id": case_id, "to_sealed": to }),
+                        &crate::jobs::Task::MailForwarder {
+                            case_id,
+                            to_sealed: to,
+                        },
                         now,
                     )
                     .await?;
                 }
-                crate::jobs::enqueue(
-                    tx,
-                    "notify-team",
-                    &serde_json::json!({ "case_id": case_id }),
-                    now,
-                )
-                .await?;
+                crate::jobs::enqueue(tx, &crate::jobs::Task::NotifyTeam { case_id }, now).await?;
                 (case_id, inbound.kind.as_str())
             }
         };
@@ -807,7 +792,7 @@ impl Store {
         case_id: i64,
         only: Option<i64>,
     ) -> Result<Vec<(AttachmentInfo, Vec<u8>)>> {
-        let project_id = crate::cases::case_project(conn, case_id).await?;
+        let project_id = crate::timeline::case_project(conn, case_id).await?;
         let rows = sqlx::query(
             "SELECT a.id, a.size, a.held_back, a.meta_sealed, a.data_sealed, m.received_at FROM attachments a JOIN messages m ON m.id = a.message_id \
              WHERE a.case_id = $1 AND ($2 = 0 OR a.id = $2) ORDER BY a.id",
@@ -928,7 +913,7 @@ impl Store {
         .fetch_one(&mut *conn)
         .await?;
         let id: i64 = row.try_get("id")?;
-        let project_id = crate::cases::case_project(conn, case_id).await?;
+        let project_id = crate::timeline::case_project(conn, case_id).await?;
         let context = |part| crate::contexts::attachment(project_id, case_id, id, part);
         let meta =
             serde_json::json!({ "filename": file.filename, "content_type": file.content_type });

@@ -60,7 +60,10 @@ impl Store {
                 let case_project: Option<i64> = row.try_get("case_project")?;
                 let reference = match (case_project, row.try_get::<Option<String>, _>("key")?) {
                     (Some(p), Some(key)) if viewer.can_see_project(p) => {
-                        Some(format!("{key}-SEC-{}", row.try_get::<i64, _>("number")?))
+                        Some(embargo_core::reference::case_reference(
+                            &key,
+                            row.try_get::<i64, _>("number")?,
+                        ))
                     }
                     _ => None,
                 };

@@ -7,48 +7,232 @@
 //! the lease: a runner whose lease expired and was taken over cannot complete it too,
 //! so each job's effects are committed exactly once.
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 
 use crate::{Backend, Result, Store, StoreError, millis};
 
+/// What a job does, with the identifiers it needs (never confidential content in the
+/// clear: addresses and secrets travel sealed). The kind is stored in `jobs.kind` and
+/// the rest as the JSON payload, so each variant's fields are the payload's keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Task {
+    /// A diagnostic that records which runner ran it.
+    Probe,
+    /// The daily digest to each team; once per day named.
+    Digest {
+        /// The day it covers (the dedup key), absent on jobs queued by hand.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<String>,
+    },
+    /// The escalation of stalled cases; once per day named.
+    Escalate {
+        /// The day it covers (the dedup key).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<String>,
+    },
+    /// The acknowledgement to the reporter of a new case.
+    Acknowledge {
+        /// The case.
+        case_id: i64,
+    },
+    /// The project team hears of a new report or a reply.
+    NotifyTeam {
+        /// The case.
+        case_id: i64,
+    },
+    /// The foundation security team hears of a confirmed case.
+    NotifyFoundation {
+        /// The case.
+        case_id: i64,
+    },
+    /// A message on the timeline goes to the reporter.
+    MailReporter {
+        /// The case.
+        case_id: i64,
+        /// The timeline entry holding the message.
+        event_id: i64,
+    },
+    /// Whoever forwarded a report hears that it arrived.
+    MailForwarder {
+        /// The case.
+        case_id: i64,
+        /// The forwarder's address, sealed, base64.
+        to_sealed: String,
+    },
+    /// An invitation to collaborate on a case.
+    MailInvitation {
+        /// The case.
+        case_id: i64,
+        /// The invitee's address, sealed, base64.
+        to_sealed: String,
+        /// The single-use secret, sealed, base64.
+        secret_sealed: String,
+    },
+    /// A correction to a published CVE record goes to CVE Services.
+    CveUpdate {
+        /// The case.
+        case_id: i64,
+    },
+    /// One announcement to one list, at the embargo time.
+    Announce {
+        /// The case.
+        case_id: i64,
+        /// The list.
+        to: String,
+        /// Days the distributors have to acknowledge (carried for the record).
+        #[serde(default = "two")]
+        ack_days: i64,
+    },
+    /// One pre-notification to one distributor.
+    Prenotify {
+        /// The case.
+        case_id: i64,
+        /// The distributor's address.
+        to: String,
+        /// Days they have to acknowledge.
+        #[serde(default = "two")]
+        ack_days: i64,
+    },
+}
+
+fn two() -> i64 {
+    2
+}
+
+impl Task {
+    /// The stored kind, e.g. `notify-foundation`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Task::Probe => "probe",
+            Task::Digest { .. } => "digest",
+            Task::Escalate { .. } => "escalate",
+            Task::Acknowledge { .. } => "acknowledge",
+            Task::NotifyTeam { .. } => "notify-team",
+            Task::NotifyFoundation { .. } => "notify-foundation",
+            Task::MailReporter { .. } => "mail-reporter",
+            Task::MailForwarder { .. } => "mail-forwarder",
+            Task::MailInvitation { .. } => "mail-invitation",
+            Task::CveUpdate { .. } => "cve-update",
+            Task::Announce { .. } => "announce",
+            Task::Prenotify { .. } => "prenotify",
+        }
+    }
+
+    /// The case the job is about, if it is about one.
+    pub fn case_id(&self) -> Option<i64> {
+        match self {
+            Task::Probe | Task::Digest { .. } | Task::Escalate { .. } => None,
+            Task::Acknowledge { case_id }
+            | Task::NotifyTeam { case_id }
+            | Task::NotifyFoundation { case_id }
+            | Task::MailReporter { case_id, .. }
+            | Task::MailForwarder { case_id, .. }
+            | Task::MailInvitation { case_id, .. }
+            | Task::CveUpdate { case_id }
+            | Task::Announce { case_id, .. }
+            | Task::Prenotify { case_id, .. } => Some(*case_id),
+        }
+    }
+
+    /// What makes a second job of this kind the same job: enqueueing it again adds
+    /// nothing. The disclosure keys start with the kind and the case, so that the jobs
+    /// of one case's disclosure can be found by prefix ([`Task::disclosure_prefix`]).
+    pub fn dedup_key(&self) -> Option<String> {
+        match self {
+            Task::Digest { on: Some(day) } => Some(format!("digest:{day}")),
+            Task::Escalate { on: Some(day) } => Some(format!("escalate:{day}")),
+            Task::Announce { case_id, to, .. } => Some(format!("announce:{case_id}:{to}")),
+            Task::Prenotify { case_id, to, .. } => Some(format!("prenotify:{case_id}:{to}")),
+            _ => None,
+        }
+    }
+
+    /// The `LIKE` pattern of the dedup keys of a case's announcements.
+    pub(crate) fn announcements_of(case_id: i64) -> String {
+        format!("announce:{case_id}:%")
+    }
+
+    /// How many times it is tried before it is given up: disclosure mail is tried for
+    /// longer, since it must go out.
+    pub fn max_attempts(&self) -> i64 {
+        match self {
+            Task::Announce { .. } | Task::Prenotify { .. } => 50,
+            _ => MAX_ATTEMPTS,
+        }
+    }
+
+    /// The payload column: every field but the kind.
+    fn payload(&self) -> Result<String> {
+        let mut value = serde_json::to_value(self)
+            .map_err(|e| StoreError::Corrupt(format!("job payload: {e}")))?;
+        if let Some(object) = value.as_object_mut() {
+            object.remove("kind");
+        }
+        Ok(value.to_string())
+    }
+
+    /// Reads a stored job back; `None` for a kind or payload this version cannot read.
+    fn read(kind: &str, payload: &str) -> Option<Task> {
+        let mut value: Value = serde_json::from_str(payload).ok()?;
+        value
+            .as_object_mut()?
+            .insert("kind".into(), Value::String(kind.to_owned()));
+        serde_json::from_value(value).ok()
+    }
+}
+
 /// A job handed to a runner.
 #[derive(Debug, Clone)]
 pub struct Job {
     /// The job's id.
     pub id: i64,
-    /// What to do, e.g. `notify-foundation`.
+    /// The stored kind, for logs (also for a job this version cannot read).
     pub kind: String,
-    /// Identifiers the job needs; never confidential content.
-    pub payload: Value,
+    /// What to do; `None` when the stored job is unreadable, which the runner fails.
+    pub task: Option<Task>,
     /// How many times it has been claimed, this time included.
     pub attempts: i64,
     /// The lease token of the runner holding it.
     pub lease: String,
 }
 
+impl Job {
+    /// The job's case, or an error naming the job as unreadable.
+    pub(crate) fn case_id(&self) -> Result<i64> {
+        self.task
+            .as_ref()
+            .and_then(Task::case_id)
+            .ok_or_else(|| StoreError::Invalid("the job names no case".into()))
+    }
+}
+
 /// How many times a job is tried before it is given up.
 const MAX_ATTEMPTS: i64 = 20;
 
-/// Adds a job in the caller's transaction.
+/// Adds a job in the caller's transaction, unless its dedup key is taken. Returns the
+/// new job's id, `None` when it was a duplicate.
 pub(crate) async fn enqueue(
     conn: &mut AnyConnection,
-    kind: &str,
-    payload: &Value,
+    task: &Task,
     run_at: i64,
-) -> Result<i64> {
+) -> Result<Option<i64>> {
     let row = sqlx::query(
-        "INSERT INTO jobs (kind, payload, run_at, max_attempts, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO jobs (kind, payload, run_at, max_attempts, created_at, dedup_key) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
     )
-    .bind(kind)
-    .bind(payload.to_string())
+    .bind(task.kind())
+    .bind(task.payload()?)
     .bind(run_at)
-    .bind(MAX_ATTEMPTS)
+    .bind(task.max_attempts())
     .bind(millis(OffsetDateTime::now_utc()))
-    .fetch_one(&mut *conn)
+    .bind(task.dedup_key())
+    .fetch_optional(&mut *conn)
     .await?;
-    Ok(row.try_get("id")?)
+    row.map(|r| Ok(r.try_get("id")?)).transpose()
 }
 
 /// The delay before retry `attempt` (1-based): doubling from 2 s, at most an hour.
@@ -98,12 +282,12 @@ impl JobCompletion {
                 .bind(case_id)
                 .execute(&mut *self.tx)
                 .await?;
-            let act = crate::cases::Act {
+            let act = crate::timeline::Act {
                 case_id,
                 actor: None,
                 now: self.now,
             };
-            crate::cases::record_event(
+            crate::timeline::record_event(
                 &mut self.tx,
                 self.store.keys(),
                 act,
@@ -136,10 +320,17 @@ impl JobCompletion {
 }
 
 impl Store {
-    /// Adds a job outside any other change (diagnostics, tests).
-    pub async fn enqueue_job(&self, kind: &str, payload: &Value) -> Result<i64> {
+    /// Adds a job outside any other change (diagnostics, tests), due now; `None` when an
+    /// equal job is already queued.
+    pub async fn enqueue_job(&self, task: &Task) -> Result<Option<i64>> {
+        self.enqueue_job_at(task, millis(OffsetDateTime::now_utc()))
+            .await
+    }
+
+    /// As [`Store::enqueue_job`], due at `run_at` (ms).
+    pub(crate) async fn enqueue_job_at(&self, task: &Task, run_at: i64) -> Result<Option<i64>> {
         let mut tx = self.begin_write().await?;
-        let id = enqueue(&mut tx, kind, payload, millis(OffsetDateTime::now_utc())).await?;
+        let id = enqueue(&mut tx, task, run_at).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -169,11 +360,11 @@ impl Store {
             .await?;
         let Some(row) = row else { return Ok(None) };
         let payload: String = row.try_get("payload")?;
+        let kind: String = row.try_get("kind")?;
         Ok(Some(Job {
             id: row.try_get("id")?,
-            kind: row.try_get("kind")?,
-            payload: serde_json::from_str(&payload)
-                .map_err(|e| StoreError::Corrupt(format!("job payload: {e}")))?,
+            task: Task::read(&kind, &payload),
+            kind,
             attempts: row.try_get("attempts")?,
             lease,
         }))

@@ -31,6 +31,8 @@ mod routing;
 pub mod seal;
 mod signin;
 mod speakers;
+mod timeline;
+mod transition;
 mod views;
 
 use std::path::{Path, PathBuf};
@@ -43,18 +45,19 @@ use time::OffsetDateTime;
 pub use accounts::{NewToken, User};
 pub use admin::{DEFAULT_GIVEAWAYS, Member, Organisation, Project, ProjectUpdate};
 pub use audit::{AuditReport, AuditRow, BadRow, Checkpoint};
-pub use cases::{CaseFilter, CasePatch, NewReport};
-pub use cve::{CveContext, CveCredentials, CveState, CveUpdate};
+pub use cases::{CaseFilter, CasePatch, NewReport, SEALED_CASE_FIELDS};
+pub use cve::{CveContext, CveCredentials, CveUpdate};
 pub use disclosure::{
     AnnouncementDue, AnnouncementPreview, ChangesEntry, DisclosurePlan, DisclosureStep,
     PublishedAdvisory, advisory_page,
 };
+pub use embargo_core::cve_record::{CveRecordState, CveState};
 pub use findings::{DuplicateProposal, ImportedCase};
 pub use guard::GuardTerms;
 pub use history::{ImportCounts, PublishedRecord};
 pub use intake::{AttachmentInfo, IntakeOutcome, Quarantined};
 pub use intake_log::IntakeEntry;
-pub use jobs::{Job, JobCompletion};
+pub use jobs::{Job, JobCompletion, Task};
 pub use openpgp::TeamPublicKey;
 pub use outbound::OutboundMail;
 pub use prenotify::{Prenotification, TraceHit};

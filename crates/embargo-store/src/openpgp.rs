@@ -28,10 +28,6 @@ struct SealedSecret {
     passphrase: String,
 }
 
-pub(crate) fn secret_context(project_id: i64) -> String {
-    format!("team-key:{project_id}:secret")
-}
-
 impl Store {
     /// Sets a project's team key. An existing key is kept unless `replace`: messages
     /// encrypted to it could no longer be read again.
@@ -54,7 +50,9 @@ impl Store {
             passphrase: team.passphrase().to_owned(),
         })
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let sealed = self.keys().seal(&secret_context(project.id), &sealed)?;
+        let sealed = self
+            .keys()
+            .seal(&crate::contexts::team_key_secret(project.id), &sealed)?;
         let now = millis(OffsetDateTime::now_utc());
         let mut tx = self.begin_write().await?;
         let exists = sqlx::query("SELECT fingerprint FROM team_keys WHERE project_id = $1")
@@ -126,7 +124,7 @@ impl Store {
             return Ok(None);
         };
         let plain = self.keys().open(
-            &secret_context(project_id),
+            &crate::contexts::team_key_secret(project_id),
             &row.try_get::<Vec<u8>, _>("secret_sealed")?,
         )?;
         let secret: SealedSecret =

@@ -4,9 +4,10 @@
 
 use sqlx::{AnyConnection, Row};
 
-use crate::cases::{Act, load, record_event};
+use crate::cases::load;
 use crate::intake::id_hash;
-use crate::jobs::JobCompletion;
+use crate::jobs::{JobCompletion, Task};
+use crate::timeline::{Act, record_event};
 use crate::{Job, Result, Store, StoreError};
 
 /// A message to send, composed from a job.
@@ -53,7 +54,7 @@ async fn thread_ids(store: &Store, conn: &mut AnyConnection, case_id: i64) -> Re
         .map(|row| {
             let id: i64 = row.try_get("id")?;
             let sealed: Vec<u8> = row.try_get("message_id_sealed")?;
-            crate::cases::open_logged(
+            crate::timeline::open_logged(
                 store.keys(),
                 &crate::contexts::message(row.try_get("project_id")?, id, "message-id"),
                 &sealed,
@@ -80,27 +81,27 @@ impl Store {
         public_url: &str,
         domain: &str,
     ) -> Result<Option<OutboundMail>> {
-        let case_id = job
-            .payload
-            .get("case_id")
-            .and_then(serde_json::Value::as_i64)
-            .ok_or_else(|| StoreError::Invalid("the job names no case".into()))?;
+        let case_id = job.case_id()?;
         let mut conn = self.pool.acquire().await?;
         let case = load(&mut conn, self.keys(), case_id, true).await?;
-        if job.kind == "mail-invitation" {
+        let unsealed = |sealed: &str, context: String| -> Result<String> {
             use base64::Engine;
-            let open = |field: &str, what: &str| -> Result<String> {
-                let sealed = job
-                    .payload
-                    .get(field)
-                    .and_then(serde_json::Value::as_str)
-                    .and_then(|t| base64::engine::general_purpose::STANDARD.decode(t).ok())
-                    .ok_or_else(|| StoreError::Invalid("the job is incomplete".into()))?;
-                Ok(self
-                    .keys()
-                    .open_string(&crate::roles::invitation_context(case_id, what), &sealed)?)
-            };
-            let (to, secret) = (open("to_sealed", "to")?, open("secret_sealed", "secret")?);
+            let sealed = base64::engine::general_purpose::STANDARD
+                .decode(sealed)
+                .map_err(|_| StoreError::Invalid("the job is incomplete".into()))?;
+            Ok(self.keys().open_string(&context, &sealed)?)
+        };
+        if let Some(Task::MailInvitation {
+            to_sealed,
+            secret_sealed,
+            ..
+        }) = &job.task
+        {
+            let to = unsealed(to_sealed, crate::contexts::invitation(case_id, "to"))?;
+            let secret = unsealed(
+                secret_sealed,
+                crate::contexts::invitation(case_id, "secret"),
+            )?;
             let reference = case.reference();
             let base = public_url.trim_end_matches('/');
             return Ok(Some(OutboundMail {
@@ -124,19 +125,10 @@ impl Store {
                 sign_with: None,
             }));
         }
-        if job.kind == "mail-forwarder" {
+        if let Some(Task::MailForwarder { to_sealed, .. }) = &job.task {
             // The forwarder hears that the report arrived, by reference only: the
             // reporter's secret link is the reporter's alone.
-            use base64::Engine;
-            let sealed = job
-                .payload
-                .get("to_sealed")
-                .and_then(serde_json::Value::as_str)
-                .and_then(|t| base64::engine::general_purpose::STANDARD.decode(t).ok())
-                .ok_or_else(|| StoreError::Invalid("the job names no recipient".into()))?;
-            let to = self
-                .keys()
-                .open_string(&crate::intake::forwarder_context(case_id), &sealed)?;
+            let to = unsealed(to_sealed, crate::contexts::forwarder(case_id))?;
             let reference = case.reference();
             return Ok(Some(OutboundMail {
                 case_id,
@@ -169,8 +161,8 @@ impl Store {
             public_url.trim_end_matches('/')
         );
         let references = thread_ids(self, &mut conn, case_id).await?;
-        let (subject, body, kind) = match job.kind.as_str() {
-            "acknowledge" => (
+        let (subject, body, kind) = match &job.task {
+            Some(Task::Acknowledge { .. }) => (
                 format!("[{reference}] We have received your security report"),
                 format!(
                     "Thank you for your report. The security team has received it as {reference} and will get back to you.\n\n\
@@ -178,12 +170,8 @@ impl Store {
                 ),
                 "acknowledgement",
             ),
-            "mail-reporter" => {
-                let event_id = job
-                    .payload
-                    .get("event_id")
-                    .and_then(serde_json::Value::as_i64)
-                    .ok_or_else(|| StoreError::Invalid("the job names no message".into()))?;
+            Some(Task::MailReporter { event_id, .. }) => {
+                let event_id = *event_id;
                 let row = sqlx::query(
                     "SELECT kind, detail_sealed FROM case_events WHERE id = $1 AND case_id = $2",
                 )
@@ -196,7 +184,7 @@ impl Store {
                 let sealed: Vec<u8> = row
                     .try_get::<Option<Vec<u8>>, _>("detail_sealed")?
                     .ok_or(StoreError::NotFound("message"))?;
-                let text = crate::cases::open_logged(
+                let text = crate::timeline::open_logged(
                     self.keys(),
                     &crate::contexts::event(case.project_id(), case_id, &event_kind),
                     &sealed,
@@ -209,9 +197,10 @@ impl Store {
                     "reply",
                 )
             }
-            other => {
+            _ => {
                 return Err(StoreError::Invalid(format!(
-                    "job kind {other} sends no mail"
+                    "job kind {} sends no mail",
+                    job.kind
                 )));
             }
         };
@@ -290,11 +279,7 @@ impl Store {
         public_url: &str,
         domain: &str,
     ) -> Result<Vec<OutboundMail>> {
-        let case_id = job
-            .payload
-            .get("case_id")
-            .and_then(serde_json::Value::as_i64)
-            .ok_or_else(|| StoreError::Invalid("the job names no case".into()))?;
+        let case_id = job.case_id()?;
         let row = sqlx::query(
             "SELECT c.project_id, p.org_id, p.key, p.inbox, c.number, c.channel FROM cases c JOIN projects p ON p.id = c.project_id WHERE c.id = $1",
         )
@@ -302,9 +287,10 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         let key: String = row.try_get("key")?;
-        let reference = format!("{key}-SEC-{}", row.try_get::<i64, _>("number")?);
-        let (kind, scope, subject, body) = match job.kind.as_str() {
-            "notify-team" => (
+        let reference =
+            embargo_core::reference::case_reference(&key, row.try_get::<i64, _>("number")?);
+        let (kind, scope, subject, body) = match &job.task {
+            Some(Task::NotifyTeam { .. }) => (
                 "project",
                 row.try_get::<i64, _>("project_id")?,
                 format!("[{reference}] New report for {key}"),
@@ -314,7 +300,7 @@ impl Store {
                     public_url.trim_end_matches('/')
                 ),
             ),
-            "notify-foundation" => (
+            Some(Task::NotifyFoundation { .. }) => (
                 "foundation",
                 row.try_get::<i64, _>("org_id")?,
                 format!("[{reference}] {key} confirmed a vulnerability"),
@@ -323,9 +309,10 @@ impl Store {
                     public_url.trim_end_matches('/')
                 ),
             ),
-            other => {
+            _ => {
                 return Err(StoreError::Invalid(format!(
-                    "job kind {other} notifies nobody"
+                    "job kind {} notifies nobody",
+                    job.kind
                 )));
             }
         };

@@ -46,14 +46,6 @@ pub(crate) struct CopyMarks {
     pub ack: String,
 }
 
-pub(crate) fn ack_context(case_id: i64, user_id: i64) -> String {
-    format!("prenotification:{case_id}:{user_id}:ack")
-}
-
-pub(crate) fn mark_context(case_id: i64, user_id: i64) -> String {
-    format!("prenotification:{case_id}:{user_id}:mark")
-}
-
 /// What the `mark` column holds: a keyed tag of the mark, unique and found by tracing,
 /// which tells nothing of the mark itself.
 pub(crate) fn mark_tag(keys: &crate::seal::Keyring, mark: u64) -> i64 {
@@ -82,10 +74,10 @@ impl Store {
             .bind(user_id)
             .bind(mark_tag(self.keys(), mark))
             .bind(digest(&ack))
-            .bind(self.keys().seal_str(&ack_context(case_id, user_id), &ack)?)
+            .bind(self.keys().seal_str(&crate::contexts::prenotification_ack(case_id, user_id), &ack)?)
             .bind(
                 self.keys()
-                    .seal_str(&mark_context(case_id, user_id), &mark.to_string())?,
+                    .seal_str(&crate::contexts::prenotification_mark(case_id, user_id), &mark.to_string())?,
             )
             .execute(&self.pool)
             .await?;
@@ -98,7 +90,7 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         let mark = self.keys().open_string(
-            &mark_context(case_id, user_id),
+            &crate::contexts::prenotification_mark(case_id, user_id),
             &row.try_get::<Vec<u8>, _>("mark_sealed")?,
         )?;
         Ok(CopyMarks {
@@ -106,7 +98,7 @@ impl Store {
                 .parse()
                 .map_err(|_| StoreError::Corrupt("pre-notification mark".into()))?,
             ack: self.keys().open_string(
-                &ack_context(case_id, user_id),
+                &crate::contexts::prenotification_ack(case_id, user_id),
                 &row.try_get::<Vec<u8>, _>("ack_sealed")?,
             )?,
         })
@@ -147,10 +139,9 @@ impl Store {
             .bind(row.try_get::<i64, _>("id")?)
             .execute(&self.pool)
             .await?;
-        Ok(format!(
-            "{}-SEC-{}",
-            row.try_get::<String, _>("key")?,
-            row.try_get::<i64, _>("number")?
+        Ok(embargo_core::reference::case_reference(
+            &row.try_get::<String, _>("key")?,
+            row.try_get::<i64, _>("number")?,
         ))
     }
 
@@ -196,10 +187,9 @@ impl Store {
             .await?;
             if let Some(row) = row {
                 hits.push(TraceHit {
-                    reference: format!(
-                        "{}-SEC-{}",
-                        row.try_get::<String, _>("key")?,
-                        row.try_get::<i64, _>("number")?
+                    reference: embargo_core::reference::case_reference(
+                        &row.try_get::<String, _>("key")?,
+                        row.try_get::<i64, _>("number")?,
                     ),
                     recipient: row.try_get("email")?,
                     sent_at: row.try_get::<Option<i64>, _>("sent_at")?.map(rfc),

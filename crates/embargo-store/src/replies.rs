@@ -127,24 +127,12 @@ impl Store {
         let (case_id, number, secret) =
             insert_case(&mut tx, self.keys(), project.id, &report, None, now).await?;
         if has_email {
-            enqueue(
-                &mut tx,
-                "acknowledge",
-                &serde_json::json!({ "case_id": case_id }),
-                now,
-            )
-            .await?;
+            enqueue(&mut tx, &crate::jobs::Task::Acknowledge { case_id }, now).await?;
         }
-        enqueue(
-            &mut tx,
-            "notify-team",
-            &serde_json::json!({ "case_id": case_id }),
-            now,
-        )
-        .await?;
+        enqueue(&mut tx, &crate::jobs::Task::NotifyTeam { case_id }, now).await?;
         tx.commit().await?;
         Ok(FiledReport {
-            reference: format!("{}-SEC-{number}", project.key),
+            reference: embargo_core::reference::case_reference(project.key.as_str(), number),
             secret,
         })
     }

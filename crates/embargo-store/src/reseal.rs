@@ -8,6 +8,7 @@
 
 use sqlx::Row;
 
+use crate::cases::SEALED_CASE_FIELDS;
 use crate::contexts;
 use crate::seal::Keyring;
 use crate::{Result, Store, StoreError};
@@ -31,8 +32,8 @@ struct Sealed {
     table: &'static str,
     /// Selects `id` (the row's key, as `key_id`), the columns the contexts need, and the
     /// sealed columns; `$1` is the last key done, `$2` the batch size.
-    select: &'static str,
-    columns: &'static [&'static str],
+    select: String,
+    columns: Vec<&'static str>,
     context: fn(&sqlx::any::AnyRow, &str) -> Result<String>,
 }
 
@@ -41,7 +42,7 @@ fn get(row: &sqlx::any::AnyRow, name: &str) -> Result<i64> {
 }
 
 fn case_field(column: &str) -> Result<&'static str> {
-    crate::routing::SEALED
+    SEALED_CASE_FIELDS
         .iter()
         .find(|(c, _)| *c == column)
         .map(|(_, f)| *f)
@@ -52,24 +53,15 @@ fn tables() -> Vec<Sealed> {
     vec![
         Sealed {
             table: "cases",
-            select: "SELECT id AS key_id, project_id, number, title_sealed, description_sealed, reporter_sealed, cvss_sealed, cve_sealed, versions_sealed, advisory_sealed, override_sealed, terms_sealed, reporter_link_sealed, merged_sealed, reporter_key_sealed, advisory_url_sealed, cve_state_sealed, retrospective_sealed FROM cases WHERE id > $1 ORDER BY id LIMIT $2",
-            columns: &[
-                "title_sealed",
-                "description_sealed",
-                "reporter_sealed",
-                "cvss_sealed",
-                "cve_sealed",
-                "versions_sealed",
-                "advisory_sealed",
-                "override_sealed",
-                "terms_sealed",
-                "reporter_link_sealed",
-                "merged_sealed",
-                "reporter_key_sealed",
-                "advisory_url_sealed",
-                "cve_state_sealed",
-                "retrospective_sealed",
-            ],
+            select: format!(
+                "SELECT id AS key_id, project_id, number, {} FROM cases WHERE id > $1 ORDER BY id LIMIT $2",
+                SEALED_CASE_FIELDS
+                    .iter()
+                    .map(|(column, _)| *column)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            columns: SEALED_CASE_FIELDS.iter().map(|(column, _)| *column).collect(),
             context: |row, column| {
                 Ok(crate::cases::ctx(
                     get(row, "project_id")?,
@@ -80,8 +72,8 @@ fn tables() -> Vec<Sealed> {
         },
         Sealed {
             table: "case_events",
-            select: "SELECT e.id AS key_id, e.case_id, e.kind, c.project_id, e.detail_sealed FROM case_events e JOIN cases c ON c.id = e.case_id WHERE e.id > $1 ORDER BY e.id LIMIT $2",
-            columns: &["detail_sealed"],
+            select: "SELECT e.id AS key_id, e.case_id, e.kind, c.project_id, e.detail_sealed FROM case_events e JOIN cases c ON c.id = e.case_id WHERE e.id > $1 ORDER BY e.id LIMIT $2".into(),
+            columns: vec!["detail_sealed"],
             context: |row, _| {
                 Ok(contexts::event(
                     get(row, "project_id")?,
@@ -92,8 +84,8 @@ fn tables() -> Vec<Sealed> {
         },
         Sealed {
             table: "checklist_marks",
-            select: "SELECT m.id AS key_id, m.case_id, m.item, c.project_id, m.note_sealed FROM checklist_marks m JOIN cases c ON c.id = m.case_id WHERE m.id > $1 ORDER BY m.id LIMIT $2",
-            columns: &["note_sealed"],
+            select: "SELECT m.id AS key_id, m.case_id, m.item, c.project_id, m.note_sealed FROM checklist_marks m JOIN cases c ON c.id = m.case_id WHERE m.id > $1 ORDER BY m.id LIMIT $2".into(),
+            columns: vec!["note_sealed"],
             context: |row, _| {
                 Ok(contexts::mark(
                     get(row, "project_id")?,
@@ -104,8 +96,8 @@ fn tables() -> Vec<Sealed> {
         },
         Sealed {
             table: "attachments",
-            select: "SELECT a.id AS key_id, a.case_id, c.project_id, a.meta_sealed, a.data_sealed FROM attachments a JOIN cases c ON c.id = a.case_id WHERE a.id > $1 ORDER BY a.id LIMIT $2",
-            columns: &["meta_sealed", "data_sealed"],
+            select: "SELECT a.id AS key_id, a.case_id, c.project_id, a.meta_sealed, a.data_sealed FROM attachments a JOIN cases c ON c.id = a.case_id WHERE a.id > $1 ORDER BY a.id LIMIT $2".into(),
+            columns: vec!["meta_sealed", "data_sealed"],
             context: |row, column| {
                 let part = if column == "meta_sealed" {
                     "meta"
@@ -122,8 +114,8 @@ fn tables() -> Vec<Sealed> {
         },
         Sealed {
             table: "messages",
-            select: "SELECT id AS key_id, project_id, raw_sealed, message_id_sealed FROM messages WHERE id > $1 ORDER BY id LIMIT $2",
-            columns: &["raw_sealed", "message_id_sealed"],
+            select: "SELECT id AS key_id, project_id, raw_sealed, message_id_sealed FROM messages WHERE id > $1 ORDER BY id LIMIT $2".into(),
+            columns: vec!["raw_sealed", "message_id_sealed"],
             context: |row, column| {
                 let part = if column == "raw_sealed" {
                     "raw"
@@ -139,38 +131,38 @@ fn tables() -> Vec<Sealed> {
         },
         Sealed {
             table: "co_reporters",
-            select: "SELECT id AS key_id, email_sealed FROM co_reporters WHERE id > $1 ORDER BY id LIMIT $2",
-            columns: &["email_sealed"],
-            context: |row, _| Ok(crate::speakers::co_reporter_context(get(row, "key_id")?)),
+            select: "SELECT id AS key_id, email_sealed FROM co_reporters WHERE id > $1 ORDER BY id LIMIT $2".into(),
+            columns: vec!["email_sealed"],
+            context: |row, _| Ok(crate::contexts::co_reporter(get(row, "key_id")?)),
         },
         Sealed {
             table: "users",
-            select: "SELECT id AS key_id, totp_sealed FROM users WHERE id > $1 ORDER BY id LIMIT $2",
-            columns: &["totp_sealed"],
-            context: |row, _| Ok(crate::signin::context(get(row, "key_id")?)),
+            select: "SELECT id AS key_id, totp_sealed FROM users WHERE id > $1 ORDER BY id LIMIT $2".into(),
+            columns: vec!["totp_sealed"],
+            context: |row, _| Ok(crate::contexts::totp(get(row, "key_id")?)),
         },
         Sealed {
             table: "organisations",
-            select: "SELECT id AS key_id, cve_services_sealed FROM organisations WHERE id > $1 ORDER BY id LIMIT $2",
-            columns: &["cve_services_sealed"],
-            context: |row, _| Ok(crate::cve::org_context(get(row, "key_id")?)),
+            select: "SELECT id AS key_id, cve_services_sealed FROM organisations WHERE id > $1 ORDER BY id LIMIT $2".into(),
+            columns: vec!["cve_services_sealed"],
+            context: |row, _| Ok(crate::contexts::cve_credentials(get(row, "key_id")?)),
         },
         Sealed {
             table: "team_keys",
-            select: "SELECT project_id AS key_id, secret_sealed FROM team_keys WHERE project_id > $1 ORDER BY project_id LIMIT $2",
-            columns: &["secret_sealed"],
-            context: |row, _| Ok(crate::openpgp::secret_context(get(row, "key_id")?)),
+            select: "SELECT project_id AS key_id, secret_sealed FROM team_keys WHERE project_id > $1 ORDER BY project_id LIMIT $2".into(),
+            columns: vec!["secret_sealed"],
+            context: |row, _| Ok(crate::contexts::team_key_secret(get(row, "key_id")?)),
         },
         Sealed {
             table: "prenotifications",
-            select: "SELECT id AS key_id, case_id, user_id, ack_sealed, mark_sealed FROM prenotifications WHERE id > $1 ORDER BY id LIMIT $2",
-            columns: &["ack_sealed", "mark_sealed"],
+            select: "SELECT id AS key_id, case_id, user_id, ack_sealed, mark_sealed FROM prenotifications WHERE id > $1 ORDER BY id LIMIT $2".into(),
+            columns: vec!["ack_sealed", "mark_sealed"],
             context: |row, column| {
                 let (case, user) = (get(row, "case_id")?, get(row, "user_id")?);
                 Ok(if column == "ack_sealed" {
-                    crate::prenotify::ack_context(case, user)
+                    crate::contexts::prenotification_ack(case, user)
                 } else {
-                    crate::prenotify::mark_context(case, user)
+                    crate::contexts::prenotification_mark(case, user)
                 })
             },
         },
@@ -197,7 +189,7 @@ impl Store {
             let mut in_table = 0u64;
             loop {
                 let mut tx = self.begin_write().await?;
-                let rows = sqlx::query(spec.select)
+                let rows = sqlx::query(&spec.select)
                     .bind(after)
                     .bind(BATCH)
                     .fetch_all(&mut *tx)
@@ -207,7 +199,7 @@ impl Store {
                 };
                 after = get(last, "key_id")?;
                 for row in &rows {
-                    for column in spec.columns {
+                    for column in &spec.columns {
                         let Some(sealed) = row.try_get::<Option<Vec<u8>>, _>(*column)? else {
                             continue;
                         };

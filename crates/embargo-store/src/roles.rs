@@ -13,7 +13,8 @@ use time::OffsetDateTime;
 use crate::access::authorize;
 use crate::accounts::{check_email, digest, new_secret};
 use crate::audit::{Entry, Read};
-use crate::cases::{Act, MAX_TEXT, check_text, ctx, load, record_event, touch};
+use crate::cases::{MAX_TEXT, check_text, ctx, load};
+use crate::timeline::{Act, record_event, touch};
 use crate::views::{AdvisoryView, Collaborator, Invitation, ReporterView, ThreadMessage};
 use crate::{Result, Store, StoreError, millis, rfc};
 
@@ -26,11 +27,6 @@ team announces it, you will not discuss it, or anything you learn from it, with 
 is not on the case; you will not commit, push or publish anything that refers to it; you \
 will keep what you receive on systems only you control; and you will tell the team at once \
 if any of it may have leaked. Your acceptance, and each time you read the case, is recorded.";
-
-/// The seal context of an invitation's parts (address, secret) in its mail job.
-pub(crate) fn invitation_context(case_id: i64, what: &str) -> String {
-    format!("job:invitation:{case_id}:{what}")
-}
 
 impl Store {
     async fn user_id_for(&self, email: &str) -> Result<i64> {
@@ -94,17 +90,16 @@ impl Store {
             use base64::Engine;
             Ok(base64::engine::general_purpose::STANDARD.encode(
                 self.keys()
-                    .seal_str(&invitation_context(auth.case_id, what), value)?,
+                    .seal_str(&crate::contexts::invitation(auth.case_id, what), value)?,
             ))
         };
         crate::jobs::enqueue(
             &mut tx,
-            "mail-invitation",
-            &serde_json::json!({
-                "case_id": auth.case_id,
-                "to_sealed": sealed("to", &email)?,
-                "secret_sealed": sealed("secret", &secret)?,
-            }),
+            &crate::jobs::Task::MailInvitation {
+                case_id: auth.case_id,
+                to_sealed: sealed("to", &email)?,
+                secret_sealed: sealed("secret", &secret)?,
+            },
             now,
         )
         .await?;
@@ -627,7 +622,7 @@ impl Store {
                 }
                 .into(),
                 at: rfc(row.try_get("at")?),
-                text: crate::cases::open_logged(
+                text: crate::timeline::open_logged(
                     self.keys(),
                     &crate::contexts::event(case.project_id(), case_id, &kind),
                     &sealed,

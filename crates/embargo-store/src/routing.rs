@@ -11,28 +11,10 @@ use time::OffsetDateTime;
 
 use crate::access::authorize;
 use crate::audit::{Entry, Read};
-use crate::cases::{Act, ctx, load, record_event, touch};
+use crate::cases::{SEALED_CASE_FIELDS, ctx, load};
+use crate::timeline::{Act, record_event, touch};
 use crate::views::CaseDetail;
 use crate::{Result, Store, StoreError, millis};
-
-/// Every sealed column of a case, with the field name its seal is bound to.
-pub(crate) const SEALED: &[(&str, &str)] = &[
-    ("title_sealed", "title"),
-    ("description_sealed", "description"),
-    ("reporter_sealed", "reporter"),
-    ("cvss_sealed", "cvss"),
-    ("cve_sealed", "cve"),
-    ("versions_sealed", "versions"),
-    ("advisory_sealed", "advisory"),
-    ("override_sealed", "override"),
-    ("terms_sealed", "terms"),
-    ("reporter_link_sealed", "reporter-link"),
-    ("merged_sealed", "merged"),
-    ("reporter_key_sealed", "reporter-key"),
-    ("advisory_url_sealed", "advisory-url"),
-    ("cve_state_sealed", "cve-state"),
-    ("retrospective_sealed", "retrospective"),
-];
 
 impl Store {
     /// Moves a case to another project of its organisation. Only the foundation team
@@ -49,7 +31,7 @@ impl Store {
         let now = millis(now_dt);
         let mut tx = self.begin_write().await?;
         let auth = authorize(&mut tx, viewer, case_ref, Need::Change).await?;
-        let columns: Vec<&str> = SEALED.iter().map(|(c, _)| *c).collect();
+        let columns: Vec<&str> = SEALED_CASE_FIELDS.iter().map(|(c, _)| *c).collect();
         let row = sqlx::query(&format!(
             "SELECT c.project_id, c.number, c.state, p.org_id, {} FROM cases c JOIN projects p ON p.id = c.project_id WHERE c.id = $1",
             columns.iter().map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ")
@@ -95,8 +77,8 @@ impl Store {
         .try_get("number")?;
         // Seals are bound to the reference; seal each field again under the new one.
         let keys = self.keys();
-        let mut resealed: Vec<Option<Vec<u8>>> = Vec::with_capacity(SEALED.len());
-        for (column, field) in SEALED {
+        let mut resealed: Vec<Option<Vec<u8>>> = Vec::with_capacity(SEALED_CASE_FIELDS.len());
+        for (column, field) in SEALED_CASE_FIELDS {
             let sealed: Option<Vec<u8>> = row.try_get(*column)?;
             resealed.push(match sealed {
                 Some(s) => {
@@ -115,7 +97,7 @@ impl Store {
         let statement = format!(
             "UPDATE cases SET project_id = $1, number = $2, {} WHERE id = ${}",
             sets.join(", "),
-            SEALED.len() + 3
+            SEALED_CASE_FIELDS.len() + 3
         );
         let mut update = sqlx::query(&statement).bind(to_project).bind(to_number);
         for value in resealed {
@@ -142,7 +124,7 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        let new_ref = format!("{to}-SEC-{to_number}");
+        let new_ref = embargo_core::reference::case_reference(to.as_str(), to_number);
         let reason = reason.trim();
         let detail = if reason.is_empty() {
             format!("routed from {case_ref} to {new_ref}")
@@ -159,8 +141,9 @@ impl Store {
         // The project's team hears of its new case.
         crate::jobs::enqueue(
             &mut tx,
-            "notify-team",
-            &serde_json::json!({ "case_id": auth.case_id }),
+            &crate::jobs::Task::NotifyTeam {
+                case_id: auth.case_id,
+            },
             now,
         )
         .await?;

@@ -118,19 +118,24 @@ impl MasterKey {
 
     /// Wraps a data key for storage in the database.
     pub(crate) fn wrap(&self, id: i64, key: &[u8; 32]) -> Result<Vec<u8>, SealError> {
-        seal_with(&self.cipher(), 0, &wrap_context(id), key)
+        seal_with(
+            &self.cipher(),
+            0,
+            &crate::contexts::wrapped_data_key(id),
+            key,
+        )
     }
 
     /// Unwraps a stored data key.
     pub(crate) fn unwrap_key(&self, id: i64, wrapped: &[u8]) -> Result<[u8; 32], SealError> {
-        let plain = open_with(&self.cipher(), &wrap_context(id), wrapped)
-            .map_err(|_| SealError::WrongMasterKey)?;
+        let plain = open_with(
+            &self.cipher(),
+            &crate::contexts::wrapped_data_key(id),
+            wrapped,
+        )
+        .map_err(|_| SealError::WrongMasterKey)?;
         plain.try_into().map_err(|_| SealError::WrongMasterKey)
     }
-}
-
-fn wrap_context(id: i64) -> String {
-    format!("embargo data key {id}")
 }
 
 fn seal_with(
@@ -198,6 +203,15 @@ impl std::fmt::Debug for Keyring {
     }
 }
 
+/// A key for one purpose, derived from `key` under its label: the audit chain's and the
+/// commit guard's keys come from data keys this way, and never open a sealed value.
+fn derive(key: &[u8; 32], label: &[u8]) -> Option<[u8; 32]> {
+    use hmac::Mac;
+    let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(key).ok()?;
+    mac.update(label);
+    Some(mac.finalize().into_bytes().into())
+}
+
 impl Keyring {
     /// Builds a keyring from unwrapped data keys.
     pub(crate) fn new(keys: Vec<(u32, [u8; 32])>) -> Option<Keyring> {
@@ -205,19 +219,17 @@ impl Keyring {
         // The first data key never changes (rotation re-wraps it), so neither does the
         // audit chain's key derived from it.
         let (_, first) = keys.iter().min_by_key(|(id, _)| *id)?;
-        let audit_key = crate::audit::derive_key(first).ok()?;
+        let audit_key = derive(first, b"embargo audit chain v1")?;
         // The commit guard's keys follow the newest data key, so a new data key gives
         // the guard new keys too.
         let (_, newest) = keys.iter().max_by_key(|(id, _)| *id)?;
-        let guard_root = crate::guard::derive_root(newest).ok()?;
+        let guard_root = derive(newest, b"embargo commit guard v1")?;
         let ciphers = keys
             .into_iter()
             .map(|(id, key)| (id, XChaCha20Poly1305::new(&key.into())))
             .collect();
+        let tag_key = derive(&audit_key, b"embargo tag key v1")?;
         use hmac::Mac;
-        let mut derive = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&audit_key).ok()?;
-        derive.update(b"embargo tag key v1");
-        let tag_key = derive.finalize().into_bytes();
         let tag_mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&tag_key).ok()?;
         Some(Keyring {
             active,

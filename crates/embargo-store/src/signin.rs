@@ -65,10 +65,6 @@ fn matching_step(totp: &TOTP, code: &str, now: u64) -> Option<i64> {
         .and_then(|s| i64::try_from(s).ok())
 }
 
-pub(crate) fn context(user_id: i64) -> String {
-    format!("user:{user_id}:totp")
-}
-
 fn recovery_code() -> String {
     let mut bytes = [0u8; 8];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
@@ -152,7 +148,7 @@ impl Store {
             let sealed: Vec<u8> = row
                 .try_get::<Option<Vec<u8>>, _>("totp_sealed")?
                 .ok_or_else(|| StoreError::Corrupt("TOTP enabled without a secret".into()))?;
-            let secret = self.keys().open(&context(user_id), &sealed)?;
+            let secret = self.keys().open(&crate::contexts::totp(user_id), &sealed)?;
             let last: Option<i64> = row.try_get("totp_last_step")?;
             let unix = now.unix_timestamp().max(0) as u64;
             let by_totp = match matching_step(&totp(secret)?, code, unix) {
@@ -275,7 +271,7 @@ impl Store {
         let mut secret = vec![0u8; 20];
         rand::rngs::OsRng.fill_bytes(&mut secret);
         sqlx::query("UPDATE users SET totp_sealed = $1, totp_last_step = NULL WHERE id = $2")
-            .bind(self.keys().seal(&context(user_id), &secret)?)
+            .bind(self.keys().seal(&crate::contexts::totp(user_id), &secret)?)
             .bind(user_id)
             .execute(&self.pool)
             .await?;
@@ -306,7 +302,7 @@ impl Store {
             .ok_or_else(|| {
                 StoreError::Invalid("start enrolment first (POST /api/me/totp)".into())
             })?;
-        let secret = self.keys().open(&context(user_id), &sealed)?;
+        let secret = self.keys().open(&crate::contexts::totp(user_id), &sealed)?;
         let now = OffsetDateTime::now_utc();
         let step = matching_step(&totp(secret)?, code, now.unix_timestamp().max(0) as u64)
             .ok_or_else(|| {

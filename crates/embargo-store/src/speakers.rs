@@ -10,13 +10,9 @@ use embargo_core::reference::CaseRef;
 use sqlx::{AnyConnection, Row};
 
 use crate::access::authorize;
-use crate::cases::{Act, record_event};
 use crate::intake::THIRD_PARTY;
+use crate::timeline::{Act, record_event};
 use crate::{Result, Store, StoreError, millis};
-
-pub(crate) fn co_reporter_context(id: i64) -> String {
-    format!("co-reporter:{id}")
-}
 
 impl Store {
     /// The co-reporters' addresses of a case.
@@ -34,7 +30,7 @@ impl Store {
             .map(|row| {
                 let id: i64 = row.try_get("id")?;
                 Ok(self.keys().open_string(
-                    &co_reporter_context(id),
+                    &crate::contexts::co_reporter(id),
                     &row.try_get::<Vec<u8>, _>("email_sealed")?,
                 )?)
             })
@@ -84,7 +80,7 @@ impl Store {
         .await?
         .ok_or(StoreError::NotFound("third-party message"))?;
         let message_id: i64 = row.try_get("message_id")?;
-        let raw = crate::cases::open_bytes_logged(
+        let raw = crate::timeline::open_bytes_logged(
             self.keys(),
             &crate::contexts::message(row.try_get("project_id")?, message_id, "raw"),
             &row.try_get::<Vec<u8>, _>("raw_sealed")?,
@@ -130,7 +126,10 @@ impl Store {
         .await?
         .try_get("id")?;
         sqlx::query("UPDATE co_reporters SET email_sealed = $1 WHERE id = $2")
-            .bind(self.keys().seal_str(&co_reporter_context(id), &sender)?)
+            .bind(
+                self.keys()
+                    .seal_str(&crate::contexts::co_reporter(id), &sender)?,
+            )
             .bind(id)
             .execute(&mut *tx)
             .await?;

@@ -93,7 +93,7 @@ pub struct CaseDetail {
     /// The archived public announcement, once recorded.
     pub advisory_url: Option<String>,
     /// The state of the CVE ID at CVE Services, when Embargo reserved or published it.
-    pub cve_state: Option<crate::cve::CveState>,
+    pub cve_state: Option<embargo_core::cve_record::CveState>,
     /// The procedure's clocks.
     pub clocks: Clocks,
 }
@@ -128,6 +128,8 @@ pub struct ChecklistEntry {
     pub status: MarkStatus,
     /// Whether Embargo ticks it by itself.
     pub automatic: bool,
+    /// Whether people tick it by hand.
+    pub manual: bool,
     /// Who ticked it (email), or none for Embargo itself.
     pub by: Option<String>,
     /// When (RFC 3339).

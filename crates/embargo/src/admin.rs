@@ -737,7 +737,7 @@ pub async fn jobs(cmd: JobsCommand, out: &Output) -> Result<(), String> {
             let store = store.open().await.map_err(|e| e.to_string())?;
             for _ in 0..count {
                 store
-                    .enqueue_job("probe", &json!({}))
+                    .enqueue_job(&embargo_store::Task::Probe)
                     .await
                     .map_err(|e| e.to_string())?;
             }

@@ -3,7 +3,7 @@
 
 use axum::extract::State as AxumState;
 use embargo_core::reference::CaseRef;
-use embargo_store::{CveContext, StoreError};
+use embargo_store::{CveContext, CveRecordState, CveState, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -17,8 +17,8 @@ use crate::extract::{Caller, Json, Path};
 pub struct CveStatus {
     /// The CVE ID.
     pub cve_id: String,
-    /// RESERVED, PUBLISHED or REJECTED.
-    pub state: String,
+    /// Where the ID stands at CVE Services.
+    pub state: CveRecordState,
 }
 
 /// Why a reserved ID is rejected.
@@ -72,7 +72,7 @@ pub(crate) async fn reserve_for(
         .await?;
     Ok(CveStatus {
         cve_id,
-        state: "RESERVED".into(),
+        state: CveRecordState::Reserved,
     })
 }
 
@@ -96,10 +96,7 @@ pub async fn publish(
         .cve_id
         .clone()
         .ok_or_else(|| ApiError::Store(StoreError::Invalid("the case has no CVE ID".into())))?;
-    let update = context
-        .state
-        .as_ref()
-        .is_some_and(|s| s.state == "PUBLISHED");
+    let update = context.state.as_ref().is_some_and(CveState::is_published);
     client(&context)?.publish(&cve_id, &record, update).await?;
     let note = if update {
         format!("{cve_id}: the published record updated")
@@ -111,13 +108,13 @@ pub async fn publish(
         .record_cve_state(
             Some(caller.viewer.user_id),
             context.case_id,
-            "PUBLISHED",
+            CveRecordState::Published,
             &note,
         )
         .await?;
     Ok(Json(CveStatus {
         cve_id,
-        state: "PUBLISHED".into(),
+        state: CveRecordState::Published,
     }))
 }
 
@@ -137,11 +134,7 @@ pub async fn reject(
         .cve_id
         .clone()
         .ok_or_else(|| ApiError::Store(StoreError::Invalid("the case has no CVE ID".into())))?;
-    if context
-        .state
-        .as_ref()
-        .is_some_and(|s| s.state == "PUBLISHED")
-    {
+    if context.state.as_ref().is_some_and(CveState::is_published) {
         return Err(ApiError::Store(StoreError::Invalid(format!(
             "{cve_id} is published; a published record is updated, not rejected"
         ))));
@@ -158,12 +151,12 @@ pub async fn reject(
         .record_cve_state(
             Some(caller.viewer.user_id),
             context.case_id,
-            "REJECTED",
+            CveRecordState::Rejected,
             &format!("{cve_id} rejected: {reason}"),
         )
         .await?;
     Ok(Json(CveStatus {
         cve_id,
-        state: "REJECTED".into(),
+        state: CveRecordState::Rejected,
     }))
 }

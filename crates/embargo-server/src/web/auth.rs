@@ -5,7 +5,7 @@ use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use embargo_core::access::{Via, Viewer};
+use embargo_core::access::Via;
 use embargo_store::SignInOutcome;
 use maud::html;
 use serde::Deserialize;
@@ -13,31 +13,11 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::api::session::cookie;
 use crate::client::ClientAddr;
-use crate::extract::{constant_time_eq, csrf_token, session_cookie};
+use crate::extract::{csrf_token, session_cookie};
 use crate::web::PageError;
 use crate::web::form::{self, Form};
 use crate::web::layout;
-
-/// A signed-in person on a team page.
-pub struct Member {
-    /// What they may see; the store checks every read and change against it.
-    pub viewer: Viewer,
-    /// Their address, for the header.
-    pub email: String,
-    /// The token every form of theirs carries.
-    pub csrf: String,
-}
-
-impl Member {
-    /// Refuses a form that does not carry this session's token.
-    pub fn check(&self, sent: &str) -> Result<(), PageError> {
-        if constant_time_eq(sent.as_bytes(), self.csrf.as_bytes()) {
-            Ok(())
-        } else {
-            Err(PageError::Csrf)
-        }
-    }
-}
+pub use crate::web::member::Member;
 
 /// The member a session cookie belongs to, if it is a live session.
 pub async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Option<Member>, PageError> {

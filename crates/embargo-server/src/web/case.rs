@@ -508,6 +508,16 @@ fn local_input(rfc3339: &str) -> String {
     }
 }
 
+/// A section of the case page: one this viewer's role does not have is left out; a fault
+/// (the database, a seal) is an error page with its request id, never an empty section.
+fn section<T: Default>(result: Result<T, StoreError>) -> Result<T, PageError> {
+    match result {
+        Ok(value) => Ok(value),
+        Err(StoreError::NotFound(_) | StoreError::Forbidden(_)) => Ok(T::default()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn render(
     state: &AppState,
     member: &Member,
@@ -520,25 +530,16 @@ async fn render(
     let viewer = &member.viewer;
     let case = store.case(viewer, case_ref).await?;
     let timeline = store.timeline(viewer, case_ref).await?;
-    let checklist = store.checklist(viewer, case_ref).await.unwrap_or_default();
-    let attachments = store
-        .attachments(viewer, case_ref)
-        .await
-        .unwrap_or_default();
+    let checklist = section(store.checklist(viewer, case_ref).await)?;
+    let attachments = section(store.attachments(viewer, case_ref).await)?;
     let project = store.project(&case.project.parse()?).await?;
     let team = viewer.can_see_project(project.id);
     let (duplicates, canned, collaborators) = if team {
         let project = case.project.parse()?;
         (
-            store.duplicates(viewer, case_ref).await.unwrap_or_default(),
-            store
-                .canned_responses(viewer, &project)
-                .await
-                .unwrap_or_default(),
-            store
-                .collaborators(viewer, case_ref)
-                .await
-                .unwrap_or_default(),
+            section(store.duplicates(viewer, case_ref).await)?,
+            section(store.canned_responses(viewer, &project).await)?,
+            section(store.collaborators(viewer, case_ref).await)?,
         )
     } else {
         (Vec::new(), Vec::new(), Vec::new())
@@ -756,7 +757,7 @@ async fn render(
                         span.label { (item.label) }
                         " " span.status { (mark_word(item.status)) }
                         @if let Some(by) = &item.by { " by " (by) }
-                        @if !item.automatic && team {
+                        @if item.manual && team {
                             form.inline method="post" action={ "/desk/cases/" (r) "/checklist" } {
                                 input type="hidden" name="csrf" value=(csrf);
                                 input type="hidden" name="item" value=(item.key);

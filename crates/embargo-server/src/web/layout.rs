@@ -6,7 +6,7 @@ use embargo_core::clocks::{Clock, ClockStatus};
 use embargo_core::lifecycle::State;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use crate::web::auth::Member;
+use crate::web::member::Member;
 
 /// A whole page: header with navigation, the body, and the one script.
 pub fn page(title: &str, member: Option<&Member>, body: Markup) -> Response {

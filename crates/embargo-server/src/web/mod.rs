@@ -13,6 +13,7 @@ mod error;
 mod form;
 mod intake;
 pub(crate) mod layout;
+mod member;
 mod metrics;
 mod queue;
 mod reporter;

@@ -301,7 +301,12 @@ try {
   expect(response.status() === 404, `another project's member got ${response.status()}`);
   expect(!(await olga.content()).includes("Stored XSS"), "the 404 says nothing of the case");
   await check("not-found", olga, response);
-  expect(await olga.getByRole("link", { name: ref }).count() === 0, "nor does their queue");
+  // Their own queue is reachable, and does not list the case either.
+  response = await go(olga, "/desk");
+  expect(response.status() === 200, `olga's queue answered ${response.status()}`);
+  expect(await olga.getByRole("heading", { name: "Queue" }).count() === 1, "olga is on her queue");
+  expect(await olga.getByRole("link", { name: ref }).count() === 0, "nor does their queue list it");
+  expect((await olga.content()).includes("No cases match."), "olga's queue is empty");
 
   // Without JavaScript, the calculator scores on submit.
   const plainContext = await browser.newContext({ javaScriptEnabled: false });

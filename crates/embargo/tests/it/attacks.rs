@@ -128,9 +128,8 @@ async fn api_sign_in(url: &str, email: &str, password: &str, client_addr: &str) 
         .status()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_in_neither_redirects_off_site_nor_reveals_or_locks_out_accounts() {
-    let db = TestDb::new(Backend::Sqlite).await;
+async fn sign_in_neither_redirects_off_site_nor_reveals_or_locks_out_accounts(backend: Backend) {
+    let db = TestDb::new(backend).await;
     let store = db.store().await;
     seed(&store).await;
     store
@@ -223,6 +222,16 @@ async fn sign_in_neither_redirects_off_site_nor_reveals_or_locks_out_accounts() 
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_neither_redirects_off_site_nor_reveals_or_locks_out_accounts_sqlite() {
+    sign_in_neither_redirects_off_site_nor_reveals_or_locks_out_accounts(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_neither_redirects_off_site_nor_reveals_or_locks_out_accounts_postgres() {
+    sign_in_neither_redirects_off_site_nor_reveals_or_locks_out_accounts(Backend::Postgres).await;
+}
+
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_data_directory_is_its_owners_alone() {
@@ -273,9 +282,8 @@ async fn the_data_directory_is_its_owners_alone() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn strangers_text_reaches_no_terminal_or_spreadsheet_as_code() {
-    let db = TestDb::new(Backend::Sqlite).await;
+async fn strangers_text_reaches_no_terminal_or_spreadsheet_as_code(backend: Backend) {
+    let db = TestDb::new(backend).await;
     let store = db.store().await;
     let people = seed(&store).await;
     let server = Server::start(store.clone()).await;
@@ -325,6 +333,16 @@ async fn strangers_text_reaches_no_terminal_or_spreadsheet_as_code() {
     }));
     server.stop().await;
     store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strangers_text_reaches_no_terminal_or_spreadsheet_as_code_sqlite() {
+    strangers_text_reaches_no_terminal_or_spreadsheet_as_code(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strangers_text_reaches_no_terminal_or_spreadsheet_as_code_postgres() {
+    strangers_text_reaches_no_terminal_or_spreadsheet_as_code(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -378,9 +396,8 @@ async fn the_cve_services_key_travels_only_over_https_and_never_follows_a_redire
     redirector_task.abort();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_relays_words_about_the_reporter_stay_out_of_the_log() {
-    let db = TestDb::new(Backend::Sqlite).await;
+async fn a_relays_words_about_the_reporter_stay_out_of_the_log(backend: Backend) {
+    let db = TestDb::new(backend).await;
     let store = db.store().await;
     seed(&store).await;
     store.close().await;
@@ -413,6 +430,16 @@ async fn a_relays_words_about_the_reporter_stay_out_of_the_log() {
         "the relay's text quoted the address: {text}"
     );
     drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relays_words_about_the_reporter_stay_out_of_the_log_sqlite() {
+    a_relays_words_about_the_reporter_stay_out_of_the_log(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relays_words_about_the_reporter_stay_out_of_the_log_postgres() {
+    a_relays_words_about_the_reporter_stay_out_of_the_log(Backend::Postgres).await;
 }
 
 /// Rows moved by SQL to another project's case (or a case moved to another project) do

@@ -107,9 +107,8 @@ async fn import_and_duplicates_postgres() {
 }
 
 /// Merging a duplicate credits its reporter on the original, and keeps their thread.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn merging_keeps_every_reporters_credit_and_thread() {
-    let db = TestDb::new(Backend::Sqlite).await;
+async fn merging_keeps_every_reporters_credit_and_thread(backend: Backend) {
+    let db = TestDb::new(backend).await;
     let store = db.store().await;
     let people = seed(&store).await;
     let server = Server::start(store).await;
@@ -167,4 +166,14 @@ async fn merging_keeps_every_reporters_credit_and_thread() {
         "This was reported before; you will be credited."
     );
     server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merging_keeps_every_reporters_credit_and_thread_sqlite() {
+    merging_keeps_every_reporters_credit_and_thread(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merging_keeps_every_reporters_credit_and_thread_postgres() {
+    merging_keeps_every_reporters_credit_and_thread(Backend::Postgres).await;
 }

@@ -184,9 +184,8 @@ fn commit(repo: &Path, message: &str) -> Output {
     git(repo, &["commit", "-q", "-m", message])
 }
 
-#[tokio::test]
-async fn commit_msg_hook_refuses_embargoed_references_in_every_form() {
-    let db = TestDb::new(Backend::Sqlite).await;
+async fn commit_msg_hook_refuses_embargoed_references_in_every_form(backend: Backend) {
+    let db = TestDb::new(backend).await;
     let store = db.store().await;
     seed(&store).await;
     let embargoed = cases(&store).await;
@@ -357,8 +356,19 @@ async fn commit_msg_hook_refuses_embargoed_references_in_every_form() {
 }
 
 #[tokio::test]
-async fn a_developers_clone_blocks_giveaways_and_leaves_embargoed_terms_to_the_server() {
-    let db = TestDb::new(Backend::Sqlite).await;
+async fn commit_msg_hook_refuses_embargoed_references_in_every_form_sqlite() {
+    commit_msg_hook_refuses_embargoed_references_in_every_form(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn commit_msg_hook_refuses_embargoed_references_in_every_form_postgres() {
+    commit_msg_hook_refuses_embargoed_references_in_every_form(Backend::Postgres).await;
+}
+
+async fn a_developers_clone_blocks_giveaways_and_leaves_embargoed_terms_to_the_server(
+    backend: Backend,
+) {
+    let db = TestDb::new(backend).await;
     let store = db.store().await;
     seed(&store).await;
     let embargoed = cases(&store).await;
@@ -415,8 +425,19 @@ async fn a_developers_clone_blocks_giveaways_and_leaves_embargoed_terms_to_the_s
 }
 
 #[tokio::test]
-async fn pre_receive_refuses_a_push_and_leaves_the_ref_alone() {
-    let db = TestDb::new(Backend::Sqlite).await;
+async fn a_developers_clone_blocks_giveaways_and_leaves_embargoed_terms_to_the_server_sqlite() {
+    a_developers_clone_blocks_giveaways_and_leaves_embargoed_terms_to_the_server(Backend::Sqlite)
+        .await;
+}
+
+#[tokio::test]
+async fn a_developers_clone_blocks_giveaways_and_leaves_embargoed_terms_to_the_server_postgres() {
+    a_developers_clone_blocks_giveaways_and_leaves_embargoed_terms_to_the_server(Backend::Postgres)
+        .await;
+}
+
+async fn pre_receive_refuses_a_push_and_leaves_the_ref_alone(backend: Backend) {
+    let db = TestDb::new(backend).await;
     let store = db.store().await;
     seed(&store).await;
     let embargoed = cases(&store).await;
@@ -505,6 +526,16 @@ async fn pre_receive_refuses_a_push_and_leaves_the_ref_alone() {
     );
 }
 
+#[tokio::test]
+async fn pre_receive_refuses_a_push_and_leaves_the_ref_alone_sqlite() {
+    pre_receive_refuses_a_push_and_leaves_the_ref_alone(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn pre_receive_refuses_a_push_and_leaves_the_ref_alone_postgres() {
+    pre_receive_refuses_a_push_and_leaves_the_ref_alone(Backend::Postgres).await;
+}
+
 /// A repository of `total` commits made with fast-import; returns the ids of those at `bad`.
 fn synthetic_repo(dir: &Path, total: usize, bad: &[(usize, &str)]) -> Vec<String> {
     init_repo(dir, false);
@@ -557,9 +588,8 @@ fn synthetic_repo(dir: &Path, total: usize, bad: &[(usize, &str)]) -> Vec<String
         .collect()
 }
 
-#[tokio::test]
-async fn scan_lists_exactly_the_offending_commits_of_ten_thousand() {
-    let db = TestDb::new(Backend::Sqlite).await;
+async fn scan_lists_exactly_the_offending_commits_of_ten_thousand(backend: Backend) {
+    let db = TestDb::new(backend).await;
     let store = db.store().await;
     seed(&store).await;
     let embargoed = cases(&store).await;
@@ -630,6 +660,16 @@ async fn scan_lists_exactly_the_offending_commits_of_ten_thousand() {
     assert_eq!(missing.status.code(), Some(2));
 }
 
+#[tokio::test]
+async fn scan_lists_exactly_the_offending_commits_of_ten_thousand_sqlite() {
+    scan_lists_exactly_the_offending_commits_of_ten_thousand(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn scan_lists_exactly_the_offending_commits_of_ten_thousand_postgres() {
+    scan_lists_exactly_the_offending_commits_of_ten_thousand(Backend::Postgres).await;
+}
+
 fn tag(repo: &Path, name: &str) {
     git_ok(repo, &["tag", name]);
 }
@@ -642,8 +682,7 @@ fn commit_file(repo: &Path, file: &str, message: &str) -> String {
 }
 
 // Multi-threaded: the CLI child blocks this thread while the in-process server answers it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn versions_come_from_tags_across_two_release_branches() {
+async fn versions_come_from_tags_across_two_release_branches(backend: Backend) {
     let work = tempfile::tempdir().unwrap();
     let repo: PathBuf = work.path().join("repo");
     std::fs::create_dir(&repo).unwrap();
@@ -700,7 +739,7 @@ async fn versions_come_from_tags_across_two_release_branches() {
     assert_eq!(report["unaffected"], serde_json::json!(["v1.0"]));
 
     // Straight into the case's affected and fixed versions.
-    let db = TestDb::new(Backend::Sqlite).await;
+    let db = TestDb::new(backend).await;
     let store = db.store().await;
     let people = seed(&store).await;
     let server = Server::start(store).await;
@@ -756,9 +795,18 @@ async fn versions_come_from_tags_across_two_release_branches() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn scan_checks_diffs_only_when_asked() {
-    let db = TestDb::new(Backend::Sqlite).await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versions_come_from_tags_across_two_release_branches_sqlite() {
+    versions_come_from_tags_across_two_release_branches(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versions_come_from_tags_across_two_release_branches_postgres() {
+    versions_come_from_tags_across_two_release_branches(Backend::Postgres).await;
+}
+
+async fn scan_checks_diffs_only_when_asked(backend: Backend) {
+    let db = TestDb::new(backend).await;
     let store = db.store().await;
     seed(&store).await;
     cases(&store).await;
@@ -810,4 +858,14 @@ async fn scan_checks_diffs_only_when_asked() {
         vec![leaky.as_str()],
         "only the commit whose diff adds the term: {found}"
     );
+}
+
+#[tokio::test]
+async fn scan_checks_diffs_only_when_asked_sqlite() {
+    scan_checks_diffs_only_when_asked(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn scan_checks_diffs_only_when_asked_postgres() {
+    scan_checks_diffs_only_when_asked(Backend::Postgres).await;
 }

@@ -433,8 +433,7 @@ fn world_corpus() -> Vec<Vec<u8>> {
 /// Any bytes on stdin: exit 0 (stored or quarantined), never a panic, never 75 (the
 /// database is up). EMBARGO_FUZZ_CASES runs longer; inputs that once failed are kept in
 /// `tests/corpus-regressions` and run every time.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn any_input_is_stored_or_quarantined() {
+async fn any_input_is_stored_or_quarantined(backend: Backend) {
     let cases: usize = std::env::var("EMBARGO_FUZZ_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -443,7 +442,7 @@ async fn any_input_is_stored_or_quarantined() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(rand::random);
-    let db = TestDb::new(Backend::Sqlite).await;
+    let db = TestDb::new(backend).await;
     let store = db.store().await;
     seed(&store).await;
     store.close().await;
@@ -468,6 +467,16 @@ async fn any_input_is_stored_or_quarantined() {
             );
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_input_is_stored_or_quarantined_sqlite() {
+    any_input_is_stored_or_quarantined(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_input_is_stored_or_quarantined_postgres() {
+    any_input_is_stored_or_quarantined(Backend::Postgres).await;
 }
 
 /// A third party who answers a case's thread, or guesses its reference, is shown to the

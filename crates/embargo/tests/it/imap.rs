@@ -132,9 +132,8 @@ fn server(db: &TestDb, port: u16) -> Process {
     Process::serve(cmd)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn imap_intake_from_dovecot() {
-    let db = TestDb::new(Backend::Sqlite).await;
+async fn imap_intake_from_dovecot(backend: Backend) {
+    let db = TestDb::new(backend).await;
     let store = db.store().await;
     let people = seed(&store).await;
     store.close().await;
@@ -185,6 +184,16 @@ async fn imap_intake_from_dovecot() {
     let (_, cases) = alice.get("/api/cases").await;
     assert_eq!(cases.as_array().unwrap().len(), 2, "taken in once: {cases}");
     drop(serve);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imap_intake_from_dovecot_sqlite() {
+    imap_intake_from_dovecot(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imap_intake_from_dovecot_postgres() {
+    imap_intake_from_dovecot(Backend::Postgres).await;
 }
 
 /// A mailbox with poison between good messages: what once made intake fail for ever (a

@@ -205,9 +205,8 @@ async fn corpus_lands_where_it_should_postgres() {
 
 /// Killed at random moments, intake either stored the whole report or exited non-zero;
 /// a retry of the killed ones (as the MTA does) then stores each exactly once.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_mid_write_loses_nothing() {
-    let db = TestDb::new(Backend::Sqlite).await;
+async fn sigkill_mid_write_loses_nothing(backend: Backend) {
+    let db = TestDb::new(backend).await;
     let store = db.store().await;
     seed(&store).await;
     store.close().await;
@@ -269,6 +268,16 @@ async fn sigkill_mid_write_loses_nothing() {
     store.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_write_loses_nothing_sqlite() {
+    sigkill_mid_write_loses_nothing(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_write_loses_nothing_postgres() {
+    sigkill_mid_write_loses_nothing(Backend::Postgres).await;
+}
+
 #[tokio::test]
 async fn a_database_it_cannot_reach_means_retry_later() {
     let db = TestDb::new(Backend::Sqlite).await;
@@ -302,9 +311,8 @@ async fn a_database_it_cannot_reach_means_retry_later() {
 }
 
 /// A batch import from an mbox commits in groups; a second run skips what is stored.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mbox_batch_is_durable_and_rerunnable() {
-    let db = TestDb::new(Backend::Sqlite).await;
+async fn mbox_batch_is_durable_and_rerunnable(backend: Backend) {
+    let db = TestDb::new(backend).await;
     let store = db.store().await;
     seed(&store).await;
     store.close().await;
@@ -358,11 +366,20 @@ async fn mbox_batch_is_durable_and_rerunnable() {
     store.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mbox_batch_is_durable_and_rerunnable_sqlite() {
+    mbox_batch_is_durable_and_rerunnable(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mbox_batch_is_durable_and_rerunnable_postgres() {
+    mbox_batch_is_durable_and_rerunnable(Backend::Postgres).await;
+}
+
 /// Attachments over HTTP: the team downloads them byte for byte, as an octet stream that
 /// browsers save rather than open; held-back ones only the team; outsiders see nothing.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn attachments_download_over_http() {
-    let db = TestDb::new(Backend::Sqlite).await;
+async fn attachments_download_over_http(backend: Backend) {
+    let db = TestDb::new(backend).await;
     let store = db.store().await;
     let people = seed(&store).await;
     let raw = std::fs::read(corpus().join("11-binary-attachment.eml")).unwrap();
@@ -425,4 +442,14 @@ async fn attachments_download_over_http() {
         "another project's team"
     );
     server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachments_download_over_http_sqlite() {
+    attachments_download_over_http(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachments_download_over_http_postgres() {
+    attachments_download_over_http(Backend::Postgres).await;
 }

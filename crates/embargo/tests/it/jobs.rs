@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use serde_json::json;
+use embargo_store::Task;
 
 use crate::support::{BACKENDS, Process, TestDb};
 
@@ -11,11 +11,12 @@ async fn two_servers_run_each_job_exactly_once() {
     for backend in BACKENDS {
         let db = TestDb::new(backend).await;
         let store = db.store().await;
-        for _ in 0..1000 {
-            store.enqueue_job("probe", &json!({})).await.unwrap();
-        }
+        // Both servers are up and polling before the work arrives, so each must take some.
         let _a = Process::serve(db.command(&[]));
         let _b = Process::serve(db.command(&[]));
+        for _ in 0..1000 {
+            store.enqueue_job(&Task::Probe).await.unwrap();
+        }
         let deadline = tokio::time::Instant::now() + Duration::from_secs(240);
         loop {
             let (pending, done, failed) = store.job_counts().await.unwrap();
@@ -39,6 +40,13 @@ async fn two_servers_run_each_job_exactly_once() {
         );
         let runners = store.probe_runners().await.unwrap();
         eprintln!("{backend:?}: probe jobs per runner: {runners:?}");
+        assert_eq!(
+            runners.len(),
+            2,
+            "{backend:?}: both servers took work: {runners:?}"
+        );
+        assert!(runners.iter().all(|(_, n)| *n > 0), "{runners:?}");
+        assert_eq!(runners.iter().map(|(_, n)| n).sum::<i64>(), 1000);
         store.close().await;
     }
 }

@@ -294,9 +294,8 @@ async fn mail_round_trip_postgres() {
 
 /// The public form files a report without an account and the reporter is acknowledged;
 /// the team answers with an edited canned response, mailed and shown on the reporter's page.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn form_report_canned_reply_and_limits() {
-    let db = TestDb::new(Backend::Sqlite).await;
+async fn form_report_canned_reply_and_limits(backend: Backend) {
+    let db = TestDb::new(backend).await;
     let store = db.store().await;
     let people = seed(&store).await;
     store.close().await;
@@ -406,11 +405,20 @@ async fn form_report_canned_reply_and_limits() {
     drop(server);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn form_report_canned_reply_and_limits_sqlite() {
+    form_report_canned_reply_and_limits(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn form_report_canned_reply_and_limits_postgres() {
+    form_report_canned_reply_and_limits(Backend::Postgres).await;
+}
+
 /// The daily digest tells each team which clocks are overdue, by reference only; the
 /// next one is scheduled once.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn daily_digest() {
-    let db = TestDb::new(Backend::Sqlite).await;
+async fn daily_digest(backend: Backend) {
+    let db = TestDb::new(backend).await;
     let store = db.store().await;
     seed(&store).await;
     let alice_viewer = store
@@ -427,24 +435,18 @@ async fn daily_digest() {
     store.create_case(&alice_viewer, report).await.unwrap();
     store.close().await;
     // Received ten days ago: the acknowledgement clock is overdue.
-    sqlx::any::install_default_drivers();
-    let path = embargo_store::sqlite_path(db.dir.path());
-    let pool = sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
     let ten_days =
         (time::OffsetDateTime::now_utc() - time::Duration::days(10)).unix_timestamp() * 1000;
-    sqlx::query("UPDATE cases SET received_at = $1, last_activity_at = $1")
-        .bind(ten_days)
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
+    db.execute(
+        "UPDATE cases SET received_at = $1, last_activity_at = $1",
+        &[ten_days],
+    )
+    .await;
     let store = db.store().await;
     store
-        .enqueue_once("digest", "digest:test", 0)
+        .enqueue_job(&embargo_store::Task::Digest {
+            on: Some("test".into()),
+        })
         .await
         .unwrap();
     store.close().await;
@@ -478,20 +480,22 @@ async fn daily_digest() {
         "nothing is due in bob's project"
     );
     drop(server);
-    let pool = sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
-    let scheduled: i64 = sqlx::Row::get(
-        &sqlx::query("SELECT COUNT(*) AS n FROM jobs WHERE kind = 'digest' AND done_at IS NULL")
-            .fetch_one(&pool)
-            .await
-            .unwrap(),
-        "n",
-    );
-    assert_eq!(scheduled, 1, "the next digest, once");
-    pool.close().await;
+    let scheduled = db
+        .query_text(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM jobs WHERE kind = 'digest' AND done_at IS NULL",
+        )
+        .await;
+    assert_eq!(scheduled.as_deref(), Some("1"), "the next digest, once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daily_digest_sqlite() {
+    daily_digest(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daily_digest_postgres() {
+    daily_digest(Backend::Postgres).await;
 }
 
 /// An invitation goes to the invitee alone: its secret is in their mail, never in what the

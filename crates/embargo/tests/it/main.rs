@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod access;
+mod architecture;
 mod attacks;
 mod browser;
 mod canary;
@@ -21,6 +22,7 @@ mod imap;
 mod intake;
 mod jobs;
 mod lifecycle;
+mod lifecycle_table;
 mod mail;
 mod matrix;
 mod openpgp;

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::support::{Api, BACKENDS, Process, TestDb, seed};
+use crate::support::{Api, BACKENDS, Backend, Process, TestDb, seed};
 
 fn embargo(dir: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_embargo"));
@@ -188,9 +188,8 @@ async fn data_survives_a_restart() {
     }
 }
 
-#[tokio::test]
-async fn a_wrong_or_missing_master_key_stops_the_server() {
-    let db = TestDb::new(crate::support::Backend::Sqlite).await;
+async fn a_wrong_or_missing_master_key_stops_the_server(backend: Backend) {
+    let db = TestDb::new(backend).await;
     {
         let store = db.store().await;
         seed(&store).await;
@@ -225,4 +224,14 @@ async fn a_wrong_or_missing_master_key_stops_the_server() {
     let store = db.store().await;
     assert_eq!(store.list_projects().await.unwrap().len(), 2);
     store.close().await;
+}
+
+#[tokio::test]
+async fn a_wrong_or_missing_master_key_stops_the_server_sqlite() {
+    a_wrong_or_missing_master_key_stops_the_server(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_wrong_or_missing_master_key_stops_the_server_postgres() {
+    a_wrong_or_missing_master_key_stops_the_server(Backend::Postgres).await;
 }

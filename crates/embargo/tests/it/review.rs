@@ -27,6 +27,8 @@ async fn review(backend: Backend) {
     let store = db.store().await;
     let people = seed(&store).await;
     store.close().await;
+    // Alice's activity is recorded from here on: her last activity falls after this.
+    let before = time::OffsetDateTime::now_utc() - time::Duration::seconds(1);
     let server = Process::serve(db.command(&[]));
     let alice = Api::new(&server.url, Some(&people.alice));
     let mut refs = Vec::new();
@@ -139,6 +141,16 @@ async fn review(backend: Backend) {
     assert_eq!(f["overdue"], 1, "the fixing case is past its clocks");
     assert_eq!(f["stalled"], 1);
     assert_eq!(f["top_reporters"], json!([["Fay Finder", 2], ["Gus", 1]]));
+    let active = m["members"][0]["last_active_at"]
+        .as_str()
+        .unwrap_or_default();
+    let active =
+        time::OffsetDateTime::parse(active, &time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|e| panic!("last_active_at {active:?}: {e}"));
+    assert!(
+        active >= before && active <= time::OffsetDateTime::now_utc(),
+        "alice was last active at {active}, during this test"
+    );
     assert_eq!(
         m["members"],
         json!([{ "email": "alice@example.org", "last_active_at": m["members"][0]["last_active_at"], "cases_handled": 4 }])

@@ -258,11 +258,15 @@ async fn stalled_cases_are_escalated_once(backend: Backend) {
     .await;
     let store = db.store().await;
     store
-        .enqueue_once("escalate", "escalate:test-1", 0)
+        .enqueue_job(&embargo_store::Task::Escalate {
+            on: Some("test-1".into()),
+        })
         .await
         .unwrap();
     store
-        .enqueue_once("escalate", "escalate:test-2", 0)
+        .enqueue_job(&embargo_store::Task::Escalate {
+            on: Some("test-2".into()),
+        })
         .await
         .unwrap();
     store.close().await;

@@ -344,9 +344,8 @@ async fn signin_postgres() {
     signin(Backend::Postgres).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_address_is_limited_whatever_the_account() {
-    let db = TestDb::new(Backend::Sqlite).await;
+async fn an_address_is_limited_whatever_the_account(backend: Backend) {
+    let db = TestDb::new(backend).await;
     let store = db.store().await;
     let people = seed(&store).await;
     let server = Server::start(store).await;
@@ -369,4 +368,14 @@ async fn an_address_is_limited_whatever_the_account() {
     .await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_is_limited_whatever_the_account_sqlite() {
+    an_address_is_limited_whatever_the_account(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_is_limited_whatever_the_account_postgres() {
+    an_address_is_limited_whatever_the_account(Backend::Postgres).await;
 }
