@@ -6,8 +6,8 @@ use time::OffsetDateTime;
 use crate::advisory::Advisory;
 use crate::rfc3339;
 
-/// Escapes text for XML and HTML.
-pub fn escape(text: &str) -> String {
+/// Escapes text for the feed's XML.
+fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -8,6 +8,7 @@ pub mod inbound;
 pub mod limits;
 mod parts;
 pub mod protection;
+pub mod wording;
 
 pub use forward::Forwarded;
 pub use inbound::{Attachment, Inbound, Kind, Unusable};

@@ -67,6 +67,37 @@ pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
     cookie_value(headers, SESSION_COOKIE)
 }
 
+/// A live session: who it is, and the token its forms and scripts must send back.
+pub struct Session {
+    /// What its user may see, as seen through the web.
+    pub viewer: Viewer,
+    /// Its user.
+    pub user_id: i64,
+    /// Its CSRF token.
+    pub csrf: String,
+}
+
+/// The session a request's cookie belongs to, if it is live: the one way from a session
+/// cookie to a viewer, for the API's caller and the pages' member alike.
+pub async fn session_viewer(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<Option<Session>, embargo_store::StoreError> {
+    let Some(secret) = session_cookie(headers) else {
+        return Ok(None);
+    };
+    let Some(user_id) = state.store.session_user(&secret).await? else {
+        return Ok(None);
+    };
+    let mut viewer = state.store.viewer(user_id).await?;
+    viewer.via = embargo_core::access::Via::Web;
+    Ok(Some(Session {
+        viewer,
+        user_id,
+        csrf: csrf_token(&secret),
+    }))
+}
+
 /// The keys of the projects whose cases the viewer may see.
 pub async fn visible_projects(
     state: &AppState,
@@ -98,30 +129,23 @@ impl FromRequestParts<AppState> for Caller {
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         let viewer = match bearer {
             Some(token) => state.store.viewer_for_token(token).await?,
-            None => match session_cookie(&parts.headers) {
-                Some(secret) => match state.store.session_user(&secret).await? {
-                    Some(user_id) => {
-                        // A browser sends the cookie with any request, including one a
-                        // hostile page makes it send; changes need the token only our
-                        // pages can read.
-                        let sent = parts
-                            .headers
-                            .get(CSRF_HEADER)
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or_default();
-                        if !safe
-                            && !constant_time_eq(sent.as_bytes(), csrf_token(&secret).as_bytes())
-                        {
-                            return Err(ApiError::Forbidden(
-                                "missing or wrong X-CSRF-Token header: send the csrf_token given at sign-in",
-                            ));
-                        }
-                        let mut viewer = state.store.viewer(user_id).await?;
-                        viewer.via = embargo_core::access::Via::Web;
-                        Some(viewer)
+            None => match session_viewer(state, &parts.headers).await? {
+                Some(session) => {
+                    // A browser sends the cookie with any request, including one a
+                    // hostile page makes it send; changes need the token only our
+                    // pages can read.
+                    let sent = parts
+                        .headers
+                        .get(CSRF_HEADER)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    if !safe && !constant_time_eq(sent.as_bytes(), session.csrf.as_bytes()) {
+                        return Err(ApiError::Forbidden(
+                            "missing or wrong X-CSRF-Token header: send the csrf_token given at sign-in",
+                        ));
                     }
-                    None => None,
-                },
+                    Some(session.viewer)
+                }
                 None => None,
             },
         };

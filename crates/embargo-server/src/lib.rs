@@ -1,6 +1,7 @@
 //! Embargo's HTTP server: the JSON API and its OpenAPI document, sign-in, the one
 //! error mapping, and the background job runner.
 
+pub mod actions;
 pub mod api;
 pub mod client;
 pub mod cve_services;

@@ -206,7 +206,7 @@ pub(crate) struct Loaded {
     cvss: Option<Cvss>,
     cve_id: Option<String>,
     versions: Versions,
-    advisory: AdvisoryDraft,
+    pub(crate) advisory: AdvisoryDraft,
     embargo_override: Option<EmbargoOverride>,
     sensitive_terms: Vec<String>,
     merged_reporters: Vec<MergedReporter>,

@@ -72,23 +72,16 @@ impl Store {
             if let Some(list) = row.try_get::<Option<String>, _>("project_private_list")? {
                 people.push(list);
             }
-            let subject = format!(
-                "[{}] Stalled: no activity since {}",
-                case.reference,
-                crate::rfc(last)
-            );
-            let body = format!(
-                "{} ({}) has had no activity since {}. As the procedure asks, a case without activity for this long is escalated to the foundation security team and the project's private list.\n\nThe case: {}/api/cases/{}\n",
-                case.reference,
-                case.state,
-                crate::rfc(last),
-                public_url.trim_end_matches('/'),
-                case.reference
+            let letter = embargo_mail::wording::escalation(
+                &case.reference,
+                case.state.as_str(),
+                &crate::rfc(last),
+                public_url,
             );
             mails.extend(OutboundMail::to_each(
                 &people,
-                &subject,
-                &body,
+                &letter.subject,
+                &letter.body,
                 case_id,
                 "escalation",
                 |i| self.message_id(&format!("{}.{case_id}.{i}", job.id), domain),
@@ -152,19 +145,11 @@ impl Store {
                 continue;
             };
             let people = self.team_emails("project", project_id).await?;
-            let body = format!(
-                "What needs attention in {key} today:\n\n{}\n\nThe queue: {}/api/cases?project={key}\n",
-                lines.join("\n"),
-                public_url.trim_end_matches('/')
-            );
-            let subject = format!(
-                "[{key}] Daily digest: {} case(s) need attention",
-                lines.len()
-            );
+            let letter = embargo_mail::wording::digest(&key, &lines, public_url);
             mails.extend(OutboundMail::to_each(
                 &people,
-                &subject,
-                &body,
+                &letter.subject,
+                &letter.body,
                 case_id,
                 "digest",
                 |i| self.message_id(&format!("{}.{project_id}.{i}", job.id), domain),

@@ -187,6 +187,22 @@ impl Store {
         Ok((auth.case_id, case))
     }
 
+    /// The advisory as it would be published now, with `draft` in place of the saved
+    /// draft when given (a preview of unsaved edits): what the public page will show.
+    pub async fn advisory_as_published(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+        draft: Option<&embargo_core::case::AdvisoryDraft>,
+        public_url: &str,
+    ) -> Result<embargo_formats::Advisory> {
+        let (_, mut case) = self.readable_case(viewer, case_ref, Need::Change).await?;
+        if let Some(draft) = draft {
+            case.advisory = draft.clone();
+        }
+        Ok(self.publication(&case, public_url).await?.advisory)
+    }
+
     /// The announcement as it will go out (the team only).
     pub async fn announcement_preview(
         &self,
@@ -769,9 +785,7 @@ fn prenotification_text(
     let when = embargo_at
         .map(|e| rfc(millis(e)))
         .unwrap_or_else(|| "(no date)".into());
-    format!(
-        "EMBARGOED: this advisory is confidential until {when}. Do not share it beyond the people preparing your update, and do not publish anything about it before then.\n\nPlease acknowledge receipt within {acknowledge_days} day(s) by replying to this message.\n\n{advisory}"
-    )
+    embargo_mail::wording::prenotification(advisory, &when, acknowledge_days)
 }
 
 impl JobCompletion {

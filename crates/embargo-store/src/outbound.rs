@@ -4,6 +4,8 @@
 
 use sqlx::{AnyConnection, Row};
 
+use embargo_mail::wording;
+
 use crate::cases::load;
 use crate::intake::id_hash;
 use crate::jobs::{JobCompletion, Task};
@@ -102,21 +104,12 @@ impl Store {
                 secret_sealed,
                 crate::contexts::invitation(case_id, "secret"),
             )?;
-            let reference = case.reference();
-            let base = public_url.trim_end_matches('/');
+            let letter = wording::invitation(&case.reference(), public_url, &secret);
             return Ok(Some(OutboundMail {
                 case_id,
                 to,
-                subject: format!("[{reference}] You are invited to help with a security case"),
-                body: format!(
-                    "The security team invites you to help with {reference}, an embargoed security case.\n\n\
-                     You will see it once you accept the confidentiality terms ({base}/api/terms). To accept, \
-                     send this single-use secret with the terms accepted (and your account's password, or a new \
-                     one of at least 12 characters if you have none yet):\n\n  \
-                     POST {base}/api/invitations/accept\n  \
-                     {{\"secret\": \"{secret}\", \"accept_terms\": true, \"password\": \"…\"}}\n\n\
-                     Keep this message to yourself: the secret is yours alone.\n"
-                ),
+                subject: letter.subject,
+                body: letter.body,
                 message_id: self.message_id(&job.id.to_string(), domain),
                 in_reply_to: None,
                 references: Vec::new(),
@@ -129,15 +122,12 @@ impl Store {
             // The forwarder hears that the report arrived, by reference only: the
             // reporter's secret link is the reporter's alone.
             let to = unsealed(to_sealed, crate::contexts::forwarder(case_id))?;
-            let reference = case.reference();
+            let letter = wording::forwarder_notice(&case.reference());
             return Ok(Some(OutboundMail {
                 case_id,
                 to,
-                subject: format!("[{reference}] The report you forwarded was received"),
-                body: format!(
-                    "Thank you for forwarding this report. The security team has received it as {reference}, \
-                     credited to its original reporter, who has been sent an acknowledgement.\n"
-                ),
+                subject: letter.subject,
+                body: letter.body,
                 message_id: self.message_id(&job.id.to_string(), domain),
                 in_reply_to: None,
                 references: Vec::new(),
@@ -156,18 +146,11 @@ impl Store {
         };
         let reference = case.reference();
         let link = self.ensure_reporter_link(&mut conn, case_id).await?;
-        let follow = format!(
-            "Follow the case and reply at {}/reporter/{link}\n(keep this link to yourself: it opens your case).",
-            public_url.trim_end_matches('/')
-        );
+        let follow = wording::follow_line(public_url, &link);
         let references = thread_ids(self, &mut conn, case_id).await?;
-        let (subject, body, kind) = match &job.task {
+        let (letter, kind) = match &job.task {
             Some(Task::Acknowledge { .. }) => (
-                format!("[{reference}] We have received your security report"),
-                format!(
-                    "Thank you for your report. The security team has received it as {reference} and will get back to you.\n\n\
-                     Please keep it confidential until the team announces a fix. To add information, reply to this message.\n\n{follow}\n"
-                ),
+                wording::acknowledgement(&reference, &follow),
                 "acknowledgement",
             ),
             Some(Task::MailReporter { event_id, .. }) => {
@@ -192,8 +175,7 @@ impl Store {
                     event_id,
                 )?;
                 (
-                    format!("Re: [{reference}] Your security report"),
-                    format!("{text}\n\n-- \n{reference}\n{follow}\n"),
+                    wording::reply_to_reporter(&reference, &text, &follow),
                     "reply",
                 )
             }
@@ -207,8 +189,8 @@ impl Store {
         Ok(Some(OutboundMail {
             case_id,
             to,
-            subject,
-            body,
+            subject: letter.subject,
+            body: letter.body,
             message_id: self.message_id(&job.id.to_string(), domain),
             in_reply_to: references.last().cloned(),
             references,
@@ -289,25 +271,21 @@ impl Store {
         let key: String = row.try_get("key")?;
         let reference =
             embargo_core::reference::case_reference(&key, row.try_get::<i64, _>("number")?);
-        let (kind, scope, subject, body) = match &job.task {
+        let (kind, scope, letter) = match &job.task {
             Some(Task::NotifyTeam { .. }) => (
                 "project",
                 row.try_get::<i64, _>("project_id")?,
-                format!("[{reference}] New report for {key}"),
-                format!(
-                    "A new report arrived for {key} by {}: {reference}.\nIt is in your queue: {}/api/cases/{reference}\n",
-                    row.try_get::<String, _>("channel")?,
-                    public_url.trim_end_matches('/')
+                wording::new_report(
+                    &key,
+                    &reference,
+                    &row.try_get::<String, _>("channel")?,
+                    public_url,
                 ),
             ),
             Some(Task::NotifyFoundation { .. }) => (
                 "foundation",
                 row.try_get::<i64, _>("org_id")?,
-                format!("[{reference}] {key} confirmed a vulnerability"),
-                format!(
-                    "The {key} security team confirmed {reference}.\nIt is in your queue: {}/api/cases/{reference}\n",
-                    public_url.trim_end_matches('/')
-                ),
+                wording::confirmed(&key, &reference, public_url),
             ),
             _ => {
                 return Err(StoreError::Invalid(format!(
@@ -326,8 +304,8 @@ impl Store {
         let people = self.team_emails(kind, scope).await?;
         Ok(OutboundMail::to_each(
             &people,
-            &subject,
-            &body,
+            &letter.subject,
+            &letter.body,
             case_id,
             "notification",
             |i| self.message_id(&format!("{}.{case_id}.{i}", job.id), domain),

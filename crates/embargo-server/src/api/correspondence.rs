@@ -4,7 +4,6 @@
 use axum::extract::State as AxumState;
 use axum::http::StatusCode;
 use embargo_core::canned::Canned;
-use embargo_core::case::Reporter;
 use embargo_core::reference::{CaseRef, ProjectKey};
 use embargo_store::{
     DuplicateProposal, FiledReport, ImportedCase, IntakeOutcome, Quarantined, TimelineEvent,
@@ -13,6 +12,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
+use crate::actions::ReportRefused;
 use crate::client::ClientAddr;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Caller, Json, Path};
@@ -112,26 +112,27 @@ pub async fn file_report(
     Path(key): Path<String>,
     Json(body): Json<PublicReport>,
 ) -> Result<(StatusCode, Json<FiledReport>), ApiError> {
-    if !state.reports.allows(client) {
-        return Err(ApiError::TooManyRequests(
-            "too many reports from this address; please try again in an hour or write to the security address",
-        ));
-    }
-    if !body.website.trim().is_empty() {
-        return Err(ApiError::BadRequest(
-            "the report could not be accepted".into(),
-        ));
-    }
-    state.reports.record(client);
     let key: ProjectKey = key.parse()?;
-    let reporter = Reporter {
-        name: body.name.filter(|n| !n.trim().is_empty()),
-        email: body.email.filter(|e| !e.trim().is_empty()),
+    let report = crate::actions::PublicReport {
+        title: &body.title,
+        description: &body.description,
+        name: body.name.as_deref(),
+        email: body.email.as_deref(),
+        trap: &body.website,
     };
-    let filed = state
-        .store
-        .file_public_report(&key, &body.title, &body.description, reporter)
-        .await?;
+    let filed = match crate::actions::file_public_report(&state, client, &key, report).await? {
+        Ok(filed) => filed,
+        Err(ReportRefused::TooMany) => {
+            return Err(ApiError::TooManyRequests(
+                "too many reports from this address; please try again in an hour or write to the security address",
+            ));
+        }
+        Err(ReportRefused::Trap) => {
+            return Err(ApiError::BadRequest(
+                "the report could not be accepted".into(),
+            ));
+        }
+    };
     Ok((StatusCode::CREATED, Json(filed)))
 }
 

@@ -3,12 +3,12 @@
 
 use axum::extract::State as AxumState;
 use embargo_core::reference::CaseRef;
-use embargo_store::{CveContext, CveRecordState, CveState, StoreError};
+use embargo_store::CveRecordState;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::cve_services::CveServices;
+use crate::actions;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Caller, Json, Path};
 
@@ -21,21 +21,21 @@ pub struct CveStatus {
     pub state: CveRecordState,
 }
 
+impl From<actions::cve::CveOutcome> for CveStatus {
+    fn from(done: actions::cve::CveOutcome) -> CveStatus {
+        CveStatus {
+            cve_id: done.cve_id,
+            state: done.state,
+        }
+    }
+}
+
 /// Why a reserved ID is rejected.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RejectBody {
     /// The reason, published with the rejection.
     pub reason: String,
-}
-
-fn client(context: &CveContext) -> Result<CveServices, ApiError> {
-    let credentials = context.credentials.clone().ok_or_else(|| {
-        ApiError::Store(StoreError::Invalid(
-            "the organisation has no CVE Services credentials (embargo org cve-services …)".into(),
-        ))
-    })?;
-    Ok(CveServices::new(credentials)?)
 }
 
 /// Reserve a CVE ID for the case through CVE Services.
@@ -48,32 +48,8 @@ pub async fn reserve(
     Path(reference): Path<String>,
 ) -> Result<Json<CveStatus>, ApiError> {
     let case_ref: CaseRef = reference.parse()?;
-    Ok(Json(reserve_for(&state, &caller.viewer, &case_ref).await?))
-}
-
-/// Reserves a CVE ID for a case through CVE Services and records it; the API and the
-/// case page both reserve this way.
-pub(crate) async fn reserve_for(
-    state: &AppState,
-    viewer: &embargo_core::access::Viewer,
-    case_ref: &CaseRef,
-) -> Result<CveStatus, ApiError> {
-    let context = state.store.cve_context(viewer, case_ref).await?;
-    if let Some(id) = &context.cve_id {
-        return Err(ApiError::Store(StoreError::Invalid(format!(
-            "the case has a CVE ID already: {id}"
-        ))));
-    }
-    let year = time::OffsetDateTime::now_utc().year();
-    let cve_id = client(&context)?.reserve(year).await?;
-    state
-        .store
-        .record_cve_reserved(viewer, case_ref, &cve_id)
-        .await?;
-    Ok(CveStatus {
-        cve_id,
-        state: CveRecordState::Reserved,
-    })
+    let done = actions::cve::reserve(&state, &caller.viewer, &case_ref).await?;
+    Ok(Json(done.into()))
 }
 
 /// Publish the case's CVE record through CVE Services, or update it once published
@@ -87,35 +63,8 @@ pub async fn publish(
     Path(reference): Path<String>,
 ) -> Result<Json<CveStatus>, ApiError> {
     let case_ref: CaseRef = reference.parse()?;
-    let record = state
-        .store
-        .cve_record(&caller.viewer, &case_ref, &state.public_url)
-        .await?;
-    let context = state.store.cve_context(&caller.viewer, &case_ref).await?;
-    let cve_id = context
-        .cve_id
-        .clone()
-        .ok_or_else(|| ApiError::Store(StoreError::Invalid("the case has no CVE ID".into())))?;
-    let update = context.state.as_ref().is_some_and(CveState::is_published);
-    client(&context)?.publish(&cve_id, &record, update).await?;
-    let note = if update {
-        format!("{cve_id}: the published record updated")
-    } else {
-        format!("{cve_id} published")
-    };
-    state
-        .store
-        .record_cve_state(
-            Some(caller.viewer.user_id),
-            context.case_id,
-            CveRecordState::Published,
-            &note,
-        )
-        .await?;
-    Ok(Json(CveStatus {
-        cve_id,
-        state: CveRecordState::Published,
-    }))
+    let done = actions::cve::publish(&state, &caller.viewer, &case_ref).await?;
+    Ok(Json(done.into()))
 }
 
 /// Reject the case's reserved CVE ID (an invalid report, a duplicate), with the reason.
@@ -129,34 +78,6 @@ pub async fn reject(
     Json(body): Json<RejectBody>,
 ) -> Result<Json<CveStatus>, ApiError> {
     let case_ref: CaseRef = reference.parse()?;
-    let context = state.store.cve_context(&caller.viewer, &case_ref).await?;
-    let cve_id = context
-        .cve_id
-        .clone()
-        .ok_or_else(|| ApiError::Store(StoreError::Invalid("the case has no CVE ID".into())))?;
-    if context.state.as_ref().is_some_and(CveState::is_published) {
-        return Err(ApiError::Store(StoreError::Invalid(format!(
-            "{cve_id} is published; a published record is updated, not rejected"
-        ))));
-    }
-    let reason = body.reason.trim();
-    if reason.is_empty() || reason.len() > 4000 {
-        return Err(ApiError::Store(StoreError::Invalid(
-            "a rejection needs a reason of at most 4000 bytes".into(),
-        )));
-    }
-    client(&context)?.reject(&cve_id, reason).await?;
-    state
-        .store
-        .record_cve_state(
-            Some(caller.viewer.user_id),
-            context.case_id,
-            CveRecordState::Rejected,
-            &format!("{cve_id} rejected: {reason}"),
-        )
-        .await?;
-    Ok(Json(CveStatus {
-        cve_id,
-        state: CveRecordState::Rejected,
-    }))
+    let done = actions::cve::reject(&state, &caller.viewer, &case_ref, &body.reason).await?;
+    Ok(Json(done.into()))
 }

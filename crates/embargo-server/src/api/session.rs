@@ -4,11 +4,12 @@ use axum::extract::State as AxumState;
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 
-use embargo_store::{SignInOutcome, TotpSetup, User};
+use embargo_store::{TotpSetup, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
+use crate::actions::SignInRefused;
 use crate::client::ClientAddr;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Caller, Json, Path, SESSION_COOKIE, csrf_token, session_cookie};
@@ -132,37 +133,31 @@ pub async fn sign_in(
     ClientAddr(client): ClientAddr,
     Json(body): Json<SignIn>,
 ) -> Result<(HeaderMap, Json<SignedIn>), ApiError> {
-    if !state.signins.allows(client) {
-        return Err(ApiError::TooManyRequests(
-            "too many failed sign-ins from this address; wait ten minutes",
-        ));
-    }
-    let outcome = state
-        .store
-        .sign_in(
-            &body.email,
-            &body.password,
-            body.code.as_deref(),
-            &client.to_string(),
-        )
-        .await?;
-    let user = match outcome {
-        SignInOutcome::Accepted(user) => user,
-        SignInOutcome::CodeRequired => return Err(ApiError::CodeRequired),
-        SignInOutcome::Refused => {
-            state.signins.record(client);
-            return Err(ApiError::Unauthorized);
+    let signed_in = crate::actions::sign_in(
+        &state,
+        client,
+        &body.email,
+        &body.password,
+        body.code.as_deref(),
+    )
+    .await?;
+    let (user, secret) = match signed_in {
+        Ok(session) => (session.user, session.secret),
+        Err(SignInRefused::TooManyFromAddress) => {
+            return Err(ApiError::TooManyRequests(
+                "too many failed sign-ins from this address; wait ten minutes",
+            ));
         }
-        SignInOutcome::Locked(_) => {
+        Err(SignInRefused::CodeRequired) => return Err(ApiError::CodeRequired),
+        Err(SignInRefused::Wrong) => return Err(ApiError::Unauthorized),
+        Err(SignInRefused::Locked) => {
             return Err(ApiError::TooManyRequests(
                 "too many failed sign-ins with this address from this client; try again in 15 minutes",
             ));
         }
     };
-    let secret = state.store.create_session(user.id).await?;
     let mut headers = HeaderMap::new();
     headers.insert(SET_COOKIE, cookie(&secret, 12 * 3600)?);
-    tracing::info!(user = user.id, "signed in");
     Ok((
         headers,
         Json(SignedIn {

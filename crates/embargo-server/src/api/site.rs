@@ -6,27 +6,19 @@ use axum::extract::State as AxumState;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use embargo_core::reference::{CaseRef, ProjectKey};
-use embargo_formats::site::escape;
 use embargo_store::{PublishedAdvisory, StoreError};
+use maud::Markup;
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Path;
 
-fn html(title: &str, body: &str) -> Response {
-    crate::web::layout::public_page(title, body)
+fn html(title: &str, body: Markup) -> Response {
+    crate::web::layout::page(title, None, body)
 }
 
 fn document(content_type: &'static str, body: String) -> Response {
     ([(CONTENT_TYPE, content_type)], body).into_response()
-}
-
-fn paragraphs(text: &str) -> String {
-    text.split("\n\n")
-        .filter(|p| !p.trim().is_empty())
-        .map(|p| format!("<p>{}</p>", escape(p.trim())))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// The index of published advisories, newest first.
@@ -52,115 +44,29 @@ async fn index_of(state: &AppState, project: Option<&ProjectKey>) -> Result<Resp
         .store
         .published_advisories(project, &state.public_url)
         .await?;
-    let items: Vec<String> = all
-        .iter()
-        .map(|p| {
-            let a = &p.advisory;
-            let severity = a.headline_cvss().map(|c| format!(" ({})", c.severity())).unwrap_or_default();
-            format!(
-                "<li><a href=\"/advisories/{}\">{}: {}: {}</a>{} <time datetime=\"{}\">{}</time></li>",
-                escape(&a.reference),
-                escape(a.display_id()),
-                escape(&a.product),
-                escape(&a.title),
-                escape(&severity),
-                embargo_formats::rfc3339(a.published),
-                a.published.date()
-            )
-        })
-        .collect();
-    let list = if items.is_empty() {
-        "<p>No advisories yet.</p>".to_owned()
-    } else {
-        format!("<ul>\n{}\n</ul>", items.join("\n"))
-    };
     let heading = match project {
         Some(key) => format!("Security advisories of {key}"),
         None => "Security advisories".to_owned(),
     };
-    Ok(html(
-        &heading,
-        &format!(
-            "<h1>{}</h1>\n<p><a href=\"/advisories.atom\">Atom feed</a></p>\n{list}",
-            escape(&heading)
-        ),
-    ))
-}
-
-fn advisory_html(p: &PublishedAdvisory) -> String {
-    let a = &p.advisory;
-    let reference = escape(&a.reference);
-    let mut out = format!(
-        "<h1>{}: {}: {}</h1>\n",
-        escape(a.display_id()),
-        escape(&a.product),
-        escape(&a.title)
-    );
-    out.push_str("<h2>Severity</h2>\n");
-    match a.headline_cvss() {
-        Some(c) => {
-            out.push_str(&format!(
-                "<p>{} (CVSS {} score {})</p>\n<ul>\n",
-                c.severity(),
-                c.version(),
-                c.score()
-            ));
-            for v in &a.cvss {
-                out.push_str(&format!("<li><code>{}</code></li>\n", escape(v.vector())));
+    let body = maud::html! {
+        h1 { (heading) }
+        p { a href="/advisories.atom" { "Atom feed" } }
+        @if all.is_empty() {
+            p { "No advisories yet." }
+        } @else {
+            ul {
+                @for p in &all {
+                    @let a = &p.advisory;
+                    li {
+                        a href={ "/advisories/" (a.reference) } { (a.display_id()) ": " (a.product) ": " (a.title) }
+                        @if let Some(c) = a.headline_cvss() { " (" (c.severity()) ")" }
+                        " " time datetime=(embargo_formats::rfc3339(a.published)) { (a.published.date()) }
+                    }
+                }
             }
-            out.push_str("</ul>\n");
         }
-        None => out.push_str("<p>Not rated</p>\n"),
-    }
-    out.push_str("<h2>Affected versions</h2>\n<ul>\n");
-    for line in embargo_formats::announcement::affected_lines(a) {
-        out.push_str(&format!("<li>{}</li>\n", escape(&line)));
-    }
-    out.push_str("</ul>\n<h2>Description</h2>\n");
-    out.push_str(&paragraphs(&a.description));
-    if let Some(cwe) = &a.cwe {
-        out.push_str(&format!("\n<p>Weakness: {}</p>", escape(cwe)));
-    }
-    out.push_str("\n<h2>Mitigation</h2>\n");
-    out.push_str(&paragraphs(&a.mitigation));
-    if !a.fixed.is_empty() {
-        out.push_str(&format!(
-            "\n<p>Fixed in: {}</p>",
-            escape(&a.fixed.join(", "))
-        ));
-    }
-    if !a.workarounds.trim().is_empty() {
-        out.push_str("\n<h3>Workarounds</h3>\n");
-        out.push_str(&paragraphs(&a.workarounds));
-    }
-    out.push_str("\n<h2>Credit</h2>\n<ul>\n");
-    for c in &a.credits {
-        out.push_str(&format!(
-            "<li>{} ({})</li>\n",
-            escape(&c.name),
-            c.role.cve_type()
-        ));
-    }
-    out.push_str("</ul>\n<h2>References</h2>\n<ul>\n");
-    for r in &a.references {
-        out.push_str(&format!(
-            "<li><a href=\"{0}\">{0}</a></li>\n",
-            escape(&r.url)
-        ));
-    }
-    out.push_str("</ul>\n<h2>Timeline</h2>\n<ul>\n");
-    for t in &a.timeline {
-        out.push_str(&format!(
-            "<li><time datetime=\"{}\">{}</time>: {}</li>\n",
-            embargo_formats::rfc3339(t.at),
-            t.at.date(),
-            escape(&t.event)
-        ));
-    }
-    out.push_str(&format!(
-        "</ul>\n<h2>Downloads</h2>\n<ul>\n<li><a href=\"/advisories/{reference}/osv.json\">OSV</a></li>\n<li><a href=\"/advisories/{reference}/csaf.json\">CSAF 2.0</a></li>\n<li><a href=\"/advisories/{reference}/cve.json\">CVE JSON 5.1</a></li>\n</ul>"
-    ));
-    out
+    };
+    Ok(html(&heading, body))
 }
 
 async fn published(state: &AppState, reference: &str) -> Result<PublishedAdvisory, ApiError> {
@@ -179,9 +85,10 @@ pub async fn page(
     Path(reference): Path<String>,
 ) -> Result<Response, ApiError> {
     let p = published(&state, &reference).await?;
-    Ok(html(
+    Ok(crate::web::layout::page(
         &format!("{}: {}", p.advisory.display_id(), p.advisory.title),
-        &advisory_html(&p),
+        None,
+        crate::web::advisory::article(&p.advisory, crate::web::advisory::Place::Page),
     ))
 }
 
@@ -278,10 +185,13 @@ pub async fn security_txt(
 pub async fn acknowledge_page(Path(secret): Path<String>) -> Response {
     html(
         "Acknowledge the pre-notification",
-        &format!(
-            "<h1>Acknowledge the pre-notification</h1>\n<p>Confirm that you received the embargoed advisory and will keep it confidential until the embargo time.</p>\n<form method=\"post\" action=\"/acknowledge/{}\">\n<button type=\"submit\">Acknowledge</button>\n</form>",
-            escape(&secret)
-        ),
+        maud::html! {
+            h1 { "Acknowledge the pre-notification" }
+            p { "Confirm that you received the embargoed advisory and will keep it confidential until the embargo time." }
+            form method="post" action={ "/acknowledge/" (secret) } {
+                button type="submit" { "Acknowledge" }
+            }
+        },
     )
 }
 
@@ -295,10 +205,10 @@ pub async fn acknowledge(
     let reference = state.store.acknowledge_prenotification(&secret).await?;
     Ok(html(
         "Acknowledged",
-        &format!(
-            "<h1>Acknowledged</h1>\n<p>Thank you: the security team knows you received {}.</p>",
-            escape(&reference)
-        ),
+        maud::html! {
+            h1 { "Acknowledged" }
+            p { "Thank you: the security team knows you received " (reference) "." }
+        },
     ))
 }
 

@@ -5,15 +5,14 @@ use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use embargo_core::access::Via;
-use embargo_store::SignInOutcome;
 use maud::html;
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::actions::SignInRefused;
 use crate::api::session::cookie;
 use crate::client::ClientAddr;
-use crate::extract::{csrf_token, session_cookie};
+use crate::extract::{session_cookie, session_viewer};
 use crate::web::PageError;
 use crate::web::form::{self, Form};
 use crate::web::layout;
@@ -21,19 +20,14 @@ pub use crate::web::member::Member;
 
 /// The member a session cookie belongs to, if it is a live session.
 pub async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Option<Member>, PageError> {
-    let Some(secret) = session_cookie(headers) else {
+    let Some(session) = session_viewer(state, headers).await? else {
         return Ok(None);
     };
-    let Some(user_id) = state.store.session_user(&secret).await? else {
-        return Ok(None);
-    };
-    let mut viewer = state.store.viewer(user_id).await?;
-    viewer.via = Via::Web;
-    let email = state.store.user_by_id(user_id).await?.email;
+    let email = state.store.user_by_id(session.user_id).await?.email;
     Ok(Some(Member {
-        viewer,
+        viewer: session.viewer,
         email,
-        csrf: csrf_token(&secret),
+        csrf: session.csrf,
     }))
 }
 
@@ -134,55 +128,37 @@ pub async fn submit(
 ) -> Result<Response, PageError> {
     form::check_anonymous(&headers, &f.form_token)?;
     let next = local(f.next.as_deref());
-    if !state.signins.allows(client) {
-        return Ok(form_page(
-            &next,
-            &f.email,
-            Some("Too many failed sign-ins from this address; wait ten minutes."),
-            StatusCode::TOO_MANY_REQUESTS,
-        ));
-    }
-    let outcome = state
-        .store
-        .sign_in(
-            &f.email,
-            &f.password,
-            form::given(&f.code),
-            &client.to_string(),
-        )
-        .await?;
-    let user = match outcome {
-        SignInOutcome::Accepted(user) => user,
-        SignInOutcome::CodeRequired => {
-            return Ok(form_page(
-                &next,
-                &f.email,
-                Some("Enter the code from your authenticator app, or a recovery code."),
-                StatusCode::UNAUTHORIZED,
-            ));
-        }
-        SignInOutcome::Refused => {
-            state.signins.record(client);
-            return Ok(form_page(
-                &next,
-                &f.email,
-                Some("That address, password or code is not right."),
-                StatusCode::UNAUTHORIZED,
-            ));
-        }
-        SignInOutcome::Locked(_) => {
-            return Ok(form_page(
-                &next,
-                &f.email,
-                Some(
-                    "Too many failed sign-ins with this address from here; try again in 15 minutes.",
-                ),
+    let signed_in =
+        crate::actions::sign_in(&state, client, &f.email, &f.password, form::given(&f.code))
+            .await?;
+    let refused = |problem: &str, status| Ok(form_page(&next, &f.email, Some(problem), status));
+    let secret = match signed_in {
+        Ok(session) => session.secret,
+        Err(SignInRefused::TooManyFromAddress) => {
+            return refused(
+                "Too many failed sign-ins from this address; wait ten minutes.",
                 StatusCode::TOO_MANY_REQUESTS,
-            ));
+            );
+        }
+        Err(SignInRefused::CodeRequired) => {
+            return refused(
+                "Enter the code from your authenticator app, or a recovery code.",
+                StatusCode::UNAUTHORIZED,
+            );
+        }
+        Err(SignInRefused::Wrong) => {
+            return refused(
+                "That address, password or code is not right.",
+                StatusCode::UNAUTHORIZED,
+            );
+        }
+        Err(SignInRefused::Locked) => {
+            return refused(
+                "Too many failed sign-ins with this address from here; try again in 15 minutes.",
+                StatusCode::TOO_MANY_REQUESTS,
+            );
         }
     };
-    let secret = state.store.create_session(user.id).await?;
-    tracing::info!(user = user.id, "signed in on the web");
     let mut response = Redirect::to(&next).into_response();
     response
         .headers_mut()

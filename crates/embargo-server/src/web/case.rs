@@ -16,7 +16,7 @@ use embargo_core::confidential::Confidential;
 use embargo_core::cvss::Cvss;
 use embargo_core::lifecycle::{State, TransitionRequest};
 use embargo_core::reference::CaseRef;
-use embargo_store::{CaseDetail, CasePatch, StoreError};
+use embargo_store::{CasePatch, StoreError};
 use maud::{Markup, html};
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -24,6 +24,7 @@ use time::OffsetDateTime;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::web::PageError;
+use crate::web::advisory;
 use crate::web::auth::Member;
 use crate::web::calculator;
 use crate::web::form::Form;
@@ -360,7 +361,7 @@ pub async fn act(
                 Err(e) => Err(store_refusal(e, &form)?),
             }
         }
-        "cve-reserve" => match crate::api::cve::reserve_for(&state, viewer, &case_ref).await {
+        "cve-reserve" => match crate::actions::cve::reserve(&state, viewer, &case_ref).await {
             Ok(_) => Ok(back(None)),
             Err(e) => Err(api_refusal(e, &form)?),
         },
@@ -584,6 +585,17 @@ async fn render(
         .draft
         .clone()
         .unwrap_or_else(|| case.advisory.clone());
+    // The preview is the published page's own rendering, of the draft as typed.
+    let published = if team {
+        section(
+            store
+                .advisory_as_published(viewer, case_ref, Some(&draft), &state.public_url)
+                .await
+                .map(Some),
+        )?
+    } else {
+        None
+    };
     let thread: Vec<_> = timeline
         .iter()
         .filter(|e| {
@@ -704,7 +716,9 @@ async fn render(
                 }
                 section.preview aria-labelledby="preview-h" {
                     h3 #preview-h { "Preview" }
-                    div #advisory-preview aria-live="polite" { (advisory_preview(&case, &draft)) }
+                    div #advisory-preview aria-live="polite" {
+                        @if let Some(a) = &published { (advisory::article(a, advisory::Place::Preview)) }
+                    }
                 }
             }
         }
@@ -923,24 +937,6 @@ fn mark_word(status: MarkStatus) -> &'static str {
         MarkStatus::Done => "done",
         MarkStatus::NotApplicable => "does not apply",
         MarkStatus::Open => "to do",
-    }
-}
-
-fn advisory_preview(case: &CaseDetail, draft: &AdvisoryDraft) -> Markup {
-    let paragraphs = |text: &str| {
-        html! { @for p in text.split("\n\n").filter(|p| !p.trim().is_empty()) { p { (p.trim()) } } }
-    };
-    html! {
-        article.advisory-preview {
-            h4 { (case.cve_id.clone().unwrap_or_else(|| case.reference.clone())) ": " (draft.title) }
-            @if let Some(c) = &case.cvss { p { "Severity: " (c.severity) " (CVSS " (format!("{:.1}", c.score)) ")" } }
-            @if let Some(cwe) = &draft.cwe { p { "Weakness: " (cwe) } }
-            (paragraphs(&draft.description))
-            @if !case.versions.affected.is_empty() { p { "Affected: " (case.versions.affected.join(", ")) } }
-            @if !draft.mitigation.is_empty() { h5 { "Mitigation" } (paragraphs(&draft.mitigation)) }
-            @if !draft.workarounds.is_empty() { h5 { "Workarounds" } (paragraphs(&draft.workarounds)) }
-            @if !draft.credits.is_empty() { h5 { "Credit" } ul { @for c in &draft.credits { li { (c.name) } } } }
-        }
     }
 }
 

@@ -4,18 +4,13 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use embargo_core::clocks::{Clock, ClockStatus};
 use embargo_core::lifecycle::State;
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{DOCTYPE, Markup, html};
 
 use crate::web::member::Member;
 
 /// A whole page: header with navigation, the body, and the one script.
 pub fn page(title: &str, member: Option<&Member>, body: Markup) -> Response {
     html_response(shell(title, member, body))
-}
-
-/// A page of the public site, from HTML its module already escaped.
-pub fn public_page(title: &str, body: &str) -> Response {
-    page(title, None, PreEscaped(body.to_owned()))
 }
 
 fn html_response(markup: Markup) -> Response {

@@ -5,6 +5,7 @@
 //! store functions as the API, so access is still decided in the store alone.
 
 mod admin;
+pub mod advisory;
 mod auth;
 mod calculator;
 mod case;

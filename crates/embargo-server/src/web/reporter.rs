@@ -5,13 +5,13 @@ use axum::extract::{Multipart, Path, State as AxumState};
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use embargo_core::case::Reporter;
 use embargo_core::reference::ProjectKey;
 use embargo_store::Upload;
 use maud::html;
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::actions::ReportRefused;
 use crate::client::ClientAddr;
 use crate::error::ApiError;
 use crate::web::PageError;
@@ -110,35 +110,29 @@ pub async fn file(
             StatusCode::FORBIDDEN,
         ));
     }
-    if !state.reports.allows(client) {
-        return Ok(report_page(
+    let report = crate::actions::PublicReport {
+        title: &f.title,
+        description: &f.description,
+        name: given(&f.name),
+        email: given(&f.email),
+        trap: &f.website,
+    };
+    match crate::actions::file_public_report(&state, client, &key, report).await {
+        Ok(Err(ReportRefused::TooMany)) => Ok(report_page(
             key.as_str(),
             &f,
             Some(
                 "Too many reports from this address; please try again in an hour or write to the security address.",
             ),
             StatusCode::TOO_MANY_REQUESTS,
-        ));
-    }
-    if !f.website.trim().is_empty() {
-        return Ok(report_page(
+        )),
+        Ok(Err(ReportRefused::Trap)) => Ok(report_page(
             key.as_str(),
             &ReportForm::default(),
             Some("The report could not be accepted."),
             StatusCode::BAD_REQUEST,
-        ));
-    }
-    state.reports.record(client);
-    let reporter = Reporter {
-        name: given(&f.name).map(str::to_owned),
-        email: given(&f.email).map(str::to_owned),
-    };
-    match state
-        .store
-        .file_public_report(&key, f.title.trim(), f.description.trim(), reporter)
-        .await
-    {
-        Ok(filed) => {
+        )),
+        Ok(Ok(filed)) => {
             let link = format!("{}/reporter/{}", state.public_url, filed.secret);
             let body = html! {
                 h1 { "Thank you: your report is in" }

@@ -1,0 +1,69 @@
+//! Filing a report without an account, from the public form or the public API.
+
+use std::net::IpAddr;
+
+use embargo_core::case::Reporter;
+use embargo_core::reference::ProjectKey;
+use embargo_store::{FiledReport, StoreError};
+
+use crate::AppState;
+
+/// A report from the public form or the public API.
+pub struct PublicReport<'a> {
+    /// The title.
+    pub title: &'a str,
+    /// The report.
+    pub description: &'a str,
+    /// The reporter's name, if given.
+    pub name: Option<&'a str>,
+    /// The reporter's address, if given.
+    pub email: Option<&'a str>,
+    /// The field people never see and bots fill in.
+    pub trap: &'a str,
+}
+
+/// Why a public report was not filed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportRefused {
+    /// Too many reports from this client address this hour.
+    TooMany,
+    /// The hidden field was filled in.
+    Trap,
+}
+
+fn given(value: Option<&str>) -> Option<String> {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+/// Files a report without an account; gives the reference and the reporter's secret link.
+pub async fn file_public_report(
+    state: &AppState,
+    client: IpAddr,
+    project: &ProjectKey,
+    report: PublicReport<'_>,
+) -> Result<Result<FiledReport, ReportRefused>, StoreError> {
+    if !state.reports.allows(client) {
+        return Ok(Err(ReportRefused::TooMany));
+    }
+    if !report.trap.trim().is_empty() {
+        return Ok(Err(ReportRefused::Trap));
+    }
+    state.reports.record(client);
+    let reporter = Reporter {
+        name: given(report.name),
+        email: given(report.email),
+    };
+    let filed = state
+        .store
+        .file_public_report(
+            project,
+            report.title.trim(),
+            report.description.trim(),
+            reporter,
+        )
+        .await?;
+    Ok(Ok(filed))
+}
