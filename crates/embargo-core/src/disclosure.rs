@@ -118,3 +118,40 @@ impl Default for OrgSettings {
         }
     }
 }
+
+/// One step of a disclosure.
+#[derive(Clone, Serialize, ToSchema)]
+pub struct DisclosureStep {
+    /// Its place in the order.
+    pub order: usize,
+    /// When it runs (RFC 3339); none for steps the team takes after the announcement.
+    pub at: Option<String>,
+    /// prenotification, announcement, cve-record, osv, csaf, pages, or after.
+    pub kind: String,
+    /// What it does.
+    pub description: String,
+    /// Who gets the mail.
+    pub recipients: Vec<String>,
+    /// The mail's subject.
+    pub subject: Option<String>,
+    /// The mail's text, or the document, as it will go out.
+    pub content: Option<String>,
+    /// Why it would fail; a step with a problem blocks the schedule.
+    pub problem: Option<String>,
+}
+
+/// What disclosing a case will do.
+#[derive(Clone, Serialize, ToSchema)]
+pub struct DisclosurePlan {
+    /// The case.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// The embargo time (RFC 3339).
+    pub embargo_at: Option<String>,
+    /// No step has a problem: the disclosure can be scheduled.
+    pub ready: bool,
+    /// It has been scheduled.
+    pub scheduled: bool,
+    /// The steps, in order.
+    pub steps: Vec<DisclosureStep>,
+}

@@ -16,3 +16,4 @@ pub mod project;
 pub mod reference;
 pub mod review;
 pub mod state;
+pub mod timeline;

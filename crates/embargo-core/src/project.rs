@@ -39,6 +39,22 @@ impl Default for ClockSettings {
     }
 }
 
+/// Why clock settings were refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClockSettingsError {
+    /// A period outside 1 to 365 days.
+    #[error("{name} must be between 1 and 365 days, not {days}")]
+    OutOfRange {
+        /// The setting.
+        name: &'static str,
+        /// Its value.
+        days: i64,
+    },
+    /// The warning comes after the announcement is overdue.
+    #[error("announce_warn_days must not be after announce_overdue_days")]
+    WarnAfterOverdue,
+}
+
 impl ClockSettings {
     /// The mitigation window to propose to the reporter for a severity band.
     pub fn mitigation_days(&self, severity: Severity) -> i64 {
@@ -50,7 +66,7 @@ impl ClockSettings {
     }
 
     /// Refuses settings that would make the clocks meaningless.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ClockSettingsError> {
         let all = [
             ("acknowledge_days", self.acknowledge_days),
             ("mitigation_days_critical", self.mitigation_days_critical),
@@ -62,11 +78,11 @@ impl ClockSettings {
         ];
         for (name, days) in all {
             if !(1..=365).contains(&days) {
-                return Err(format!("{name} must be between 1 and 365 days, not {days}"));
+                return Err(ClockSettingsError::OutOfRange { name, days });
             }
         }
         if self.announce_warn_days > self.announce_overdue_days {
-            return Err("announce_warn_days must not be after announce_overdue_days".to_owned());
+            return Err(ClockSettingsError::WarnAfterOverdue);
         }
         Ok(())
     }

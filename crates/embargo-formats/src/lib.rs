@@ -8,6 +8,7 @@ pub mod csaf;
 pub mod cve5;
 pub mod mark;
 pub mod osv;
+pub mod rehearsal;
 pub mod site;
 
 pub use advisory::{Advisory, Reference, TimelineEntry};

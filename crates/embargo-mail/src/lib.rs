@@ -6,6 +6,7 @@ mod charset;
 pub mod forward;
 pub mod inbound;
 pub mod limits;
+pub mod mbox;
 mod parts;
 pub mod protection;
 pub mod wording;

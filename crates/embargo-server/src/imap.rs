@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_imap::Client;
 use embargo_mail::Limits;
-use embargo_store::Store;
+use embargo_store::{Store, StoreError};
 use futures_util::StreamExt;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -47,9 +47,12 @@ impl std::fmt::Debug for ImapSettings {
 impl ImapSettings {
     /// Reads `imap://user:password@host:port/MAILBOX`, or `imap://user@host:port/MAILBOX`
     /// with the password given apart (a file or the environment, out of the process list).
-    pub fn from_url(url: &str, project: &str, interval: Duration) -> Result<ImapSettings, String> {
-        let bad =
-            || "the IMAP URL must look like imap://user[:password]@host:port/INBOX".to_owned();
+    pub fn from_url(
+        url: &str,
+        project: &str,
+        interval: Duration,
+    ) -> Result<ImapSettings, ImapError> {
+        let bad = || ImapError::BadUrl;
         let rest = url.strip_prefix("imap://").ok_or_else(bad)?;
         let (credentials, location) = rest.rsplit_once('@').ok_or_else(bad)?;
         let (user, password) = credentials.split_once(':').unwrap_or((credentials, ""));
@@ -142,40 +145,66 @@ pub struct Failures(std::collections::HashMap<u32, u32>);
 /// Polls a message may fail before it is passed.
 const PASS_AFTER: u32 = 3;
 
+/// Why a poll stopped or settings were refused; each names the step, never a message's
+/// content.
+#[derive(Debug, thiserror::Error)]
+pub enum ImapError {
+    /// The URL is not an IMAP URL.
+    #[error("the IMAP URL must look like imap://user[:password]@host:port/INBOX")]
+    BadUrl,
+    /// The server could not be reached.
+    #[error("connecting: {0}")]
+    Connect(std::io::Error),
+    /// The server closed the connection before greeting.
+    #[error("the server closed the connection")]
+    Closed,
+    /// A step of the IMAP conversation failed.
+    #[error("{0}: {1}")]
+    Step(&'static str, String),
+    /// A message could not be taken in (yet).
+    #[error("UID {uid}: {why}")]
+    Message {
+        /// Its UID.
+        uid: u32,
+        /// Why, by category.
+        why: String,
+    },
+    /// The store refused or failed.
+    #[error("store: {}", .0.category())]
+    Store(#[from] StoreError),
+}
+
 /// One poll: every message with a UID above the last one taken in. Returns how many.
 pub async fn poll(
     store: &Store,
     settings: &ImapSettings,
     lease: &Lease,
     failures: &mut Failures,
-) -> Result<usize, String> {
+) -> Result<usize, ImapError> {
     let tcp = TcpStream::connect((settings.host.as_str(), settings.port))
         .await
-        .map_err(|e| format!("connecting: {e}"))?;
+        .map_err(ImapError::Connect)?;
     let mut client = Client::new(tcp);
     client
         .read_response()
         .await
-        .map_err(|e| format!("reading the greeting: {e}"))?
-        .ok_or("the server closed the connection")?;
+        .map_err(|e| ImapError::Step("reading the greeting", e.to_string()))?
+        .ok_or(ImapError::Closed)?;
     let mut session = client
         .login(&settings.user, &settings.password)
         .await
-        .map_err(|(e, _)| format!("login: {e}"))?;
+        .map_err(|(e, _)| ImapError::Step("login", e.to_string()))?;
     let mailbox = session
         .select(&settings.mailbox)
         .await
-        .map_err(|e| format!("select: {e}"))?;
+        .map_err(|e| ImapError::Step("select", e.to_string()))?;
     let validity = i64::from(mailbox.uid_validity.unwrap_or(0));
     let account = settings.account();
-    let last = store
-        .imap_last_uid(&account, validity)
-        .await
-        .map_err(|e| e.to_string())?;
+    let last = store.imap_last_uid(&account, validity).await?;
     let mut uids: Vec<u32> = session
         .uid_search(format!("UID {}:*", last + 1))
         .await
-        .map_err(|e| format!("search: {e}"))?
+        .map_err(|e| ImapError::Step("search", e.to_string()))?
         .into_iter()
         // "n:*" always matches the newest message, even one already taken in.
         .filter(|uid| i64::from(*uid) > last)
@@ -187,10 +216,10 @@ pub async fn poll(
             let mut fetches = session
                 .uid_fetch(uid.to_string(), "BODY.PEEK[]")
                 .await
-                .map_err(|e| format!("fetch: {e}"))?;
+                .map_err(|e| ImapError::Step("fetch", e.to_string()))?;
             let mut body = None;
             while let Some(fetch) = fetches.next().await {
-                let fetch = fetch.map_err(|e| format!("fetch: {e}"))?;
+                let fetch = fetch.map_err(|e| ImapError::Step("fetch", e.to_string()))?;
                 if let Some(b) = fetch.body() {
                     body = Some(b.to_vec());
                 }
@@ -200,8 +229,7 @@ pub async fn poll(
         // Still ours? A slow poll must not overlap another server's.
         if !store
             .take_lease(&lease.name, &lease.holder, lease.length)
-            .await
-            .map_err(|e| e.to_string())?
+            .await?
         {
             break;
         }
@@ -223,7 +251,7 @@ pub async fn poll(
                 *count += 1;
                 if transient || *count < PASS_AFTER {
                     // Stop here: this message and the ones after it are taken next time.
-                    return Err(format!("UID {uid}: {why}"));
+                    return Err(ImapError::Message { uid, why });
                 }
                 tracing::error!(
                     uid,
@@ -233,19 +261,17 @@ pub async fn poll(
                 failures.0.remove(&uid);
                 store
                     .set_imap_last_uid(&account, validity, i64::from(uid))
-                    .await
-                    .map_err(|e| e.to_string())?;
+                    .await?;
                 continue;
             }
         }
         store
             .set_imap_last_uid(&account, validity, i64::from(uid))
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         let mut flagged = session
             .uid_store(uid.to_string(), "+FLAGS (\\Seen)")
             .await
-            .map_err(|e| format!("flag: {e}"))?;
+            .map_err(|e| ImapError::Step("flag", e.to_string()))?;
         while flagged.next().await.is_some() {}
     }
     let _ = session.logout().await;

@@ -314,7 +314,9 @@ impl Store {
         let branches = update.branches.unwrap_or(project.branches);
         check_branches(&branches)?;
         let clocks = update.clocks.unwrap_or(project.clocks);
-        clocks.validate().map_err(StoreError::Invalid)?;
+        clocks
+            .validate()
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
         let giveaways: Vec<String> = update
             .giveaways
             .unwrap_or(project.giveaways)

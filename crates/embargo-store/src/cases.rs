@@ -9,6 +9,7 @@ use embargo_core::cvss::{Cvss, CvssSummary, Version};
 use embargo_core::lifecycle::{CaseFacts, State};
 use embargo_core::project::ClockSettings;
 use embargo_core::reference::{CaseRef, ProjectKey, is_cve_id};
+use embargo_core::timeline::EventKind;
 use serde::{Serialize, de::DeserializeOwned};
 use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
@@ -684,7 +685,7 @@ pub(crate) async fn insert_case(
             actor,
             now,
         },
-        "created",
+        EventKind::Created,
         None,
         None,
     )
@@ -1023,7 +1024,7 @@ impl Store {
                 actor,
                 now,
             },
-            "update",
+            EventKind::Update,
             None,
             Some(&changes.join("; ")),
         )
@@ -1066,8 +1067,8 @@ impl Store {
         text: &str,
     ) -> Result<TimelineEvent> {
         let (kind, what, need) = match post {
-            Post::Note => ("note", "note", Need::Read),
-            Post::ToReporter => ("message-to-reporter", "message", Need::Change),
+            Post::Note => (EventKind::Note, "note", Need::Read),
+            Post::ToReporter => (EventKind::MessageToReporter, "message", Need::Change),
         };
         let text = text.trim();
         if text.is_empty() {
@@ -1101,7 +1102,7 @@ impl Store {
             id,
             at: rfc(now),
             actor: Some(email),
-            kind: kind.into(),
+            kind,
             from_state: None,
             to_state: None,
             detail: Some(text.to_owned()),
@@ -1128,7 +1129,10 @@ impl Store {
             .await?;
         rows.iter()
             .map(|row| {
-                let kind: String = row.try_get("kind")?;
+                let name: String = row.try_get("kind")?;
+                let kind = EventKind::parse(&name).ok_or_else(|| {
+                    StoreError::Corrupt(format!("unknown timeline entry kind {name:?}"))
+                })?;
                 let sealed: Option<Vec<u8>> = row.try_get("detail_sealed")?;
                 let state = |col: &str| -> Result<Option<State>> {
                     row.try_get::<Option<String>, _>(col)?
@@ -1145,7 +1149,11 @@ impl Store {
                         .map(|s| {
                             open_logged(
                                 self.keys(),
-                                &crate::contexts::event(auth.project_id, auth.case_id, &kind),
+                                &crate::contexts::event(
+                                    auth.project_id,
+                                    auth.case_id,
+                                    kind.as_str(),
+                                ),
                                 &s,
                                 "case_events",
                                 row.try_get("id")?,
@@ -1300,7 +1308,7 @@ impl Store {
                 actor: None,
                 now,
             },
-            "notified",
+            EventKind::Notified,
             None,
             Some("foundation security team notified"),
         )

@@ -5,6 +5,7 @@ use embargo_core::access::{Need, Viewer};
 use embargo_core::checklist::{self, MarkStatus};
 use embargo_core::cve_record::{CveRecordState, CveState};
 use embargo_core::reference::CaseRef;
+use embargo_core::timeline::EventKind;
 use sqlx::Row;
 use time::OffsetDateTime;
 
@@ -223,7 +224,7 @@ impl Store {
             &mut tx,
             self.keys(),
             act,
-            "cve",
+            EventKind::Cve,
             None,
             Some(&format!("{cve_id} reserved through CVE Services")),
         )
@@ -269,7 +270,7 @@ impl Store {
             )
             .await?;
         }
-        record_event(&mut tx, self.keys(), act, "cve", None, Some(note)).await?;
+        record_event(&mut tx, self.keys(), act, EventKind::Cve, None, Some(note)).await?;
         tx.commit().await?;
         Ok(())
     }

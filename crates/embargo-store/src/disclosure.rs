@@ -9,6 +9,7 @@ use embargo_core::access::{Need, Viewer};
 use embargo_core::checklist::MarkStatus;
 use embargo_core::lifecycle::State;
 use embargo_core::reference::{CaseRef, ProjectKey};
+use embargo_core::timeline::EventKind;
 use embargo_formats::announcement::{self, ChangesFormat};
 use embargo_formats::cve5::{Cna, Record};
 use serde::Serialize;
@@ -24,42 +25,7 @@ use crate::outbound::OutboundMail;
 use crate::timeline::{Act, record_event};
 use crate::{Job, Project, Result, Store, StoreError, from_millis, millis, rfc};
 
-/// One step of a disclosure.
-#[derive(Clone, Serialize, ToSchema)]
-pub struct DisclosureStep {
-    /// Its place in the order.
-    pub order: usize,
-    /// When it runs (RFC 3339); none for steps the team takes after the announcement.
-    pub at: Option<String>,
-    /// prenotification, announcement, cve-record, osv, csaf, pages, or after.
-    pub kind: String,
-    /// What it does.
-    pub description: String,
-    /// Who gets the mail.
-    pub recipients: Vec<String>,
-    /// The mail's subject.
-    pub subject: Option<String>,
-    /// The mail's text, or the document, as it will go out.
-    pub content: Option<String>,
-    /// Why it would fail; a step with a problem blocks the schedule.
-    pub problem: Option<String>,
-}
-
-/// What disclosing a case will do.
-#[derive(Clone, Serialize, ToSchema)]
-pub struct DisclosurePlan {
-    /// The case.
-    #[serde(rename = "ref")]
-    pub reference: String,
-    /// The embargo time (RFC 3339).
-    pub embargo_at: Option<String>,
-    /// No step has a problem: the disclosure can be scheduled.
-    pub ready: bool,
-    /// It has been scheduled.
-    pub scheduled: bool,
-    /// The steps, in order.
-    pub steps: Vec<DisclosureStep>,
-}
+pub use embargo_core::disclosure::{DisclosurePlan, DisclosureStep};
 
 /// The announcement as it will go out.
 #[derive(Clone, Serialize, ToSchema)]
@@ -233,188 +199,31 @@ impl Store {
     }
 
     async fn plan(&self, case_id: i64, case: &Loaded, public_url: &str) -> Result<DisclosurePlan> {
-        let now = OffsetDateTime::now_utc();
         let publication = self.publication(case, public_url).await?;
         let settings = &publication.project.disclosure;
         let embargo_at = case.embargo_at().map(from_millis);
-        let at_embargo = embargo_at.map(|e| rfc(millis(e.max(now))));
-        let mut steps: Vec<DisclosureStep> = Vec::new();
-        let mut step = |kind: &str,
-                        at: Option<String>,
-                        description: String,
-                        recipients: Vec<String>,
-                        subject: Option<String>,
-                        content: Option<String>,
-                        problem: Option<String>| {
-            steps.push(DisclosureStep {
-                order: steps.len() + 1,
-                at,
-                kind: kind.to_owned(),
-                description,
-                recipients,
-                subject,
-                content,
-                problem,
-            });
-        };
-        // What blocks every step.
-        let blocker = match case.state() {
-            State::ReleasePending => None,
-            s if s.is_announced() => Some(format!("the case is {s}: it was announced already")),
-            s => Some(format!("the case is {s}: disclosure is scheduled from release-pending, once the advisory, CVSS, CVE ID, versions and embargo date are set")),
-        }
-        .or_else(|| embargo_at.is_none().then(|| "no embargo date is set".to_owned()))
-        .or_else(|| settings.problem().map(|p| format!("disclosure settings: {p}")));
-        let (a, signed) = self.announcement_text(&publication).await?;
-        let distributors = self.prenotified_distributors(case_id).await?;
-        if !distributors.is_empty() {
-            let at = embargo_at.map(|e| {
-                rfc(millis(
-                    (e - time::Duration::days(settings.prenotify_days)).max(now),
-                ))
-            });
-            let text = prenotification_text(&a.body, embargo_at, settings.acknowledge_days);
-            step(
-                "prenotification",
-                at,
-                format!(
-                    "pre-notify {} distributor(s) {} day(s) before the embargo time, with the advisory, the embargo date and an acknowledgement deadline",
-                    distributors.len(),
-                    settings.prenotify_days
-                ),
-                distributors,
-                Some(format!(
-                    "[EMBARGOED until {}] {}",
-                    at_embargo.clone().unwrap_or_default(),
-                    a.subject
-                )),
-                Some(text),
-                blocker.clone(),
-            );
-        }
-        let lists = settings.all_lists();
-        let list_problem = blocker.clone().or_else(|| {
-            lists.is_empty().then(|| {
-                "no announcement list is configured (project lists or oss-security)".to_owned()
-            })
-        });
-        for list in lists
-            .iter()
-            .cloned()
-            .chain(lists.is_empty().then(String::new))
-        {
-            step(
-                "announcement",
-                at_embargo.clone(),
-                if list.is_empty() {
-                    "send the announcement".to_owned()
-                } else {
-                    format!(
-                        "send the announcement{} to {list}",
-                        if signed { ", OpenPGP-signed," } else { "" }
-                    )
-                },
-                if list.is_empty() {
-                    Vec::new()
-                } else {
-                    vec![list]
-                },
-                Some(a.subject.clone()),
-                Some(a.body.clone()),
-                list_problem.clone(),
-            );
-        }
-        let cna = match (&publication.org.cna_org_id, &publication.org.cna_short_name) {
-            (Some(id), Some(name)) => Ok(Cna {
-                org_id: id.clone(),
-                short_name: name.clone(),
-            }),
-            _ => Err(format!(
-                "the organisation {} has no CNA identity (embargo org set --cna-org-id … --cna-short-name …)",
-                publication.project.org
-            )),
-        };
-        let record = cna.and_then(|cna| {
-            Record::from_advisory(&publication.advisory, &cna).map_err(|e| e.to_string())
-        });
-        step(
-            "cve-record",
-            at_embargo.clone(),
-            "make the CVE record (CVE JSON 5.1), checked; it is published once the archived announcement is recorded".to_owned(),
-            Vec::new(),
-            None,
-            record.as_ref().ok().map(|r| serde_json::to_string_pretty(&r.to_json()).unwrap_or_default()),
-            record.as_ref().err().cloned(),
-        );
-        let osv = embargo_formats::osv::to_osv(&publication.advisory, &publication.org.osv_prefix);
-        step(
-            "osv",
-            at_embargo.clone(),
-            "publish the OSV document".to_owned(),
-            Vec::new(),
-            None,
-            osv.as_ref()
-                .ok()
-                .map(|d| serde_json::to_string_pretty(d).unwrap_or_default()),
-            osv.as_ref().err().map(|e| e.to_string()),
-        );
-        let publisher = embargo_formats::csaf::Publisher {
-            name: publication.advisory.vendor.clone(),
-            namespace: publication
-                .org
-                .namespace
-                .clone()
-                .unwrap_or_else(|| public_url.trim_end_matches('/').to_owned()),
-        };
-        let csaf = embargo_formats::csaf::to_csaf(&publication.advisory, &publisher);
-        step(
-            "csaf",
-            at_embargo.clone(),
-            "publish the CSAF 2.0 document (checked against the mandatory tests)".to_owned(),
-            Vec::new(),
-            None,
-            csaf.as_ref()
-                .ok()
-                .map(|d| serde_json::to_string_pretty(d).unwrap_or_default()),
-            csaf.as_ref().err().map(|e| e.to_string()),
-        );
-        let page = advisory_page(public_url, &case.reference());
-        step(
-            "pages",
-            at_embargo.clone(),
-            format!(
-                "open the advisory page {page} and its entry in {}/advisories.atom",
-                public_url.trim_end_matches('/')
-            ),
-            Vec::new(),
-            None,
-            None,
-            blocker.clone(),
-        );
-        for after in [
-            "record the archived announcement URL (embargo case set REF --advisory-url URL): it becomes the CVE record's advisory reference",
-            "publish the CVE record through CVE Services, or export it for upload (refused until the archived announcement is recorded)",
-            "add the CHANGES and NEWS entries (embargo changes)",
-            "make the case public",
-        ] {
-            step(
-                "after",
-                None,
-                after.to_owned(),
-                Vec::new(),
-                None,
-                None,
-                None,
-            );
-        }
-        let scheduled = self.disclosure_scheduled(case_id).await?;
-        Ok(DisclosurePlan {
-            reference: case.reference(),
-            embargo_at: embargo_at.map(|e| rfc(millis(e))),
-            ready: steps.iter().all(|s| s.problem.is_none()),
-            scheduled,
-            steps,
-        })
+        let (announcement, signed) = self.announcement_text(&publication).await?;
+        let prenotification =
+            prenotification_text(&announcement.body, embargo_at, settings.acknowledge_days);
+        let reference = case.reference();
+        Ok(embargo_formats::rehearsal::plan(
+            embargo_formats::rehearsal::Facts {
+                reference: &reference,
+                state: case.state(),
+                embargo_at,
+                now: OffsetDateTime::now_utc(),
+                settings,
+                org: &publication.org,
+                org_name: &publication.project.org,
+                advisory: &publication.advisory,
+                announcement: (&announcement.subject, &announcement.body),
+                signed,
+                prenotification: &prenotification,
+                distributors: self.prenotified_distributors(case_id).await?,
+                public_url,
+                scheduled: self.disclosure_scheduled(case_id).await?,
+            },
+        ))
     }
 
     async fn disclosure_scheduled(&self, case_id: i64) -> Result<bool> {
@@ -501,7 +310,7 @@ impl Store {
                 &mut tx,
                 self.keys(),
                 act,
-                "disclosure-scheduled",
+                EventKind::DisclosureScheduled,
                 None,
                 Some(&scheduled.join("; ")),
             )

@@ -5,6 +5,7 @@
 
 use embargo_core::case::{Channel, Reporter};
 use embargo_core::reference::ProjectKey;
+use embargo_core::timeline::EventKind;
 use embargo_mail::{Forwarded, Inbound, Keys, Kind, Limits};
 use embargo_openpgp::{SignatureCheck, TeamKey};
 use sha2::{Digest, Sha256};
@@ -91,9 +92,6 @@ pub enum IntakeOutcome {
         reason: String,
     },
 }
-
-/// The timeline kind of a message from someone other than the reporter.
-pub(crate) const THIRD_PARTY: &str = "third-party-message";
 
 /// Titles are for lists and subjects; a longer subject is cut here, at a character
 /// boundary, and kept whole at the top of the description.
@@ -664,16 +662,30 @@ impl Store {
                             "forwarded by {}; the report is credited to its original sender",
                             inbound.from_email
                         );
-                        record_event(tx, self.keys(), act, "forwarded", None, Some(&detail))
-                            .await?;
+                        record_event(
+                            tx,
+                            self.keys(),
+                            act,
+                            EventKind::Forwarded,
+                            None,
+                            Some(&detail),
+                        )
+                        .await?;
                     }
                     (Some(f), None) => {
                         let detail = format!(
                             "this looks like a forwarded message from {}; it is credited to its sender, who is not on the team",
                             f.email
                         );
-                        record_event(tx, self.keys(), act, "forwarded", None, Some(&detail))
-                            .await?;
+                        record_event(
+                            tx,
+                            self.keys(),
+                            act,
+                            EventKind::Forwarded,
+                            None,
+                            Some(&detail),
+                        )
+                        .await?;
                     }
                     (None, None) => {}
                 }
@@ -735,7 +747,15 @@ impl Store {
                 now,
             };
             let event = if outcome_kind == "follow-up" {
-                record_event(tx, self.keys(), act, "reporter-message", None, Some(text)).await?
+                record_event(
+                    tx,
+                    self.keys(),
+                    act,
+                    EventKind::ReporterMessage,
+                    None,
+                    Some(text),
+                )
+                .await?
             } else {
                 // The From address is who would be accepted as a co-reporter.
                 let sender = match (&inbound.author, &inbound.from_name) {
@@ -744,7 +764,15 @@ impl Store {
                     (None, _) => format!("(no From address; replies go to {})", inbound.from_email),
                 };
                 let detail = format!("From {sender}:\n\n{text}");
-                record_event(tx, self.keys(), act, THIRD_PARTY, None, Some(&detail)).await?
+                record_event(
+                    tx,
+                    self.keys(),
+                    act,
+                    EventKind::ThirdPartyMessage,
+                    None,
+                    Some(&detail),
+                )
+                .await?
             };
             sqlx::query("UPDATE case_events SET message_id = $1 WHERE id = $2")
                 .bind(message_id)
@@ -1183,7 +1211,7 @@ impl Store {
             conn,
             self.keys(),
             act,
-            "openpgp",
+            EventKind::Openpgp,
             None,
             Some(&notes.join("; ")),
         )

@@ -7,6 +7,7 @@
 //! the lease: a runner whose lease expired and was taken over cannot complete it too,
 //! so each job's effects are committed exactly once.
 
+use embargo_core::timeline::EventKind;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::{AnyConnection, Row};
@@ -291,7 +292,7 @@ impl JobCompletion {
                 &mut self.tx,
                 self.store.keys(),
                 act,
-                "escalated",
+                EventKind::Escalated,
                 None,
                 Some("stalled: escalated to the foundation security team and the project's private list"),
             )

@@ -182,6 +182,23 @@ pub enum Database {
     Postgres(String),
 }
 
+impl Database {
+    /// The database a URL names: `postgres://…` (or `postgresql://…`) or `sqlite://PATH`.
+    /// The refusal masks any password in the URL.
+    pub fn from_url(url: &str) -> Result<Database> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Database::Postgres(url.to_owned()))
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            Ok(Database::Sqlite(PathBuf::from(path)))
+        } else {
+            Err(StoreError::Invalid(format!(
+                "unsupported database URL {}: use postgres://… or sqlite://PATH",
+                mask_url(url)
+            )))
+        }
+    }
+}
+
 impl std::fmt::Debug for Database {
     // A URL may carry a password; only the backend and host-free parts are shown.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

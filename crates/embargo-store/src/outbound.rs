@@ -2,6 +2,7 @@
 //! composed here from the sealed case, sent by the job runner, and recorded (sealed, with
 //! its Message-ID for threading) in the same transaction that completes the job.
 
+use embargo_core::timeline::EventKind;
 use sqlx::{AnyConnection, Row};
 
 use embargo_mail::wording;
@@ -246,7 +247,15 @@ impl JobCompletion {
             actor: None,
             now,
         };
-        record_event(tx, store.keys(), act, "mail-sent", None, Some(mail.kind)).await?;
+        record_event(
+            tx,
+            store.keys(),
+            act,
+            EventKind::MailSent,
+            None,
+            Some(mail.kind),
+        )
+        .await?;
         Ok(())
     }
 }

@@ -7,6 +7,7 @@
 use embargo_core::access::{Need, Viewer};
 use embargo_core::lifecycle::State;
 use embargo_core::reference::{CaseRef, ProjectKey};
+use embargo_core::timeline::EventKind;
 use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 
@@ -78,7 +79,7 @@ impl Store {
             &mut tx,
             self.keys(),
             act,
-            "collaborator-invited",
+            EventKind::CollaboratorInvited,
             None,
             Some(&email),
         )
@@ -210,7 +211,7 @@ impl Store {
             &mut tx,
             self.keys(),
             act,
-            "collaborator-accepted",
+            EventKind::CollaboratorAccepted,
             None,
             Some(&detail),
         )
@@ -255,7 +256,7 @@ impl Store {
         self.settle_grant_change(
             tx,
             act,
-            "access-revoked",
+            EventKind::AccessRevoked,
             &email,
             format!("case {case_ref}: access of {email} revoked"),
         )
@@ -392,7 +393,7 @@ impl Store {
         self.settle_grant_change(
             tx,
             act,
-            "access-granted",
+            EventKind::AccessGranted,
             &email,
             format!("case {case_ref}: {email} granted distributor access again"),
         )
@@ -406,7 +407,7 @@ impl Store {
         &self,
         mut tx: sqlx::Transaction<'static, sqlx::Any>,
         act: Act,
-        event: &str,
+        event: EventKind,
         email: &str,
         audit: String,
     ) -> Result<()> {
@@ -474,7 +475,7 @@ impl Store {
             &mut tx,
             self.keys(),
             act,
-            "pre-notified",
+            EventKind::PreNotified,
             None,
             Some(&emails.join(", ")),
         )
@@ -658,7 +659,7 @@ impl Store {
             &mut tx,
             self.keys(),
             act,
-            "reporter-message",
+            EventKind::ReporterMessage,
             None,
             Some(text),
         )
@@ -714,7 +715,7 @@ impl Store {
             &mut tx,
             self.keys(),
             act,
-            "reporter-message",
+            EventKind::ReporterMessage,
             None,
             Some(&text),
         )

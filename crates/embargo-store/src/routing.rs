@@ -6,6 +6,7 @@
 use embargo_core::access::{Need, Viewer};
 use embargo_core::lifecycle::State;
 use embargo_core::reference::{CaseRef, ProjectKey};
+use embargo_core::timeline::EventKind;
 use sqlx::Row;
 use time::OffsetDateTime;
 
@@ -136,7 +137,7 @@ impl Store {
             actor: Some(viewer.user_id),
             now,
         };
-        record_event(&mut tx, keys, act, "routed", None, Some(&detail)).await?;
+        record_event(&mut tx, keys, act, EventKind::Routed, None, Some(&detail)).await?;
         touch(&mut tx, auth.case_id, now).await?;
         // The project's team hears of its new case.
         crate::jobs::enqueue(

@@ -7,10 +7,10 @@
 
 use embargo_core::access::{Need, Viewer};
 use embargo_core::reference::CaseRef;
+use embargo_core::timeline::EventKind;
 use sqlx::{AnyConnection, Row};
 
 use crate::access::authorize;
-use crate::intake::THIRD_PARTY;
 use crate::timeline::{Act, record_event};
 use crate::{Result, Store, StoreError, millis};
 
@@ -75,7 +75,7 @@ impl Store {
         )
         .bind(event_id)
         .bind(case_id)
-        .bind(THIRD_PARTY)
+        .bind(EventKind::ThirdPartyMessage.as_str())
         .fetch_optional(&mut *conn)
         .await?
         .ok_or(StoreError::NotFound("third-party message"))?;
@@ -143,7 +143,7 @@ impl Store {
             &mut tx,
             self.keys(),
             act,
-            "co-reporter-added",
+            EventKind::CoReporterAdded,
             None,
             Some(&detail),
         )
@@ -199,7 +199,7 @@ impl Store {
             &mut tx,
             self.keys(),
             act,
-            "message-quarantined",
+            EventKind::MessageQuarantined,
             None,
             Some("a third party's message was moved to quarantine"),
         )

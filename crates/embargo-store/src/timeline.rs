@@ -3,6 +3,7 @@
 
 use embargo_core::checklist::MarkStatus;
 use embargo_core::lifecycle::State;
+use embargo_core::timeline::EventKind;
 use sqlx::{AnyConnection, Row};
 
 use crate::{Keyring, Result, StoreError};
@@ -15,11 +16,12 @@ pub(crate) struct Act {
     pub now: i64,
 }
 
+/// Adds an entry to a case's timeline; its detail is sealed to the case. Returns its id.
 pub(crate) async fn record_event(
     conn: &mut AnyConnection,
     keys: &Keyring,
     act: Act,
-    kind: &str,
+    kind: EventKind,
     states: Option<(State, State)>,
     detail: Option<&str>,
 ) -> Result<i64> {
@@ -30,7 +32,12 @@ pub(crate) async fn record_event(
     } = act;
     let project_id = case_project(conn, case_id).await?;
     let sealed = detail
-        .map(|d| keys.seal_str(&crate::contexts::event(project_id, case_id, kind), d))
+        .map(|d| {
+            keys.seal_str(
+                &crate::contexts::event(project_id, case_id, kind.as_str()),
+                d,
+            )
+        })
         .transpose()?;
     let row = sqlx::query(
         "INSERT INTO case_events (case_id, at, actor_id, kind, from_state, to_state, detail_sealed) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -38,7 +45,7 @@ pub(crate) async fn record_event(
     .bind(case_id)
     .bind(now)
     .bind(actor)
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(states.map(|(from, _)| from.as_str()))
     .bind(states.map(|(_, to)| to.as_str()))
     .bind(sealed)

@@ -7,6 +7,7 @@ use embargo_core::case::Reporter;
 use embargo_core::checklist::{self, MarkStatus};
 use embargo_core::lifecycle::{self, Effects, State, TransitionRequest};
 use embargo_core::reference::CaseRef;
+use embargo_core::timeline::EventKind;
 use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 
@@ -86,7 +87,7 @@ pub(crate) async fn apply_transition(
         conn,
         keys,
         act,
-        "transition",
+        EventKind::Transition,
         Some((effects.from, effects.to)),
         detail,
     )
@@ -99,7 +100,7 @@ pub(crate) async fn apply_transition(
             conn,
             keys,
             act,
-            "message-to-reporter",
+            EventKind::MessageToReporter,
             None,
             Some(message.expose()),
         )
@@ -134,7 +135,15 @@ pub(crate) async fn apply_transition(
             .bind(act.case_id)
             .execute(&mut *conn)
             .await?;
-        record_event(conn, keys, act, "retrospective", None, Some(text.expose())).await?;
+        record_event(
+            conn,
+            keys,
+            act,
+            EventKind::Retrospective,
+            None,
+            Some(text.expose()),
+        )
+        .await?;
     }
     for item in entry.marks {
         record_mark(conn, keys, act, item, MarkStatus::Done, None).await?;
@@ -192,7 +201,7 @@ async fn merge_reporter(
         case_id: original_id,
         ..act
     };
-    record_event(conn, keys, act, "merged", None, Some(&detail)).await?;
+    record_event(conn, keys, act, EventKind::Merged, None, Some(&detail)).await?;
     Ok(())
 }
 

@@ -107,8 +107,8 @@ pub struct TimelineEvent {
     pub at: String,
     /// Who (email), or none for Embargo itself.
     pub actor: Option<String>,
-    /// What kind of event: created, transition, note, message-to-reporter, update, notified.
-    pub kind: String,
+    /// What kind of entry.
+    pub kind: embargo_core::timeline::EventKind,
     /// The state before a transition.
     pub from_state: Option<State>,
     /// The state after a transition.

@@ -74,16 +74,7 @@ impl StoreArgs {
     /// The database these options name.
     pub fn database(&self) -> Result<Database, ConfigError> {
         match &self.database_url {
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                Ok(Database::Postgres(url.clone()))
-            }
-            Some(url) if url.starts_with("sqlite://") => Ok(Database::Sqlite(PathBuf::from(
-                url.trim_start_matches("sqlite://"),
-            ))),
-            Some(url) => Err(ConfigError::Setting(format!(
-                "unsupported database URL {}: use postgres://… or sqlite://PATH",
-                embargo_store::mask_url(url)
-            ))),
+            Some(url) => Ok(Database::from_url(url)?),
             None => Ok(Database::Sqlite(embargo_store::sqlite_path(&self.data))),
         }
     }

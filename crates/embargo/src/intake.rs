@@ -33,37 +33,9 @@ pub struct IntakeArgs {
     pub store: StoreArgs,
 }
 
-/// Splits an mbox (mboxrd) file into its messages: each starts at a `From ` line, and
-/// body lines quoted as `>From ` lose one `>`.
-pub fn split_mbox(data: &[u8]) -> Vec<Vec<u8>> {
-    let mut messages = Vec::new();
-    let mut current: Option<Vec<u8>> = None;
-    for line in data.split_inclusive(|b| *b == b'\n') {
-        if line.starts_with(b"From ") {
-            if let Some(m) = current.take() {
-                messages.push(m);
-            }
-            current = Some(Vec::new());
-            continue;
-        }
-        let Some(m) = current.as_mut() else {
-            continue;
-        };
-        let unquoted = match line.iter().position(|b| *b != b'>') {
-            Some(n) if n > 0 && line[n..].starts_with(b"From ") => &line[1..],
-            _ => line,
-        };
-        m.extend_from_slice(unquoted);
-    }
-    if let Some(m) = current {
-        messages.push(m);
-    }
-    messages
-}
-
 async fn run_mbox(args: &IntakeArgs, path: &std::path::Path, out: &Output) -> Result<(), String> {
     let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let messages = split_mbox(&data);
+    let messages = embargo_mail::mbox::split(&data);
     let store = args.store.open().await.map_err(|e| e.to_string())?;
     let limits = args.limits.limits();
     let show_progress = std::io::IsTerminal::is_terminal(&std::io::stderr()) && !out.json;
@@ -134,18 +106,4 @@ pub async fn run(args: IntakeArgs, out: &Output) -> Result<(), String> {
         embargo_store::IntakeOutcome::Quarantined { reason } => format!("quarantined: {reason}"),
     });
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split_mbox;
-
-    #[test]
-    fn mbox_splits_on_from_lines_and_unquotes() {
-        let data = b"From a@b Mon Nov 23 10:00:00 2026\nSubject: one\n\n>From here on\n\nFrom c@d Mon Nov 23 10:01:00 2026\nSubject: two\n\nbody\n";
-        let messages = split_mbox(data);
-        assert_eq!(messages.len(), 2);
-        assert_eq!(messages[0], b"Subject: one\n\nFrom here on\n\n");
-        assert!(messages[1].starts_with(b"Subject: two"));
-    }
 }

@@ -136,7 +136,8 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
                 url,
                 project,
                 std::time::Duration::from_secs(args.imap_interval.max(1)),
-            )?;
+            )
+            .map_err(|e| e.to_string())?;
             if settings.password.is_empty() {
                 settings.password = match (
                     &args.imap_password_file,

@@ -16,6 +16,7 @@ use embargo_core::confidential::Confidential;
 use embargo_core::cvss::Cvss;
 use embargo_core::lifecycle::{State, TransitionRequest};
 use embargo_core::reference::CaseRef;
+use embargo_core::timeline::EventKind;
 use embargo_store::{CasePatch, StoreError};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -598,12 +599,7 @@ async fn render(
     };
     let thread: Vec<_> = timeline
         .iter()
-        .filter(|e| {
-            matches!(
-                e.kind.as_str(),
-                "message-to-reporter" | "reporter-message" | "third-party-message"
-            )
-        })
+        .filter(|e| e.kind.is_correspondence())
         .collect();
     let body = html! {
         nav.breadcrumb aria-label="Breadcrumb" { a href="/desk" { "Queue" } " › " (r) }
@@ -792,7 +788,7 @@ async fn render(
             ol.thread {
                 li.message.reporter { p.meta { "Report, " (short_time(&case.received_at)) } pre.text { (case.description) } }
                 @for m in &thread {
-                    @if m.kind == "third-party-message" {
+                    @if m.kind == EventKind::ThirdPartyMessage {
                         li.message.third-party {
                             p.meta { "A third party, not the reporter, " (short_time(&m.at)) }
                             @match &m.detail {
@@ -817,8 +813,8 @@ async fn render(
                             }
                         }
                     } @else {
-                        li class={ "message " @if m.kind == "reporter-message" { "reporter" } @else { "team" } } {
-                            p.meta { @if m.kind == "reporter-message" { "Reporter" } @else { "Team" } ", " (short_time(&m.at)) }
+                        li class={ "message " @if m.kind == EventKind::ReporterMessage { "reporter" } @else { "team" } } {
+                            p.meta { @if m.kind == EventKind::ReporterMessage { "Reporter" } @else { "Team" } ", " (short_time(&m.at)) }
                             pre.text { (m.detail.clone().unwrap_or_default()) }
                         }
                     }

@@ -87,7 +87,7 @@ async fn corpus_lands(backend: Backend) {
         .await
         .unwrap()
         .into_iter()
-        .filter(|e| e.kind == "reporter-message")
+        .filter(|e| e.kind.as_str() == "reporter-message")
         .map(|e| e.detail.unwrap_or_default())
         .collect();
     assert_eq!(thread.len(), 4, "{thread:?}");

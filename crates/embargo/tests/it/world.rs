@@ -129,7 +129,7 @@ async fn world_corpus(backend: Backend) {
                 if let Some(forwarder) = text(entry, "forwarder") {
                     let timeline = store.timeline(&alice, &case_ref).await.unwrap();
                     assert!(
-                        timeline.iter().any(|e| e.kind == "forwarded"
+                        timeline.iter().any(|e| e.kind.as_str() == "forwarded"
                             && e.detail.as_deref().unwrap_or_default().contains(&forwarder)),
                         "{file}: the forwarder is on the timeline"
                     );
@@ -144,7 +144,7 @@ async fn world_corpus(backend: Backend) {
                 let timeline = store.timeline(&alice, &case_ref).await.unwrap();
                 for w in &wanted {
                     assert!(
-                        timeline.iter().any(|e| e.kind == event
+                        timeline.iter().any(|e| e.kind.as_str() == event
                             && e.detail.as_deref().unwrap_or_default().contains(w)),
                         "{file}: no {event} with {w:?}"
                     );
