@@ -229,15 +229,38 @@ pub fn to_csaf(advisory: &Advisory, publisher: &Publisher) -> Result<Value, Form
     }
 }
 
-/// A 3.x rating as the FIRST CVSS JSON schema writes it.
+/// A 3.x rating as the FIRST CVSS JSON schema writes it: each score with its own
+/// severity (the base severity is the base score's, not the overall one's), and every
+/// metric the vector sets.
 fn cvss_v3(cvss: &Cvss) -> Value {
+    let word = |s: embargo_core::cvss::Severity| s.to_string().to_ascii_uppercase();
     let mut object = json!({
         "version": cvss.version().to_string(),
         "vectorString": cvss.vector(),
         "baseScore": cvss.base_score(),
-        "baseSeverity": cvss.severity().to_string().to_ascii_uppercase(),
+        "baseSeverity": word(cvss.base_severity()),
     });
-    for (name, value) in mandatory::v3_properties(cvss.vector()) {
+    let sets = |names: &[&str]| {
+        cvss.vector()
+            .split('/')
+            .filter_map(|c| c.split_once(':'))
+            .any(|(name, _)| names.contains(&name))
+    };
+    if sets(&["E", "RL", "RC"])
+        && let (Some(score), Some(severity)) = (cvss.temporal_score(), cvss.temporal_severity())
+    {
+        object["temporalScore"] = json!(score);
+        object["temporalSeverity"] = json!(word(severity));
+    }
+    if sets(&[
+        "CR", "IR", "AR", "MAV", "MAC", "MPR", "MUI", "MS", "MC", "MI", "MA",
+    ]) && let (Some(score), Some(severity)) =
+        (cvss.environmental_score(), cvss.environmental_severity())
+    {
+        object["environmentalScore"] = json!(score);
+        object["environmentalSeverity"] = json!(word(severity));
+    }
+    for (name, value) in embargo_core::cvss::json_properties(cvss.version(), cvss.vector()) {
         object[name] = json!(value);
     }
     object
@@ -907,206 +930,15 @@ pub mod mandatory {
         out
     }
 
-    /// The JSON property names and values of a 3.x vector's metrics.
-    pub(crate) fn v3_properties(vector: &str) -> Vec<(&'static str, &'static str)> {
-        vector
-            .split('/')
-            .skip(1)
-            .filter_map(|p| {
-                let (m, v) = p.split_once(':')?;
-                V3.iter()
-                    .find(|(metric, _, _)| *metric == m)
-                    .and_then(|(_, name, values)| {
-                        values
-                            .iter()
-                            .find(|(abbr, _)| *abbr == v)
-                            .map(|(_, full)| (*name, *full))
-                    })
-            })
-            .collect()
-    }
-
-    type Metric = (
-        &'static str,
-        &'static str,
-        &'static [(&'static str, &'static str)],
-    );
-
-    const IMPACT: &[(&str, &str)] = &[
-        ("N", "NONE"),
-        ("L", "LOW"),
-        ("H", "HIGH"),
-        ("X", "NOT_DEFINED"),
-    ];
-    const REQUIREMENT: &[(&str, &str)] = &[
-        ("L", "LOW"),
-        ("M", "MEDIUM"),
-        ("H", "HIGH"),
-        ("X", "NOT_DEFINED"),
-    ];
-    const AV: &[(&str, &str)] = &[
-        ("N", "NETWORK"),
-        ("A", "ADJACENT_NETWORK"),
-        ("L", "LOCAL"),
-        ("P", "PHYSICAL"),
-        ("X", "NOT_DEFINED"),
-    ];
-    const AC: &[(&str, &str)] = &[("L", "LOW"), ("H", "HIGH"), ("X", "NOT_DEFINED")];
-    const PR: &[(&str, &str)] = &[
-        ("N", "NONE"),
-        ("L", "LOW"),
-        ("H", "HIGH"),
-        ("X", "NOT_DEFINED"),
-    ];
-    const UI: &[(&str, &str)] = &[("N", "NONE"), ("R", "REQUIRED"), ("X", "NOT_DEFINED")];
-    const S: &[(&str, &str)] = &[("U", "UNCHANGED"), ("C", "CHANGED"), ("X", "NOT_DEFINED")];
-
-    const V3: &[Metric] = &[
-        ("AV", "attackVector", AV),
-        ("AC", "attackComplexity", AC),
-        ("PR", "privilegesRequired", PR),
-        ("UI", "userInteraction", UI),
-        ("S", "scope", S),
-        ("C", "confidentialityImpact", IMPACT),
-        ("I", "integrityImpact", IMPACT),
-        ("A", "availabilityImpact", IMPACT),
-        (
-            "E",
-            "exploitCodeMaturity",
-            &[
-                ("U", "UNPROVEN"),
-                ("P", "PROOF_OF_CONCEPT"),
-                ("F", "FUNCTIONAL"),
-                ("H", "HIGH"),
-                ("X", "NOT_DEFINED"),
-            ],
-        ),
-        (
-            "RL",
-            "remediationLevel",
-            &[
-                ("O", "OFFICIAL_FIX"),
-                ("T", "TEMPORARY_FIX"),
-                ("W", "WORKAROUND"),
-                ("U", "UNAVAILABLE"),
-                ("X", "NOT_DEFINED"),
-            ],
-        ),
-        (
-            "RC",
-            "reportConfidence",
-            &[
-                ("U", "UNKNOWN"),
-                ("R", "REASONABLE"),
-                ("C", "CONFIRMED"),
-                ("X", "NOT_DEFINED"),
-            ],
-        ),
-        ("CR", "confidentialityRequirement", REQUIREMENT),
-        ("IR", "integrityRequirement", REQUIREMENT),
-        ("AR", "availabilityRequirement", REQUIREMENT),
-        ("MAV", "modifiedAttackVector", AV),
-        ("MAC", "modifiedAttackComplexity", AC),
-        ("MPR", "modifiedPrivilegesRequired", PR),
-        ("MUI", "modifiedUserInteraction", UI),
-        ("MS", "modifiedScope", S),
-        ("MC", "modifiedConfidentialityImpact", IMPACT),
-        ("MI", "modifiedIntegrityImpact", IMPACT),
-        ("MA", "modifiedAvailabilityImpact", IMPACT),
-    ];
-
-    const V2_IMPACT: &[(&str, &str)] = &[("N", "NONE"), ("P", "PARTIAL"), ("C", "COMPLETE")];
-    const V2_REQUIREMENT: &[(&str, &str)] = &[
-        ("L", "LOW"),
-        ("M", "MEDIUM"),
-        ("H", "HIGH"),
-        ("ND", "NOT_DEFINED"),
-    ];
-
-    const V2: &[Metric] = &[
-        (
-            "AV",
-            "accessVector",
-            &[("N", "NETWORK"), ("A", "ADJACENT_NETWORK"), ("L", "LOCAL")],
-        ),
-        (
-            "AC",
-            "accessComplexity",
-            &[("H", "HIGH"), ("M", "MEDIUM"), ("L", "LOW")],
-        ),
-        (
-            "Au",
-            "authentication",
-            &[("M", "MULTIPLE"), ("S", "SINGLE"), ("N", "NONE")],
-        ),
-        ("C", "confidentialityImpact", V2_IMPACT),
-        ("I", "integrityImpact", V2_IMPACT),
-        ("A", "availabilityImpact", V2_IMPACT),
-        (
-            "E",
-            "exploitability",
-            &[
-                ("U", "UNPROVEN"),
-                ("POC", "PROOF_OF_CONCEPT"),
-                ("F", "FUNCTIONAL"),
-                ("H", "HIGH"),
-                ("ND", "NOT_DEFINED"),
-            ],
-        ),
-        (
-            "RL",
-            "remediationLevel",
-            &[
-                ("OF", "OFFICIAL_FIX"),
-                ("TF", "TEMPORARY_FIX"),
-                ("W", "WORKAROUND"),
-                ("U", "UNAVAILABLE"),
-                ("ND", "NOT_DEFINED"),
-            ],
-        ),
-        (
-            "RC",
-            "reportConfidence",
-            &[
-                ("UC", "UNCONFIRMED"),
-                ("UR", "UNCORROBORATED"),
-                ("C", "CONFIRMED"),
-                ("ND", "NOT_DEFINED"),
-            ],
-        ),
-        (
-            "CDP",
-            "collateralDamagePotential",
-            &[
-                ("N", "NONE"),
-                ("L", "LOW"),
-                ("LM", "LOW_MEDIUM"),
-                ("MH", "MEDIUM_HIGH"),
-                ("H", "HIGH"),
-                ("ND", "NOT_DEFINED"),
-            ],
-        ),
-        (
-            "TD",
-            "targetDistribution",
-            &[
-                ("N", "NONE"),
-                ("L", "LOW"),
-                ("M", "MEDIUM"),
-                ("H", "HIGH"),
-                ("ND", "NOT_DEFINED"),
-            ],
-        ),
-        ("CR", "confidentialityRequirement", V2_REQUIREMENT),
-        ("IR", "integrityRequirement", V2_REQUIREMENT),
-        ("AR", "availabilityRequirement", V2_REQUIREMENT),
-    ];
-
     fn cvss_consistency(object: &Value, v3: bool) -> Vec<String> {
         let Some(vector) = object.get("vectorString").and_then(Value::as_str) else {
             return Vec::new();
         };
-        let metrics = if v3 { V3 } else { V2 };
+        let metrics = embargo_core::cvss::metrics(if v3 {
+            embargo_core::cvss::Version::V3_1
+        } else {
+            embargo_core::cvss::Version::V2
+        });
         let given: BTreeMap<&str, &str> = vector
             .split('/')
             .filter_map(|p| p.split_once(':'))
@@ -1120,17 +952,18 @@ pub mod mandatory {
                 out.push(format!("version is {version}, the vector is {prefix}"));
             }
         }
-        for (abbr, name, values) in metrics {
-            let Some(property) = object.get(*name).and_then(Value::as_str) else {
+        for metric in metrics {
+            let Some(property) = object.get(metric.json).and_then(Value::as_str) else {
                 continue;
             };
-            let expected = match given.get(abbr) {
-                Some(v) => values.iter().find(|(a, _)| a == v).map(|(_, full)| *full),
+            let expected = match given.get(metric.name) {
+                Some(code) => metric.value(code).map(|v| v.json),
                 None => Some("NOT_DEFINED"),
             };
             if expected != Some(property) {
                 out.push(format!(
-                    "{name} is {property}, the vector says {}",
+                    "{} is {property}, the vector says {}",
+                    metric.json,
                     expected.unwrap_or("something else")
                 ));
             }

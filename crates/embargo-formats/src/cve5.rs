@@ -712,10 +712,6 @@ fn affected(advisory: &Advisory) -> Vec<Affected> {
     }]
 }
 
-fn severity_word(cvss: &Cvss) -> String {
-    cvss.severity().to_string().to_ascii_uppercase()
-}
-
 /// A CVSS rating as the record format's metric.
 fn cvss_metric(cvss: &Cvss) -> Option<Value> {
     let key = match cvss.version() {
@@ -728,49 +724,15 @@ fn cvss_metric(cvss: &Cvss) -> Option<Value> {
     object.insert("version".into(), json!(cvss.version().to_string()));
     object.insert("vectorString".into(), json!(cvss.vector()));
     object.insert("baseScore".into(), json!(cvss.base_score()));
-    object.insert("baseSeverity".into(), json!(severity_word(cvss)));
-    if matches!(cvss.version(), Version::V3_0 | Version::V3_1) {
-        for (name, value) in v3_metric_names(cvss.vector()) {
-            object.insert(name.into(), json!(value));
-        }
+    // The base score's own band: the overall score's may differ.
+    object.insert(
+        "baseSeverity".into(),
+        json!(cvss.base_severity().to_string().to_ascii_uppercase()),
+    );
+    for (name, value) in embargo_core::cvss::json_properties(cvss.version(), cvss.vector()) {
+        object.insert(name.into(), json!(value));
     }
     Some(
         json!({ "format": "CVSS", "scenarios": [{ "lang": "en", "value": "GENERAL" }], key: object }),
     )
-}
-
-/// The base metrics of a 3.x vector by the names the CVSS JSON schema uses.
-fn v3_metric_names(vector: &str) -> Vec<(&'static str, &'static str)> {
-    vector
-        .split('/')
-        .skip(1)
-        .filter_map(|pair| {
-            let (metric, value) = pair.split_once(':')?;
-            Some(match (metric, value) {
-                ("AV", "N") => ("attackVector", "NETWORK"),
-                ("AV", "A") => ("attackVector", "ADJACENT_NETWORK"),
-                ("AV", "L") => ("attackVector", "LOCAL"),
-                ("AV", "P") => ("attackVector", "PHYSICAL"),
-                ("AC", "L") => ("attackComplexity", "LOW"),
-                ("AC", "H") => ("attackComplexity", "HIGH"),
-                ("PR", "N") => ("privilegesRequired", "NONE"),
-                ("PR", "L") => ("privilegesRequired", "LOW"),
-                ("PR", "H") => ("privilegesRequired", "HIGH"),
-                ("UI", "N") => ("userInteraction", "NONE"),
-                ("UI", "R") => ("userInteraction", "REQUIRED"),
-                ("S", "U") => ("scope", "UNCHANGED"),
-                ("S", "C") => ("scope", "CHANGED"),
-                ("C", "N") => ("confidentialityImpact", "NONE"),
-                ("C", "L") => ("confidentialityImpact", "LOW"),
-                ("C", "H") => ("confidentialityImpact", "HIGH"),
-                ("I", "N") => ("integrityImpact", "NONE"),
-                ("I", "L") => ("integrityImpact", "LOW"),
-                ("I", "H") => ("integrityImpact", "HIGH"),
-                ("A", "N") => ("availabilityImpact", "NONE"),
-                ("A", "L") => ("availabilityImpact", "LOW"),
-                ("A", "H") => ("availabilityImpact", "HIGH"),
-                _ => return None,
-            })
-        })
-        .collect()
 }

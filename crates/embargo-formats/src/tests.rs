@@ -530,3 +530,89 @@ fn the_feed_is_atom() {
     assert!(feed.contains("<updated>2026-12-01T14:00:00Z</updated>"));
     assert!(feed.contains("an administrator&#39;s browser"), "escaped");
 }
+
+/// Every conformance vector with temporal, threat or environmental metrics (a sample of
+/// each file, all of the small ones) gives CSAF and CVE documents that validate, whose
+/// base severity is the base score's, and that pass CSAF's test 6.1.9.
+#[test]
+fn ratings_beyond_the_base_keep_each_score_with_its_own_severity() {
+    let cve = cve_validator();
+    let csaf = csaf_validator(false);
+    let base_metrics = |version| {
+        embargo_core::cvss::metrics(version)
+            .iter()
+            .filter(|m| m.required)
+            .count()
+    };
+    let mut vectors = vec!["CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/E:U/RL:O/RC:U".to_owned()];
+    for file in [
+        "cvss/v3/first_calc31_random.tsv",
+        "cvss/v3/first_calc30_random.tsv",
+        "cvss/v4/rh_vectors_threat4.tsv",
+        "cvss/v4/first_macro_scores.tsv",
+        "cvss/v4/rh_vectors_supplemental4.tsv",
+    ] {
+        let text = std::fs::read_to_string(conformance(file)).unwrap();
+        let mut taken = 0;
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let vector = line.split('\t').next().unwrap_or_default();
+            let Ok(parsed) = embargo_core::cvss::Cvss::parse(vector) else {
+                continue;
+            };
+            let components = vector.split('/').count() - 1;
+            if components > base_metrics(parsed.version()) && taken < 150 {
+                vectors.push(vector.to_owned());
+                taken += 1;
+            }
+        }
+        assert!(taken > 0, "{file} has vectors beyond the base");
+    }
+    let mut checked = 0;
+    for vector in &vectors {
+        let cvss = embargo_core::cvss::Cvss::parse(vector).unwrap();
+        let mut advisory = sample();
+        advisory.cvss = vec![cvss.clone()];
+        let record = Record::from_advisory(&advisory, &cna()).unwrap().to_json();
+        assert_eq!(
+            errors(&cve, &record),
+            Vec::<String>::new(),
+            "{vector}: {record:#}"
+        );
+        let metric = record["containers"]["cna"]["metrics"][0]
+            .as_object()
+            .and_then(|m| m.values().find(|v| v.get("vectorString").is_some()))
+            .cloned()
+            .unwrap();
+        assert_eq!(
+            metric["baseSeverity"],
+            cvss.base_severity().to_string().to_ascii_uppercase(),
+            "{vector}"
+        );
+        let doc = crate::csaf::to_csaf(&advisory, &publisher()).unwrap();
+        assert_eq!(
+            errors(&csaf, &doc),
+            Vec::<String>::new(),
+            "{vector}: {doc:#}"
+        );
+        let findings: Vec<_> = crate::csaf::mandatory::run(&doc)
+            .into_iter()
+            .filter(|f| f.to_string().contains("6.1.9"))
+            .collect();
+        assert!(findings.is_empty(), "{vector}: {findings:?}");
+        checked += 1;
+    }
+    assert!(checked > 300, "only {checked} vectors");
+    // The example: base 9.8 Critical, overall 7.8 High.
+    let cvss = embargo_core::cvss::Cvss::parse(
+        "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/E:U/RL:O/RC:U",
+    )
+    .unwrap();
+    let mut advisory = sample();
+    advisory.cvss = vec![cvss];
+    let doc = crate::csaf::to_csaf(&advisory, &publisher()).unwrap();
+    let v3 = &doc["vulnerabilities"][0]["scores"][0]["cvss_v3"];
+    assert_eq!(v3["baseScore"], 9.8);
+    assert_eq!(v3["baseSeverity"], "CRITICAL");
+    assert_eq!(v3["temporalScore"], 7.8, "{v3:#}");
+    assert_eq!(v3["temporalSeverity"], "HIGH");
+}

@@ -8,6 +8,7 @@
 //! on about 0.4% of vectors and never changes a severity band.
 
 mod error;
+pub mod metrics;
 mod v2;
 mod v3;
 mod v4;
@@ -20,6 +21,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 pub use error::CvssError;
+pub use metrics::{MetricDef, ValueDef, json_properties, metrics};
 
 /// A CVSS version this desk reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
@@ -255,6 +257,29 @@ impl Cvss {
         match self.version {
             Version::V2 => severity_for_v2(self.score),
             Version::V3_0 | Version::V3_1 | Version::V4_0 => severity_for(self.score),
+        }
+    }
+
+    /// The severity band of the base score alone (what `baseSeverity` means in the CVSS
+    /// JSON schemas), which may differ from [`Cvss::severity`] of the overall score.
+    pub fn base_severity(&self) -> Severity {
+        self.band(self.base)
+    }
+
+    /// The band of the temporal (3.x, 2.0) score, when the vector has one.
+    pub fn temporal_severity(&self) -> Option<Severity> {
+        self.temporal.map(|s| self.band(s))
+    }
+
+    /// The band of the environmental score, when the vector has one.
+    pub fn environmental_severity(&self) -> Option<Severity> {
+        self.environmental.map(|s| self.band(s))
+    }
+
+    fn band(&self, score: f64) -> Severity {
+        match self.version {
+            Version::V2 => severity_for_v2(score),
+            Version::V3_0 | Version::V3_1 | Version::V4_0 => severity_for(score),
         }
     }
 

@@ -7,26 +7,11 @@
 //! E:F/RL:U/RC:C` has temporal 9.0 × 0.95 = 8.55 exactly, which rounds half up to 8.6, but the
 //! f64 product is 8.5499… and rounds to 8.5.
 
-use super::vector::{MetricDef, Order, Values, def, parse_metrics};
+use super::vector::{MetricDef, Order, Values, parse_metrics};
 use super::{CvssError, Version};
 
-/// The CVSS 2.0 metrics, in the guide's order; `Au` is the one mixed-case name.
-pub(crate) const TABLE: &[MetricDef] = &[
-    def("AV", &["L", "A", "N"], true),
-    def("AC", &["H", "M", "L"], true),
-    def("Au", &["M", "S", "N"], true),
-    def("C", &["N", "P", "C"], true),
-    def("I", &["N", "P", "C"], true),
-    def("A", &["N", "P", "C"], true),
-    def("E", &["U", "POC", "F", "H", "ND"], false),
-    def("RL", &["OF", "TF", "W", "U", "ND"], false),
-    def("RC", &["UC", "UR", "C", "ND"], false),
-    def("CDP", &["N", "L", "LM", "MH", "H", "ND"], false),
-    def("TD", &["N", "L", "M", "H", "ND"], false),
-    def("CR", &["L", "M", "H", "ND"], false),
-    def("IR", &["L", "M", "H", "ND"], false),
-    def("AR", &["L", "M", "H", "ND"], false),
-];
+/// The metrics, from the one table.
+pub(crate) const TABLE: &[MetricDef] = super::metrics::V2;
 
 const AV: usize = 0;
 const AC: usize = 1;

@@ -5,35 +5,11 @@
 //! depends on the exact bits of each intermediate, so the operations below keep the
 //! calculators' order of evaluation; reordering a product can move a score by 0.1.
 
-use super::vector::{MetricDef, Order, Values, def, parse_metrics};
+use super::vector::{MetricDef, Order, Values, parse_metrics};
 use super::{CvssError, Version};
 
-/// The CVSS 3.x metrics with the values FIRST's calculators accept (`PR:U` passes their regular
-/// expression but not their weight check, so it is not listed).
-pub(crate) const TABLE: &[MetricDef] = &[
-    def("AV", &["N", "A", "L", "P"], true),
-    def("AC", &["L", "H"], true),
-    def("PR", &["N", "L", "H"], true),
-    def("UI", &["N", "R"], true),
-    def("S", &["U", "C"], true),
-    def("C", &["H", "L", "N"], true),
-    def("I", &["H", "L", "N"], true),
-    def("A", &["H", "L", "N"], true),
-    def("E", &["X", "H", "F", "P", "U"], false),
-    def("RL", &["X", "U", "W", "T", "O"], false),
-    def("RC", &["X", "C", "R", "U"], false),
-    def("CR", &["X", "H", "M", "L"], false),
-    def("IR", &["X", "H", "M", "L"], false),
-    def("AR", &["X", "H", "M", "L"], false),
-    def("MAV", &["X", "N", "A", "L", "P"], false),
-    def("MAC", &["X", "L", "H"], false),
-    def("MPR", &["X", "N", "L", "H"], false),
-    def("MUI", &["X", "N", "R"], false),
-    def("MS", &["X", "U", "C"], false),
-    def("MC", &["X", "H", "L", "N"], false),
-    def("MI", &["X", "H", "L", "N"], false),
-    def("MA", &["X", "H", "L", "N"], false),
-];
+/// The metrics, from the one table.
+pub(crate) const TABLE: &[MetricDef] = super::metrics::V3;
 
 const AV: usize = 0;
 const AC: usize = 1;

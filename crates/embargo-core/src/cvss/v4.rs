@@ -7,53 +7,11 @@
 
 use std::str::FromStr;
 
-use super::vector::{MetricDef, Order, Values, def, parse_metrics};
+use super::vector::{MetricDef, Order, Values, parse_metrics};
 use super::{CvssError, Version};
 
-const IMPACT: &[&str] = &["H", "L", "N"];
-const MODIFIED_IMPACT: &[&str] = &["X", "H", "L", "N"];
-const MODIFIED_SUBSEQUENT: &[&str] = &["X", "S", "H", "L", "N"];
-const REQUIREMENT: &[&str] = &["X", "H", "M", "L"];
-
-/// The CVSS 4.0 metrics in the specification's order, which vectors must follow.
-pub(crate) const TABLE: &[MetricDef] = &[
-    // Base.
-    def("AV", &["N", "A", "L", "P"], true),
-    def("AC", &["L", "H"], true),
-    def("AT", &["N", "P"], true),
-    def("PR", &["N", "L", "H"], true),
-    def("UI", &["N", "P", "A"], true),
-    def("VC", IMPACT, true),
-    def("VI", IMPACT, true),
-    def("VA", IMPACT, true),
-    def("SC", IMPACT, true),
-    def("SI", IMPACT, true),
-    def("SA", IMPACT, true),
-    // Threat.
-    def("E", &["X", "A", "P", "U"], false),
-    // Environmental.
-    def("CR", REQUIREMENT, false),
-    def("IR", REQUIREMENT, false),
-    def("AR", REQUIREMENT, false),
-    def("MAV", &["X", "N", "A", "L", "P"], false),
-    def("MAC", &["X", "L", "H"], false),
-    def("MAT", &["X", "N", "P"], false),
-    def("MPR", &["X", "N", "L", "H"], false),
-    def("MUI", &["X", "N", "P", "A"], false),
-    def("MVC", MODIFIED_IMPACT, false),
-    def("MVI", MODIFIED_IMPACT, false),
-    def("MVA", MODIFIED_IMPACT, false),
-    def("MSC", MODIFIED_IMPACT, false),
-    def("MSI", MODIFIED_SUBSEQUENT, false),
-    def("MSA", MODIFIED_SUBSEQUENT, false),
-    // Supplemental: never scored.
-    def("S", &["X", "N", "P"], false),
-    def("AU", &["X", "N", "Y"], false),
-    def("R", &["X", "A", "U", "I"], false),
-    def("V", &["X", "D", "C"], false),
-    def("RE", &["X", "L", "M", "H"], false),
-    def("U", &["X", "Clear", "Green", "Amber", "Red"], false),
-];
+/// The metrics, from the one table.
+pub(crate) const TABLE: &[MetricDef] = super::metrics::V4;
 
 /// Base metrics come first in the table.
 const BASE_COUNT: usize = 11;

@@ -3,28 +3,7 @@
 
 use super::{CvssError, Version};
 
-/// One metric a version defines.
-pub(crate) struct MetricDef {
-    /// The name exactly as the specification spells it.
-    pub name: &'static str,
-    /// Every legal value, spelt as the specification spells it.
-    pub values: &'static [&'static str],
-    /// Whether the base group requires it.
-    pub required: bool,
-}
-
-/// Shorthand for the version tables.
-pub(crate) const fn def(
-    name: &'static str,
-    values: &'static [&'static str],
-    required: bool,
-) -> MetricDef {
-    MetricDef {
-        name,
-        values,
-        required,
-    }
-}
+pub(crate) use super::metrics::MetricDef;
 
 /// The values a vector gives, indexed like its version's table (`None`: metric left out).
 pub(crate) type Values = Vec<Option<&'static str>>;
@@ -122,13 +101,17 @@ fn find_metric(
 
 /// Finds a legal value by its exact spelling; a value right but for case gets its own message.
 fn find_value(metric: &MetricDef, value: &str) -> Result<&'static str, CvssError> {
-    if let Some(found) = metric.values.iter().find(|v| **v == value) {
-        return Ok(found);
+    if let Some(found) = metric.values.iter().find(|v| v.code == value) {
+        return Ok(found.code);
     }
-    match metric.values.iter().find(|v| v.eq_ignore_ascii_case(value)) {
+    match metric
+        .values
+        .iter()
+        .find(|v| v.code.eq_ignore_ascii_case(value))
+    {
         Some(expected) => Err(CvssError::WrongCase {
             found: format!("{}:{value}", metric.name),
-            expected: format!("{}:{expected}", metric.name),
+            expected: format!("{}:{}", metric.name, expected.code),
         }),
         None => Err(CvssError::IllegalValue {
             metric: metric.name,

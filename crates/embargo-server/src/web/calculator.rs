@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use axum::extract::{Query, State as AxumState};
 use axum::response::{IntoResponse, Response};
-use embargo_core::cvss::Cvss;
+use embargo_core::cvss::{self, Cvss, MetricDef, Version};
 use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
 
@@ -14,136 +14,24 @@ use crate::AppState;
 use crate::web::PageError;
 use crate::web::auth::Member;
 
-/// A metric: its abbreviation, its name, and its values with their names.
-struct Metric {
-    key: &'static str,
-    name: &'static str,
-    values: &'static [(&'static str, &'static str)],
-}
-
-const IMPACT: &[(&str, &str)] = &[("H", "High"), ("L", "Low"), ("N", "None")];
-const ATTACK_VECTOR: &[(&str, &str)] = &[
-    ("N", "Network"),
-    ("A", "Adjacent"),
-    ("L", "Local"),
-    ("P", "Physical"),
-];
-const PRIVILEGES: &[(&str, &str)] = &[("N", "None"), ("L", "Low"), ("H", "High")];
-const COMPLEXITY: &[(&str, &str)] = &[("L", "Low"), ("H", "High")];
-
-const V3_1: &[Metric] = &[
-    Metric {
-        key: "AV",
-        name: "Attack Vector",
-        values: ATTACK_VECTOR,
-    },
-    Metric {
-        key: "AC",
-        name: "Attack Complexity",
-        values: COMPLEXITY,
-    },
-    Metric {
-        key: "PR",
-        name: "Privileges Required",
-        values: PRIVILEGES,
-    },
-    Metric {
-        key: "UI",
-        name: "User Interaction",
-        values: &[("N", "None"), ("R", "Required")],
-    },
-    Metric {
-        key: "S",
-        name: "Scope",
-        values: &[("U", "Unchanged"), ("C", "Changed")],
-    },
-    Metric {
-        key: "C",
-        name: "Confidentiality",
-        values: IMPACT,
-    },
-    Metric {
-        key: "I",
-        name: "Integrity",
-        values: IMPACT,
-    },
-    Metric {
-        key: "A",
-        name: "Availability",
-        values: IMPACT,
-    },
-];
-
-const V4_0: &[Metric] = &[
-    Metric {
-        key: "AV",
-        name: "Attack Vector",
-        values: ATTACK_VECTOR,
-    },
-    Metric {
-        key: "AC",
-        name: "Attack Complexity",
-        values: COMPLEXITY,
-    },
-    Metric {
-        key: "AT",
-        name: "Attack Requirements",
-        values: &[("N", "None"), ("P", "Present")],
-    },
-    Metric {
-        key: "PR",
-        name: "Privileges Required",
-        values: PRIVILEGES,
-    },
-    Metric {
-        key: "UI",
-        name: "User Interaction",
-        values: &[("N", "None"), ("P", "Passive"), ("A", "Active")],
-    },
-    Metric {
-        key: "VC",
-        name: "Vulnerable System Confidentiality",
-        values: IMPACT,
-    },
-    Metric {
-        key: "VI",
-        name: "Vulnerable System Integrity",
-        values: IMPACT,
-    },
-    Metric {
-        key: "VA",
-        name: "Vulnerable System Availability",
-        values: IMPACT,
-    },
-    Metric {
-        key: "SC",
-        name: "Subsequent System Confidentiality",
-        values: IMPACT,
-    },
-    Metric {
-        key: "SI",
-        name: "Subsequent System Integrity",
-        values: IMPACT,
-    },
-    Metric {
-        key: "SA",
-        name: "Subsequent System Availability",
-        values: IMPACT,
-    },
-];
-
 /// Whether the calculator offers this version.
 pub fn known(version: &str) -> bool {
     metrics(version).is_some()
 }
 
-/// The two versions the calculator offers.
-fn metrics(version: &str) -> Option<&'static [Metric]> {
-    match version {
-        "3.1" => Some(V3_1),
-        "4.0" => Some(V4_0),
-        _ => None,
-    }
+/// The base metrics of the two versions the calculator offers, from core's one table.
+fn metrics(version: &str) -> Option<Vec<&'static MetricDef>> {
+    let version = match version {
+        "3.1" => Version::V3_1,
+        "4.0" => Version::V4_0,
+        _ => return None,
+    };
+    Some(
+        cvss::metrics(version)
+            .iter()
+            .filter(|m| m.required)
+            .collect(),
+    )
 }
 
 /// The metrics of a vector, by abbreviation, and its version.
@@ -180,10 +68,10 @@ pub fn vector_from(fields: &Fields) -> Result<String, String> {
     for m in metrics {
         let value = fields
             .chosen
-            .get(&format!("m_{}", m.key))
-            .filter(|v| m.values.iter().any(|(code, _)| code == v))
-            .ok_or_else(|| format!("choose a value for {}", m.name))?;
-        vector.push_str(&format!("/{}:{value}", m.key));
+            .get(&format!("m_{}", m.name))
+            .filter(|v| m.value(v).is_some())
+            .ok_or_else(|| format!("choose a value for {}", m.label))?;
+        vector.push_str(&format!("/{}:{value}", m.name));
     }
     if let Some(extra) = fields
         .extra
@@ -206,7 +94,9 @@ pub fn render(
     outcome: Option<&Result<Cvss, String>>,
 ) -> Markup {
     let (vector_version, pairs) = vector.map(split).unwrap_or_default();
-    let metrics = metrics(version).unwrap_or(V3_1);
+    let metrics = metrics(version)
+        .or_else(|| metrics("3.1"))
+        .unwrap_or_default();
     let same_version = vector_version == version;
     let value_of = |key: &str| {
         pairs
@@ -217,13 +107,13 @@ pub fn render(
     let extra: Vec<String> = if same_version {
         pairs
             .iter()
-            .filter(|(k, _)| !metrics.iter().any(|m| m.key == k))
+            .filter(|(k, _)| !metrics.iter().any(|m| m.name == k))
             .map(|(k, v)| format!("{k}:{v}"))
             .collect()
     } else {
         Vec::new()
     };
-    let order: Vec<&str> = metrics.iter().map(|m| m.key).collect();
+    let order: Vec<&str> = metrics.iter().map(|m| m.name).collect();
     html! {
         p.versions {
             "Version: "
@@ -237,13 +127,13 @@ pub fn render(
             input type="hidden" name="version" value=(version);
             input type="hidden" name="extra" value=(extra.join("/"));
             div.metrics {
-                @for m in metrics {
+                @for m in &metrics {
                     fieldset.metric {
-                        legend { (m.name) " (" (m.key) ")" }
-                        @for (code, label) in m.values {
-                            @let id = format!("m-{}-{}", m.key, code);
-                            input type="radio" id=(id) name={ "m_" (m.key) } value=(code) checked[value_of(m.key) == Some(*code)];
-                            label for=(id) { (label) }
+                        legend { (m.label) " (" (m.name) ")" }
+                        @for value in m.values {
+                            @let id = format!("m-{}-{}", m.name, value.code);
+                            input type="radio" id=(id) name={ "m_" (m.name) } value=(value.code) checked[value_of(m.name) == Some(value.code)];
+                            label for=(id) { (value.label) }
                         }
                     }
                 }
