@@ -8,9 +8,12 @@ use utoipa::ToSchema;
 macro_rules! event_kinds {
     ($($(#[$doc:meta])* $variant:ident => $name:literal,)+) => {
         /// The kind of a timeline entry.
+        // The stored names are the variants in kebab case (a test holds the two together);
+        // the OpenAPI document reads them from this attribute.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "kebab-case")]
         pub enum EventKind {
-            $($(#[$doc])* #[serde(rename = $name)] $variant,)+
+            $($(#[$doc])* $variant,)+
         }
 
         impl EventKind {
