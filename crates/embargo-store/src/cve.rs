@@ -10,7 +10,8 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use crate::access::authorize;
-use crate::cases::{ctx, load};
+use crate::case_row::load;
+use crate::cases::ctx;
 use crate::timeline::{Act, record_event, record_mark, touch};
 use crate::{Result, Store, StoreError, millis, rfc};
 

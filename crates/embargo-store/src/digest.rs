@@ -7,7 +7,7 @@ use embargo_core::lifecycle::State;
 use sqlx::Row;
 use time::{Duration, OffsetDateTime, Time};
 
-use crate::cases::{CASE_FROM, CASE_SELECT, Loaded};
+use crate::case_row::{CASE_FROM, CASE_SELECT, Loaded};
 use crate::jobs::Task;
 use crate::outbound::OutboundMail;
 use crate::{Job, Result, Store, millis};

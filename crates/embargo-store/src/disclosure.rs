@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 
 use crate::access::authorize;
 use crate::audit::{Entry, Read};
-use crate::cases::{CASE_SELECT, Loaded, load};
+use crate::case_row::{CASE_SELECT, Loaded, load};
 use crate::jobs::{JobCompletion, Task, enqueue};
 use crate::outbound::OutboundMail;
 use crate::timeline::{Act, record_event};

@@ -11,7 +11,8 @@ use time::OffsetDateTime;
 
 use crate::access::authorize;
 use crate::audit::{Entry, Read};
-use crate::cases::{Loaded, NewReport, insert_case};
+use crate::case_row::Loaded;
+use crate::cases::{NewReport, insert_case};
 use crate::{Result, Store, StoreError, millis};
 
 /// A likely duplicate of a case.
@@ -50,7 +51,7 @@ impl Store {
     ) -> Result<Vec<(i64, String, String, State, Profile)>> {
         let rows = sqlx::query(&format!(
             "{} WHERE c.project_id = $1 AND c.state NOT IN ('invalid', 'duplicate')",
-            crate::cases::CASE_SELECT
+            crate::case_row::CASE_SELECT
         ))
         .bind(project_id)
         .fetch_all(&self.pool)

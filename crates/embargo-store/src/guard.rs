@@ -9,7 +9,7 @@ use sha2::Sha256;
 use sqlx::Row;
 
 use crate::audit::{Entry, Read};
-use crate::cases::opened_cve_and_terms;
+use crate::case_row::opened_cve_and_terms;
 use crate::{Result, Store, StoreError};
 
 /// A project's guard terms and key, for `embargo guard export`.

@@ -12,44 +12,10 @@ use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 
-use embargo_core::access::{Need, Viewer};
-use embargo_core::reference::CaseRef;
-
-use crate::access::authorize;
-use crate::audit::{Entry, Read};
+use crate::attachments::NewAttachment;
 use crate::cases::{NewReport, insert_case};
-use crate::timeline::{Act, open_bytes_logged, record_event, touch};
-use crate::{Result, Store, StoreError, millis, rfc};
-
-/// A message in quarantine, without its content.
-#[derive(Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct Quarantined {
-    /// Its id, for release.
-    pub id: i64,
-    /// When it arrived.
-    pub received_at: String,
-    /// Why it is here.
-    pub reason: String,
-    /// Its size in bytes.
-    pub size: i64,
-}
-
-/// An attachment of a case, without its bytes.
-#[derive(Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct AttachmentInfo {
-    /// Its id, for download.
-    pub id: i64,
-    /// The file name the sender gave.
-    pub filename: String,
-    /// The type the sender declared (downloads are always served as octet-stream).
-    pub content_type: String,
-    /// Its size in bytes.
-    pub size: i64,
-    /// Over the size limit: kept, and downloadable by the team only.
-    pub held_back: bool,
-    /// When its message arrived.
-    pub received_at: String,
-}
+use crate::timeline::{Act, record_event, touch};
+use crate::{Result, Store, StoreError, millis};
 
 /// Where a message landed.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -234,10 +200,10 @@ async fn case_reference(conn: &mut AnyConnection, case_id: i64) -> Result<String
 /// Where mail is taken in: the address's project key, the project (none when the key
 /// names none), and its team key.
 #[derive(Clone, Copy)]
-struct Desk<'a> {
-    key: &'a str,
-    project: Option<&'a crate::Project>,
-    team: Option<&'a TeamKey>,
+pub(crate) struct Desk<'a> {
+    pub(crate) key: &'a str,
+    pub(crate) project: Option<&'a crate::Project>,
+    pub(crate) team: Option<&'a TeamKey>,
 }
 
 struct Stored<'a> {
@@ -471,7 +437,7 @@ impl Store {
         self.intake_checked(tx, desk, raw, limits, false).await
     }
 
-    async fn intake_checked(
+    pub(crate) async fn intake_checked(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         desk: Desk<'_>,
@@ -814,149 +780,27 @@ impl Store {
 }
 
 impl Store {
-    async fn attachment_rows(
-        &self,
-        conn: &mut AnyConnection,
-        case_id: i64,
-        only: Option<i64>,
-    ) -> Result<Vec<(AttachmentInfo, Vec<u8>)>> {
-        let project_id = crate::timeline::case_project(conn, case_id).await?;
-        let rows = sqlx::query(
-            "SELECT a.id, a.size, a.held_back, a.meta_sealed, a.data_sealed, m.received_at FROM attachments a JOIN messages m ON m.id = a.message_id \
-             WHERE a.case_id = $1 AND ($2 = 0 OR a.id = $2) ORDER BY a.id",
-        )
-        .bind(case_id)
-        .bind(only.unwrap_or(0))
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut out = Vec::new();
-        for row in rows {
-            let id: i64 = row.try_get("id")?;
-            let context = |part| crate::contexts::attachment(project_id, case_id, id, part);
-            let meta: serde_json::Value = serde_json::from_slice(&open_bytes_logged(
-                self.keys(),
-                &context("meta"),
-                &row.try_get::<Vec<u8>, _>("meta_sealed")?,
-                "attachments",
-                id,
-            )?)
-            .map_err(|_| StoreError::Corrupt("attachment metadata".into()))?;
-            let data = if only.is_some() {
-                open_bytes_logged(
-                    self.keys(),
-                    &context("data"),
-                    &row.try_get::<Vec<u8>, _>("data_sealed")?,
-                    "attachments",
-                    id,
-                )?
-            } else {
-                Vec::new()
-            };
-            out.push((
-                AttachmentInfo {
-                    id,
-                    filename: meta["filename"].as_str().unwrap_or("attachment").to_owned(),
-                    content_type: meta["content_type"]
-                        .as_str()
-                        .unwrap_or("application/octet-stream")
-                        .to_owned(),
-                    size: row.try_get("size")?,
-                    held_back: row.try_get::<i64, _>("held_back")? != 0,
-                    received_at: rfc(row.try_get("received_at")?),
-                },
-                data,
-            ));
-        }
-        Ok(out)
-    }
-
-    /// The attachments of a case.
-    pub async fn attachments(
-        &self,
-        viewer: &Viewer,
-        case_ref: &CaseRef,
-    ) -> Result<Vec<AttachmentInfo>> {
-        let mut conn = self.pool.acquire().await?;
-        let auth = authorize(&mut conn, viewer, case_ref, Need::Read).await?;
-        let rows = self.attachment_rows(&mut conn, auth.case_id, None).await?;
-        drop(conn);
-        self.audit(vec![Entry::new(viewer, auth.case_id, Read::Attachments)])
+    /// Whether the sender of a forward is on the project's team or its organisation's
+    /// foundation team, by the one access rule.
+    async fn trusted_forwarder(&self, inbound: &Inbound, project_id: i64) -> Result<bool> {
+        let Some(author) = inbound.author.as_deref() else {
+            return Ok(false);
+        };
+        let row = sqlx::query("SELECT id FROM users WHERE email = $1")
+            .bind(author)
+            .fetch_optional(&self.pool)
             .await?;
-        Ok(rows.into_iter().map(|(info, _)| info).collect())
+        Ok(match row {
+            Some(row) => self
+                .viewer(row.try_get("id")?)
+                .await?
+                .can_see_project(project_id),
+            None => false,
+        })
     }
-
-    /// One attachment with its bytes, exactly as sent. Held-back ones are for the team.
-    pub async fn attachment(
-        &self,
-        viewer: &Viewer,
-        case_ref: &CaseRef,
-        id: i64,
-    ) -> Result<(AttachmentInfo, Vec<u8>)> {
-        let mut conn = self.pool.acquire().await?;
-        let auth = authorize(&mut conn, viewer, case_ref, Need::Read).await?;
-        let (info, data) = self
-            .attachment_rows(&mut conn, auth.case_id, Some(id))
-            .await?
-            .into_iter()
-            .next()
-            .ok_or(StoreError::NotFound("attachment"))?;
-        if info.held_back {
-            authorize(&mut conn, viewer, case_ref, Need::Change)
-                .await
-                .map_err(|_| StoreError::NotFound("attachment"))?;
-        }
-        drop(conn);
-        self.audit(vec![Entry::new(viewer, auth.case_id, Read::Attachments)])
-            .await?;
-        Ok((info, data))
-    }
-}
-
-/// An attachment as received, before it is sealed.
-pub(crate) struct NewAttachment<'a> {
-    pub filename: &'a str,
-    pub content_type: &'a str,
-    pub bytes: &'a [u8],
-    pub held_back: bool,
 }
 
 impl Store {
-    /// Stores an attachment of a kept message, sealed under its own id.
-    pub(crate) async fn insert_attachment(
-        &self,
-        conn: &mut AnyConnection,
-        message_id: i64,
-        case_id: i64,
-        file: &NewAttachment<'_>,
-    ) -> Result<i64> {
-        let row = sqlx::query(
-            "INSERT INTO attachments (message_id, case_id, size, held_back, meta_sealed, data_sealed) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(message_id)
-        .bind(case_id)
-        .bind(file.bytes.len() as i64)
-        .bind(i64::from(file.held_back))
-        .bind(Vec::<u8>::new())
-        .bind(Vec::<u8>::new())
-        .fetch_one(&mut *conn)
-        .await?;
-        let id: i64 = row.try_get("id")?;
-        let project_id = crate::timeline::case_project(conn, case_id).await?;
-        let context = |part| crate::contexts::attachment(project_id, case_id, id, part);
-        let meta =
-            serde_json::json!({ "filename": file.filename, "content_type": file.content_type });
-        sqlx::query("UPDATE attachments SET meta_sealed = $1, data_sealed = $2 WHERE id = $3")
-            .bind(
-                self.keys()
-                    .seal(&context("meta"), meta.to_string().as_bytes())?,
-            )
-            .bind(self.keys().seal(&context("data"), file.bytes)?)
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-        Ok(id)
-    }
-
     /// Keeps a message that did not come by mail (a file the reporter uploaded on their
     /// page), sealed like mail, so the attachment it carries has a message to belong to.
     pub(crate) async fn keep_web_message(
@@ -979,252 +823,5 @@ impl Store {
         self.store_message(conn, raw, stored, now)
             .await?
             .ok_or(StoreError::Conflict("the upload was already kept".into()))
-    }
-}
-
-impl Store {
-    /// The project's quarantine, newest first (its team and administrators).
-    pub async fn quarantined(&self, viewer: &Viewer, key: &ProjectKey) -> Result<Vec<Quarantined>> {
-        let project = self.project(key).await?;
-        if !viewer.is_admin && !viewer.can_see_project(project.id) {
-            return Err(StoreError::NotFound("project"));
-        }
-        let rows = sqlx::query(
-            "SELECT id, received_at, quarantine_reason, raw_sealed FROM messages WHERE project_id = $1 AND kind = 'quarantined' ORDER BY id DESC LIMIT 500",
-        )
-        .bind(project.id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Quarantined {
-                    id: row.try_get("id")?,
-                    received_at: rfc(row.try_get("received_at")?),
-                    reason: row
-                        .try_get::<Option<String>, _>("quarantine_reason")?
-                        .unwrap_or_default(),
-                    // The sealed form's overhead is fixed: 1 + 4 + 24 + 16 bytes.
-                    size: (row.try_get::<Vec<u8>, _>("raw_sealed")?.len() as i64 - 45).max(0),
-                })
-            })
-            .collect()
-    }
-
-    /// Takes a quarantined message in again (after a fix, or as a report after all); the
-    /// quarantine keeps its record, marked released.
-    pub async fn release(
-        &self,
-        viewer: &Viewer,
-        key: &ProjectKey,
-        id: i64,
-        limits: &Limits,
-    ) -> Result<IntakeOutcome> {
-        let project = self.project(key).await?;
-        if !viewer.can_see_project(project.id) {
-            return Err(StoreError::NotFound("quarantined message"));
-        }
-        let mut tx = self.begin_write().await?;
-        let row = sqlx::query("SELECT raw_sealed FROM messages WHERE id = $1 AND project_id = $2 AND kind = 'quarantined'")
-            .bind(id)
-            .bind(project.id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound("quarantined message"))?;
-        let raw = open_bytes_logged(
-            self.keys(),
-            &crate::contexts::message(Some(project.id), id, "raw"),
-            &row.try_get::<Vec<u8>, _>("raw_sealed")?,
-            "messages",
-            id,
-        )?;
-        // Its Message-ID is let go, or the message would now be its own duplicate.
-        sqlx::query(
-            "UPDATE messages SET kind = 'released', message_id_hash = NULL, dedup_hash = NULL WHERE id = $1",
-        )
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        let team = self.team_key(&mut tx, project.id).await?;
-        let outcome = self
-            .intake_checked(
-                &mut tx,
-                Desk {
-                    key: project.key.as_str(),
-                    project: Some(&project),
-                    team: team.as_ref(),
-                },
-                &raw,
-                limits,
-                true,
-            )
-            .await?;
-        tx.commit().await?;
-        tracing::info!(
-            message = id,
-            user = viewer.user_id,
-            "quarantined message released"
-        );
-        Ok(outcome)
-    }
-}
-
-impl Store {
-    /// Whether the sender of a forward is on the project's team or its organisation's
-    /// foundation team, by the one access rule.
-    async fn trusted_forwarder(&self, inbound: &Inbound, project_id: i64) -> Result<bool> {
-        let Some(author) = inbound.author.as_deref() else {
-            return Ok(false);
-        };
-        let row = sqlx::query("SELECT id FROM users WHERE email = $1")
-            .bind(author)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(match row {
-            Some(row) => self
-                .viewer(row.try_get("id")?)
-                .await?
-                .can_see_project(project_id),
-            None => false,
-        })
-    }
-
-    /// Takes or renews the lease `name` for `holder` for `length`: true when `holder`
-    /// holds it now (it was free, expired, or already theirs).
-    pub async fn take_lease(
-        &self,
-        name: &str,
-        holder: &str,
-        length: std::time::Duration,
-    ) -> Result<bool> {
-        let now = millis(OffsetDateTime::now_utc());
-        let until = now + i64::try_from(length.as_millis()).unwrap_or(i64::MAX / 2);
-        let row = sqlx::query(
-            "INSERT INTO leases (name, holder, until_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (name) DO UPDATE SET holder = $2, until_at = $3 \
-             WHERE leases.holder = $2 OR leases.until_at < $4 RETURNING holder",
-        )
-        .bind(name)
-        .bind(holder)
-        .bind(until)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.is_some())
-    }
-
-    /// Lets go of a lease `holder` holds, so another may take it at once.
-    pub async fn release_lease(&self, name: &str, holder: &str) -> Result<()> {
-        sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
-            .bind(name)
-            .bind(holder)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// The last UID taken in from a mailbox, if its UIDVALIDITY is still `uid_validity`.
-    pub async fn imap_last_uid(&self, account: &str, uid_validity: i64) -> Result<i64> {
-        let row = sqlx::query("SELECT uid_validity, last_uid FROM imap_state WHERE account = $1")
-            .bind(account)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(match row {
-            Some(r) if r.try_get::<i64, _>("uid_validity")? == uid_validity => {
-                r.try_get("last_uid")?
-            }
-            _ => 0,
-        })
-    }
-
-    /// Records how far a mailbox has been taken in.
-    pub async fn set_imap_last_uid(
-        &self,
-        account: &str,
-        uid_validity: i64,
-        last_uid: i64,
-    ) -> Result<()> {
-        // Never backwards within one UIDVALIDITY, whichever server writes last.
-        sqlx::query(
-            "INSERT INTO imap_state (account, uid_validity, last_uid) VALUES ($1, $2, $3) \
-             ON CONFLICT (account) DO UPDATE SET uid_validity = $2, last_uid = $3 \
-             WHERE imap_state.uid_validity <> $2 OR imap_state.last_uid < $3",
-        )
-        .bind(account)
-        .bind(uid_validity)
-        .bind(last_uid)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-}
-
-impl Store {
-    /// Notes on the timeline what OpenPGP did for a message (decrypted, the signature's
-    /// check), and learns the reporter's key from it when none is known.
-    async fn record_protection(
-        &self,
-        conn: &mut AnyConnection,
-        case_id: i64,
-        inbound: &Inbound,
-        now: i64,
-    ) -> Result<()> {
-        if !inbound.protection.is_used() && inbound.protection.keys.is_empty() {
-            return Ok(());
-        }
-        let mut notes = Vec::new();
-        if inbound.protection.is_used() {
-            notes.push(inbound.protection.describe());
-        }
-        // The sender's own key: one whose user ID names the sender, or the only one given.
-        let from = inbound.from_email.as_str();
-        let keys = &inbound.protection.keys;
-        let own = keys
-            .iter()
-            .find(|k| {
-                k.user_ids()
-                    .iter()
-                    .any(|u| u.to_ascii_lowercase().contains(from))
-            })
-            .or(if keys.len() == 1 { keys.first() } else { None });
-        let is_reporter = self
-            .case_reporter_email(conn, case_id)
-            .await?
-            .is_some_and(|e| e.eq_ignore_ascii_case(from));
-        if let Some(key) = own
-            && is_reporter
-            && self.learn_reporter_key(conn, case_id, key).await?
-        {
-            notes.push(format!(
-                "the reporter's OpenPGP key {} came with the message; mail to the reporter is encrypted to it",
-                key.fingerprint()
-            ));
-        }
-        if notes.is_empty() {
-            return Ok(());
-        }
-        let act = Act {
-            case_id,
-            actor: None,
-            now,
-        };
-        record_event(
-            conn,
-            self.keys(),
-            act,
-            EventKind::Openpgp,
-            None,
-            Some(&notes.join("; ")),
-        )
-        .await?;
-        Ok(())
-    }
-
-    async fn case_reporter_email(
-        &self,
-        conn: &mut AnyConnection,
-        case_id: i64,
-    ) -> Result<Option<String>> {
-        let case = crate::cases::load(conn, self.keys(), case_id, true).await?;
-        Ok(case.reporter_email())
     }
 }

@@ -7,7 +7,7 @@ use sqlx::{AnyConnection, Row};
 
 use embargo_mail::wording;
 
-use crate::cases::load;
+use crate::case_row::load;
 use crate::intake::id_hash;
 use crate::jobs::{JobCompletion, Task};
 use crate::timeline::{Act, record_event};

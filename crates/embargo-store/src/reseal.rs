@@ -8,7 +8,7 @@
 
 use sqlx::Row;
 
-use crate::cases::SEALED_CASE_FIELDS;
+use crate::case_row::SEALED_CASE_FIELDS;
 use crate::contexts;
 use crate::seal::Keyring;
 use crate::{Result, Store, StoreError};

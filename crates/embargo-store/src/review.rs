@@ -11,7 +11,8 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::audit::{Entry, Read};
-use crate::cases::{CASE_FROM, Loaded, ctx};
+use crate::case_row::{CASE_FROM, Loaded};
+use crate::cases::ctx;
 use crate::{Result, Store, StoreError, millis, rfc};
 
 /// Whose figures.

@@ -14,7 +14,8 @@ use time::OffsetDateTime;
 use crate::access::authorize;
 use crate::accounts::{check_email, digest, new_secret};
 use crate::audit::{Entry, Read};
-use crate::cases::{MAX_TEXT, check_text, ctx, load};
+use crate::case_row::load;
+use crate::cases::{MAX_TEXT, check_text, ctx};
 use crate::timeline::{Act, record_event, touch};
 use crate::views::{AdvisoryView, Collaborator, Invitation, ReporterView, ThreadMessage};
 use crate::{Result, Store, StoreError, millis, rfc};
@@ -698,7 +699,7 @@ impl Store {
         let message_id = self
             .keep_web_message(&mut tx, project_id, case_id, text.as_bytes(), now)
             .await?;
-        let attachment = crate::intake::NewAttachment {
+        let attachment = crate::attachments::NewAttachment {
             filename,
             content_type: file.content_type,
             bytes: file.bytes,

@@ -12,7 +12,8 @@ use time::OffsetDateTime;
 
 use crate::access::authorize;
 use crate::audit::{Entry, Read};
-use crate::cases::{SEALED_CASE_FIELDS, ctx, load};
+use crate::case_row::{SEALED_CASE_FIELDS, load};
+use crate::cases::ctx;
 use crate::timeline::{Act, record_event, touch};
 use crate::views::CaseDetail;
 use crate::{Result, Store, StoreError, millis};

@@ -314,6 +314,27 @@ impl Keyring {
     }
 }
 
+/// Seals a value as JSON.
+pub(crate) fn seal_json<T: serde::Serialize>(
+    keys: &Keyring,
+    context: &str,
+    value: &T,
+) -> crate::Result<Vec<u8>> {
+    let json = serde_json::to_vec(value).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
+    Ok(keys.seal(context, &json)?)
+}
+
+/// Opens a value sealed as JSON.
+pub(crate) fn open_json<T: serde::de::DeserializeOwned>(
+    keys: &Keyring,
+    context: &str,
+    sealed: &[u8],
+) -> crate::Result<T> {
+    let plain = keys.open(context, sealed)?;
+    serde_json::from_slice(&plain)
+        .map_err(|_| crate::StoreError::Corrupt(format!("sealed value {context}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -48,7 +48,7 @@ impl Store {
         let Some(email) = author else {
             return Ok(false);
         };
-        let case = crate::cases::load(conn, self.keys(), case_id, true).await?;
+        let case = crate::case_row::load(conn, self.keys(), case_id, true).await?;
         if case
             .reporter_email()
             .is_some_and(|e| e.eq_ignore_ascii_case(email))

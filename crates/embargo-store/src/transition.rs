@@ -13,8 +13,10 @@ use time::OffsetDateTime;
 
 use crate::access::authorize;
 use crate::audit::{Entry, Read};
-use crate::cases::{Loaded, check_text, ctx, load, open_json, seal_json};
+use crate::case_row::{Loaded, load};
+use crate::cases::{check_text, ctx};
 use crate::jobs::{Task, enqueue};
+use crate::seal::{open_json, seal_json};
 use crate::timeline::{Act, record_event, record_mark};
 use crate::views::{CaseDetail, EmbargoOverride, MergedReporter};
 use crate::{Keyring, Result, Store, StoreError, millis, rfc};

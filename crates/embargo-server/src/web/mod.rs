@@ -9,6 +9,7 @@ pub mod advisory;
 mod auth;
 mod calculator;
 mod case;
+mod case_form;
 mod charts;
 mod error;
 mod form;

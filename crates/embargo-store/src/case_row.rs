@@ -1,0 +1,496 @@
+//! A case as stored: the one SELECT every read starts from, the case's sealed columns, and
+//! `Loaded`, the row with its sealed fields opened, from which every view of a case and
+//! every document about it is made.
+
+use embargo_core::case::{AdvisoryDraft, Channel, Reporter, Versions};
+use embargo_core::clocks::{self, CaseTimes};
+use embargo_core::cvss::{Cvss, CvssSummary};
+use embargo_core::lifecycle::{CaseFacts, State};
+use embargo_core::project::ClockSettings;
+use sqlx::{AnyConnection, Row};
+use time::OffsetDateTime;
+
+/// A case field's seal context, `ctx(project_id, number, field)`.
+use crate::contexts::case_field as ctx;
+use crate::seal::open_json;
+use crate::views::{AdvisoryView, CaseDetail, CaseSummary, EmbargoOverride, MergedReporter};
+use crate::{Keyring, Result, StoreError, from_millis, rfc};
+
+pub(crate) fn parse_state(s: &str) -> Result<State> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("unknown state {s}")))
+}
+
+macro_rules! case_from {
+    () => {
+        "FROM cases c JOIN projects p ON p.id = c.project_id \
+         LEFT JOIN cases d ON d.id = c.duplicate_of LEFT JOIN projects dp ON dp.id = d.project_id"
+    };
+}
+
+pub(crate) const CASE_SELECT: &str = concat!(
+    "SELECT c.*, p.key AS project_key, p.branches, p.clock_settings, d.number AS dup_number, dp.key AS dup_key ",
+    case_from!()
+);
+
+/// Every sealed column of `cases` with the field name its seal context binds it to
+/// (`ctx(project, number, field)`): the one list that re-sealing, routing to another
+/// project and the backup's coverage check go by.
+pub const SEALED_CASE_FIELDS: &[(&str, &str)] = &[
+    ("title_sealed", "title"),
+    ("description_sealed", "description"),
+    ("reporter_sealed", "reporter"),
+    ("cvss_sealed", "cvss"),
+    ("cve_sealed", "cve"),
+    ("versions_sealed", "versions"),
+    ("advisory_sealed", "advisory"),
+    ("override_sealed", "override"),
+    ("terms_sealed", "terms"),
+    ("reporter_link_sealed", "reporter-link"),
+    ("merged_sealed", "merged"),
+    ("reporter_key_sealed", "reporter-key"),
+    ("advisory_url_sealed", "advisory-url"),
+    ("cve_state_sealed", "cve-state"),
+    ("retrospective_sealed", "retrospective"),
+];
+
+/// The joins of `CASE_SELECT`, for queries that select more.
+pub(crate) const CASE_FROM: &str = case_from!();
+
+/// A case row with its sealed fields opened.
+pub(crate) struct Loaded {
+    pub(crate) project_id: i64,
+    pub(crate) number: i64,
+    pub(crate) project_key: String,
+    pub(crate) branches: Vec<String>,
+    pub(crate) settings: ClockSettings,
+    pub(crate) state: State,
+    pub(crate) channel: Channel,
+    pub(crate) received_at: i64,
+    pub(crate) acknowledged_at: Option<i64>,
+    pub(crate) confirmed_at: Option<i64>,
+    pub(crate) fix_ready_at: Option<i64>,
+    pub(crate) announced_at: Option<i64>,
+    pub(crate) embargo_at: Option<i64>,
+    pub(crate) last_activity_at: i64,
+    pub(crate) updated_at: i64,
+    pub(crate) duplicate_of: Option<String>,
+    pub(crate) title: String,
+    pub(crate) description: Option<String>,
+    pub(crate) reporter: Option<Reporter>,
+    pub(crate) cvss: Option<Cvss>,
+    pub(crate) cve_id: Option<String>,
+    pub(crate) versions: Versions,
+    pub(crate) advisory: AdvisoryDraft,
+    pub(crate) embargo_override: Option<EmbargoOverride>,
+    pub(crate) sensitive_terms: Vec<String>,
+    pub(crate) merged_reporters: Vec<MergedReporter>,
+    pub(crate) reporter_key: Option<String>,
+    pub(crate) advisory_url: Option<String>,
+    pub(crate) cve_state: Option<embargo_core::cve_record::CveState>,
+}
+
+impl Loaded {
+    /// Opens a row; `full` also opens the report text and the reporter's identity,
+    /// which a queue listing does not need.
+    pub(crate) fn from_row(keys: &Keyring, row: &sqlx::any::AnyRow, full: bool) -> Result<Loaded> {
+        let project_id: i64 = row.try_get("project_id")?;
+        let number: i64 = row.try_get("number")?;
+        let open_text = |field: &str, col: &str| -> Result<Option<String>> {
+            let sealed: Option<Vec<u8>> = row.try_get(col)?;
+            sealed
+                .map(|s| {
+                    keys.open_string(&ctx(project_id, number, field), &s)
+                        .map_err(StoreError::from)
+                })
+                .transpose()
+        };
+        let sealed = |col: &str| -> Result<Option<Vec<u8>>> { Ok(row.try_get(col)?) };
+        let cvss = open_text("cvss", "cvss_sealed")?
+            .map(|v| Cvss::parse(&v).map_err(|_| StoreError::Corrupt("stored CVSS vector".into())))
+            .transpose()?;
+        let versions = match sealed("versions_sealed")? {
+            Some(s) => open_json(keys, &ctx(project_id, number, "versions"), &s)?,
+            None => Versions::default(),
+        };
+        let advisory = match sealed("advisory_sealed")? {
+            Some(s) => open_json(keys, &ctx(project_id, number, "advisory"), &s)?,
+            None => AdvisoryDraft::default(),
+        };
+        let embargo_override = match sealed("override_sealed")? {
+            Some(s) => Some(open_json(keys, &ctx(project_id, number, "override"), &s)?),
+            None => None,
+        };
+        let sensitive_terms = match sealed("terms_sealed")? {
+            Some(s) => open_json(keys, &ctx(project_id, number, "terms"), &s)?,
+            None => Vec::new(),
+        };
+        let merged_reporters = match (full, sealed("merged_sealed")?) {
+            (true, Some(s)) => open_json(keys, &ctx(project_id, number, "merged"), &s)?,
+            _ => Vec::new(),
+        };
+        let reporter_key = match (full, sealed("reporter_key_sealed")?) {
+            (true, Some(s)) => {
+                Some(keys.open_string(&ctx(project_id, number, "reporter-key"), &s)?)
+            }
+            _ => None,
+        };
+        let advisory_url = open_text("advisory-url", "advisory_url_sealed")?;
+        let cve_state = match sealed("cve_state_sealed")? {
+            Some(s) => Some(open_json(keys, &ctx(project_id, number, "cve-state"), &s)?),
+            None => None,
+        };
+        let reporter = match (full, sealed("reporter_sealed")?) {
+            (true, Some(s)) => Some(open_json(keys, &ctx(project_id, number, "reporter"), &s)?),
+            _ => None,
+        };
+        let dup_key: Option<String> = row.try_get("dup_key")?;
+        let dup_number: Option<i64> = row.try_get("dup_number")?;
+        let channel: String = row.try_get("channel")?;
+        let branches: String = row.try_get("branches")?;
+        let settings: String = row.try_get("clock_settings")?;
+        Ok(Loaded {
+            project_id,
+            number,
+            project_key: row.try_get("project_key")?,
+            branches: serde_json::from_str(&branches)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            settings: serde_json::from_str(&settings)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            state: parse_state(&row.try_get::<String, _>("state")?)?,
+            channel: Channel::parse(&channel)
+                .ok_or_else(|| StoreError::Corrupt("channel".into()))?,
+            received_at: row.try_get("received_at")?,
+            acknowledged_at: row.try_get("acknowledged_at")?,
+            confirmed_at: row.try_get("confirmed_at")?,
+            fix_ready_at: row.try_get("fix_ready_at")?,
+            announced_at: row.try_get("announced_at")?,
+            embargo_at: row.try_get("embargo_at")?,
+            last_activity_at: row.try_get("last_activity_at")?,
+            updated_at: row.try_get("updated_at")?,
+            duplicate_of: dup_key
+                .zip(dup_number)
+                .map(|(k, n)| embargo_core::reference::case_reference(&k, n)),
+            title: open_text("title", "title_sealed")?.unwrap_or_default(),
+            description: if full {
+                open_text("description", "description_sealed")?
+            } else {
+                None
+            },
+            reporter,
+            cvss,
+            cve_id: open_text("cve", "cve_sealed")?,
+            versions,
+            advisory,
+            embargo_override,
+            sensitive_terms,
+            merged_reporters,
+            reporter_key,
+            advisory_url,
+            cve_state,
+        })
+    }
+
+    /// The advisory as it is published: the team's draft, the case's rating, IDs and
+    /// versions, and the dates of the procedure. `page` is Embargo's public page for it.
+    pub(crate) fn published(
+        &self,
+        product: &str,
+        vendor: &str,
+        page: &str,
+    ) -> embargo_formats::Advisory {
+        use embargo_formats::{Reference, TimelineEntry};
+        let draft = &self.advisory;
+        let mut references = Vec::new();
+        if let Some(url) = &self.advisory_url {
+            references.push(Reference {
+                url: url.clone(),
+                tags: vec!["vendor-advisory".into(), "mailing-list".into()],
+            });
+        }
+        references.push(Reference {
+            url: page.to_owned(),
+            tags: vec!["vendor-advisory".into()],
+        });
+        for url in &draft.references {
+            if !references.iter().any(|r| &r.url == url) {
+                references.push(Reference {
+                    url: url.clone(),
+                    tags: Vec::new(),
+                });
+            }
+        }
+        let mut credits = draft.credits.clone();
+        if credits.is_empty() && !draft.credit.trim().is_empty() {
+            credits.push(embargo_core::case::Credit {
+                name: draft.credit.trim().to_owned(),
+                role: embargo_core::case::CreditRole::Finder,
+            });
+        }
+        let at = |ms: i64| from_millis(ms);
+        let mut timeline = vec![TimelineEntry {
+            at: at(self.received_at),
+            event: "Reported to the security team".into(),
+        }];
+        if let Some(t) = self.confirmed_at {
+            timeline.push(TimelineEntry {
+                at: at(t),
+                event: "Confirmed as a vulnerability".into(),
+            });
+        }
+        if let Some(t) = self.fix_ready_at {
+            timeline.push(TimelineEntry {
+                at: at(t),
+                event: "Fix ready and tested".into(),
+            });
+        }
+        let published = self
+            .announced_at
+            .or(self.embargo_at)
+            .map(at)
+            .unwrap_or_else(|| at(self.updated_at));
+        timeline.push(TimelineEntry {
+            at: published,
+            event: "Announced".into(),
+        });
+        embargo_formats::Advisory {
+            reference: self.reference(),
+            cve_id: self.cve_id.clone(),
+            title: if draft.title.trim().is_empty() {
+                self.title.clone()
+            } else {
+                draft.title.clone()
+            },
+            vendor: vendor.to_owned(),
+            product: product.to_owned(),
+            description: draft.description.clone(),
+            mitigation: draft.mitigation.clone(),
+            workarounds: draft.workarounds.clone(),
+            cwe: draft.cwe.clone(),
+            cvss: self.cvss.iter().cloned().collect(),
+            products: draft.products.clone(),
+            affected: self.versions.affected.clone(),
+            fixed: self.versions.fixed.clone(),
+            credits,
+            references,
+            timeline,
+            published,
+            updated: at(self.updated_at).max(published),
+        }
+    }
+
+    pub(crate) fn embargo_at(&self) -> Option<i64> {
+        self.embargo_at
+    }
+
+    pub(crate) fn advisory_url(&self) -> Option<&str> {
+        self.advisory_url.as_deref()
+    }
+
+    pub(crate) fn project_id(&self) -> i64 {
+        self.project_id
+    }
+
+    /// The reporter's OpenPGP key, when known and readable.
+    pub(crate) fn reporter_key(&self) -> Option<embargo_openpgp::PublicKey> {
+        self.reporter_key
+            .as_deref()
+            .and_then(|k| embargo_openpgp::PublicKey::from_armored(k).ok())
+    }
+
+    pub(crate) fn reporter_email(&self) -> Option<String> {
+        self.reporter
+            .as_ref()
+            .and_then(|r| r.email.clone())
+            .filter(|e| e.contains('@'))
+    }
+
+    pub(crate) fn state(&self) -> State {
+        self.state
+    }
+
+    pub(crate) fn received_at(&self) -> String {
+        rfc(self.received_at)
+    }
+
+    pub(crate) fn title(&self) -> &str {
+        &self.title
+    }
+
+    pub(crate) fn description(&self) -> &str {
+        self.description.as_deref().unwrap_or_default()
+    }
+
+    pub(crate) fn project_key(&self) -> &str {
+        &self.project_key
+    }
+
+    pub(crate) fn reference(&self) -> String {
+        embargo_core::reference::case_reference(&self.project_key, self.number)
+    }
+
+    pub(crate) fn context(&self, field: &str) -> String {
+        ctx(self.project_id, self.number, field)
+    }
+
+    /// The seal context of one of the case's fields.
+    pub(crate) fn field_context(&self, field: &str) -> String {
+        self.context(field)
+    }
+
+    pub(crate) fn clocks(&self, now: OffsetDateTime) -> clocks::Clocks {
+        let times = CaseTimes {
+            state: self.state,
+            received_at: from_millis(self.received_at),
+            acknowledged_at: self.acknowledged_at.map(from_millis),
+            confirmed_at: self.confirmed_at.map(from_millis),
+            fix_ready_at: self.fix_ready_at.map(from_millis),
+            announced_at: self.announced_at.map(from_millis),
+            last_activity_at: from_millis(self.last_activity_at),
+            severity: self.cvss.as_ref().map(Cvss::severity),
+        };
+        clocks::compute(&times, &self.settings, now)
+    }
+
+    pub(crate) fn facts(&self) -> CaseFacts {
+        CaseFacts {
+            state: Some(self.state),
+            has_cvss: self.cvss.is_some(),
+            has_cve: self.cve_id.is_some(),
+            versions: self.versions.clone(),
+            advisory: self.advisory.clone(),
+            embargo_at: self.embargo_at.map(from_millis),
+        }
+    }
+
+    /// The case as the process-review figures count it (`full` rows: the reporter is read).
+    pub(crate) fn figures(
+        &self,
+        now: OffsetDateTime,
+        public_at: Option<i64>,
+        retrospective_cwe: Option<String>,
+    ) -> embargo_core::review::CaseFigures {
+        use embargo_core::clocks::ClockStatus;
+        let clocks = self.clocks(now);
+        let overdue = self.state.is_open()
+            && (clocks.acknowledgement.status == ClockStatus::Overdue
+                && self.state == State::Reported
+                || [clocks.mitigation.as_ref(), clocks.announcement.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .any(|c| c.status == ClockStatus::Overdue));
+        embargo_core::review::CaseFigures {
+            received: from_millis(self.received_at),
+            acknowledged: self.acknowledged_at.map(from_millis),
+            confirmed: self.confirmed_at.map(from_millis),
+            fix_ready: self.fix_ready_at.map(from_millis),
+            announced: self.announced_at.map(from_millis),
+            public: public_at.map(from_millis),
+            state: self.state.as_str().to_owned(),
+            severity: self.cvss.as_ref().map(|c| c.severity().to_string()),
+            cwe: retrospective_cwe.or_else(|| self.advisory.cwe.clone()),
+            channel: self.channel.as_str().to_owned(),
+            reporter: self
+                .reporter
+                .as_ref()
+                .and_then(|r| r.name.clone().or_else(|| r.email.clone()))
+                .filter(|r| !r.trim().is_empty()),
+            overdue,
+            stalled: clocks.stalled,
+        }
+    }
+
+    pub(crate) fn summary(self, now: OffsetDateTime) -> CaseSummary {
+        CaseSummary {
+            clocks: self.clocks(now),
+            reference: self.reference(),
+            project: self.project_key,
+            state: self.state,
+            title: self.title,
+            received_at: rfc(self.received_at),
+            updated_at: rfc(self.updated_at),
+            embargo_at: self.embargo_at.map(rfc),
+            severity: self.cvss.as_ref().map(Cvss::severity),
+        }
+    }
+
+    /// What a pre-notified distributor may see.
+    pub(crate) fn advisory_view(self) -> AdvisoryView {
+        AdvisoryView {
+            reference: self.reference(),
+            project: self.project_key,
+            state: self.state,
+            embargo_at: self.embargo_at.map(rfc),
+            cve_id: self.cve_id,
+            cvss: self.cvss.as_ref().map(CvssSummary::from),
+            versions: self.versions,
+            advisory: self.advisory,
+        }
+    }
+
+    pub(crate) fn detail(self, now: OffsetDateTime) -> CaseDetail {
+        CaseDetail {
+            clocks: self.clocks(now),
+            reference: self.reference(),
+            next_states: self.state.next_states().to_vec(),
+            project: self.project_key,
+            state: self.state,
+            channel: self.channel,
+            title: self.title,
+            description: self.description.unwrap_or_default(),
+            reporter: self.reporter.unwrap_or_default(),
+            received_at: rfc(self.received_at),
+            acknowledged_at: self.acknowledged_at.map(rfc),
+            updated_at: rfc(self.updated_at),
+            embargo_at: self.embargo_at.map(rfc),
+            cvss: self.cvss.as_ref().map(CvssSummary::from),
+            cve_id: self.cve_id,
+            versions: self.versions,
+            advisory: self.advisory,
+            duplicate_of: self.duplicate_of,
+            embargo_override: self.embargo_override,
+            sensitive_terms: self.sensitive_terms,
+            merged_reporters: self.merged_reporters,
+            reporter_key: self
+                .reporter_key
+                .as_deref()
+                .and_then(|k| embargo_openpgp::PublicKey::from_armored(k).ok())
+                .map(|k| k.fingerprint()),
+            advisory_url: self.advisory_url,
+            cve_state: self.cve_state,
+        }
+    }
+}
+
+/// Opens the CVE ID and sensitive terms of a case row (for the guard's export).
+pub(crate) fn opened_cve_and_terms(
+    keys: &Keyring,
+    project_id: i64,
+    number: i64,
+    row: &sqlx::any::AnyRow,
+) -> Result<(Option<String>, Vec<String>)> {
+    let cve: Option<Vec<u8>> = row.try_get("cve_sealed")?;
+    let terms: Option<Vec<u8>> = row.try_get("terms_sealed")?;
+    let cve = cve
+        .map(|s| keys.open_string(&ctx(project_id, number, "cve"), &s))
+        .transpose()?;
+    let terms = match terms {
+        Some(s) => open_json(keys, &ctx(project_id, number, "terms"), &s)?,
+        None => Vec::new(),
+    };
+    Ok((cve, terms))
+}
+
+pub(crate) async fn load(
+    conn: &mut AnyConnection,
+    keys: &Keyring,
+    case_id: i64,
+    full: bool,
+) -> Result<Loaded> {
+    let row = sqlx::query(&format!("{CASE_SELECT} WHERE c.id = $1"))
+        .bind(case_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound("case"))?;
+    Loaded::from_row(keys, &row, full)
+}
