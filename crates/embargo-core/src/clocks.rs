@@ -36,7 +36,7 @@ pub struct CaseTimes {
 }
 
 /// How a clock stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ClockStatus {
     /// Running, with time to spare.
@@ -51,8 +51,27 @@ pub enum ClockStatus {
     Late,
 }
 
+impl ClockStatus {
+    /// The name the API uses, e.g. `overdue`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockStatus::Running => "running",
+            ClockStatus::Warning => "warning",
+            ClockStatus::Overdue => "overdue",
+            ClockStatus::Met => "met",
+            ClockStatus::Late => "late",
+        }
+    }
+}
+
+impl std::fmt::Display for ClockStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One clock of a case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, serde::Deserialize)]
 pub struct Clock {
     /// When the clock is due (RFC 3339).
     pub due_at: String,
@@ -61,7 +80,7 @@ pub struct Clock {
 }
 
 /// All clocks of a case, computed at one moment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, serde::Deserialize)]
 pub struct Clocks {
     /// The reporter must hear back within days of receipt.
     pub acknowledgement: Clock,

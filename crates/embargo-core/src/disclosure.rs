@@ -120,7 +120,7 @@ impl Default for OrgSettings {
 }
 
 /// One step of a disclosure.
-#[derive(Clone, Serialize, ToSchema)]
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
 pub struct DisclosureStep {
     /// Its place in the order.
     pub order: usize,
@@ -141,7 +141,7 @@ pub struct DisclosureStep {
 }
 
 /// What disclosing a case will do.
-#[derive(Clone, Serialize, ToSchema)]
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
 pub struct DisclosurePlan {
     /// The case.
     #[serde(rename = "ref")]

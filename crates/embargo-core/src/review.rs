@@ -112,7 +112,7 @@ pub struct CaseFigures {
 }
 
 /// A duration statistic, in days with two decimals.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
 pub struct Duration {
     /// How many cases reached this step.
     pub count: usize,
@@ -123,7 +123,7 @@ pub struct Duration {
 }
 
 /// The figures of a set of cases.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
 pub struct Figures {
     /// Cases counted.
     pub cases: usize,

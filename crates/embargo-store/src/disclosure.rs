@@ -41,7 +41,7 @@ pub struct AnnouncementPreview {
 }
 
 /// The CHANGES and NEWS entries of an announced case.
-#[derive(Clone, Serialize, ToSchema)]
+#[derive(Clone, Serialize, serde::Deserialize, ToSchema)]
 pub struct ChangesEntry {
     /// The case.
     #[serde(rename = "ref")]

@@ -16,7 +16,7 @@ use crate::cases::{NewReport, insert_case};
 use crate::{Result, Store, StoreError, millis};
 
 /// A likely duplicate of a case.
-#[derive(Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct DuplicateProposal {
     /// The other case.
     #[serde(rename = "ref")]
@@ -30,7 +30,7 @@ pub struct DuplicateProposal {
 }
 
 /// A case opened by an import, with its likely duplicates.
-#[derive(Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ImportedCase {
     /// The new case.
     #[serde(rename = "ref")]

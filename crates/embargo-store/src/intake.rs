@@ -59,6 +59,20 @@ pub enum IntakeOutcome {
     },
 }
 
+impl IntakeOutcome {
+    /// What the message became, as the API's `outcome` names it.
+    pub fn label(&self) -> &'static str {
+        match self {
+            IntakeOutcome::NewCase { .. } => "new-case",
+            IntakeOutcome::FollowUp { .. } => "follow-up",
+            IntakeOutcome::ThirdParty { .. } => "third-party",
+            IntakeOutcome::Kept { .. } => "kept",
+            IntakeOutcome::Duplicate => "duplicate",
+            IntakeOutcome::Quarantined { .. } => "quarantined",
+        }
+    }
+}
+
 /// Titles are for lists and subjects; a longer subject is cut here, at a character
 /// boundary, and kept whole at the top of the description.
 const MAX_TITLE: usize = 200;

@@ -24,7 +24,7 @@ pub enum Scope {
 }
 
 /// A team member's activity.
-#[derive(Clone, Serialize, ToSchema)]
+#[derive(Clone, Serialize, serde::Deserialize, ToSchema)]
 pub struct MemberActivity {
     /// The member.
     pub email: String,
@@ -35,7 +35,7 @@ pub struct MemberActivity {
 }
 
 /// The figures of a scope over a period.
-#[derive(Clone, Serialize, ToSchema)]
+#[derive(Clone, Serialize, serde::Deserialize, ToSchema)]
 pub struct Metrics {
     /// The project key or organisation name.
     pub scope: String,

@@ -10,7 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 /// A line of the team's queue.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, serde::Deserialize)]
 pub struct CaseSummary {
     /// The case reference, e.g. CLOUDSTACK-SEC-42.
     #[serde(rename = "ref")]
@@ -45,7 +45,7 @@ pub struct EmbargoOverride {
 }
 
 /// A case as its security team sees it.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, serde::Deserialize)]
 pub struct CaseDetail {
     /// The case reference.
     #[serde(rename = "ref")]
@@ -99,7 +99,7 @@ pub struct CaseDetail {
 }
 
 /// One entry of a case's timeline.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, serde::Deserialize)]
 pub struct TimelineEvent {
     /// Ordinal of the event.
     pub id: i64,
@@ -118,7 +118,7 @@ pub struct TimelineEvent {
 }
 
 /// One item of a case's checklist.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, serde::Deserialize)]
 pub struct ChecklistEntry {
     /// The item's key, e.g. cvss or fix:4.18.
     pub key: String,

@@ -8,6 +8,9 @@ use serde_json::{Map, Value, json};
 
 use crate::Output;
 use crate::client::{Client, ClientError};
+use embargo_core::checklist::MarkStatus;
+use embargo_server::api::cve::CveStatus;
+use embargo_store::{CaseDetail, CaseSummary, ChecklistEntry, ImportedCase, TimelineEvent};
 
 /// Options of `embargo case`.
 #[derive(Debug, Args)]
@@ -223,89 +226,53 @@ fn describe(e: ClientError) -> String {
     }
 }
 
-fn path_segment(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.:".contains(c) {
-                c.to_string()
-            } else {
-                format!("%{:02X}", c as u32)
-            }
-        })
-        .collect()
-}
-
-fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
-    v.get(key).and_then(Value::as_str).unwrap_or("-")
-}
-
-fn case_text(case: &Value) -> String {
+fn case_text(case: &CaseDetail) -> String {
     let mut lines = vec![
-        format!(
-            "{}  [{}]  {}",
-            str_of(case, "ref"),
-            str_of(case, "state"),
-            str_of(case, "title")
-        ),
+        format!("{}  [{}]  {}", case.reference, case.state, case.title),
         format!(
             "received {}   updated {}",
-            str_of(case, "received_at"),
-            str_of(case, "updated_at")
+            case.received_at, case.updated_at
         ),
     ];
-    if let Some(cvss) = case.get("cvss").filter(|v| !v.is_null()) {
+    if let Some(cvss) = &case.cvss {
         lines.push(format!(
-            "CVSS {} {} ({})",
-            cvss["score"],
-            str_of(cvss, "severity"),
-            str_of(cvss, "vector")
+            "CVSS {:.1} {} ({})",
+            cvss.score, cvss.severity, cvss.vector
         ));
     }
-    if let Some(cve) = case.get("cve_id").and_then(Value::as_str) {
+    if let Some(cve) = &case.cve_id {
         lines.push(format!("CVE {cve}"));
     }
-    if let Some(at) = case.get("embargo_at").and_then(Value::as_str) {
+    if let Some(at) = &case.embargo_at {
         lines.push(format!("embargo until {at}"));
     }
-    if let Some(o) = case.get("embargo_override").filter(|v| !v.is_null()) {
+    if let Some(o) = &case.embargo_override {
         lines.push(format!(
             "announced before the embargo by {} at {}: {}",
-            str_of(o, "by"),
-            str_of(o, "at"),
-            str_of(o, "reason")
+            o.by, o.at, o.reason
         ));
     }
-    let clocks = &case["clocks"];
+    let clocks = &case.clocks;
     lines.push(format!(
         "clocks: acknowledgement {} (due {}){}{}",
-        str_of(&clocks["acknowledgement"], "status"),
-        str_of(&clocks["acknowledgement"], "due_at"),
+        clocks.acknowledgement.status,
+        clocks.acknowledgement.due_at,
         clocks
-            .get("announcement")
-            .filter(|v| !v.is_null())
-            .map(|a| format!(
-                ", announcement {} (due {})",
-                str_of(a, "status"),
-                str_of(a, "due_at")
-            ))
+            .announcement
+            .as_ref()
+            .map(|a| format!(", announcement {} (due {})", a.status, a.due_at))
             .unwrap_or_default(),
-        if clocks["stalled"].as_bool() == Some(true) {
-            ", STALLED"
-        } else {
-            ""
-        },
+        if clocks.stalled { ", STALLED" } else { "" },
     ));
-    if let Some(next) = case.get("next_states").and_then(Value::as_array) {
-        let next: Vec<&str> = next.iter().filter_map(Value::as_str).collect();
-        lines.push(format!(
-            "next: {}",
-            if next.is_empty() {
-                "-".to_owned()
-            } else {
-                next.join(", ")
-            }
-        ));
-    }
+    let next: Vec<&str> = case.next_states.iter().map(|s| s.as_str()).collect();
+    lines.push(format!(
+        "next: {}",
+        if next.is_empty() {
+            "-".to_owned()
+        } else {
+            next.join(", ")
+        }
+    ));
     lines.join("\n")
 }
 
@@ -321,38 +288,40 @@ pub async fn run(args: CaseArgs, out: &Output) -> Result<(), String> {
                 .map_err(describe)
         }
     };
+    // The same, read as the server's view type `T` as well.
+    macro_rules! call_as {
+        ($t:ty, $method:expr, $path:expr, $body:expr) => {
+            client
+                .call_as::<$t>($method, &$path, $body.as_ref())
+                .await
+                .map_err(describe)
+        };
+    }
     match args.command {
         CaseCommand::List { project, state } => {
             let mut query = Vec::new();
             if let Some(p) = project {
-                query.push(format!("project={}", path_segment(&p)));
+                query.push(format!("project={}", embargo_server::url::component(&p)));
             }
             if let Some(s) = state {
-                query.push(format!("state={}", path_segment(&s)));
+                query.push(format!("state={}", embargo_server::url::component(&s)));
             }
             let path = if query.is_empty() {
                 "/api/cases".to_owned()
             } else {
                 format!("/api/cases?{}", query.join("&"))
             };
-            let cases = call(Method::GET, path, None).await?;
-            out.show(&cases, || {
+            let (raw, cases) = call_as!(Vec<CaseSummary>, Method::GET, path, None::<Value>)?;
+            out.show(&raw, || {
                 let rows: Vec<String> = cases
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .map(|c| {
-                                format!(
-                                    "{}\t{}\t{}\t{}",
-                                    str_of(c, "ref"),
-                                    str_of(c, "state"),
-                                    str_of(c, "received_at"),
-                                    str_of(c, "title")
-                                )
-                            })
-                            .collect()
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{}\t{}\t{}\t{}",
+                            c.reference, c.state, c.received_at, c.title
+                        )
                     })
-                    .unwrap_or_default();
+                    .collect();
                 if rows.is_empty() {
                     "no cases".to_owned()
                 } else {
@@ -364,31 +333,38 @@ pub async fn run(args: CaseArgs, out: &Output) -> Result<(), String> {
             reference,
             timeline,
         } => {
-            let r = path_segment(&reference);
-            let mut case = call(Method::GET, format!("/api/cases/{r}"), None).await?;
+            let r = embargo_server::url::component(&reference);
+            let (mut raw, case) = call_as!(
+                CaseDetail,
+                Method::GET,
+                format!("/api/cases/{r}"),
+                None::<Value>
+            )?;
+            let mut events = Vec::new();
             if timeline {
-                let events = call(Method::GET, format!("/api/cases/{r}/timeline"), None).await?;
-                if let Some(obj) = case.as_object_mut() {
-                    obj.insert("timeline".into(), events);
+                let (raw_events, typed) = call_as!(
+                    Vec<TimelineEvent>,
+                    Method::GET,
+                    format!("/api/cases/{r}/timeline"),
+                    None::<Value>
+                )?;
+                events = typed;
+                if let Some(obj) = raw.as_object_mut() {
+                    obj.insert("timeline".into(), raw_events);
                 }
             }
-            out.show(&case, || {
+            out.show(&raw, || {
                 let mut text = case_text(&case);
-                if let Some(events) = case.get("timeline").and_then(Value::as_array) {
-                    for e in events {
-                        text.push_str(&format!(
-                            "\n  {} {} {}{}",
-                            str_of(e, "at"),
-                            e.get("actor").and_then(Value::as_str).unwrap_or("embargo"),
-                            str_of(e, "kind"),
-                            e.get("to_state")
-                                .and_then(Value::as_str)
-                                .map(|s| format!(" -> {s}"))
-                                .unwrap_or_default()
-                        ));
-                        if let Some(d) = e.get("detail").and_then(Value::as_str) {
-                            text.push_str(&format!(": {d}"));
-                        }
+                for e in &events {
+                    text.push_str(&format!(
+                        "\n  {} {} {}{}",
+                        e.at,
+                        e.actor.as_deref().unwrap_or("embargo"),
+                        e.kind,
+                        e.to_state.map(|s| format!(" -> {s}")).unwrap_or_default()
+                    ));
+                    if let Some(d) = &e.detail {
+                        text.push_str(&format!(": {d}"));
                     }
                 }
                 text
@@ -407,8 +383,8 @@ pub async fn run(args: CaseArgs, out: &Output) -> Result<(), String> {
                 "description": text_arg(description)?,
                 "reporter": { "email": reporter_email, "name": reporter_name },
             });
-            let case = call(Method::POST, "/api/cases".into(), Some(body)).await?;
-            out.show(&case, || format!("created {}", str_of(&case, "ref")));
+            let (raw, case) = call_as!(CaseDetail, Method::POST, "/api/cases", Some(body))?;
+            out.show(&raw, || format!("created {}", case.reference));
         }
         CaseCommand::Transition {
             reference,
@@ -440,15 +416,16 @@ pub async fn run(args: CaseArgs, out: &Output) -> Result<(), String> {
                 "override_reason": override_reason,
                 "retrospective": retrospective,
             });
-            let case = call(
+            let (raw, case) = call_as!(
+                CaseDetail,
                 Method::POST,
-                format!("/api/cases/{}/transitions", path_segment(&reference)),
-                Some(body),
-            )
-            .await?;
-            out.show(&case, || {
-                format!("{} is now {}", str_of(&case, "ref"), str_of(&case, "state"))
-            });
+                format!(
+                    "/api/cases/{}/transitions",
+                    embargo_server::url::component(&reference)
+                ),
+                Some(body)
+            )?;
+            out.show(&raw, || format!("{} is now {}", case.reference, case.state));
         }
         CaseCommand::Cve {
             action,
@@ -460,36 +437,41 @@ pub async fn run(args: CaseArgs, out: &Output) -> Result<(), String> {
                 "reject" => Some(json!({ "reason": reason.unwrap_or_default() })),
                 other => return Err(format!("'{other}' is not reserve, publish or reject")),
             };
-            let status = call(
+            let (raw, status) = call_as!(
+                CveStatus,
                 Method::POST,
-                format!("/api/cases/{}/cve/{action}", path_segment(&reference)),
-                body.or(Some(json!({}))),
-            )
-            .await?;
-            out.show(&status, || {
-                format!("{} {}", str_of(&status, "cve_id"), str_of(&status, "state"))
-            });
+                format!(
+                    "/api/cases/{}/cve/{action}",
+                    embargo_server::url::component(&reference)
+                ),
+                body.or(Some(json!({})))
+            )?;
+            out.show(&raw, || format!("{} {}", status.cve_id, status.state));
         }
         CaseCommand::Route {
             reference,
             to,
             reason,
         } => {
-            let case = call(
+            let (raw, case) = call_as!(
+                CaseDetail,
                 Method::POST,
-                format!("/api/cases/{}/route", path_segment(&reference)),
-                Some(json!({ "project": to, "reason": reason })),
-            )
-            .await?;
-            out.show(&case, || {
-                format!("{reference} is now {}", str_of(&case, "ref"))
-            });
+                format!(
+                    "/api/cases/{}/route",
+                    embargo_server::url::component(&reference)
+                ),
+                Some(json!({ "project": to, "reason": reason }))
+            )?;
+            out.show(&raw, || format!("{reference} is now {}", case.reference));
         }
         CaseCommand::Note { reference, text } => {
             let body = json!({ "text": text_arg(text)? });
             let event = call(
                 Method::POST,
-                format!("/api/cases/{}/notes", path_segment(&reference)),
+                format!(
+                    "/api/cases/{}/notes",
+                    embargo_server::url::component(&reference)
+                ),
                 Some(body),
             )
             .await?;
@@ -535,57 +517,42 @@ pub async fn run(args: CaseArgs, out: &Output) -> Result<(), String> {
                     json!({ "affected": affected, "fixed": fixed }),
                 );
             }
-            let case = call(
+            let (raw, case) = call_as!(
+                CaseDetail,
                 Method::PATCH,
-                format!("/api/cases/{}", path_segment(&reference)),
-                Some(Value::Object(body)),
-            )
-            .await?;
-            out.show(&case, || case_text(&case));
+                format!("/api/cases/{}", embargo_server::url::component(&reference)),
+                Some(Value::Object(body))
+            )?;
+            out.show(&raw, || case_text(&case));
         }
         CaseCommand::Import { project, file } => {
             let content = read_text(&file)?;
-            let imported = call(
+            let (raw, imported) = call_as!(
+                Vec<ImportedCase>,
                 Method::POST,
-                format!("/api/projects/{}/import", path_segment(&project)),
-                Some(json!({ "content": content })),
-            )
-            .await?;
-            out.show(&imported, || {
+                format!(
+                    "/api/projects/{}/import",
+                    embargo_server::url::component(&project)
+                ),
+                Some(json!({ "content": content }))
+            )?;
+            out.show(&raw, || {
                 imported
-                    .as_array()
-                    .map(|cases| {
-                        cases
+                    .iter()
+                    .map(|c| {
+                        let dups: Vec<String> = c
+                            .duplicates
                             .iter()
-                            .map(|c| {
-                                let dups: Vec<String> = c["duplicates"]
-                                    .as_array()
-                                    .map(|d| {
-                                        d.iter()
-                                            .map(|p| {
-                                                format!(
-                                                    "{} ({})",
-                                                    p["ref"].as_str().unwrap_or(""),
-                                                    p["score"]
-                                                )
-                                            })
-                                            .collect()
-                                    })
-                                    .unwrap_or_default();
-                                if dups.is_empty() {
-                                    c["ref"].as_str().unwrap_or("").to_owned()
-                                } else {
-                                    format!(
-                                        "{}\tlikely duplicate of {}",
-                                        c["ref"].as_str().unwrap_or(""),
-                                        dups.join(", ")
-                                    )
-                                }
-                            })
-                            .collect::<Vec<_>>()
-                            .join("\n")
+                            .map(|p| format!("{} ({})", p.reference, p.score))
+                            .collect();
+                        if dups.is_empty() {
+                            c.reference.clone()
+                        } else {
+                            format!("{}\tlikely duplicate of {}", c.reference, dups.join(", "))
+                        }
                     })
-                    .unwrap_or_default()
+                    .collect::<Vec<_>>()
+                    .join("\n")
             });
         }
         CaseCommand::Checklist {
@@ -594,41 +561,41 @@ pub async fn run(args: CaseArgs, out: &Output) -> Result<(), String> {
             status,
             note,
         } => {
-            let r = path_segment(&reference);
-            let entries = match item {
+            let r = embargo_server::url::component(&reference);
+            let (raw, entries) = match item {
                 Some(item) => {
                     let body = json!({ "status": status, "note": note });
-                    call(
+                    call_as!(
+                        Vec<ChecklistEntry>,
                         Method::PUT,
-                        format!("/api/cases/{r}/checklist/{}", path_segment(&item)),
-                        Some(body),
-                    )
-                    .await?
+                        format!(
+                            "/api/cases/{r}/checklist/{}",
+                            embargo_server::url::component(&item)
+                        ),
+                        Some(body)
+                    )?
                 }
-                None => call(Method::GET, format!("/api/cases/{r}/checklist"), None).await?,
+                None => call_as!(
+                    Vec<ChecklistEntry>,
+                    Method::GET,
+                    format!("/api/cases/{r}/checklist"),
+                    None::<Value>
+                )?,
             };
-            out.show(&entries, || {
+            out.show(&raw, || {
                 entries
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .map(|e| {
-                                let mark = match str_of(e, "status") {
-                                    "done" => "[x]",
-                                    "not-applicable" => "[-]",
-                                    _ => "[ ]",
-                                };
-                                let who = e
-                                    .get("by")
-                                    .and_then(Value::as_str)
-                                    .map(|b| format!(" — {b}"))
-                                    .unwrap_or_default();
-                                format!("{mark} {} ({}){who}", str_of(e, "label"), str_of(e, "key"))
-                            })
-                            .collect::<Vec<_>>()
-                            .join("\n")
+                    .iter()
+                    .map(|e| {
+                        let mark = match e.status {
+                            MarkStatus::Done => "[x]",
+                            MarkStatus::NotApplicable => "[-]",
+                            MarkStatus::Open => "[ ]",
+                        };
+                        let who = e.by.as_ref().map(|b| format!(" — {b}")).unwrap_or_default();
+                        format!("{mark} {} ({}){who}", e.label, e.key)
                     })
-                    .unwrap_or_default()
+                    .collect::<Vec<_>>()
+                    .join("\n")
             });
         }
     }

@@ -31,6 +31,11 @@ pub enum ClientError {
         /// The request id.
         request_id: Option<String>,
     },
+    /// The server's answer is not the shape this CLI reads.
+    #[error(
+        "the server's answer is not what this embargo expects ({0}); are the CLI and the server the same version?"
+    )]
+    Shape(String),
     /// The HTTP client could not be set up.
     #[error("cannot set up the HTTP client: {0}")]
     Transport(String),
@@ -58,6 +63,20 @@ impl Client {
                 .build()
                 .map_err(|e| ClientError::Transport(e.to_string()))?,
         })
+    }
+
+    /// Sends a request and reads the answer as the server's own view type too: the JSON as
+    /// sent (for `--json`) and the typed value the text output is drawn from, so that a
+    /// field renamed on the server fails to compile here rather than print `-`.
+    pub async fn call_as<T: serde::de::DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(Value, T), ClientError> {
+        let value = self.call(method, path, body).await?;
+        let typed = T::deserialize(&value).map_err(|e| ClientError::Shape(e.to_string()))?;
+        Ok((value, typed))
     }
 
     /// Sends a request and returns the JSON answer.

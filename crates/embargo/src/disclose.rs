@@ -7,6 +7,8 @@ use serde_json::Value;
 
 use crate::Output;
 use crate::client::Client;
+use embargo_core::disclosure::DisclosurePlan;
+use embargo_store::ChangesEntry;
 
 /// Options of `embargo disclose`.
 #[derive(Debug, Args)]
@@ -41,49 +43,32 @@ pub struct ChangesArgs {
     pub case: Option<String>,
 }
 
-fn text(v: &Value, key: &str) -> String {
-    v.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
-}
-
-fn plan_text(plan: &Value) -> String {
+fn plan_text(plan: &DisclosurePlan) -> String {
     let mut lines = vec![format!(
         "{}: embargo until {}{}",
-        text(plan, "ref"),
-        plan.get("embargo_at")
-            .and_then(Value::as_str)
-            .unwrap_or("(not set)"),
-        if plan["scheduled"] == true {
-            " (scheduled)"
-        } else {
-            ""
-        }
+        plan.reference,
+        plan.embargo_at.as_deref().unwrap_or("(not set)"),
+        if plan.scheduled { " (scheduled)" } else { "" }
     )];
-    for step in plan["steps"].as_array().into_iter().flatten() {
-        let at = step
-            .get("at")
-            .and_then(Value::as_str)
-            .unwrap_or("afterwards");
-        let mark = if step["problem"].is_string() {
+    for step in &plan.steps {
+        let at = step.at.as_deref().unwrap_or("afterwards");
+        let mark = if step.problem.is_some() {
             "BLOCKED"
         } else {
             "ok"
         };
         lines.push(format!(
             "{:>2}. [{mark}] {at}  {}",
-            step["order"],
-            text(step, "description")
+            step.order, step.description
         ));
-        if let Some(subject) = step.get("subject").and_then(Value::as_str) {
+        if let Some(subject) = &step.subject {
             lines.push(format!("      Subject: {subject}"));
         }
-        if let Some(problem) = step.get("problem").and_then(Value::as_str) {
+        if let Some(problem) = &step.problem {
             lines.push(format!("      problem: {problem}"));
         }
     }
-    lines.push(if plan["ready"] == true {
+    lines.push(if plan.ready {
         "every step checks out".to_owned()
     } else {
         "the schedule is blocked until each problem is fixed".to_owned()
@@ -91,33 +76,21 @@ fn plan_text(plan: &Value) -> String {
     lines.join("\n")
 }
 
-fn segment(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c.to_string()
-            } else {
-                format!("%{:02X}", c as u32)
-            }
-        })
-        .collect()
-}
-
 /// Runs `embargo disclose`; a rehearsal with a problem fails.
 pub async fn disclose(args: DiscloseArgs, out: &Output) -> Result<(), String> {
     let client = Client::from_env(&args.url, args.token.as_deref()).map_err(|e| e.to_string())?;
-    let reference = segment(&args.reference);
+    let reference = embargo_server::url::component(&args.reference);
     let path = if args.dry_run {
         format!("/api/cases/{reference}/disclosure/rehearsal")
     } else {
         format!("/api/cases/{reference}/disclosure")
     };
-    let plan = client
-        .call(Method::POST, &path, None)
+    let (raw, plan) = client
+        .call_as::<DisclosurePlan>(Method::POST, &path, None)
         .await
         .map_err(|e| e.to_string())?;
-    out.show(&plan, || plan_text(&plan));
-    if plan["ready"] == true {
+    out.show(&raw, || plan_text(&plan));
+    if plan.ready {
         Ok(())
     } else {
         Err("the rehearsal found problems; nothing was scheduled".into())
@@ -127,32 +100,37 @@ pub async fn disclose(args: DiscloseArgs, out: &Output) -> Result<(), String> {
 /// Runs `embargo changes`.
 pub async fn changes(args: ChangesArgs, out: &Output) -> Result<(), String> {
     let client = Client::from_env(&args.url, args.token.as_deref()).map_err(|e| e.to_string())?;
-    let entries = match (&args.case, &args.project) {
+    let (raw, entries) = match (&args.case, &args.project) {
         (Some(case), _) => {
-            let one = client
-                .call(
+            let (raw, one) = client
+                .call_as::<ChangesEntry>(
                     Method::GET,
-                    &format!("/api/cases/{}/changes", segment(case)),
+                    &format!(
+                        "/api/cases/{}/changes",
+                        embargo_server::url::component(case)
+                    ),
                     None,
                 )
                 .await
                 .map_err(|e| e.to_string())?;
-            Value::Array(vec![one])
+            (Value::Array(vec![raw]), vec![one])
         }
         (None, Some(project)) => client
-            .call(
+            .call_as::<Vec<ChangesEntry>>(
                 Method::GET,
-                &format!("/api/projects/{}/changes", segment(project)),
+                &format!(
+                    "/api/projects/{}/changes",
+                    embargo_server::url::component(project)
+                ),
                 None,
             )
             .await
             .map_err(|e| e.to_string())?,
         (None, None) => return Err("give --project or --case".into()),
     };
-    out.show(&entries, || {
-        let list = entries.as_array().cloned().unwrap_or_default();
-        let changes: Vec<String> = list.iter().map(|e| text(e, "changes")).collect();
-        let news: Vec<String> = list.iter().map(|e| text(e, "news")).collect();
+    out.show(&raw, || {
+        let changes: Vec<&str> = entries.iter().map(|e| e.changes.as_str()).collect();
+        let news: Vec<&str> = entries.iter().map(|e| e.news.as_str()).collect();
         format!(
             "CHANGES:\n{}\n\nNEWS:\n{}",
             changes.join("\n"),

@@ -90,7 +90,7 @@ pub async fn run(args: ImportArgs, out: &Output) -> Result<(), String> {
                 modified: advisory.updated,
                 document: text,
             }),
-            Err(why) => refused.push(json!({ "file": file.display().to_string(), "reason": why })),
+            Err(why) => refused.push((file.display().to_string(), why)),
         }
         bar.inc(1);
     }
@@ -104,8 +104,7 @@ pub async fn run(args: ImportArgs, out: &Output) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     store.close().await;
     bar.finish_and_clear();
-    let summary =
-        json!({ "files": files.len(), "counts": counts, "refused": refused, "not_json": others });
+    let summary = json!({ "files": files.len(), "counts": counts, "refused": refused.iter().map(|(file, reason)| json!({ "file": file, "reason": reason })).collect::<Vec<_>>(), "not_json": others });
     out.show(&summary, || {
         let mut text = format!(
             "{} file(s): {} imported, {} updated, {} unchanged; {} refused; {} other file(s) skipped",
@@ -116,8 +115,8 @@ pub async fn run(args: ImportArgs, out: &Output) -> Result<(), String> {
             refused.len(),
             others
         );
-        for r in &refused {
-            text.push_str(&format!("\n  {}: {}", r["file"].as_str().unwrap_or_default(), r["reason"].as_str().unwrap_or_default()));
+        for (file, why) in &refused {
+            text.push_str(&format!("\n  {file}: {why}"));
         }
         text
     });

@@ -53,11 +53,7 @@ async fn run_mbox(args: &IntakeArgs, path: &std::path::Path, out: &Output) -> Re
     }
     let mut counts = std::collections::BTreeMap::<String, usize>::new();
     for outcome in &outcomes {
-        let label = serde_json::to_value(outcome)
-            .ok()
-            .and_then(|v| v["outcome"].as_str().map(str::to_owned))
-            .unwrap_or_default();
-        *counts.entry(label).or_default() += 1;
+        *counts.entry(outcome.label().to_owned()).or_default() += 1;
     }
     store.close().await;
     out.show(

@@ -3,10 +3,12 @@
 
 use clap::Args;
 use reqwest::Method;
-use serde_json::Value;
 
 use crate::Output;
 use crate::client::Client;
+use embargo_core::review::{Duration, Figures};
+use embargo_store::Metrics;
+use std::collections::BTreeMap;
 
 /// Options of `embargo report`.
 #[derive(Debug, Args)]
@@ -34,32 +36,27 @@ pub struct ReportArgs {
     pub format: String,
 }
 
-fn segment(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c.to_string()
-            } else {
-                format!("%{:02X}", c as u32)
-            }
-        })
-        .collect()
+/// The duration figures with their CSV key and their words in the summary.
+fn durations(f: &Figures) -> [(&'static str, &'static str, &Duration); 5] {
+    [
+        ("time_to_acknowledge", "acknowledge", &f.time_to_acknowledge),
+        ("time_to_validate", "validate", &f.time_to_validate),
+        ("time_to_fix", "fix", &f.time_to_fix),
+        ("time_to_announce", "announce", &f.time_to_announce),
+        ("time_to_publish", "publish", &f.time_to_publish),
+    ]
 }
 
-const DURATIONS: [(&str, &str); 5] = [
-    ("time_to_acknowledge", "acknowledge"),
-    ("time_to_validate", "validate"),
-    ("time_to_fix", "fix"),
-    ("time_to_announce", "announce"),
-    ("time_to_publish", "publish"),
-];
-const COUNTS: [&str; 5] = [
-    "by_state",
-    "by_severity",
-    "by_disposition",
-    "by_cwe",
-    "by_channel",
-];
+/// The counted figures with their CSV key.
+fn counts(f: &Figures) -> [(&'static str, &BTreeMap<String, usize>); 5] {
+    [
+        ("by_state", &f.by_state),
+        ("by_severity", &f.by_severity),
+        ("by_disposition", &f.by_disposition),
+        ("by_cwe", &f.by_cwe),
+        ("by_channel", &f.by_channel),
+    ]
+}
 
 /// A CSV field. A spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, a tab or
 /// a carriage return as a formula (OWASP's CSV injection), and names come from
@@ -77,53 +74,48 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-fn number(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
+/// A number as the API writes it (`4.0`, not `4`); empty for none.
+fn number(n: Option<f64>) -> String {
+    n.map(|n| serde_json::Value::from(n).to_string())
+        .unwrap_or_default()
 }
 
 /// The figures as CSV rows: section, name, value.
-pub fn csv(metrics: &Value) -> String {
-    let f = &metrics["figures"];
+pub fn csv(metrics: &Metrics) -> String {
+    let f = &metrics.figures;
     let mut rows = vec![
         "section,name,value".to_owned(),
-        format!("cases,all,{}", f["cases"]),
+        format!("cases,all,{}", f.cases),
     ];
-    for (key, _) in DURATIONS {
-        for stat in ["count", "median_days", "p90_days"] {
-            rows.push(format!("{key},{stat},{}", number(&f[key][stat])));
-        }
+    for (key, _, d) in durations(f) {
+        rows.push(format!("{key},count,{}", d.count));
+        rows.push(format!("{key},median_days,{}", number(d.median_days)));
+        rows.push(format!("{key},p90_days,{}", number(d.p90_days)));
     }
-    for key in COUNTS {
-        for (name, n) in f[key].as_object().into_iter().flatten() {
+    for (key, map) in counts(f) {
+        for (name, n) in map {
             rows.push(format!("{key},{},{n}", csv_field(name)));
         }
     }
-    rows.push(format!("open,overdue,{}", f["overdue"]));
-    rows.push(format!("open,stalled,{}", f["stalled"]));
-    for pair in f["top_reporters"].as_array().into_iter().flatten() {
-        rows.push(format!(
-            "top_reporters,{},{}",
-            csv_field(pair[0].as_str().unwrap_or_default()),
-            pair[1]
-        ));
+    rows.push(format!("open,overdue,{}", f.overdue));
+    rows.push(format!("open,stalled,{}", f.stalled));
+    for (name, n) in &f.top_reporters {
+        rows.push(format!("top_reporters,{},{n}", csv_field(name)));
     }
-    for m in metrics["members"].as_array().into_iter().flatten() {
+    for m in &metrics.members {
         rows.push(format!(
             "members,{},{}",
-            csv_field(m["email"].as_str().unwrap_or_default()),
-            m["cases_handled"]
+            csv_field(&m.email),
+            m.cases_handled
         ));
     }
     rows.join("\n") + "\n"
 }
 
 /// The plain-text summary.
-pub fn summary(metrics: &Value) -> String {
-    let f = &metrics["figures"];
-    let period = match (metrics["from"].as_str(), metrics["to"].as_str()) {
+pub fn summary(metrics: &Metrics) -> String {
+    let f = &metrics.figures;
+    let period = match (&metrics.from, &metrics.to) {
         (Some(a), Some(b)) => format!("from {a} to {b}"),
         (Some(a), None) => format!("since {a}"),
         (None, Some(b)) => format!("until {b}"),
@@ -131,45 +123,37 @@ pub fn summary(metrics: &Value) -> String {
     };
     let mut out = format!(
         "Security report for {}, {period}\n\n{} report(s) received.\n",
-        metrics["scope"].as_str().unwrap_or_default(),
-        f["cases"]
+        metrics.scope, f.cases
     );
-    let counts = |key: &str| {
-        f[key]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| format!("{k} {v}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default()
+    let listed = |map: &BTreeMap<String, usize>| {
+        map.iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     out.push_str(&format!(
         "Dispositions: {}.\nSeverity: {}.\n",
-        counts("by_disposition"),
-        counts("by_severity")
+        listed(&f.by_disposition),
+        listed(&f.by_severity)
     ));
     out.push_str("\nTime from receipt, in days (median / 90th percentile):\n");
-    for (key, label) in DURATIONS {
-        let d = &f[key];
-        match (d["median_days"].as_f64(), d["p90_days"].as_f64()) {
+    for (_, label, d) in durations(f) {
+        match (d.median_days, d.p90_days) {
             (Some(m), Some(p)) => out.push_str(&format!(
                 "  to {label:<12} {m:>7.2} / {p:>7.2}  ({} cases)\n",
-                d["count"]
+                d.count
             )),
             _ => out.push_str(&format!("  to {label:<12} (none yet)\n")),
         }
     }
     out.push_str(&format!(
         "\nOpen cases overdue: {}; stalled: {}.\n",
-        f["overdue"], f["stalled"]
+        f.overdue, f.stalled
     ));
-    let reporters: Vec<String> = f["top_reporters"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|p| format!("{} ({})", p[0].as_str().unwrap_or_default(), p[1]))
+    let reporters: Vec<String> = f
+        .top_reporters
+        .iter()
+        .map(|(name, n)| format!("{name} ({n})"))
         .collect();
     if !reporters.is_empty() {
         out.push_str(&format!("With thanks to: {}.\n", reporters.join(", ")));
@@ -181,26 +165,31 @@ pub fn summary(metrics: &Value) -> String {
 pub async fn run(args: ReportArgs, out: &Output) -> Result<(), String> {
     let client = Client::from_env(&args.url, args.token.as_deref()).map_err(|e| e.to_string())?;
     let mut path = match (&args.project, &args.org) {
-        (Some(p), _) => format!("/api/projects/{}/metrics", segment(p)),
-        (None, Some(o)) => format!("/api/orgs/{}/metrics", segment(o)),
+        (Some(p), _) => format!(
+            "/api/projects/{}/metrics",
+            embargo_server::url::component(p)
+        ),
+        (None, Some(o)) => format!("/api/orgs/{}/metrics", embargo_server::url::component(o)),
         (None, None) => return Err("give --project or --org".into()),
     };
     let query: Vec<String> = [("from", &args.from), ("to", &args.to)]
         .into_iter()
-        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", segment(v))))
+        .filter_map(|(k, v)| {
+            v.as_ref()
+                .map(|v| format!("{k}={}", embargo_server::url::component(v)))
+        })
         .collect();
     if !query.is_empty() {
         path = format!("{path}?{}", query.join("&"));
     }
-    let metrics = client
-        .call(Method::GET, &path, None)
+    let (raw, metrics) = client
+        .call_as::<Metrics>(Method::GET, &path, None)
         .await
         .map_err(|e| e.to_string())?;
     match (out.json, args.format.as_str()) {
-        (true, _) | (false, "json") => println!(
-            "{}",
-            serde_json::to_string_pretty(&metrics).unwrap_or_default()
-        ),
+        (true, _) | (false, "json") => {
+            println!("{}", serde_json::to_string_pretty(&raw).unwrap_or_default())
+        }
         (false, "csv") => print!("{}", csv(&metrics)),
         (false, "text") => print!("{}", summary(&metrics)),
         (false, other) => return Err(format!("'{other}' is not text, csv or json")),

@@ -24,7 +24,7 @@ pub use error::CvssError;
 pub use metrics::{MetricDef, ValueDef, json_properties, metrics};
 
 /// A CVSS version this desk reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema, serde::Deserialize)]
 pub enum Version {
     /// CVSS 2.0 (old records only).
     #[serde(rename = "2.0")]
@@ -52,7 +52,19 @@ impl fmt::Display for Version {
 }
 
 /// A qualitative severity rating, ordered from None to Critical.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    ToSchema,
+    serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// 0.0 (v3/v4 only).
@@ -305,7 +317,7 @@ impl fmt::Display for Cvss {
 }
 
 /// What an API response shows of a CVSS vector.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, serde::Deserialize)]
 pub struct CvssSummary {
     /// The vector as given.
     #[schema(example = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")]

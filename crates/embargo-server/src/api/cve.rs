@@ -13,7 +13,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Caller, Json, Path};
 
 /// A case's CVE ID and its state at CVE Services.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 pub struct CveStatus {
     /// The CVE ID.
     pub cve_id: String,

@@ -56,7 +56,7 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {
             PageError::SignIn { next } => {
-                let target = format!("/sign-in?next={}", layout::query_escape(&next));
+                let target = format!("/sign-in?next={}", crate::url::component(&next));
                 Redirect::to(&target).into_response()
             }
             PageError::Api(ApiError::Unauthorized) => Redirect::to("/sign-in").into_response(),

@@ -114,17 +114,3 @@ pub fn notice(kind: &str, text: &str) -> Markup {
     let role = if kind == "error" { "alert" } else { "status" };
     html! { p class={ "notice " (kind) } role=(role) { (text) } }
 }
-
-/// Escapes a value for a query string.
-pub fn query_escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
