@@ -145,7 +145,8 @@ pub struct DisclosureStep {
 pub struct DisclosurePlan {
     /// The case.
     #[serde(rename = "ref")]
-    pub reference: String,
+    #[schema(value_type = String, example = "CLOUDSTACK-SEC-42")]
+    pub reference: crate::reference::CaseRef,
     /// The embargo time (RFC 3339).
     pub embargo_at: Option<String>,
     /// No step has a problem: the disclosure can be scheduled.

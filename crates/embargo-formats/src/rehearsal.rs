@@ -12,7 +12,7 @@ use crate::cve5::{Cna, Record};
 /// What the rehearsal is worked out from.
 pub struct Facts<'a> {
     /// The case's reference.
-    pub reference: &'a str,
+    pub reference: &'a embargo_core::reference::CaseRef,
     /// Where the case stands.
     pub state: State,
     /// When the embargo lifts.
@@ -229,7 +229,7 @@ pub fn plan(facts: Facts<'_>) -> DisclosurePlan {
         );
     }
     DisclosurePlan {
-        reference: reference.to_owned(),
+        reference: reference.clone(),
         embargo_at: embargo_at.map(stamp),
         ready: steps.iter().all(|s| s.problem.is_none()),
         scheduled,

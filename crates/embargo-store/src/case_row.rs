@@ -7,6 +7,7 @@ use embargo_core::clocks::{self, CaseTimes};
 use embargo_core::cvss::{Cvss, CvssSummary};
 use embargo_core::lifecycle::{CaseFacts, State};
 use embargo_core::project::ClockSettings;
+use embargo_core::reference::{CaseRef, ProjectKey};
 use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 
@@ -15,6 +16,17 @@ use crate::contexts::case_field as ctx;
 use crate::seal::open_json;
 use crate::views::{AdvisoryView, CaseDetail, CaseSummary, EmbargoOverride, MergedReporter};
 use crate::{Keyring, Result, StoreError, from_millis, rfc};
+
+/// `c.state IN (…)` for the states that satisfy `which`, drawn from the lifecycle so
+/// that no query lists states by hand.
+pub(crate) fn state_in(which: impl Fn(State) -> bool) -> String {
+    let names: Vec<String> = embargo_core::lifecycle::ALL_STATES
+        .into_iter()
+        .filter(|s| which(*s))
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    format!("c.state IN ({})", names.join(", "))
+}
 
 pub(crate) fn parse_state(s: &str) -> Result<State> {
     s.parse()
@@ -61,7 +73,7 @@ pub(crate) const CASE_FROM: &str = case_from!();
 pub(crate) struct Loaded {
     pub(crate) project_id: i64,
     pub(crate) number: i64,
-    pub(crate) project_key: String,
+    pub(crate) project_key: ProjectKey,
     pub(crate) branches: Vec<String>,
     pub(crate) settings: ClockSettings,
     pub(crate) state: State,
@@ -152,7 +164,10 @@ impl Loaded {
         Ok(Loaded {
             project_id,
             number,
-            project_key: row.try_get("project_key")?,
+            project_key: row
+                .try_get::<String, _>("project_key")?
+                .parse()
+                .map_err(|_| StoreError::Corrupt("project key".into()))?,
             branches: serde_json::from_str(&branches)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?,
             settings: serde_json::from_str(&settings)
@@ -322,11 +337,19 @@ impl Loaded {
     }
 
     pub(crate) fn project_key(&self) -> &str {
-        &self.project_key
+        self.project_key.as_str()
     }
 
     pub(crate) fn reference(&self) -> String {
-        embargo_core::reference::case_reference(&self.project_key, self.number)
+        self.case_ref().to_string()
+    }
+
+    /// The case's reference.
+    pub(crate) fn case_ref(&self) -> CaseRef {
+        CaseRef {
+            project: self.project_key.clone(),
+            number: self.number,
+        }
     }
 
     pub(crate) fn context(&self, field: &str) -> String {
@@ -403,7 +426,7 @@ impl Loaded {
     pub(crate) fn summary(self, now: OffsetDateTime) -> CaseSummary {
         CaseSummary {
             clocks: self.clocks(now),
-            reference: self.reference(),
+            reference: self.case_ref(),
             project: self.project_key,
             state: self.state,
             title: self.title,
@@ -417,7 +440,7 @@ impl Loaded {
     /// What a pre-notified distributor may see.
     pub(crate) fn advisory_view(self) -> AdvisoryView {
         AdvisoryView {
-            reference: self.reference(),
+            reference: self.case_ref(),
             project: self.project_key,
             state: self.state,
             embargo_at: self.embargo_at.map(rfc),
@@ -431,7 +454,7 @@ impl Loaded {
     pub(crate) fn detail(self, now: OffsetDateTime) -> CaseDetail {
         CaseDetail {
             clocks: self.clocks(now),
-            reference: self.reference(),
+            reference: self.case_ref(),
             next_states: self.state.next_states().to_vec(),
             project: self.project_key,
             state: self.state,

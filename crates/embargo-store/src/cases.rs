@@ -684,7 +684,7 @@ impl Store {
         let case = Loaded::from_row(self.keys(), &row, false)?;
         let advisory = case.advisory.clone();
         Ok(PublicCase {
-            reference: case.reference(),
+            reference: case.case_ref(),
             project: case.project_key.clone(),
             title: if advisory.title.trim().is_empty() {
                 case.title.clone()

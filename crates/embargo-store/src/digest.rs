@@ -7,7 +7,7 @@ use embargo_core::lifecycle::State;
 use sqlx::Row;
 use time::{Duration, OffsetDateTime, Time};
 
-use crate::case_row::{CASE_FROM, CASE_SELECT, Loaded};
+use crate::case_row::{CASE_FROM, CASE_SELECT, Loaded, state_in};
 use crate::jobs::Task;
 use crate::outbound::OutboundMail;
 use crate::{Job, Result, Store, millis};
@@ -50,9 +50,10 @@ impl Store {
         domain: &str,
     ) -> Result<(Vec<OutboundMail>, Vec<i64>)> {
         let now = OffsetDateTime::now_utc();
+        let open = state_in(State::is_open);
         let rows = sqlx::query(&format!(
             "SELECT c.*, p.key AS project_key, p.branches, p.clock_settings, d.number AS dup_number, dp.key AS dup_key, \
-             p.org_id, p.private_list AS project_private_list {CASE_FROM} WHERE c.state NOT IN ('closed', 'invalid', 'duplicate') \
+             p.org_id, p.private_list AS project_private_list {CASE_FROM} WHERE {open} \
              AND (c.escalated_at IS NULL OR c.escalated_at < c.last_activity_at) ORDER BY c.id"
         ))
         .fetch_all(&self.pool)
@@ -73,7 +74,7 @@ impl Store {
                 people.push(list);
             }
             let letter = embargo_mail::wording::escalation(
-                &case.reference,
+                &case.reference.to_string(),
                 case.state.as_str(),
                 &crate::rfc(last),
                 public_url,
@@ -107,7 +108,8 @@ impl Store {
             let project_id: i64 = project.try_get("id")?;
             let key: String = project.try_get("key")?;
             let rows = sqlx::query(&format!(
-                "{CASE_SELECT} WHERE c.project_id = $1 AND c.state NOT IN ('closed', 'invalid', 'duplicate') ORDER BY c.number"
+                "{CASE_SELECT} WHERE c.project_id = $1 AND {} ORDER BY c.number",
+                state_in(State::is_open)
             ))
             .bind(project_id)
             .fetch_all(&self.pool)

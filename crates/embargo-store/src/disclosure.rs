@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 
 use crate::access::authorize;
 use crate::audit::{Entry, Read};
-use crate::case_row::{CASE_SELECT, Loaded, load};
+use crate::case_row::{CASE_SELECT, Loaded, load, state_in};
 use crate::jobs::{JobCompletion, Task, enqueue};
 use crate::outbound::OutboundMail;
 use crate::timeline::{Act, record_event};
@@ -45,7 +45,8 @@ pub struct AnnouncementPreview {
 pub struct ChangesEntry {
     /// The case.
     #[serde(rename = "ref")]
-    pub reference: String,
+    #[schema(value_type = String, example = "CLOUDSTACK-SEC-42")]
+    pub reference: embargo_core::reference::CaseRef,
     /// The CHANGES line.
     pub changes: String,
     /// The NEWS paragraph.
@@ -205,7 +206,7 @@ impl Store {
         let (announcement, signed) = self.announcement_text(&publication).await?;
         let prenotification =
             prenotification_text(&announcement.body, embargo_at, settings.acknowledge_days);
-        let reference = case.reference();
+        let reference = case.case_ref();
         Ok(embargo_formats::rehearsal::plan(
             embargo_formats::rehearsal::Facts {
                 reference: &reference,
@@ -499,7 +500,7 @@ impl Store {
             .unwrap_or(ChangesFormat::Markdown);
         let (changes, news) = announcement::changes_entries(&publication.advisory, format);
         Ok(ChangesEntry {
-            reference: case.reference(),
+            reference: case.case_ref(),
             changes,
             news,
         })
@@ -533,7 +534,8 @@ impl Store {
         project: Option<&ProjectKey>,
     ) -> Result<Vec<Loaded>> {
         let rows = sqlx::query(&format!(
-            "{CASE_SELECT} WHERE c.state IN ('announced', 'public', 'closed') AND ($1 = '' OR p.key = $1) ORDER BY c.announced_at DESC, c.id DESC"
+            "{CASE_SELECT} WHERE {} AND ($1 = '' OR p.key = $1) ORDER BY c.announced_at DESC, c.id DESC",
+            state_in(State::is_announced)
         ))
         .bind(project.map(|p| p.as_str().to_owned()).unwrap_or_default())
         .fetch_all(&self.pool)
@@ -654,7 +656,8 @@ impl Store {
         public_url: &str,
     ) -> Result<PublishedAdvisory> {
         let row = sqlx::query(&format!(
-            "{CASE_SELECT} WHERE p.key = $1 AND c.number = $2 AND c.state IN ('announced', 'public', 'closed')"
+            "{CASE_SELECT} WHERE p.key = $1 AND c.number = $2 AND {}",
+            state_in(State::is_announced)
         ))
         .bind(case_ref.project.as_str())
         .bind(case_ref.number)

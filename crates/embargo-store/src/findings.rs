@@ -18,7 +18,7 @@ use crate::{Result, Store, StoreError, millis};
 /// A likely duplicate of a case.
 #[derive(Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct DuplicateProposal {
-    /// The other case.
+    /// The other case's reference, or a published advisory's id.
     #[serde(rename = "ref")]
     pub reference: String,
     /// Its title.
@@ -34,7 +34,8 @@ pub struct DuplicateProposal {
 pub struct ImportedCase {
     /// The new case.
     #[serde(rename = "ref")]
-    pub reference: String,
+    #[schema(value_type = String, example = "CLOUDSTACK-SEC-42")]
+    pub reference: embargo_core::reference::CaseRef,
     /// Likely duplicates, best first.
     pub duplicates: Vec<DuplicateProposal>,
 }
@@ -50,8 +51,9 @@ impl Store {
         project_id: i64,
     ) -> Result<Vec<(i64, String, String, State, Profile)>> {
         let rows = sqlx::query(&format!(
-            "{} WHERE c.project_id = $1 AND c.state NOT IN ('invalid', 'duplicate')",
-            crate::case_row::CASE_SELECT
+            "{} WHERE c.project_id = $1 AND {}",
+            crate::case_row::CASE_SELECT,
+            crate::case_row::state_in(|s| !matches!(s, State::Invalid | State::Duplicate))
         ))
         .bind(project_id)
         .fetch_all(&self.pool)
@@ -191,7 +193,9 @@ impl Store {
                     .map(|(other, _)| Entry::new(viewer, *other, Read::Summary)),
             );
             out.push(ImportedCase {
-                reference,
+                reference: reference
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt("case reference".into()))?,
                 duplicates: duplicates.into_iter().map(|(_, p)| p).collect(),
             });
         }

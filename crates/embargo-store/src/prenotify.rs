@@ -33,7 +33,7 @@ pub struct Prenotification {
 pub struct TraceHit {
     /// The case.
     #[serde(rename = "ref")]
-    pub reference: String,
+    pub reference: embargo_core::reference::CaseRef,
     /// The recipient of the copy.
     pub recipient: String,
     /// When it was sent.
@@ -190,7 +190,9 @@ impl Store {
                     reference: embargo_core::reference::case_reference(
                         &row.try_get::<String, _>("key")?,
                         row.try_get::<i64, _>("number")?,
-                    ),
+                    )
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt("case reference".into()))?,
                     recipient: row.try_get("email")?,
                     sent_at: row.try_get::<Option<i64>, _>("sent_at")?.map(rfc),
                 });

@@ -18,7 +18,8 @@ use crate::{Result, Store, StoreError, millis};
 pub struct FiledReport {
     /// The case reference.
     #[serde(rename = "ref")]
-    pub reference: String,
+    #[schema(value_type = String, example = "CLOUDSTACK-SEC-42")]
+    pub reference: embargo_core::reference::CaseRef,
     /// The reporter's secret: their page is /reporter/{secret}, their API /api/reporter/{secret}.
     pub secret: String,
 }
@@ -132,7 +133,10 @@ impl Store {
         enqueue(&mut tx, &crate::jobs::Task::NotifyTeam { case_id }, now).await?;
         tx.commit().await?;
         Ok(FiledReport {
-            reference: embargo_core::reference::case_reference(project.key.as_str(), number),
+            reference: embargo_core::reference::CaseRef {
+                project: key.clone(),
+                number,
+            },
             secret,
         })
     }

@@ -634,7 +634,7 @@ impl Store {
             });
         }
         Ok(ReporterView {
-            reference: case.reference(),
+            reference: case.case_ref(),
             state: case.state(),
             received_at: case.received_at(),
             thread,

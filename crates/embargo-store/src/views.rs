@@ -6,6 +6,7 @@ use embargo_core::checklist::MarkStatus;
 use embargo_core::clocks::Clocks;
 use embargo_core::cvss::{CvssSummary, Severity};
 use embargo_core::lifecycle::State;
+use embargo_core::reference::{CaseRef, ProjectKey};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -14,9 +15,11 @@ use utoipa::ToSchema;
 pub struct CaseSummary {
     /// The case reference, e.g. CLOUDSTACK-SEC-42.
     #[serde(rename = "ref")]
-    pub reference: String,
+    #[schema(value_type = String, example = "CLOUDSTACK-SEC-42")]
+    pub reference: CaseRef,
     /// The project key.
-    pub project: String,
+    #[schema(value_type = String, example = "CLOUDSTACK")]
+    pub project: ProjectKey,
     /// Where the case stands.
     pub state: State,
     /// The case title.
@@ -49,9 +52,11 @@ pub struct EmbargoOverride {
 pub struct CaseDetail {
     /// The case reference.
     #[serde(rename = "ref")]
-    pub reference: String,
+    #[schema(value_type = String, example = "CLOUDSTACK-SEC-42")]
+    pub reference: CaseRef,
     /// The project key.
-    pub project: String,
+    #[schema(value_type = String, example = "CLOUDSTACK")]
+    pub project: ProjectKey,
     /// Where the case stands.
     pub state: State,
     /// The states it may move to next.
@@ -143,9 +148,11 @@ pub struct ChecklistEntry {
 pub struct PublicCase {
     /// The case reference.
     #[serde(rename = "ref")]
-    pub reference: String,
+    #[schema(value_type = String, example = "CLOUDSTACK-SEC-42")]
+    pub reference: CaseRef,
     /// The project key.
-    pub project: String,
+    #[schema(value_type = String, example = "CLOUDSTACK")]
+    pub project: ProjectKey,
     /// The advisory title.
     pub title: String,
     /// The CVE ID.
@@ -172,9 +179,11 @@ pub struct PublicCase {
 pub struct AdvisoryView {
     /// The case reference.
     #[serde(rename = "ref")]
-    pub reference: String,
+    #[schema(value_type = String, example = "CLOUDSTACK-SEC-42")]
+    pub reference: CaseRef,
     /// The project key.
-    pub project: String,
+    #[schema(value_type = String, example = "CLOUDSTACK")]
+    pub project: ProjectKey,
     /// Where the case stands.
     pub state: State,
     /// When the embargo lifts.
@@ -229,7 +238,8 @@ pub struct ThreadMessage {
 pub struct ReporterView {
     /// The case reference.
     #[serde(rename = "ref")]
-    pub reference: String,
+    #[schema(value_type = String, example = "CLOUDSTACK-SEC-42")]
+    pub reference: embargo_core::reference::CaseRef,
     /// Where the case stands.
     pub state: State,
     /// When the report arrived.

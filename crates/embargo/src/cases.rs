@@ -546,7 +546,7 @@ pub async fn run(args: CaseArgs, out: &Output) -> Result<(), String> {
                             .map(|p| format!("{} ({})", p.reference, p.score))
                             .collect();
                         if dups.is_empty() {
-                            c.reference.clone()
+                            c.reference.to_string()
                         } else {
                             format!("{}\tlikely duplicate of {}", c.reference, dups.join(", "))
                         }

@@ -38,7 +38,8 @@ pub struct AcceptBody {
 pub struct Accepted {
     /// The case reference.
     #[serde(rename = "ref")]
-    pub reference: String,
+    #[schema(value_type = String, example = "CLOUDSTACK-SEC-42")]
+    pub reference: embargo_core::reference::CaseRef,
 }
 
 /// The confidentiality terms collaborators accept.
@@ -125,9 +126,7 @@ pub async fn accept_signed_in(
         .store
         .accept_invitation_as(&caller.viewer, &case_ref(&reference)?)
         .await?;
-    Ok(Json(Accepted {
-        reference: case.to_string(),
-    }))
+    Ok(Json(Accepted { reference: case }))
 }
 
 /// Withdraw a collaborator's or distributor's access to a case (team only).
@@ -166,9 +165,7 @@ pub async fn accept(
         .store
         .accept_invitation(&body.secret, body.accept_terms, body.password.as_deref())
         .await?;
-    Ok(Json(Accepted {
-        reference: case.to_string(),
-    }))
+    Ok(Json(Accepted { reference: case }))
 }
 
 /// Take a contact off a project's pre-notification list; what they were shown of its

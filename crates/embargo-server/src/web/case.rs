@@ -244,7 +244,7 @@ pub async fn act(
                 && let Some(name) = field(&form, "canned")
             {
                 let project = store.case(viewer, &case_ref).await?.project;
-                let canned = store.canned_responses(viewer, &project.parse()?).await?;
+                let canned = store.canned_responses(viewer, &project).await?;
                 if let Some(c) = canned.iter().find(|c| c.name == name) {
                     text = c.text.replace("{ref}", &case_ref.to_string());
                 }
@@ -292,11 +292,7 @@ pub async fn act(
         "distributor" => {
             let project = store.case(viewer, &case_ref).await?.project;
             match store
-                .add_distributor(
-                    viewer,
-                    &project.parse()?,
-                    field(&form, "email").unwrap_or_default(),
-                )
+                .add_distributor(viewer, &project, field(&form, "email").unwrap_or_default())
                 .await
             {
                 Ok(_) => Ok(back(None)),
@@ -382,10 +378,10 @@ async fn render(
     let timeline = store.timeline(viewer, case_ref).await?;
     let checklist = section(store.checklist(viewer, case_ref).await)?;
     let attachments = section(store.attachments(viewer, case_ref).await)?;
-    let project = store.project(&case.project.parse()?).await?;
+    let project = store.project(&case.project).await?;
     let team = viewer.can_see_project(project.id);
     let (duplicates, canned, collaborators) = if team {
-        let project = case.project.parse()?;
+        let project = case.project.clone();
         (
             section(store.duplicates(viewer, case_ref).await)?,
             section(store.canned_responses(viewer, &project).await)?,
@@ -413,7 +409,7 @@ async fn render(
     } else {
         (None, None)
     };
-    let r = case.reference.clone();
+    let r = case.reference.to_string();
     let csrf = member.csrf.as_str();
     let typed = |name: &str, stored: String| extras.typed.get(name).cloned().unwrap_or(stored);
     let calc_version = calc

@@ -69,7 +69,8 @@ pub async fn page(
         .iter()
         .filter(|c| {
             q.as_ref().is_none_or(|q| {
-                c.title.to_lowercase().contains(q) || c.reference.to_lowercase().contains(q)
+                c.title.to_lowercase().contains(q)
+                    || c.reference.to_string().to_lowercase().contains(q)
             })
         })
         .filter(|c| needs(c, attention))

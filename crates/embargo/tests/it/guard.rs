@@ -72,7 +72,7 @@ pub(crate) async fn cases(store: &Store) -> String {
         .await
         .unwrap()
         .reference;
-    let r = embargoed.parse().unwrap();
+    let r = embargoed.clone();
     let patch = CasePatch {
         cve_id: Some("CVE-2026-4242".into()),
         sensitive_terms: Some(vec!["console name field".into()]),
@@ -84,8 +84,8 @@ pub(crate) async fn cases(store: &Store) -> String {
         .await
         .unwrap()
         .reference;
-    announce(store, &viewer, &published, "CVE-2025-1111").await;
-    embargoed
+    announce(store, &viewer, &published.to_string(), "CVE-2025-1111").await;
+    embargoed.to_string()
 }
 
 async fn announce(

@@ -303,16 +303,13 @@ async fn one_backend(backend: Backend, candidates: &[String]) {
         .await
         .unwrap()
         .reference;
-    assert_eq!(second, "CLOUDSTACK-SEC-3");
+    assert_eq!(second.to_string(), "CLOUDSTACK-SEC-3");
     let patch = embargo_store::CasePatch {
         cve_id: Some("CVE-2025-0815".into()),
         sensitive_terms: Some(vec!["Quota bypass".into(), "tokenizer".into()]),
         ..Default::default()
     };
-    store
-        .update_case(&viewer, &second.parse().unwrap(), patch)
-        .await
-        .unwrap();
+    store.update_case(&viewer, &second, patch).await.unwrap();
 
     let work = tempfile::tempdir().unwrap();
     let developer = work.path().join("developer.json");

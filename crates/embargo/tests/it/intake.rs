@@ -251,7 +251,7 @@ async fn sigkill_mid_write_loses_nothing(backend: Backend) {
     }
     // Every stored one is whole: its attachment is all there.
     for case in &listed {
-        let r: CaseRef = case.reference.parse().unwrap();
+        let r: CaseRef = case.reference.clone();
         let files = store.attachments(&alice, &r).await.unwrap();
         assert_eq!(files.len(), 1, "{} is half-stored", case.reference);
         assert_eq!(files[0].size, 600_000);

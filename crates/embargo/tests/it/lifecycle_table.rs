@@ -87,6 +87,34 @@ fn only_the_transition_module_changes_a_case_state() {
 }
 
 #[test]
+fn no_query_lists_states_by_hand() {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    sources(&crates, &mut files);
+    let names: Vec<String> = ALL_STATES
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    let mut by_hand = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap().to_lowercase();
+        for marker in ["state in (", "state not in ("] {
+            for (at, _) in text.match_indices(marker) {
+                let list = &text[at + marker.len()..];
+                let list = &list[..list.find(')').unwrap_or(list.len())];
+                if names.iter().any(|n| list.contains(n.as_str())) {
+                    by_hand.push(format!("{}: {marker}{list})", file.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        by_hand.is_empty(),
+        "state lists belong to the lifecycle (case_row::state_in): {by_hand:#?}"
+    );
+}
+
+#[test]
 fn every_state_declares_its_effects_in_the_table() {
     let items = checklist::items(&["4.18".to_owned()]);
     let mut ticked_by_moves = Vec::new();

@@ -51,7 +51,7 @@ async fn backup_during_writes(from: Backend, to: Backend) {
                     .create_case(&alice, report(&format!("writer {w} case {n}")))
                     .await
                     .unwrap();
-                let r: CaseRef = case.reference.parse().unwrap();
+                let r: CaseRef = case.reference.clone();
                 store.add_note(&alice, &r, "a note").await.unwrap();
                 store
                     .transition(
@@ -158,10 +158,7 @@ async fn backup_during_writes(from: Backend, to: Backend) {
     let cases = store.list_cases(&alice, &Default::default()).await.unwrap();
     assert_eq!(cases.len() as i64, backed_up);
     for case in &cases {
-        let events = store
-            .timeline(&alice, &case.reference.parse().unwrap())
-            .await
-            .unwrap();
+        let events = store.timeline(&alice, &case.reference).await.unwrap();
         let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
         assert!(kinds.starts_with(&["created"]), "{kinds:?}");
         assert!(
@@ -173,7 +170,7 @@ async fn backup_during_writes(from: Backend, to: Backend) {
         .create_case(&alice, report("after the restore"))
         .await
         .unwrap();
-    let fresh: CaseRef = fresh.reference.parse().unwrap();
+    let fresh: CaseRef = fresh.reference;
     assert_eq!(fresh.number, backed_up + 1, "numbering continues");
     store.close().await;
     let verify = run(&mut target.command(&["--json", "audit", "verify"]));
@@ -232,9 +229,7 @@ async fn rotation_keeps_older_backups_restorable() {
         .create_case(&alice, report("Before the rotation"))
         .await
         .unwrap()
-        .reference
-        .parse()
-        .unwrap();
+        .reference;
     store.close().await;
     let before = work.path().join("before.jsonl");
     run(&mut file_keyed(
