@@ -292,6 +292,77 @@ pub struct Checkpoint {
     pub sig: String,
 }
 
+/// Why a checkpoint file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointFileError {
+    /// The file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// A line is not a checkpoint.
+    #[error("{path} line {line}: not a checkpoint ({reason})")]
+    NotACheckpoint {
+        /// The file.
+        path: String,
+        /// The line, from 1.
+        line: usize,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Checkpoint {
+    /// Appends this checkpoint to a file of JSON lines (created owner-only), and syncs it.
+    pub fn append_to(
+        &self,
+        path: &std::path::Path,
+    ) -> std::result::Result<(), CheckpointFileError> {
+        use std::io::Write;
+        let io = |source| CheckpointFileError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut options = std::fs::OpenOptions::new();
+        options.append(true).create(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let line = serde_json::to_string(self).map_err(|e| io(std::io::Error::other(e)))?;
+        options
+            .open(path)
+            .and_then(|mut f| writeln!(f, "{line}").and_then(|()| f.sync_all()))
+            .map_err(io)
+    }
+
+    /// Reads a file of checkpoints, one JSON line each.
+    pub fn read_file(
+        path: &std::path::Path,
+    ) -> std::result::Result<Vec<Checkpoint>, CheckpointFileError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| CheckpointFileError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        text.lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(n, l)| {
+                serde_json::from_str(l).map_err(|e| CheckpointFileError::NotACheckpoint {
+                    path: shown.clone(),
+                    line: n + 1,
+                    reason: e.to_string(),
+                })
+            })
+            .collect()
+    }
+}
+
 struct AuditFields<'a> {
     seq: i64,
     at: i64,

@@ -51,7 +51,7 @@ use time::OffsetDateTime;
 pub use accounts::{NewToken, User};
 pub use admin::{DEFAULT_GIVEAWAYS, Member, Organisation, Project, ProjectUpdate};
 pub use attachments::AttachmentInfo;
-pub use audit::{AuditReport, AuditRow, BadRow, Checkpoint};
+pub use audit::{AuditReport, AuditRow, BadRow, Checkpoint, CheckpointFileError};
 pub use case_row::SEALED_CASE_FIELDS;
 pub use cases::{CaseFilter, CasePatch, NewReport};
 pub use cve::{CveContext, CveCredentials, CveUpdate};

@@ -53,38 +53,6 @@ pub enum Verdict {
     Broken,
 }
 
-/// Appends one checkpoint as a JSON line.
-pub fn append_checkpoint(
-    path: &std::path::Path,
-    checkpoint: &embargo_store::Checkpoint,
-) -> Result<(), String> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.append(true).create(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let line = serde_json::to_string(checkpoint).map_err(|e| e.to_string())?;
-    options
-        .open(path)
-        .and_then(|mut f| writeln!(f, "{line}").and_then(|()| f.sync_all()))
-        .map_err(|e| format!("{}: {e}", path.display()))
-}
-
-fn read_checkpoints(path: &std::path::Path) -> Result<Vec<embargo_store::Checkpoint>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .enumerate()
-        .map(|(n, l)| {
-            serde_json::from_str(l)
-                .map_err(|e| format!("{} line {}: not a checkpoint ({e})", path.display(), n + 1))
-        })
-        .collect()
-}
-
 /// Runs `embargo audit …`.
 pub async fn run(cmd: AuditCommand, out: &Output) -> Result<Verdict, String> {
     match cmd {
@@ -92,7 +60,7 @@ pub async fn run(cmd: AuditCommand, out: &Output) -> Result<Verdict, String> {
             let store = store.open().await.map_err(|e| e.to_string())?;
             let checkpoint = store.audit_checkpoint().await.map_err(|e| e.to_string())?;
             store.close().await;
-            append_checkpoint(&append, &checkpoint)?;
+            checkpoint.append_to(&append).map_err(|e| e.to_string())?;
             out.show(&json!(checkpoint), || {
                 format!(
                     "checkpoint at row {} appended to {}",
@@ -104,7 +72,9 @@ pub async fn run(cmd: AuditCommand, out: &Output) -> Result<Verdict, String> {
         }
         AuditCommand::Verify { checkpoints, store } => {
             let checkpoints = match &checkpoints {
-                Some(path) => read_checkpoints(path)?,
+                Some(path) => {
+                    embargo_store::Checkpoint::read_file(path).map_err(|e| e.to_string())?
+                }
                 None => Vec::new(),
             };
             let store = store.open().await.map_err(|e| e.to_string())?;

@@ -76,7 +76,7 @@ async fn checkpoints(
         };
         match store.audit_checkpoint().await {
             Ok(checkpoint) => {
-                if let Err(e) = crate::audit::append_checkpoint(&file, &checkpoint) {
+                if let Err(e) = checkpoint.append_to(&file) {
                     tracing::error!(error = %e, "the audit checkpoint could not be written");
                 }
             }
