@@ -92,6 +92,8 @@ pub struct Clocks {
     pub announcement: Option<Clock>,
     /// No activity for the stall period on an open case.
     pub stalled: bool,
+    /// The project's stall period, in days.
+    pub stall_days: i64,
 }
 
 fn clock(
@@ -148,6 +150,7 @@ pub fn compute(times: &CaseTimes, settings: &ClockSettings, now: OffsetDateTime)
         && !times.state.is_announced()
         && now - times.last_activity_at > Duration::days(settings.stall_days);
     Clocks {
+        stall_days: settings.stall_days,
         acknowledgement,
         mitigation,
         mitigation_days,

@@ -37,6 +37,7 @@ mod routing;
 pub mod seal;
 mod signin;
 mod speakers;
+mod threading;
 mod timeline;
 mod transition;
 mod views;

@@ -8,8 +8,8 @@ use sqlx::{AnyConnection, Row};
 use embargo_mail::wording;
 
 use crate::case_row::load;
-use crate::intake::id_hash;
 use crate::jobs::{JobCompletion, Task};
+use crate::threading::id_hash;
 use crate::timeline::{Act, record_event};
 use crate::{Job, Result, Store, StoreError};
 

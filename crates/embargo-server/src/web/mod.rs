@@ -19,6 +19,7 @@ mod member;
 mod metrics;
 mod queue;
 mod reporter;
+mod transition;
 
 use axum::Router;
 use axum::extract::{Request, State as AxumState};

@@ -297,3 +297,62 @@ pub(crate) async fn sign_in_alice(http: &reqwest::Client, url: &str) -> String {
         .unwrap()
         .to_owned()
 }
+
+/// The case page names the project's own stall period, not a fixed one.
+#[tokio::test]
+async fn the_case_page_names_the_projects_stall_period() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        let people = seed(&store).await;
+        let clocks = embargo_core::project::ClockSettings {
+            stall_days: 10,
+            ..Default::default()
+        };
+        store
+            .update_project(
+                &"CLOUDSTACK".parse().unwrap(),
+                embargo_store::ProjectUpdate {
+                    clocks: Some(clocks),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let server = Server::start(store).await;
+        let url = &server.url;
+        let alice = Api::new(url, Some(&people.alice));
+        let r = alice.report("CLOUDSTACK", "A quiet case").await;
+        alice
+            .moved(
+                &r,
+                serde_json::json!({ "to": "triage", "reason": "looking" }),
+            )
+            .await;
+        let long_ago =
+            (time::OffsetDateTime::now_utc() - time::Duration::days(11)).unix_timestamp() * 1000;
+        db.execute("UPDATE cases SET last_activity_at = $1", &[long_ago])
+            .await;
+        let http = client();
+        let signed_in = http
+            .post(format!("{url}/api/session"))
+            .json(&serde_json::json!({ "email": "alice@example.org", "password": people.alice_password }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_in.status(), StatusCode::OK);
+        let session = cookie(&signed_in, "embargo_session");
+        let page = http
+            .get(format!("{url}/desk/cases/{r}"))
+            .header(COOKIE, session)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("no activity for 10 days"), "{page}");
+        assert!(!page.contains("30 days"));
+        server.stop().await;
+    }
+}
