@@ -92,7 +92,8 @@ pub struct Clocks {
     pub announcement: Option<Clock>,
     /// No activity for the stall period on an open case.
     pub stalled: bool,
-    /// The project's stall period, in days.
+    /// The project's stall period, in days (absent from servers before it was shown).
+    #[serde(default)]
     pub stall_days: i64,
 }
 

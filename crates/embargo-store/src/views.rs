@@ -133,7 +133,8 @@ pub struct ChecklistEntry {
     pub status: MarkStatus,
     /// Whether Embargo ticks it by itself.
     pub automatic: bool,
-    /// Whether people tick it by hand.
+    /// Whether people tick it by hand (absent from servers before it was shown).
+    #[serde(default)]
     pub manual: bool,
     /// Who ticked it (email), or none for Embargo itself.
     pub by: Option<String>,

@@ -543,7 +543,9 @@ pub async fn run(args: CaseArgs, out: &Output) -> Result<(), String> {
                         let dups: Vec<String> = c
                             .duplicates
                             .iter()
-                            .map(|p| format!("{} ({})", p.reference, p.score))
+                            .map(|p| {
+                                format!("{} ({})", p.reference, serde_json::Value::from(p.score))
+                            })
                             .collect();
                         if dups.is_empty() {
                             c.reference.to_string()
