@@ -9,6 +9,7 @@ pub mod clocks;
 pub mod confidential;
 pub mod cve_record;
 pub mod cvss;
+pub mod cwe;
 pub mod disclosure;
 pub mod findings;
 pub mod lifecycle;

@@ -101,7 +101,8 @@ pub fn render(advisory: &Advisory) -> Announcement {
     );
     let mut description = wrap(&advisory.description, 72);
     if let Some(cwe) = &advisory.cwe {
-        description.push_str(&format!("\n\nWeakness: {cwe}"));
+        description.push_str("\n\n");
+        description.push_str(&wrap(&format!("Weakness: {}", crate::cwe_words(cwe)), 72));
     }
     section("Description", &description);
     let mut mitigation = wrap(&advisory.mitigation, 72);

@@ -464,9 +464,9 @@ impl Record {
                         vec![ProblemType {
                             descriptions: vec![ProblemDescription {
                                 lang: "en".into(),
-                                // The number alone: Embargo holds no CWE catalogue to
-                                // name it from, and never makes a name up.
-                                description: cwe.clone(),
+                                // "CWE-79 Improper Neutralization …", as CVE records
+                                // write it; the id alone when the CWE list lacks it.
+                                description: crate::cwe_words(cwe),
                                 cwe_id: Some(cwe.clone()),
                                 kind: Some("CWE".into()),
                                 extra: Map::new(),

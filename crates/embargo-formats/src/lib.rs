@@ -27,6 +27,14 @@ pub enum FormatError {
     Invalid(String),
 }
 
+/// A weakness as people read it: `CWE-79 Improper Neutralization …`, or the id alone when
+/// the CWE list does not know it (a record imported from elsewhere).
+pub fn cwe_words(id: &str) -> String {
+    embargo_core::cwe::lookup(id)
+        .map(|w| w.to_string())
+        .unwrap_or_else(|_| id.to_owned())
+}
+
 /// A time as RFC 3339 in UTC with a `Z`, to the second (what every format accepts).
 pub fn rfc3339(at: OffsetDateTime) -> String {
     let at = at.to_offset(time::UtcOffset::UTC);

@@ -104,9 +104,11 @@ fn generated_cve_records_validate_against_the_official_schema() {
     assert_eq!(cna["affected"][0]["versions"][0]["lessThan"], "4.19.1.2");
     assert_eq!(cna["credits"][1]["type"], "remediation developer");
     assert_eq!(
-        cna["problemTypes"][0]["descriptions"][0]["description"], "CWE-79",
-        "the number alone, never a made-up name"
+        cna["problemTypes"][0]["descriptions"][0]["description"],
+        "CWE-79 Improper Neutralization of Input During Web Page Generation ('Cross-site Scripting')",
+        "the name from the CWE list"
     );
+    assert_eq!(cna["problemTypes"][0]["descriptions"][0]["cweId"], "CWE-79");
 
     // Versions in words only, no CVSS, no CWE, no credits: still a valid record.
     let mut plain = sample();
@@ -361,6 +363,16 @@ fn generated_csaf_documents_validate_strictly_and_pass_the_mandatory_tests() {
     }
     let doc = crate::csaf::to_csaf(&sample(), &publisher()).unwrap();
     assert_eq!(doc["document"]["tracking"]["id"], "CVE-2026-41234");
+    assert_eq!(
+        doc["vulnerabilities"][0]["cwe"],
+        serde_json::json!({ "id": "CWE-79", "name": "Improper Neutralization of Input During Web Page Generation ('Cross-site Scripting')" })
+    );
+    // An id the CWE list does not know (an imported record) stays a note, never a
+    // made-up name.
+    let mut unknown = sample();
+    unknown.cwe = Some("CWE-1".into());
+    let doc_unknown = crate::csaf::to_csaf(&unknown, &publisher()).unwrap();
+    assert!(doc_unknown["vulnerabilities"][0].get("cwe").is_none());
     assert_eq!(
         doc["vulnerabilities"][0]["scores"][0]["cvss_v3"]["baseScore"],
         8.7

@@ -88,10 +88,8 @@ pub(crate) fn check_text(what: &str, text: &str, max: usize) -> Result<()> {
 
 /// What makes an advisory draft unusable in the published formats, if anything.
 fn advisory_problem(advisory: &AdvisoryDraft) -> Option<String> {
-    if let Some(cwe) = &advisory.cwe
-        && !embargo_core::case::is_cwe_id(cwe)
-    {
-        return Some(format!("'{cwe}' is not a CWE ID (expected CWE-NNN)"));
+    if let Some(Err(e)) = advisory.cwe.as_deref().map(embargo_core::cwe::lookup) {
+        return Some(e.to_string());
     }
     if advisory.credits.iter().any(|c| c.name.trim().is_empty()) {
         return Some("a credit has no name".into());

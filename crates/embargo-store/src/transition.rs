@@ -54,12 +54,8 @@ pub(crate) async fn apply_transition(
         None => None,
     };
     if let Some((_, details)) = &effects.retrospective {
-        if let Some(cwe) = &details.cwe
-            && !embargo_core::case::is_cwe_id(cwe)
-        {
-            return Err(StoreError::Invalid(format!(
-                "'{cwe}' is not a CWE ID (expected CWE-NNN)"
-            )));
+        if let Some(Err(e)) = details.cwe.as_deref().map(embargo_core::cwe::lookup) {
+            return Err(StoreError::Invalid(e.to_string()));
         }
         check_text("retrospective", &details.prevention, 100_000)?;
     }

@@ -137,10 +137,14 @@ pub fn to_csaf(advisory: &Advisory, publisher: &Publisher) -> Result<Value, Form
     let mut notes = vec![
         json!({ "category": "description", "title": "Description", "text": advisory.description }),
     ];
-    if let Some(cwe) = &advisory.cwe {
-        // CSAF's cwe member needs the weakness's name, which Embargo does not hold; the
-        // number is given in a note instead of a made-up name.
-        notes.push(json!({ "category": "other", "title": "Weakness", "text": cwe }));
+    // CSAF's cwe member needs the weakness's name: given from the CWE list, and kept to a
+    // note for an id the list does not know (a record imported from elsewhere).
+    let cwe = advisory
+        .cwe
+        .as_deref()
+        .map(|id| (id, embargo_core::cwe::lookup(id).ok()));
+    if let Some((id, None)) = cwe {
+        notes.push(json!({ "category": "other", "title": "Weakness", "text": id }));
     }
     if let Some(v4) = advisory.cvss.iter().find(|c| c.version() == Version::V4_0) {
         // CSAF 2.0 scores CVSS 2 and 3 only.
@@ -176,6 +180,9 @@ pub fn to_csaf(advisory: &Advisory, publisher: &Publisher) -> Result<Value, Form
     });
     if let Some(cve) = &advisory.cve_id {
         vulnerability["cve"] = json!(cve);
+    }
+    if let Some((_, Some(weakness))) = cwe {
+        vulnerability["cwe"] = json!({ "id": weakness.cwe_id(), "name": weakness.name });
     }
     if !scores.is_empty() {
         vulnerability["scores"] = json!(scores);

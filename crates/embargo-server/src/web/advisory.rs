@@ -56,7 +56,7 @@ pub fn article(a: &Advisory, place: Place) -> Markup {
             ul { @for line in embargo_formats::announcement::affected_lines(a) { li { (line) } } }
             (section("Description"))
             (paragraphs(&a.description))
-            @if let Some(cwe) = &a.cwe { p { "Weakness: " (cwe) } }
+            @if let Some(cwe) = &a.cwe { p { "Weakness: " (embargo_formats::cwe_words(cwe)) } }
             (section("Mitigation"))
             (paragraphs(&a.mitigation))
             @if !a.fixed.is_empty() { p { "Fixed in: " (a.fixed.join(", ")) } }

@@ -546,6 +546,9 @@ async fn render(
                     textarea #a-workarounds name="a_workarounds" rows="2" { (typed("a_workarounds", draft.workarounds.clone())) }
                     label for="a-cwe" { "CWE" }
                     input #a-cwe type="text" name="a_cwe" placeholder="CWE-79" value=(typed("a_cwe", draft.cwe.clone().unwrap_or_default()));
+                    @if let Some(warning) = draft.cwe.as_deref().and_then(|c| embargo_core::cwe::lookup(c).ok()).and_then(|w| w.warning()) {
+                        (notice("warning", &warning))
+                    }
                     label for="a-credits" { "Credits, one per line: Name (role)" }
                     textarea #a-credits name="a_credits" rows="2" { (typed("a_credits", credits_text(&draft.credits))) }
                     label for="a-references" { "References, one URL per line" }

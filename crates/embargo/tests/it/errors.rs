@@ -128,6 +128,18 @@ async fn bad_input_is_refused_clearly() {
         let (s, b) = alice
             .patch(
                 &format!("/api/cases/{r}"),
+                json!({ "advisory": { "description": "d", "cwe": "CWE-1" } }),
+            )
+            .await;
+        assert_error(
+            s,
+            &b,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "CWE-1 is not a weakness of the CWE list",
+        );
+        let (s, b) = alice
+            .patch(
+                &format!("/api/cases/{r}"),
                 json!({ "embargo_at": "next tuesday" }),
             )
             .await;
