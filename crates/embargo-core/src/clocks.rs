@@ -77,6 +77,9 @@ pub struct Clock {
     pub due_at: String,
     /// How it stands now.
     pub status: ClockStatus,
+    /// When it was met (RFC 3339), once it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub met_at: Option<String>,
 }
 
 /// All clocks of a case, computed at one moment.
@@ -113,6 +116,7 @@ fn clock(
     Clock {
         due_at: rfc3339(due),
         status,
+        met_at: met.map(rfc3339),
     }
 }
 
@@ -219,5 +223,11 @@ mod tests {
             datetime!(2026-01-10 0:00 UTC),
         );
         assert_eq!(c.acknowledgement.status, ClockStatus::Late);
+        assert_eq!(
+            c.acknowledgement.met_at.as_deref(),
+            Some("2026-01-09T00:00:00Z"),
+            "a met clock says when it was met, not only when it was due"
+        );
+        assert_ne!(c.acknowledgement.met_at, Some(c.acknowledgement.due_at));
     }
 }

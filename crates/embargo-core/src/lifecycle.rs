@@ -205,6 +205,9 @@ pub struct OnEntry {
     pub links_duplicate: bool,
     /// The retrospective (text and structured part) is recorded.
     pub records_retrospective: bool,
+    /// A scheduled disclosure (pre-notifications and announcements not yet sent) is
+    /// cancelled: the work goes back to fixing, and the team schedules again later.
+    pub cancels_disclosure: bool,
 }
 
 const NOTHING: OnEntry = OnEntry {
@@ -214,13 +217,18 @@ const NOTHING: OnEntry = OnEntry {
     mails_reporter: false,
     links_duplicate: false,
     records_retrospective: false,
+    cancels_disclosure: false,
 };
 
 /// The lifecycle's table of effects: what entering each state does.
 pub fn on_entry(state: State) -> OnEntry {
     use crate::checklist::{ANNOUNCEMENT, CASE_PUBLIC, RETROSPECTIVE};
     match state {
-        State::Reported | State::Triage | State::Fixing | State::ReleasePending => NOTHING,
+        State::Reported | State::Triage | State::ReleasePending => NOTHING,
+        State::Fixing => OnEntry {
+            cancels_disclosure: true,
+            ..NOTHING
+        },
         State::Invalid => OnEntry {
             mails_reporter: true,
             ..NOTHING

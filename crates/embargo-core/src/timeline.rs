@@ -71,6 +71,8 @@ event_kinds! {
     MailSent => "mail-sent",
     /// The disclosure was scheduled.
     DisclosureScheduled => "disclosure-scheduled",
+    /// The scheduled disclosure was cancelled.
+    DisclosureCancelled => "disclosure-cancelled",
     /// A collaborator was invited.
     CollaboratorInvited => "collaborator-invited",
     /// A collaborator accepted the terms.

@@ -157,6 +157,11 @@ impl Task {
         format!("announce:{case_id}:%")
     }
 
+    /// The `LIKE` pattern of the dedup keys of a case's pre-notifications.
+    pub(crate) fn prenotifications_of(case_id: i64) -> String {
+        format!("prenotify:{case_id}:%")
+    }
+
     /// How many times it is tried before it is given up: disclosure mail is tried for
     /// longer, since it must go out.
     pub fn max_attempts(&self) -> i64 {

@@ -146,7 +146,37 @@ pub(crate) async fn apply_transition(
     for item in entry.marks {
         record_mark(conn, keys, act, item, MarkStatus::Done, None).await?;
     }
+    if entry.cancels_disclosure {
+        cancel_disclosure(conn, keys, act).await?;
+    }
     Ok(true)
+}
+
+/// Cancels the disclosure jobs of a case not yet done: they are kept, failed as
+/// `cancelled`, and give up their dedup keys so that the team can schedule again.
+async fn cancel_disclosure(conn: &mut AnyConnection, keys: &Keyring, act: Act) -> Result<()> {
+    let cancelled = sqlx::query(
+        "UPDATE jobs SET failed_at = $1, last_error = 'cancelled', dedup_key = NULL, locked_by = NULL, locked_until = NULL \
+         WHERE (dedup_key LIKE $2 OR dedup_key LIKE $3) AND done_at IS NULL AND failed_at IS NULL",
+    )
+    .bind(act.now)
+    .bind(Task::announcements_of(act.case_id))
+    .bind(Task::prenotifications_of(act.case_id))
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if cancelled > 0 {
+        record_event(
+            conn,
+            keys,
+            act,
+            EventKind::DisclosureCancelled,
+            None,
+            Some(&format!("{cancelled} scheduled mail(s) cancelled")),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Credits the duplicate's reporter on the case it duplicates, and says so there.

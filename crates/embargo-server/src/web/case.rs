@@ -425,7 +425,13 @@ async fn render(
         .unwrap_or_else(|| "3.1".into());
     let (calc_vector, calc_outcome) = match &extras.calc {
         Some((_, vector, outcome)) => (Some(vector.clone()), Some(outcome.clone())),
-        None => (case.cvss.as_ref().map(|c| c.vector.clone()), None),
+        // The saved rating shows its score, scored by the same code as the calculator.
+        None => (
+            case.cvss.as_ref().map(|c| c.vector.clone()),
+            case.cvss
+                .as_ref()
+                .map(|c| embargo_core::cvss::Cvss::parse(&c.vector).map_err(|e| e.to_string())),
+        ),
     };
     let draft = extras
         .draft

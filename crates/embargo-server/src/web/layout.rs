@@ -84,9 +84,11 @@ pub fn clock_badge(label: &str, clock: &Clock) -> Markup {
         ClockStatus::Met => ("met", "met"),
         ClockStatus::Late => ("late", "met late"),
     };
+    // A met clock shows when it was met; one still running shows when it is due.
+    let at = clock.met_at.as_deref().unwrap_or(&clock.due_at);
     html! {
         span class={ "clock " (class) } {
-            (label) ": " (word) " " time datetime=(clock.due_at) { (short_time(&clock.due_at)) }
+            (label) ": " (word) " " @if clock.met_at.is_some() { "on " } time datetime=(at) { (short_time(at)) }
         }
     }
 }

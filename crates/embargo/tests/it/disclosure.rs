@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::mail::Sink;
-use crate::support::{Api, Backend, Process, TestDb, eventually, seed};
+use crate::support::{Api, Backend, Process, Server, TestDb, eventually, seed};
 
 const LISTS: [&str; 3] = [
     "dev@cloudstack.example",
@@ -810,4 +810,70 @@ async fn announcements_go_out_exactly_once_across_servers_and_a_kill() {
     let (_, case) = alice.get(&format!("/api/cases/{r}")).await;
     assert_eq!(case["state"], "announced");
     drop(servers);
+}
+
+/// Going back to fixing cancels the scheduled disclosure: nothing goes out, the plan says
+/// it is not scheduled, the timeline says why, and the team can schedule again.
+async fn moving_back_to_fixing_cancels_the_schedule(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let people = seed(&store).await;
+    store.close().await;
+    configure(&db);
+    let server = Server::start(db.store().await).await;
+    let alice = Api::new(&server.url, Some(&people.alice));
+    let r = ready_case(&alice, 3600).await;
+    release(&alice, &r).await;
+    let (status, plan) = alice
+        .post(&format!("/api/cases/{r}/disclosure"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{plan}");
+    assert_eq!(plan["scheduled"], true);
+    alice
+        .moved(
+            &r,
+            json!({ "to": "fixing", "reason": "the fix broke 4.19" }),
+        )
+        .await;
+    let pending = db
+        .query_text(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM jobs WHERE kind IN ('announce', 'prenotify') AND done_at IS NULL AND failed_at IS NULL",
+        )
+        .await;
+    assert_eq!(pending.as_deref(), Some("0"), "nothing is left to go out");
+    let (_, timeline) = alice.get(&format!("/api/cases/{r}/timeline")).await;
+    assert!(
+        timeline
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "disclosure-cancelled"),
+        "{timeline}"
+    );
+    alice.moved(&r, json!({ "to": "fix-ready" })).await;
+    alice.moved(&r, json!({ "to": "release-pending" })).await;
+    let (status, plan) = alice
+        .post(&format!("/api/cases/{r}/disclosure/rehearsal"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{plan}");
+    assert_eq!(
+        plan["scheduled"], false,
+        "the old schedule no longer counts"
+    );
+    let (status, plan) = alice
+        .post(&format!("/api/cases/{r}/disclosure"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{plan}");
+    assert_eq!(plan["scheduled"], true, "scheduled again");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn moving_back_to_fixing_cancels_the_schedule_sqlite() {
+    moving_back_to_fixing_cancels_the_schedule(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn moving_back_to_fixing_cancels_the_schedule_postgres() {
+    moving_back_to_fixing_cancels_the_schedule(Backend::Postgres).await;
 }
