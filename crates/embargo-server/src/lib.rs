@@ -62,10 +62,6 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub struct AppState {
     /// The store.
     pub store: Store,
-    /// Failed sign-ins by client address.
-    pub signins: std::sync::Arc<limiter::AddressLimiter>,
-    /// Public reports by client address.
-    pub reports: std::sync::Arc<limiter::AddressLimiter>,
     /// The server's public base URL, for links in pages and documents.
     pub public_url: String,
     /// Reverse proxies whose forwarded client addresses are believed.
@@ -82,14 +78,6 @@ impl AppState {
             public_url: public_url.trim_end_matches('/').to_owned(),
             trusted_proxies: std::sync::Arc::default(),
             intake_limits: embargo_mail::Limits::default(),
-            signins: std::sync::Arc::new(limiter::AddressLimiter::new(
-                limiter::MAX_FAILURES,
-                limiter::WINDOW,
-            )),
-            reports: std::sync::Arc::new(limiter::AddressLimiter::new(
-                limiter::MAX_REPORTS,
-                std::time::Duration::from_secs(3600),
-            )),
         }
     }
 }

@@ -1,81 +1,52 @@
-//! Events per client address in a sliding window: failed sign-ins (past the limit the
-//! address is refused for a while, whichever account it tries; accounts have their own
-//! lockout in the store) and reports filed on the public form.
+//! The limits per client address: failed sign-ins (past the limit the address is refused
+//! for a while, whichever account it tries; accounts have their own lockout) and reports
+//! filed without an account. The events are counted in the database
+//! (`Store::address_allows`), so every server on it enforces the same limit.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Failed sign-ins allowed per address and window.
 pub const MAX_FAILURES: usize = 30;
 /// The sign-in window.
 pub const WINDOW: Duration = Duration::from_secs(600);
-/// Public reports allowed per address and hour.
+/// Public reports allowed per address and window.
 pub const MAX_REPORTS: usize = 30;
-/// Addresses tracked before old entries are swept.
-const SWEEP_AT: usize = 10_000;
+/// The public report window.
+pub const REPORT_WINDOW: Duration = Duration::from_secs(3600);
 
-/// Events by address.
-#[derive(Debug)]
-pub struct AddressLimiter {
-    max: usize,
-    window: Duration,
-    failures: Mutex<HashMap<IpAddr, Vec<Instant>>>,
+/// The events a limit counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Failed sign-ins.
+    SignIn,
+    /// Reports filed without an account.
+    Report,
 }
 
-impl AddressLimiter {
-    /// At most `max` events per address within `window`.
-    pub fn new(max: usize, window: Duration) -> AddressLimiter {
-        AddressLimiter {
-            max,
-            window,
-            failures: Mutex::default(),
+impl Limit {
+    /// The name its events are stored under.
+    pub fn scope(self) -> &'static str {
+        match self {
+            Limit::SignIn => "signin",
+            Limit::Report => "report",
         }
     }
 
-    /// Whether this address may try now.
-    pub fn allows(&self, addr: IpAddr) -> bool {
-        let now = Instant::now();
-        let Ok(mut map) = self.failures.lock() else {
-            return true;
+    /// How many events an address may have in the window.
+    pub fn max(self) -> i64 {
+        let max = match self {
+            Limit::SignIn => MAX_FAILURES,
+            Limit::Report => MAX_REPORTS,
         };
-        match map.get_mut(&addr) {
-            Some(times) => {
-                times.retain(|t| now.duration_since(*t) < self.window);
-                times.len() < self.max
-            }
-            None => true,
-        }
+        i64::try_from(max).unwrap_or(i64::MAX)
     }
 
-    /// Records an event.
-    pub fn record(&self, addr: IpAddr) {
-        let now = Instant::now();
-        let Ok(mut map) = self.failures.lock() else {
-            return;
+    /// The window, in milliseconds.
+    pub fn window_ms(self) -> i64 {
+        let window = match self {
+            Limit::SignIn => WINDOW,
+            Limit::Report => REPORT_WINDOW,
         };
-        if map.len() >= SWEEP_AT {
-            map.retain(|_, times| times.iter().any(|t| now.duration_since(*t) < self.window));
-        }
-        map.entry(addr).or_default().push(now);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_address_is_refused_after_its_failures() {
-        let limiter = AddressLimiter::new(MAX_FAILURES, WINDOW);
-        let a: IpAddr = "127.0.0.1".parse().unwrap();
-        let b: IpAddr = "127.0.0.2".parse().unwrap();
-        for _ in 0..MAX_FAILURES {
-            assert!(limiter.allows(a));
-            limiter.record(a);
-        }
-        assert!(!limiter.allows(a));
-        assert!(limiter.allows(b));
+        i64::try_from(window.as_millis()).unwrap_or(i64::MAX)
     }
 }

@@ -381,7 +381,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
 ];
 
 /// Tables deliberately left out of backups.
-pub const NOT_BACKED_UP: &[&str] = &["sessions"];
+pub const NOT_BACKED_UP: &[&str] = &["sessions", "address_events"];
 
 /// What a backup wrote.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -4,6 +4,7 @@
 
 mod access;
 mod accounts;
+mod address_limits;
 mod admin;
 mod attachments;
 mod audit;

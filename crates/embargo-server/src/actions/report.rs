@@ -45,13 +45,22 @@ pub async fn file_public_report(
     project: &ProjectKey,
     report: PublicReport<'_>,
 ) -> Result<Result<FiledReport, ReportRefused>, StoreError> {
-    if !state.reports.allows(client) {
+    let limit = crate::limiter::Limit::Report;
+    let address = client.to_string();
+    if !state
+        .store
+        .address_allows(limit.scope(), &address, limit.max(), limit.window_ms())
+        .await?
+    {
         return Ok(Err(ReportRefused::TooMany));
     }
     if !report.trap.trim().is_empty() {
         return Ok(Err(ReportRefused::Trap));
     }
-    state.reports.record(client);
+    state
+        .store
+        .record_address_event(limit.scope(), &address)
+        .await?;
     let reporter = Reporter {
         name: given(report.name),
         email: given(report.email),

@@ -36,7 +36,13 @@ pub async fn sign_in(
     password: &str,
     code: Option<&str>,
 ) -> Result<Result<SignedIn, SignInRefused>, StoreError> {
-    if !state.signins.allows(client) {
+    let limit = crate::limiter::Limit::SignIn;
+    let address = client.to_string();
+    if !state
+        .store
+        .address_allows(limit.scope(), &address, limit.max(), limit.window_ms())
+        .await?
+    {
         return Ok(Err(SignInRefused::TooManyFromAddress));
     }
     let code = code.map(str::trim).filter(|c| !c.is_empty());
@@ -48,7 +54,10 @@ pub async fn sign_in(
         SignInOutcome::Accepted(user) => user,
         SignInOutcome::CodeRequired => return Ok(Err(SignInRefused::CodeRequired)),
         SignInOutcome::Refused => {
-            state.signins.record(client);
+            state
+                .store
+                .record_address_event(limit.scope(), &address)
+                .await?;
             return Ok(Err(SignInRefused::Wrong));
         }
         SignInOutcome::Locked(_) => return Ok(Err(SignInRefused::Locked)),

@@ -5,7 +5,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{Api, Backend, Server, TestDb, seed};
+use crate::support::{Api, Backend, Process, Server, TestDb, seed};
 
 struct Session {
     cookie: String,
@@ -378,4 +378,55 @@ async fn an_address_is_limited_whatever_the_account_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_address_is_limited_whatever_the_account_postgres() {
     an_address_is_limited_whatever_the_account(Backend::Postgres).await;
+}
+
+/// A client spreading failed sign-ins over two servers on one database meets the same
+/// limit as on one: the events are counted in the database, not in each server.
+async fn the_address_limit_holds_across_servers(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    seed(&store).await;
+    store.close().await;
+    let a = Process::serve(db.command(&[]));
+    let b = Process::serve(db.command(&[]));
+    let http = reqwest::Client::new();
+    let attempt = |url: String, n: usize| {
+        let http = http.clone();
+        async move {
+            http.post(format!("{url}/api/session"))
+                .json(&serde_json::json!({
+                    "email": format!("guess{n}@example.org"),
+                    "password": "guessing the password",
+                }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    for n in 0..embargo_server::limiter::MAX_FAILURES {
+        let url = if n % 2 == 0 { &a.url } else { &b.url };
+        assert_eq!(
+            attempt(url.clone(), n).await,
+            reqwest::StatusCode::UNAUTHORIZED,
+            "{backend:?}: attempt {n}"
+        );
+    }
+    for url in [&a.url, &b.url] {
+        assert_eq!(
+            attempt(url.clone(), 999).await,
+            reqwest::StatusCode::TOO_MANY_REQUESTS,
+            "{backend:?}: {url} refuses the address after the shared limit"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_address_limit_holds_across_servers_sqlite() {
+    the_address_limit_holds_across_servers(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_address_limit_holds_across_servers_postgres() {
+    the_address_limit_holds_across_servers(Backend::Postgres).await;
 }
