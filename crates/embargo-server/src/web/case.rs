@@ -437,6 +437,16 @@ async fn render(
         .draft
         .clone()
         .unwrap_or_else(|| case.advisory.clone());
+    // Reserving an ID is offered only where the organisation can reserve one.
+    let cve_services = team
+        && case.cve_id.is_none()
+        && section(
+            store
+                .cve_context(viewer, case_ref)
+                .await
+                .map(|c| Some(c.credentials.is_some())),
+        )?
+        .unwrap_or(false);
     // The preview is the published page's own rendering, of the draft as typed.
     let published = if team {
         section(
@@ -509,9 +519,13 @@ async fn render(
                 }
             }
             @if case.cve_id.is_none() && team {
-                form.inline method="post" action={ "/desk/cases/" (r) "/cve-reserve" } {
-                    input type="hidden" name="csrf" value=(csrf);
-                    button type="submit" { "Reserve a CVE ID" }
+                @if cve_services {
+                    form.inline method="post" action={ "/desk/cases/" (r) "/cve-reserve" } {
+                        input type="hidden" name="csrf" value=(csrf);
+                        button type="submit" { "Reserve a CVE ID" }
+                    }
+                } @else {
+                    p { "Reserving a CVE ID here needs the organisation's CVE Services credentials, which an administrator sets up. An ID assigned elsewhere goes in the details below." }
                 }
             }
             details.description { summary { "The report" } pre.text { (case.description) } }

@@ -298,7 +298,8 @@ pub(crate) async fn sign_in_alice(http: &reqwest::Client, url: &str) -> String {
         .to_owned()
 }
 
-/// The case page names the project's own stall period, not a fixed one.
+/// The case page names the project's own stall period, not a fixed one, and offers to
+/// reserve a CVE ID only where the organisation can.
 #[tokio::test]
 async fn the_case_page_names_the_projects_stall_period() {
     for backend in BACKENDS {
@@ -353,6 +354,10 @@ async fn the_case_page_names_the_projects_stall_period() {
             .unwrap();
         assert!(page.contains("no activity for 10 days"), "{page}");
         assert!(!page.contains("30 days"));
+        // Without CVE Services credentials no reservation is offered, only the way to
+        // record an ID assigned elsewhere.
+        assert!(!page.contains("Reserve a CVE ID"), "{page}");
+        assert!(page.contains("CVE Services credentials"), "{page}");
         server.stop().await;
     }
 }
