@@ -118,14 +118,15 @@ impl Store {
         case_id: i64,
         now: i64,
     ) -> Result<()> {
+        let act = Act {
+            case_id,
+            actor: None,
+            now,
+        };
         record_event(
             conn,
             keys,
-            Act {
-                case_id,
-                actor: None,
-                now,
-            },
+            act,
             EventKind::Notified,
             None,
             Some("foundation security team notified"),
@@ -134,11 +135,7 @@ impl Store {
         record_mark(
             conn,
             keys,
-            Act {
-                case_id,
-                actor: None,
-                now,
-            },
+            act,
             checklist::FOUNDATION_NOTIFIED,
             MarkStatus::Done,
             None,

@@ -129,6 +129,25 @@ impl Store {
         self.cve_context_of(&mut conn, auth.case_id).await
     }
 
+    /// Whether the case's organisation has CVE Services credentials, without opening them
+    /// (the case page asks on every view).
+    pub async fn cve_services_configured(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+    ) -> Result<bool> {
+        let mut conn = self.pool.acquire().await?;
+        let auth = authorize(&mut conn, viewer, case_ref, Need::Change).await?;
+        let row = sqlx::query(
+            "SELECT CASE WHEN o.cve_services_sealed IS NULL THEN 0 ELSE 1 END AS configured FROM cases c JOIN projects p ON p.id = c.project_id \
+             JOIN organisations o ON o.id = p.org_id WHERE c.id = $1",
+        )
+        .bind(auth.case_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok(row.try_get::<i64, _>("configured")? == 1)
+    }
+
     pub(crate) async fn cve_context_of(
         &self,
         conn: &mut sqlx::AnyConnection,

@@ -584,38 +584,27 @@ impl Store {
                     actor: None,
                     now,
                 };
-                match (&inbound.forwarded, forwarded) {
-                    (_, Some(_)) => {
-                        let detail = format!(
-                            "forwarded by {}; the report is credited to its original sender",
-                            inbound.from_email
-                        );
-                        record_event(
-                            tx,
-                            self.keys(),
-                            act,
-                            EventKind::Forwarded,
-                            None,
-                            Some(&detail),
-                        )
-                        .await?;
-                    }
-                    (Some(f), None) => {
-                        let detail = format!(
-                            "this looks like a forwarded message from {}; it is credited to its sender, who is not on the team",
-                            f.email
-                        );
-                        record_event(
-                            tx,
-                            self.keys(),
-                            act,
-                            EventKind::Forwarded,
-                            None,
-                            Some(&detail),
-                        )
-                        .await?;
-                    }
-                    (None, None) => {}
+                let forward_note = match (&inbound.forwarded, forwarded) {
+                    (_, Some(_)) => Some(format!(
+                        "forwarded by {}; the report is credited to its original sender",
+                        inbound.from_email
+                    )),
+                    (Some(f), None) => Some(format!(
+                        "this looks like a forwarded message from {}; it is credited to its sender, who is not on the team",
+                        f.email
+                    )),
+                    (None, None) => None,
+                };
+                if let Some(detail) = forward_note {
+                    record_event(
+                        tx,
+                        self.keys(),
+                        act,
+                        EventKind::Forwarded,
+                        None,
+                        Some(&detail),
+                    )
+                    .await?;
                 }
                 // The reporter hears back: the acknowledgement goes out through the job runner.
                 crate::jobs::enqueue(tx, &crate::jobs::Task::Acknowledge { case_id }, now).await?;

@@ -442,9 +442,9 @@ async fn render(
         && case.cve_id.is_none()
         && section(
             store
-                .cve_context(viewer, case_ref)
+                .cve_services_configured(viewer, case_ref)
                 .await
-                .map(|c| Some(c.credentials.is_some())),
+                .map(Some),
         )?
         .unwrap_or(false);
     // The preview is the published page's own rendering, of the draft as typed.

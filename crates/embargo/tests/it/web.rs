@@ -345,7 +345,7 @@ async fn the_case_page_names_the_projects_stall_period() {
         let session = cookie(&signed_in, "embargo_session");
         let page = http
             .get(format!("{url}/desk/cases/{r}"))
-            .header(COOKIE, session)
+            .header(COOKIE, session.clone())
             .send()
             .await
             .unwrap()
@@ -358,6 +358,30 @@ async fn the_case_page_names_the_projects_stall_period() {
         // record an ID assigned elsewhere.
         assert!(!page.contains("Reserve a CVE ID"), "{page}");
         assert!(page.contains("CVE Services credentials"), "{page}");
+        // With them, the reservation is offered.
+        let other = db.store().await;
+        let credentials = embargo_store::CveCredentials::new(
+            "https://cveawg.example.org/api",
+            "apache",
+            "u",
+            "k",
+        )
+        .unwrap();
+        other
+            .set_cve_credentials("ASF", &credentials)
+            .await
+            .unwrap();
+        other.close().await;
+        let page = http
+            .get(format!("{url}/desk/cases/{r}"))
+            .header(COOKIE, session)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Reserve a CVE ID"), "{page}");
         server.stop().await;
     }
 }
