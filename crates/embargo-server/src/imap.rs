@@ -1,25 +1,28 @@
 //! Intake by IMAP: the server polls a mailbox, takes in every message it has not read
 //! yet (by UID, and by Message-ID against duplicates), then flags it \Seen.
 //!
-//! Plain IMAP to a server the operator runs (usually on loopback or a private network);
-//! TLS is left to that setup.
+//! The server is reached over IMAPS, with STARTTLS, or in plain on loopback (see
+//! [`Endpoint::parse`]); the password comes from a file or the environment.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use async_imap::Client;
+use async_imap::{Client, Session};
 use embargo_mail::Limits;
 use embargo_store::{Store, StoreError};
 use futures_util::StreamExt;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
+use tokio_rustls::rustls;
+
+use crate::mail_endpoint::{Endpoint, EndpointError, Protocol, Security, client_config};
 
 /// One polled mailbox.
 #[derive(Clone)]
 pub struct ImapSettings {
-    /// Host of the IMAP server.
-    pub host: String,
-    /// Its port.
-    pub port: u16,
+    /// The server, its login and how the connection is protected.
+    pub server: Endpoint,
     /// The login.
     pub user: String,
     /// The password.
@@ -32,53 +35,55 @@ pub struct ImapSettings {
     pub interval: Duration,
     /// The limits of intake.
     pub limits: Limits,
+    /// The TLS client (Mozilla's roots and the operator's CA).
+    tls: Arc<rustls::ClientConfig>,
 }
 
 impl std::fmt::Debug for ImapSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "Imap({}@{}:{}/{})",
-            self.user, self.host, self.port, self.mailbox
-        )
+        write!(f, "Imap({:?}/{})", self.server, self.mailbox)
     }
 }
 
 impl ImapSettings {
-    /// Reads `imap://user:password@host:port/MAILBOX`, or `imap://user@host:port/MAILBOX`
-    /// with the password given apart (a file or the environment, out of the process list).
+    /// Reads `imaps://user@host:port/MAILBOX` (or `imap://…`, STARTTLS; plain only to
+    /// loopback or with `tls=none`). The password is best given apart (a file or the
+    /// environment, out of the process list); one in the URL is still taken.
     pub fn from_url(
         url: &str,
         project: &str,
         interval: Duration,
     ) -> Result<ImapSettings, ImapError> {
-        let bad = || ImapError::BadUrl;
-        let rest = url.strip_prefix("imap://").ok_or_else(bad)?;
-        let (credentials, location) = rest.rsplit_once('@').ok_or_else(bad)?;
-        let (user, password) = credentials.split_once(':').unwrap_or((credentials, ""));
-        let (hostport, mailbox) = location.split_once('/').unwrap_or((location, "INBOX"));
-        let (host, port) = match hostport.rsplit_once(':') {
-            Some((h, p)) => (h, p.parse::<u16>().map_err(|_| bad())?),
-            None => (hostport, 143),
-        };
+        let server = Endpoint::parse(url, Protocol::Imap)?;
+        let user = server.user.clone().ok_or(ImapError::BadUrl)?;
         Ok(ImapSettings {
-            host: host.to_owned(),
-            port,
-            user: user.to_owned(),
-            password: password.to_owned(),
-            mailbox: if mailbox.is_empty() {
+            user,
+            password: server.password.clone().unwrap_or_default(),
+            mailbox: if server.path.is_empty() {
                 "INBOX".to_owned()
             } else {
-                mailbox.to_owned()
+                server.path.clone()
             },
             project: project.to_owned(),
             interval,
             limits: Limits::default(),
+            tls: client_config(&[])?,
+            server,
         })
     }
 
+    /// Trusts the certificates of a PEM file besides Mozilla's roots.
+    pub fn trust_ca_file(&mut self, path: &std::path::Path) -> Result<(), ImapError> {
+        let extra = crate::mail_endpoint::read_ca_file(path)?;
+        self.tls = client_config(&extra)?;
+        Ok(())
+    }
+
     fn account(&self) -> String {
-        format!("{}@{}:{}/{}", self.user, self.host, self.port, self.mailbox)
+        format!(
+            "{}@{}:{}/{}",
+            self.user, self.server.host, self.server.port, self.mailbox
+        )
     }
 }
 
@@ -149,9 +154,16 @@ const PASS_AFTER: u32 = 3;
 /// content.
 #[derive(Debug, thiserror::Error)]
 pub enum ImapError {
-    /// The URL is not an IMAP URL.
-    #[error("the IMAP URL must look like imap://user[:password]@host:port/INBOX")]
+    /// The URL names no login.
+    #[error("the IMAP URL must name the login: imaps://user@host:port/INBOX")]
     BadUrl,
+    /// The URL or CA file is unusable.
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
+    /// TLS could not be set up: an untrusted certificate, a wrong name, or a server that
+    /// does not offer STARTTLS (a downgrade is refused, never followed).
+    #[error("TLS: {0}")]
+    Tls(String),
     /// The server could not be reached.
     #[error("connecting: {0}")]
     Connect(std::io::Error),
@@ -181,19 +193,86 @@ pub async fn poll(
     lease: &Lease,
     failures: &mut Failures,
 ) -> Result<usize, ImapError> {
-    let tcp = TcpStream::connect((settings.host.as_str(), settings.port))
+    let tcp = TcpStream::connect((settings.server.host.as_str(), settings.server.port))
         .await
         .map_err(ImapError::Connect)?;
-    let mut client = Client::new(tcp);
+    match settings.server.security {
+        Security::Implicit => {
+            let tls = handshake(settings, tcp).await?;
+            let session = log_in(greeted(Client::new(tls)).await?, settings).await?;
+            take_in(store, settings, lease, failures, session).await
+        }
+        Security::StartTls => {
+            let mut client = greeted(Client::new(tcp)).await?;
+            client
+                .run_command_and_check_ok("STARTTLS", None)
+                .await
+                .map_err(|e| {
+                    ImapError::Tls(format!(
+                        "the server refused STARTTLS ({e}); Embargo does not log in without TLS"
+                    ))
+                })?;
+            let tls = handshake(settings, client.into_inner()).await?;
+            let session = log_in(Client::new(tls), settings).await?;
+            take_in(store, settings, lease, failures, session).await
+        }
+        Security::Plain | Security::Opportunistic => {
+            let session = log_in(greeted(Client::new(tcp)).await?, settings).await?;
+            take_in(store, settings, lease, failures, session).await
+        }
+    }
+}
+
+/// The TLS handshake, the certificate checked against the server's name.
+async fn handshake(
+    settings: &ImapSettings,
+    tcp: TcpStream,
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>, ImapError> {
+    let name = rustls::pki_types::ServerName::try_from(settings.server.host.clone())
+        .map_err(|e| ImapError::Tls(format!("{}: {e}", settings.server.host)))?;
+    tokio_rustls::TlsConnector::from(settings.tls.clone())
+        .connect(name, tcp)
+        .await
+        .map_err(|e| {
+            ImapError::Tls(format!(
+                "{e}; is the server's certificate trusted (a CA file for a private server)?"
+            ))
+        })
+}
+
+async fn greeted<T>(mut client: Client<T>) -> Result<Client<T>, ImapError>
+where
+    T: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send,
+{
     client
         .read_response()
         .await
         .map_err(|e| ImapError::Step("reading the greeting", e.to_string()))?
         .ok_or(ImapError::Closed)?;
-    let mut session = client
+    Ok(client)
+}
+
+async fn log_in<T>(client: Client<T>, settings: &ImapSettings) -> Result<Session<T>, ImapError>
+where
+    T: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send,
+{
+    client
         .login(&settings.user, &settings.password)
         .await
-        .map_err(|(e, _)| ImapError::Step("login", e.to_string()))?;
+        .map_err(|(e, _)| ImapError::Step("login", e.to_string()))
+}
+
+/// Takes in the new messages of the selected mailbox.
+async fn take_in<T>(
+    store: &Store,
+    settings: &ImapSettings,
+    lease: &Lease,
+    failures: &mut Failures,
+    mut session: Session<T>,
+) -> Result<usize, ImapError>
+where
+    T: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send,
+{
     let mailbox = session
         .select(&settings.mailbox)
         .await

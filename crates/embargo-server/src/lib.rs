@@ -11,6 +11,7 @@ pub mod imap;
 pub mod jobs;
 pub mod limiter;
 pub mod mail;
+pub mod mail_endpoint;
 pub mod url;
 pub mod web;
 

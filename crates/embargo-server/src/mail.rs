@@ -1,21 +1,44 @@
-//! Sending mail through an SMTP relay (usually the local MTA on loopback).
+//! Sending mail through an SMTP relay: the local MTA on loopback, or a hosted relay
+//! over TLS (implicit or STARTTLS) with AUTH.
 
 use lettre::message::Mailbox;
 use lettre::message::header::{ContentDisposition, ContentType};
 use lettre::message::{MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+
+use crate::mail_endpoint::{
+    Endpoint, EndpointError, Protocol, Security, read_ca_file, without_password,
+};
 use embargo_store::OutboundMail;
 
 /// Where and as whom mail goes out.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct MailSettings {
-    /// The relay, e.g. `smtp://127.0.0.1:25`.
+    /// The relay: `smtp://127.0.0.1:25` (the local MTA), `smtps://user@relay:465`, or
+    /// `smtp://user@relay:587` (STARTTLS required); see [`Endpoint::parse`].
     pub smtp_url: String,
+    /// The relay's password when the URL carries none (from a file or the environment).
+    pub password: Option<String>,
+    /// A CA whose certificates are trusted besides Mozilla's roots (a private relay).
+    pub ca_file: Option<std::path::PathBuf>,
     /// The sender address, e.g. `security@cloudstack.example`.
     pub from: String,
     /// The server's public base URL, for the reporter's link.
     pub public_url: String,
+}
+
+impl std::fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Mail({} as {})",
+            without_password(&self.smtp_url),
+            self.from
+        )
+    }
 }
 
 /// Errors of sending; none of them quotes the message.
@@ -24,6 +47,9 @@ pub enum MailError {
     /// The settings are unusable.
     #[error("mail settings: {0}")]
     Settings(String),
+    /// The relay's URL or CA file is unusable.
+    #[error("mail settings: {0}")]
+    Endpoint(#[from] EndpointError),
     /// An address in the mail is not usable.
     #[error("an address of the message is not valid")]
     Address,
@@ -36,14 +62,55 @@ pub enum MailError {
     Relay(String),
 }
 
-/// What a relay failure was, without the relay's own words.
+/// What a relay failure was, without the relay's own words (they can quote an address).
+/// Failures of TLS and of the client's own checks are lettre's and rustls's words, which
+/// name certificates and capabilities, never the message.
 fn relay_failure(e: &lettre::transport::smtp::Error) -> String {
-    match e.status() {
-        Some(code) if e.is_permanent() => format!("permanent failure, reply code {code}"),
-        Some(code) => format!("reply code {code}"),
+    let code = e.status().map(|c| c.to_string());
+    match code.as_deref() {
+        Some(c @ ("535" | "534" | "530" | "538")) => {
+            format!(
+                "authentication refused or required (reply code {c}); check the relay's user and password"
+            )
+        }
+        Some(c) if e.is_permanent() => format!("permanent failure, reply code {c}"),
+        Some(c) => format!("reply code {c}"),
         None if e.is_timeout() => "timed out".to_owned(),
-        None => "the relay could not be reached or the connection failed".to_owned(),
+        None if e.is_tls() => format!(
+            "TLS failed ({}); is the relay's certificate trusted (a CA file for a private relay)?",
+            tls_cause(e).unwrap_or_default()
+        ),
+        None if e.is_client() => {
+            // e.g. "STARTTLS is not supported by this server": a downgrade refused.
+            format!("refused by Embargo: {e}")
+        }
+        None => match tls_cause(e) {
+            Some(cause) => format!(
+                "TLS failed ({cause}); is the relay's certificate trusted (a CA file for a private relay)?"
+            ),
+            None => "the relay could not be reached or the connection failed".to_owned(),
+        },
     }
+}
+
+/// The rustls error somewhere in a failure's causes: a handshake fails inside the
+/// connection, so lettre reports it as a connection error wrapping an I/O error.
+fn tls_cause(e: &lettre::transport::smtp::Error) -> Option<String> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(c) = cause {
+        if let Some(tls) = c.downcast_ref::<tokio_rustls::rustls::Error>() {
+            return Some(tls.to_string());
+        }
+        if let Some(tls) = c
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<tokio_rustls::rustls::Error>())
+        {
+            return Some(tls.to_string());
+        }
+        cause = c.source();
+    }
+    None
 }
 
 /// An SMTP sender.
@@ -57,25 +124,45 @@ pub struct Mailer {
 impl Mailer {
     /// Prepares a sender; connects only when sending.
     pub fn new(settings: &MailSettings) -> Result<Mailer, MailError> {
-        // Plain SMTP to a relay the operator runs (normally the MTA on loopback), which
-        // takes care of TLS to the world.
-        let bad = || {
-            MailError::Settings(format!(
-                "'{}' is not an smtp://host:port URL",
-                settings.smtp_url
-            ))
+        let relay = Endpoint::parse(&settings.smtp_url, Protocol::Smtp)?;
+        let tls = || -> Result<TlsParameters, MailError> {
+            let mut builder = TlsParameters::builder(relay.host.clone());
+            if let Some(path) = &settings.ca_file {
+                for cert in read_ca_file(path)? {
+                    builder = builder.add_root_certificate(
+                        Certificate::from_der(cert.to_vec())
+                            .map_err(|e| MailError::Settings(format!("CA file: {e}")))?,
+                    );
+                }
+            }
+            builder
+                .build_rustls()
+                .map_err(|e| MailError::Settings(format!("TLS: {e}")))
         };
-        let rest = settings.smtp_url.strip_prefix("smtp://").ok_or_else(bad)?;
-        let (host, port) = match rest.trim_end_matches('/').rsplit_once(':') {
-            Some((host, port)) => (host, port.parse::<u16>().map_err(|_| bad())?),
-            None => (rest.trim_end_matches('/'), 25),
+        let security = match relay.security {
+            Security::Implicit => Tls::Wrapper(tls()?),
+            Security::StartTls => Tls::Required(tls()?),
+            Security::Opportunistic => Tls::Opportunistic(tls()?),
+            Security::Plain => Tls::None,
         };
-        if host.is_empty() {
-            return Err(bad());
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&relay.host)
+            .port(relay.port)
+            .tls(security);
+        if let Some(user) = &relay.user {
+            let password = relay
+                .password
+                .clone()
+                .or_else(|| settings.password.clone())
+                .ok_or_else(|| {
+                    MailError::Settings(format!(
+                        "the relay's user is {user} but no password is given (EMBARGO_SMTP_PASSWORD_FILE or EMBARGO_SMTP_PASSWORD)"
+                    ))
+                })?;
+            builder = builder
+                .credentials(Credentials::new(user.clone(), password))
+                .authentication(vec![Mechanism::Plain, Mechanism::Login]);
         }
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-            .port(port)
-            .build();
+        let transport = builder.build();
         let from: Mailbox = settings.from.parse().map_err(|_| {
             MailError::Settings(format!("'{}' is not a mail address", settings.from))
         })?;
@@ -86,6 +173,16 @@ impl Mailer {
             domain,
             public_url: settings.public_url.clone(),
         })
+    }
+
+    /// Connects to the relay, says EHLO, takes up TLS and logs in as sending would, then
+    /// quits: for `embargo config check`.
+    pub async fn check(&self) -> Result<(), MailError> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(MailError::Relay("the relay did not answer NOOP".to_owned())),
+            Err(e) => Err(MailError::Relay(relay_failure(&e))),
+        }
     }
 
     /// The domain our Message-IDs use.

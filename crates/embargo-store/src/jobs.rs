@@ -406,6 +406,25 @@ impl Store {
         Ok(())
     }
 
+    /// Makes every job that failed, or waits out a backoff after failing, due now with its
+    /// attempts reset: after the relay's settings are put right, nothing waits for hours
+    /// and nothing given up stays lost; a job held by a server that died is freed. Jobs
+    /// scheduled for later that never ran (an
+    /// announcement at the embargo's end) keep their time. Returns how many.
+    pub async fn retry_jobs(&self) -> Result<u64> {
+        let now = millis(OffsetDateTime::now_utc());
+        let done = sqlx::query(
+            "UPDATE jobs SET attempts = 0, failed_at = NULL, last_error = NULL, run_at = $1, \
+             locked_by = NULL, locked_until = NULL \
+             WHERE done_at IS NULL AND (locked_by IS NULL OR locked_until < $1) AND attempts > 0 \
+             AND (failed_at IS NOT NULL OR run_at > $1)",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Counts of jobs by status: (pending and due now, done, failed). Jobs scheduled for
     /// later (the next digest) are not pending yet.
     pub async fn job_counts(&self) -> Result<(i64, i64, i64)> {

@@ -711,6 +711,12 @@ pub enum JobsCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Send failed jobs, and jobs waiting out a backoff, again now (after the relay's
+    /// settings are put right).
+    Retry {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Enqueue diagnostic probe jobs, to check that running servers pick up jobs exactly once.
     Probe {
         /// How many.
@@ -732,6 +738,14 @@ pub async fn jobs(cmd: JobsCommand, out: &Output) -> Result<(), String> {
                 &json!({ "pending": pending, "done": done, "failed": failed }),
                 || format!("pending {pending}, done {done}, failed {failed}"),
             );
+        }
+        JobsCommand::Retry { store } => {
+            let store = store.open().await.map_err(|e| e.to_string())?;
+            let retried = store.retry_jobs().await.map_err(|e| e.to_string())?;
+            store.close().await;
+            out.show(&json!({ "retried": retried }), || {
+                format!("{retried} jobs are due again now")
+            });
         }
         JobsCommand::Probe { count, store } => {
             let store = store.open().await.map_err(|e| e.to_string())?;

@@ -13,16 +13,26 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "EMBARGO_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// SMTP relay for mail out, e.g. smtp://127.0.0.1:25; without it mail waits.
-    #[arg(long, env = "EMBARGO_SMTP_URL")]
+    /// SMTP relay for mail out; without it mail waits. smtp://127.0.0.1:25 (the local
+    /// MTA), smtps://user@relay:465 (TLS), smtp://user@relay:587 (STARTTLS required;
+    /// ?tls=opportunistic or ?tls=none to relax it).
+    #[arg(long, env = "EMBARGO_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
+    /// The relay's password, read from this file; EMBARGO_SMTP_PASSWORD gives it from
+    /// the environment. Used when the URL names a user but no password.
+    #[arg(long, env = "EMBARGO_SMTP_PASSWORD_FILE")]
+    pub smtp_password_file: Option<std::path::PathBuf>,
+    /// PEM certificates trusted for the relay besides Mozilla's roots (a private CA).
+    #[arg(long, env = "EMBARGO_SMTP_CA_FILE")]
+    pub smtp_ca_file: Option<std::path::PathBuf>,
     /// The address mail comes from.
     #[arg(long, env = "EMBARGO_MAIL_FROM", default_value = "security@localhost")]
     pub mail_from: String,
     /// The server's public base URL, for links in mail (default: the listen address).
     #[arg(long, env = "EMBARGO_PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// A mailbox to poll for reports: imap://user:password@host:port/INBOX.
+    /// A mailbox to poll for reports: imaps://user@host:993/INBOX, imap://user@host/INBOX
+    /// (STARTTLS required), or imap://user@127.0.0.1:143/INBOX (plain on loopback).
     #[arg(
         long,
         env = "EMBARGO_IMAP_URL",
@@ -34,6 +44,9 @@ pub struct ServeArgs {
     /// the URL carries none. EMBARGO_IMAP_PASSWORD gives it from the environment.
     #[arg(long, env = "EMBARGO_IMAP_PASSWORD_FILE")]
     pub imap_password_file: Option<std::path::PathBuf>,
+    /// PEM certificates trusted for the IMAP server besides Mozilla's roots.
+    #[arg(long, env = "EMBARGO_IMAP_CA_FILE")]
+    pub imap_ca_file: Option<std::path::PathBuf>,
     /// The project the polled mailbox's mail is for.
     #[arg(long, env = "EMBARGO_IMAP_PROJECT")]
     pub imap_project: Option<String>,
@@ -123,6 +136,8 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         Some(url) => Some(
             embargo_server::mail::Mailer::new(&embargo_server::mail::MailSettings {
                 smtp_url: url.clone(),
+                password: secret(args.smtp_password_file.as_deref(), "EMBARGO_SMTP_PASSWORD")?,
+                ca_file: args.smtp_ca_file.clone(),
                 from: args.mail_from.clone(),
                 public_url: public_url.clone(),
             })
@@ -139,17 +154,12 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             )
             .map_err(|e| e.to_string())?;
             if settings.password.is_empty() {
-                settings.password = match (
-                    &args.imap_password_file,
-                    std::env::var("EMBARGO_IMAP_PASSWORD"),
-                ) {
-                    (Some(file), _) => std::fs::read_to_string(file)
-                        .map_err(|e| format!("{}: {e}", file.display()))?
-                        .trim_end_matches(['\r', '\n'])
-                        .to_owned(),
-                    (None, Ok(password)) => password,
-                    (None, Err(_)) => String::new(),
-                };
+                settings.password =
+                    secret(args.imap_password_file.as_deref(), "EMBARGO_IMAP_PASSWORD")?
+                        .unwrap_or_default();
+            }
+            if let Some(ca) = &args.imap_ca_file {
+                settings.trust_ca_file(ca).map_err(|e| e.to_string())?;
             }
             settings.limits = args.limits.limits();
             Some(settings)
@@ -181,6 +191,21 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     }
     store.close().await;
     Ok(())
+}
+
+/// A secret from its file, else from the environment variable, else none; never from
+/// argv, where every user of the machine reads it.
+fn secret(file: Option<&std::path::Path>, variable: &str) -> Result<Option<String>, String> {
+    match (file, std::env::var(variable)) {
+        (Some(file), _) => Ok(Some(
+            std::fs::read_to_string(file)
+                .map_err(|e| format!("{}: {e}", file.display()))?
+                .trim_end_matches(['\r', '\n'])
+                .to_owned(),
+        )),
+        (None, Ok(value)) => Ok(Some(value)),
+        (None, Err(_)) => Ok(None),
+    }
 }
 
 /// `10.0.0.0/8`, `192.0.2.7` or `::1`: a single address is a range of one.

@@ -9,21 +9,38 @@ use crate::support::{Api, BACKENDS, Backend, Process, TestDb, eventually, seed};
 
 /// Dovecot on 127.0.0.1 and a free port, configured in a folder of its own; it stops
 /// when its stdin closes, that is when this is dropped.
-struct Dovecot {
+pub struct Dovecot {
     child: Child,
-    port: u16,
+    pub port: u16,
+    /// The IMAPS port, when started with TLS.
+    pub tls_port: Option<u16>,
 }
 
-const USER: &str = "intake";
-const PASSWORD: &str = "intake-pass-123";
+pub const USER: &str = "intake";
+pub const PASSWORD: &str = "intake-pass-123";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
 
 impl Dovecot {
-    fn start(dir: &Path) -> Dovecot {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+    pub fn start(dir: &Path) -> Dovecot {
+        Dovecot::start_with(dir, None)
+    }
+
+    /// Dovecot offering STARTTLS on its IMAP port and TLS on an IMAPS port, with this
+    /// certificate and key (PEM). Plain login stays allowed for the test's own helpers.
+    pub fn start_tls(dir: &Path, cert: &Path, key: &Path) -> Dovecot {
+        Dovecot::start_with(dir, Some((cert, key)))
+    }
+
+    fn start_with(dir: &Path, tls: Option<(&Path, &Path)>) -> Dovecot {
+        let port = free_port();
+        let tls_port = tls.map(|_| free_port());
         for sub in ["run", "state", "home"] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
         }
@@ -43,14 +60,23 @@ impl Dovecot {
         );
         std::fs::write(dir.join("users"), format!("{USER}:{{PLAIN}}{PASSWORD}\n")).unwrap();
         let d = dir.display();
+        let ssl = match tls {
+            None => "ssl = no".to_owned(),
+            Some((cert, key)) => format!(
+                "ssl = yes\nssl_cert = <{}\nssl_key = <{}",
+                cert.display(),
+                key.display()
+            ),
+        };
+        let imaps = tls_port.unwrap_or(0);
         let conf = format!(
             "protocols = imap\nlisten = 127.0.0.1\nbase_dir = {d}/run\nstate_dir = {d}/state\n\
-             log_path = {d}/dovecot.log\nssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain login\n\
+             log_path = {d}/dovecot.log\n{ssl}\ndisable_plaintext_auth = no\nauth_mechanisms = plain login\n\
              first_valid_uid = 1\ndefault_internal_user = dovecot\ndefault_login_user = dovenull\n\
              mail_location = maildir:{d}/home/%u/Maildir\n\
              passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {d}/users\n}}\n\
              userdb {{\n  driver = static\n  args = uid=dovecot gid=dovecot home={d}/home/%u\n}}\n\
-             service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n"
+             service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    address = 127.0.0.1\n    port = {imaps}\n  }}\n}}\n"
         );
         let conf_path = dir.join("dovecot.conf");
         std::fs::write(&conf_path, conf).unwrap();
@@ -66,7 +92,11 @@ impl Dovecot {
             .unwrap();
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Dovecot { child, port };
+                return Dovecot {
+                    child,
+                    port,
+                    tls_port,
+                };
             }
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
@@ -79,7 +109,7 @@ impl Dovecot {
     }
 
     /// Appends a message over IMAP, with Python's imaplib.
-    fn append(&self, raw: impl AsRef<[u8]>) {
+    pub fn append(&self, raw: impl AsRef<[u8]>) {
         let script = format!(
             "import imaplib, sys\nm = imaplib.IMAP4('127.0.0.1', {})\nm.login('{USER}', '{PASSWORD}')\nm.append('INBOX', None, None, sys.stdin.buffer.read())\nm.logout()\n",
             self.port
@@ -94,7 +124,7 @@ impl Dovecot {
     }
 
     /// How many messages are not yet \Seen.
-    fn unseen(&self) -> usize {
+    pub fn unseen(&self) -> usize {
         let script = format!(
             "import imaplib\nm = imaplib.IMAP4('127.0.0.1', {})\nm.login('{USER}', '{PASSWORD}')\nm.select('INBOX')\nprint(len(m.search(None, 'UNSEEN')[1][0].split()))\nm.logout()\n",
             self.port

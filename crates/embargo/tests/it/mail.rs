@@ -33,7 +33,7 @@ impl Sink {
         Sink::start_with(dir, &[("SINK_REJECT", "1")])
     }
 
-    fn start_with(dir: &Path, env: &[(&str, &str)]) -> Sink {
+    pub fn start_with(dir: &Path, env: &[(&str, &str)]) -> Sink {
         std::fs::create_dir_all(dir).unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/smtp_sink.py");
         let mut child = Command::new("/usr/bin/python3")
@@ -80,7 +80,7 @@ impl Sink {
     }
 
     /// Every message as received, oldest first, unparsed (encrypted ones included).
-    fn raw(&self) -> Vec<Vec<u8>> {
+    pub fn raw(&self) -> Vec<Vec<u8>> {
         let mut names: Vec<PathBuf> = std::fs::read_dir(&self.dir)
             .unwrap()
             .map(|e| e.unwrap().path())

@@ -24,6 +24,7 @@ mod jobs;
 mod lifecycle;
 mod lifecycle_table;
 mod mail;
+mod mail_tls;
 mod matrix;
 mod openpgp;
 mod postfix;
