@@ -109,11 +109,15 @@ pub async fn run(
             .await
         {
             Ok(true) => match poll(&store, &settings, &lease, &mut failures).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(messages = n, "IMAP intake took in messages"),
+                Ok(0) => crate::metrics::record_poll("ok"),
+                Ok(n) => {
+                    crate::metrics::record_poll("ok");
+                    tracing::info!(messages = n, "IMAP intake took in messages");
+                }
                 // Errors name the step, never message content. The lease is let go, so
                 // that a server that can poll (another's settings may be right) takes over.
                 Err(e) => {
+                    crate::metrics::record_poll("failed");
                     tracing::warn!(error = %e, "IMAP poll failed");
                     if let Err(e) = store.release_lease(&lease.name, &lease.holder).await {
                         tracing::warn!(error = e.category(), "IMAP lease could not be let go");
@@ -186,22 +190,17 @@ pub enum ImapError {
     Store(#[from] StoreError),
 }
 
-/// One poll: every message with a UID above the last one taken in. Returns how many.
-pub async fn poll(
-    store: &Store,
-    settings: &ImapSettings,
-    lease: &Lease,
-    failures: &mut Failures,
-) -> Result<usize, ImapError> {
+/// A connection to the IMAP server, in plain text or TLS.
+pub trait Io: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug> Io for T {}
+
+/// Connects, takes up TLS as the settings say, and logs in.
+async fn connect(settings: &ImapSettings) -> Result<Session<Box<dyn Io>>, ImapError> {
     let tcp = TcpStream::connect((settings.server.host.as_str(), settings.server.port))
         .await
         .map_err(ImapError::Connect)?;
-    match settings.server.security {
-        Security::Implicit => {
-            let tls = handshake(settings, tcp).await?;
-            let session = log_in(greeted(Client::new(tls)).await?, settings).await?;
-            take_in(store, settings, lease, failures, session).await
-        }
+    let stream: Box<dyn Io> = match settings.server.security {
+        Security::Implicit => Box::new(handshake(settings, tcp).await?),
         Security::StartTls => {
             let mut client = greeted(Client::new(tcp)).await?;
             client
@@ -213,14 +212,35 @@ pub async fn poll(
                     ))
                 })?;
             let tls = handshake(settings, client.into_inner()).await?;
-            let session = log_in(Client::new(tls), settings).await?;
-            take_in(store, settings, lease, failures, session).await
+            // After STARTTLS the server sends no second greeting.
+            return log_in(Client::new(Box::new(tls) as Box<dyn Io>), settings).await;
         }
-        Security::Plain | Security::Opportunistic => {
-            let session = log_in(greeted(Client::new(tcp)).await?, settings).await?;
-            take_in(store, settings, lease, failures, session).await
-        }
-    }
+        Security::Plain | Security::Opportunistic => Box::new(tcp),
+    };
+    log_in(greeted(Client::new(stream)).await?, settings).await
+}
+
+/// Connects, logs in and selects the mailbox, then logs out: for `embargo config check`.
+/// Returns how many messages the mailbox holds.
+pub async fn check(settings: &ImapSettings) -> Result<u32, ImapError> {
+    let mut session = connect(settings).await?;
+    let mailbox = session
+        .select(&settings.mailbox)
+        .await
+        .map_err(|e| ImapError::Step("select", e.to_string()))?;
+    let _ = session.logout().await;
+    Ok(mailbox.exists)
+}
+
+/// One poll: every message with a UID above the last one taken in. Returns how many.
+pub async fn poll(
+    store: &Store,
+    settings: &ImapSettings,
+    lease: &Lease,
+    failures: &mut Failures,
+) -> Result<usize, ImapError> {
+    let session = connect(settings).await?;
+    take_in(store, settings, lease, failures, session).await
 }
 
 /// The TLS handshake, the certificate checked against the server's name.
@@ -240,10 +260,7 @@ async fn handshake(
         })
 }
 
-async fn greeted<T>(mut client: Client<T>) -> Result<Client<T>, ImapError>
-where
-    T: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send,
-{
+async fn greeted<T: Io>(mut client: Client<T>) -> Result<Client<T>, ImapError> {
     client
         .read_response()
         .await
@@ -252,27 +269,24 @@ where
     Ok(client)
 }
 
-async fn log_in<T>(client: Client<T>, settings: &ImapSettings) -> Result<Session<T>, ImapError>
-where
-    T: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send,
-{
+async fn log_in<T: Io>(
+    client: Client<T>,
+    settings: &ImapSettings,
+) -> Result<Session<T>, ImapError> {
     client
         .login(&settings.user, &settings.password)
         .await
         .map_err(|(e, _)| ImapError::Step("login", e.to_string()))
 }
 
-/// Takes in the new messages of the selected mailbox.
-async fn take_in<T>(
+/// Takes in the new messages of the mailbox.
+async fn take_in(
     store: &Store,
     settings: &ImapSettings,
     lease: &Lease,
     failures: &mut Failures,
-    mut session: Session<T>,
-) -> Result<usize, ImapError>
-where
-    T: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send,
-{
+    mut session: Session<Box<dyn Io>>,
+) -> Result<usize, ImapError> {
     let mailbox = session
         .select(&settings.mailbox)
         .await

@@ -223,6 +223,13 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, public_url
         }
     }
     .await;
+    crate::metrics::record_job(
+        &job.kind,
+        match &outcome {
+            Ok(()) => "done",
+            Err((reason, _)) => reason,
+        },
+    );
     match outcome {
         Ok(()) => tracing::debug!(job = job.id, kind = %job.kind, "job done"),
         Err((reason, error)) => {

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod limiter;
 pub mod mail;
 pub mod mail_endpoint;
+pub mod metrics;
 pub mod url;
 pub mod web;
 
@@ -125,7 +126,9 @@ async fn request_context(request: Request, next: Next) -> Response {
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
     }
-    tracing::info!(request_id = %id, %method, route = %route, status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+    let took = started.elapsed();
+    metrics::record_request(method.as_str(), &route, response.status().as_u16(), took);
+    tracing::info!(request_id = %id, %method, route = %route, status = response.status().as_u16(), ms = took.as_millis() as u64, "request");
     response
 }
 
@@ -169,6 +172,7 @@ pub async fn serve(
         job_lease: jobs::DEFAULT_LEASE,
         trusted_proxies: Vec::new(),
         intake_limits: embargo_mail::Limits::default(),
+        metrics: None,
     };
     serve_with(listener, store, services, shutdown).await
 }
@@ -189,6 +193,8 @@ pub struct Services {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The limits of intake (IMAP and quarantine releases).
     pub intake_limits: embargo_mail::Limits,
+    /// Where `/metrics` is served, apart from the site.
+    pub metrics: Option<TcpListener>,
 }
 
 /// Serves the API and runs the jobs and the mailbox poller until `shutdown` turns true.
@@ -206,7 +212,10 @@ pub async fn serve_with(
         job_lease,
         trusted_proxies,
         intake_limits,
+        metrics,
     } = services;
+    let exporter = metrics
+        .map(|listener| tokio::spawn(metrics::serve(listener, store.clone(), shutdown.clone())));
     let poller = imap.map(|settings| {
         tokio::spawn(imap::run(
             store.clone(),
@@ -243,6 +252,9 @@ pub async fn serve_with(
     let _ = jobs.await;
     if let Some(poller) = poller {
         let _ = poller.await;
+    }
+    if let Some(exporter) = exporter {
+        let _ = exporter.await;
     }
     Ok(())
 }

@@ -220,10 +220,9 @@ impl Mailer {
                 .map_err(|_| MailError::Address)?,
         };
         let raw = message.formatted();
-        self.transport
-            .send(message)
-            .await
-            .map_err(|e| MailError::Relay(relay_failure(&e)))?;
+        let sent = self.transport.send(message).await;
+        crate::metrics::record_mail(if sent.is_ok() { "sent" } else { "failed" });
+        sent.map_err(|e| MailError::Relay(relay_failure(&e)))?;
         Ok(raw)
     }
 }

@@ -26,6 +26,7 @@ mod jobs;
 pub mod keys;
 mod leases;
 mod openpgp;
+mod operations;
 mod outbound;
 mod prenotify;
 mod protection;
@@ -69,6 +70,7 @@ pub use intake::IntakeOutcome;
 pub use intake_log::IntakeEntry;
 pub use jobs::{Job, JobCompletion, Task};
 pub use openpgp::TeamPublicKey;
+pub use operations::OperationsCounts;
 pub use outbound::OutboundMail;
 pub use prenotify::{Prenotification, TraceHit};
 pub use quarantine::Quarantined;
@@ -351,6 +353,18 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the database's schema is the one this release expects: its newest applied
+    /// migration is this release's newest (a newer release's server may have moved on).
+    pub async fn schema_current(&self) -> Result<bool> {
+        let applied: Option<i64> =
+            sqlx::query("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?;
+        let expected = migrator(self.backend).iter().map(|m| m.version).max();
+        Ok(applied == expected)
+    }
+
     /// Closes the pool, waiting for connections to finish.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -443,11 +457,19 @@ pub(crate) async fn connect(database: &Database) -> Result<(AnyPool, Backend)> {
         })
         .connect_with(options)
         .await?;
-    match backend {
-        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
-        Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
-    }
+    migrator(backend).run(&pool).await?;
     Ok((pool, backend))
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The migrations this release carries for a backend.
+pub(crate) fn migrator(backend: Backend) -> &'static sqlx::migrate::Migrator {
+    match backend {
+        Backend::Sqlite => &SQLITE_MIGRATIONS,
+        Backend::Postgres => &POSTGRES_MIGRATIONS,
+    }
 }
 
 /// The master key a key source names, creating a key file only if `may_create`.

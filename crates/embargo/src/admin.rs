@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use embargo_core::reference::ProjectKey;
 use serde_json::json;
 
-use crate::config::StoreArgs;
+use crate::store_args::StoreArgs;
 use crate::{Output, prompt, read_stdin_line};
 
 /// Options of `embargo init`.
@@ -75,6 +75,7 @@ pub async fn init(args: InitArgs, out: &Output) -> Result<(), String> {
     )?
     .parse()
     .map_err(|e: embargo_core::reference::ReferenceError| e.to_string())?;
+    let data_dir = args.store.data_dir().map_err(|e| e.to_string())?;
     let store = args.store.open().await.map_err(|e| e.to_string())?;
     if !store
         .list_orgs()
@@ -109,11 +110,11 @@ pub async fn init(args: InitArgs, out: &Output) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     store.close().await;
     let value =
-        json!({ "admin": user.email, "org": org, "project": project.key, "data": args.store.data });
+        json!({ "admin": user.email, "org": org, "project": project.key, "data": data_dir });
     out.show(&value, || {
         format!(
             "Initialised Embargo in {}.\n  administrator: {} (on the {} committee and security team)\n  organisation:  {}\n  project:       {}\nNext: `embargo serve`, then `embargo token create --user {}` for the CLI.",
-            args.store.data.display(),
+            data_dir.display(),
             user.email,
             project.key,
             org,

@@ -7,7 +7,7 @@ use embargo_core::reference::CaseRef;
 use serde_json::json;
 
 use crate::Output;
-use crate::config::StoreArgs;
+use crate::store_args::StoreArgs;
 
 /// `embargo audit …`.
 #[derive(Debug, Subcommand)]

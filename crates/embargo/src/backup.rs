@@ -7,7 +7,7 @@ use clap::Args;
 use serde_json::json;
 
 use crate::Output;
-use crate::config::StoreArgs;
+use crate::store_args::StoreArgs;
 
 /// Options of `embargo backup`.
 #[derive(Debug, Args)]

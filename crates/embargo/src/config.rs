@@ -1,108 +1,146 @@
-//! Where Embargo keeps its data: a data directory with an SQLite database and the master
-//! key file by default, or a PostgreSQL URL. Flags override `EMBARGO_*` variables.
+//! `embargo config`: print a commented example, or check a configuration by trying each
+//! connection it names. Secrets are never printed.
 
-use std::path::PathBuf;
+use clap::Subcommand;
+use serde_json::{Value, json};
 
-use clap::Args;
-use embargo_store::{Database, KeySource, MasterKey, Store, StoreError};
+use crate::Output;
+use crate::serve::ServeArgs;
+use crate::settings::Settings;
 
-/// The limits of intake (`embargo intake` and IMAP polling). Over a limit, a message is
-/// kept whole in quarantine with a reason that names the limit.
-#[derive(Debug, Clone, Args)]
-pub struct LimitArgs {
-    /// Attachments over this many bytes are held back (kept, not offered).
-    #[arg(long, env = "EMBARGO_ATTACHMENT_LIMIT", default_value_t = 10 * 1024 * 1024)]
-    pub attachment_limit: usize,
-    /// Messages over this many bytes are quarantined.
-    #[arg(long, env = "EMBARGO_MAX_MESSAGE_BYTES", default_value_t = 25 * 1024 * 1024)]
-    pub max_message_bytes: usize,
-    /// Header sections over this many bytes are quarantined.
-    #[arg(long, env = "EMBARGO_MAX_HEADER_BYTES", default_value_t = 256 * 1024)]
-    pub max_header_bytes: usize,
-    /// MIME trees deeper than this are quarantined.
-    #[arg(long, env = "EMBARGO_MAX_MIME_DEPTH", default_value_t = 20)]
-    pub max_mime_depth: usize,
-    /// Messages of more MIME parts than this are quarantined.
-    #[arg(long, env = "EMBARGO_MAX_MIME_PARTS", default_value_t = 500)]
-    pub max_mime_parts: usize,
-    /// Decrypted OpenPGP data is read up to this many bytes (decompression bombs stop here).
-    #[arg(long, env = "EMBARGO_MAX_DECOMPRESSED_BYTES", default_value_t = 25 * 1024 * 1024)]
-    pub max_decompressed_bytes: usize,
-    /// Messages with more lines that look like header fields are quarantined.
-    #[arg(long, env = "EMBARGO_MAX_HEADER_FIELDS", default_value_t = 50_000)]
-    pub max_header_fields: usize,
+/// `embargo config …`.
+#[derive(Subcommand)]
+pub enum ConfigCommand {
+    /// Print a commented configuration file with every setting and its default.
+    Example,
+    /// Print the settings in effect (defaults, file, environment, flags), passwords in
+    /// URLs masked.
+    Show(ServeArgs),
+    /// Check the configuration (file, environment and flags) and try each connection it
+    /// names: the database, the SMTP relay and the IMAP mailbox.
+    Check(ServeArgs),
 }
 
-impl LimitArgs {
-    /// The limits these options set.
-    pub fn limits(&self) -> embargo_mail::Limits {
-        embargo_mail::Limits {
-            attachment_bytes: self.attachment_limit,
-            message_bytes: self.max_message_bytes,
-            header_bytes: self.max_header_bytes,
-            mime_depth: self.max_mime_depth,
-            mime_parts: self.max_mime_parts,
-            decompressed_bytes: self.max_decompressed_bytes,
-            header_fields: self.max_header_fields,
+/// One line of the check.
+struct Outcome {
+    what: &'static str,
+    detail: Result<String, String>,
+}
+
+/// Runs `embargo config …`; `Ok(false)` when a check failed.
+pub async fn run(cmd: ConfigCommand, out: &Output) -> Result<bool, String> {
+    match cmd {
+        ConfigCommand::Example => {
+            print!("{}", crate::settings::example());
+            Ok(true)
+        }
+        ConfigCommand::Show(args) => {
+            let mut settings = crate::settings::resolve(&args)?;
+            settings.database_url = settings
+                .database_url
+                .as_deref()
+                .map(embargo_store::mask_url);
+            for url in [&mut settings.smtp_url, &mut settings.imap_url] {
+                *url = url
+                    .as_deref()
+                    .map(embargo_server::mail_endpoint::without_password);
+            }
+            let value = serde_json::to_value(&settings).map_err(|e| e.to_string())?;
+            out.show(&value, || {
+                value
+                    .as_object()
+                    .map(|o| {
+                        o.iter()
+                            .map(|(k, v)| format!("{k} = {v}"))
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    })
+                    .unwrap_or_default()
+            });
+            Ok(true)
+        }
+        ConfigCommand::Check(args) => {
+            let settings = crate::settings::resolve(&args)?;
+            let outcomes = check(&settings).await;
+            let ok = outcomes.iter().all(|o| o.detail.is_ok());
+            let rows: Vec<Value> = outcomes
+                .iter()
+                .map(|o| match &o.detail {
+                    Ok(d) => json!({ "check": o.what, "ok": true, "detail": d }),
+                    Err(e) => json!({ "check": o.what, "ok": false, "error": e }),
+                })
+                .collect();
+            out.show(&json!({ "ok": ok, "checks": rows }), || {
+                outcomes
+                    .iter()
+                    .map(|o| match &o.detail {
+                        Ok(d) => format!("{:<9} ok: {d}", o.what),
+                        Err(e) => format!("{:<9} FAILED: {e}", o.what),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+            Ok(ok)
         }
     }
 }
 
-/// Options shared by every command that opens the store directly.
-#[derive(Debug, Clone, Args)]
-pub struct StoreArgs {
-    /// Data directory: SQLite database and master key file.
-    #[arg(long, env = "EMBARGO_DATA", default_value = "./embargo-data")]
-    pub data: PathBuf,
-    /// PostgreSQL URL; when set, the database lives there instead of in the data directory.
-    #[arg(long, env = "EMBARGO_DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<String>,
+async fn check(settings: &Settings) -> Vec<Outcome> {
+    let mut outcomes = vec![Outcome {
+        what: "database",
+        detail: database(settings).await,
+    }];
+    let public_url = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", settings.listen));
+    outcomes.push(Outcome {
+        what: "smtp",
+        detail: match crate::serve::mailer(settings, &public_url) {
+            Ok(None) => Ok("not configured: mail waits in the queue".to_owned()),
+            Ok(Some(mailer)) => match mailer.check().await {
+                Ok(()) => Ok(format!(
+                    "{} takes mail from {}",
+                    embargo_server::mail_endpoint::without_password(
+                        settings.smtp_url.as_deref().unwrap_or_default()
+                    ),
+                    settings.mail_from
+                )),
+                Err(e) => Err(e.to_string()),
+            },
+            Err(e) => Err(e),
+        },
+    });
+    outcomes.push(Outcome {
+        what: "imap",
+        detail: match crate::serve::mailbox(settings) {
+            Ok(None) => Ok("not configured: reports come by the MTA alias or the web form".into()),
+            Ok(Some(imap)) => match embargo_server::imap::check(&imap).await {
+                Ok(n) => Ok(format!("{imap:?} logged in, {n} messages in the mailbox")),
+                Err(e) => Err(e.to_string()),
+            },
+            Err(e) => Err(e),
+        },
+    });
+    outcomes
 }
 
-/// Why the store could not be opened.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// A bad setting.
-    #[error("{0}")]
-    Setting(String),
-    /// From the store.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl StoreArgs {
-    /// The database these options name.
-    pub fn database(&self) -> Result<Database, ConfigError> {
-        match &self.database_url {
-            Some(url) => Ok(Database::from_url(url)?),
-            None => Ok(Database::Sqlite(embargo_store::sqlite_path(&self.data))),
-        }
+/// Opens the store: the database answers and the master key opens its data key. A
+/// missing SQLite file is reported, not created.
+async fn database(settings: &Settings) -> Result<String, String> {
+    let database = crate::store_args::database(settings).map_err(|e| e.to_string())?;
+    if let embargo_store::Database::Sqlite(path) = &database
+        && !path.exists()
+    {
+        return Err(format!(
+            "no database at {} yet: `embargo init` creates it",
+            path.display()
+        ));
     }
-
-    /// Where the master key comes from: `EMBARGO_MASTER_KEY`, `EMBARGO_MASTER_KEY_FILE`,
-    /// or `master.key` in the data directory.
-    pub fn key_source(&self) -> Result<KeySource, ConfigError> {
-        if let Ok(text) = std::env::var("EMBARGO_MASTER_KEY") {
-            return Ok(KeySource::Given(
-                MasterKey::from_base64(&text, "EMBARGO_MASTER_KEY").map_err(StoreError::from)?,
-            ));
-        }
-        if let Ok(path) = std::env::var("EMBARGO_MASTER_KEY_FILE") {
-            return Ok(KeySource::File(PathBuf::from(path)));
-        }
-        embargo_store::create_private_dir(&self.data).map_err(|e| {
-            ConfigError::Setting(format!(
-                "cannot create the data directory {}: {e}",
-                self.data.display()
-            ))
-        })?;
-        Ok(KeySource::File(self.data.join("master.key")))
-    }
-
-    /// Opens the store, creating the database and key on first use.
-    pub async fn open(&self) -> Result<Store, ConfigError> {
-        let database = self.database()?;
-        let keys = self.key_source()?;
-        Ok(Store::open(&database, &keys).await?)
-    }
+    let store = crate::store_args::open(settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    let answered = store.ping().await.map_err(|e| e.to_string());
+    store.close().await;
+    answered.map(|()| format!("{database:?} opened with the master key"))
 }

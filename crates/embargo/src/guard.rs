@@ -11,7 +11,7 @@ use embargo_guard::{DenyList, Finding, GuardKey, Matcher, NOT_CHECKED_HERE};
 use serde_json::{Value, json};
 
 use crate::Output;
-use crate::config::StoreArgs;
+use crate::store_args::StoreArgs;
 
 /// Options of `embargo guard`.
 #[derive(Debug, Args)]

@@ -9,7 +9,7 @@ use embargo_store::PublishedRecord;
 use serde_json::{Value, json};
 
 use crate::Output;
-use crate::config::StoreArgs;
+use crate::store_args::StoreArgs;
 
 /// Options of `embargo import`.
 #[derive(Debug, Args)]

@@ -13,31 +13,45 @@ use clap::Args;
 use serde_json::json;
 
 use crate::Output;
-use crate::config::{LimitArgs, StoreArgs};
+use crate::store_args::{LimitArgs, StoreArgs};
 
 /// sysexits.h: a temporary failure; the MTA retries.
 pub const EX_TEMPFAIL: u8 = 75;
 
 /// Options of `embargo intake`.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, serde::Serialize)]
 pub struct IntakeArgs {
     /// The project the address belongs to.
     #[arg(long)]
+    #[serde(skip)]
     pub project: String,
     /// Read an mbox file of many messages instead of one message on stdin.
     #[arg(long)]
+    #[serde(skip)]
     pub mbox: Option<std::path::PathBuf>,
     #[command(flatten)]
+    #[serde(flatten)]
     pub limits: LimitArgs,
     #[command(flatten)]
+    #[serde(flatten)]
     pub store: StoreArgs,
+}
+
+impl IntakeArgs {
+    /// The store and the limits: these options over the configuration file.
+    async fn open(&self) -> Result<(embargo_store::Store, embargo_mail::Limits), String> {
+        let settings = crate::settings::resolve(self)?;
+        let store = crate::store_args::open(&settings)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok((store, settings.limits()))
+    }
 }
 
 async fn run_mbox(args: &IntakeArgs, path: &std::path::Path, out: &Output) -> Result<(), String> {
     let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let messages = embargo_mail::mbox::split(&data);
-    let store = args.store.open().await.map_err(|e| e.to_string())?;
-    let limits = args.limits.limits();
+    let (store, limits) = args.open().await?;
     let show_progress = std::io::IsTerminal::is_terminal(&std::io::stderr()) && !out.json;
     let total = messages.len();
     let outcomes = store
@@ -76,8 +90,7 @@ pub async fn run(args: IntakeArgs, out: &Output) -> Result<(), String> {
         .lock()
         .read_to_end(&mut raw)
         .map_err(|e| format!("reading the message: {e}"))?;
-    let store = args.store.open().await.map_err(|e| e.to_string())?;
-    let limits = args.limits.limits();
+    let (store, limits) = args.open().await?;
     let outcome = store
         .intake(&args.project, &raw, &limits)
         .await

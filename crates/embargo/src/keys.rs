@@ -6,7 +6,7 @@ use clap::Subcommand;
 use serde_json::json;
 
 use crate::Output;
-use crate::config::StoreArgs;
+use crate::store_args::StoreArgs;
 
 /// `embargo keys …`.
 #[derive(Debug, Subcommand)]

@@ -14,6 +14,8 @@ mod intake;
 mod keys;
 mod report;
 mod serve;
+mod settings;
+mod store_args;
 mod trace;
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -31,6 +33,10 @@ struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// A TOML configuration file (`embargo config example` writes one); the environment
+    /// and flags override it.
+    #[arg(long, global = true, env = "EMBARGO_CONFIG")]
+    config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -86,9 +92,14 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Load a backup into a new, empty database.
     Restore(backup::RestoreArgs),
-    /// Background jobs: status and a diagnostic probe.
+    /// Background jobs: status, retry and a diagnostic probe.
     #[command(subcommand)]
     Jobs(admin::JobsCommand),
+    /// Whether a running server is ready (exit 0) or not (exit 1): for healthchecks.
+    Health(serve::HealthArgs),
+    /// The configuration: a commented example, or a check of every connection it names.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
 }
 
 /// Prints JSON or text depending on `--json`.
@@ -148,20 +159,36 @@ pub fn prompt(label: &str, secret: bool) -> Option<String> {
     read_stdin_line().ok().filter(|s| !s.is_empty())
 }
 
-fn init_tracing() {
+/// Logs to stderr, as text or as one JSON object per line (`log_format = "json"`).
+fn init_tracing(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("EMBARGO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+        .with_writer(std::io::stderr);
+    if json {
+        logs.json().with_current_span(false).init();
+    } else {
+        logs.with_ansi(std::io::stderr().is_terminal()).init();
+    }
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    let file = settings::load_file(cli.config.as_deref());
+    let json_logs = match &cli.command {
+        Command::Serve(args) => settings::resolve(args).ok(),
+        _ => {
+            let mut given = serde_json::Map::new();
+            if let Ok(format) = std::env::var("EMBARGO_LOG_FORMAT") {
+                given.insert("log_format".into(), format.into());
+            }
+            settings::resolve(&given).ok()
+        }
+    }
+    .is_some_and(|s| s.log_format == settings::LogFormat::Json);
+    init_tracing(json_logs);
     // A panic message could quote whatever the code was handling; log where it happened,
     // never what it said.
     std::panic::set_hook(Box::new(|info| {
@@ -173,6 +200,10 @@ async fn main() -> ExitCode {
         eprintln!("embargo: internal error at {at}");
     }));
     let out = Output { json: cli.json };
+    if let Err(message) = file {
+        eprintln!("embargo: {}", terminal_safe(&message));
+        return ExitCode::FAILURE;
+    }
     let result = match cli.command {
         Command::Init(args) => admin::init(args, &out).await,
         Command::Serve(args) => serve::run(args).await,
@@ -200,6 +231,16 @@ async fn main() -> ExitCode {
                 );
                 return ExitCode::from(intake::EX_TEMPFAIL);
             }
+        },
+        Command::Health(args) => match serve::health(args, &out).await {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(message) => Err(message),
+        },
+        Command::Config(cmd) => match config::run(cmd, &out).await {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(message) => Err(message),
         },
         Command::Backup(args) => backup::backup(args, &out).await,
         Command::Restore(args) => backup::restore(args, &out).await,

@@ -1,78 +1,136 @@
 //! `embargo serve`.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::Args;
+use serde::Serialize;
 use tokio::sync::watch;
 
-use crate::config::{LimitArgs, StoreArgs};
+use crate::settings::Settings;
+use crate::store_args::{LimitArgs, StoreArgs};
 
-/// Options of `embargo serve`.
-#[derive(Debug, Args)]
+/// Options of `embargo serve`; each may also come from the configuration file, and
+/// the defaults are in `embargo config example`.
+#[derive(Debug, Args, Serialize)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "EMBARGO_LISTEN", default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "EMBARGO_LISTEN")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    /// Serve Prometheus metrics at /metrics on this address, apart from the site
+    /// (keep it private: e.g. 127.0.0.1:9187).
+    #[arg(long, env = "EMBARGO_METRICS_LISTEN")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Log format: text, or json (one object per line, for a log collector)
+    /// [default: text].
+    #[arg(long, env = "EMBARGO_LOG_FORMAT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<String>,
     /// SMTP relay for mail out; without it mail waits. smtp://127.0.0.1:25 (the local
     /// MTA), smtps://user@relay:465 (TLS), smtp://user@relay:587 (STARTTLS required;
     /// ?tls=opportunistic or ?tls=none to relax it).
     #[arg(long, env = "EMBARGO_SMTP_URL", hide_env_values = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub smtp_url: Option<String>,
     /// The relay's password, read from this file; EMBARGO_SMTP_PASSWORD gives it from
     /// the environment. Used when the URL names a user but no password.
     #[arg(long, env = "EMBARGO_SMTP_PASSWORD_FILE")]
-    pub smtp_password_file: Option<std::path::PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp_password_file: Option<PathBuf>,
     /// PEM certificates trusted for the relay besides Mozilla's roots (a private CA).
     #[arg(long, env = "EMBARGO_SMTP_CA_FILE")]
-    pub smtp_ca_file: Option<std::path::PathBuf>,
-    /// The address mail comes from.
-    #[arg(long, env = "EMBARGO_MAIL_FROM", default_value = "security@localhost")]
-    pub mail_from: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp_ca_file: Option<PathBuf>,
+    /// The address mail comes from [default: security@localhost].
+    #[arg(long, env = "EMBARGO_MAIL_FROM")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mail_from: Option<String>,
     /// The server's public base URL, for links in mail (default: the listen address).
     #[arg(long, env = "EMBARGO_PUBLIC_URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
     /// A mailbox to poll for reports: imaps://user@host:993/INBOX, imap://user@host/INBOX
     /// (STARTTLS required), or imap://user@127.0.0.1:143/INBOX (plain on loopback).
-    #[arg(
-        long,
-        env = "EMBARGO_IMAP_URL",
-        hide_env_values = true,
-        requires = "imap_project"
-    )]
+    #[arg(long, env = "EMBARGO_IMAP_URL", hide_env_values = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub imap_url: Option<String>,
     /// The IMAP password, read from this file (kept out of the process list); used when
     /// the URL carries none. EMBARGO_IMAP_PASSWORD gives it from the environment.
     #[arg(long, env = "EMBARGO_IMAP_PASSWORD_FILE")]
-    pub imap_password_file: Option<std::path::PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imap_password_file: Option<PathBuf>,
     /// PEM certificates trusted for the IMAP server besides Mozilla's roots.
     #[arg(long, env = "EMBARGO_IMAP_CA_FILE")]
-    pub imap_ca_file: Option<std::path::PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imap_ca_file: Option<PathBuf>,
     /// The project the polled mailbox's mail is for.
     #[arg(long, env = "EMBARGO_IMAP_PROJECT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub imap_project: Option<String>,
-    /// Seconds between polls.
-    #[arg(long, env = "EMBARGO_IMAP_INTERVAL", default_value_t = 60)]
-    pub imap_interval: u64,
+    /// Seconds between polls [default: 60].
+    #[arg(long, env = "EMBARGO_IMAP_INTERVAL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imap_interval: Option<u64>,
     /// Seconds a job claimed by a server that then died waits before another server
-    /// takes it over (announcements included).
-    #[arg(long, env = "EMBARGO_JOB_LEASE", default_value_t = 60)]
-    pub job_lease: u64,
+    /// takes it over (announcements included) [default: 60].
+    #[arg(long, env = "EMBARGO_JOB_LEASE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_lease: Option<u64>,
     /// Reverse proxies (addresses or CIDR ranges, comma-separated) whose forwarded client
     /// address (`Forwarded`, `X-Forwarded-For`) the per-address limits believe.
     #[arg(long, env = "EMBARGO_TRUSTED_PROXIES", value_delimiter = ',')]
+    #[serde(rename = "trusted_proxies", skip_serializing_if = "Vec::is_empty")]
     pub trusted_proxy: Vec<String>,
     /// Append an authenticated checkpoint of the audit chain to this file every
     /// --audit-checkpoint-interval seconds and at shutdown; keep it off this machine's
     /// database (`embargo audit verify --checkpoints` holds the log to it).
     #[arg(long, env = "EMBARGO_AUDIT_CHECKPOINTS")]
-    pub audit_checkpoints: Option<std::path::PathBuf>,
-    /// Seconds between audit checkpoints.
-    #[arg(long, env = "EMBARGO_AUDIT_CHECKPOINT_INTERVAL", default_value_t = 300)]
-    pub audit_checkpoint_interval: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_checkpoints: Option<PathBuf>,
+    /// Seconds between audit checkpoints [default: 300].
+    #[arg(long, env = "EMBARGO_AUDIT_CHECKPOINT_INTERVAL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_checkpoint_interval: Option<u64>,
     #[command(flatten)]
+    #[serde(flatten)]
     pub limits: LimitArgs,
     #[command(flatten)]
+    #[serde(flatten)]
     pub store: StoreArgs,
+}
+
+/// Options of `embargo health`.
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// The server's base URL.
+    #[arg(long, env = "EMBARGO_URL", default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+}
+
+/// Asks a running server whether it is ready (`/readyz`): for a container's healthcheck
+/// or a monitoring script. `Ok(false)` when it is not.
+pub async fn health(args: HealthArgs, out: &crate::Output) -> Result<bool, String> {
+    let url = format!("{}/readyz", args.url.trim_end_matches('/'));
+    let response = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .map_err(|e| e.to_string())?
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    let ready = response.status().is_success();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    out.show(&body, || match ready {
+        true => "ready".to_owned(),
+        false => format!(
+            "not ready: {}",
+            body["reason"].as_str().unwrap_or("no answer")
+        ),
+    });
+    Ok(ready)
 }
 
 /// Writes audit checkpoints until shutdown, and one more then.
@@ -104,15 +162,89 @@ async fn checkpoints(
     }
 }
 
+/// The mail sender the settings describe, if any.
+pub fn mailer(
+    settings: &Settings,
+    public_url: &str,
+) -> Result<Option<embargo_server::mail::Mailer>, String> {
+    let Some(url) = &settings.smtp_url else {
+        return Ok(None);
+    };
+    embargo_server::mail::Mailer::new(&embargo_server::mail::MailSettings {
+        smtp_url: url.clone(),
+        password: secret(
+            settings.smtp_password_file.as_deref(),
+            "EMBARGO_SMTP_PASSWORD",
+        )?,
+        ca_file: settings.smtp_ca_file.clone(),
+        from: settings.mail_from.clone(),
+        public_url: public_url.to_owned(),
+    })
+    .map(Some)
+    .map_err(|e| e.to_string())
+}
+
+/// The polled mailbox the settings describe, if any.
+pub fn mailbox(settings: &Settings) -> Result<Option<embargo_server::imap::ImapSettings>, String> {
+    let (url, project) = match (&settings.imap_url, &settings.imap_project) {
+        (Some(url), Some(project)) => (url, project),
+        (Some(_), None) => {
+            return Err(
+                "imap_url needs imap_project: the project whose reports the mailbox receives"
+                    .into(),
+            );
+        }
+        _ => return Ok(None),
+    };
+    let mut imap = embargo_server::imap::ImapSettings::from_url(
+        url,
+        project,
+        std::time::Duration::from_secs(settings.imap_interval.max(1)),
+    )
+    .map_err(|e| e.to_string())?;
+    if imap.password.is_empty() {
+        imap.password = secret(
+            settings.imap_password_file.as_deref(),
+            "EMBARGO_IMAP_PASSWORD",
+        )?
+        .unwrap_or_default();
+    }
+    if let Some(ca) = &settings.imap_ca_file {
+        imap.trust_ca_file(ca).map_err(|e| e.to_string())?;
+    }
+    imap.limits = settings.limits();
+    Ok(Some(imap))
+}
+
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn run(args: ServeArgs) -> Result<(), String> {
-    let store = args.store.open().await.map_err(|e| e.to_string())?;
-    let listener = tokio::net::TcpListener::bind(args.listen)
+    let settings = crate::settings::resolve(&args)?;
+    let store = crate::store_args::open(&settings)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+        .map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    // Scripts and tests read this line to find the port when listening on port 0.
-    println!("embargo listening on http://{addr}");
+    let metrics = match settings.metrics_listen {
+        Some(at) => Some(
+            tokio::net::TcpListener::bind(at)
+                .await
+                .map_err(|e| format!("cannot listen on {at} for metrics: {e}"))?,
+        ),
+        None => None,
+    };
+    // Scripts and tests read these lines to find the ports when listening on port 0.
+    // Written without println!, which would panic once nobody reads the pipe.
+    {
+        use std::io::Write;
+        let mut stdout = std::io::stdout();
+        let _ = writeln!(stdout, "embargo listening on http://{addr}");
+        if let Some(Ok(at)) = metrics.as_ref().map(|m| m.local_addr()) {
+            let _ = writeln!(stdout, "embargo metrics on http://{at}/metrics");
+        }
+        let _ = stdout.flush();
+    }
     let (stop, shutdown) = watch::channel(false);
     tokio::spawn(async move {
         wait_for_signal().await;
@@ -128,58 +260,25 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             .finish()
     };
     let runner = format!("{}-{}-{nonce:016x}", std::process::id(), addr.port());
-    let public_url = args
+    let public_url = settings
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
-    let mailer = match &args.smtp_url {
-        Some(url) => Some(
-            embargo_server::mail::Mailer::new(&embargo_server::mail::MailSettings {
-                smtp_url: url.clone(),
-                password: secret(args.smtp_password_file.as_deref(), "EMBARGO_SMTP_PASSWORD")?,
-                ca_file: args.smtp_ca_file.clone(),
-                from: args.mail_from.clone(),
-                public_url: public_url.clone(),
-            })
-            .map_err(|e| e.to_string())?,
-        ),
-        None => None,
-    };
-    let imap = match (&args.imap_url, &args.imap_project) {
-        (Some(url), Some(project)) => {
-            let mut settings = embargo_server::imap::ImapSettings::from_url(
-                url,
-                project,
-                std::time::Duration::from_secs(args.imap_interval.max(1)),
-            )
-            .map_err(|e| e.to_string())?;
-            if settings.password.is_empty() {
-                settings.password =
-                    secret(args.imap_password_file.as_deref(), "EMBARGO_IMAP_PASSWORD")?
-                        .unwrap_or_default();
-            }
-            if let Some(ca) = &args.imap_ca_file {
-                settings.trust_ca_file(ca).map_err(|e| e.to_string())?;
-            }
-            settings.limits = args.limits.limits();
-            Some(settings)
-        }
-        _ => None,
-    };
     let services = embargo_server::Services {
         runner,
-        mailer,
-        imap,
+        mailer: mailer(&settings, &public_url)?,
+        imap: mailbox(&settings)?,
         public_url,
-        job_lease: std::time::Duration::from_secs(args.job_lease.clamp(1, 3600)),
-        trusted_proxies: trusted_proxies(&args.trusted_proxy)?,
-        intake_limits: args.limits.limits(),
+        job_lease: std::time::Duration::from_secs(settings.job_lease.clamp(1, 3600)),
+        trusted_proxies: trusted_proxies(&settings.trusted_proxies)?,
+        intake_limits: settings.limits(),
+        metrics,
     };
-    let checkpointer = args.audit_checkpoints.clone().map(|file| {
+    let checkpointer = settings.audit_checkpoints.clone().map(|file| {
         tokio::spawn(checkpoints(
             store.clone(),
             file,
-            std::time::Duration::from_secs(args.audit_checkpoint_interval.max(1)),
+            std::time::Duration::from_secs(settings.audit_checkpoint_interval.max(1)),
             shutdown.clone(),
         ))
     });
@@ -195,7 +294,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
 
 /// A secret from its file, else from the environment variable, else none; never from
 /// argv, where every user of the machine reads it.
-fn secret(file: Option<&std::path::Path>, variable: &str) -> Result<Option<String>, String> {
+pub fn secret(file: Option<&std::path::Path>, variable: &str) -> Result<Option<String>, String> {
     match (file, std::env::var(variable)) {
         (Some(file), _) => Ok(Some(
             std::fs::read_to_string(file)
@@ -217,7 +316,7 @@ fn trusted_proxies(given: &[String]) -> Result<Vec<ipnet::IpNet>, String> {
         .map(|p| {
             p.parse::<ipnet::IpNet>()
                 .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                .map_err(|_| format!("--trusted-proxy {p}: not an address or CIDR range"))
+                .map_err(|_| format!("trusted proxy {p}: not an address or CIDR range"))
         })
         .collect()
 }

@@ -4,7 +4,7 @@ use clap::Args;
 use serde_json::json;
 
 use crate::Output;
-use crate::config::StoreArgs;
+use crate::store_args::StoreArgs;
 
 /// Options of `embargo trace`.
 #[derive(Debug, Args)]

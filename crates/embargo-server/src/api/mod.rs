@@ -56,6 +56,7 @@ impl Modify for Security {
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(public::healthz))
+        .routes(routes!(public::readyz))
         .routes(routes!(public::case))
         .routes(routes!(public::openpgp_key))
         .routes(routes!(site::index))

@@ -24,6 +24,44 @@ pub async fn healthz(AxumState(state): AxumState<AppState>) -> Result<Json<Healt
     Ok(Json(Health { status: "ok" }))
 }
 
+/// Readiness: the database answers and its schema is this release's.
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    /// "ready", or "not-ready" with a reason.
+    pub status: &'static str,
+    /// Why not, by category (never content).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+}
+
+/// Whether the server should be sent traffic: the database answers and its migrations
+/// are current. 503 otherwise, so that a load balancer passes this server by.
+#[utoipa::path(get, path = "/readyz", tag = "public", responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
+pub async fn readyz(AxumState(state): AxumState<AppState>) -> impl axum::response::IntoResponse {
+    use axum::http::StatusCode;
+    let reason = match state.store.schema_current().await {
+        Ok(true) => None,
+        Ok(false) => Some("schema-not-current"),
+        Err(_) => Some("database-unreachable"),
+    };
+    let status = if reason.is_some() {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    (
+        status,
+        axum::Json(Readiness {
+            status: if reason.is_some() {
+                "not-ready"
+            } else {
+                "ready"
+            },
+            reason,
+        }),
+    )
+}
+
 /// A project's OpenPGP team key, armored, for reporters to encrypt to.
 #[utoipa::path(get, path = "/api/public/projects/{key}/openpgp-key", tag = "public", params(("key" = String, Path, description = "Project key")),
     responses((status = 200, description = "The armored public key", content_type = "application/pgp-keys", body = String), (status = 404, body = ErrorBody)))]

@@ -257,6 +257,29 @@ async fn smtp_relay_over_tls_with_auth() {
         sent[0]
     );
 
+    // `embargo config check` tries the relay as sending would: logged in over TLS, or
+    // the reason it cannot be.
+    let check = |password: &Path| {
+        let out = db
+            .command(&["--json", "config", "check"])
+            .env("EMBARGO_SMTP_URL", &starttls_url)
+            .env("EMBARGO_SMTP_PASSWORD_FILE", password)
+            .env("EMBARGO_SMTP_CA_FILE", &ca_file)
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), report)
+    };
+    let (code, report) = check(&password_file);
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(report["checks"][1]["check"], "smtp");
+    assert_eq!(report["checks"][1]["ok"], true, "{report}");
+    let (code, report) = check(&wrong_file);
+    assert_eq!(code, Some(1), "{report}");
+    let error = report["checks"][1]["error"].as_str().unwrap();
+    assert!(error.contains("authentication refused"), "{report}");
+    assert!(!report.to_string().contains("wrong-pass-7"));
+
     // Implicit TLS (smtps://), the password from the environment.
     let implicit = Sink::start_with(
         &db.dir.path().join("implicit"),
@@ -423,6 +446,28 @@ async fn imap_intake_over_tls() {
         &log,
     );
     let alice = Api::new(&server.url, Some(&people.alice));
+    let checked = |url: String, ca: Option<&Path>| {
+        let password_file = db.dir.path().join("imap-password");
+        let mut cmd = db.command(&["--json", "config", "check"]);
+        cmd.env("EMBARGO_IMAP_URL", url)
+            .env("EMBARGO_IMAP_PASSWORD_FILE", &password_file)
+            .env("EMBARGO_IMAP_PROJECT", "CLOUDSTACK");
+        if let Some(ca) = ca {
+            cmd.env("EMBARGO_IMAP_CA_FILE", ca);
+        }
+        let out = cmd.output().unwrap();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["checks"][2].clone()
+    };
+    let imap = checked(
+        format!("imaps://{USER}@127.0.0.1:{imaps_port}/INBOX"),
+        Some(&ca.ca),
+    );
+    assert_eq!(imap["ok"], true, "{imap}");
+    let imap = checked(format!("imaps://{USER}@127.0.0.1:{imaps_port}/INBOX"), None);
+    assert!(
+        imap["error"].as_str().unwrap().contains("trusted"),
+        "{imap}"
+    );
     eventually(30, "the STARTTLS poll", || async {
         alice.get("/api/cases").await.1.as_array().unwrap().len() == 2
     })

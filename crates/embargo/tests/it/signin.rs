@@ -430,3 +430,127 @@ async fn the_address_limit_holds_across_servers_sqlite() {
 async fn the_address_limit_holds_across_servers_postgres() {
     the_address_limit_holds_across_servers(Backend::Postgres).await;
 }
+
+/// The proxy of `tests/tools/proxy.py`: round robin over the given servers; stops when
+/// dropped.
+struct Proxy {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Proxy {
+    fn start(backends: &[&Process]) -> Proxy {
+        use std::io::BufRead;
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/proxy.py");
+        let mut child = std::process::Command::new("/usr/bin/python3")
+            .arg(script)
+            .args(
+                backends
+                    .iter()
+                    .map(|p| p.url.rsplit(':').next().unwrap().to_owned()),
+            )
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        Proxy {
+            child,
+            url: format!("http://127.0.0.1:{}", line.trim()),
+        }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+/// Two servers behind a reverse proxy they trust (by address): each client is counted by
+/// the address the proxy forwards, over both servers together. A client that goes round
+/// the proxy cannot choose its address with a forged header.
+async fn the_limit_holds_behind_a_trusted_proxy(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    seed(&store).await;
+    store.close().await;
+    let server = || {
+        let mut cmd = db.command(&[]);
+        cmd.env("EMBARGO_TRUSTED_PROXIES", "127.0.0.2/32");
+        Process::serve(cmd)
+    };
+    let (a, b) = (server(), server());
+    let proxy = Proxy::start(&[&a, &b]);
+    // Two clients with addresses of their own on the loopback network.
+    let client = |last: u8| {
+        reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from([127, 0, 0, last]))
+            .build()
+            .unwrap()
+    };
+    let (mallory, carol) = (client(3), client(4));
+    let attempt = |http: &reqwest::Client, url: &str, forged: Option<&str>| {
+        let mut request = http.post(format!("{url}/api/session")).json(&json!({
+            "email": format!("guess{}@example.org", rand::random::<u32>()),
+            "password": "guessing the password",
+        }));
+        if let Some(forged) = forged {
+            request = request.header("X-Forwarded-For", forged);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let backend = response
+                .headers()
+                .get("x-proxy-backend")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            (response.status(), backend)
+        }
+    };
+    let mut backends = std::collections::BTreeSet::new();
+    for n in 0..embargo_server::limiter::MAX_FAILURES {
+        // A header the client adds itself changes nothing: the proxy appends the address
+        // it saw, and that is the one counted.
+        let forged = (n % 3 == 0).then_some("198.51.100.7");
+        let (status, via) = attempt(&mallory, &proxy.url, forged).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{backend:?}: attempt {n}");
+        backends.insert(via.unwrap());
+    }
+    assert_eq!(
+        backends.len(),
+        2,
+        "the proxy spread the attempts over both servers"
+    );
+    for _ in 0..2 {
+        let (status, _) = attempt(&mallory, &proxy.url, None).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{backend:?}");
+    }
+    // Another client behind the same proxy is its own address.
+    let (status, _) = attempt(&carol, &proxy.url, None).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "{backend:?}: carol is not mallory"
+    );
+    // Straight to a server, a forged header is not believed: mallory stays mallory, and
+    // carol cannot get mallory locked out or borrow another address.
+    let (status, _) = attempt(&mallory, &a.url, Some("203.0.113.9")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{backend:?}");
+    let (status, _) = attempt(&carol, &b.url, Some("127.0.0.3")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{backend:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_limit_holds_behind_a_trusted_proxy_sqlite() {
+    the_limit_holds_behind_a_trusted_proxy(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_limit_holds_behind_a_trusted_proxy_postgres() {
+    the_limit_holds_behind_a_trusted_proxy(Backend::Postgres).await;
+}
