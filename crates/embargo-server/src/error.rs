@@ -96,6 +96,7 @@ impl ApiError {
                 | StoreError::Database(_)
                 | StoreError::Migrate(_)
                 | StoreError::Corrupt(_)
+                | StoreError::UpgradePending(_)
                 | StoreError::Audit(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             },
         }

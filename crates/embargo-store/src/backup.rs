@@ -381,7 +381,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
 ];
 
 /// Tables deliberately left out of backups.
-pub const NOT_BACKED_UP: &[&str] = &["sessions", "address_events"];
+pub const NOT_BACKED_UP: &[&str] = &["sessions", "address_events", "backup_log"];
 
 /// What a backup wrote.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -482,6 +482,7 @@ impl Store {
             return Err(io_error(&partial, e));
         }
         std::fs::rename(&partial, path).map_err(|e| io_error(path, e))?;
+        self.record_backup().await?;
         Ok(BackupSummary {
             path: path.to_owned(),
             rows: summary,

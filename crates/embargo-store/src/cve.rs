@@ -122,6 +122,28 @@ impl Store {
         Ok(())
     }
 
+    /// Every organisation's CVE Services credentials, opened: for the operator's
+    /// `embargo config check`, which holds the master key anyway.
+    pub async fn all_cve_credentials(&self) -> Result<Vec<(String, CveCredentials)>> {
+        let rows = sqlx::query(
+            "SELECT id, name, cve_services_sealed FROM organisations WHERE cve_services_sealed IS NOT NULL ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let sealed: Vec<u8> = row.try_get("cve_services_sealed")?;
+                let plain = self.keys().open(
+                    &crate::contexts::cve_credentials(row.try_get("id")?),
+                    &sealed,
+                )?;
+                let credentials = serde_json::from_slice(&plain)
+                    .map_err(|_| StoreError::Corrupt("CVE Services credentials".into()))?;
+                Ok((row.try_get("name")?, credentials))
+            })
+            .collect()
+    }
+
     /// What is known of a case's CVE ID, for someone who may change the case.
     pub async fn cve_context(&self, viewer: &Viewer, case_ref: &CaseRef) -> Result<CveContext> {
         let mut conn = self.pool.acquire().await?;

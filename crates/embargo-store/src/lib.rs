@@ -119,6 +119,12 @@ pub enum StoreError {
     /// The caller is not allowed to do this (for non-case resources, e.g. administration).
     #[error("{0}")]
     Forbidden(&'static str),
+    /// The database holds data under an older schema, and this command may not migrate
+    /// it: the operator decides when (after a backup).
+    #[error(
+        "the database's schema is older than this release: {0}. Back it up (with the release that wrote it) and start `embargo serve` again, or start it with --migrate; `embargo migrate --dry-run` lists what changes"
+    )]
+    UpgradePending(String),
 }
 
 impl StoreError {
@@ -135,6 +141,7 @@ impl StoreError {
             StoreError::Audit(_) => "the audit log could not be written",
             StoreError::Corrupt(_) => "stored data it needs is not readable",
             StoreError::Forbidden(_) => "it is not allowed",
+            StoreError::UpgradePending(_) => "the database waits for its migrations",
         }
     }
 
@@ -148,7 +155,8 @@ impl StoreError {
                 sqlx::migrate::MigrateError::Execute(e)
                 | sqlx::migrate::MigrateError::ExecuteMigration(e, _),
             ) => is_transient_sqlx(e),
-            StoreError::Audit(_) => true,
+            // Mail waits in the MTA's queue until the operator has migrated.
+            StoreError::Audit(_) | StoreError::UpgradePending(_) => true,
             _ => false,
         }
     }
@@ -325,10 +333,99 @@ pub(crate) fn rfc(ms: i64) -> String {
     embargo_core::clocks::rfc3339(from_millis(ms))
 }
 
+/// Whether opening may migrate a database that already holds data. A new, empty
+/// database is always migrated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upgrade {
+    /// Refuse, naming the pending migrations ([`StoreError::UpgradePending`]).
+    Refuse,
+    /// Apply them.
+    Apply,
+}
+
+/// A migration this release carries that the database has not had.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PendingMigration {
+    /// Its number.
+    pub version: i64,
+    /// What it does, in a few words.
+    pub description: String,
+}
+
+/// Where a database stands against this release's migrations.
+#[derive(Debug, Clone, Default)]
+pub struct SchemaStatus {
+    /// No migration was ever applied: a new database.
+    pub new: bool,
+    /// The migrations it has not had, oldest first.
+    pub pending: Vec<PendingMigration>,
+    /// Whether a backup was recorded at the database's current schema in the last day.
+    pub fresh_backup: bool,
+}
+
+/// How long a backup counts as fresh for an upgrade on start.
+pub const FRESH_BACKUP: Duration = Duration::from_secs(24 * 3600);
+
+/// Where the database stands, without changing it.
+pub async fn schema_status(database: &Database) -> Result<SchemaStatus> {
+    let (pool, backend) = connect_pool(database).await?;
+    let status = schema_status_of(&pool, backend).await;
+    pool.close().await;
+    status
+}
+
+async fn applied_versions(pool: &AnyPool) -> Vec<i64> {
+    // A new database has no migrations table yet.
+    sqlx::query("SELECT version FROM _sqlx_migrations WHERE success = TRUE")
+        .fetch_all(pool)
+        .await
+        .map(|rows| rows.iter().filter_map(|r| r.try_get(0).ok()).collect())
+        .unwrap_or_default()
+}
+
+async fn schema_status_of(pool: &AnyPool, backend: Backend) -> Result<SchemaStatus> {
+    let applied = applied_versions(pool).await;
+    let pending = migrator(backend)
+        .iter()
+        .filter(|m| !applied.contains(&m.version))
+        .map(|m| PendingMigration {
+            version: m.version,
+            description: m.description.to_string(),
+        })
+        .collect();
+    let since = millis(OffsetDateTime::now_utc()) - FRESH_BACKUP.as_millis() as i64;
+    let current = applied.iter().max().copied().unwrap_or(0);
+    // Databases from before the backup log have none: not fresh.
+    let fresh_backup =
+        sqlx::query("SELECT COUNT(*) FROM backup_log WHERE schema_version = $1 AND taken_at >= $2")
+            .bind(current)
+            .bind(since)
+            .fetch_one(pool)
+            .await
+            .ok()
+            .and_then(|r| r.try_get::<i64, _>(0).ok())
+            .is_some_and(|n| n > 0);
+    Ok(SchemaStatus {
+        new: applied.is_empty(),
+        pending,
+        fresh_backup,
+    })
+}
+
 impl Store {
-    /// Connects, applies migrations and loads the data keys.
+    /// Connects, applies the migrations of a new database (refusing to migrate one that
+    /// holds data: see [`Store::open_with`]) and loads the data keys.
     pub async fn open(database: &Database, keys: &KeySource) -> Result<Store> {
-        let (pool, backend) = connect(database).await?;
+        Store::open_with(database, keys, Upgrade::Refuse).await
+    }
+
+    /// Connects, migrates as `upgrade` allows, and loads the data keys.
+    pub async fn open_with(
+        database: &Database,
+        keys: &KeySource,
+        upgrade: Upgrade,
+    ) -> Result<Store> {
+        let (pool, backend) = connect_with(database, upgrade).await?;
         let keys = load_keys(&pool, keys).await?;
         audit::authenticate_unversioned_head(&pool, keys.audit_key()).await?;
         bind::upgrade(&pool, backend, &keys).await?;
@@ -363,6 +460,22 @@ impl Store {
                 .try_get(0)?;
         let expected = migrator(self.backend).iter().map(|m| m.version).max();
         Ok(applied == expected)
+    }
+
+    /// Records that a backup was taken now, at the database's current schema: a fresh one
+    /// lets the next release's server migrate on start.
+    pub async fn record_backup(&self) -> Result<()> {
+        let version: i64 =
+            sqlx::query("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?;
+        sqlx::query("INSERT INTO backup_log (taken_at, schema_version) VALUES ($1, $2)")
+            .bind(millis(OffsetDateTime::now_utc()))
+            .bind(version)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Closes the pool, waiting for connections to finish.
@@ -422,8 +535,35 @@ fn make_private_files(path: &std::path::Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Connects and applies migrations.
+/// Connects and migrates a new database; one that holds data only with [`Upgrade::Apply`].
 pub(crate) async fn connect(database: &Database) -> Result<(AnyPool, Backend)> {
+    connect_with(database, Upgrade::Refuse).await
+}
+
+async fn connect_with(database: &Database, upgrade: Upgrade) -> Result<(AnyPool, Backend)> {
+    let (pool, backend) = connect_pool(database).await?;
+    let status = schema_status_of(&pool, backend).await?;
+    if !status.pending.is_empty() {
+        if !status.new && upgrade == Upgrade::Refuse {
+            pool.close().await;
+            let names: Vec<String> = status
+                .pending
+                .iter()
+                .map(|m| format!("{:04} {}", m.version, m.description))
+                .collect();
+            return Err(StoreError::UpgradePending(format!(
+                "{} migration(s) pending ({})",
+                names.len(),
+                names.join(", ")
+            )));
+        }
+        migrator(backend).run(&pool).await?;
+    }
+    Ok((pool, backend))
+}
+
+/// Connects, changing nothing.
+async fn connect_pool(database: &Database) -> Result<(AnyPool, Backend)> {
     sqlx::any::install_default_drivers();
     let (url, backend) = match database {
         Database::Sqlite(path) => {
@@ -457,7 +597,6 @@ pub(crate) async fn connect(database: &Database) -> Result<(AnyPool, Backend)> {
         })
         .connect_with(options)
         .await?;
-    migrator(backend).run(&pool).await?;
     Ok((pool, backend))
 }
 

@@ -17,7 +17,8 @@ pub enum ConfigCommand {
     /// URLs masked.
     Show(ServeArgs),
     /// Check the configuration (file, environment and flags) and try each connection it
-    /// names: the database, the SMTP relay and the IMAP mailbox.
+    /// names: the database, the SMTP relay, the IMAP mailbox, and CVE Services for each
+    /// organisation with credentials.
     Check(ServeArgs),
 }
 
@@ -90,6 +91,7 @@ async fn check(settings: &Settings) -> Vec<Outcome> {
         what: "database",
         detail: database(settings).await,
     }];
+    let cve = cve_services(settings).await;
     let public_url = settings
         .public_url
         .clone()
@@ -122,7 +124,38 @@ async fn check(settings: &Settings) -> Vec<Outcome> {
             Err(e) => Err(e),
         },
     });
+    outcomes.push(Outcome {
+        what: "cve",
+        detail: cve,
+    });
     outcomes
+}
+
+/// Asks CVE Services for each organisation's ID quota: the credentials work.
+async fn cve_services(settings: &Settings) -> Result<String, String> {
+    let Ok(store) = crate::store_args::open(settings).await else {
+        return Err("the database could not be opened (see above)".to_owned());
+    };
+    let all = store.all_cve_credentials().await.map_err(|e| e.to_string());
+    store.close().await;
+    let all = all?;
+    if all.is_empty() {
+        return Ok("no organisation has CVE Services credentials".to_owned());
+    }
+    let mut said = Vec::new();
+    for (org, credentials) in all {
+        let url = credentials.api_url.clone();
+        let client = embargo_server::cve_services::CveServices::new(credentials)
+            .map_err(|e| format!("{org}: {e}"))?;
+        let (quota, reserved, available) = client
+            .quota()
+            .await
+            .map_err(|e| format!("{org} at {url}: {e}"))?;
+        said.push(format!(
+            "{org} at {url}: {reserved} of {quota} IDs reserved, {available} available"
+        ));
+    }
+    Ok(said.join("; "))
 }
 
 /// Opens the store: the database answers and the master key opens its data key. A

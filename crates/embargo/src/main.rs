@@ -12,6 +12,7 @@ mod guard;
 mod import;
 mod intake;
 mod keys;
+mod migrate;
 mod report;
 mod serve;
 mod settings;
@@ -95,6 +96,8 @@ enum Command {
     /// Background jobs: status, retry and a diagnostic probe.
     #[command(subcommand)]
     Jobs(admin::JobsCommand),
+    /// The database's pending migrations: list them (--dry-run) or apply them.
+    Migrate(migrate::MigrateArgs),
     /// Whether a running server is ready (exit 0) or not (exit 1): for healthchecks.
     Health(serve::HealthArgs),
     /// The configuration: a commented example, or a check of every connection it names.
@@ -176,7 +179,11 @@ fn init_tracing(json: bool) {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let file = settings::load_file(cli.config.as_deref());
+    // The example is what one writes a file from; it needs none.
+    let file = match &cli.command {
+        Command::Config(config::ConfigCommand::Example) => Ok(()),
+        _ => settings::load_file(cli.config.as_deref()),
+    };
     let json_logs = match &cli.command {
         Command::Serve(args) => settings::resolve(args).ok(),
         _ => {
@@ -232,6 +239,7 @@ async fn main() -> ExitCode {
                 return ExitCode::from(intake::EX_TEMPFAIL);
             }
         },
+        Command::Migrate(args) => migrate::run(args, &out).await,
         Command::Health(args) => match serve::health(args, &out).await {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::from(1),

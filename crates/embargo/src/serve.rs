@@ -93,12 +93,50 @@ pub struct ServeArgs {
     #[arg(long, env = "EMBARGO_AUDIT_CHECKPOINT_INTERVAL")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audit_checkpoint_interval: Option<u64>,
+    /// Apply the database's pending migrations on start even without a fresh backup
+    /// (one recorded by `embargo backup` in the last day at the current schema).
+    #[arg(long, env = "EMBARGO_MIGRATE")]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub migrate: bool,
     #[command(flatten)]
     #[serde(flatten)]
     pub limits: LimitArgs,
     #[command(flatten)]
     #[serde(flatten)]
     pub store: StoreArgs,
+}
+
+/// Opens the store for a server: a database with pending migrations is migrated only
+/// after a fresh backup or with `--migrate`, saying what changes; otherwise the server
+/// does not start, and says how to proceed.
+async fn open_for_serving(settings: &Settings) -> Result<embargo_store::Store, String> {
+    let database = crate::store_args::database(settings).map_err(|e| e.to_string())?;
+    let status = embargo_store::schema_status(&database)
+        .await
+        .map_err(|e| e.to_string())?;
+    let upgrade = if !status.new && !status.pending.is_empty() {
+        if !(settings.migrate || status.fresh_backup) {
+            return Err(embargo_store::StoreError::UpgradePending(format!(
+                "{} migration(s) pending and no backup recorded at this schema in the last day",
+                status.pending.len()
+            ))
+            .to_string());
+        }
+        let why = match settings.migrate {
+            true => "--migrate",
+            false => "a backup of the last day",
+        };
+        for m in &status.pending {
+            tracing::info!(version = m.version, description = %m.description, reason = why, "applying migration");
+        }
+        embargo_store::Upgrade::Apply
+    } else {
+        embargo_store::Upgrade::Refuse
+    };
+    let keys = crate::store_args::key_source(settings).map_err(|e| e.to_string())?;
+    embargo_store::Store::open_with(&database, &keys, upgrade)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Options of `embargo health`.
@@ -219,9 +257,7 @@ pub fn mailbox(settings: &Settings) -> Result<Option<embargo_server::imap::ImapS
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn run(args: ServeArgs) -> Result<(), String> {
     let settings = crate::settings::resolve(&args)?;
-    let store = crate::store_args::open(&settings)
-        .await
-        .map_err(|e| e.to_string())?;
+    let store = open_for_serving(&settings).await?;
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;

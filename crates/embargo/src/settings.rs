@@ -37,6 +37,7 @@ pub struct Settings {
     pub trusted_proxies: Vec<String>,
     pub audit_checkpoints: Option<PathBuf>,
     pub audit_checkpoint_interval: u64,
+    pub migrate: bool,
     pub attachment_limit: usize,
     pub max_message_bytes: usize,
     pub max_header_bytes: usize,
@@ -80,6 +81,7 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             audit_checkpoints: None,
             audit_checkpoint_interval: 300,
+            migrate: false,
             attachment_limit: limits.attachment_bytes,
             max_message_bytes: limits.message_bytes,
             max_header_bytes: limits.header_bytes,
@@ -195,6 +197,11 @@ const EXAMPLE: &[(&str, &str, &str)] = &[
     (
         "audit_checkpoint_interval",
         "Seconds between audit checkpoints.",
+        "",
+    ),
+    (
+        "migrate",
+        "Migrate an older database on start even without a backup of the last day (rather\n# say so once, with --migrate).",
         "",
     ),
     (

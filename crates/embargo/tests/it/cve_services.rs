@@ -344,6 +344,29 @@ async fn cve_services_round_trip(backend: Backend) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // `embargo config check` tries the credentials (the ID quota); a wrong key says so.
+    let checked = |key: &str| {
+        let out = db.command(&["--json", "config", "check"]).output().unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let row = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == "cve")
+            .cloned()
+            .unwrap();
+        assert!(!report.to_string().contains(key), "the key is never shown");
+        row
+    };
+    let cve = checked(KEY);
+    assert_eq!(cve["ok"], true, "{cve}");
+    assert!(
+        cve["detail"]
+            .as_str()
+            .unwrap()
+            .contains("0 of 2 IDs reserved"),
+        "{cve}"
+    );
     let sink = crate::mail::Sink::start(&db.dir.path().join("sink"));
     let mut cmd = db.command(&[]);
     cmd.env(

@@ -85,7 +85,7 @@ fn admin_only(role: Role, ok: u16) -> u16 {
 fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
     let reporter_route = matches!(role, Reporter | OtherReporter);
     match (method, path) {
-        ("GET", "/healthz") | ("GET", "/api/terms") => 200,
+        ("GET", "/healthz") | ("GET", "/readyz") | ("GET", "/api/terms") => 200,
         ("DELETE", "/api/session") => 204,
         ("POST", "/api/session") => 401,
         ("POST", "/api/invitations/accept") => 404,
