@@ -29,6 +29,81 @@ fn embargo(config: Option<&Path>, args: &[&str]) -> Command {
     cmd
 }
 
+/// nginx with `packaging/nginx.conf`, terminating TLS on a free loopback port in front
+/// of Embargo; it stops when its stdin closes, that is when this is dropped.
+struct Nginx {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Nginx {
+    fn start(dir: &Path, ca: &TestCa, upstream: &str) -> Nginx {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        std::fs::create_dir_all(dir).unwrap();
+        let example = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../packaging/nginx.conf"),
+        )
+        .unwrap();
+        let server = example
+            .replace("listen 443 ssl", &format!("listen 127.0.0.1:{port} ssl"))
+            .replace(
+                "/etc/letsencrypt/live/security.example.org/fullchain.pem",
+                &ca.cert.display().to_string(),
+            )
+            .replace(
+                "/etc/letsencrypt/live/security.example.org/privkey.pem",
+                &ca.key.display().to_string(),
+            )
+            .replace("127.0.0.1:8080", upstream);
+        assert!(server.contains(&format!("127.0.0.1:{port}")) && server.contains(upstream));
+        let d = dir.display();
+        let temp: String = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
+            .iter()
+            .map(|t| format!("{t}_temp_path {d}/{t};\n"))
+            .collect();
+        let conf = format!(
+            "daemon off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
+             events {{}}\nhttp {{\naccess_log off;\n{temp}{server}\n}}\n"
+        );
+        let path = dir.join("nginx.conf");
+        std::fs::write(&path, conf).unwrap();
+        let mut child = Command::new("sh")
+            .args([
+                "-c",
+                "/usr/sbin/nginx -p \"$1\" -c \"$2\" & pid=$!; cat >/dev/null; kill $pid; wait $pid",
+                "sh",
+            ])
+            .arg(dir)
+            .arg(&path)
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("nginx (scripts/test installs nginx-light)");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Nginx { child, port };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        drop(child.stdin.take());
+        let _ = child.wait();
+        panic!(
+            "nginx did not start: {}",
+            std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
+        );
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
 /// Sets a key of the example file: its line, commented out or not, replaced.
 fn set(file: &str, key: &str, value: &str) -> String {
     let mut found = false;
@@ -233,6 +308,33 @@ async fn running_it_for_a_team() {
         "{ack}"
     );
     assert!(ack.contains("https://security.cloudstack.example/reporter/"));
+
+    // TLS in front: nginx with the packaged example, the certificate checked.
+    let front = Nginx::start(&root.join("nginx"), &ca, url.trim_start_matches("http://"));
+    let https = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(&std::fs::read(&ca.ca).unwrap()).unwrap(),
+        )
+        .build()
+        .unwrap();
+    let public = format!("https://127.0.0.1:{}", front.port);
+    let ready = https.get(format!("{public}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let cases: serde_json::Value = https
+        .get(format!("{public}/api/cases"))
+        .bearer_auth(token["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cases.as_array().unwrap().len(), 1, "{cases}");
+    assert!(
+        reqwest::get(format!("{public}/readyz")).await.is_err(),
+        "a client that does not trust the certificate is refused"
+    );
+    drop(front);
 
     // 5. health and metrics.
     let health = embargo(Some(&config), &["health", "--url", &url])
