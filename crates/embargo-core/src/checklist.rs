@@ -74,8 +74,14 @@ pub const CVE_RESERVED: &str = "cve-reserved";
 pub const ADVISORY: &str = "advisory";
 /// Key of the item ticked when each pre-notification has been sent.
 pub const DISTRIBUTORS_NOTIFIED: &str = "distributors-notified";
-/// Key of the item ticked when the case is announced.
+/// Key of the announcement item of a project without lists (ticked by hand), and of the
+/// single item that stood for every list before each list had its own.
 pub const ANNOUNCEMENT: &str = "announcement-sent";
+
+/// Key of the item ticked when the announcement to `list` is sent.
+pub fn announcement_to(list: &str) -> String {
+    format!("announcement:{list}")
+}
 /// Key of the item ticked when the case is made public.
 pub const CASE_PUBLIC: &str = "case-public";
 /// Key of the item ticked when the retrospective is recorded.
@@ -83,8 +89,9 @@ pub const RETROSPECTIVE: &str = "retrospective";
 /// Key of the CHANGES/NEWS item, which only makes sense after the announcement.
 pub const CHANGES_NEWS: &str = "changes-news";
 
-/// The checklist items for a project with these supported release branches.
-pub fn items(branches: &[String]) -> Vec<ItemDef> {
+/// The checklist items for a project with these supported release branches and these
+/// announcement lists.
+pub fn items(branches: &[String], lists: &[String]) -> Vec<ItemDef> {
     let mut items = vec![
         item(
             FOUNDATION_NOTIFIED,
@@ -117,7 +124,22 @@ pub fn items(branches: &[String]) -> Vec<ItemDef> {
             manual: true,
             ..item(DISTRIBUTORS_NOTIFIED, "Distributors notified", true)
         },
-        item(ANNOUNCEMENT, "Announcement sent to each list", true),
+    ]);
+    if lists.is_empty() {
+        items.push(item(
+            ANNOUNCEMENT,
+            "Announcement sent (the project names no lists)",
+            false,
+        ));
+    }
+    for list in lists {
+        items.push(item(
+            &announcement_to(list),
+            &format!("Announcement sent to {list}"),
+            true,
+        ));
+    }
+    items.extend([
         item("cve-published", "CVE published", false),
         ItemDef {
             after_announcement: true,
@@ -147,8 +169,13 @@ pub enum ChecklistError {
 }
 
 /// Checks whether an item may be marked on a case in `state`.
-pub fn check_mark(branches: &[String], key: &str, state: State) -> Result<ItemDef, ChecklistError> {
-    let def = items(branches)
+pub fn check_mark(
+    branches: &[String],
+    lists: &[String],
+    key: &str,
+    state: State,
+) -> Result<ItemDef, ChecklistError> {
+    let def = items(branches, lists)
         .into_iter()
         .find(|i| i.key == key)
         .ok_or_else(|| ChecklistError::UnknownItem(key.to_owned()))?;
@@ -167,21 +194,40 @@ mod tests {
 
     #[test]
     fn a_branch_gets_its_own_fix_item() {
-        let items = items(&["4.18".to_owned(), "4.19".to_owned()]);
+        let items = items(&["4.18".to_owned(), "4.19".to_owned()], &[]);
         assert!(items.iter().any(|i| i.key == "fix:4.18"));
         assert!(items.iter().any(|i| i.key == "fix:4.19"));
     }
 
     #[test]
+    fn each_list_gets_its_own_announcement_line() {
+        let lists = [
+            "dev@cloudstack.example".to_owned(),
+            "oss-security@lists.openwall.com".to_owned(),
+        ];
+        let items = items(&[], &lists);
+        for list in &lists {
+            let line = items
+                .iter()
+                .find(|i| i.key == announcement_to(list))
+                .unwrap();
+            assert!(line.automatic && !line.manual, "{list}: ticked by the send");
+        }
+        assert!(!items.iter().any(|i| i.key == ANNOUNCEMENT));
+        let by_hand = super::items(&[], &[]);
+        assert!(by_hand.iter().any(|i| i.key == ANNOUNCEMENT && i.manual));
+    }
+
+    #[test]
     fn changes_news_waits_for_the_announcement() {
-        let err = check_mark(&[], CHANGES_NEWS, State::ReleasePending).unwrap_err();
+        let err = check_mark(&[], &[], CHANGES_NEWS, State::ReleasePending).unwrap_err();
         assert_eq!(
             err,
             ChecklistError::BeforeAnnouncement(CHANGES_NEWS.into(), State::ReleasePending)
         );
-        assert!(check_mark(&[], CHANGES_NEWS, State::Announced).is_ok());
+        assert!(check_mark(&[], &[], CHANGES_NEWS, State::Announced).is_ok());
         assert!(matches!(
-            check_mark(&[], "cvss", State::Triage),
+            check_mark(&[], &[], "cvss", State::Triage),
             Err(ChecklistError::NotConfirmed(_))
         ));
     }

@@ -27,6 +27,8 @@ pub struct CaseFacts {
     pub advisory: AdvisoryDraft,
     /// When the embargo lifts, if agreed.
     pub embargo_at: Option<OffsetDateTime>,
+    /// The project's announcement lists that Embargo has not sent the announcement to.
+    pub unsent_lists: Vec<String>,
 }
 
 /// What a person asks for when they move a case.
@@ -40,6 +42,9 @@ pub struct TransitionRequest {
     pub duplicate_of: Option<crate::reference::CaseRef>,
     /// Why the announcement goes out before the embargo date.
     pub override_reason: Option<Confidential<String>>,
+    /// Why the case counts as announced although Embargo has not sent the announcement
+    /// to every list (it went out by other means, say).
+    pub not_sent_reason: Option<Confidential<String>>,
     /// How the project could make similar vulnerabilities less likely (required to close).
     pub retrospective: Option<Confidential<String>>,
     /// The retrospective's structured part: root cause, CWE, how it was introduced and
@@ -135,6 +140,15 @@ pub enum Refusal {
     /// A case cannot be a duplicate of itself.
     #[error("a case cannot be a duplicate of itself")]
     DuplicateOfItself,
+    /// The announcement has not gone to every list.
+    #[error(
+        "the announcement has not been sent to {}; schedule the disclosure, or say why the case counts as announced anyway (not_sent_reason)",
+        .lists.join(", ")
+    )]
+    NotSent {
+        /// The lists that have not had it.
+        lists: Vec<String>,
+    },
 }
 
 fn list(states: &[State]) -> String {
@@ -222,7 +236,7 @@ const NOTHING: OnEntry = OnEntry {
 
 /// The lifecycle's table of effects: what entering each state does.
 pub fn on_entry(state: State) -> OnEntry {
-    use crate::checklist::{ANNOUNCEMENT, CASE_PUBLIC, RETROSPECTIVE};
+    use crate::checklist::{CASE_PUBLIC, RETROSPECTIVE};
     match state {
         State::Reported | State::Triage | State::ReleasePending => NOTHING,
         State::Fixing => OnEntry {
@@ -247,9 +261,10 @@ pub fn on_entry(state: State) -> OnEntry {
             stamp: Some(Stamp::FixReady),
             ..NOTHING
         },
+        // Each list's line is ticked when its announcement is sent, not on entry: a case
+        // moved here by hand has not necessarily been announced anywhere.
         State::Announced => OnEntry {
             stamp: Some(Stamp::Announced),
-            marks: &[ANNOUNCEMENT],
             ..NOTHING
         },
         State::Public => OnEntry {
@@ -401,15 +416,33 @@ pub fn check_transition(
     if !missing.is_empty() {
         return Err(Refusal::Missing { to, missing });
     }
+    let mut not_sent = None;
+    if to == State::Announced && !facts.unsent_lists.is_empty() {
+        match non_empty(&req.not_sent_reason) {
+            Some(why) => {
+                not_sent = Some(format!(
+                    "announced without Embargo's mail to {}: {}",
+                    facts.unsent_lists.join(", "),
+                    why.expose()
+                ))
+            }
+            None => {
+                return Err(Refusal::NotSent {
+                    lists: facts.unsent_lists.clone(),
+                });
+            }
+        }
+    }
     let reason = non_empty(&req.reason);
-    let detail = match (&embargo_override, reason) {
-        (Some(o), Some(r)) => Some(format!(
-            "{} (announced before the embargo date: {})",
-            r.expose(),
-            o.expose()
-        )),
-        (Some(o), None) => Some(format!("announced before the embargo date: {}", o.expose())),
-        (None, r) => r.map(|r| r.expose().clone()),
+    let mut parts: Vec<String> = reason.map(|r| r.expose().clone()).into_iter().collect();
+    if let Some(o) = &embargo_override {
+        parts.push(format!("announced before the embargo date: {}", o.expose()));
+    }
+    parts.extend(not_sent);
+    let detail = match parts.len() {
+        0 => None,
+        1 => parts.pop(),
+        _ => Some(format!("{} ({})", parts[0], parts[1..].join("; "))),
     };
     Ok(Effects {
         from,
@@ -443,7 +476,37 @@ mod tests {
                 ..Default::default()
             },
             embargo_at: Some(datetime!(2026-12-01 12:00 UTC)),
+            unsent_lists: Vec::new(),
         }
+    }
+
+    #[test]
+    fn announced_by_hand_accounts_for_every_unsent_list() {
+        let mut facts = ready();
+        facts.state = Some(State::ReleasePending);
+        facts.unsent_lists = vec!["dev@p.example".into(), "oss-security@lists.example".into()];
+        let after = datetime!(2026-12-02 12:00 UTC);
+        let err = check_transition(
+            &facts,
+            None,
+            State::Announced,
+            &TransitionRequest::default(),
+            after,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the announcement has not been sent to dev@p.example, oss-security@lists.example; schedule the disclosure, or say why the case counts as announced anyway (not_sent_reason)"
+        );
+        let req = TransitionRequest {
+            not_sent_reason: Some("posted by hand".into()),
+            ..Default::default()
+        };
+        let effects = check_transition(&facts, None, State::Announced, &req, after).unwrap();
+        assert_eq!(
+            effects.detail.unwrap().expose(),
+            "announced without Embargo's mail to dev@p.example, oss-security@lists.example: posted by hand"
+        );
     }
 
     #[test]

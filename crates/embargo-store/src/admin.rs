@@ -45,6 +45,8 @@ pub struct Project {
     pub private_list: Option<String>,
     /// How the project discloses.
     pub disclosure: DisclosureSettings,
+    /// Whether its team reserves its own CVE IDs (the foundation team does otherwise).
+    pub cve_delegated: bool,
 }
 
 /// The giveaway words a project starts with.
@@ -98,6 +100,7 @@ fn project_from_row(row: &sqlx::any::AnyRow) -> Result<Project> {
                 .map_err(|e| StoreError::Corrupt(format!("project disclosure settings: {e}")))?,
             None => DisclosureSettings::default(),
         },
+        cve_delegated: row.try_get::<i64, _>("cve_delegated")? != 0,
     })
 }
 
@@ -116,7 +119,7 @@ pub struct ProjectUpdate {
     pub disclosure: Option<DisclosureSettings>,
 }
 
-const PROJECT_SELECT: &str = "SELECT p.id, p.org_id, o.name AS org_name, p.key, p.name, p.branches, p.clock_settings, p.giveaways, p.inbox, p.private_list, p.disclosure FROM projects p JOIN organisations o ON o.id = p.org_id";
+const PROJECT_SELECT: &str = "SELECT p.id, p.org_id, o.name AS org_name, p.key, p.name, p.branches, p.clock_settings, p.giveaways, p.inbox, p.private_list, p.disclosure, p.cve_delegated FROM projects p JOIN organisations o ON o.id = p.org_id";
 
 fn to_json<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))

@@ -77,6 +77,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("disclosure", Text),
             ("giveaways", Text),
             ("canned_responses", Text),
+            ("cve_delegated", Int),
         ],
     ),
     (

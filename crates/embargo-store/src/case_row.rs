@@ -40,10 +40,17 @@ macro_rules! case_from {
     };
 }
 
-pub(crate) const CASE_SELECT: &str = concat!(
-    "SELECT c.*, p.key AS project_key, p.branches, p.clock_settings, d.number AS dup_number, dp.key AS dup_key ",
-    case_from!()
-);
+macro_rules! case_columns {
+    () => {
+        "c.*, p.key AS project_key, p.branches, p.clock_settings, p.disclosure AS project_disclosure, \
+         d.number AS dup_number, dp.key AS dup_key"
+    };
+}
+
+/// The columns [`Loaded::from_row`] reads, for queries that select more.
+pub(crate) const CASE_COLUMNS: &str = case_columns!();
+
+pub(crate) const CASE_SELECT: &str = concat!("SELECT ", case_columns!(), " ", case_from!());
 
 /// Every sealed column of `cases` with the field name its seal context binds it to
 /// (`ctx(project, number, field)`): the one list that re-sealing, routing to another
@@ -75,6 +82,8 @@ pub(crate) struct Loaded {
     pub(crate) number: i64,
     pub(crate) project_key: ProjectKey,
     pub(crate) branches: Vec<String>,
+    /// The project's announcement lists (its own and oss-security).
+    pub(crate) lists: Vec<String>,
     pub(crate) settings: ClockSettings,
     pub(crate) state: State,
     pub(crate) channel: Channel,
@@ -161,6 +170,12 @@ impl Loaded {
         let channel: String = row.try_get("channel")?;
         let branches: String = row.try_get("branches")?;
         let settings: String = row.try_get("clock_settings")?;
+        let disclosure: embargo_core::disclosure::DisclosureSettings =
+            match row.try_get::<Option<String>, _>("project_disclosure")? {
+                Some(text) => serde_json::from_str(&text)
+                    .map_err(|e| StoreError::Corrupt(format!("disclosure settings: {e}")))?,
+                None => Default::default(),
+            };
         Ok(Loaded {
             project_id,
             number,
@@ -170,6 +185,7 @@ impl Loaded {
                 .map_err(|_| StoreError::Corrupt("project key".into()))?,
             branches: serde_json::from_str(&branches)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            lists: disclosure.all_lists(),
             settings: serde_json::from_str(&settings)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?,
             state: parse_state(&row.try_get::<String, _>("state")?)?,
@@ -383,6 +399,7 @@ impl Loaded {
             versions: self.versions.clone(),
             advisory: self.advisory.clone(),
             embargo_at: self.embargo_at.map(from_millis),
+            unsent_lists: Vec::new(),
         }
     }
 

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use crate::access::{allowed_row, authorize, readable_cases_sql};
 use crate::accounts::{digest, new_secret};
 use crate::audit::{Entry, Read};
-use crate::case_row::{CASE_FROM, CASE_SELECT, Loaded, load, parse_state};
+use crate::case_row::{CASE_COLUMNS, CASE_FROM, CASE_SELECT, Loaded, load, parse_state};
 /// A case field's seal context, `ctx(project_id, number, field)`.
 pub(crate) use crate::contexts::case_field as ctx;
 use crate::jobs::{Task, enqueue};
@@ -225,7 +225,7 @@ impl Store {
     pub async fn case(&self, viewer: &Viewer, case_ref: &CaseRef) -> Result<CaseDetail> {
         // One query: the case, joined with the viewer's grants on it for the access rule.
         let rows = sqlx::query(&format!(
-            "SELECT c.*, p.key AS project_key, p.branches, p.clock_settings, d.number AS dup_number, dp.key AS dup_key, \
+            "SELECT {CASE_COLUMNS}, \
              g.kind AS grant_kind, g.accepted_at AS grant_accepted_at {CASE_FROM} \
              LEFT JOIN case_grants g ON g.case_id = c.id AND g.user_id = $3 AND g.revoked_at IS NULL \
              WHERE p.key = $1 AND c.number = $2"

@@ -17,6 +17,42 @@ use crate::views::ChecklistEntry;
 use crate::{Keyring, Result, Store, StoreError, millis, rfc};
 use embargo_core::access::Need;
 
+/// The project's lists whose announcement line is not done on this case: what a person
+/// moving the case to announced by hand must account for.
+pub(crate) async fn unsent_lists(
+    conn: &mut AnyConnection,
+    case_id: i64,
+    lists: &[String],
+) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT item, status FROM checklist_marks WHERE case_id = $1 AND (item LIKE 'announcement:%' OR item = $2) ORDER BY id",
+    )
+    .bind(case_id)
+    .bind(checklist::ANNOUNCEMENT)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut latest = std::collections::HashMap::new();
+    for row in rows {
+        latest.insert(
+            row.try_get::<String, _>("item")?,
+            row.try_get::<String, _>("status")?,
+        );
+    }
+    let done = |key: &str| {
+        latest
+            .get(key)
+            .is_some_and(|s| s == MarkStatus::Done.as_str())
+    };
+    if done(checklist::ANNOUNCEMENT) {
+        return Ok(Vec::new());
+    }
+    Ok(lists
+        .iter()
+        .filter(|l| !done(&checklist::announcement_to(l)))
+        .cloned()
+        .collect())
+}
+
 impl Store {
     /// The checklist of a case, with the latest mark of each item.
     pub async fn checklist(
@@ -34,7 +70,7 @@ impl Store {
         .bind(auth.case_id)
         .fetch_all(&mut *conn)
         .await?;
-        let mut entries: Vec<ChecklistEntry> = checklist::items(&case.branches)
+        let mut entries: Vec<ChecklistEntry> = checklist::items(&case.branches, &case.lists)
             .into_iter()
             .map(|def| ChecklistEntry {
                 key: def.key,
@@ -49,6 +85,22 @@ impl Store {
             .collect();
         for row in rows {
             let item: String = row.try_get("item")?;
+            // The one announcement line of before, where each list now has its own: it
+            // stands for every list's line it was ticked for.
+            if item == checklist::ANNOUNCEMENT && !entries.iter().any(|e| e.key == item) {
+                let status: String = row.try_get("status")?;
+                let status = MarkStatus::parse(&status)
+                    .ok_or_else(|| StoreError::Corrupt("mark status".into()))?;
+                let at = Some(rfc(row.try_get("at")?));
+                for entry in entries
+                    .iter_mut()
+                    .filter(|e| e.key.starts_with("announcement:"))
+                {
+                    entry.status = status;
+                    entry.at = at.clone();
+                }
+                continue;
+            }
             let Some(entry) = entries.iter_mut().find(|e| e.key == item) else {
                 continue;
             };
@@ -92,7 +144,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let auth = authorize(&mut tx, viewer, case_ref, Need::Change).await?;
         let case = load(&mut tx, self.keys(), auth.case_id, false).await?;
-        checklist::check_mark(&case.branches, item, case.state)?;
+        checklist::check_mark(&case.branches, &case.lists, item, case.state)?;
         record_mark(
             &mut tx,
             self.keys(),

@@ -99,6 +99,49 @@ pub struct CveContext {
     pub state: Option<CveState>,
 }
 
+/// Whether a case's CVE ID can be reserved here, and by this viewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CveReservation {
+    /// The organisation has CVE Services credentials.
+    pub configured: bool,
+    /// The viewer may reserve: on the foundation team (the CNA), or on a project team
+    /// the organisation delegated reservation to.
+    pub may_reserve: bool,
+}
+
+impl CveReservation {
+    /// The refusal for a viewer who may not reserve.
+    pub fn allowed(self) -> Result<()> {
+        match self.may_reserve {
+            true => Ok(()),
+            false => Err(StoreError::Forbidden(
+                "CVE IDs are reserved by the foundation security team, the organisation's CNA: ask them for one, or to delegate reservation to this project",
+            )),
+        }
+    }
+}
+
+/// The one place that decides who reserves CVE IDs for a case.
+async fn reservation(
+    conn: &mut sqlx::AnyConnection,
+    viewer: &Viewer,
+    case_id: i64,
+) -> Result<CveReservation> {
+    let row = sqlx::query(
+        "SELECT CASE WHEN o.cve_services_sealed IS NULL THEN 0 ELSE 1 END AS configured, o.id AS org_id, p.cve_delegated \
+         FROM cases c JOIN projects p ON p.id = c.project_id JOIN organisations o ON o.id = p.org_id WHERE c.id = $1",
+    )
+    .bind(case_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let org_id: i64 = row.try_get("org_id")?;
+    let delegated = row.try_get::<i64, _>("cve_delegated")? != 0;
+    Ok(CveReservation {
+        configured: row.try_get::<i64, _>("configured")? == 1,
+        may_reserve: !viewer.read_only && (viewer.foundation_orgs.contains(&org_id) || delegated),
+    })
+}
+
 impl Store {
     /// Stores an organisation's CVE Services credentials, sealed.
     pub async fn set_cve_credentials(&self, org: &str, credentials: &CveCredentials) -> Result<()> {
@@ -151,23 +194,49 @@ impl Store {
         self.cve_context_of(&mut conn, auth.case_id).await
     }
 
-    /// Whether the case's organisation has CVE Services credentials, without opening them
-    /// (the case page asks on every view).
-    pub async fn cve_services_configured(
+    /// Whether the case's organisation has CVE Services credentials (without opening
+    /// them: the case page asks on every view), and whether this viewer may reserve.
+    pub async fn cve_reservation(
         &self,
         viewer: &Viewer,
         case_ref: &CaseRef,
-    ) -> Result<bool> {
+    ) -> Result<CveReservation> {
         let mut conn = self.pool.acquire().await?;
         let auth = authorize(&mut conn, viewer, case_ref, Need::Change).await?;
-        let row = sqlx::query(
-            "SELECT CASE WHEN o.cve_services_sealed IS NULL THEN 0 ELSE 1 END AS configured FROM cases c JOIN projects p ON p.id = c.project_id \
-             JOIN organisations o ON o.id = p.org_id WHERE c.id = $1",
-        )
-        .bind(auth.case_id)
-        .fetch_one(&mut *conn)
-        .await?;
-        Ok(row.try_get::<i64, _>("configured")? == 1)
+        reservation(&mut conn, viewer, auth.case_id).await
+    }
+
+    /// Delegates reserving CVE IDs to a project's team, or withdraws it; recorded in the
+    /// audit chain. `by` is the foundation team member doing it (none: the operator's CLI).
+    pub async fn set_cve_delegation(
+        &self,
+        key: &embargo_core::reference::ProjectKey,
+        delegated: bool,
+        by: Option<&Viewer>,
+    ) -> Result<()> {
+        let project = self.project(key).await?;
+        if let Some(viewer) = by {
+            let org_id: i64 = sqlx::query("SELECT org_id FROM projects WHERE id = $1")
+                .bind(project.id)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?;
+            if viewer.read_only || !viewer.foundation_orgs.contains(&org_id) {
+                return Err(StoreError::Forbidden(
+                    "only the organisation's foundation security team delegates CVE ID reservation",
+                ));
+            }
+        }
+        sqlx::query("UPDATE projects SET cve_delegated = $1 WHERE id = $2")
+            .bind(i64::from(delegated))
+            .bind(project.id)
+            .execute(&self.pool)
+            .await?;
+        let what = match delegated {
+            true => format!("project {key}: CVE ID reservation delegated to the project team"),
+            false => format!("project {key}: CVE ID reservation delegation withdrawn"),
+        };
+        self.audit_change(by.map(|v| v.user_id), what).await
     }
 
     pub(crate) async fn cve_context_of(
@@ -233,6 +302,9 @@ impl Store {
         }
         let mut tx = self.begin_write().await?;
         let auth = authorize(&mut tx, viewer, case_ref, Need::Change).await?;
+        reservation(&mut tx, viewer, auth.case_id)
+            .await?
+            .allowed()?;
         let case = load(&mut tx, self.keys(), auth.case_id, false).await?;
         let now = millis(OffsetDateTime::now_utc());
         sqlx::query("UPDATE cases SET cve_sealed = $1 WHERE id = $2")

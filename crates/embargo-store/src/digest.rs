@@ -7,7 +7,7 @@ use embargo_core::lifecycle::State;
 use sqlx::Row;
 use time::{Duration, OffsetDateTime, Time};
 
-use crate::case_row::{CASE_FROM, CASE_SELECT, Loaded, state_in};
+use crate::case_row::{CASE_COLUMNS, CASE_FROM, CASE_SELECT, Loaded, state_in};
 use crate::jobs::Task;
 use crate::outbound::OutboundMail;
 use crate::{Job, Result, Store, millis};
@@ -52,7 +52,7 @@ impl Store {
         let now = OffsetDateTime::now_utc();
         let open = state_in(State::is_open);
         let rows = sqlx::query(&format!(
-            "SELECT c.*, p.key AS project_key, p.branches, p.clock_settings, d.number AS dup_number, dp.key AS dup_key, \
+            "SELECT {CASE_COLUMNS}, \
              p.org_id, p.private_list AS project_private_list {CASE_FROM} WHERE {open} \
              AND (c.escalated_at IS NULL OR c.escalated_at < c.last_activity_at) ORDER BY c.id"
         ))

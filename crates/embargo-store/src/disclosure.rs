@@ -633,6 +633,15 @@ impl JobCompletion {
             .await?;
             return Ok(());
         }
+        crate::timeline::record_mark(
+            tx,
+            store.keys(),
+            act,
+            &embargo_core::checklist::announcement_to(&mail.to),
+            MarkStatus::Done,
+            None,
+        )
+        .await?;
         let left: i64 = sqlx::query("SELECT COUNT(*) AS n FROM jobs WHERE dedup_key LIKE $1 AND done_at IS NULL AND id <> $2")
             .bind(Task::announcements_of(mail.case_id))
             .bind(job_id)

@@ -57,7 +57,7 @@ pub use attachments::AttachmentInfo;
 pub use audit::{AuditReport, AuditRow, BadRow, Checkpoint, CheckpointFileError};
 pub use case_row::SEALED_CASE_FIELDS;
 pub use cases::{CaseFilter, CasePatch, NewReport};
-pub use cve::{CveContext, CveCredentials, CveUpdate};
+pub use cve::{CveContext, CveCredentials, CveReservation, CveUpdate};
 pub use disclosure::{
     AnnouncementDue, AnnouncementPreview, ChangesEntry, DisclosurePlan, DisclosureStep,
     PublishedAdvisory, advisory_page,

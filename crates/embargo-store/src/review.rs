@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::audit::{Entry, Read};
-use crate::case_row::{CASE_FROM, Loaded};
+use crate::case_row::{CASE_COLUMNS, CASE_FROM, Loaded};
 use crate::cases::ctx;
 use crate::{Result, Store, StoreError, millis, rfc};
 
@@ -97,7 +97,7 @@ impl Store {
             to.map(millis).unwrap_or(i64::MAX),
         );
         let rows = sqlx::query(&format!(
-            "SELECT c.*, p.key AS project_key, p.branches, p.clock_settings, d.number AS dup_number, dp.key AS dup_key {CASE_FROM} \
+            "SELECT {CASE_COLUMNS} {CASE_FROM} \
              WHERE {condition} AND p.inbox = 0 AND c.received_at >= $2 AND c.received_at < $3 ORDER BY c.id"
         ))
         .bind(&bind)

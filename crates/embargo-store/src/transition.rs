@@ -4,7 +4,7 @@
 
 use embargo_core::access::{Need, Viewer};
 use embargo_core::case::Reporter;
-use embargo_core::checklist::{self, MarkStatus};
+use embargo_core::checklist::MarkStatus;
 use embargo_core::lifecycle::{self, Effects, State, TransitionRequest};
 use embargo_core::reference::CaseRef;
 use embargo_core::timeline::EventKind;
@@ -234,8 +234,8 @@ async fn merge_reporter(
 }
 
 /// Embargo's own move to `announced`, once the announcement went to every list; in the
-/// completing job's transaction. The announcement was sent, so its mark is kept even
-/// where the lifecycle refuses the move (a case moved back to fixing meanwhile).
+/// completing job's transaction. Each list's line was ticked as its mail went, and stays
+/// so even where the lifecycle refuses the move (a case moved back to fixing meanwhile).
 pub(crate) async fn announce_by_embargo(
     conn: &mut AnyConnection,
     keys: &Keyring,
@@ -271,15 +271,7 @@ pub(crate) async fn announce_by_embargo(
         return Ok(());
     }
     tracing::warn!(case_id, refusal = ?refusal, "the announcement went out but the case did not move to announced");
-    record_mark(
-        conn,
-        keys,
-        act,
-        checklist::ANNOUNCEMENT,
-        MarkStatus::Done,
-        None,
-    )
-    .await
+    Ok(())
 }
 
 impl Store {
@@ -297,7 +289,12 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let auth = authorize(&mut tx, viewer, case_ref, Need::Change).await?;
         let case = load(&mut tx, keys, auth.case_id, false).await?;
-        let effects = lifecycle::check_transition(&case.facts(), Some(case_ref), to, req, now_dt)?;
+        let mut facts = case.facts();
+        if to == State::Announced {
+            facts.unsent_lists =
+                crate::checklist::unsent_lists(&mut tx, auth.case_id, &case.lists).await?;
+        }
+        let effects = lifecycle::check_transition(&facts, Some(case_ref), to, req, now_dt)?;
         let duplicate_of = match &effects.duplicate_of {
             Some(other) => Some(
                 authorize(&mut tx, viewer, other, Need::Change)

@@ -463,6 +463,18 @@ pub enum ProjectCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Delegate reserving CVE IDs to the project's team (the foundation team, the
+    /// organisation's CNA, reserves them otherwise), or withdraw the delegation.
+    CveDelegation {
+        /// The project key.
+        #[arg(long)]
+        project: String,
+        /// Withdraw the delegation instead.
+        #[arg(long)]
+        withdraw: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Add addresses to the project's management committee roster.
     Committee {
         /// The project key.
@@ -593,6 +605,26 @@ pub async fn project(cmd: ProjectCommand, out: &Output) -> Result<(), String> {
                     project.giveaways.join(", ")
                 )
             });
+        }
+        ProjectCommand::CveDelegation {
+            project,
+            withdraw,
+            store,
+        } => {
+            let key = parse_key(&project)?;
+            let store = store.open().await.map_err(|e| e.to_string())?;
+            store
+                .set_cve_delegation(&key, !withdraw, None)
+                .await
+                .map_err(|e| e.to_string())?;
+            store.close().await;
+            out.show(
+                &json!({ "project": key, "cve_delegated": !withdraw }),
+                || match withdraw {
+                    true => format!("{key}: CVE IDs are reserved by the foundation team"),
+                    false => format!("{key}: the project team reserves its own CVE IDs"),
+                },
+            );
         }
         ProjectCommand::Committee {
             project,

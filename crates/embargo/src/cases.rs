@@ -104,6 +104,10 @@ pub enum CaseCommand {
         /// Why the announcement goes out before the embargo date.
         #[arg(long)]
         override_reason: Option<String>,
+        /// Why the case counts as announced although Embargo has not sent the
+        /// announcement to every list.
+        #[arg(long)]
+        not_sent_reason: Option<String>,
         /// The retrospective (to close): how similar vulnerabilities become less likely.
         #[arg(long)]
         retrospective: Option<String>,
@@ -393,6 +397,7 @@ pub async fn run(args: CaseArgs, out: &Output) -> Result<(), String> {
             message,
             duplicate_of,
             override_reason,
+            not_sent_reason,
             retrospective,
             root_cause,
             found_by,
@@ -414,6 +419,7 @@ pub async fn run(args: CaseArgs, out: &Output) -> Result<(), String> {
                 "message_to_reporter": message,
                 "duplicate_of": duplicate_of,
                 "override_reason": override_reason,
+                "not_sent_reason": not_sent_reason,
                 "retrospective": retrospective,
             });
             let (raw, case) = call_as!(

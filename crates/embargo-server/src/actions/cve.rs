@@ -39,6 +39,11 @@ pub async fn reserve(
     viewer: &Viewer,
     case_ref: &CaseRef,
 ) -> Result<CveOutcome, ApiError> {
+    state
+        .store
+        .cve_reservation(viewer, case_ref)
+        .await?
+        .allowed()?;
     let context = state.store.cve_context(viewer, case_ref).await?;
     if let Some(id) = &context.cve_id {
         return Err(ApiError::Store(StoreError::Invalid(format!(

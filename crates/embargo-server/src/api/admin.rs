@@ -290,6 +290,31 @@ pub async fn add_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Whether the project's team reserves its own CVE IDs.
+#[derive(Deserialize, ToSchema)]
+pub struct DelegationRequest {
+    /// True to delegate reservation to the project team, false to withdraw it.
+    pub delegated: bool,
+}
+
+/// Delegate reserving CVE IDs to the project's team, or withdraw it (the organisation's
+/// foundation security team only; recorded in the audit chain).
+#[utoipa::path(put, path = "/api/projects/{key}/cve-delegation", tag = "admin", request_body = DelegationRequest, params(("key" = String, Path, description = "Project key")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn cve_delegation(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(k): Path<String>,
+    Json(body): Json<DelegationRequest>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .store
+        .set_cve_delegation(&key(&k)?, body.delegated, Some(&caller.viewer))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Remove a member from the project's security team (administrators only).
 #[utoipa::path(delete, path = "/api/projects/{key}/members/{email}", tag = "admin",
     params(("key" = String, Path, description = "Project key"), ("email" = String, Path, description = "Member's address")),

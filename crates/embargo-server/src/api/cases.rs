@@ -93,6 +93,10 @@ pub struct TransitionBody {
     /// Why the announcement goes out before the embargo date.
     #[schema(value_type = Option<String>)]
     pub override_reason: Option<Confidential<String>>,
+    /// Why the case counts as announced although Embargo has not sent the announcement
+    /// to every list (required then; recorded on the timeline).
+    #[schema(value_type = Option<String>)]
+    pub not_sent_reason: Option<Confidential<String>>,
     /// How the project could make similar vulnerabilities less likely (required to close).
     #[schema(value_type = Option<String>)]
     pub retrospective: Option<Confidential<String>>,
@@ -232,6 +236,7 @@ pub async fn transition(
         message_to_reporter: body.message_to_reporter,
         duplicate_of: body.duplicate_of.as_deref().map(case_ref).transpose()?,
         override_reason: body.override_reason,
+        not_sent_reason: body.not_sent_reason,
         retrospective: body.retrospective,
         retrospective_details: body.retrospective_details,
     };

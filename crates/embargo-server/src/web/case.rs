@@ -437,16 +437,12 @@ async fn render(
         .draft
         .clone()
         .unwrap_or_else(|| case.advisory.clone());
-    // Reserving an ID is offered only where the organisation can reserve one.
-    let cve_services = team
-        && case.cve_id.is_none()
-        && section(
-            store
-                .cve_services_configured(viewer, case_ref)
-                .await
-                .map(Some),
-        )?
-        .unwrap_or(false);
+    // Reserving an ID is offered only where the organisation can reserve one, to whoever
+    // may: the foundation team, or a project team it delegated to.
+    let reservation = match team && case.cve_id.is_none() {
+        true => section(store.cve_reservation(viewer, case_ref).await.map(Some))?,
+        false => None,
+    };
     // The preview is the published page's own rendering, of the draft as typed.
     let published = if team {
         section(
@@ -518,12 +514,14 @@ async fn render(
                     }
                 }
             }
-            @if case.cve_id.is_none() && team {
-                @if cve_services {
+            @if let Some(reservation) = reservation {
+                @if reservation.configured && reservation.may_reserve {
                     form.inline method="post" action={ "/desk/cases/" (r) "/cve-reserve" } {
                         input type="hidden" name="csrf" value=(csrf);
                         button type="submit" { "Reserve a CVE ID" }
                     }
+                } @else if reservation.configured {
+                    p { "CVE IDs are reserved by the foundation security team, the organisation's CNA: ask them for one, or to delegate reservation to this project. An ID they assign goes in the details below." }
                 } @else {
                     p { "Reserving a CVE ID here needs the organisation's CVE Services credentials, which an administrator sets up. An ID assigned elsewhere goes in the details below." }
                 }

@@ -126,6 +126,7 @@ pub(super) fn transition_request(
             })
             .transpose()?,
         override_reason: secret(field(form, "override_reason")),
+        not_sent_reason: secret(field(form, "not_sent_reason")),
         retrospective: secret(field(form, "prevention")),
         retrospective_details,
     })

@@ -36,6 +36,8 @@ pub(super) fn transition_form(
                 @if to == State::Announced {
                     label for=(id("override")) { "Why announce before the embargo date (only if it is early)" }
                     textarea id=(id("override")) name="override_reason" rows="2" {}
+                    label for=(id("not-sent")) { "Why it counts as announced although Embargo has not sent it to every list (only then)" }
+                    textarea id=(id("not-sent")) name="not_sent_reason" rows="2" {}
                 }
                 @if to == State::Closed {
                     label for=(id("root")) { "Root cause" }

@@ -358,7 +358,8 @@ async fn canary(backend: Backend) {
     alice
         .moved(
             &r,
-            json!({ "to": "announced", "override_reason": format!("{canary} exploited") }),
+            json!({ "to": "announced", "override_reason": format!("{canary} exploited"),
+                    "not_sent_reason": format!("{canary} sent by hand") }),
         )
         .await;
     alice.moved(&r, json!({ "to": "public" })).await;

@@ -384,6 +384,48 @@ async fn cve_services_round_trip(backend: Backend) {
         .moved(&r, json!({ "to": "triage", "reason": "looking" }))
         .await;
     alice.moved(&r, json!({ "to": "confirmed" })).await;
+    // The foundation team is the CNA: a project team reserves only once delegated to,
+    // which only the foundation team (or the operator) does, and which is recorded.
+    let (status, body) = alice
+        .post(&format!("/api/cases/{r}/cve/reserve"), json!({}))
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("reserved by the foundation security team"),
+        "{body}"
+    );
+    assert!(
+        service.state.lock().unwrap().ids.is_empty(),
+        "CVE Services was not asked"
+    );
+    let (status, _) = alice
+        .put(
+            "/api/projects/CLOUDSTACK/cve-delegation",
+            json!({ "delegated": true }),
+        )
+        .await;
+    assert_eq!(status, 403, "a project team cannot delegate to itself");
+    let fiona = alice.as_user(&people.fiona);
+    let (status, body) = fiona
+        .put(
+            "/api/projects/CLOUDSTACK/cve-delegation",
+            json!({ "delegated": true }),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let (_, project) = alice.get("/api/projects/CLOUDSTACK").await;
+    assert_eq!(project["cve_delegated"], true, "{project}");
+    let out = db.command(&["--json", "audit", "verify"]).output().unwrap();
+    assert!(out.status.success());
+    let log = db.command(&["--json", "audit", "log"]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&log.stdout)
+            .contains("project CLOUDSTACK: CVE ID reservation delegated to the project team"),
+        "the delegation is in the audit chain"
+    );
     let (status, reserved) = alice
         .post(&format!("/api/cases/{r}/cve/reserve"), json!({}))
         .await;
@@ -467,9 +509,15 @@ async fn cve_services_round_trip(backend: Backend) {
         "advisory": { "description": "Described.", "mitigation": "Upgrade.", "credits": [{ "name": "Fay Finder", "role": "finder" }] }
     })).await;
     assert_eq!(status, 200, "{body}");
-    for to in ["fixing", "fix-ready", "release-pending", "announced"] {
+    for to in ["fixing", "fix-ready", "release-pending"] {
         alice.moved(&r, json!({ "to": to })).await;
     }
+    alice
+        .moved(
+            &r,
+            json!({ "to": "announced", "not_sent_reason": "announced by hand" }),
+        )
+        .await;
     let (status, body) = alice
         .post(&format!("/api/cases/{r}/cve/publish"), json!({}))
         .await;

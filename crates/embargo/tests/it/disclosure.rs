@@ -561,6 +561,19 @@ async fn disclosure_end_to_end(backend: Backend) {
         alice.get(&format!("/api/cases/{r}")).await.1["state"] == "announced"
     })
     .await;
+    // One checklist line per list, each ticked by its own send.
+    let (_, items) = alice.get(&format!("/api/cases/{r}/checklist")).await;
+    for list in LISTS {
+        let line = items
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["key"] == format!("announcement:{list}"))
+            .cloned()
+            .unwrap_or_else(|| panic!("{list} has a line: {items}"));
+        assert_eq!(line["status"], "done", "{line}");
+        assert_eq!(line["label"], format!("Announcement sent to {list}"));
+    }
 
     // After the announcement, in order: the archived announcement, the CVE record.
     let (status, body) = alice.get(&format!("/api/cases/{r}/cve-record")).await;

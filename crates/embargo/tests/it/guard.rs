@@ -111,7 +111,10 @@ async fn announce(
         ..Default::default()
     };
     store.update_case(viewer, &r, patch).await.unwrap();
-    let go = TransitionRequest::default();
+    let go = TransitionRequest {
+        not_sent_reason: Some("announced by hand in the test".into()),
+        ..TransitionRequest::default()
+    };
     for state in [
         State::Triage,
         State::Confirmed,

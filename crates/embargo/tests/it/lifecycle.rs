@@ -199,13 +199,46 @@ async fn full_lifecycle(backend: Backend) {
         body["message"].as_str().unwrap().contains("override"),
         "{body}"
     );
-    let case = alice
-        .moved(
-            &r,
+    // By hand, with no announcement sent by Embargo: refused, naming the lists, until
+    // the team says why it counts as announced anyway; that reason is on the timeline,
+    // and no list's checklist line claims a mail that never went.
+    let (status, body) = alice
+        .post(
+            &move_path,
             json!({ "to": "announced", "override_reason": "exploited in the wild" }),
         )
         .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let said = body["message"].as_str().unwrap();
+    assert!(
+        said.contains("has not been sent to oss-security@lists.openwall.com")
+            && said.contains("not_sent_reason"),
+        "{body}"
+    );
+    let case = alice
+        .moved(
+            &r,
+            json!({ "to": "announced", "override_reason": "exploited in the wild",
+                    "not_sent_reason": "posted to the lists by the PMC chair" }),
+        )
+        .await;
     assert_eq!(case["embargo_override"]["reason"], "exploited in the wild");
+    let (_, timeline) = alice.get(&format!("{case_path}/timeline")).await;
+    assert!(
+        timeline.to_string().contains(
+            "announced without Embargo's mail to oss-security@lists.openwall.com: posted to the lists by the PMC chair"
+        ),
+        "{timeline}"
+    );
+    let (_, items) = alice.get(&format!("{case_path}/checklist")).await;
+    let line = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["key"] == "announcement:oss-security@lists.openwall.com")
+        .cloned()
+        .unwrap();
+    assert_eq!(line["status"], "open", "no mail went: {line}");
     assert_eq!(case["embargo_override"]["by"], "alice@example.org");
     let (_, case) = alice.get(&case_path).await;
     assert_eq!(case["embargo_override"]["reason"], "exploited in the wild");
@@ -295,7 +328,6 @@ async fn full_lifecycle(backend: Backend) {
         "cvss",
         "cve-reserved",
         "advisory",
-        "announcement-sent",
         "case-public",
         "retrospective",
         "changes-news",

@@ -133,6 +133,12 @@ fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
             admin_only(role, 204)
         }
         ("DELETE", "/api/projects/{key}/members/{email}") => admin_only(role, 404),
+        // The foundation team (the CNA) alone delegates CVE ID reservation.
+        ("PUT", "/api/projects/{key}/cve-delegation") => match (role.signed_in(), role) {
+            (false, _) => 401,
+            (true, Foundation) => 204,
+            (true, _) => 403,
+        },
         ("GET", "/api/projects/{key}/members") => {
             match (role.signed_in(), role == Admin || role.team()) {
                 (false, _) => 401,
@@ -200,9 +206,14 @@ fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
         ("GET", "/api/projects/{key}/metrics") => secured(role, role.team(), 200),
         ("GET", "/api/orgs/{name}/metrics") => secured(role, role == Foundation, 200),
         // CVE Services: the matrix's cases have IDs and the organisation no credentials.
-        ("POST", "/api/cases/{ref}/cve/reserve")
-        | ("POST", "/api/cases/{ref}/cve/publish")
-        | ("POST", "/api/cases/{ref}/cve/reject") => secured(role, role.team(), 422),
+        // Reserving is the foundation team's (the CNA's); a project team is told so.
+        ("POST", "/api/cases/{ref}/cve/reserve") => match role {
+            Team => 403,
+            _ => secured(role, role.team(), 422),
+        },
+        ("POST", "/api/cases/{ref}/cve/publish") | ("POST", "/api/cases/{ref}/cve/reject") => {
+            secured(role, role.team(), 422)
+        }
         ("GET", "/api/projects/{key}/quarantine") => {
             secured(role, role.team() || role == Admin, 200)
         }
@@ -366,6 +377,7 @@ pub(crate) async fn setup(store: &Store) -> Setup {
     }
     let req = TransitionRequest {
         override_reason: Some("matrix".into()),
+        not_sent_reason: Some("matrix: announced by hand".into()),
         ..Default::default()
     };
     store
@@ -421,6 +433,7 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         ("POST", "/api/orgs") => json!({ "name": format!("Org {n}") }),
         ("POST", "/api/projects") => json!({ "org": "ASF", "key": format!("P{n}") }),
         ("PATCH", "/api/projects/{key}") => json!({}),
+        ("PUT", "/api/projects/{key}/cve-delegation") => json!({ "delegated": false }),
         ("POST", "/api/projects/{key}/committee") => json!({ "emails": ["alice@example.org"] }),
         ("POST", "/api/orgs/{name}/foundation-team") => json!({ "email": "fiona@example.org" }),
         ("POST", "/api/projects/{key}/members") => json!({ "email": "alice@example.org" }),

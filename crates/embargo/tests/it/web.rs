@@ -374,6 +374,27 @@ async fn the_case_page_names_the_projects_stall_period() {
         other.close().await;
         let page = http
             .get(format!("{url}/desk/cases/{r}"))
+            .header(COOKIE, session.clone())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        // Alice's team reserves only once the foundation team delegated it.
+        assert!(!page.contains("Reserve a CVE ID"), "{page}");
+        assert!(
+            page.contains("reserved by the foundation security team"),
+            "{page}"
+        );
+        let other = db.store().await;
+        other
+            .set_cve_delegation(&"CLOUDSTACK".parse().unwrap(), true, None)
+            .await
+            .unwrap();
+        other.close().await;
+        let page = http
+            .get(format!("{url}/desk/cases/{r}"))
             .header(COOKIE, session)
             .send()
             .await
