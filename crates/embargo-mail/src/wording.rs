@@ -28,13 +28,22 @@ pub fn follow_line(public_url: &str, link: &str) -> String {
     )
 }
 
-/// The acknowledgement of a new report, to its reporter.
-pub fn acknowledgement(reference: &str, follow: &str) -> Letter {
+/// The acknowledgement of a new report, to its reporter: the project's own text (its
+/// canned "acknowledgement", `{ref}` standing for the reference), then what happens next
+/// and by when (`respond_by`: the acknowledgement clock's date).
+pub fn acknowledgement(reference: &str, text: &str, respond_by: &str, follow: &str) -> Letter {
+    let text = text.replace("{ref}", reference);
     Letter {
         subject: format!("[{reference}] We have received your security report"),
         body: format!(
-            "Thank you for your report. The security team has received it as {reference} and will get back to you.\n\n\
-             Please keep it confidential until the team announces a fix. To add information, reply to this message.\n\n{follow}\n"
+            "{text}\n\n\
+             What happens next:\n\
+             - By {respond_by}, a member of the security team reads your report and writes to you: \
+             whether it is accepted as a vulnerability, and any questions.\n\
+             - If it is, the team prepares a fix in private, agrees a date for the announcement \
+             with you, and credits you as you choose.\n\
+             - Until the announcement, please keep the report confidential. To add information, \
+             reply to this message.\n\n{follow}\n"
         ),
     }
 }

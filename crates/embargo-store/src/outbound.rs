@@ -150,10 +150,24 @@ impl Store {
         let follow = wording::follow_line(public_url, &link);
         let references = thread_ids(self, &mut conn, case_id).await?;
         let (letter, kind) = match &job.task {
-            Some(Task::Acknowledge { .. }) => (
-                wording::acknowledgement(&reference, &follow),
-                "acknowledgement",
-            ),
+            Some(Task::Acknowledge { .. }) => {
+                let overrides = self.overrides(case.project_id()).await?;
+                let text = embargo_core::canned::responses(&overrides)
+                    .into_iter()
+                    .find(|c| c.name == "acknowledgement")
+                    .map(|c| c.text)
+                    .unwrap_or_default();
+                let due = crate::from_millis(case.received_at)
+                    + time::Duration::days(case.settings.acknowledge_days);
+                let respond_by = embargo_core::clocks::rfc3339(due)
+                    .get(..10)
+                    .map(str::to_owned)
+                    .unwrap_or_default();
+                (
+                    wording::acknowledgement(&reference, &text, &respond_by, &follow),
+                    "acknowledgement",
+                )
+            }
             Some(Task::MailReporter { event_id, .. }) => {
                 let event_id = *event_id;
                 let row = sqlx::query(

@@ -33,7 +33,7 @@ impl Store {
         Ok(project)
     }
 
-    async fn overrides(&self, project_id: i64) -> Result<Vec<Canned>> {
+    pub(crate) async fn overrides(&self, project_id: i64) -> Result<Vec<Canned>> {
         let text: Option<String> =
             sqlx::query("SELECT canned_responses FROM projects WHERE id = $1")
                 .bind(project_id)

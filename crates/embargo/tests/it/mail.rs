@@ -129,6 +129,15 @@ async fn mail_round_trip(backend: Backend) {
     .env("EMBARGO_MAIL_FROM", "security@cloudstack.example")
     .env("EMBARGO_PUBLIC_URL", "https://embargo.example");
     let server = Process::serve(cmd);
+    // The project's own acknowledgement text opens the mail.
+    let lead = Api::new(&server.url, Some(&people.alice));
+    let (status, body) = lead
+        .put(
+            "/api/projects/CLOUDSTACK/responses/acknowledgement",
+            json!({ "text": "The CloudStack security team thanks you for {ref}." }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
 
     // The report carries a canary: it must reach no log line and no mail.
     let canary = format!("canary{:016x}", rand::random::<u64>());
@@ -169,6 +178,27 @@ async fn mail_round_trip(backend: Backend) {
     );
     assert!(
         ack.text.contains("https://embargo.example/reporter/rl_"),
+        "{}",
+        ack.text
+    );
+    assert!(
+        ack.text
+            .starts_with("The CloudStack security team thanks you for CLOUDSTACK-SEC-1."),
+        "{}",
+        ack.text
+    );
+    // What happens next, by the acknowledgement clock's date (three days by default).
+    let (_, case) = lead.get("/api/cases/CLOUDSTACK-SEC-1").await;
+    let received = time::OffsetDateTime::parse(
+        case["received_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let by = (received + time::Duration::days(3)).date();
+    assert!(
+        ack.text.contains(&format!(
+            "By {by}, a member of the security team reads your report"
+        )),
         "{}",
         ack.text
     );
