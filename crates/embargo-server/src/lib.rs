@@ -5,6 +5,7 @@ pub mod actions;
 pub mod api;
 pub mod client;
 pub mod cve_services;
+pub mod documents;
 pub mod error;
 pub mod extract;
 pub mod imap;

@@ -156,6 +156,23 @@ impl Store {
 
     /// The advisory as it would be published now, with `draft` in place of the saved
     /// draft when given (a preview of unsaved edits): what the public page will show.
+    /// The advisory as it would be published today, with the organisation's publishing
+    /// settings: for the team's export of a case's documents (drafts until announced).
+    pub async fn publication_draft(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+        public_url: &str,
+    ) -> Result<PublishedAdvisory> {
+        let (_, case) = self.readable_case(viewer, case_ref, Need::Change).await?;
+        let publication = self.publication(&case, public_url).await?;
+        Ok(PublishedAdvisory {
+            project: case.project_key().to_owned(),
+            org: publication.org,
+            advisory: publication.advisory,
+        })
+    }
+
     pub async fn advisory_as_published(
         &self,
         viewer: &Viewer,

@@ -1,6 +1,5 @@
 //! `embargo backup` and `embargo restore`.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -43,13 +42,9 @@ pub struct RestoreArgs {
     pub store: StoreArgs,
 }
 
-fn progress(out: &Output) -> impl FnMut(&str, u64) {
-    let show = std::io::stderr().is_terminal() && !out.json;
-    move |table, rows| {
-        if show {
-            eprintln!("  {table}: {rows} rows");
-        }
-    }
+/// A bar over the backup's tables, advanced as each is written or loaded.
+fn tables(out: &Output) -> (indicatif::ProgressBar, impl FnMut(&str, u64)) {
+    crate::progress::by_table(embargo_store::backup::TABLES.len() as u64, out)
 }
 
 /// Runs `embargo backup`.
@@ -61,10 +56,10 @@ pub async fn backup(args: BackupArgs, out: &Output) -> Result<(), String> {
                 .map_err(|e| format!("{}: {e}", args.recipient.display()))
         })?;
     let store = args.store.open().await.map_err(|e| e.to_string())?;
-    let summary = store
-        .backup(&args.output, &recipient, progress(out))
-        .await
-        .map_err(|e| e.to_string())?;
+    let (bar, progress) = tables(out);
+    let summary = store.backup(&args.output, &recipient, progress).await;
+    bar.finish_and_clear();
+    let summary = summary.map_err(|e| e.to_string())?;
     store.close().await;
     let total: u64 = summary.rows.iter().map(|(_, n)| n).sum();
     out.show(&json!(summary), || {
@@ -92,16 +87,18 @@ pub async fn restore(args: RestoreArgs, out: &Output) -> Result<(), String> {
         identity: identity.as_ref(),
         legacy_plain: args.legacy_plain,
     };
+    let (bar, progress) = tables(out);
     let summary = embargo_store::backup::restore(
         &database,
         &source,
         &args.input,
         &opening,
         &args.key_files,
-        progress(out),
+        progress,
     )
-    .await
-    .map_err(|e| e.to_string())?;
+    .await;
+    bar.finish_and_clear();
+    let summary = summary.map_err(|e| e.to_string())?;
     let total: u64 = summary.rows.iter().map(|(_, n)| n).sum();
     out.show(&json!(summary), || {
         format!(

@@ -63,17 +63,7 @@ pub async fn run(args: ImportArgs, out: &Output) -> Result<(), String> {
     for path in &args.paths {
         json_files(path, &mut files, &mut others)?;
     }
-    let show = std::io::IsTerminal::is_terminal(&std::io::stderr()) && !out.json;
-    let bar = if show {
-        indicatif::ProgressBar::new(files.len() as u64)
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg:>8} [{bar:40}] {pos}/{len} ({per_sec})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
+    let bar = crate::progress::bar(files.len() as u64, out);
     bar.set_message("reading");
     let mut records = Vec::with_capacity(files.len());
     let mut refused = Vec::new();

@@ -255,18 +255,9 @@ pub async fn run(cmd: KeysCommand, out: &Output) -> Result<(), String> {
         }
         KeysCommand::Reseal { store } => {
             let store = store.open().await.map_err(|e| e.to_string())?;
-            let show = std::io::IsTerminal::is_terminal(&std::io::stderr()) && !out.json;
-            let report = store
-                .reseal(|table, n| {
-                    if show {
-                        eprint!("\r{table}: {n} values resealed      ");
-                    }
-                })
-                .await
-                .map_err(|e| e.to_string())?;
-            if show {
-                eprintln!();
-            }
+            let (bar, progress) = crate::progress::counting(out);
+            let report = store.reseal(progress).await.map_err(|e| e.to_string())?;
+            bar.finish_and_clear();
             store.close().await;
             out.show(&json!(report), || {
                 format!(

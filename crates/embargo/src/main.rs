@@ -8,11 +8,13 @@ mod client;
 mod config;
 mod cvss;
 mod disclose;
+mod export;
 mod guard;
 mod import;
 mod intake;
 mod keys;
 mod migrate;
+mod progress;
 mod report;
 mod serve;
 mod settings;
@@ -77,6 +79,9 @@ enum Command {
     Import(import::ImportArgs),
     /// Name the recipient whose pre-notified copy a leaked text is.
     Trace(trace::TraceArgs),
+    /// Export cases (through a running server): each as the API shows it, and its
+    /// advisory as OSV, CSAF 2.0 and CVE JSON 5, into a private folder.
+    Export(export::ExportArgs),
     /// Score CVSS vectors (arguments, or one per line on stdin).
     Cvss(cvss::CvssArgs),
     /// The commit guard: keep embargoed vulnerabilities out of public commits.
@@ -223,6 +228,7 @@ async fn main() -> ExitCode {
         Command::Disclose(args) => disclose::disclose(args, &out).await,
         Command::Trace(args) => trace::run(args, &out).await,
         Command::Cvss(args) => cvss::run(args, &out),
+        Command::Export(args) => export::run(args, &out).await,
         Command::Import(args) => import::run(args, &out).await,
         Command::Report(args) => report::run(args, &out).await,
         Command::Changes(args) => disclose::changes(args, &out).await,

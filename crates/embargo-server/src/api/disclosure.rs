@@ -82,6 +82,30 @@ pub async fn cve_record(
     ))
 }
 
+/// A case's advisory as an OSV, CSAF 2.0 or CVE JSON 5 document, for the team (a draft
+/// until the announcement): what `embargo export` writes.
+#[utoipa::path(get, path = "/api/cases/{ref}/documents/{format}", tag = "cases",
+    params(("ref" = String, Path, description = "Case reference"), ("format" = String, Path, description = "osv, csaf or cve")),
+    responses((status = 200, description = "The document", body = Object), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn document(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path((reference, format)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let case_ref: CaseRef = reference.parse()?;
+    let format: crate::documents::Format = format.parse()?;
+    let draft = state
+        .store
+        .publication_draft(&caller.viewer, &case_ref, &state.public_url)
+        .await?;
+    Ok(Json(crate::documents::document(
+        &draft,
+        format,
+        &state.public_url,
+    )?))
+}
+
 /// The CHANGES and NEWS entries of a case, after its announcement.
 #[utoipa::path(get, path = "/api/cases/{ref}/changes", tag = "cases", params(("ref" = String, Path, description = "Case reference")),
     responses((status = 200, body = ChangesEntry), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),

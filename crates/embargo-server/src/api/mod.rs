@@ -74,6 +74,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(disclosure::rehearse))
         .routes(routes!(disclosure::schedule))
         .routes(routes!(disclosure::cve_record))
+        .routes(routes!(disclosure::document))
         .routes(routes!(disclosure::case_changes))
         .routes(routes!(disclosure::project_changes))
         .routes(routes!(review::project))

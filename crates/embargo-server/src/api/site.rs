@@ -10,6 +10,7 @@ use embargo_store::{PublishedAdvisory, StoreError};
 use maud::Markup;
 
 use crate::AppState;
+use crate::documents::Format;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Path;
 
@@ -99,10 +100,7 @@ pub async fn osv(
     AxumState(state): AxumState<AppState>,
     Path(reference): Path<String>,
 ) -> Result<Response, ApiError> {
-    let p = published(&state, &reference).await?;
-    let doc = embargo_formats::osv::to_osv(&p.advisory, &p.org.osv_prefix)
-        .map_err(|e| ApiError::Store(StoreError::Invalid(e.to_string())))?;
-    Ok(document("application/json", doc.to_string()))
+    published_document(&state, &reference, Format::Osv).await
 }
 
 /// An advisory as a CSAF 2.0 document.
@@ -112,18 +110,7 @@ pub async fn csaf(
     AxumState(state): AxumState<AppState>,
     Path(reference): Path<String>,
 ) -> Result<Response, ApiError> {
-    let p = published(&state, &reference).await?;
-    let publisher = embargo_formats::csaf::Publisher {
-        name: p.advisory.vendor.clone(),
-        namespace: p
-            .org
-            .namespace
-            .clone()
-            .unwrap_or_else(|| state.public_url.clone()),
-    };
-    let doc = embargo_formats::csaf::to_csaf(&p.advisory, &publisher)
-        .map_err(|e| ApiError::Store(StoreError::Invalid(e.to_string())))?;
-    Ok(document("application/json", doc.to_string()))
+    published_document(&state, &reference, Format::Csaf).await
 }
 
 /// An advisory as a CVE JSON 5.1 record (needs the organisation's CNA identity).
@@ -133,21 +120,17 @@ pub async fn cve(
     AxumState(state): AxumState<AppState>,
     Path(reference): Path<String>,
 ) -> Result<Response, ApiError> {
-    let p = published(&state, &reference).await?;
-    let cna = match (&p.org.cna_org_id, &p.org.cna_short_name) {
-        (Some(id), Some(name)) => embargo_formats::cve5::Cna {
-            org_id: id.clone(),
-            short_name: name.clone(),
-        },
-        _ => {
-            return Err(ApiError::Store(StoreError::Invalid(
-                "this organisation publishes no CVE records".into(),
-            )));
-        }
-    };
-    let record = embargo_formats::cve5::Record::from_advisory(&p.advisory, &cna)
-        .map_err(|e| ApiError::Store(StoreError::Invalid(e.to_string())))?;
-    Ok(document("application/json", record.to_json().to_string()))
+    published_document(&state, &reference, Format::Cve).await
+}
+
+async fn published_document(
+    state: &AppState,
+    reference: &str,
+    format: Format,
+) -> Result<Response, ApiError> {
+    let p = published(state, reference).await?;
+    let doc = crate::documents::document(&p, format, &state.public_url)?;
+    Ok(document("application/json", doc.to_string()))
 }
 
 /// The Atom feed of published advisories.

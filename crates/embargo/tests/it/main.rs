@@ -14,6 +14,7 @@ mod crash;
 mod cve_services;
 mod disclosure;
 mod errors;
+mod export;
 mod findings;
 mod guard;
 mod guard_attack;

@@ -236,6 +236,8 @@ fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
             _ => secured(role, false, 200),
         },
         ("PUT", "/api/cases/{ref}/checklist/{item}") => secured(role, role.team(), 200),
+        // The team's export: the advisory as it would be published.
+        ("GET", "/api/cases/{ref}/documents/{format}") => secured(role, role.team(), 200),
         ("POST", "/api/cases/{ref}/collaborators") => secured(role, role.team(), 201),
         ("DELETE", "/api/cases/{ref}/access/{email}") => secured(role, role.team(), 204),
         ("POST", "/api/cases/{ref}/reporter-link") => secured(role, role.team(), 200),
@@ -531,6 +533,7 @@ async fn matrix(backend: Backend) {
                         .replace("{secret}", &own_secret)
                         .replace("{item}", "testing")
                         .replace("{id}", "999999")
+                        .replace("{format}", "osv")
                         .replace(
                             "{email}",
                             if template.contains("/members/") {
