@@ -242,3 +242,106 @@ impl std::fmt::Debug for Versions {
         f.write_str("Versions([redacted])")
     }
 }
+
+/// How the reporter wishes to be credited, as they say on their page.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "choice", rename_all = "kebab-case")]
+pub enum CreditChoice {
+    /// By the name they reported under.
+    Name,
+    /// By a handle of their choosing.
+    Handle {
+        /// The handle.
+        handle: String,
+    },
+    /// Not at all.
+    Anonymous,
+}
+
+impl std::fmt::Debug for CreditChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CreditChoice([redacted])")
+    }
+}
+
+/// The reporter's choice as kept with the case: what they chose, the text it credits
+/// (none for anonymous), and the name they reported under, which the advisory then
+/// never shows against their wish.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReporterCredit {
+    /// What they chose.
+    pub choice: CreditChoice,
+    /// The credit it gives; none when anonymous.
+    pub credited_as: Option<String>,
+    /// The name they reported under, if any.
+    pub reporter_name: Option<String>,
+}
+
+impl std::fmt::Debug for ReporterCredit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReporterCredit([redacted])")
+    }
+}
+
+impl ReporterCredit {
+    /// The advisory's credits with the reporter's wish applied: their entry (by the name
+    /// they reported under or the credit they chose) replaced by what they chose, first.
+    pub fn apply(&self, credits: &[Credit]) -> Vec<Credit> {
+        let same = |a: &str, b: &Option<String>| {
+            b.as_deref()
+                .is_some_and(|b| a.trim().eq_ignore_ascii_case(b.trim()))
+        };
+        let mut out: Vec<Credit> = credits
+            .iter()
+            .filter(|c| !same(&c.name, &self.reporter_name) && !same(&c.name, &self.credited_as))
+            .cloned()
+            .collect();
+        if let Some(name) = &self.credited_as {
+            out.insert(
+                0,
+                Credit {
+                    name: name.clone(),
+                    role: CreditRole::Finder,
+                },
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod credit_tests {
+    use super::*;
+
+    fn credit(name: &str, role: CreditRole) -> Credit {
+        Credit {
+            name: name.into(),
+            role,
+        }
+    }
+
+    #[test]
+    fn the_reporters_wish_replaces_their_entry() {
+        let team = vec![
+            credit("Fay Finder", CreditRole::Finder),
+            credit("Rae Reviewer", CreditRole::Other),
+        ];
+        let anonymous = ReporterCredit {
+            choice: CreditChoice::Anonymous,
+            credited_as: None,
+            reporter_name: Some("Fay Finder".into()),
+        };
+        let names: Vec<String> = anonymous.apply(&team).into_iter().map(|c| c.name).collect();
+        assert_eq!(names, ["Rae Reviewer"]);
+        let handle = ReporterCredit {
+            choice: CreditChoice::Handle {
+                handle: "fayf".into(),
+            },
+            credited_as: Some("fayf".into()),
+            reporter_name: Some("fay finder".into()),
+        };
+        let names: Vec<String> = handle.apply(&team).into_iter().map(|c| c.name).collect();
+        assert_eq!(names, ["fayf", "Rae Reviewer"]);
+        assert!(!format!("{handle:?}").contains("fayf"));
+    }
+}

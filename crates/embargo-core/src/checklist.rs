@@ -66,6 +66,9 @@ fn item(key: &str, label: &str, automatic: bool) -> ItemDef {
 
 /// Key of the item ticked when the foundation team is notified.
 pub const FOUNDATION_NOTIFIED: &str = "foundation-notified";
+/// Key of the item ticked when the reporter accepts the embargo date on their page (or
+/// by a team member who says, in a note, how the reporter agreed).
+pub const EMBARGO_AGREED: &str = "embargo-agreed";
 /// Key of the item ticked when a CVSS vector is set.
 pub const CVSS: &str = "cvss";
 /// Key of the item ticked when a CVE ID is recorded.
@@ -100,11 +103,14 @@ pub fn items(branches: &[String], lists: &[String]) -> Vec<ItemDef> {
         ),
         item(CVSS, "CVSS rating", true),
         item(CVE_RESERVED, "CVE reserved", true),
-        item(
-            "embargo-agreed",
-            "Embargo date agreed with the reporter",
-            false,
-        ),
+        ItemDef {
+            manual: true,
+            ..item(
+                EMBARGO_AGREED,
+                "Embargo date agreed with the reporter",
+                true,
+            )
+        },
         item("fix:trunk", "Fix committed to trunk", false),
     ];
     for branch in branches {

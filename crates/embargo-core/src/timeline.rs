@@ -89,6 +89,12 @@ event_kinds! {
     MessageQuarantined => "message-quarantined",
     /// How an encrypted or signed message was read.
     Openpgp => "openpgp",
+    /// The reporter accepted the embargo date.
+    ReporterAgreed => "reporter-agreed",
+    /// The reporter proposed another embargo date.
+    ReporterProposed => "reporter-proposed",
+    /// The reporter chose how to be credited.
+    CreditChosen => "credit-chosen",
 }
 
 impl fmt::Display for EventKind {

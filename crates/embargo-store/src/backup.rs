@@ -172,6 +172,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("advisory_url_sealed", Bytes),
             ("cve_state_sealed", Bytes),
             ("retrospective_sealed", Bytes),
+            ("credit_sealed", Bytes),
         ],
     ),
     (

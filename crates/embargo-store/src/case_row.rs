@@ -71,6 +71,7 @@ pub const SEALED_CASE_FIELDS: &[(&str, &str)] = &[
     ("advisory_url_sealed", "advisory-url"),
     ("cve_state_sealed", "cve-state"),
     ("retrospective_sealed", "retrospective"),
+    ("credit_sealed", "credit"),
 ];
 
 /// The joins of `CASE_SELECT`, for queries that select more.
@@ -109,6 +110,8 @@ pub(crate) struct Loaded {
     pub(crate) reporter_key: Option<String>,
     pub(crate) advisory_url: Option<String>,
     pub(crate) cve_state: Option<embargo_core::cve_record::CveState>,
+    /// How the reporter wishes to be credited, once they said.
+    pub(crate) credit: Option<embargo_core::case::ReporterCredit>,
 }
 
 impl Loaded {
@@ -159,6 +162,10 @@ impl Loaded {
         let advisory_url = open_text("advisory-url", "advisory_url_sealed")?;
         let cve_state = match sealed("cve_state_sealed")? {
             Some(s) => Some(open_json(keys, &ctx(project_id, number, "cve-state"), &s)?),
+            None => None,
+        };
+        let credit = match sealed("credit_sealed")? {
+            Some(s) => Some(open_json(keys, &ctx(project_id, number, "credit"), &s)?),
             None => None,
         };
         let reporter = match (full, sealed("reporter_sealed")?) {
@@ -219,6 +226,7 @@ impl Loaded {
             reporter_key,
             advisory_url,
             cve_state,
+            credit,
         })
     }
 
@@ -257,6 +265,10 @@ impl Loaded {
                 name: draft.credit.trim().to_owned(),
                 role: embargo_core::case::CreditRole::Finder,
             });
+        }
+        // The reporter's own wish about their credit comes before the team's draft.
+        if let Some(wish) = &self.credit {
+            credits = wish.apply(&credits);
         }
         let at = |ms: i64| from_millis(ms);
         let mut timeline = vec![TimelineEntry {

@@ -385,6 +385,18 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+            if case.embargo_at != Some(millis(at)) {
+                crate::agreement::embargo_moved(
+                    &mut tx,
+                    keys,
+                    Act {
+                        case_id: id,
+                        actor,
+                        now,
+                    },
+                )
+                .await?;
+            }
             changes.push(format!("embargo date set to {}", rfc3339(at)));
         }
         if let Some(versions) = &patch.versions {

@@ -145,6 +145,14 @@ impl Store {
         let auth = authorize(&mut tx, viewer, case_ref, Need::Change).await?;
         let case = load(&mut tx, self.keys(), auth.case_id, false).await?;
         checklist::check_mark(&case.branches, &case.lists, item, case.state)?;
+        if item == checklist::EMBARGO_AGREED
+            && status == MarkStatus::Done
+            && note.is_none_or(|n| n.trim().is_empty())
+        {
+            return Err(StoreError::Invalid(
+                "the reporter agrees to the date on their page; ticking it for them needs a note saying how they agreed".into(),
+            ));
+        }
         record_mark(
             &mut tx,
             self.keys(),

@@ -6,6 +6,7 @@ mod access;
 mod accounts;
 mod address_limits;
 mod admin;
+mod agreement;
 mod attachments;
 mod audit;
 pub mod backup;

@@ -576,7 +576,7 @@ impl Store {
         Ok(link)
     }
 
-    async fn reporter_case(&self, secret: &str) -> Result<(i64, i64, i64)> {
+    pub(crate) async fn reporter_case(&self, secret: &str) -> Result<(i64, i64, i64)> {
         let row =
             sqlx::query("SELECT id, project_id, number FROM cases WHERE reporter_link_hash = $1")
                 .bind(digest(secret))
@@ -601,7 +601,7 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         let case = load(&mut conn, self.keys(), case_id, true).await?;
         let rows = sqlx::query(
-            "SELECT id, kind, at, detail_sealed FROM case_events WHERE case_id = $1 AND kind IN ('message-to-reporter', 'reporter-message') ORDER BY id",
+            "SELECT id, kind, at, detail_sealed FROM case_events WHERE case_id = $1 AND kind IN ('message-to-reporter', 'reporter-message', 'reporter-proposed', 'reporter-agreed') ORDER BY id",
         )
         .bind(case_id)
         .fetch_all(&mut *conn)
@@ -617,7 +617,7 @@ impl Store {
                 continue;
             };
             thread.push(ThreadMessage {
-                from: if kind == "reporter-message" {
+                from: if kind != "message-to-reporter" {
                     "reporter"
                 } else {
                     "team"
@@ -633,10 +633,15 @@ impl Store {
                 )?,
             });
         }
+        let agreed = crate::agreement::agreed_at(&mut conn, case_id).await?;
         Ok(ReporterView {
             reference: case.case_ref(),
             state: case.state(),
             received_at: case.received_at(),
+            embargo_at: case.embargo_at.map(rfc),
+            embargo_agreed_at: agreed.map(rfc),
+            credit: case.credit.as_ref().map(|c| c.choice.clone()),
+            name_on_file: case.reporter.as_ref().and_then(|r| r.name.clone()),
             thread,
         })
     }

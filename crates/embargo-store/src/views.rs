@@ -245,6 +245,14 @@ pub struct ReporterView {
     pub state: State,
     /// When the report arrived.
     pub received_at: String,
+    /// The embargo date the team proposes, once it has one (RFC 3339).
+    pub embargo_at: Option<String>,
+    /// When the date was agreed, if it is (by the reporter here, or recorded by the team).
+    pub embargo_agreed_at: Option<String>,
+    /// How they chose to be credited, once they did.
+    pub credit: Option<embargo_core::case::CreditChoice>,
+    /// The name the report came with, for the "by my name" choice.
+    pub name_on_file: Option<String>,
     /// The report and the messages since, oldest first.
     pub thread: Vec<ThreadMessage>,
 }

@@ -135,4 +135,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(roles::reporter_link))
         .routes(routes!(roles::reporter_view))
         .routes(routes!(roles::reporter_reply))
+        .routes(routes!(roles::reporter_embargo))
+        .routes(routes!(roles::reporter_credit))
 }

@@ -306,3 +306,56 @@ pub async fn reporter_reply(
     let message = state.store.reporter_reply(&secret, &body.text).await?;
     Ok((StatusCode::CREATED, Json(message)))
 }
+
+/// The reporter's answer to the proposed embargo date.
+#[derive(serde::Deserialize, ToSchema)]
+pub struct EmbargoAnswer {
+    /// True to accept the date the team proposes.
+    #[serde(default)]
+    pub accept: bool,
+    /// Another date to propose instead (RFC 3339).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>)]
+    pub propose: Option<time::OffsetDateTime>,
+    /// Why, with a proposal.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// The reporter accepts the proposed embargo date, or proposes another.
+#[utoipa::path(post, path = "/api/reporter/{secret}/embargo", tag = "roles", request_body = EmbargoAnswer, params(("secret" = String, Path, description = "The reporter's secret")),
+    responses((status = 200, body = ReporterView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn reporter_embargo(
+    AxumState(state): AxumState<AppState>,
+    Path(secret): Path<String>,
+    Json(body): Json<EmbargoAnswer>,
+) -> Result<Json<ReporterView>, ApiError> {
+    let view = match (body.accept, body.propose) {
+        (true, None) => state.store.reporter_accept_embargo(&secret).await?,
+        (false, Some(at)) => {
+            state
+                .store
+                .reporter_propose_embargo(&secret, at, &body.note)
+                .await?
+        }
+        _ => {
+            return Err(ApiError::Store(embargo_store::StoreError::Invalid(
+                "say either accept: true, or propose: a date".into(),
+            )));
+        }
+    };
+    Ok(Json(view))
+}
+
+/// The reporter chooses how to be credited: by name, by a handle, or not at all.
+#[utoipa::path(post, path = "/api/reporter/{secret}/credit", tag = "roles", request_body = embargo_core::case::CreditChoice, params(("secret" = String, Path, description = "The reporter's secret")),
+    responses((status = 200, body = ReporterView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn reporter_credit(
+    AxumState(state): AxumState<AppState>,
+    Path(secret): Path<String>,
+    Json(choice): Json<embargo_core::case::CreditChoice>,
+) -> Result<Json<ReporterView>, ApiError> {
+    Ok(Json(
+        state.store.reporter_choose_credit(&secret, choice).await?,
+    ))
+}

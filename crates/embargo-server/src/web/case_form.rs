@@ -39,7 +39,7 @@ pub(super) fn kebab<T: serde::de::DeserializeOwned>(
 }
 
 /// A `datetime-local` value, taken as UTC, or an RFC 3339 time.
-fn embargo_time(value: &str) -> Result<OffsetDateTime, String> {
+pub(super) fn embargo_time(value: &str) -> Result<OffsetDateTime, String> {
     use time::format_description::well_known::Rfc3339;
     if let Ok(t) = OffsetDateTime::parse(value, &Rfc3339) {
         return Ok(t);

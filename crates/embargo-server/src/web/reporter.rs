@@ -5,6 +5,7 @@ use axum::extract::{Multipart, Path, State as AxumState};
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use embargo_core::case::CreditChoice;
 use embargo_core::reference::ProjectKey;
 use embargo_store::Upload;
 use maud::html;
@@ -187,6 +188,58 @@ async fn reporter_page(
                 }
             }
         }
+        @if view.state.is_open() && !view.state.is_announced() {
+            section aria-labelledby="embargo-h" {
+                h2 #embargo-h { "Embargo date" }
+                @match (&view.embargo_at, &view.embargo_agreed_at) {
+                    (None, _) => { p { "The team has not proposed a date for the announcement yet." } },
+                    (Some(at), Some(_)) => {
+                        p { "The announcement is planned for " time datetime=(at) { (short_time(at)) } ", as agreed." }
+                    },
+                    (Some(at), None) => {
+                        p { "The team proposes to announce on " time datetime=(at) { (short_time(at)) } "." }
+                        form.inline method="post" action={ "/reporter/" (secret) "/embargo" } {
+                            button type="submit" name="intent" value="accept" { "Accept this date" }
+                        }
+                    },
+                }
+                @if view.embargo_at.is_some() {
+                    form.stack method="post" action={ "/reporter/" (secret) "/embargo" } {
+                        label for="propose-at" { "Propose another date (UTC)" }
+                        input #propose-at type="datetime-local" step="60" name="propose_at" required;
+                        label for="propose-note" { "Why (optional)" }
+                        textarea #propose-note name="note" rows="2" {}
+                        button type="submit" name="intent" value="propose" { "Propose this date" }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="credit-h" {
+            h2 #credit-h { "Credit" }
+            p { "How should the advisory credit you?" }
+            form.stack method="post" action={ "/reporter/" (secret) "/credit" } {
+                @let chosen = |c: &str| matches!(
+                    (&view.credit, c),
+                    (Some(CreditChoice::Name), "name")
+                        | (Some(CreditChoice::Anonymous), "anonymous")
+                        | (Some(CreditChoice::Handle { .. }), "handle")
+                );
+                fieldset {
+                    legend { "Credit me" }
+                    @if let Some(name) = &view.name_on_file {
+                        input #credit-name type="radio" name="choice" value="name" checked[chosen("name")];
+                        label for="credit-name" { "by my name: " (name) }
+                    }
+                    input #credit-handle type="radio" name="choice" value="handle" checked[chosen("handle")];
+                    label for="credit-handle" { "by a handle" }
+                    input #credit-anonymous type="radio" name="choice" value="anonymous" checked[chosen("anonymous")];
+                    label for="credit-anonymous" { "not at all (anonymous)" }
+                }
+                label for="credit-handle-text" { "The handle (if by a handle)" }
+                input #credit-handle-text type="text" name="handle" maxlength="100" value=(match &view.credit { Some(CreditChoice::Handle { handle }) => handle.as_str(), _ => "" });
+                button type="submit" { "Save" }
+            }
+        }
         section aria-labelledby="reply-h" {
             h2 #reply-h { "Reply" }
             form #reporter-reply.stack method="post" action={ "/reporter/" (secret) "/reply" } {
@@ -331,6 +384,97 @@ pub async fn upload(
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
+        }
+    }
+}
+
+/// What the embargo form sends.
+#[derive(Deserialize)]
+pub struct EmbargoForm {
+    #[serde(default)]
+    intent: String,
+    #[serde(default)]
+    propose_at: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// The reporter accepts the proposed date, or proposes another.
+pub async fn embargo(
+    AxumState(state): AxumState<AppState>,
+    Path(secret): Path<String>,
+    Form(f): Form<EmbargoForm>,
+) -> Result<Response, PageError> {
+    let outcome = match f.intent.as_str() {
+        "accept" => state
+            .store
+            .reporter_accept_embargo(&secret)
+            .await
+            .map(|_| "Thank you: the date is agreed."),
+        _ => match super::case_form::embargo_time(f.propose_at.trim()) {
+            Ok(at) => state
+                .store
+                .reporter_propose_embargo(&secret, at, &f.note)
+                .await
+                .map(|_| "Your proposal is with the team."),
+            Err(message) => {
+                return reporter_page(
+                    &state,
+                    &secret,
+                    Some(&message),
+                    None,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            }
+        },
+    };
+    answered(&state, &secret, outcome).await
+}
+
+/// What the credit form sends.
+#[derive(Deserialize)]
+pub struct CreditForm {
+    #[serde(default)]
+    choice: String,
+    #[serde(default)]
+    handle: String,
+}
+
+/// The reporter chooses how to be credited.
+pub async fn credit(
+    AxumState(state): AxumState<AppState>,
+    Path(secret): Path<String>,
+    Form(f): Form<CreditForm>,
+) -> Result<Response, PageError> {
+    let choice = match f.choice.as_str() {
+        "name" => CreditChoice::Name,
+        "handle" => CreditChoice::Handle { handle: f.handle },
+        _ => CreditChoice::Anonymous,
+    };
+    let outcome = state
+        .store
+        .reporter_choose_credit(&secret, choice)
+        .await
+        .map(|_| "Saved: the advisory will credit you as you chose.");
+    answered(&state, &secret, outcome).await
+}
+
+/// The page again, with the outcome: a refusal the reporter can act on is shown there.
+async fn answered(
+    state: &AppState,
+    secret: &str,
+    outcome: Result<&str, embargo_store::StoreError>,
+) -> Result<Response, PageError> {
+    match outcome {
+        Ok(info) => reporter_page(state, secret, None, Some(info), StatusCode::OK).await,
+        Err(e) => {
+            let (status, message) = ApiError::Store(e).public_status_and_message();
+            if status == StatusCode::UNPROCESSABLE_ENTITY {
+                reporter_page(state, secret, Some(&message), None, status).await
+            } else {
+                Err(PageError::BadForm(message))
+            }
         }
     }
 }

@@ -145,6 +145,7 @@ fn every_state_declares_its_effects_in_the_table() {
         checklist::CVE_RESERVED,
         checklist::ADVISORY,
         checklist::DISTRIBUTORS_NOTIFIED,
+        checklist::EMBARGO_AGREED,
     ];
     for item in items.iter().filter(|i| i.automatic) {
         assert!(

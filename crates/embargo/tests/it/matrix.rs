@@ -110,6 +110,20 @@ fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
                 404
             }
         }
+        // The reporter's answer to the date: none is left to agree once announced (the
+        // other reporter answers on their own case, which is not).
+        ("POST", "/api/reporter/{secret}/embargo") => match (reporter_route, kind) {
+            (false, _) => 404,
+            (true, Kind::Public) if role == Reporter => 422,
+            (true, _) => 200,
+        },
+        ("POST", "/api/reporter/{secret}/credit") => {
+            if reporter_route {
+                200
+            } else {
+                404
+            }
+        }
         ("GET", "/api/me")
         | ("GET", "/api/orgs")
         | ("GET", "/api/projects")
@@ -429,6 +443,10 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
             json!({ "secret": "inv_not-a-real-one", "accept_terms": true })
         }
         ("POST", "/api/reporter/{secret}/messages") => json!({ "text": "Any news?" }),
+        ("POST", "/api/reporter/{secret}/embargo") => {
+            json!({ "propose": "2040-01-01T00:00:00Z", "note": "matrix" })
+        }
+        ("POST", "/api/reporter/{secret}/credit") => json!({ "choice": "anonymous" }),
         ("POST", "/api/tokens") => json!({ "name": "matrix", "password": "not the password" }),
         ("POST", "/api/me/totp") => json!({ "password": "not the password" }),
         ("POST", "/api/users") => json!({ "email": format!("user{n}@example.org") }),
