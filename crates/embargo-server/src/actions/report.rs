@@ -14,6 +14,12 @@ pub struct PublicReport<'a> {
     pub title: &'a str,
     /// The report.
     pub description: &'a str,
+    /// How it might be exploited.
+    pub exploitation: &'a str,
+    /// The versions affected.
+    pub affected_versions: &'a str,
+    /// Anything else useful (configuration, logs, a proof of concept).
+    pub other: &'a str,
     /// The reporter's name, if given.
     pub name: Option<&'a str>,
     /// The reporter's address, if given.
@@ -67,12 +73,26 @@ pub async fn file_public_report(
     };
     let filed = state
         .store
-        .file_public_report(
-            project,
-            report.title.trim(),
-            report.description.trim(),
-            reporter,
-        )
+        .file_public_report(project, report.title.trim(), &report.text(), reporter)
         .await?;
     Ok(Ok(filed))
+}
+
+impl PublicReport<'_> {
+    /// The report as the team reads it: the description, then each part the policy asks
+    /// for under its own heading, the empty ones left out.
+    pub fn text(&self) -> String {
+        let mut text = self.description.trim().to_owned();
+        for (heading, part) in [
+            ("How it might be exploited", self.exploitation),
+            ("Affected versions", self.affected_versions),
+            ("Anything else", self.other),
+        ] {
+            let part = part.trim();
+            if !part.is_empty() {
+                text.push_str(&format!("\n\n{heading}:\n{part}"));
+            }
+        }
+        text
+    }
 }

@@ -39,8 +39,17 @@ pub struct CannedBody {
 pub struct PublicReport {
     /// A short title.
     pub title: String,
-    /// The vulnerability, how it might be exploited, the affected versions, anything else.
+    /// The vulnerability.
     pub description: String,
+    /// How it might be exploited.
+    #[serde(default)]
+    pub exploitation: String,
+    /// The versions affected.
+    #[serde(default)]
+    pub affected_versions: String,
+    /// Anything else useful: configuration, logs, a proof of concept.
+    #[serde(default)]
+    pub other: String,
     /// Where the team can reach you (for the acknowledgement and replies).
     pub email: Option<String>,
     /// Your name, for credit.
@@ -116,6 +125,9 @@ pub async fn file_report(
     let report = crate::actions::PublicReport {
         title: &body.title,
         description: &body.description,
+        exploitation: &body.exploitation,
+        affected_versions: &body.affected_versions,
+        other: &body.other,
         name: body.name.as_deref(),
         email: body.email.as_deref(),
         trap: &body.website,

@@ -54,7 +54,11 @@ pub fn router() -> Router<AppState> {
         .route("/desk/admin/{action}", post(admin::act))
         .route(
             "/projects/{key}/report",
-            get(reporter::form).post(reporter::file),
+            get(reporter::form)
+                .post(reporter::file)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    reporter::UPLOAD_LIMIT + 64 * 1024,
+                )),
         )
         .route("/reporter/{secret}", get(reporter::page))
         .route("/reporter/{secret}/reply", post(reporter::reply))

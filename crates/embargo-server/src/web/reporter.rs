@@ -31,11 +31,75 @@ pub struct ReportForm {
     title: String,
     #[serde(default)]
     description: String,
+    #[serde(default)]
+    exploitation: String,
+    #[serde(default)]
+    affected_versions: String,
+    #[serde(default)]
+    other: String,
     email: Option<String>,
     name: Option<String>,
     /// The honeypot: hidden from people, filled in by bots.
     #[serde(default)]
     website: String,
+}
+
+/// A file sent with the report form.
+struct Attached {
+    filename: String,
+    content_type: String,
+    bytes: axum::body::Bytes,
+}
+
+/// Reads the report form (multipart, for its file). A part over the limit is refused
+/// whole, with the limit named, and nothing is filed.
+async fn read_report(mut multipart: Multipart) -> Result<(ReportForm, Option<Attached>), String> {
+    let mut form = ReportForm::default();
+    let mut file = None;
+    let too_big =
+        || format!("the upload could not be read; a file may be up to {UPLOAD_LIMIT} bytes");
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(_) => return Err(too_big()),
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            let filename = field.file_name().unwrap_or_default().to_owned();
+            let content_type = field
+                .content_type()
+                .unwrap_or("application/octet-stream")
+                .to_owned();
+            let bytes = field.bytes().await.map_err(|_| too_big())?;
+            if bytes.len() > UPLOAD_LIMIT {
+                return Err(too_big());
+            }
+            // A file input left empty still sends a part, without a name or bytes.
+            if !filename.is_empty() || !bytes.is_empty() {
+                file = Some(Attached {
+                    filename,
+                    content_type,
+                    bytes,
+                });
+            }
+            continue;
+        }
+        let value = field.text().await.map_err(|_| too_big())?;
+        match name.as_str() {
+            "form_token" => form.form_token = value,
+            "title" => form.title = value,
+            "description" => form.description = value,
+            "exploitation" => form.exploitation = value,
+            "affected_versions" => form.affected_versions = value,
+            "other" => form.other = value,
+            "email" => form.email = Some(value),
+            "name" => form.name = Some(value),
+            "website" => form.website = value,
+            _ => {}
+        }
+    }
+    Ok((form, file))
 }
 
 fn report_page(
@@ -50,12 +114,20 @@ fn report_page(
         p { "Your report goes to the project's security team only. You get a reference and a private link to follow the case and reply. If you can, say how to reproduce the problem and which versions are affected." }
         p { "Prefer email? Write to the project's security address; mail encrypted to the team's OpenPGP key is welcome." }
         @if let Some(p) = problem { (notice("error", p)) }
-        form.stack method="post" action={ "/projects/" (key) "/report" } {
+        form.stack method="post" action={ "/projects/" (key) "/report" } enctype="multipart/form-data" {
             input type="hidden" name="form_token" value=(token);
             label for="r-title" { "Short title" }
             input #r-title type="text" name="title" required maxlength="300" value=(typed.title);
             label for="r-description" { "The vulnerability" }
-            textarea #r-description name="description" rows="10" required { (typed.description) }
+            textarea #r-description name="description" rows="8" required { (typed.description) }
+            label for="r-exploitation" { "How it might be exploited (steps to reproduce, a proof of concept)" }
+            textarea #r-exploitation name="exploitation" rows="5" { (typed.exploitation) }
+            label for="r-versions" { "Affected versions" }
+            input #r-versions type="text" name="affected_versions" maxlength="1000" value=(typed.affected_versions);
+            label for="r-other" { "Anything else useful (configuration, logs)" }
+            textarea #r-other name="other" rows="3" { (typed.other) }
+            label for="r-file" { "A file (optional, up to 10 MiB): a proof of concept, a log" }
+            input #r-file type="file" name="file";
             label for="r-email" { "Your email address (for the acknowledgement and replies)" }
             input #r-email type="email" name="email" autocomplete="email" value=(typed.email.clone().unwrap_or_default());
             label for="r-name" { "Your name, for credit (optional)" }
@@ -99,10 +171,37 @@ pub async fn file(
     ClientAddr(client): ClientAddr,
     Path(key): Path<String>,
     headers: HeaderMap,
-    Form(f): Form<ReportForm>,
+    request: axum::extract::Request,
 ) -> Result<Response, PageError> {
+    use axum::extract::FromRequest;
     let key: ProjectKey = key.parse()?;
     state.store.project(&key).await?;
+    // The page sends multipart (for its file); a script may send the plain encoding.
+    let multipart = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("multipart/form-data"));
+    let read = match multipart {
+        true => match Multipart::from_request(request, &state).await {
+            Ok(parts) => read_report(parts).await,
+            Err(_) => Err("the form could not be read".to_owned()),
+        },
+        false => {
+            let axum::Form(f) = axum::Form::<ReportForm>::from_request(request, &state).await?;
+            Ok((f, None))
+        }
+    };
+    let (f, attached) = match read {
+        Ok(read) => read,
+        Err(message) => {
+            return Ok(report_page(
+                key.as_str(),
+                &ReportForm::default(),
+                Some(&format!("{message}; nothing was sent.")),
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ));
+        }
+    };
     if form::check_anonymous(&headers, &f.form_token).is_err() {
         return Ok(report_page(
             key.as_str(),
@@ -114,6 +213,9 @@ pub async fn file(
     let report = crate::actions::PublicReport {
         title: &f.title,
         description: &f.description,
+        exploitation: &f.exploitation,
+        affected_versions: &f.affected_versions,
+        other: &f.other,
         name: given(&f.name),
         email: given(&f.email),
         trap: &f.website,
@@ -134,10 +236,31 @@ pub async fn file(
             StatusCode::BAD_REQUEST,
         )),
         Ok(Ok(filed)) => {
+            // The report is filed first: a file that cannot be kept is said so on the
+            // page, with the link to send it again, and loses nothing else.
+            let mut attached_note = None;
+            if let Some(file) = attached {
+                let upload = Upload {
+                    filename: &file.filename,
+                    content_type: &file.content_type,
+                    bytes: &file.bytes,
+                    limit: UPLOAD_LIMIT,
+                };
+                attached_note = Some(
+                    match state.store.reporter_upload(&filed.secret, upload).await {
+                        Ok(_) => format!("Your file {} is attached to the report.", file.filename),
+                        Err(e) => format!(
+                            "Your file could not be attached ({}); send it again from your private link.",
+                            ApiError::Store(e).public_status_and_message().1
+                        ),
+                    },
+                );
+            }
             let link = format!("{}/reporter/{}", state.public_url, filed.secret);
             let body = html! {
                 h1 { "Thank you: your report is in" }
                 p { "Your reference is " strong #reference { (filed.reference) } "." }
+                @if let Some(note) = &attached_note { p #attachment { (note) } }
                 p { "Keep this private link to follow the case and reply; it is shown only now:" }
                 p { a #secret-link href={ "/reporter/" (filed.secret) } { (link) } }
                 p { "The team acknowledges every report within a few working days." }

@@ -406,3 +406,121 @@ async fn the_case_page_names_the_projects_stall_period() {
         server.stop().await;
     }
 }
+
+/// A multipart body of text fields and, if given, one file.
+fn form_parts(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "EmbargoTestBoundary9f2";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    if let Some((filename, bytes)) = file {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: text/plain\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// The public form asks what the policy asks for, each part under its heading in the
+/// report, and takes a file with it; a file over the limit files nothing.
+#[tokio::test]
+async fn the_report_form_asks_for_what_the_policy_asks_and_takes_a_file() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        let people = seed(&store).await;
+        let server = Server::start(store).await;
+        let url = &server.url;
+        let http = client();
+        let alice = Api::new(url, Some(&people.alice));
+        let form = http
+            .get(format!("{url}/projects/CLOUDSTACK/report"))
+            .send()
+            .await
+            .unwrap();
+        let pair = cookie(&form, "embargo_form");
+        let page = form.text().await.unwrap();
+        for label in [
+            "How it might be exploited",
+            "Affected versions",
+            "Anything else useful",
+            "A file (optional",
+        ] {
+            assert!(page.contains(label), "{label}");
+        }
+        let token = hidden(&page, "form_token");
+        let send = |file: Option<(&str, &[u8])>| {
+            let (content_type, body) = form_parts(
+                &[
+                    ("form_token", &token),
+                    ("title", "Open redirect"),
+                    ("description", "The login page redirects anywhere."),
+                    ("exploitation", "Send a victim /login?next=//evil.example"),
+                    ("affected_versions", "4.18.0 to 4.18.2"),
+                    ("other", "Default configuration."),
+                    ("email", "fay@finder.example"),
+                ],
+                file,
+            );
+            http.post(format!("{url}/projects/CLOUDSTACK/report"))
+                .header(CONTENT_TYPE, content_type)
+                .header(COOKIE, pair.clone())
+                .body(body)
+                .send()
+        };
+        // Over the limit: refused whole, nothing filed.
+        let big = vec![b'x'; 10 * 1024 * 1024 + 1];
+        let resp = send(Some(("big.log", &big))).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(resp.text().await.unwrap().contains("nothing was sent"));
+        assert_eq!(alice.get("/api/cases").await.1.as_array().unwrap().len(), 0);
+
+        let resp = send(Some((
+            "poc.txt",
+            b"curl -i 'https://host/login?next=//evil.example'",
+        )))
+        .await
+        .unwrap();
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        let page = resp.text().await.unwrap();
+        assert!(page.contains("Your file poc.txt is attached"), "{page}");
+        let (_, cases) = alice.get("/api/cases").await;
+        let r = cases[0]["ref"].as_str().unwrap().to_owned();
+        let (_, case) = alice.get(&format!("/api/cases/{r}")).await;
+        assert_eq!(
+            case["description"],
+            "The login page redirects anywhere.\n\nHow it might be exploited:\nSend a victim /login?next=//evil.example\n\nAffected versions:\n4.18.0 to 4.18.2\n\nAnything else:\nDefault configuration.",
+            "{case}"
+        );
+        let (_, files) = alice.get(&format!("/api/cases/{r}/attachments")).await;
+        assert!(files.to_string().contains("poc.txt"), "{files}");
+
+        // The API takes the same parts.
+        let (status, filed) = alice
+            .anonymous()
+            .post(
+                "/api/public/projects/CLOUDSTACK/reports",
+                serde_json::json!({ "title": "XSS", "description": "A name is shown unescaped.",
+                                    "affected_versions": "4.19.0", "email": "gil@finder.example" }),
+            )
+            .await;
+        assert_eq!(status, 201, "{filed}");
+        let (_, case) = alice
+            .get(&format!("/api/cases/{}", filed["ref"].as_str().unwrap()))
+            .await;
+        assert_eq!(
+            case["description"],
+            "A name is shown unescaped.\n\nAffected versions:\n4.19.0"
+        );
+        server.stop().await;
+    }
+}
