@@ -40,6 +40,40 @@ pub(crate) fn new_secret(prefix: &str) -> String {
     format!("{prefix}{}", B64URL.encode(bytes))
 }
 
+/// A live session as its user sees it on their account page.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct SessionInfo {
+    /// A short name for it, from its hash.
+    pub handle: String,
+    /// When it began (RFC 3339).
+    pub started_at: String,
+    /// When it ends by itself (RFC 3339).
+    pub expires_at: String,
+    /// Whether it is the session asking.
+    pub current: bool,
+}
+
+/// An API token as its user sees it: never its secret.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct TokenInfo {
+    /// Its id.
+    pub id: i64,
+    /// What it is for.
+    pub name: String,
+    /// Whether it may only read.
+    pub read_only: bool,
+    /// When it was made (RFC 3339).
+    pub created_at: String,
+    /// When it was last used (RFC 3339).
+    pub last_used_at: Option<String>,
+    /// Whether it is revoked.
+    pub revoked: bool,
+}
+
+fn session_handle(hash: &[u8]) -> String {
+    hash.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
 pub(crate) fn digest(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
@@ -313,6 +347,85 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// The user's live sessions, newest first; `current` (the cookie's secret) marks the
+    /// one asking. Each is named by a short handle derived from its hash, never the secret.
+    pub async fn list_sessions(
+        &self,
+        user_id: i64,
+        current: Option<&str>,
+    ) -> Result<Vec<SessionInfo>> {
+        let rows = sqlx::query(
+            "SELECT token_hash, created_at, expires_at FROM sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC",
+        )
+        .bind(user_id)
+        .bind(millis(OffsetDateTime::now_utc()))
+        .fetch_all(&self.pool)
+        .await?;
+        let mine = current.map(digest);
+        rows.iter()
+            .map(|r| {
+                let hash: Vec<u8> = r.try_get("token_hash")?;
+                Ok(SessionInfo {
+                    handle: session_handle(&hash),
+                    started_at: crate::rfc(r.try_get("created_at")?),
+                    expires_at: crate::rfc(r.try_get("expires_at")?),
+                    current: mine.as_ref() == Some(&hash),
+                })
+            })
+            .collect()
+    }
+
+    /// Ends one of the user's sessions, by its handle.
+    pub async fn end_session_of(&self, user_id: i64, handle: &str) -> Result<()> {
+        let rows = sqlx::query("SELECT token_hash FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
+        for row in rows {
+            let hash: Vec<u8> = row.try_get("token_hash")?;
+            if session_handle(&hash) == handle {
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1 AND user_id = $2")
+                    .bind(hash)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await?;
+                return Ok(());
+            }
+        }
+        Err(StoreError::NotFound("session"))
+    }
+
+    /// The user's API tokens, newest first (revoked ones included, marked).
+    pub async fn list_tokens(&self, user_id: i64) -> Result<Vec<TokenInfo>> {
+        let rows = sqlx::query(
+            "SELECT id, name, scope, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id DESC",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TokenInfo {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    read_only: r.try_get::<String, _>("scope")? == "read",
+                    created_at: crate::rfc(r.try_get("created_at")?),
+                    last_used_at: r.try_get::<Option<i64>, _>("last_used_at")?.map(crate::rfc),
+                    revoked: r.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+                })
+            })
+            .collect()
+    }
+
+    /// Whether the user signs in with a second factor.
+    pub async fn totp_enabled(&self, user_id: i64) -> Result<bool> {
+        let row = sqlx::query("SELECT totp_enabled_at FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<Option<i64>, _>("totp_enabled_at")?.is_some())
     }
 
     /// Creates an API token for a user, allowed to change what its user may change.

@@ -52,7 +52,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor, Row};
 use time::OffsetDateTime;
 
-pub use accounts::{NewToken, User};
+pub use accounts::{NewToken, SessionInfo, TokenInfo, User};
 pub use admin::{DEFAULT_GIVEAWAYS, Member, Organisation, Project, ProjectUpdate};
 pub use attachments::AttachmentInfo;
 pub use audit::{AuditReport, AuditRow, BadRow, Checkpoint, CheckpointFileError};

@@ -2,6 +2,7 @@
 //! answers with a typed outcome; the API renders it as JSON and the pages as a page, but
 //! the checks, their order and the trimming are the same for both.
 
+pub mod account;
 pub mod cve;
 pub mod report;
 pub mod session;

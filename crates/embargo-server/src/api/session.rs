@@ -176,20 +176,6 @@ pub struct PasswordBody {
 }
 
 /// Checks the password given again for a sensitive change.
-async fn fresh_password(state: &AppState, caller: &Caller, password: &str) -> Result<(), ApiError> {
-    if state
-        .store
-        .verify_user_password(caller.viewer.user_id, password)
-        .await?
-    {
-        Ok(())
-    } else {
-        Err(ApiError::Store(embargo_store::StoreError::Invalid(
-            "the password is not right".into(),
-        )))
-    }
-}
-
 /// Start two-factor enrolment (the password asked again): the secret for an
 /// authenticator app.
 #[utoipa::path(post, path = "/api/me/totp", tag = "session", request_body = PasswordBody,
@@ -200,8 +186,9 @@ pub async fn start_totp(
     AxumState(state): AxumState<AppState>,
     Json(body): Json<PasswordBody>,
 ) -> Result<Json<TotpSetup>, ApiError> {
-    fresh_password(&state, &caller, &body.password).await?;
-    Ok(Json(state.store.start_totp(caller.viewer.user_id).await?))
+    Ok(Json(
+        crate::actions::account::start_totp(&state, &caller.viewer, &body.password).await?,
+    ))
 }
 
 /// Turn two-factor sign-in on with a first code; returns the recovery codes, once.
@@ -311,17 +298,14 @@ pub async fn create_token(
     AxumState(state): AxumState<AppState>,
     Json(body): Json<TokenRequest>,
 ) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
-    let name = body.name.trim();
-    if name.is_empty() || name.len() > 100 {
-        return Err(ApiError::BadRequest(
-            "a token needs a name of 1 to 100 characters".into(),
-        ));
-    }
-    fresh_password(&state, &caller, &body.password).await?;
-    let token = state
-        .store
-        .create_scoped_token(caller.viewer.user_id, name, body.scope == TokenScope::Read)
-        .await?;
+    let token = crate::actions::account::create_token(
+        &state,
+        &caller.viewer,
+        &body.name,
+        body.scope == TokenScope::Read,
+        &body.password,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(TokenCreated {

@@ -43,6 +43,7 @@ fn shell(title: &str, member: Option<&Member>, body: Markup) -> Markup {
                                 li { a href="/desk" { "Queue" } }
                                 li { a href="/desk/metrics" { "Review" } }
                                 li { a href="/desk/admin" { "Admin" } }
+                                li { a href="/desk/account" { "Account" } }
                             }
                             li { a href="/advisories" { "Advisories" } }
                             @if member.is_none() {

@@ -4,6 +4,7 @@
 //! adds live updates. Pages are not part of the OpenAPI document: they call the same
 //! store functions as the API, so access is still decided in the store alone.
 
+mod account;
 mod admin;
 pub mod advisory;
 mod auth;
@@ -51,6 +52,8 @@ pub fn router() -> Router<AppState> {
         .route("/desk/metrics", get(metrics::page))
         .route("/desk/projects/{key}/intake", get(intake::page))
         .route("/desk/admin", get(admin::page))
+        .route("/desk/account", get(account::page))
+        .route("/desk/account/{action}", post(account::act))
         .route("/desk/admin/{action}", post(admin::act))
         .route(
             "/projects/{key}/report",

@@ -283,6 +283,14 @@ try {
   await reporter.setInputFiles("#upload-file", { name: "poc.html", mimeType: "text/html", buffer: Buffer.from("<img src=x onerror=alert(1)>\n") });
   await submitAndWait(reporter, reporter.getByRole("button", { name: "Upload" }));
   expect((await reporter.locator(".notice").textContent()).includes("uploaded"), "the upload is kept");
+  // The reporter accepts the embargo date the team proposed, and chooses a handle.
+  await submitAndWait(reporter, reporter.getByRole("button", { name: "Accept this date" }));
+  expect((await reporter.locator(".notice").textContent()).includes("the date is agreed"), "the date is agreed");
+  await reporter.getByRole("radio", { name: "by a handle" }).check();
+  await reporter.getByLabel("The handle (if by a handle)").fill("sec-researcher");
+  response = await submitAndWait(reporter, reporter.getByRole("button", { name: "Save" }));
+  expect((await reporter.locator(".notice").textContent()).includes("credit you as you chose"), "the credit is saved");
+  await check("reporter-agreed", reporter, response);
 
   // The team sees both on the case page.
   response = await go(alice, `/desk/cases/${ref}`);
@@ -307,6 +315,19 @@ try {
   expect(await olga.getByRole("heading", { name: "Queue" }).count() === 1, "olga is on her queue");
   expect(await olga.getByRole("link", { name: ref }).count() === 0, "nor does their queue list it");
   expect((await olga.content()).includes("No cases match."), "olga's queue is empty");
+
+  // Olga turns two-factor sign-in on from her account page: the QR code is drawn on the
+  // server, the code from the secret turns it on, the recovery codes are shown once.
+  response = await go(olga, "/desk/account");
+  await check("account", olga, response);
+  await olga.getByLabel("Your password (asked again)").first().fill(env("OLGA_PASSWORD"));
+  await submitAndWait(olga, olga.getByRole("button", { name: "Set up two-factor sign-in" }));
+  expect(await olga.locator("figure.qr svg").count() === 1, "a QR code on the page");
+  const olgaSecret = (await olga.locator("#totp-secret").textContent()).trim();
+  await olga.getByLabel("The code from the app").fill(totp(olgaSecret, Date.now() / 1000));
+  response = await submitAndWait(olga, olga.getByRole("button", { name: "Turn two-factor sign-in on" }));
+  expect(await olga.locator("#recovery-codes li").count() >= 8, "the recovery codes are shown");
+  await check("account-recovery-codes", olga, response);
 
   // Without JavaScript, the calculator scores on submit.
   const plainContext = await browser.newContext({ javaScriptEnabled: false });

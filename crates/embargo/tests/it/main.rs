@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod access;
+mod account;
 mod agreement;
 mod architecture;
 mod attacks;
