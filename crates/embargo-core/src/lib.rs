@@ -18,3 +18,4 @@ pub mod reference;
 pub mod review;
 pub mod state;
 pub mod timeline;
+pub mod triage;

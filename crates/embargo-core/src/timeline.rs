@@ -95,6 +95,10 @@ event_kinds! {
     ReporterProposed => "reporter-proposed",
     /// The reporter chose how to be credited.
     CreditChosen => "credit-chosen",
+    /// A team member gave their view of what the report is.
+    TriageView => "triage-view",
+    /// A team member asked others for their view.
+    ViewsRequested => "views-requested",
 }
 
 impl fmt::Display for EventKind {

@@ -17,7 +17,7 @@ fn base(url: &str) -> &str {
 
 /// The case page on the desk, for people on the case's team.
 pub fn case_link(public_url: &str, reference: &str) -> String {
-    format!("{}/api/cases/{reference}", base(public_url))
+    format!("{}/desk/cases/{reference}", base(public_url))
 }
 
 /// The reporter's lines on following their case by its secret link.
@@ -96,6 +96,19 @@ pub fn new_report(project: &str, reference: &str, channel: &str, public_url: &st
     }
 }
 
+/// A request for a member's view of a report, by reference only.
+pub fn view_requested(project: &str, reference: &str, public_url: &str) -> Letter {
+    Letter {
+        subject: format!("[{reference}] Your view is asked on a {project} report"),
+        body: format!(
+            "A member of the {project} security team asks for your view of {reference}: \
+             is it a vulnerability, hardening, information only, invalid, or a duplicate?\n\
+             Give it on the case page: {}\n",
+            case_link(public_url, reference)
+        ),
+    }
+}
+
 /// A confirmed vulnerability, to the foundation security team.
 pub fn confirmed(project: &str, reference: &str, public_url: &str) -> Letter {
     Letter {
@@ -166,7 +179,7 @@ mod tests {
             assert!(
                 letter
                     .body
-                    .contains("https://e.example/api/cases/CLOUDSTACK-SEC-1"),
+                    .contains("https://e.example/desk/cases/CLOUDSTACK-SEC-1"),
                 "{}",
                 letter.body
             );

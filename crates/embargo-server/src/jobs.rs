@@ -93,7 +93,10 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, public_url
             }
             // Mail to people who may see the case; without a relay they see it in the
             // queue anyway, so the job completes either way.
-            Task::Digest { .. } | Task::NotifyFoundation { .. } | Task::NotifyTeam { .. } => {
+            Task::Digest { .. }
+            | Task::NotifyFoundation { .. }
+            | Task::NotifyTeam { .. }
+            | Task::RequestView { .. } => {
                 if let Some(mailer) = mailer {
                     let (public_url, domain) = (mailer.public_url(), mailer.domain());
                     let mails = if matches!(task, Task::Digest { .. }) {

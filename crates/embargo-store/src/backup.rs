@@ -234,6 +234,18 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
         ],
     ),
     (
+        "triage_views",
+        &[
+            ("id", Int),
+            ("case_id", Int),
+            ("user_id", Int),
+            ("disposition", Text),
+            ("duplicate_of", Text),
+            ("event_id", Int),
+            ("at", Int),
+        ],
+    ),
+    (
         "jobs",
         &[
             ("id", Int),

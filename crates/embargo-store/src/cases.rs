@@ -50,6 +50,8 @@ pub struct CaseFilter {
     pub limit: Option<i64>,
     /// Skip this many.
     pub offset: Option<i64>,
+    /// Only cases in triage that this member has not given a view of.
+    pub awaiting_view_of: Option<i64>,
 }
 
 /// Fields a team member sets on a case; absent fields are left as they are.
@@ -264,6 +266,13 @@ impl Store {
         if let Some(state) = filter.state {
             binds.push(state.as_str().to_owned());
             page.push_str(&format!(" AND c.state = ${}", binds.len()));
+        }
+        if let Some(user_id) = filter.awaiting_view_of {
+            // The id is ours (the viewer's), never the caller's text.
+            page.push_str(&format!(
+                " AND {} AND NOT EXISTS (SELECT 1 FROM triage_views v WHERE v.case_id = c.id AND v.user_id = {user_id})",
+                crate::case_row::state_in(|s| matches!(s, State::Reported | State::Triage))
+            ));
         }
         let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
         let offset = filter.offset.unwrap_or(0).max(0);

@@ -45,6 +45,13 @@ pub enum Task {
         /// The case.
         case_id: i64,
     },
+    /// One team member is asked for their view of a report.
+    RequestView {
+        /// The case.
+        case_id: i64,
+        /// The member asked.
+        user_id: i64,
+    },
     /// The foundation security team hears of a confirmed case.
     NotifyFoundation {
         /// The case.
@@ -113,6 +120,7 @@ impl Task {
             Task::Escalate { .. } => "escalate",
             Task::Acknowledge { .. } => "acknowledge",
             Task::NotifyTeam { .. } => "notify-team",
+            Task::RequestView { .. } => "request-view",
             Task::NotifyFoundation { .. } => "notify-foundation",
             Task::MailReporter { .. } => "mail-reporter",
             Task::MailForwarder { .. } => "mail-forwarder",
@@ -129,6 +137,7 @@ impl Task {
             Task::Probe | Task::Digest { .. } | Task::Escalate { .. } => None,
             Task::Acknowledge { case_id }
             | Task::NotifyTeam { case_id }
+            | Task::RequestView { case_id, .. }
             | Task::NotifyFoundation { case_id }
             | Task::MailReporter { case_id, .. }
             | Task::MailForwarder { case_id, .. }

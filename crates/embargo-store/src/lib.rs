@@ -43,6 +43,7 @@ mod speakers;
 mod threading;
 mod timeline;
 mod transition;
+mod triage;
 mod views;
 
 use std::path::{Path, PathBuf};
@@ -82,6 +83,7 @@ pub use roles::Upload;
 pub use roles::{TERMS, TERMS_VERSION};
 pub use seal::{Keyring, MasterKey, SealError};
 pub use signin::{SignInOutcome, TotpSetup};
+pub use triage::{TriageView, TriageViews};
 pub use views::*;
 
 /// Errors of the storage layer. Messages name what is wrong without quoting content.
@@ -513,15 +515,22 @@ pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
 
 /// Creates the SQLite file with mode 0600 when missing (SQLite gives its WAL and shared
 /// memory files the database file's mode), and takes group and other access away from
-/// an existing database and its companions.
+/// an existing database and its companions. An existing file is never opened here:
+/// closing a descriptor of it would drop the POSIX locks this process's SQLite
+/// connections hold on it (a second store opened in one process), and let another
+/// process write under them.
 fn make_private_files(path: &std::path::Path) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(false);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
         options.mode(0o600);
-        options.open(path)?;
+        match options.open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
         for suffix in ["", "-wal", "-shm", "-journal"] {
             let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
             if let Ok(meta) = std::fs::metadata(&file)
@@ -532,7 +541,11 @@ fn make_private_files(path: &std::path::Path) -> std::io::Result<()> {
         }
     }
     #[cfg(not(unix))]
-    options.open(path)?;
+    match options.open(path) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
     Ok(())
 }
 

@@ -310,6 +310,28 @@ impl Store {
                 row.try_get::<i64, _>("org_id")?,
                 wording::confirmed(&key, &reference, public_url),
             ),
+            // One member, and only while still on the project's team.
+            Some(Task::RequestView { user_id, .. }) => {
+                let letter = wording::view_requested(&key, &reference, public_url);
+                let to: Vec<String> = sqlx::query(
+                    "SELECT u.email FROM team_members t JOIN users u ON u.id = t.user_id WHERE t.user_id = $1 AND t.kind = 'project' AND t.scope_id = $2",
+                )
+                .bind(user_id)
+                .bind(row.try_get::<i64, _>("project_id")?)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| r.try_get("email"))
+                .collect::<std::result::Result<_, _>>()?;
+                return Ok(OutboundMail::to_each(
+                    &to,
+                    &letter.subject,
+                    &letter.body,
+                    case_id,
+                    "notification",
+                    |i| self.message_id(&format!("{}.{case_id}.{i}", job.id), domain),
+                ));
+            }
             _ => {
                 return Err(StoreError::Invalid(format!(
                     "job kind {} notifies nobody",

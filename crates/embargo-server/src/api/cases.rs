@@ -48,6 +48,8 @@ pub struct ListParams {
     pub limit: Option<i64>,
     /// Skip this many.
     pub offset: Option<i64>,
+    /// `me`: only cases in triage that the caller has not given a view of.
+    pub awaiting: Option<String>,
 }
 
 /// Fields to set on a case; absent fields are left alone.
@@ -149,6 +151,15 @@ pub async fn list(
             .map_err(|e| ApiError::BadRequest(e.to_string()))?,
         limit: params.limit,
         offset: params.offset,
+        awaiting_view_of: match params.awaiting.as_deref() {
+            None => None,
+            Some("me") => Some(caller.viewer.user_id),
+            Some(other) => {
+                return Err(ApiError::BadRequest(format!(
+                    "awaiting={other}: the only value is me"
+                )));
+            }
+        },
     };
     Ok(Json(state.store.list_cases(&caller.viewer, &filter).await?))
 }

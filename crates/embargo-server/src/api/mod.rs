@@ -12,6 +12,7 @@ pub mod review;
 pub mod roles;
 pub mod session;
 pub mod site;
+pub mod triage;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -75,6 +76,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(disclosure::schedule))
         .routes(routes!(disclosure::cve_record))
         .routes(routes!(disclosure::document))
+        .routes(routes!(triage::views, triage::give))
+        .routes(routes!(triage::request))
         .routes(routes!(disclosure::case_changes))
         .routes(routes!(disclosure::project_changes))
         .routes(routes!(review::project))

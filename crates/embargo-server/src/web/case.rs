@@ -91,6 +91,8 @@ fn done_message(action: &str) -> String {
         "prenotify" => "The distributors are being pre-notified.",
         "schedule" => "The announcement is scheduled.",
         "merge" => "The case is merged as a duplicate.",
+        "view" => "Your view is recorded.",
+        "request-views" => "The members are asked for their view.",
         "accept-sender" => {
             "The sender is a co-reporter now: their mail on this case is the reporter's."
         }
@@ -222,6 +224,41 @@ pub async fn act(
             Ok(_) => Ok(back(None)),
             Err(e) => Err(store_refusal(e, &form)?),
         },
+        "view" => {
+            let disposition =
+                field(&form, "disposition").and_then(embargo_core::triage::Disposition::parse);
+            let duplicate_of = field(&form, "view_duplicate_of")
+                .map(str::parse::<CaseRef>)
+                .transpose();
+            match (disposition, duplicate_of) {
+                (None, _) => Err(refused("choose what you think the report is".into(), &form)),
+                (_, Err(e)) => Err(refused(e.to_string(), &form)),
+                (Some(d), Ok(dup)) => match store
+                    .give_view(
+                        viewer,
+                        &case_ref,
+                        d,
+                        field(&form, "view_reason").unwrap_or_default(),
+                        dup.as_ref(),
+                    )
+                    .await
+                {
+                    Ok(_) => Ok(back(None)),
+                    Err(e) => Err(store_refusal(e, &form)?),
+                },
+            }
+        }
+        "request-views" => {
+            let members: Vec<String> = form
+                .iter()
+                .filter(|(k, v)| k.starts_with("ask_") && v.as_str() == "on")
+                .map(|(k, _)| k.trim_start_matches("ask_").to_owned())
+                .collect();
+            match store.request_views(viewer, &case_ref, &members).await {
+                Ok(_) => Ok(back(None)),
+                Err(e) => Err(store_refusal(e, &form)?),
+            }
+        }
         "accept-sender" | "quarantine-message" => {
             let event = field(&form, "event")
                 .and_then(|e| e.parse::<i64>().ok())
@@ -443,6 +480,11 @@ async fn render(
         true => section(store.cve_reservation(viewer, case_ref).await.map(Some))?,
         false => None,
     };
+    // Triage: every member's view, while views are given.
+    let triage = match team && matches!(case.state, State::Reported | State::Triage) {
+        true => section(store.triage_views(viewer, case_ref).await.map(Some))?,
+        false => None,
+    };
     // The preview is the published page's own rendering, of the draft as typed.
     let published = if team {
         section(
@@ -493,6 +535,47 @@ async fn render(
             }
             @if case.next_states.is_empty() {
                 p { "Nothing more to do on this case." }
+            }
+            @if let Some(t) = &triage {
+                section.views aria-labelledby="views-h" {
+                    h3 #views-h { "Views" }
+                    @if t.views.is_empty() {
+                        p { "No view given yet." }
+                    } @else {
+                        ul #views {
+                            @for v in &t.views {
+                                li { strong { (v.member) } ": " (v.disposition.label()) @if let Some(d) = &v.duplicate_of { " of " (d) } ". " (v.reason) }
+                            }
+                        }
+                        p #agreement { @match t.agreed { Some(d) => { "All views agree: " (d.label()) "." }, None => { "The views differ." } } }
+                    }
+                    @if !t.waiting.is_empty() { p #waiting { "Not given yet: " (t.waiting.join(", ")) } }
+                    form.stack method="post" action={ "/desk/cases/" (r) "/view" } {
+                        input type="hidden" name="csrf" value=(csrf);
+                        label for="view-disposition" { "Your view" }
+                        select #view-disposition name="disposition" {
+                            @for d in embargo_core::triage::Disposition::ALL { option value=(d.as_str()) { (d.label()) } }
+                        }
+                        label for="view-reason" { "Why" }
+                        textarea #view-reason name="view_reason" rows="2" required {}
+                        label for="view-dup" { "Duplicate of (for a probable duplicate)" }
+                        input #view-dup type="text" name="view_duplicate_of" placeholder="CLOUDSTACK-SEC-1";
+                        button type="submit" { "Give your view" }
+                    }
+                    @if !t.waiting.is_empty() {
+                        form.stack method="post" action={ "/desk/cases/" (r) "/request-views" } {
+                            input type="hidden" name="csrf" value=(csrf);
+                            fieldset {
+                                legend { "Ask for their view (by mail, naming the case only)" }
+                                @for (i, m) in t.waiting.iter().enumerate() {
+                                    input id={ "ask-" (i) } type="checkbox" name={ "ask_" (m) };
+                                    label for={ "ask-" (i) } { (m) }
+                                }
+                            }
+                            button type="submit" { "Ask" }
+                        }
+                    }
+                }
             }
             div.transitions {
                 @for to in &case.next_states {

@@ -56,15 +56,16 @@ pub async fn page(
         ),
         None => None,
     };
+    let attention = given(&filters.attention).unwrap_or("");
     let filter = CaseFilter {
         project: project.clone(),
         state: wanted_state,
         limit: Some(1000),
         offset: None,
+        awaiting_view_of: (attention == "my-view").then_some(member.viewer.user_id),
     };
     let all = state.store.list_cases(&member.viewer, &filter).await?;
     let q = given(&filters.q).map(str::to_lowercase);
-    let attention = given(&filters.attention).unwrap_or("");
     let shown: Vec<&CaseSummary> = all
         .iter()
         .filter(|c| {
@@ -109,6 +110,7 @@ pub async fn page(
                     option value="due" selected[attention == "due"] { "Due soon or overdue" }
                     option value="overdue" selected[attention == "overdue"] { "Overdue" }
                     option value="stalled" selected[attention == "stalled"] { "Stalled" }
+                    option value="my-view" selected[attention == "my-view"] { "Waiting for my view" }
                 }
             }
             div { button type="submit" { "Filter" } }

@@ -201,6 +201,13 @@ try {
   }
   await move("triage", "Reproducing on 4.19");
   expect((await alice.locator("p.summary .badge").textContent()).trim() === "triage", "the case is in triage");
+  // Alice gives her view; the case shows it, and that the views agree.
+  await alice.getByLabel("Your view").selectOption("valid");
+  await alice.locator("#view-reason").fill("Reproduced on 4.19 with a plain account");
+  response = await submitAndWait(alice, alice.getByRole("button", { name: "Give your view" }));
+  expect((await alice.locator("#views").textContent()).includes("Reproduced on 4.19 with a plain account"), "the view is shown");
+  expect((await alice.locator("#agreement").textContent()).includes("All views agree"), "one view agrees with itself");
+  await check("case-views", alice, response);
   await move("confirmed", "Reproduced");
   await move("fixing", "Patch under way");
   await move("fix-ready", "Tested");

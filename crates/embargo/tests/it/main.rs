@@ -44,6 +44,7 @@ mod schema;
 mod signin;
 mod support;
 mod team;
+mod triage;
 mod upgrade;
 mod web;
 mod web_matrix;

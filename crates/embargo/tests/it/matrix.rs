@@ -250,6 +250,11 @@ fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
             _ => secured(role, false, 200),
         },
         ("PUT", "/api/cases/{ref}/checklist/{item}") => secured(role, role.team(), 200),
+        // Triage views: the team's; the matrix's cases are past triage, so none is given.
+        ("GET", "/api/cases/{ref}/views") => secured(role, role.team(), 200),
+        ("PUT", "/api/cases/{ref}/views") | ("POST", "/api/cases/{ref}/views/request") => {
+            secured(role, role.team(), 422)
+        }
         // The team's export: the advisory as it would be published.
         ("GET", "/api/cases/{ref}/documents/{format}") => secured(role, role.team(), 200),
         ("POST", "/api/cases/{ref}/collaborators") => secured(role, role.team(), 201),
@@ -454,6 +459,8 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         ("POST", "/api/projects") => json!({ "org": "ASF", "key": format!("P{n}") }),
         ("PATCH", "/api/projects/{key}") => json!({}),
         ("PUT", "/api/projects/{key}/cve-delegation") => json!({ "delegated": false }),
+        ("PUT", "/api/cases/{ref}/views") => json!({ "disposition": "valid", "reason": "matrix" }),
+        ("POST", "/api/cases/{ref}/views/request") => json!({ "members": ["alice@example.org"] }),
         ("POST", "/api/projects/{key}/committee") => json!({ "emails": ["alice@example.org"] }),
         ("POST", "/api/orgs/{name}/foundation-team") => json!({ "email": "fiona@example.org" }),
         ("POST", "/api/projects/{key}/members") => json!({ "email": "alice@example.org" }),
