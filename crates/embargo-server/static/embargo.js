@@ -17,6 +17,8 @@ function scoreLive(form) {
       scoreOut.textContent = "not scored";
       return;
     }
+    // Not Defined (an optional group's default) is left out, as the specification does.
+    if (chosen.value === "X") continue;
     vector += "/" + key + ":" + chosen.value;
   }
   if (extra) vector += "/" + extra;

@@ -65,7 +65,49 @@ const fn more(
     }
 }
 
+/// The metric groups of the specifications.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Group {
+    /// Base: the vulnerability itself.
+    Base,
+    /// Temporal (3.x): exploit maturity, remediation, confidence.
+    Temporal,
+    /// Threat (4.0): exploit maturity.
+    Threat,
+    /// Environmental: the user's requirements and modified base metrics.
+    Environmental,
+    /// Supplemental (4.0): extra information that does not change the score.
+    Supplemental,
+}
+
+impl Group {
+    /// As people read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Group::Base => "Base",
+            Group::Temporal => "Temporal",
+            Group::Threat => "Threat",
+            Group::Environmental => "Environmental",
+            Group::Supplemental => "Supplemental",
+        }
+    }
+}
+
 impl MetricDef {
+    /// The group the metric belongs to in `version`.
+    pub fn group(&self, version: Version) -> Group {
+        let environmental = matches!(self.name, "CR" | "IR" | "AR" | "CDP" | "TD")
+            || (self.name.starts_with('M') && self.name.len() > 1);
+        match (self.required, self.name) {
+            (true, _) => Group::Base,
+            _ if environmental => Group::Environmental,
+            (false, "E") if version == Version::V4_0 => Group::Threat,
+            (false, "E" | "RL" | "RC") => Group::Temporal,
+            _ if version == Version::V4_0 => Group::Supplemental,
+            _ => Group::Temporal,
+        }
+    }
+
     /// The value a code names.
     pub fn value(&self, code: &str) -> Option<&'static ValueDef> {
         self.values.iter().find(|v| v.code == code)

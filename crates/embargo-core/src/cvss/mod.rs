@@ -21,7 +21,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 pub use error::CvssError;
-pub use metrics::{MetricDef, ValueDef, json_properties, metrics};
+pub use metrics::{Group, MetricDef, ValueDef, json_properties, metrics};
 
 /// A CVSS version this desk reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema, serde::Deserialize)]

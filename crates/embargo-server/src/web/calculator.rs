@@ -1,6 +1,8 @@
-//! The CVSS calculator of the case page: a button per metric value for the base metrics
-//! of 3.1 and 4.0. A plain submit scores on the server; with JavaScript, every change is
-//! scored live by the same scorer through `/desk/cvss`.
+//! The CVSS calculator of the case page: a button per metric value for every metric
+//! group of 3.1 (base, temporal, environmental) and 4.0 (base, threat, environmental,
+//! supplemental); the groups after the base start "Not Defined" (X) and fold away. A
+//! plain submit scores on the server; with JavaScript, every change is scored live by the
+//! same scorer through `/desk/cvss`.
 
 use std::collections::HashMap;
 
@@ -19,19 +21,17 @@ pub fn known(version: &str) -> bool {
     metrics(version).is_some()
 }
 
-/// The base metrics of the two versions the calculator offers, from core's one table.
+fn version_of(version: &str) -> Option<Version> {
+    match version {
+        "3.1" => Some(Version::V3_1),
+        "4.0" => Some(Version::V4_0),
+        _ => None,
+    }
+}
+
+/// Every metric of the two versions the calculator offers, from core's one table.
 fn metrics(version: &str) -> Option<Vec<&'static MetricDef>> {
-    let version = match version {
-        "3.1" => Version::V3_1,
-        "4.0" => Version::V4_0,
-        _ => return None,
-    };
-    Some(
-        cvss::metrics(version)
-            .iter()
-            .filter(|m| m.required)
-            .collect(),
-    )
+    Some(cvss::metrics(version_of(version)?).iter().collect())
 }
 
 /// The metrics of a vector, by abbreviation, and its version.
@@ -69,9 +69,16 @@ pub fn vector_from(fields: &Fields) -> Result<String, String> {
         let value = fields
             .chosen
             .get(&format!("m_{}", m.name))
-            .filter(|v| m.value(v).is_some())
-            .ok_or_else(|| format!("choose a value for {}", m.label))?;
-        vector.push_str(&format!("/{}:{value}", m.name));
+            .filter(|v| m.value(v).is_some());
+        match value {
+            Some(value) if m.required || value != "X" => {
+                vector.push_str(&format!("/{}:{value}", m.name))
+            }
+            // Not Defined: left out of the vector, as the specification writes it.
+            Some(_) => {}
+            None if m.required => return Err(format!("choose a value for {}", m.label)),
+            None => {}
+        }
     }
     if let Some(extra) = fields
         .extra
@@ -114,6 +121,17 @@ pub fn render(
         Vec::new()
     };
     let order: Vec<&str> = metrics.iter().map(|m| m.name).collect();
+    let version_enum = version_of(version).unwrap_or(Version::V3_1);
+    let mut groups: Vec<(cvss::Group, Vec<&MetricDef>)> = Vec::new();
+    for m in &metrics {
+        let group = m.group(version_enum);
+        match groups.iter_mut().find(|(g, _)| *g == group) {
+            Some((_, list)) => list.push(m),
+            None => groups.push((group, vec![m])),
+        }
+    }
+    // An optional metric the vector does not give is Not Defined.
+    let chosen = |m: &MetricDef| value_of(m.name).or((!m.required).then_some("X"));
     html! {
         p.versions {
             "Version: "
@@ -126,15 +144,28 @@ pub fn render(
             input type="hidden" name="csrf" value=(csrf);
             input type="hidden" name="version" value=(version);
             input type="hidden" name="extra" value=(extra.join("/"));
-            div.metrics {
-                @for m in &metrics {
-                    fieldset.metric {
-                        legend { (m.label) " (" (m.name) ")" }
-                        @for value in m.values {
-                            @let id = format!("m-{}-{}", m.name, value.code);
-                            input type="radio" id=(id) name={ "m_" (m.name) } value=(value.code) checked[value_of(m.name) == Some(value.code)];
-                            label for=(id) { (value.label) }
+            @for (group, list) in &groups {
+                @let fields = html! {
+                    div.metrics {
+                        @for m in list {
+                            fieldset.metric {
+                                legend { (m.label) " (" (m.name) ")" }
+                                @for value in m.values {
+                                    @let id = format!("m-{}-{}", m.name, value.code);
+                                    input type="radio" id=(id) name={ "m_" (m.name) } value=(value.code) checked[chosen(m) == Some(value.code)];
+                                    label for=(id) { (value.label) }
+                                }
+                            }
                         }
+                    }
+                };
+                @if *group == cvss::Group::Base {
+                    (fields)
+                } @else {
+                    @let open = list.iter().any(|m| value_of(m.name).is_some_and(|v| v != "X"));
+                    details.metric-group open[open] {
+                        summary { (group.label()) " metrics" }
+                        (fields)
                     }
                 }
             }

@@ -235,6 +235,14 @@ try {
   expect(api.cvss && api.cvss.score.toFixed(1) === saved, `saved ${saved}, API ${JSON.stringify(api.cvss)}`);
   expect(live.startsWith(saved + " "), `live score ${live} equals the saved ${saved}`);
   console.log(`scored ${live}; the API says ${api.cvss.score}`);
+  // The temporal and environmental groups, folded until opened, join the vector live.
+  await alice.locator("summary", { hasText: "Temporal metrics" }).click();
+  await alice.locator('label[for="m-E-P"]').click();
+  await alice.locator('label[for="m-RL-O"]').click();
+  await alice.locator("summary", { hasText: "Environmental metrics" }).click();
+  await alice.locator('label[for="m-CR-H"]').click();
+  await alice.waitForFunction(() => document.getElementById("cvss-vector").textContent.endsWith("/E:P/RL:O/CR:H"));
+  await alice.waitForFunction(() => /^\d+\.\d /.test(document.getElementById("cvss-score").textContent));
 
   // Details: the embargo date (UTC), the CVE ID, versions.
   const embargo = new Date(Date.now() + 50_000);
@@ -347,6 +355,18 @@ try {
   await submitAndWait(plain, plain.getByRole("button", { name: "Score", exact: true }));
   const plainScore = (await plain.locator("#cvss-score").textContent()).trim();
   expect(plainScore === "9.3 Critical", `CVSS 4.0 scored without JavaScript: ${plainScore}`);
+  // Every other group of 4.0: threat, environmental, supplemental.
+  for (const group of ["Threat", "Environmental", "Supplemental"]) {
+    await plain.locator("summary", { hasText: `${group} metrics` }).click();
+  }
+  for (const id of ["m-E-A", "m-MAV-L", "m-AU-Y"]) {
+    await plain.locator(`label[for="${id}"]`).click();
+  }
+  response = await submitAndWait(plain, plain.getByRole("button", { name: "Score", exact: true }));
+  const plainVector = (await plain.locator("#cvss-vector").textContent()).trim();
+  expect(plainVector === "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:A/MAV:L/AU:Y", `every group in the vector: ${plainVector}`);
+  expect(/^\d+\.\d /.test((await plain.locator("#cvss-score").textContent()).trim()), "scored with every group");
+  await check("calculator-groups", plain, response);
 
   // 6. After the embargo the public page shows the advisory.
   const wait = embargo.getTime() - Date.now();
