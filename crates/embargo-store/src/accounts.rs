@@ -419,6 +419,14 @@ impl Store {
             .collect()
     }
 
+    /// Whether any account exists (a fresh installation has none until `embargo init`).
+    pub async fn has_users(&self) -> Result<bool> {
+        Ok(sqlx::query("SELECT 1 FROM users LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some())
+    }
+
     /// Whether the user signs in with a second factor.
     pub async fn totp_enabled(&self, user_id: i64) -> Result<bool> {
         let row = sqlx::query("SELECT totp_enabled_at FROM users WHERE id = $1")

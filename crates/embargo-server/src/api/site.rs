@@ -49,9 +49,36 @@ async fn index_of(state: &AppState, project: Option<&ProjectKey>) -> Result<Resp
         Some(key) => format!("Security advisories of {key}"),
         None => "Security advisories".to_owned(),
     };
+    // The way to report is found where advisories are: each project's form.
+    let projects: Vec<(String, String)> = state
+        .store
+        .list_projects()
+        .await?
+        .into_iter()
+        .filter(|p| !p.inbox)
+        .filter(|p| project.is_none_or(|k| k.as_str() == p.key))
+        .map(|p| {
+            let shown = match p.name.trim() {
+                "" => p.key.clone(),
+                name => name.to_owned(),
+            };
+            (p.key, shown)
+        })
+        .collect();
     let body = maud::html! {
         h1 { (heading) }
         p { a href="/advisories.atom" { "Atom feed" } }
+        @if !projects.is_empty() {
+            section aria-labelledby="report-h" {
+                h2 #report-h { "Report a vulnerability" }
+                p { "Found a security problem? Tell the project's security team privately; please do not open a public issue." }
+                ul.report-links {
+                    @for (key, shown) in &projects {
+                        li { a href={ "/projects/" (key) "/report" } { "Report a vulnerability in " (shown) } }
+                    }
+                }
+            }
+        }
         @if all.is_empty() {
             p { "No advisories yet." }
         } @else {

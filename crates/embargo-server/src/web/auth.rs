@@ -106,6 +106,17 @@ pub async fn page(
     if signed_in(&state, &headers).await?.is_some() {
         return Ok(Redirect::to(&next).into_response());
     }
+    // A fresh installation has nobody to sign in: say how to make the first account.
+    if !state.store.has_users().await? {
+        return Ok(form_page(
+            &next,
+            "",
+            Some(
+                "Nobody can sign in yet: on the server, run `embargo init` to make the first administrator, an organisation and a project.",
+            ),
+            StatusCode::OK,
+        ));
+    }
     Ok(form_page(&next, "", None, StatusCode::OK))
 }
 

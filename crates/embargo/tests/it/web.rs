@@ -524,3 +524,49 @@ async fn the_report_form_asks_for_what_the_policy_asks_and_takes_a_file() {
         server.stop().await;
     }
 }
+
+/// A fresh installation says how to make the first account; the advisory index, the
+/// public front door, links to each project's report form.
+#[tokio::test]
+async fn newcomers_find_the_first_steps_and_the_report_form() {
+    let db = TestDb::new(crate::support::Backend::Sqlite).await;
+    let store = db.store().await;
+    let server = Server::start(store.clone()).await;
+    let url = &server.url;
+    let page = client()
+        .get(format!("{url}/sign-in"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Nobody can sign in yet") && page.contains("embargo init"),
+        "{page}"
+    );
+    seed(&store).await;
+    let page = client()
+        .get(format!("{url}/sign-in"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("Nobody can sign in yet"));
+    let index = client()
+        .get(format!("{url}/advisories"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        index.contains("href=\"/projects/CLOUDSTACK/report\""),
+        "{index}"
+    );
+    assert!(index.contains("Report a vulnerability"), "{index}");
+    server.stop().await;
+}
