@@ -222,15 +222,100 @@ async fn merge_reporter(
         .bind(original_id)
         .execute(&mut *conn)
         .await?;
+    let quoted = quoted_report(conn, keys, duplicate, act.case_id).await?;
     let detail = format!(
-        "{duplicate_ref} merged as a duplicate; its reporter, {who}, is credited here and keeps their thread there"
+        "{duplicate_ref} merged as a duplicate; its reporter, {who}, is credited here and keeps their own link to its thread. Its report and thread, quoted:\n\n{quoted}"
     );
     let act = Act {
         case_id: original_id,
         ..act
     };
     record_event(conn, keys, act, EventKind::Merged, None, Some(&detail)).await?;
+    // The surviving case's reporter hears that another report joined theirs, without
+    // who sent it.
+    let told = format!(
+        "Another report of the same issue ({duplicate_ref}) was merged into yours. Nothing changes for you: the team goes on with this case, and credits each reporter as they choose."
+    );
+    let event = record_event(
+        conn,
+        keys,
+        act,
+        EventKind::MessageToReporter,
+        None,
+        Some(&told),
+    )
+    .await?;
+    enqueue(
+        conn,
+        &Task::MailReporter {
+            case_id: original_id,
+            event_id: event,
+        },
+        act.now,
+    )
+    .await?;
     Ok(())
+}
+
+/// The duplicate's report and external thread as a quoted section that names its source,
+/// for the surviving case (opened under the duplicate's contexts, sealed again there as
+/// the detail of its timeline entry).
+async fn quoted_report(
+    conn: &mut AnyConnection,
+    keys: &Keyring,
+    duplicate: &Loaded,
+    duplicate_id: i64,
+) -> Result<String> {
+    let quote = |text: &str| -> String {
+        text.lines()
+            .map(|l| format!("> {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let description = match sqlx::query("SELECT description_sealed FROM cases WHERE id = $1")
+        .bind(duplicate_id)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get::<Option<Vec<u8>>, _>("description_sealed")?
+    {
+        Some(sealed) => keys.open_string(&duplicate.field_context("description"), &sealed)?,
+        None => String::new(),
+    };
+    let mut out = format!(
+        "From {}, the report:\n{}",
+        duplicate.reference(),
+        quote(&description)
+    );
+    let rows = sqlx::query(
+        "SELECT id, kind, at, detail_sealed FROM case_events WHERE case_id = $1 AND kind IN ('message-to-reporter', 'reporter-message', 'third-party-message') ORDER BY id",
+    )
+    .bind(duplicate_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in rows {
+        let kind: String = row.try_get("kind")?;
+        let Some(sealed) = row.try_get::<Option<Vec<u8>>, _>("detail_sealed")? else {
+            continue;
+        };
+        let text = crate::timeline::open_logged(
+            keys,
+            &crate::contexts::event(duplicate.project_id(), duplicate_id, &kind),
+            &sealed,
+            "case_events",
+            row.try_get("id")?,
+        )?;
+        let who = match kind.as_str() {
+            "reporter-message" => "the reporter",
+            "message-to-reporter" => "the team",
+            _ => "a third party",
+        };
+        out.push_str(&format!(
+            "\n\n{} {who} wrote:\n{}",
+            crate::rfc(row.try_get("at")?),
+            quote(&text)
+        ));
+    }
+    Ok(out)
 }
 
 /// Embargo's own move to `announced`, once the announcement went to every list; in the

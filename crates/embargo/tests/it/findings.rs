@@ -129,6 +129,21 @@ async fn merging_keeps_every_reporters_credit_and_thread(backend: Backend) {
             serde_json::json!({}),
         )
         .await;
+    // Ben adds to his report before the merge; it travels with it.
+    let (status, _) = alice
+        .anonymous()
+        .post(
+            &format!(
+                "/api/reporter/{}/messages",
+                link["secret"].as_str().unwrap()
+            ),
+            json!({ "text": "It also works in the\nproject name field." }),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, first_link) = alice
+        .post(&format!("/api/cases/{original}/reporter-link"), json!({}))
+        .await;
     alice
         .moved(&dup, json!({ "to": "duplicate", "duplicate_of": original, "message_to_reporter": "This was reported before; you will be credited." }))
         .await;
@@ -145,12 +160,36 @@ async fn merging_keeps_every_reporters_credit_and_thread(backend: Backend) {
         .iter()
         .find(|e| e["kind"] == "merged")
         .unwrap();
+    let detail = merged["detail"].as_str().unwrap();
+    assert!(detail.contains("its reporter, Ben <ben@example.org>, is credited"));
+    // The duplicate's report and thread arrive as a quoted section naming its source.
     assert!(
-        merged["detail"]
-            .as_str()
-            .unwrap()
-            .contains("its reporter, Ben <ben@example.org>, is credited")
+        detail.contains(&format!("From {dup}, the report:\n> second")),
+        "{detail}"
     );
+    assert!(
+        detail.contains("the reporter wrote:\n> It also works in the\n> project name field."),
+        "{detail}"
+    );
+    // Ann hears that another report joined hers, and not from whom.
+    let (_, ann) = alice
+        .anonymous()
+        .get(&format!(
+            "/api/reporter/{}",
+            first_link["secret"].as_str().unwrap()
+        ))
+        .await;
+    let told = ann["thread"].as_array().unwrap().last().unwrap()["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        told.contains(&format!(
+            "Another report of the same issue ({dup}) was merged into yours"
+        )),
+        "{told}"
+    );
+    assert!(!told.contains("Ben"), "{told}");
     // Ben still follows his own thread, with the team's message.
     let (status, view) = alice
         .anonymous()
