@@ -102,17 +102,52 @@ async fn read_report(mut multipart: Multipart) -> Result<(ReportForm, Option<Att
     Ok((form, file))
 }
 
+/// What the form says of the other ways in: the project's name, its security contacts
+/// and whether its team has an OpenPGP key to encrypt to.
+struct Door {
+    name: String,
+    contacts: Vec<String>,
+    key: bool,
+}
+
+async fn door(state: &AppState, key: &ProjectKey) -> Result<Door, PageError> {
+    let project = state.store.project(key).await?;
+    Ok(Door {
+        name: match project.name.trim() {
+            "" => key.to_string(),
+            name => name.to_owned(),
+        },
+        contacts: project.disclosure.security_contacts,
+        key: state.store.team_public_key(key).await?.is_some(),
+    })
+}
+
 fn report_page(
     key: &str,
+    door: &Door,
     typed: &ReportForm,
     problem: Option<&str>,
     status: StatusCode,
 ) -> Response {
     let (token, cookie) = form::anonymous_token();
     let body = html! {
-        h1 { "Report a security vulnerability in " (key) }
+        h1 { "Report a security vulnerability in " (door.name) }
         p { "Your report goes to the project's security team only. You get a reference and a private link to follow the case and reply. If you can, say how to reproduce the problem and which versions are affected." }
-        p { "Prefer email? Write to the project's security address; mail encrypted to the team's OpenPGP key is welcome." }
+        @if door.contacts.is_empty() {
+            p { "Prefer email? Write to the project's security address." }
+        } @else {
+            p {
+                "Prefer email? Write to "
+                @for (i, c) in door.contacts.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    a href=(c) { (c.strip_prefix("mailto:").unwrap_or(c)) }
+                }
+                "."
+            }
+        }
+        @if door.key {
+            p { "Mail encrypted to " a href={ "/api/public/projects/" (key) "/openpgp-key" } { "the team's OpenPGP key" } " is welcome." }
+        }
         @if let Some(p) = problem { (notice("error", p)) }
         form.stack method="post" action={ "/projects/" (key) "/report" } enctype="multipart/form-data" {
             input type="hidden" name="form_token" value=(token);
@@ -141,7 +176,11 @@ fn report_page(
     };
     let mut response = (
         status,
-        layout::page(&format!("Report a vulnerability in {key}"), None, body),
+        layout::page(
+            &format!("Report a vulnerability in {}", door.name),
+            None,
+            body,
+        ),
     )
         .into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
@@ -156,9 +195,10 @@ pub async fn form(
     Path(key): Path<String>,
 ) -> Result<Response, PageError> {
     let key: ProjectKey = key.parse()?;
-    state.store.project(&key).await?;
+    let door = door(&state, &key).await?;
     Ok(report_page(
         key.as_str(),
+        &door,
         &ReportForm::default(),
         None,
         StatusCode::OK,
@@ -175,7 +215,7 @@ pub async fn file(
 ) -> Result<Response, PageError> {
     use axum::extract::FromRequest;
     let key: ProjectKey = key.parse()?;
-    state.store.project(&key).await?;
+    let door = door(&state, &key).await?;
     // The page sends multipart (for its file); a script may send the plain encoding.
     let multipart = headers
         .get(axum::http::header::CONTENT_TYPE)
@@ -196,6 +236,7 @@ pub async fn file(
         Err(message) => {
             return Ok(report_page(
                 key.as_str(),
+                &door,
                 &ReportForm::default(),
                 Some(&format!("{message}; nothing was sent.")),
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -205,6 +246,7 @@ pub async fn file(
     if form::check_anonymous(&headers, &f.form_token).is_err() {
         return Ok(report_page(
             key.as_str(),
+            &door,
             &f,
             Some("This form has expired; nothing was sent. Please send it again."),
             StatusCode::FORBIDDEN,
@@ -223,6 +265,7 @@ pub async fn file(
     match crate::actions::file_public_report(&state, client, &key, report).await {
         Ok(Err(ReportRefused::TooMany)) => Ok(report_page(
             key.as_str(),
+            &door,
             &f,
             Some(
                 "Too many reports from this address; please try again in an hour or write to the security address.",
@@ -231,6 +274,7 @@ pub async fn file(
         )),
         Ok(Err(ReportRefused::Trap)) => Ok(report_page(
             key.as_str(),
+            &door,
             &ReportForm::default(),
             Some("The report could not be accepted."),
             StatusCode::BAD_REQUEST,
@@ -274,10 +318,11 @@ pub async fn file(
         Err(e) => {
             let (status, message) = ApiError::Store(e).public_status_and_message();
             if status.is_server_error() {
-                return Ok(report_page(key.as_str(), &f, Some(&message), status));
+                return Ok(report_page(key.as_str(), &door, &f, Some(&message), status));
             }
             Ok(report_page(
                 key.as_str(),
+                &door,
                 &f,
                 Some(&message),
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -568,5 +568,39 @@ async fn newcomers_find_the_first_steps_and_the_report_form() {
         "{index}"
     );
     assert!(index.contains("Report a vulnerability"), "{index}");
+    // The form names the other ways in: the security address and the team's key.
+    let key: embargo_core::reference::ProjectKey = "CLOUDSTACK".parse().unwrap();
+    let mut disclosure = store.project(&key).await.unwrap().disclosure;
+    disclosure.security_contacts = vec!["mailto:security@cloudstack.example".into()];
+    store
+        .update_project(
+            &key,
+            embargo_store::ProjectUpdate {
+                disclosure: Some(disclosure),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let team =
+        embargo_openpgp::TeamKey::generate("CloudStack security <security@cloudstack.example>")
+            .unwrap();
+    store.set_team_key(&key, &team, false).await.unwrap();
+    let form = client()
+        .get(format!("{url}/projects/CLOUDSTACK/report"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        form.contains("href=\"mailto:security@cloudstack.example\""),
+        "{form}"
+    );
+    assert!(
+        form.contains("href=\"/api/public/projects/CLOUDSTACK/openpgp-key\""),
+        "{form}"
+    );
     server.stop().await;
 }
