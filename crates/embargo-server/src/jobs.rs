@@ -97,6 +97,7 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, public_url
             | Task::NotifyFoundation { .. }
             | Task::NotifyTeam { .. }
             | Task::RequestView { .. } => {
+                let mut mailed = false;
                 if let Some(mailer) = mailer {
                     let (public_url, domain) = (mailer.public_url(), mailer.domain());
                     let mails = if matches!(task, Task::Digest { .. }) {
@@ -106,13 +107,14 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, public_url
                     }
                     .map_err(|e| ("store", Some(e)))?;
                     send_each(mailer, &job, &mails).await?;
+                    mailed = !mails.is_empty();
                 }
                 let mut done = store
                     .complete_job(&job)
                     .await
                     .map_err(|e| ("store", Some(e)))?;
                 if let Task::NotifyFoundation { case_id } = task {
-                    done.record_foundation_notified(*case_id)
+                    done.record_foundation_notified(*case_id, mailed)
                         .await
                         .map_err(|e| ("store", Some(e)))?;
                 }

@@ -177,28 +177,49 @@ impl Store {
         keys: &Keyring,
         case_id: i64,
         now: i64,
+        mailed: bool,
     ) -> Result<()> {
         let act = Act {
             case_id,
             actor: None,
             now,
         };
-        record_event(
-            conn,
-            keys,
-            act,
-            EventKind::Notified,
-            None,
-            Some("foundation security team notified"),
+        let members: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM team_members t JOIN projects p ON p.org_id = t.scope_id \
+             JOIN cases c ON c.project_id = p.id WHERE t.kind = 'foundation' AND c.id = $1",
         )
-        .await?;
+        .bind(case_id)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("n")?;
+        // Nobody to tell is not "told": the line stays open, saying why.
+        let (detail, status, note) = match (members, mailed) {
+            (0, _) => (
+                "the foundation security team has no members: nobody was told",
+                MarkStatus::Open,
+                Some(
+                    "the foundation security team has no members; add them, tell the team by other means, and tick this by hand",
+                ),
+            ),
+            (_, true) => (
+                "foundation security team notified by mail",
+                MarkStatus::Done,
+                None,
+            ),
+            (_, false) => (
+                "foundation security team notified in their queue (no mail relay is set up)",
+                MarkStatus::Done,
+                None,
+            ),
+        };
+        record_event(conn, keys, act, EventKind::Notified, None, Some(detail)).await?;
         record_mark(
             conn,
             keys,
             act,
             checklist::FOUNDATION_NOTIFIED,
-            MarkStatus::Done,
-            None,
+            status,
+            note,
         )
         .await
     }

@@ -284,8 +284,17 @@ impl JobCompletion {
     }
 
     /// Records that the foundation security team has been notified of a case.
-    pub async fn record_foundation_notified(&mut self, case_id: i64) -> Result<()> {
-        Store::record_foundation_notified(&mut self.tx, self.store.keys(), case_id, self.now).await
+    /// `mailed`: whether a relay took the mail (without one, the team sees the case in
+    /// their queue).
+    pub async fn record_foundation_notified(&mut self, case_id: i64, mailed: bool) -> Result<()> {
+        Store::record_foundation_notified(
+            &mut self.tx,
+            self.store.keys(),
+            case_id,
+            self.now,
+            mailed,
+        )
+        .await
     }
 
     /// Records that stalled cases were escalated (on each timeline), so that each stall

@@ -282,3 +282,59 @@ async fn the_table_is_carried_out_sqlite() {
 async fn the_table_is_carried_out_postgres() {
     the_table_is_carried_out(Backend::Postgres).await;
 }
+
+/// Confirming a case of an organisation without a foundation team tells nobody, and the
+/// checklist says so instead of claiming it was done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nobody_to_notify_is_not_notified() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let store = db.store().await;
+    let people = seed(&store).await;
+    store.create_org("LONELY").await.unwrap();
+    let key: embargo_core::reference::ProjectKey = "SOLO".parse().unwrap();
+    store
+        .create_project("LONELY", &key, "Solo", &[])
+        .await
+        .unwrap();
+    store
+        .add_committee_members(&key, &["alice@example.org".to_owned()])
+        .await
+        .unwrap();
+    store
+        .add_project_member(&key, "alice@example.org")
+        .await
+        .unwrap();
+    let server = crate::support::Server::start(store).await;
+    let alice = Api::new(&server.url, Some(&people.alice));
+    let r = alice.report("SOLO", "A lonely report").await;
+    alice
+        .moved(&r, json!({ "to": "triage", "reason": "looking" }))
+        .await;
+    alice.moved(&r, json!({ "to": "confirmed" })).await;
+    let line = || async {
+        let (_, items) = alice.get(&format!("/api/cases/{r}/checklist")).await;
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["key"] == "foundation-notified")
+            .cloned()
+            .unwrap()
+    };
+    crate::support::eventually(20, "the notification job", || async {
+        line().await["note"].is_string()
+    })
+    .await;
+    let item = line().await;
+    assert_eq!(item["status"], "open", "{item}");
+    assert!(
+        item["note"].as_str().unwrap().contains("no members"),
+        "{item}"
+    );
+    let (_, timeline) = alice.get(&format!("/api/cases/{r}/timeline")).await;
+    assert!(
+        timeline.to_string().contains("nobody was told"),
+        "{timeline}"
+    );
+    server.stop().await;
+}
