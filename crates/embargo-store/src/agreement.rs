@@ -57,7 +57,7 @@ fn day(ms: i64) -> String {
 }
 
 impl Store {
-    async fn open_case_for_reporter(&self, secret: &str) -> Result<crate::case_row::Loaded> {
+    async fn open_case_for_reporter(&self, secret: &str) -> Result<(i64, crate::case_row::Loaded)> {
         let (case_id, _, _) = self.reporter_case(secret).await?;
         let mut conn = self.pool.acquire().await?;
         let case = load(&mut conn, self.keys(), case_id, true).await?;
@@ -67,13 +67,12 @@ impl Store {
                 case.state()
             )));
         }
-        Ok(case)
+        Ok((case_id, case))
     }
 
     /// The reporter accepts the embargo date the team proposes.
     pub async fn reporter_accept_embargo(&self, secret: &str) -> Result<ReporterView> {
-        let case = self.open_case_for_reporter(secret).await?;
-        let (case_id, _, _) = self.reporter_case(secret).await?;
+        let (case_id, case) = self.open_case_for_reporter(secret).await?;
         let at = case.embargo_at.ok_or_else(|| {
             StoreError::Invalid("the team has not proposed an embargo date yet".into())
         })?;
@@ -128,8 +127,7 @@ impl Store {
                 "a proposed embargo date must be in the future".into(),
             ));
         }
-        self.open_case_for_reporter(secret).await?;
-        let (case_id, _, _) = self.reporter_case(secret).await?;
+        let (case_id, _) = self.open_case_for_reporter(secret).await?;
         let now = millis(OffsetDateTime::now_utc());
         let act = Act {
             case_id,

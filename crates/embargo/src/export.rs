@@ -81,6 +81,12 @@ pub async fn run(args: ExportArgs, out: &Output) -> Result<(), String> {
     let mut written = Vec::new();
     let mut skipped = Vec::new();
     for reference in &references {
+        // A reference becomes a file name: only a well-formed one (no path in it), whether
+        // typed with --case or listed by the server.
+        let reference = &reference
+            .parse::<embargo_core::reference::CaseRef>()
+            .map_err(|e| format!("{reference}: {e}"))?
+            .to_string();
         bar.set_message(reference.clone());
         let safe = embargo_server::url::component(reference);
         for format in &args.format {

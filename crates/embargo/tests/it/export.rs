@@ -160,6 +160,26 @@ async fn cases_export_to_files_the_member_may_see(backend: Backend) {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not found"));
     assert_eq!(std::fs::read_dir(&bobs).unwrap().count(), 0);
 
+    // A reference that is not one (a path, say) is refused before any file is written.
+    let hostile = db.dir.path().join("hostile");
+    let out = export(
+        &db,
+        &server.url,
+        &people.alice,
+        &[
+            "--output",
+            hostile.to_str().unwrap(),
+            "--case",
+            "../../escaped",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(!db.dir.path().join("escaped.json").exists());
+    assert_eq!(
+        std::fs::read_dir(&hostile).map(|d| d.count()).unwrap_or(0),
+        0
+    );
+
     // Each read is in the audit log as the CLI's.
     let log = db
         .command(&["--json", "audit", "log", "--case", &r])
