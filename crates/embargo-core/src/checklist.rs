@@ -69,6 +69,8 @@ pub const FOUNDATION_NOTIFIED: &str = "foundation-notified";
 /// Key of the item ticked when the reporter accepts the embargo date on their page (or
 /// by a team member who says, in a note, how the reporter agreed).
 pub const EMBARGO_AGREED: &str = "embargo-agreed";
+/// Key of the item ticked when testing evidence is recorded.
+pub const TESTING: &str = "testing";
 /// Key of the item ticked when a CVSS vector is set.
 pub const CVSS: &str = "cvss";
 /// Key of the item ticked when a CVE ID is recorded.
@@ -111,17 +113,17 @@ pub fn items(branches: &[String], lists: &[String]) -> Vec<ItemDef> {
                 true,
             )
         },
-        item("fix:trunk", "Fix committed to trunk", false),
     ];
-    for branch in branches {
+    // Ticked by the fix records: merged or released is done, not affected does not apply.
+    for branch in crate::fix::branches(branches) {
         items.push(item(
-            &format!("fix:{branch}"),
-            &format!("Fix committed to {branch} (commit id, or not affected)"),
-            false,
+            &crate::fix::checklist_item(&branch),
+            &format!("Fix merged on {branch} (or not affected)"),
+            true,
         ));
     }
     items.extend([
-        item("testing", "Testing evidence recorded", false),
+        item(TESTING, "Testing evidence recorded", true),
         item(ADVISORY, "Advisory drafted", true),
         item("release-ready", "Release or hotfix ready", false),
         // Ticked when Embargo's pre-notifications go out, or by hand for distributors
@@ -172,6 +174,9 @@ pub enum ChecklistError {
     /// CHANGES/NEWS and the public view come only after the announcement.
     #[error("'{0}' can only be ticked after the announcement (the case is {1})")]
     BeforeAnnouncement(String, State),
+    /// The fix lines and testing evidence follow their records, not a tick.
+    #[error("'{0}' follows the fix records: record the fix on the branch, or the testing evidence")]
+    FollowsFixRecords(String),
 }
 
 /// Checks whether an item may be marked on a case in `state`.
@@ -187,6 +192,9 @@ pub fn check_mark(
         .ok_or_else(|| ChecklistError::UnknownItem(key.to_owned()))?;
     if !state.is_confirmed() {
         return Err(ChecklistError::NotConfirmed(state));
+    }
+    if def.key.starts_with("fix:") || def.key == TESTING {
+        return Err(ChecklistError::FollowsFixRecords(def.key));
     }
     if def.after_announcement && !state.is_announced() {
         return Err(ChecklistError::BeforeAnnouncement(key.to_owned(), state));

@@ -29,6 +29,11 @@ pub struct CaseFacts {
     pub embargo_at: Option<OffsetDateTime>,
     /// The project's announcement lists that Embargo has not sent the announcement to.
     pub unsent_lists: Vec<String>,
+    /// The branches whose fix is neither merged nor marked not affected (read for
+    /// fix-ready).
+    pub unfixed_branches: Vec<String>,
+    /// Whether testing evidence is recorded (read for fix-ready).
+    pub has_testing_evidence: bool,
 }
 
 /// What a person asks for when they move a case.
@@ -80,6 +85,10 @@ pub enum Requirement {
     RetrospectiveDetails,
     /// A reason for reopening.
     Reason,
+    /// The fix merged, or marked not affected, on trunk and every supported branch.
+    FixOnEveryBranch,
+    /// Testing evidence.
+    TestingEvidence,
 }
 
 impl Requirement {
@@ -100,6 +109,10 @@ impl Requirement {
                 "the retrospective's root cause and how it was found (retrospective_details)"
             }
             Requirement::Reason => "a reason",
+            Requirement::FixOnEveryBranch => {
+                "the fix merged, or marked not affected, on every branch"
+            }
+            Requirement::TestingEvidence => "testing evidence",
         }
     }
 }
@@ -124,12 +137,14 @@ pub enum Refusal {
     #[error("the case cannot be made public before it is announced (it is {0})")]
     PublicBeforeAnnouncement(State),
     /// Required facts are missing.
-    #[error("moving to {to} needs {}", describe_all(.missing))]
+    #[error("moving to {to} needs {}{}", describe_all(.missing), still_open(.open_branches))]
     Missing {
         /// The state asked for.
         to: State,
         /// What is missing, in the order the procedure lists it.
         missing: Vec<Requirement>,
+        /// The branches whose fix is still open, when that is missing.
+        open_branches: Vec<String>,
     },
     /// The embargo date has not been reached.
     #[error("the embargo lifts at {embargo_at}; announcing earlier needs an override reason")]
@@ -160,6 +175,14 @@ fn list(states: &[State]) -> String {
         .map(|s| s.as_str())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+fn still_open(branches: &[String]) -> String {
+    if branches.is_empty() {
+        String::new()
+    } else {
+        format!(" (still open: {})", branches.join(", "))
+    }
 }
 
 fn describe_all(missing: &[Requirement]) -> String {
@@ -376,6 +399,14 @@ pub fn check_transition(
         {
             missing.push(Requirement::Reason);
         }
+        State::FixReady => {
+            if !facts.unfixed_branches.is_empty() {
+                missing.push(Requirement::FixOnEveryBranch);
+            }
+            if !facts.has_testing_evidence {
+                missing.push(Requirement::TestingEvidence);
+            }
+        }
         State::ReleasePending => {
             if !facts.has_cvss {
                 missing.push(Requirement::CvssVector);
@@ -414,7 +445,16 @@ pub fn check_transition(
         _ => {}
     }
     if !missing.is_empty() {
-        return Err(Refusal::Missing { to, missing });
+        let open_branches = if missing.contains(&Requirement::FixOnEveryBranch) {
+            facts.unfixed_branches.clone()
+        } else {
+            Vec::new()
+        };
+        return Err(Refusal::Missing {
+            to,
+            missing,
+            open_branches,
+        });
     }
     let mut not_sent = None;
     if to == State::Announced && !facts.unsent_lists.is_empty() {
@@ -544,7 +584,8 @@ mod tests {
                 err,
                 Refusal::Missing {
                     to: State::ReleasePending,
-                    missing: vec![requirement]
+                    missing: vec![requirement],
+                    open_branches: vec![],
                 }
             );
             assert!(err.to_string().contains(requirement.describe()), "{err}");
@@ -590,6 +631,33 @@ mod tests {
     }
 
     #[test]
+    fn fix_ready_waits_for_every_branch_and_the_evidence() {
+        let now = datetime!(2026-11-01 0:00 UTC);
+        let mut facts = CaseFacts {
+            state: Some(State::Fixing),
+            unfixed_branches: vec!["trunk".into(), "4.18".into()],
+            ..Default::default()
+        };
+        let go = |f: &CaseFacts| {
+            check_transition(f, None, State::FixReady, &TransitionRequest::default(), now)
+        };
+        let err = go(&facts).unwrap_err();
+        assert_eq!(
+            err,
+            Refusal::Missing {
+                to: State::FixReady,
+                missing: vec![Requirement::FixOnEveryBranch, Requirement::TestingEvidence],
+                open_branches: vec!["trunk".into(), "4.18".into()],
+            }
+        );
+        assert!(err.to_string().contains("still open: trunk, 4.18"), "{err}");
+        facts.unfixed_branches.clear();
+        assert!(matches!(go(&facts), Err(Refusal::Missing { .. })));
+        facts.has_testing_evidence = true;
+        assert!(go(&facts).is_ok());
+    }
+
+    #[test]
     fn invalid_needs_a_message_and_public_needs_an_announcement() {
         let facts = CaseFacts {
             state: Some(State::Triage),
@@ -608,7 +676,8 @@ mod tests {
             err,
             Refusal::Missing {
                 to: State::Invalid,
-                missing: vec![Requirement::MessageToReporter]
+                missing: vec![Requirement::MessageToReporter],
+                open_branches: vec![],
             }
         );
         let err = check_transition(

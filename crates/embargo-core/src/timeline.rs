@@ -99,6 +99,10 @@ event_kinds! {
     TriageView => "triage-view",
     /// A team member asked others for their view.
     ViewsRequested => "views-requested",
+    /// The fix moved on a branch (proposed, merged, released, not affected).
+    FixStage => "fix-stage",
+    /// Testing evidence was recorded.
+    TestingEvidence => "testing-evidence",
 }
 
 impl fmt::Display for EventKind {

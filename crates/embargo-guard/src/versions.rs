@@ -53,6 +53,51 @@ fn commit_id(repo: &Path, commit: &str) -> Result<String, GitError> {
         .ok_or_else(|| GitError::BadInput(format!("'{commit}' is not a commit of this repository")))
 }
 
+/// Where a branch of the case lives in a repository: the local branch, else origin's.
+/// Trunk is the branch `HEAD` points at unless the repository has one called `trunk`.
+pub fn branch_ref(repo: &Path, branch: &str) -> Result<String, GitError> {
+    let candidates = [
+        format!("refs/heads/{branch}"),
+        format!("refs/remotes/origin/{branch}"),
+    ];
+    for candidate in &candidates {
+        let spec = format!("{candidate}^{{commit}}");
+        if git(repo, &["rev-parse", "--verify", "--quiet", &spec]).is_ok() {
+            return Ok(candidate.clone());
+        }
+    }
+    // The name Embargo gives the development line (embargo_core::fix::TRUNK).
+    if branch == "trunk" {
+        return Ok("HEAD".to_owned());
+    }
+    Err(GitError::BadInput(format!(
+        "the repository has no branch '{branch}' (looked for {})",
+        candidates.join(" and ")
+    )))
+}
+
+/// Checks that `commit` is on `branch`: an ancestor of (or) its tip.
+pub fn check_on_branch(repo: &Path, commit: &str, branch: &str) -> Result<String, GitError> {
+    let id = commit_id(repo, commit)?;
+    let tip = branch_ref(repo, branch)?;
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(["merge-base", "--is-ancestor", &id, &tip])
+        .output()
+        .map_err(GitError::Spawn)?;
+    match out.status.code() {
+        Some(0) => Ok(id),
+        Some(1) => Err(GitError::BadInput(format!(
+            "commit {commit} is not on {branch} ({tip})"
+        ))),
+        _ => Err(GitError::Failed {
+            command: "merge-base".into(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        }),
+    }
+}
+
 /// Works out affected and fixed releases from the introducing commit and one fixing
 /// commit per supported branch. `pattern` limits the tags considered (e.g. `v*`).
 pub fn affected_versions(

@@ -8,6 +8,7 @@ pub mod inbound;
 pub mod limits;
 pub mod mbox;
 mod parts;
+pub mod patch;
 pub mod protection;
 pub mod wording;
 

@@ -36,6 +36,8 @@ pub enum Read {
     Advisory,
     /// Its attachments.
     Attachments,
+    /// Its fix records, private patches and testing evidence.
+    Fixes,
     /// The reporter's secret link, handed to a team member to pass on.
     ReporterLink,
     /// The external thread, read by the reporter through their link.
@@ -53,6 +55,7 @@ impl Read {
             Read::Checklist => "checklist",
             Read::Advisory => "advisory",
             Read::Attachments => "attachments",
+            Read::Fixes => "fixes",
             Read::ReporterLink => "reporter-link",
             Read::ExternalThread => "external-thread",
             Read::GuardTerms => "guard terms",

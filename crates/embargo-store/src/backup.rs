@@ -297,6 +297,32 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
         ],
     ),
     (
+        "case_files",
+        &[
+            ("id", Int),
+            ("case_id", Int),
+            ("purpose", Text),
+            ("size", Int),
+            ("actor_id", Int),
+            ("at", Int),
+            ("meta_sealed", Bytes),
+            ("data_sealed", Bytes),
+        ],
+    ),
+    (
+        "fix_stages",
+        &[
+            ("id", Int),
+            ("case_id", Int),
+            ("branch", Text),
+            ("stage", Text),
+            ("file_id", Int),
+            ("actor_id", Int),
+            ("at", Int),
+            ("detail_sealed", Bytes),
+        ],
+    ),
+    (
         "co_reporters",
         &[
             ("id", Int),

@@ -43,6 +43,15 @@ const MARKS: Named = Named {
     legacy: legacy::mark,
 };
 
+/// Fix stages were bound from the start; `legacy` is never read for them.
+const FIXES: Named = Named {
+    table: "fix_stages",
+    name: "branch",
+    column: "detail_sealed",
+    bound: contexts::fix,
+    legacy: |case, branch| contexts::fix(0, case, branch),
+};
+
 async fn rebind_named(
     conn: &mut AnyConnection,
     keys: &Keyring,
@@ -82,16 +91,35 @@ async fn rebind_named(
     Ok(rows.len() as u64)
 }
 
-async fn rebind_attachments(
+/// A table of files with `meta_sealed` and `data_sealed`, bound to project, case and id.
+struct Files {
+    table: &'static str,
+    bound: fn(i64, i64, i64, &str) -> String,
+}
+
+const ATTACHMENTS: Files = Files {
+    table: "attachments",
+    bound: contexts::attachment,
+};
+
+const CASE_FILES: Files = Files {
+    table: "case_files",
+    bound: contexts::case_file,
+};
+
+async fn rebind_files(
     conn: &mut AnyConnection,
     keys: &Keyring,
+    spec: &Files,
     filter: &str,
     case_id: Option<i64>,
     from: From,
     to_project: Option<i64>,
 ) -> Result<u64> {
+    // The table name is one of the constants above.
+    let table = spec.table;
     let rows = sqlx::query(&format!(
-        "SELECT a.id, a.case_id, a.meta_sealed, a.data_sealed, c.project_id FROM attachments a JOIN cases c ON c.id = a.case_id \
+        "SELECT a.id, a.case_id, a.meta_sealed, a.data_sealed, c.project_id FROM {table} a JOIN cases c ON c.id = a.case_id \
          WHERE a.case_id IS NOT NULL {filter}"
     ))
     .bind(case_id.unwrap_or(0))
@@ -102,18 +130,20 @@ async fn rebind_attachments(
         let (id, case): (i64, i64) = (row.try_get("id")?, row.try_get("case_id")?);
         let project = to_project.unwrap_or(row.try_get("project_id")?);
         let old = |part| match from {
-            From::Project(p) => contexts::attachment(p, case, id, part),
+            From::Project(p) => (spec.bound)(p, case, id, part),
             From::Legacy => legacy::attachment(id, part),
         };
         let meta = keys.open(&old("meta"), &row.try_get::<Vec<u8>, _>("meta_sealed")?)?;
         let data = keys.open(&old("data"), &row.try_get::<Vec<u8>, _>("data_sealed")?)?;
-        let new = |part| contexts::attachment(project, case, id, part);
-        sqlx::query("UPDATE attachments SET meta_sealed = $1, data_sealed = $2 WHERE id = $3")
-            .bind(keys.seal(&new("meta"), &meta)?)
-            .bind(keys.seal(&new("data"), &data)?)
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
+        let new = |part| (spec.bound)(project, case, id, part);
+        sqlx::query(&format!(
+            "UPDATE {table} SET meta_sealed = $1, data_sealed = $2 WHERE id = $3"
+        ))
+        .bind(keys.seal(&new("meta"), &meta)?)
+        .bind(keys.seal(&new("data"), &data)?)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
         n += 1;
     }
     Ok(n)
@@ -186,7 +216,9 @@ pub(crate) async fn rebind_case(
     let to = Some(to_project);
     rebind_named(conn, keys, &EVENTS, by_case, Some(case_id), from, to).await?;
     rebind_named(conn, keys, &MARKS, by_case, Some(case_id), from, to).await?;
-    rebind_attachments(conn, keys, by_case, Some(case_id), from, to).await?;
+    rebind_named(conn, keys, &FIXES, by_case, Some(case_id), from, to).await?;
+    rebind_files(conn, keys, &ATTACHMENTS, by_case, Some(case_id), from, to).await?;
+    rebind_files(conn, keys, &CASE_FILES, by_case, Some(case_id), from, to).await?;
     rebind_messages(conn, keys, "AND m.case_id = $1", Some(case_id), false, to).await?;
     Ok(())
 }
@@ -239,7 +271,7 @@ pub(crate) async fn upgrade(pool: &AnyPool, backend: Backend, keys: &Keyring) ->
     let all = "AND $1 = $1";
     let mut n = rebind_named(&mut tx, keys, &EVENTS, all, None, From::Legacy, None).await?;
     n += rebind_named(&mut tx, keys, &MARKS, all, None, From::Legacy, None).await?;
-    n += rebind_attachments(&mut tx, keys, all, None, From::Legacy, None).await?;
+    n += rebind_files(&mut tx, keys, &ATTACHMENTS, all, None, From::Legacy, None).await?;
     n += rebind_messages(&mut tx, keys, all, None, true, None).await?;
     n += seal_marks(&mut tx, keys).await?;
     sqlx::query(

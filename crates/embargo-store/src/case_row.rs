@@ -412,6 +412,8 @@ impl Loaded {
             advisory: self.advisory.clone(),
             embargo_at: self.embargo_at.map(from_millis),
             unsent_lists: Vec::new(),
+            unfixed_branches: Vec::new(),
+            has_testing_evidence: false,
         }
     }
 

@@ -35,6 +35,20 @@ pub(crate) enum SealContext<'a> {
         id: i64,
         part: &'a str,
     },
+    /// A file the team added to a case (a private patch, testing evidence): its
+    /// metadata or bytes (`part` is `meta` or `data`).
+    CaseFile {
+        project_id: i64,
+        case_id: i64,
+        id: i64,
+        part: &'a str,
+    },
+    /// A fix stage's details (commit, version, review link, note) on one branch.
+    Fix {
+        project_id: i64,
+        case_id: i64,
+        branch: &'a str,
+    },
     /// A kept message's raw bytes or Message-ID (`part` is `raw` or `message-id`), bound
     /// to the project whose desk holds it (0 for mail to no project).
     Message {
@@ -86,6 +100,17 @@ impl fmt::Display for SealContext<'_> {
                 id,
                 part,
             } => write!(f, "attachment:{project_id}:{case_id}:{id}:{part}"),
+            SealContext::CaseFile {
+                project_id,
+                case_id,
+                id,
+                part,
+            } => write!(f, "case-file:{project_id}:{case_id}:{id}:{part}"),
+            SealContext::Fix {
+                project_id,
+                case_id,
+                branch,
+            } => write!(f, "fix:{project_id}:{case_id}:{branch}"),
             SealContext::Message {
                 project_id,
                 id,
@@ -149,6 +174,27 @@ pub(crate) fn attachment(project_id: i64, case_id: i64, id: i64, part: &str) -> 
         case_id,
         id,
         part,
+    }
+    .to_string()
+}
+
+/// A team file's metadata or bytes.
+pub(crate) fn case_file(project_id: i64, case_id: i64, id: i64, part: &str) -> String {
+    SealContext::CaseFile {
+        project_id,
+        case_id,
+        id,
+        part,
+    }
+    .to_string()
+}
+
+/// A fix stage's details.
+pub(crate) fn fix(project_id: i64, case_id: i64, branch: &str) -> String {
+    SealContext::Fix {
+        project_id,
+        case_id,
+        branch,
     }
     .to_string()
 }
@@ -265,6 +311,23 @@ mod tests {
                     part: "data",
                 },
                 "attachment:1:3:4:data",
+            ),
+            (
+                SealContext::CaseFile {
+                    project_id: 1,
+                    case_id: 3,
+                    id: 4,
+                    part: "meta",
+                },
+                "case-file:1:3:4:meta",
+            ),
+            (
+                SealContext::Fix {
+                    project_id: 1,
+                    case_id: 3,
+                    branch: "4.18",
+                },
+                "fix:1:3:4.18",
             ),
             (
                 SealContext::Message {

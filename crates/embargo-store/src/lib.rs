@@ -19,6 +19,7 @@ mod cve;
 mod digest;
 mod disclosure;
 mod findings;
+mod fixes;
 mod guard;
 mod history;
 mod intake;
@@ -66,6 +67,7 @@ pub use disclosure::{
 };
 pub use embargo_core::cve_record::{CveRecordState, CveState};
 pub use findings::{DuplicateProposal, ImportedCase};
+pub use fixes::{BranchFix, CaseFile, EvidenceEntry, FixBoard, FixRecord, PATCH_LIMIT};
 pub use guard::GuardTerms;
 pub use history::{ImportCounts, PublishedRecord};
 pub use intake::IntakeOutcome;

@@ -113,6 +113,36 @@ fn tables() -> Vec<Sealed> {
             },
         },
         Sealed {
+            table: "case_files",
+            select: "SELECT f.id AS key_id, f.case_id, c.project_id, f.meta_sealed, f.data_sealed FROM case_files f JOIN cases c ON c.id = f.case_id WHERE f.id > $1 ORDER BY f.id LIMIT $2".into(),
+            columns: vec!["meta_sealed", "data_sealed"],
+            context: |row, column| {
+                let part = if column == "meta_sealed" {
+                    "meta"
+                } else {
+                    "data"
+                };
+                Ok(contexts::case_file(
+                    get(row, "project_id")?,
+                    get(row, "case_id")?,
+                    get(row, "key_id")?,
+                    part,
+                ))
+            },
+        },
+        Sealed {
+            table: "fix_stages",
+            select: "SELECT s.id AS key_id, s.case_id, s.branch, c.project_id, s.detail_sealed FROM fix_stages s JOIN cases c ON c.id = s.case_id WHERE s.id > $1 ORDER BY s.id LIMIT $2".into(),
+            columns: vec!["detail_sealed"],
+            context: |row, _| {
+                Ok(contexts::fix(
+                    get(row, "project_id")?,
+                    get(row, "case_id")?,
+                    &row.try_get::<String, _>("branch")?,
+                ))
+            },
+        },
+        Sealed {
             table: "messages",
             select: "SELECT id AS key_id, project_id, raw_sealed, message_id_sealed FROM messages WHERE id > $1 ORDER BY id LIMIT $2".into(),
             columns: vec!["raw_sealed", "message_id_sealed"],

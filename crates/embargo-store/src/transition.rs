@@ -379,6 +379,10 @@ impl Store {
             facts.unsent_lists =
                 crate::checklist::unsent_lists(&mut tx, auth.case_id, &case.lists).await?;
         }
+        if to == State::FixReady {
+            (facts.unfixed_branches, facts.has_testing_evidence) =
+                crate::fixes::pending(&mut tx, auth.case_id, &case.branches).await?;
+        }
         let effects = lifecycle::check_transition(&facts, Some(case_ref), to, req, now_dt)?;
         let duplicate_of = match &effects.duplicate_of {
             Some(other) => Some(

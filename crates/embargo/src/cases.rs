@@ -180,6 +180,47 @@ pub enum CaseCommand {
         /// The findings file; `-` reads stdin.
         file: std::path::PathBuf,
     },
+    /// Show the fix on each branch, or record a stage with --branch and --stage, or
+    /// upload a private patch (git format-patch output or a diff) with --patch.
+    Fix {
+        /// The case reference.
+        reference: String,
+        /// Trunk or a supported branch.
+        #[arg(long, requires_ifs = [("stage", "patch")])]
+        branch: Option<String>,
+        /// not-affected, proposed, merged or released.
+        #[arg(long, requires = "branch", conflicts_with = "patch")]
+        stage: Option<String>,
+        /// The fixing commit (merged).
+        #[arg(long, requires = "stage")]
+        commit: Option<String>,
+        /// The release that carries it (released).
+        #[arg(long, requires = "stage")]
+        version: Option<String>,
+        /// A link to the private review (proposed).
+        #[arg(long, requires = "stage")]
+        review: Option<String>,
+        /// A private patch file to upload for the branch; `-` reads stdin.
+        #[arg(long, requires = "branch")]
+        patch: Option<std::path::PathBuf>,
+        /// A note.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Record testing evidence: what was tested, links, and files.
+    Testing {
+        /// The case reference.
+        reference: String,
+        /// What was tested and how; `-` reads it from stdin.
+        #[arg(long)]
+        text: String,
+        /// A link to a run or review (repeatable).
+        #[arg(long = "link")]
+        links: Vec<String>,
+        /// A file to keep on the case (repeatable).
+        #[arg(long = "file")]
+        files: Vec<std::path::PathBuf>,
+    },
     /// Show the checklist, or tick an item with --item.
     Checklist {
         /// The case reference.
@@ -194,6 +235,42 @@ pub enum CaseCommand {
         #[arg(long, requires = "item")]
         note: Option<String>,
     },
+}
+
+/// Reads a file named on the command line; `-` is stdin.
+fn read_file_arg(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("cannot read stdin: {e}"))?;
+        return Ok(bytes);
+    }
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The fix board as lines: each branch's stage, then what fix-ready waits for.
+fn fix_text(board: &embargo_store::FixBoard) -> String {
+    let mut lines: Vec<String> = board
+        .branches
+        .iter()
+        .map(|b| match &b.current {
+            Some(c) => embargo_core::fix::describe(&b.branch, c.stage, &c.detail),
+            None => format!("{}: nothing recorded", b.branch),
+        })
+        .collect();
+    lines.push(format!(
+        "testing evidence: {} recorded",
+        board.evidence.len()
+    ));
+    lines.push(if board.ready {
+        "ready: the case may move to fix-ready".to_owned()
+    } else if board.open.is_empty() {
+        "waiting for testing evidence".to_owned()
+    } else {
+        format!("waiting for the fix on {}", board.open.join(", "))
+    });
+    lines.join("\n")
 }
 
 fn text_arg(value: String) -> Result<String, String> {
@@ -562,6 +639,86 @@ pub async fn run(args: CaseArgs, out: &Output) -> Result<(), String> {
                     .collect::<Vec<_>>()
                     .join("\n")
             });
+        }
+        CaseCommand::Fix {
+            reference,
+            branch,
+            stage,
+            commit,
+            version,
+            review,
+            patch,
+            note,
+        } => {
+            let r = embargo_server::url::component(&reference);
+            let (raw, board) = match (branch, stage, patch) {
+                (Some(branch), _, Some(file)) => {
+                    let bytes = read_file_arg(&file)?;
+                    let name = file
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .filter(|n| n != "-")
+                        .unwrap_or_else(|| "fix.patch".into());
+                    let mut path = format!(
+                        "/api/cases/{r}/fixes/patch?branch={}&filename={}",
+                        embargo_server::url::component(&branch),
+                        embargo_server::url::component(&name)
+                    );
+                    if let Some(note) = &note {
+                        path.push_str(&format!("&note={}", embargo_server::url::component(note)));
+                    }
+                    let value = client
+                        .call_bytes(Method::POST, &path, "text/x-patch", bytes)
+                        .await
+                        .map_err(describe)?;
+                    let board =
+                        <embargo_store::FixBoard as serde::Deserialize>::deserialize(&value)
+                            .map_err(|e| describe(ClientError::Shape(e.to_string())))?;
+                    (value, board)
+                }
+                (Some(branch), Some(stage), None) => {
+                    let body = json!({ "branch": branch, "stage": stage, "commit": commit, "version": version, "review_url": review, "note": note });
+                    call_as!(
+                        embargo_store::FixBoard,
+                        Method::PUT,
+                        format!("/api/cases/{r}/fixes"),
+                        Some(body)
+                    )?
+                }
+                _ => call_as!(
+                    embargo_store::FixBoard,
+                    Method::GET,
+                    format!("/api/cases/{r}/fixes"),
+                    None::<Value>
+                )?,
+            };
+            out.show(&raw, || fix_text(&board));
+        }
+        CaseCommand::Testing {
+            reference,
+            text,
+            links,
+            files,
+        } => {
+            let r = embargo_server::url::component(&reference);
+            let mut encoded = Vec::new();
+            for file in &files {
+                use base64::Engine;
+                let bytes = read_file_arg(file)?;
+                let name = file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "evidence".into());
+                encoded.push(json!({ "name": name, "content_base64": base64::engine::general_purpose::STANDARD.encode(bytes) }));
+            }
+            let body = json!({ "text": text_arg(text)?, "links": links, "files": encoded });
+            let (raw, board) = call_as!(
+                embargo_store::FixBoard,
+                Method::POST,
+                format!("/api/cases/{r}/testing"),
+                Some(body)
+            )?;
+            out.show(&raw, || fix_text(&board));
         }
         CaseCommand::Checklist {
             reference,

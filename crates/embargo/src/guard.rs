@@ -368,13 +368,14 @@ pub async fn run(args: GuardArgs, out: &Output) -> Result<Verdict, String> {
 #[derive(Debug, Args)]
 pub struct VersionsArgs {
     /// The repository.
-    #[arg(long, default_value = ".")]
+    #[arg(long, env = "EMBARGO_REPO", default_value = ".")]
     pub repo: PathBuf,
     /// The commit that introduced the vulnerability.
     #[arg(long)]
     pub introduced: String,
-    /// The fixing commit on each supported branch (repeatable).
-    #[arg(long, required = true)]
+    /// The fixing commit on each supported branch (repeatable). With --case, the
+    /// commits recorded as merged on the case are added, each checked to be on its branch.
+    #[arg(long, required_unless_present = "case")]
     pub fixed: Vec<String>,
     /// Only tags matching this pattern (e.g. 'v*').
     #[arg(long)]
@@ -392,28 +393,78 @@ pub struct VersionsArgs {
 
 /// Runs `embargo versions`.
 pub async fn versions(args: VersionsArgs, out: &Output) -> Result<(), String> {
+    let client = match &args.case {
+        Some(_) => Some(
+            crate::client::Client::from_env(&args.url, args.token.as_deref())
+                .map_err(|e| e.to_string())?,
+        ),
+        None => None,
+    };
+    let mut fixed = args.fixed.clone();
+    let mut checked = Vec::new();
+    if let (Some(case), Some(client)) = (&args.case, &client) {
+        let (_, board) = client
+            .call_as::<embargo_store::FixBoard>(
+                reqwest::Method::GET,
+                &format!("/api/cases/{}/fixes", embargo_server::url::component(case)),
+                None,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        // Every recorded merge must be on its branch; any that is not stops the run
+        // before anything is written to the case.
+        let mut problems = Vec::new();
+        for branch in &board.branches {
+            let Some(commit) = branch
+                .current
+                .as_ref()
+                .and_then(|c| c.detail.commit.clone())
+            else {
+                continue;
+            };
+            match embargo_guard::versions::check_on_branch(&args.repo, &commit, &branch.branch) {
+                Ok(id) => {
+                    checked.push(json!({ "branch": branch.branch, "commit": id }));
+                    if !fixed.contains(&id) {
+                        fixed.push(id);
+                    }
+                }
+                Err(e) => problems.push(e.to_string()),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems.join("\n"));
+        }
+        if fixed.is_empty() {
+            return Err(format!(
+                "{case} has no merged commit recorded yet; record the merges on the case, or give --fixed"
+            ));
+        }
+    }
     let report = embargo_guard::versions::affected_versions(
         &args.repo,
         &args.introduced,
-        &args.fixed,
+        &fixed,
         args.tags.as_deref(),
     )
     .map_err(|e| e.to_string())?;
-    if let Some(case) = &args.case {
-        let client = crate::client::Client::from_env(&args.url, args.token.as_deref())
-            .map_err(|e| e.to_string())?;
+    if let (Some(case), Some(client)) = (&args.case, &client) {
         let body =
             json!({ "versions": { "affected": report.affected_ranges, "fixed": report.fixed } });
         client
             .call(
                 reqwest::Method::PATCH,
-                &format!("/api/cases/{case}"),
+                &format!("/api/cases/{}", embargo_server::url::component(case)),
                 Some(&body),
             )
             .await
             .map_err(|e| e.to_string())?;
     }
-    out.show(&json!(report), || {
+    let mut shown = json!(report);
+    if !checked.is_empty() {
+        shown["checked"] = json!(checked);
+    }
+    out.show(&shown, || {
         format!(
             "affected: {}\nfixed in: {}\nunaffected: {}",
             if report.affected_ranges.is_empty() {

@@ -398,14 +398,18 @@ pub async fn attachment(
     AxumState(state): AxumState<AppState>,
     Path((reference, id)): Path<(String, i64)>,
 ) -> Result<axum::response::Response, ApiError> {
-    use axum::http::header;
     let (info, bytes) = state
         .store
         .attachment(&caller.viewer, &case_ref(&reference)?, id)
         .await?;
-    // Only safe characters in the header; the original name is in the listing.
-    let name: String = info
-        .filename
+    Ok(download(&info.filename, bytes))
+}
+
+/// A file to save, never to open in the browser: an octet stream, with only safe
+/// characters of its name in the header (the original name is in the listing).
+pub(crate) fn download(filename: &str, bytes: Vec<u8>) -> axum::response::Response {
+    use axum::http::header;
+    let name: String = filename
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || ".-_".contains(c) {
@@ -415,7 +419,7 @@ pub async fn attachment(
             }
         })
         .collect();
-    Ok((
+    (
         [
             (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
             (
@@ -426,5 +430,5 @@ pub async fn attachment(
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }

@@ -6,6 +6,7 @@ pub mod cases;
 pub mod correspondence;
 pub mod cve;
 pub mod disclosure;
+pub mod fixes;
 pub mod intake;
 pub mod public;
 pub mod review;
@@ -78,6 +79,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(disclosure::document))
         .routes(routes!(triage::views, triage::give))
         .routes(routes!(triage::request))
+        .routes(routes!(fixes::board, fixes::record))
+        .routes(routes!(fixes::patch))
+        .routes(routes!(fixes::testing))
+        .routes(routes!(fixes::file))
         .routes(routes!(disclosure::case_changes))
         .routes(routes!(disclosure::project_changes))
         .routes(routes!(review::project))

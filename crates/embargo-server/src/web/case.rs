@@ -92,6 +92,9 @@ fn done_message(action: &str) -> String {
         "schedule" => "The announcement is scheduled.",
         "merge" => "The case is merged as a duplicate.",
         "view" => "Your view is recorded.",
+        "fix" => "The fix is recorded.",
+        "patch" => "The patch is on the case, and the branch's fix is proposed.",
+        "evidence" => "The testing evidence is recorded.",
         "request-views" => "The members are asked for their view.",
         "accept-sender" => {
             "The sender is a co-reporter now: their mail on this case is the reporter's."
@@ -259,6 +262,16 @@ pub async fn act(
                 Err(e) => Err(store_refusal(e, &form)?),
             }
         }
+        "fix" => match crate::web::fix::stage_from(&form) {
+            Err(e) => Err(refused(e, &form)),
+            Ok((branch, stage, detail)) => match store
+                .record_fix(viewer, &case_ref, &branch, stage, &detail)
+                .await
+            {
+                Ok(_) => Ok(back(None)),
+                Err(e) => Err(store_refusal(e, &form)?),
+            },
+        },
         "accept-sender" | "quarantine-message" => {
             let event = field(&form, "event")
                 .and_then(|e| e.parse::<i64>().ok())
@@ -362,6 +375,33 @@ pub async fn act(
             render(&state, &member, &case_ref, calc.as_deref(), extras, status).await
         }
     }
+}
+
+/// The case page again with a refusal above it and what was typed kept, for the
+/// page's other form handlers (uploads).
+pub(crate) async fn show_refusal(
+    state: &AppState,
+    member: &Member,
+    case_ref: &CaseRef,
+    message: String,
+    form: &HashMap<String, String>,
+) -> Result<Response, PageError> {
+    render(
+        state,
+        member,
+        case_ref,
+        None,
+        refused(message, form),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+/// Turns a store error from another handler of the page into its refusal message, or
+/// the error page for what the person cannot act on.
+pub(crate) fn refusal_message(e: StoreError) -> Result<String, PageError> {
+    let extras = store_refusal(e, &HashMap::new())?;
+    Ok(extras.error.unwrap_or_default())
 }
 
 fn refused(message: String, form: &HashMap<String, String>) -> Extras {
@@ -480,6 +520,11 @@ async fn render(
         true => section(store.cve_reservation(viewer, case_ref).await.map(Some))?,
         false => None,
     };
+    // The fix per branch, once there is a vulnerability to fix.
+    let fixes = match case.state.is_confirmed() {
+        true => section(store.fixes(viewer, case_ref).await.map(Some))?,
+        false => None,
+    };
     // Triage: every member's view, while views are given.
     let triage = match team && matches!(case.state, State::Reported | State::Triage) {
         true => section(store.triage_views(viewer, case_ref).await.map(Some))?,
@@ -518,6 +563,7 @@ async fn render(
                 li { a href="#cvss" { "CVSS" } }
                 li { a href="#advisory" { "Advisory" } }
                 @if late_stage { li { a href="#announcement" { "Announcement" } } }
+                @if fixes.is_some() { li { a href="#fix" { "Fix" } } }
                 li { a href="#checklist" { "Checklist" } }
                 li { a href="#thread" { "Thread" } }
                 li { a href="#timeline" { "Timeline" } }
@@ -706,6 +752,9 @@ async fn render(
                     button type="submit" { "Pre-notify the distributors" }
                 }
             }
+        }
+        @if let Some(board) = &fixes {
+            (crate::web::fix::section(&r, csrf, board, team, &extras.typed))
         }
         section #checklist aria-labelledby="checklist-h" {
             h2 #checklist-h { "Checklist" }

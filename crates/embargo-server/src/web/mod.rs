@@ -13,6 +13,7 @@ mod case;
 mod case_form;
 mod charts;
 mod error;
+mod fix;
 mod form;
 mod intake;
 pub(crate) mod layout;
@@ -49,6 +50,11 @@ pub fn router() -> Router<AppState> {
         .route("/desk/cvss", get(calculator::score))
         .route("/desk/cases/{ref}", get(case::page))
         .route("/desk/cases/{ref}/{action}", post(case::act))
+        .route(
+            "/desk/cases/{ref}/upload/{what}",
+            post(fix::upload).layer(axum::extract::DefaultBodyLimit::max(fix::UPLOAD_LIMIT)),
+        )
+        .route("/desk/cases/{ref}/files/{id}", get(fix::file))
         .route("/desk/metrics", get(metrics::page))
         .route("/desk/projects/{key}/intake", get(intake::page))
         .route("/desk/admin", get(admin::page))
