@@ -517,6 +517,8 @@ mod tests {
             },
             embargo_at: Some(datetime!(2026-12-01 12:00 UTC)),
             unsent_lists: Vec::new(),
+            unfixed_branches: Vec::new(),
+            has_testing_evidence: true,
         }
     }
 

@@ -156,6 +156,24 @@ fn known_branch(case: &Loaded, branch: &str) -> Result<()> {
     }
 }
 
+/// What the case shows of a patch file, once it is read as one.
+fn patch_summary(filename: &str, bytes: &[u8]) -> Result<PatchSummary> {
+    let set = embargo_mail::patch::parse(bytes, PATCH_LIMIT)
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let first = set.patches.first().cloned();
+    Ok(PatchSummary {
+        file_id: 0,
+        subject: first
+            .as_ref()
+            .map(|p| p.subject.clone())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| filename.to_owned()),
+        author: first.as_ref().and_then(|p| p.author.clone()),
+        commit: first.and_then(|p| p.commit),
+        patches: set.patches.len(),
+    })
+}
+
 fn check_filename(name: &str) -> Result<&str> {
     let name = name.trim();
     if name.is_empty() || name.len() > 255 || name.chars().any(char::is_control) {
@@ -398,21 +416,6 @@ impl Store {
         bytes: &[u8],
         note: Option<&str>,
     ) -> Result<FixBoard> {
-        let filename = check_filename(filename)?;
-        let set = embargo_mail::patch::parse(bytes, PATCH_LIMIT)
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let first = set.patches.first().cloned();
-        let summary = PatchSummary {
-            file_id: 0,
-            subject: first
-                .as_ref()
-                .map(|p| p.subject.clone())
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| filename.to_owned()),
-            author: first.as_ref().and_then(|p| p.author.clone()),
-            commit: first.and_then(|p| p.commit),
-            patches: set.patches.len(),
-        };
         let given = FixDetail {
             note: note.map(str::to_owned),
             ..FixDetail::default()
@@ -423,7 +426,7 @@ impl Store {
             branch,
             FixStage::Proposed,
             given,
-            Some((filename, bytes, summary)),
+            Some((filename, bytes)),
         )
         .await
     }
@@ -435,7 +438,7 @@ impl Store {
         branch: &str,
         stage: FixStage,
         mut given: FixDetail,
-        patch: Option<(&str, &[u8], PatchSummary)>,
+        patch: Option<(&str, &[u8])>,
     ) -> Result<FixBoard> {
         let now = millis(OffsetDateTime::now_utc());
         let mut tx = self.begin_write().await?;
@@ -464,7 +467,9 @@ impl Store {
             None => None,
         };
         let mut file_id = None;
-        if let Some((filename, bytes, mut summary)) = patch {
+        if let Some((filename, bytes)) = patch {
+            let filename = check_filename(filename)?;
+            let mut summary = patch_summary(filename, bytes)?;
             let id = self
                 .insert_file(&mut tx, act, auth.project_id, "patch", filename, bytes)
                 .await?;
@@ -544,6 +549,10 @@ impl Store {
         evidence: &TestingEvidence,
         files: &[Upload<'_>],
     ) -> Result<FixBoard> {
+        let now = millis(OffsetDateTime::now_utc());
+        let mut tx = self.begin_write().await?;
+        // Who may act is settled before what they sent is judged.
+        let auth = authorize(&mut tx, viewer, case_ref, Need::Change).await?;
         let evidence = evidence
             .checked()
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -566,9 +575,6 @@ impl Store {
                 )));
             }
         }
-        let now = millis(OffsetDateTime::now_utc());
-        let mut tx = self.begin_write().await?;
-        let auth = authorize(&mut tx, viewer, case_ref, Need::Change).await?;
         let case = load(&mut tx, self.keys(), auth.case_id, false).await?;
         confirmed(&case)?;
         let act = Act {

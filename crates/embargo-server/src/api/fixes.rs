@@ -40,7 +40,7 @@ pub struct FixBody {
 #[derive(Deserialize, IntoParams)]
 pub struct PatchQuery {
     /// Trunk or one of the project's supported branches.
-    pub branch: String,
+    pub branch: Option<String>,
     /// The file's name (default `fix.patch`).
     pub filename: Option<String>,
     /// A note on the proposal.
@@ -154,7 +154,7 @@ pub async fn patch(
             .import_patch(
                 &caller.viewer,
                 &case_ref,
-                query.branch.trim(),
+                query.branch.as_deref().map(str::trim).unwrap_or_default(),
                 query.filename.as_deref().unwrap_or("fix.patch"),
                 &body,
                 query.note.as_deref(),

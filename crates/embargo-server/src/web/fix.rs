@@ -334,7 +334,9 @@ pub async fn file(
                     LineKind::Removed => "del",
                     LineKind::Context => "ctx",
                 };
-                span class={ (class) @if l.revealed { " revealed" } } { (l.text) "\n" }
+                // Each line is a block of its own: no newline in the markup, so a line's
+                // trailing space stays inside its element.
+                span class={ (class) @if l.revealed { " revealed" } } { (l.text) }
             }
         }
     };

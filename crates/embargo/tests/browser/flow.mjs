@@ -210,6 +210,60 @@ try {
   await check("case-views", alice, response);
   await move("confirmed", "Reproduced");
   await move("fixing", "Patch under way");
+  // The fix per branch: fix-ready names every branch still open.
+  response = await move("fix-ready", "Tested");
+  expect(response.status() === 409 || response.status() === 422, `fix-ready before the fix answered ${response.status()}`);
+  const notFixed = (await alice.locator(".notice.error").textContent()).trim();
+  expect(notFixed.includes("still open: trunk, 4.18, 4.19") && notFixed.includes("testing evidence"), `fix-ready says what is open: "${notFixed}"`);
+  const openFixForms = () => alice.locator("details.fix-forms").evaluate((d) => { d.open = true; });
+  await openFixForms();
+  // A patch pasted from git format-patch: trunk's fix is proposed, and the patch shows as a diff.
+  const patch = [
+    "From 5f0c1e2d3b4a59687766554433221100ffeeddcc Mon Sep 17 00:00:00 2001",
+    "From: Dev <dev@example.org>",
+    "Date: Tue, 1 Dec 2026 10:00:00 +0000",
+    "Subject: [PATCH] Check the account's role before the console renders",
+    "",
+    "---",
+    " console.js | 2 +-",
+    "",
+    "diff --git a/console.js b/console.js",
+    "--- a/console.js",
+    "+++ b/console.js",
+    "@@ -1,3 +1,3 @@",
+    " function render(user) {",
+    "-  show(user.name);",
+    "+  show(escapeHtml(user.name)); // <b>not markup</b>",
+    " }",
+    "-- ",
+    "2.45.0",
+    "",
+  ].join("\n");
+  await alice.locator("#patch-branch").selectOption("trunk");
+  await alice.locator("#patch-text").fill(patch);
+  response = await submitAndWait(alice, alice.getByRole("button", { name: "Upload the patch" }));
+  await check("case-fix-proposed", alice, response);
+  expect((await alice.locator('tr[data-branch="trunk"] td.stage').textContent()).includes("proposed"), "trunk's fix is proposed");
+  response = await submitAndWait(alice, alice.locator('tr[data-branch="trunk"] a'));
+  await check("patch-diff", alice, response);
+  expect(await alice.locator("pre.diff span.add").count() === 1 && await alice.locator("pre.diff span.del").count() === 1, "the patch shows as a diff");
+  expect((await alice.locator("pre.diff span.add").textContent()).includes("<b>not markup</b>"), "markup in a patch stays text");
+  response = await submitAndWait(alice, alice.locator("nav.breadcrumb").getByRole("link", { name: ref }));
+  // Merged on trunk and 4.18, not affected on 4.19, then the testing evidence.
+  for (const [branch, stage, commit] of [["trunk", "merged", "5f0c1e2d"], ["4.18", "merged", "a1b2c3d4"], ["4.19", "not-affected", ""]]) {
+    await openFixForms();
+    await alice.locator("#fix-branch").selectOption(branch);
+    await alice.locator("#fix-stage-choice").selectOption(stage);
+    await alice.locator("#fix-commit").fill(commit);
+    response = await submitAndWait(alice, alice.getByRole("button", { name: "Record the stage" }));
+    expect(response.status() === 200, `recording ${stage} on ${branch} answered ${response.status()}`);
+  }
+  await openFixForms();
+  await alice.locator("#evidence-text").fill("The regression test fails before the fix and passes after.");
+  await alice.locator("#evidence-links").fill("https://ci.example.org/private/run/7");
+  response = await submitAndWait(alice, alice.getByRole("button", { name: "Record the evidence" }));
+  await check("case-fixed", alice, response);
+  expect((await alice.locator("#fix-status").textContent()).includes("the fix is ready"), "every branch is fixed and tested");
   await move("fix-ready", "Tested");
   // A refusal is shown as a clear message: a release needs a score, a CVE ID, versions,
   // the advisory and the embargo date first.

@@ -323,13 +323,14 @@ async fn canary(backend: Backend) {
     })
     .await;
     alice.moved(&r, json!({ "to": "fixing" })).await;
-    let (status, _) = alice
+    let (status, body) = alice
         .put(
-            &format!("{checklist}/fix:4.18"),
-            json!({ "status": "done", "note": format!("commit for {canary}") }),
+            &format!("/api/cases/{r}/fixes"),
+            json!({ "branch": "4.18", "stage": "merged", "commit": "c0ffee1", "note": format!("commit for {canary}") }),
         )
         .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::OK, "{body}");
+    alice.fixed_everywhere(&r).await;
     alice
         .moved(
             &r,

@@ -510,6 +510,9 @@ async fn cve_services_round_trip(backend: Backend) {
     })).await;
     assert_eq!(status, 200, "{body}");
     for to in ["fixing", "fix-ready", "release-pending"] {
+        if to == "fix-ready" {
+            alice.fixed_everywhere(&r).await;
+        }
         alice.moved(&r, json!({ "to": to })).await;
     }
     alice

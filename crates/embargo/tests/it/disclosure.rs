@@ -123,6 +123,7 @@ async fn ready_case(alice: &Api, secs: i64) -> String {
 
 async fn release(alice: &Api, r: &str) {
     alice.moved(r, json!({ "to": "fixing" })).await;
+    alice.fixed_everywhere(r).await;
     alice.moved(r, json!({ "to": "fix-ready" })).await;
     alice.moved(r, json!({ "to": "release-pending" })).await;
 }

@@ -31,7 +31,7 @@ fn git_cmd(dir: &Path) -> Command {
     cmd
 }
 
-fn git_ok(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git_ok(dir: &Path, args: &[&str]) -> String {
     let out = git(dir, args);
     assert!(
         out.status.success(),
@@ -123,6 +123,9 @@ async fn announce(
         State::ReleasePending,
         State::Announced,
     ] {
+        if state == State::FixReady {
+            crate::support::fix_everywhere(store, viewer, &r).await;
+        }
         store.transition(viewer, &r, state, &go).await.unwrap();
     }
 }

@@ -105,13 +105,17 @@ async fn full_lifecycle(backend: Backend) {
     })
     .await;
     alice.moved(&r, json!({ "to": "fixing" })).await;
-    let (status, items) = alice
-        .put(
-            &format!("{checklist_path}/fix:4.18"),
-            json!({ "status": "done", "note": "commit 1a2b3c" }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{items}");
+    // fix-ready waits for the fix on every branch and for testing evidence (the stages
+    // themselves are walked in `fixes`).
+    let (status, body) = alice.post(&move_path, json!({ "to": "fix-ready" })).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(
+        missing(&body),
+        ["fix-on-every-branch", "testing-evidence"],
+        "{body}"
+    );
+    alice.fixed_everywhere(&r).await;
+    let (_, items) = alice.get(&checklist_path).await;
     let fix = items
         .as_array()
         .unwrap()
@@ -120,7 +124,13 @@ async fn full_lifecycle(backend: Backend) {
         .unwrap()
         .clone();
     assert_eq!(fix["by"], "alice@example.org");
-    assert_eq!(fix["note"], "commit 1a2b3c");
+    assert!(
+        fix["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("4.18: merged as "),
+        "{fix}"
+    );
     let (status, body) = alice
         .put(
             &format!("{checklist_path}/changes-news"),

@@ -18,6 +18,7 @@ mod disclosure;
 mod errors;
 mod export;
 mod findings;
+mod fixes;
 mod guard;
 mod guard_attack;
 mod history;

@@ -255,6 +255,14 @@ fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
         ("PUT", "/api/cases/{ref}/views") | ("POST", "/api/cases/{ref}/views/request") => {
             secured(role, role.team(), 422)
         }
+        // The fix per branch: read by whoever reads the case, recorded by the team; the
+        // matrix names no branch of the project and sends no patch.
+        ("GET", "/api/cases/{ref}/fixes") => secured(role, role.reads(), 200),
+        ("PUT", "/api/cases/{ref}/fixes")
+        | ("POST", "/api/cases/{ref}/fixes/patch")
+        | ("POST", "/api/cases/{ref}/testing") => secured(role, role.team(), 422),
+        // No file 999999: not found for everyone.
+        ("GET", "/api/cases/{ref}/files/{id}") => secured(role, false, 404),
         // The team's export: the advisory as it would be published.
         ("GET", "/api/cases/{ref}/documents/{format}") => secured(role, role.team(), 200),
         ("POST", "/api/cases/{ref}/collaborators") => secured(role, role.team(), 201),
@@ -305,6 +313,9 @@ async fn release_pending(store: &Store, team: &Viewer, title: &str, cve: &str) -
         State::Fixing,
         State::FixReady,
     ] {
+        if to == State::FixReady {
+            crate::support::fix_everywhere(store, team, &r).await;
+        }
         store
             .transition(team, &r, to, &moved("matrix"))
             .await
@@ -460,6 +471,8 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         ("PATCH", "/api/projects/{key}") => json!({}),
         ("PUT", "/api/projects/{key}/cve-delegation") => json!({ "delegated": false }),
         ("PUT", "/api/cases/{ref}/views") => json!({ "disposition": "valid", "reason": "matrix" }),
+        ("PUT", "/api/cases/{ref}/fixes") => json!({ "branch": "nope", "stage": "not-affected" }),
+        ("POST", "/api/cases/{ref}/testing") => json!({ "text": "" }),
         ("POST", "/api/cases/{ref}/views/request") => json!({ "members": ["alice@example.org"] }),
         ("POST", "/api/projects/{key}/committee") => json!({ "emails": ["alice@example.org"] }),
         ("POST", "/api/orgs/{name}/foundation-team") => json!({ "email": "fiona@example.org" }),
@@ -556,7 +569,7 @@ async fn matrix(backend: Backend) {
                             },
                         )
                         .replace("{secret}", &own_secret)
-                        .replace("{item}", "testing")
+                        .replace("{item}", "release-ready")
                         .replace("{id}", "999999")
                         .replace("{format}", "osv")
                         .replace(

@@ -225,6 +225,9 @@ async fn roles(backend: Backend) {
         "not before the fix is ready: {body}"
     );
     for to in ["confirmed", "fixing", "fix-ready"] {
+        if to == "fix-ready" {
+            alice.fixed_everywhere(&r).await;
+        }
         alice
             .moved(&r, json!({ "to": to, "reason": "moving on" }))
             .await;

@@ -240,6 +240,39 @@ pub async fn seed(store: &Store) -> Seed {
     }
 }
 
+/// Records, through the store, the fix as merged on every branch and testing evidence.
+pub async fn fix_everywhere(
+    store: &Store,
+    viewer: &embargo_core::access::Viewer,
+    r: &embargo_core::reference::CaseRef,
+) {
+    let board = store.fixes(viewer, r).await.unwrap();
+    for (i, b) in board.branches.iter().enumerate() {
+        let detail = embargo_core::fix::FixDetail {
+            commit: Some(format!("{:07x}", 0xa1b2c3d + i)),
+            ..Default::default()
+        };
+        store
+            .record_fix(
+                viewer,
+                r,
+                &b.branch,
+                embargo_core::fix::FixStage::Merged,
+                &detail,
+            )
+            .await
+            .unwrap();
+    }
+    let evidence = embargo_core::fix::TestingEvidence {
+        text: "tested".into(),
+        links: vec![],
+    };
+    store
+        .record_testing(viewer, r, &evidence, &[])
+        .await
+        .unwrap();
+}
+
 /// The server running in this process on a free loopback port.
 pub struct Server {
     pub url: String,
@@ -409,6 +442,29 @@ impl Api {
             .await;
         assert_eq!(status, StatusCode::CREATED, "{case}");
         case["ref"].as_str().unwrap().to_owned()
+    }
+
+    /// Records the fix as merged on every branch of the case and testing evidence, as
+    /// fix-ready requires; for tests about what comes after.
+    pub async fn fixed_everywhere(&self, reference: &str) {
+        let (status, board) = self.get(&format!("/api/cases/{reference}/fixes")).await;
+        assert_eq!(status, StatusCode::OK, "{board}");
+        for (i, b) in board["branches"].as_array().unwrap().iter().enumerate() {
+            let (status, body) = self
+                .put(
+                    &format!("/api/cases/{reference}/fixes"),
+                    json!({ "branch": b["branch"], "stage": "merged", "commit": format!("{:07x}", 0xa1b2c3d + i) }),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        let (status, body) = self
+            .post(
+                &format!("/api/cases/{reference}/testing"),
+                json!({ "text": "the regression test fails before the fix and passes after" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
     }
 
     /// Moves a case and expects success.

@@ -173,6 +173,7 @@ async fn web_matrix(backend: Backend) {
                 ("distributor", "email=not-an-address"),
                 ("accept-sender", "event=0"),
                 ("quarantine-message", "event=0"),
+                ("fix", "fix_branch=nope&fix_stage=merged"),
             ] {
                 pages.push((
                     format!("action:{action}"),
