@@ -4,7 +4,7 @@
 
 use embargo_core::case::{AdvisoryDraft, Channel, Reporter, Versions};
 use embargo_core::clocks::{self, CaseTimes};
-use embargo_core::cvss::{Cvss, CvssSummary};
+use embargo_core::cvss::{Cvss, CvssSummary, ratings};
 use embargo_core::lifecycle::{CaseFacts, State};
 use embargo_core::project::ClockSettings;
 use embargo_core::reference::{CaseRef, ProjectKey};
@@ -100,7 +100,10 @@ pub(crate) struct Loaded {
     pub(crate) title: String,
     pub(crate) description: Option<String>,
     pub(crate) reporter: Option<Reporter>,
+    /// The case's own rating: the newest version of `ratings`.
     pub(crate) cvss: Option<Cvss>,
+    /// Every rating, at most one per CVSS version, oldest version first.
+    pub(crate) ratings: Vec<Cvss>,
     pub(crate) cve_id: Option<String>,
     pub(crate) versions: Versions,
     pub(crate) advisory: AdvisoryDraft,
@@ -130,9 +133,14 @@ impl Loaded {
                 .transpose()
         };
         let sealed = |col: &str| -> Result<Option<Vec<u8>>> { Ok(row.try_get(col)?) };
-        let cvss = open_text("cvss", "cvss_sealed")?
-            .map(|v| Cvss::parse(&v).map_err(|_| StoreError::Corrupt("stored CVSS vector".into())))
-            .transpose()?;
+        let ratings = open_text("cvss", "cvss_sealed")?
+            .map(|v| {
+                ratings::from_stored(&v)
+                    .map_err(|_| StoreError::Corrupt("stored CVSS vector".into()))
+            })
+            .transpose()?
+            .unwrap_or_default();
+        let cvss = ratings::primary(&ratings).cloned();
         let versions = match sealed("versions_sealed")? {
             Some(s) => open_json(keys, &ctx(project_id, number, "versions"), &s)?,
             None => Versions::default(),
@@ -217,6 +225,7 @@ impl Loaded {
             },
             reporter,
             cvss,
+            ratings,
             cve_id: open_text("cve", "cve_sealed")?,
             versions,
             advisory,
@@ -310,7 +319,7 @@ impl Loaded {
             mitigation: draft.mitigation.clone(),
             workarounds: draft.workarounds.clone(),
             cwe: draft.cwe.clone(),
-            cvss: self.cvss.iter().cloned().collect(),
+            cvss: self.ratings.clone(),
             products: draft.products.clone(),
             affected: self.versions.affected.clone(),
             fixed: self.versions.fixed.clone(),
@@ -477,6 +486,7 @@ impl Loaded {
             embargo_at: self.embargo_at.map(rfc),
             cve_id: self.cve_id,
             cvss: self.cvss.as_ref().map(CvssSummary::from),
+            ratings: self.ratings.iter().map(CvssSummary::from).collect(),
             versions: self.versions,
             advisory: self.advisory,
         }
@@ -498,6 +508,7 @@ impl Loaded {
             updated_at: rfc(self.updated_at),
             embargo_at: self.embargo_at.map(rfc),
             cvss: self.cvss.as_ref().map(CvssSummary::from),
+            ratings: self.ratings.iter().map(CvssSummary::from).collect(),
             cve_id: self.cve_id,
             versions: self.versions,
             advisory: self.advisory,

@@ -5,7 +5,7 @@ use embargo_core::access::Viewer;
 use embargo_core::case::{AdvisoryDraft, Channel, Reporter, Versions};
 use embargo_core::checklist::{self, MarkStatus};
 use embargo_core::clocks::rfc3339;
-use embargo_core::cvss::{Cvss, CvssSummary, Version};
+use embargo_core::cvss::{CvssSummary, ratings};
 use embargo_core::lifecycle::State;
 use embargo_core::reference::{CaseRef, ProjectKey, is_cve_id};
 use embargo_core::timeline::EventKind;
@@ -54,13 +54,42 @@ pub struct CaseFilter {
     pub awaiting_view_of: Option<i64>,
 }
 
+/// CVSS ratings as a team member gives them: one vector, which sets the rating of its
+/// version and keeps the other's, or the whole set (at most one vector per version).
+#[derive(Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum CvssInput {
+    /// One vector: replaces the rating of its own version.
+    One(String),
+    /// Every rating: replaces them all.
+    All(Vec<String>),
+}
+
+impl From<&str> for CvssInput {
+    fn from(vector: &str) -> Self {
+        CvssInput::One(vector.to_owned())
+    }
+}
+
+impl From<String> for CvssInput {
+    fn from(vector: String) -> Self {
+        CvssInput::One(vector)
+    }
+}
+
+impl From<Vec<String>> for CvssInput {
+    fn from(vectors: Vec<String>) -> Self {
+        CvssInput::All(vectors)
+    }
+}
+
 /// Fields a team member sets on a case; absent fields are left as they are.
 #[derive(Default)]
 pub struct CasePatch {
     /// A new title.
     pub title: Option<String>,
-    /// A CVSS 3.1 or 4.0 vector.
-    pub cvss: Option<String>,
+    /// A CVSS 3.1 or 4.0 vector, or one of each.
+    pub cvss: Option<CvssInput>,
     /// The reserved CVE ID.
     pub cve_id: Option<String>,
     /// When the embargo lifts.
@@ -327,17 +356,14 @@ impl Store {
                 .await?;
             changes.push(format!("title set to \"{title}\""));
         }
-        if let Some(vector) = &patch.cvss {
-            let cvss = Cvss::parse(vector)
-                .map_err(|e| StoreError::Invalid(format!("bad CVSS vector: {e}")))?;
-            if !matches!(cvss.version(), Version::V3_1 | Version::V4_0) {
-                return Err(StoreError::Invalid(format!(
-                    "a case is rated with CVSS 3.1 or 4.0; CVSS {} is read for old records only",
-                    cvss.version()
-                )));
+        if let Some(input) = &patch.cvss {
+            let rated = match input {
+                CvssInput::One(vector) => ratings::with_one(&case.ratings, vector),
+                CvssInput::All(vectors) => ratings::parse_all(vectors),
             }
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
             sqlx::query("UPDATE cases SET cvss_sealed = $1 WHERE id = $2")
-                .bind(keys.seal_str(&case.context("cvss"), cvss.vector())?)
+                .bind(keys.seal_str(&case.context("cvss"), &ratings::to_stored(&rated))?)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -354,12 +380,11 @@ impl Store {
                 None,
             )
             .await?;
-            changes.push(format!(
-                "CVSS set to {} ({} {})",
-                cvss.vector(),
-                cvss.score(),
-                cvss.severity()
-            ));
+            let said: Vec<String> = rated
+                .iter()
+                .map(|c| format!("{} ({} {})", c.vector(), c.score(), c.severity()))
+                .collect();
+            changes.push(format!("CVSS set to {}", said.join(" and ")));
         }
         if let Some(cve) = &patch.cve_id {
             let cve = cve.trim();
@@ -712,6 +737,7 @@ impl Store {
             },
             cve_id: case.cve_id.clone(),
             cvss: case.cvss.as_ref().map(CvssSummary::from),
+            ratings: case.ratings.iter().map(CvssSummary::from).collect(),
             versions: case.versions.clone(),
             description: advisory.description,
             mitigation: advisory.mitigation,

@@ -59,7 +59,7 @@ pub use admin::{DEFAULT_GIVEAWAYS, Member, Organisation, Project, ProjectUpdate}
 pub use attachments::AttachmentInfo;
 pub use audit::{AuditReport, AuditRow, BadRow, Checkpoint, CheckpointFileError};
 pub use case_row::SEALED_CASE_FIELDS;
-pub use cases::{CaseFilter, CasePatch, NewReport};
+pub use cases::{CaseFilter, CasePatch, CvssInput, NewReport};
 pub use cve::{CveContext, CveCredentials, CveReservation, CveUpdate};
 pub use disclosure::{
     AnnouncementDue, AnnouncementPreview, ChangesEntry, DisclosurePlan, DisclosureStep,

@@ -77,8 +77,11 @@ pub struct CaseDetail {
     pub updated_at: String,
     /// When the embargo lifts (RFC 3339).
     pub embargo_at: Option<String>,
-    /// The CVSS rating.
+    /// The CVSS rating (the newest version's, when there are two).
     pub cvss: Option<CvssSummary>,
+    /// Every CVSS rating: at most one per version, oldest version first.
+    #[serde(default)]
+    pub ratings: Vec<CvssSummary>,
     /// The reserved CVE ID.
     pub cve_id: Option<String>,
     /// Affected and fixed versions.
@@ -158,8 +161,11 @@ pub struct PublicCase {
     pub title: String,
     /// The CVE ID.
     pub cve_id: Option<String>,
-    /// The CVSS rating.
+    /// The CVSS rating (the newest version's, when there are two).
     pub cvss: Option<CvssSummary>,
+    /// Every CVSS rating: at most one per version, oldest version first.
+    #[serde(default)]
+    pub ratings: Vec<CvssSummary>,
     /// Affected and fixed versions.
     pub versions: Versions,
     /// What the vulnerability is.
@@ -191,8 +197,11 @@ pub struct AdvisoryView {
     pub embargo_at: Option<String>,
     /// The CVE ID.
     pub cve_id: Option<String>,
-    /// The CVSS score.
+    /// The CVSS score (the newest version's, when there are two).
     pub cvss: Option<CvssSummary>,
+    /// Every CVSS rating, oldest version first.
+    #[serde(default)]
+    pub ratings: Vec<CvssSummary>,
     /// Affected and fixed versions.
     pub versions: Versions,
     /// The advisory draft.

@@ -9,6 +9,7 @@
 
 mod error;
 pub mod metrics;
+pub mod ratings;
 mod v2;
 mod v3;
 mod v4;

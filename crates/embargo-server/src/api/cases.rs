@@ -58,8 +58,10 @@ pub struct ListParams {
 pub struct PatchCaseBody {
     /// A new title.
     pub title: Option<String>,
-    /// A CVSS 3.1 or 4.0 vector, checked strictly.
-    pub cvss: Option<String>,
+    /// A CVSS 3.1 or 4.0 vector, checked strictly (it replaces the rating of its own
+    /// version), or a list with at most one vector per version (it replaces them all).
+    #[schema(value_type = Option<Object>, example = json!(["CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"]))]
+    pub cvss: Option<embargo_store::CvssInput>,
     /// The reserved CVE ID.
     pub cve_id: Option<String>,
     /// When the embargo lifts (RFC 3339).

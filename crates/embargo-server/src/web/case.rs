@@ -178,7 +178,7 @@ pub async fn act(
             match (save, scored) {
                 (true, Ok(cvss)) => {
                     let patch = CasePatch {
-                        cvss: Some(cvss.vector().to_owned()),
+                        cvss: Some(cvss.vector().into()),
                         ..CasePatch::default()
                     };
                     match store.update_case(viewer, &case_ref, patch).await {
@@ -377,9 +377,51 @@ pub async fn act(
     }
 }
 
-/// The case page again with a refusal above it and what was typed kept, for the
-/// page's other form handlers (uploads).
-pub(crate) async fn show_refusal(
+/// The page's file forms (a private patch, testing evidence), sent as multipart.
+pub async fn upload(
+    AxumState(state): AxumState<AppState>,
+    member: Member,
+    axum::extract::Path((reference, what)): axum::extract::Path<(String, String)>,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    let case_ref: CaseRef = reference.parse()?;
+    if !matches!(what.as_str(), "patch" | "evidence") {
+        return Err(PageError::Api(ApiError::NoRoute));
+    }
+    // Who may act is settled before the form is read.
+    state
+        .store
+        .check_access(
+            &member.viewer,
+            &case_ref,
+            embargo_core::access::Need::Change,
+        )
+        .await?;
+    let (form, files) = match crate::web::fix::read_form(&mut multipart).await {
+        Ok(read) => read,
+        Err(message) => {
+            return show_refusal(&state, &member, &case_ref, message, &HashMap::new()).await;
+        }
+    };
+    member.check(form.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let done =
+        crate::web::fix::apply_upload(&state, &member.viewer, &case_ref, &what, &form, files).await;
+    let message = match done {
+        Ok(()) => {
+            return Ok(
+                Redirect::to(&format!("/desk/cases/{case_ref}?done={what}#fix")).into_response(),
+            );
+        }
+        Err(crate::web::fix::UploadRefused::Message(m)) => m,
+        Err(crate::web::fix::UploadRefused::Store(e)) => {
+            store_refusal(e, &form)?.error.unwrap_or_default()
+        }
+    };
+    show_refusal(&state, &member, &case_ref, message, &form).await
+}
+
+/// The case page again with a refusal above it and what was typed kept.
+async fn show_refusal(
     state: &AppState,
     member: &Member,
     case_ref: &CaseRef,
@@ -395,13 +437,6 @@ pub(crate) async fn show_refusal(
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await
-}
-
-/// Turns a store error from another handler of the page into its refusal message, or
-/// the error page for what the person cannot act on.
-pub(crate) fn refusal_message(e: StoreError) -> Result<String, PageError> {
-    let extras = store_refusal(e, &HashMap::new())?;
-    Ok(extras.error.unwrap_or_default())
 }
 
 fn refused(message: String, form: &HashMap<String, String>) -> Extras {
@@ -675,7 +710,16 @@ async fn render(
         }
         section #cvss aria-labelledby="cvss-h" {
             h2 #cvss-h { "CVSS" }
-            @if let Some(c) = &case.cvss { p { "Saved: " code { (c.vector) } " scores " strong #saved-score { (format!("{:.1}", c.score)) } " (" (c.severity) ")" } }
+            // Both ratings when there are two; the newest is the case's own, and each
+            // version's calculator replaces only its own.
+            @for c in &case.ratings {
+                @let primary = case.cvss.as_ref().is_some_and(|p| p.vector == c.vector);
+                p.saved-rating {
+                    "Saved (CVSS " (c.version) "): " code { (c.vector) } " scores "
+                    @if primary { strong #saved-score { (format!("{:.1}", c.score)) } } @else { strong { (format!("{:.1}", c.score)) } }
+                    " (" (c.severity) ")"
+                }
+            }
             (calculator::render(&r, csrf, &calc_version, calc_vector.as_deref(), calc_outcome.as_ref()))
         }
         section #advisory aria-labelledby="advisory-h" {

@@ -8,8 +8,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Multipart, State as AxumState};
-use axum::response::{IntoResponse, Redirect, Response};
-use embargo_core::access::Need;
+use axum::response::Response;
 use embargo_core::diff::{self, LineKind};
 use embargo_core::fix::{FixDetail, FixStage, TestingEvidence};
 use embargo_core::reference::CaseRef;
@@ -19,7 +18,6 @@ use maud::{Markup, html};
 use crate::AppState;
 use crate::web::PageError;
 use crate::web::auth::Member;
-use crate::web::case::{refusal_message, show_refusal};
 use crate::web::layout::{self, short_time};
 
 /// The largest upload of the page's file forms (a patch, or evidence files together).
@@ -194,12 +192,13 @@ pub fn section(
 }
 
 /// A file read from the form.
-struct FormFile {
+pub struct FormFile {
     name: String,
     bytes: Vec<u8>,
 }
 
-async fn read_form(
+/// Reads a multipart form: its text fields, and the files of its `file` inputs.
+pub async fn read_form(
     multipart: &mut Multipart,
 ) -> Result<(HashMap<String, String>, Vec<FormFile>), String> {
     let mut fields = HashMap::new();
@@ -235,42 +234,43 @@ async fn read_form(
     Ok((fields, files))
 }
 
-/// Takes a patch or testing evidence from the page's file forms.
-pub async fn upload(
-    AxumState(state): AxumState<AppState>,
-    member: Member,
-    axum::extract::Path((reference, what)): axum::extract::Path<(String, String)>,
-    mut multipart: Multipart,
-) -> Result<Response, PageError> {
-    let case_ref: CaseRef = reference.parse()?;
+/// What an upload form asked for could not be done: a message for the person, or a
+/// store error for the page to judge.
+pub enum UploadRefused {
+    /// Said to the person as it is.
+    Message(String),
+    /// From the store.
+    Store(embargo_store::StoreError),
+}
+
+/// Carries out one of the page's file forms: `patch` or `evidence`.
+pub async fn apply_upload(
+    state: &AppState,
+    viewer: &embargo_core::access::Viewer,
+    case_ref: &CaseRef,
+    what: &str,
+    form: &HashMap<String, String>,
+    files: Vec<FormFile>,
+) -> Result<(), UploadRefused> {
     let store = &state.store;
-    let viewer = &member.viewer;
-    // Who may act is settled before the form is read.
-    store.check_access(viewer, &case_ref, Need::Change).await?;
-    let (form, files) = match read_form(&mut multipart).await {
-        Ok(read) => read,
-        Err(message) => {
-            return show_refusal(&state, &member, &case_ref, message, &HashMap::new()).await;
-        }
-    };
-    member.check(form.get("csrf").map(String::as_str).unwrap_or_default())?;
-    let done = match what.as_str() {
+    let done = match what {
         "patch" => {
-            let branch = given(&form, "branch").unwrap_or_default();
-            let note = given(&form, "note");
-            let (name, bytes) = match (files.into_iter().next(), given(&form, "pasted")) {
+            let branch = given(form, "branch").unwrap_or_default();
+            let note = given(form, "note");
+            let (name, bytes) = match (files.into_iter().next(), given(form, "pasted")) {
                 (Some(f), _) => (f.name, f.bytes),
                 (None, Some(text)) => ("pasted.patch".to_owned(), text.into_bytes()),
                 (None, None) => {
-                    let message = "choose a patch file, or paste the patch".to_owned();
-                    return show_refusal(&state, &member, &case_ref, message, &form).await;
+                    return Err(UploadRefused::Message(
+                        "choose a patch file, or paste the patch".into(),
+                    ));
                 }
             };
             store
-                .import_patch(viewer, &case_ref, &branch, &name, &bytes, note.as_deref())
+                .import_patch(viewer, case_ref, &branch, &name, &bytes, note.as_deref())
                 .await
         }
-        "evidence" => {
+        _ => {
             let evidence = TestingEvidence {
                 text: form.get("text").cloned().unwrap_or_default(),
                 links: form
@@ -288,20 +288,11 @@ pub async fn upload(
                 })
                 .collect();
             store
-                .record_testing(viewer, &case_ref, &evidence, &uploads)
+                .record_testing(viewer, case_ref, &evidence, &uploads)
                 .await
         }
-        _ => return Err(PageError::Api(crate::error::ApiError::NoRoute)),
     };
-    match done {
-        Ok(_) => {
-            Ok(Redirect::to(&format!("/desk/cases/{case_ref}?done={what}#fix")).into_response())
-        }
-        Err(e) => {
-            let message = refusal_message(e)?;
-            show_refusal(&state, &member, &case_ref, message, &form).await
-        }
-    }
+    done.map(|_| ()).map_err(UploadRefused::Store)
 }
 
 /// A private patch, shown as a diff.

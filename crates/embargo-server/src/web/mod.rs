@@ -52,7 +52,7 @@ pub fn router() -> Router<AppState> {
         .route("/desk/cases/{ref}/{action}", post(case::act))
         .route(
             "/desk/cases/{ref}/upload/{what}",
-            post(fix::upload).layer(axum::extract::DefaultBodyLimit::max(fix::UPLOAD_LIMIT)),
+            post(case::upload).layer(axum::extract::DefaultBodyLimit::max(fix::UPLOAD_LIMIT)),
         )
         .route("/desk/cases/{ref}/files/{id}", get(fix::file))
         .route("/desk/metrics", get(metrics::page))
