@@ -97,6 +97,9 @@ pub struct CaseFigures {
     pub public: Option<OffsetDateTime>,
     /// Where it stands, e.g. "fixing".
     pub state: String,
+    /// What triage concluded (valid, hardening, information, invalid, duplicate), kept
+    /// when the case left triage; cases from before it was kept go by their state.
+    pub disposition: Option<String>,
     /// Its severity band, if rated.
     pub severity: Option<String>,
     /// Its weakness, if known.
@@ -189,12 +192,14 @@ pub fn duration(mut values: Vec<f64>) -> Duration {
     }
 }
 
-fn disposition(state: &str) -> &'static str {
-    match state {
-        "invalid" => "invalid",
-        "duplicate" => "duplicate",
-        "reported" | "triage" => "open",
-        _ => "vulnerability",
+fn disposition(c: &CaseFigures) -> &str {
+    match (c.state.as_str(), c.disposition.as_deref()) {
+        ("reported" | "triage", _) => "open",
+        (_, Some("valid")) => "vulnerability",
+        (_, Some(kept)) => kept,
+        ("invalid", None) => "invalid",
+        ("duplicate", None) => "duplicate",
+        (_, None) => "vulnerability",
     }
 }
 
@@ -219,9 +224,7 @@ pub fn figures(cases: &[CaseFigures]) -> Figures {
         *by_severity
             .entry(c.severity.clone().unwrap_or_else(|| "unrated".into()))
             .or_insert(0) += 1;
-        *by_disposition
-            .entry(disposition(&c.state).to_owned())
-            .or_insert(0) += 1;
+        *by_disposition.entry(disposition(c).to_owned()).or_insert(0) += 1;
         *by_cwe
             .entry(c.cwe.clone().unwrap_or_else(|| "unknown".into()))
             .or_insert(0) += 1;

@@ -172,3 +172,63 @@ impl Store {
         Ok(id)
     }
 }
+
+/// Copies a merged duplicate's attachments onto the surviving case, each opened under
+/// the duplicate's contexts and sealed again under the survivor's (the duplicate keeps
+/// its own, for its reporter's link). `from` and `to` are (project, case). Returns the
+/// files' names, in order.
+pub(crate) async fn copy_attachments(
+    conn: &mut AnyConnection,
+    keys: &crate::Keyring,
+    from: (i64, i64),
+    to: (i64, i64),
+) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT id, message_id, size, held_back, meta_sealed, data_sealed FROM attachments WHERE case_id = $1 ORDER BY id",
+    )
+    .bind(from.1)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut names = Vec::new();
+    for row in rows {
+        let id: i64 = row.try_get("id")?;
+        let old = |part| crate::contexts::attachment(from.0, from.1, id, part);
+        let meta = open_bytes_logged(
+            keys,
+            &old("meta"),
+            &row.try_get::<Vec<u8>, _>("meta_sealed")?,
+            "attachments",
+            id,
+        )?;
+        let data = open_bytes_logged(
+            keys,
+            &old("data"),
+            &row.try_get::<Vec<u8>, _>("data_sealed")?,
+            "attachments",
+            id,
+        )?;
+        let copy: i64 = sqlx::query(
+            "INSERT INTO attachments (message_id, case_id, size, held_back, meta_sealed, data_sealed) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(row.try_get::<i64, _>("message_id")?)
+        .bind(to.1)
+        .bind(row.try_get::<i64, _>("size")?)
+        .bind(row.try_get::<i64, _>("held_back")?)
+        .bind(Vec::<u8>::new())
+        .bind(Vec::<u8>::new())
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("id")?;
+        let new = |part| crate::contexts::attachment(to.0, to.1, copy, part);
+        sqlx::query("UPDATE attachments SET meta_sealed = $1, data_sealed = $2 WHERE id = $3")
+            .bind(keys.seal(&new("meta"), &meta)?)
+            .bind(keys.seal(&new("data"), &data)?)
+            .bind(copy)
+            .execute(&mut *conn)
+            .await?;
+        let meta: serde_json::Value = serde_json::from_slice(&meta)
+            .map_err(|_| StoreError::Corrupt("attachment metadata".into()))?;
+        names.push(meta["filename"].as_str().unwrap_or("attachment").to_owned());
+    }
+    Ok(names)
+}

@@ -173,6 +173,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("cve_state_sealed", Bytes),
             ("retrospective_sealed", Bytes),
             ("credit_sealed", Bytes),
+            ("disposition", Text),
         ],
     ),
     (

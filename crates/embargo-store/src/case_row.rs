@@ -115,6 +115,8 @@ pub(crate) struct Loaded {
     pub(crate) cve_state: Option<embargo_core::cve_record::CveState>,
     /// How the reporter wishes to be credited, once they said.
     pub(crate) credit: Option<embargo_core::case::ReporterCredit>,
+    /// What triage concluded, kept when the case left triage.
+    pub(crate) disposition: Option<embargo_core::triage::Disposition>,
 }
 
 impl Loaded {
@@ -223,6 +225,10 @@ impl Loaded {
             } else {
                 None
             },
+            disposition: row
+                .try_get::<Option<String>, _>("disposition")?
+                .as_deref()
+                .and_then(embargo_core::triage::Disposition::parse),
             reporter,
             cvss,
             ratings,
@@ -450,6 +456,7 @@ impl Loaded {
             announced: self.announced_at.map(from_millis),
             public: public_at.map(from_millis),
             state: self.state.as_str().to_owned(),
+            disposition: self.disposition.map(|d| d.as_str().to_owned()),
             severity: self.cvss.as_ref().map(|c| c.severity().to_string()),
             cwe: retrospective_cwe.or_else(|| self.advisory.cwe.clone()),
             channel: self.channel.as_str().to_owned(),
@@ -509,6 +516,7 @@ impl Loaded {
             embargo_at: self.embargo_at.map(rfc),
             cvss: self.cvss.as_ref().map(CvssSummary::from),
             ratings: self.ratings.iter().map(CvssSummary::from).collect(),
+            disposition: self.disposition,
             cve_id: self.cve_id,
             versions: self.versions,
             advisory: self.advisory,

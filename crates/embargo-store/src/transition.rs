@@ -80,6 +80,15 @@ pub(crate) async fn apply_transition(
     if moved.rows_affected() != 1 {
         return Ok(false);
     }
+    // What triage concluded is kept for the figures; a report back in triage has none.
+    let concluded = crate::triage::concluded(conn, act.case_id, effects.to).await?;
+    if concluded.is_some() || effects.to == State::Triage {
+        sqlx::query("UPDATE cases SET disposition = $1 WHERE id = $2")
+            .bind(concluded.map(|d| d.as_str().to_owned()))
+            .bind(act.case_id)
+            .execute(&mut *conn)
+            .await?;
+    }
     let detail = effects.detail.as_ref().map(|d| d.expose().as_str());
     record_event(
         conn,
@@ -223,8 +232,22 @@ async fn merge_reporter(
         .execute(&mut *conn)
         .await?;
     let quoted = quoted_report(conn, keys, duplicate, act.case_id).await?;
+    let files = crate::attachments::copy_attachments(
+        conn,
+        keys,
+        (duplicate.project_id, act.case_id),
+        (row.try_get("project_id")?, original_id),
+    )
+    .await?;
+    let files = match files.as_slice() {
+        [] => String::new(),
+        names => format!(
+            "\n\nIts attachments, copied to this case: {}.",
+            names.join(", ")
+        ),
+    };
     let detail = format!(
-        "{duplicate_ref} merged as a duplicate; its reporter, {who}, is credited here and keeps their own link to its thread. Its report and thread, quoted:\n\n{quoted}"
+        "{duplicate_ref} merged as a duplicate; its reporter, {who}, is credited here and keeps their own link to its thread. Its report and thread, quoted:\n\n{quoted}{files}"
     );
     let act = Act {
         case_id: original_id,

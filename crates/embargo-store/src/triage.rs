@@ -57,6 +57,59 @@ fn in_triage(state: embargo_core::lifecycle::State) -> Result<()> {
     }
 }
 
+/// What triage concluded as the case moves to `to`, kept for the figures: confirmed is a
+/// vulnerability, a duplicate a duplicate; invalid is what most members' latest views
+/// call it (hardening, information only, or invalid; invalid on a tie or with no view).
+/// Moves that do not end triage conclude nothing.
+pub(crate) async fn concluded(
+    conn: &mut sqlx::AnyConnection,
+    case_id: i64,
+    to: embargo_core::lifecycle::State,
+) -> Result<Option<Disposition>> {
+    use embargo_core::lifecycle::State;
+    Ok(match to {
+        State::Confirmed => Some(Disposition::Valid),
+        State::Duplicate => Some(Disposition::Duplicate),
+        State::Invalid => {
+            let rows = sqlx::query(
+                "SELECT user_id, disposition FROM triage_views WHERE case_id = $1 ORDER BY id",
+            )
+            .bind(case_id)
+            .fetch_all(&mut *conn)
+            .await?;
+            let mut latest = std::collections::HashMap::new();
+            for row in rows {
+                latest.insert(
+                    row.try_get::<i64, _>("user_id")?,
+                    row.try_get::<String, _>("disposition")?,
+                );
+            }
+            let not_valid: Vec<Disposition> = latest
+                .values()
+                .filter_map(|d| Disposition::parse(d))
+                .filter(|d| {
+                    matches!(
+                        d,
+                        Disposition::Hardening | Disposition::Information | Disposition::Invalid
+                    )
+                })
+                .collect();
+            let (counts, _) = tally(&not_valid);
+            let top = counts.values().copied().max().unwrap_or(0);
+            let leaders: Vec<Disposition> = counts
+                .into_iter()
+                .filter(|(_, n)| *n == top && top > 0)
+                .map(|(d, _)| d)
+                .collect();
+            Some(match leaders.as_slice() {
+                [one] => *one,
+                _ => Disposition::Invalid,
+            })
+        }
+        _ => None,
+    })
+}
+
 impl Store {
     /// Records the viewer's view of the report (a later one replaces theirs).
     pub async fn give_view(

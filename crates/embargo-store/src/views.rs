@@ -82,6 +82,9 @@ pub struct CaseDetail {
     /// Every CVSS rating: at most one per version, oldest version first.
     #[serde(default)]
     pub ratings: Vec<CvssSummary>,
+    /// What triage concluded the report is, kept when the case left triage.
+    #[serde(default)]
+    pub disposition: Option<embargo_core::triage::Disposition>,
     /// The reserved CVE ID.
     pub cve_id: Option<String>,
     /// Affected and fixed versions.

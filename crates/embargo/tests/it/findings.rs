@@ -111,7 +111,7 @@ async fn merging_keeps_every_reporters_credit_and_thread(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
     let people = seed(&store).await;
-    let server = Server::start(store).await;
+    let server = Server::start(store.clone()).await;
     let alice = Api::new(&server.url, Some(&people.alice));
     let (_, first) = alice
         .post("/api/cases", json!({ "project": "CLOUDSTACK", "title": "XSS in names", "description": "first", "reporter": { "name": "Ann", "email": "ann@example.org" } }))
@@ -141,6 +141,19 @@ async fn merging_keeps_every_reporters_credit_and_thread(backend: Backend) {
         )
         .await;
     assert_eq!(status, 201);
+    // And a file, which is copied to the surviving case.
+    store
+        .reporter_upload(
+            link["secret"].as_str().unwrap(),
+            embargo_store::Upload {
+                filename: "poc.html",
+                content_type: "text/html",
+                bytes: b"<img src=x onerror=alert(1)>",
+                limit: 1 << 20,
+            },
+        )
+        .await
+        .unwrap();
     let (_, first_link) = alice
         .post(&format!("/api/cases/{original}/reporter-link"), json!({}))
         .await;
@@ -171,6 +184,27 @@ async fn merging_keeps_every_reporters_credit_and_thread(backend: Backend) {
         detail.contains("the reporter wrote:\n> It also works in the\n> project name field."),
         "{detail}"
     );
+    assert!(
+        detail.contains("Its attachments, copied to this case: poc.html."),
+        "{detail}"
+    );
+    let (_, files) = alice
+        .get(&format!("/api/cases/{original}/attachments"))
+        .await;
+    let poc = files
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["filename"] == "poc.html")
+        .unwrap_or_else(|| panic!("{files}"));
+    let (status, bytes) = alice
+        .get(&format!("/api/cases/{original}/attachments/{}", poc["id"]))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(bytes, json!("<img src=x onerror=alert(1)>"));
+    // The duplicate keeps its own.
+    let (_, dup_files) = alice.get(&format!("/api/cases/{dup}/attachments")).await;
+    assert_eq!(dup_files.as_array().unwrap().len(), 1);
     // Ann hears that another report joined hers, and not from whom.
     let (_, ann) = alice
         .anonymous()

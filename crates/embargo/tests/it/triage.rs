@@ -177,6 +177,47 @@ async fn three_members_give_their_views(backend: Backend) {
     let (status, body) = give(&alice, json!({ "disposition": "valid", "reason": "late" })).await;
     assert_eq!(status, 422, "{body}");
     assert!(awaiting(&alice).await.iter().all(|c| c != &r));
+    // What triage concluded is kept for the figures: a confirmed case is valid, and an
+    // invalid one is what most views called it.
+    let (_, case) = alice.get(&format!("/api/cases/{r}")).await;
+    assert_eq!(case["disposition"], "valid", "{case}");
+    alice
+        .moved(&other, json!({ "to": "triage", "reason": "looking" }))
+        .await;
+    for (api, disposition) in [
+        (&alice, "information"),
+        (&bea, "hardening"),
+        (&carl, "hardening"),
+    ] {
+        let (status, body) = api
+            .put(
+                &format!("/api/cases/{other}/views"),
+                json!({ "disposition": disposition, "reason": "not exploitable as such" }),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    alice
+        .moved(
+            &other,
+            json!({ "to": "invalid", "message_to_reporter": "We will harden this in a regular release." }),
+        )
+        .await;
+    let (_, case) = alice.get(&format!("/api/cases/{other}")).await;
+    assert_eq!(case["disposition"], "hardening", "{case}");
+    let (status, m) = alice.get("/api/projects/CLOUDSTACK/metrics").await;
+    assert_eq!(status, 200, "{m}");
+    assert_eq!(m["figures"]["by_disposition"]["hardening"], 1, "{m}");
+    assert_eq!(m["figures"]["by_disposition"]["vulnerability"], 1, "{m}");
+    // Back in triage, nothing is concluded.
+    alice
+        .moved(
+            &other,
+            json!({ "to": "triage", "reason": "new information" }),
+        )
+        .await;
+    let (_, case) = alice.get(&format!("/api/cases/{other}")).await;
+    assert!(case["disposition"].is_null(), "{case}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
