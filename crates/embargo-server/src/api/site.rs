@@ -6,7 +6,7 @@ use axum::extract::State as AxumState;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use embargo_core::reference::{CaseRef, ProjectKey};
-use embargo_store::{PublishedAdvisory, StoreError};
+use embargo_store::PublishedAdvisory;
 use maud::Markup;
 
 use crate::AppState;
@@ -225,25 +225,47 @@ pub async fn acknowledge(
 /// The site's security.txt (RFC 9116 §3): the one project that has a security contact;
 /// with several, each has its own at /projects/{key}/security.txt.
 #[utoipa::path(get, path = "/.well-known/security.txt", tag = "public",
-    responses((status = 200, description = "security.txt", content_type = "text/plain"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "security.txt", content_type = "text/plain"), (status = 404, description = "No single project's file: where each project takes reports, as text", content_type = "text/plain")))]
 pub async fn well_known_security_txt(
     AxumState(state): AxumState<AppState>,
 ) -> Result<Response, ApiError> {
-    let with_contact: Vec<_> = state
-        .store
-        .list_projects()
-        .await?
-        .into_iter()
+    let projects = state.store.list_projects().await?;
+    let with_contact: Vec<_> = projects
+        .iter()
         .filter(|p| !p.disclosure.security_contacts.is_empty())
         .collect();
-    match with_contact.as_slice() {
-        [one] => {
-            let key: ProjectKey = one.key.parse()?;
-            let text = state.store.security_txt(&key, &state.public_url).await?;
-            Ok(document("text/plain; charset=utf-8", text))
-        }
-        _ => Err(ApiError::Store(StoreError::NotFound(
-            "site-wide security.txt (each project has its own at /projects/{key}/security.txt)",
-        ))),
+    if let [one] = with_contact.as_slice() {
+        let key: ProjectKey = one.key.parse()?;
+        let text = state.store.security_txt(&key, &state.public_url).await?;
+        return Ok(document("text/plain; charset=utf-8", text));
     }
+    // No single file to give: a person following the footer's link is told, in plain
+    // text, where each project takes reports (a 404 still, for tools).
+    let mut text = String::from(if with_contact.is_empty() {
+        "No project here publishes a security contact yet.\n"
+    } else {
+        "Each project here has its own security.txt.\n"
+    });
+    for p in &projects {
+        text.push_str(&format!(
+            "\n{}: report form {}/projects/{}/report",
+            p.name, state.public_url, p.key
+        ));
+        if !p.disclosure.security_contacts.is_empty() {
+            text.push_str(&format!(
+                ", security.txt {}/projects/{}/security.txt",
+                state.public_url, p.key
+            ));
+        }
+    }
+    text.push('\n');
+    Ok((
+        axum::http::StatusCode::NOT_FOUND,
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
 }

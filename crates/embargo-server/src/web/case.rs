@@ -377,6 +377,15 @@ pub async fn act(
     }
 }
 
+/// A form's address opened directly: the case page (whose own access check decides
+/// what is shown). Only a well-formed reference is redirected to.
+pub async fn reopened(
+    axum::extract::Path((reference, _)): axum::extract::Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let case_ref: CaseRef = reference.parse()?;
+    Ok(Redirect::to(&format!("/desk/cases/{case_ref}")).into_response())
+}
+
 /// The page's file forms (a private patch, testing evidence), sent as multipart.
 pub async fn upload(
     AxumState(state): AxumState<AppState>,

@@ -43,6 +43,11 @@ pub fn anonymous_token() -> (String, String) {
     (token, cookie)
 }
 
+/// Spends the form's cookie once what it sent is filed: a reload, or the back button and
+/// a second send, then carries a token no cookie matches, and files nothing twice.
+pub const SPENT_FORM_COOKIE: &str =
+    "embargo_form=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0";
+
 /// Checks a form shown without a session: its token must equal the cookie's, which a
 /// page on another site can neither read nor set.
 pub fn check_anonymous(headers: &HeaderMap, sent: &str) -> Result<(), PageError> {

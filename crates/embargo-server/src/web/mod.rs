@@ -49,7 +49,12 @@ pub fn router() -> Router<AppState> {
         .route("/desk", get(queue::page))
         .route("/desk/cvss", get(calculator::score))
         .route("/desk/cases/{ref}", get(case::page))
-        .route("/desk/cases/{ref}/{action}", post(case::act))
+        // A form's address opened directly (a reload after a refusal, a bookmark) shows
+        // the page the form is on, never a bare 405.
+        .route(
+            "/desk/cases/{ref}/{action}",
+            post(case::act).get(case::reopened),
+        )
         .route(
             "/desk/cases/{ref}/upload/{what}",
             post(case::upload).layer(axum::extract::DefaultBodyLimit::max(fix::UPLOAD_LIMIT)),
@@ -59,8 +64,14 @@ pub fn router() -> Router<AppState> {
         .route("/desk/projects/{key}/intake", get(intake::page))
         .route("/desk/admin", get(admin::page))
         .route("/desk/account", get(account::page))
-        .route("/desk/account/{action}", post(account::act))
-        .route("/desk/admin/{action}", post(admin::act))
+        .route(
+            "/desk/account/{action}",
+            post(account::act).get(|| async { Redirect::to("/desk/account") }),
+        )
+        .route(
+            "/desk/admin/{action}",
+            post(admin::act).get(|| async { Redirect::to("/desk/admin") }),
+        )
         .route(
             "/projects/{key}/report",
             get(reporter::form)

@@ -248,7 +248,9 @@ pub async fn file(
             key.as_str(),
             &door,
             &f,
-            Some("This form has expired; nothing was sent. Please send it again."),
+            Some(
+                "This form was sent already, or has expired; nothing was sent now. If you sent it before, your reference and private link are on the page you saw then; otherwise please send it again.",
+            ),
             StatusCode::FORBIDDEN,
         ));
     }
@@ -311,6 +313,7 @@ pub async fn file(
             };
             Ok((
                 StatusCode::CREATED,
+                [(axum::http::header::SET_COOKIE, form::SPENT_FORM_COOKIE)],
                 layout::page("Report received", None, body),
             )
                 .into_response())

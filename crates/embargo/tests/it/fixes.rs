@@ -428,6 +428,25 @@ async fn web_diff(url: &str, r: &str, file_id: i64) {
         .await
         .unwrap();
     assert!(case.contains("Fix per branch"), "{case}");
+    // A form's address opened directly (a reload after a refusal) leads back to the case.
+    let reopened = http
+        .get(format!("{url}/desk/cases/{r}/fix"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reopened.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        reopened.headers()["location"].to_str().unwrap(),
+        format!("/desk/cases/{r}")
+    );
+    let elsewhere = http
+        .get(format!("{url}/desk/cases/%2F%2Fevil.example/fix"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert!(elsewhere.headers().get("location").is_none());
     assert!(case.contains("4.18.2.1"));
 }
 

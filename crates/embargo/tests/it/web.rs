@@ -95,6 +95,26 @@ async fn pages_refuse_forged_forms_and_keep_nothing_they_refuse() {
                 .starts_with("public")
         );
 
+        // The footer's security.txt link, with no contact published: where to report, as
+        // text a person can read, still a 404 for tools.
+        let txt = http
+            .get(format!("{url}/.well-known/security.txt"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(txt.status(), StatusCode::NOT_FOUND);
+        assert!(
+            txt.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/plain")
+        );
+        let txt = txt.text().await.unwrap();
+        assert!(
+            txt.contains("/projects/CLOUDSTACK/report") && !txt.contains('{'),
+            "{txt}"
+        );
+
         // The report form: a post without the form's cookie is refused, and so is a bot.
         let form = http
             .get(format!("{url}/projects/CLOUDSTACK/report"))
@@ -126,7 +146,20 @@ async fn pages_refuse_forged_forms_and_keep_nothing_they_refuse() {
         assert_eq!(cases.as_array().unwrap().len(), 0, "nothing filed");
         let resp = post("", true).await.unwrap();
         assert_eq!(resp.status(), StatusCode::CREATED);
+        // The form's cookie is spent: a reload (which sends the form without it) files
+        // nothing twice.
+        let spent = resp
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .any(|v| v.to_str().unwrap().starts_with("embargo_form=;"));
+        assert!(spent, "{:?}", resp.headers());
         let page = resp.text().await.unwrap();
+        let again = post("", false).await.unwrap();
+        assert_eq!(again.status(), StatusCode::FORBIDDEN);
+        assert!(again.text().await.unwrap().contains("sent already"));
+        let (_, cases) = alice.get("/api/cases").await;
+        assert_eq!(cases.as_array().unwrap().len(), 1, "filed once");
         let link = page
             .split("href=\"/reporter/")
             .nth(1)
