@@ -238,6 +238,9 @@ pub struct OnEntry {
     pub notify_foundation: bool,
     /// The request's message goes on the timeline and a job mails it to the reporter.
     pub mails_reporter: bool,
+    /// Embargo tells the reporter itself (the announcement is out, with where to read
+    /// the advisory): on the timeline, and mailed.
+    pub tells_reporter: bool,
     /// The case is linked to the one it duplicates, whose reporters are credited.
     pub links_duplicate: bool,
     /// The retrospective (text and structured part) is recorded.
@@ -252,6 +255,7 @@ const NOTHING: OnEntry = OnEntry {
     marks: &[],
     notify_foundation: false,
     mails_reporter: false,
+    tells_reporter: false,
     links_duplicate: false,
     records_retrospective: false,
     cancels_disclosure: false,
@@ -288,6 +292,7 @@ pub fn on_entry(state: State) -> OnEntry {
         // moved here by hand has not necessarily been announced anywhere.
         State::Announced => OnEntry {
             stamp: Some(Stamp::Announced),
+            tells_reporter: true,
             ..NOTHING
         },
         State::Public => OnEntry {

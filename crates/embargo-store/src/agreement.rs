@@ -37,7 +37,26 @@ pub(crate) async fn embargo_moved(
     conn: &mut AnyConnection,
     keys: &Keyring,
     act: Act,
+    case: &crate::case_row::Loaded,
+    to: i64,
 ) -> Result<()> {
+    // The reporter hears of the date, first proposed or moved, while it is still theirs
+    // to agree to.
+    if case.state().is_open() && !case.state().is_announced() {
+        let reference = case.reference();
+        let text = match case.embargo_at {
+            None => format!(
+                "The team proposes to disclose {reference} on {}. Please accept the date, or propose another, on your page.",
+                day(to)
+            ),
+            Some(from) => format!(
+                "The proposed disclosure date of {reference} moved from {} to {}. Please accept the new date, or propose another, on your page.",
+                day(from),
+                day(to)
+            ),
+        };
+        crate::transition::tell_reporter(conn, keys, act, &text).await?;
+    }
     if agreed_at(conn, act.case_id).await?.is_some() {
         record_mark(
             conn,

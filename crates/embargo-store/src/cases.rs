@@ -428,6 +428,8 @@ impl Store {
                         actor,
                         now,
                     },
+                    &case,
+                    millis(at),
                 )
                 .await?;
             }

@@ -346,6 +346,9 @@ async fn reporter_page(
         h1 { "Your report " (view.reference) }
         p.summary { "Status: " (state_badge(view.state)) " · received " time datetime=(view.received_at) { (short_time(&view.received_at)) } }
         p { (describe(view.state)) }
+        @if view.state.is_announced() {
+            p { a #advisory-link href={ "/advisories/" (view.reference) } { "Read the published advisory" } }
+        }
         @if let Some(p) = problem { (notice("error", p)) }
         @if let Some(i) = info { (notice("info", i)) }
         section aria-labelledby="thread-h" {

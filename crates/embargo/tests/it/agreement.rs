@@ -128,6 +128,19 @@ async fn the_reporter_agrees_the_date_and_chooses_the_credit(backend: Backend) {
         .await;
     let (_, items) = alice.get(&format!("/api/cases/{r}/checklist")).await;
     assert_eq!(agreed_line(&items)["status"], "open", "{items}");
+    // The reporter was told of each date: first proposed, then each move.
+    let (_, view) = reporter.get(&format!("/api/reporter/{secret}")).await;
+    let thread = view["thread"].to_string();
+    assert!(
+        thread.contains(&format!(
+            "The team proposes to disclose {r} on 2031-03-01T14:00:00Z"
+        )),
+        "{thread}"
+    );
+    assert!(
+        thread.contains("moved from 2031-03-15T14:00:00Z to 2031-04-01T14:00:00Z"),
+        "{thread}"
+    );
     // A team member records an agreement given by mail, saying so.
     let (status, _) = alice
         .put(

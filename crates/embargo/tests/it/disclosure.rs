@@ -562,6 +562,31 @@ async fn disclosure_end_to_end(backend: Backend) {
         alice.get(&format!("/api/cases/{r}")).await.1["state"] == "announced"
     })
     .await;
+    // The reporter is told, and their page links to the published advisory.
+    let (_, link) = alice
+        .post(&format!("/api/cases/{r}/reporter-link"), json!({}))
+        .await;
+    let secret = link["secret"].as_str().unwrap().to_owned();
+    let (_, view) = alice
+        .anonymous()
+        .get(&format!("/api/reporter/{secret}"))
+        .await;
+    assert!(
+        view["thread"]
+            .to_string()
+            .contains(&format!("{r} is announced")),
+        "{view}"
+    );
+    let page = reqwest::get(format!("{}/reporter/{secret}", server.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("href=\"/advisories/{r}\"")),
+        "{page}"
+    );
     // One checklist line per list, each ticked by its own send.
     let (_, items) = alice.get(&format!("/api/cases/{r}/checklist")).await;
     for list in LISTS {
