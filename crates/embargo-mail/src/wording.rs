@@ -96,6 +96,20 @@ pub fn new_report(project: &str, reference: &str, channel: &str, public_url: &st
     }
 }
 
+/// A message on a case from outside the team (the reporter, or a third party), by
+/// reference only: what was written is on the case page.
+pub fn message_arrived(project: &str, reference: &str, public_url: &str) -> Letter {
+    Letter {
+        subject: format!("[{reference}] New message on a {project} case"),
+        body: format!(
+            "A message arrived on {reference} ({project}): from the reporter, or someone writing about the case.
+Read it on the case page: {}
+",
+            case_link(public_url, reference)
+        ),
+    }
+}
+
 /// A request for a member's view of a report, by reference only.
 pub fn view_requested(project: &str, reference: &str, public_url: &str) -> Letter {
     Letter {

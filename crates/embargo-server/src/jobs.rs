@@ -96,6 +96,7 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, public_url
             Task::Digest { .. }
             | Task::NotifyFoundation { .. }
             | Task::NotifyTeam { .. }
+            | Task::ReporterWrote { .. }
             | Task::RequestView { .. } => {
                 let mut mailed = false;
                 if let Some(mailer) = mailer {

@@ -481,6 +481,7 @@ impl Loaded {
             updated_at: rfc(self.updated_at),
             embargo_at: self.embargo_at.map(rfc),
             severity: self.cvss.as_ref().map(Cvss::severity),
+            unread: false,
         }
     }
 

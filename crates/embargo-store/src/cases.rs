@@ -271,6 +271,16 @@ impl Store {
         let case = Loaded::from_row(self.keys(), row, true)?;
         self.audit(vec![Entry::new(viewer, case_id, Read::Case)])
             .await?;
+        // Opened: what arrived before now is no longer unread for this member.
+        sqlx::query(
+            "INSERT INTO case_seen (case_id, user_id, at) VALUES ($1, $2, $3) \
+             ON CONFLICT (case_id, user_id) DO UPDATE SET at = excluded.at",
+        )
+        .bind(case_id)
+        .bind(viewer.user_id)
+        .bind(millis(OffsetDateTime::now_utc()))
+        .execute(&self.pool)
+        .await?;
         Ok(case.detail(OffsetDateTime::now_utc()))
     }
 
@@ -316,15 +326,52 @@ impl Store {
         let rows = query.fetch_all(&self.pool).await?;
         let now = OffsetDateTime::now_utc();
         let mut read = Vec::with_capacity(rows.len());
+        let unread = self.unread_among(viewer, &rows).await?;
         let summaries = rows
             .iter()
             .map(|row| {
-                read.push(Entry::new(viewer, row.try_get("id")?, Read::Summary));
-                Ok(Loaded::from_row(self.keys(), row, false)?.summary(now))
+                let id: i64 = row.try_get("id")?;
+                read.push(Entry::new(viewer, id, Read::Summary));
+                let mut summary = Loaded::from_row(self.keys(), row, false)?.summary(now);
+                summary.unread = unread.contains(&id);
+                Ok(summary)
             })
             .collect::<Result<Vec<_>>>()?;
         self.audit(read).await?;
         Ok(summaries)
+    }
+
+    /// Of these cases, those with a message from outside the team (the reporter, a third
+    /// party) newer than the viewer's last look.
+    async fn unread_among(
+        &self,
+        viewer: &Viewer,
+        rows: &[sqlx::any::AnyRow],
+    ) -> Result<std::collections::HashSet<i64>> {
+        let ids: Vec<String> = rows
+            .iter()
+            .map(|r| r.try_get::<i64, _>("id").map(|id| id.to_string()))
+            .collect::<std::result::Result<_, _>>()?;
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        // The ids are integers from the database, so listing them in the statement is safe.
+        let sql = format!(
+            "SELECT DISTINCT e.case_id FROM case_events e \
+             LEFT JOIN case_seen s ON s.case_id = e.case_id AND s.user_id = $1 \
+             WHERE e.case_id IN ({}) AND e.kind IN ($2, $3) AND e.at > COALESCE(s.at, 0)",
+            ids.join(", ")
+        );
+        let found = sqlx::query(&sql)
+            .bind(viewer.user_id)
+            .bind(EventKind::ReporterMessage.as_str())
+            .bind(EventKind::ThirdPartyMessage.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        found
+            .iter()
+            .map(|r| Ok(r.try_get::<i64, _>("case_id")?))
+            .collect()
     }
 
     /// Sets fields of a case; each change goes on the timeline.

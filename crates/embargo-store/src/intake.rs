@@ -697,6 +697,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             touch(tx, case_id, now).await?;
+            crate::jobs::enqueue(tx, &crate::jobs::Task::ReporterWrote { case_id }, now).await?;
         }
         self.record_protection(tx, case_id, inbound, now).await?;
         for attachment in &inbound.attachments {

@@ -45,6 +45,11 @@ pub enum Task {
         /// The case.
         case_id: i64,
     },
+    /// The project team hears that the reporter (or someone else) wrote on a case.
+    ReporterWrote {
+        /// The case.
+        case_id: i64,
+    },
     /// One team member is asked for their view of a report.
     RequestView {
         /// The case.
@@ -121,6 +126,7 @@ impl Task {
             Task::Acknowledge { .. } => "acknowledge",
             Task::NotifyTeam { .. } => "notify-team",
             Task::RequestView { .. } => "request-view",
+            Task::ReporterWrote { .. } => "reporter-wrote",
             Task::NotifyFoundation { .. } => "notify-foundation",
             Task::MailReporter { .. } => "mail-reporter",
             Task::MailForwarder { .. } => "mail-forwarder",
@@ -137,6 +143,7 @@ impl Task {
             Task::Probe | Task::Digest { .. } | Task::Escalate { .. } => None,
             Task::Acknowledge { case_id }
             | Task::NotifyTeam { case_id }
+            | Task::ReporterWrote { case_id }
             | Task::RequestView { case_id, .. }
             | Task::NotifyFoundation { case_id }
             | Task::MailReporter { case_id, .. }

@@ -305,6 +305,11 @@ impl Store {
                     public_url,
                 ),
             ),
+            Some(Task::ReporterWrote { .. }) => (
+                "project",
+                row.try_get::<i64, _>("project_id")?,
+                wording::message_arrived(&key, &reference, public_url),
+            ),
             Some(Task::NotifyFoundation { .. }) => (
                 "foundation",
                 row.try_get::<i64, _>("org_id")?,

@@ -671,6 +671,7 @@ impl Store {
         )
         .await?;
         touch(&mut tx, case_id, now).await?;
+        crate::jobs::enqueue(&mut tx, &crate::jobs::Task::ReporterWrote { case_id }, now).await?;
         tx.commit().await?;
         Ok(ThreadMessage {
             from: "reporter".into(),
@@ -727,6 +728,7 @@ impl Store {
         )
         .await?;
         touch(&mut tx, case_id, now).await?;
+        crate::jobs::enqueue(&mut tx, &crate::jobs::Task::ReporterWrote { case_id }, now).await?;
         tx.commit().await?;
         Ok(ThreadMessage {
             from: "reporter".into(),

@@ -34,6 +34,10 @@ pub struct CaseSummary {
     pub severity: Option<Severity>,
     /// The procedure's clocks.
     pub clocks: Clocks,
+    /// A message from outside the team (the reporter, a third party) arrived since the
+    /// viewer last opened the case.
+    #[serde(default)]
+    pub unread: bool,
 }
 
 /// An announcement that went out before the embargo date.

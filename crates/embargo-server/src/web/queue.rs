@@ -146,7 +146,7 @@ pub async fn page(
                                 @for c in in_state {
                                     tr {
                                         td { a href={ "/desk/cases/" (c.reference) } { (c.reference) } " " (state_badge(c.state)) }
-                                        td { (c.title) }
+                                        td { (c.title) @if c.unread { " " span.badge.unread title="A message arrived since you last opened the case" { "new message" } } }
                                         td { @if let Some(sev) = c.severity { span class={ "severity " (sev.to_string().to_lowercase()) } { (sev) } } @else { "not rated" } }
                                         td.clocks {
                                             @if c.state.is_open() {

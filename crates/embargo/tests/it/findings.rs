@@ -141,6 +141,29 @@ async fn merging_keeps_every_reporters_credit_and_thread(backend: Backend) {
         )
         .await;
     assert_eq!(status, 201);
+    // The team sees it as unread in the queue until a member opens the case, and a job
+    // tells them (by reference only).
+    let unread = |api: Api, r: String| async move {
+        let (_, cases) = api.get("/api/cases").await;
+        cases
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["ref"] == r.as_str())
+            .map(|c| c["unread"] == true)
+            .unwrap()
+    };
+    assert!(
+        unread(alice.clone(), dup.clone()).await,
+        "the reply is unread"
+    );
+    assert!(!unread(alice.clone(), original.clone()).await);
+    let told = db
+        .query_text("SELECT CAST(COUNT(*) AS TEXT) FROM jobs WHERE kind = 'reporter-wrote'")
+        .await;
+    assert_eq!(told.as_deref(), Some("1"), "the team is told of the reply");
+    alice.get(&format!("/api/cases/{dup}")).await;
+    assert!(!unread(alice.clone(), dup.clone()).await, "opened, so read");
     // And a file, which is copied to the surviving case.
     store
         .reporter_upload(

@@ -270,13 +270,22 @@ async fn mail_round_trip(backend: Backend) {
     for (raw, _) in sink.messages() {
         assert!(!raw.contains(&canary), "no mail repeats the report");
     }
-    // The team heard of the new report, by reference only.
+    // The team heard of the new report, and of the reporter's answer, by reference only.
+    eventually(20, "the team's notice of the answer", || async {
+        sink.to("alice@example.org").len() >= 2
+    })
+    .await;
     let told = sink.to("alice@example.org");
-    assert_eq!(told.len(), 1);
+    assert_eq!(told.len(), 2);
     assert_eq!(
         told[0].1.subject,
         "[CLOUDSTACK-SEC-1] New report for CLOUDSTACK"
     );
+    assert_eq!(
+        told[1].1.subject,
+        "[CLOUDSTACK-SEC-1] New message on a CLOUDSTACK case"
+    );
+    assert!(!told[1].1.text.contains("4.19.0"), "{}", told[1].1.text);
     assert!(
         sink.to("bob@example.org").is_empty(),
         "another project's team is not told"

@@ -1,0 +1,8 @@
+-- When each member last opened each case: a message from outside the team that arrived
+-- later shows the case as unread in their queue.
+CREATE TABLE case_seen (
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    at INTEGER NOT NULL,
+    PRIMARY KEY (case_id, user_id)
+);
