@@ -107,6 +107,9 @@ fn project_from_row(row: &sqlx::any::AnyRow) -> Result<Project> {
 /// Changes to a project's settings; absent ones are left as they are.
 #[derive(Debug, Default)]
 pub struct ProjectUpdate {
+    /// The name shown publicly (the announcement's subject, the report form, the
+    /// advisory pages); the key never changes.
+    pub name: Option<String>,
     /// Supported release branches besides trunk.
     pub branches: Option<Vec<String>>,
     /// The procedure's clocks.
@@ -314,6 +317,15 @@ impl Store {
     /// Updates a project's supported branches and clocks.
     pub async fn update_project(&self, key: &ProjectKey, update: ProjectUpdate) -> Result<Project> {
         let project = self.project(key).await?;
+        let name = match update.name.as_deref().map(str::trim) {
+            None => project.name.clone(),
+            Some(n) if n.is_empty() || n.len() > 200 || n.chars().any(char::is_control) => {
+                return Err(StoreError::Invalid(
+                    "a project's name is 1 to 200 characters, without control characters".into(),
+                ));
+            }
+            Some(n) => n.to_owned(),
+        };
         let branches = update.branches.unwrap_or(project.branches);
         check_branches(&branches)?;
         let clocks = update.clocks.unwrap_or(project.clocks);
@@ -357,7 +369,7 @@ impl Store {
             None => None,
         };
         sqlx::query(
-            "UPDATE projects SET branches = $1, clock_settings = $2, giveaways = $3, private_list = $4, disclosure = COALESCE($6, disclosure) WHERE id = $5",
+            "UPDATE projects SET branches = $1, clock_settings = $2, giveaways = $3, private_list = $4, disclosure = COALESCE($6, disclosure), name = $7 WHERE id = $5",
         )
         .bind(to_json(&branches)?)
         .bind(to_json(&clocks)?)
@@ -365,6 +377,7 @@ impl Store {
         .bind(private_list)
         .bind(project.id)
         .bind(disclosure)
+        .bind(&name)
         .execute(&self.pool)
         .await?;
         self.audit_change(None, format!("project {key}: settings changed"))

@@ -55,7 +55,7 @@ pub(crate) async fn embargo_moved(
                 day(to)
             ),
         };
-        crate::transition::tell_reporter(conn, keys, act, &text).await?;
+        crate::jobs::tell_reporter(conn, keys, act, &text).await?;
     }
     if agreed_at(conn, act.case_id).await?.is_some() {
         record_mark(

@@ -127,6 +127,18 @@ impl Store {
     }
 }
 
+/// A file uploaded through a page: the reporter's, or the team's (patches, evidence).
+pub struct Upload<'a> {
+    /// The name their browser gave.
+    pub filename: &'a str,
+    /// The type their browser declared (downloads are served as octet-stream anyway).
+    pub content_type: &'a str,
+    /// The bytes, as sent.
+    pub bytes: &'a [u8],
+    /// The largest file accepted, in bytes.
+    pub limit: usize,
+}
+
 /// An attachment as received, before it is sealed.
 pub(crate) struct NewAttachment<'a> {
     pub filename: &'a str,

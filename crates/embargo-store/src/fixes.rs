@@ -17,9 +17,9 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::access::authorize;
+use crate::attachments::Upload;
 use crate::audit::{Entry, Read};
 use crate::case_row::{Loaded, load};
-use crate::roles::Upload;
 use crate::seal::{open_json, seal_json};
 use crate::timeline::{Act, open_bytes_logged, open_logged, record_event, record_mark, touch};
 use crate::{Result, Store, StoreError, contexts, millis, rfc};

@@ -492,3 +492,32 @@ impl Store {
             .collect()
     }
 }
+
+/// A message of Embargo's own to the case's reporter: on the timeline, and mailed (a
+/// reporter without an address reads it on their page).
+pub(crate) async fn tell_reporter(
+    conn: &mut sqlx::AnyConnection,
+    keys: &crate::Keyring,
+    act: crate::timeline::Act,
+    text: &str,
+) -> Result<()> {
+    let event = crate::timeline::record_event(
+        conn,
+        keys,
+        act,
+        embargo_core::timeline::EventKind::MessageToReporter,
+        None,
+        Some(text),
+    )
+    .await?;
+    enqueue(
+        conn,
+        &Task::MailReporter {
+            case_id: act.case_id,
+            event_id: event,
+        },
+        act.now,
+    )
+    .await?;
+    Ok(())
+}

@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 
 use crate::access::authorize;
 use crate::accounts::{check_email, digest, new_secret};
+use crate::attachments::Upload;
 use crate::audit::{Entry, Read};
 use crate::case_row::load;
 use crate::cases::{MAX_TEXT, check_text, ctx};
@@ -736,16 +737,4 @@ impl Store {
             text,
         })
     }
-}
-
-/// A file a reporter uploads on their page.
-pub struct Upload<'a> {
-    /// The name their browser gave.
-    pub filename: &'a str,
-    /// The type their browser declared (downloads are served as octet-stream anyway).
-    pub content_type: &'a str,
-    /// The bytes, as sent.
-    pub bytes: &'a [u8],
-    /// The largest file accepted, in bytes.
-    pub limit: usize,
 }

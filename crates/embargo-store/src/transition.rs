@@ -132,7 +132,7 @@ pub(crate) async fn apply_transition(
                 "{reference} is announced, and the advisory is published: your page links to it. Thank you for reporting it, and for keeping it private until now."
             ),
         };
-        tell_reporter(conn, keys, act, &text).await?;
+        crate::jobs::tell_reporter(conn, keys, act, &text).await?;
     }
     if entry.notify_foundation {
         enqueue(
@@ -201,35 +201,6 @@ async fn cancel_disclosure(conn: &mut AnyConnection, keys: &Keyring, act: Act) -
 }
 
 /// Credits the duplicate's reporter on the case it duplicates, and says so there.
-/// A message of Embargo's own to the case's reporter: on the timeline, and mailed (a
-/// reporter without an address reads it on their page).
-pub(crate) async fn tell_reporter(
-    conn: &mut AnyConnection,
-    keys: &Keyring,
-    act: Act,
-    text: &str,
-) -> Result<()> {
-    let event = record_event(
-        conn,
-        keys,
-        act,
-        EventKind::MessageToReporter,
-        None,
-        Some(text),
-    )
-    .await?;
-    enqueue(
-        conn,
-        &Task::MailReporter {
-            case_id: act.case_id,
-            event_id: event,
-        },
-        act.now,
-    )
-    .await?;
-    Ok(())
-}
-
 async fn merge_reporter(
     conn: &mut AnyConnection,
     keys: &Keyring,
@@ -300,7 +271,7 @@ async fn merge_reporter(
     let told = format!(
         "Another report of the same issue ({duplicate_ref}) was merged into yours. Nothing changes for you: the team goes on with this case, and credits each reporter as they choose."
     );
-    tell_reporter(conn, keys, act, &told).await
+    crate::jobs::tell_reporter(conn, keys, act, &told).await
 }
 
 /// The duplicate's report and external thread as a quoted section that names its source,

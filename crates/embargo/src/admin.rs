@@ -417,11 +417,14 @@ pub enum ProjectCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
-    /// Change a project's supported branches or the commit guard's giveaway words.
+    /// Change a project's name, supported branches or the commit guard's giveaway words.
     Set {
         /// The project key.
         #[arg(long)]
         project: String,
+        /// The name shown publicly, e.g. "Apache CloudStack" (the key stays).
+        #[arg(long)]
+        name: Option<String>,
         /// A supported release branch (repeatable; replaces the list).
         #[arg(long = "branch")]
         branches: Vec<String>,
@@ -578,6 +581,7 @@ pub async fn project(cmd: ProjectCommand, out: &Output) -> Result<(), String> {
         }
         ProjectCommand::Set {
             project,
+            name,
             branches,
             giveaways,
             private_list,
@@ -585,6 +589,7 @@ pub async fn project(cmd: ProjectCommand, out: &Output) -> Result<(), String> {
         } => {
             let key = parse_key(&project)?;
             let update = embargo_store::ProjectUpdate {
+                name,
                 branches: (!branches.is_empty()).then_some(branches),
                 clocks: None,
                 giveaways: (!giveaways.is_empty()).then_some(giveaways),

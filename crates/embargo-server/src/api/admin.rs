@@ -53,6 +53,8 @@ pub struct NewProject {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectSettings {
+    /// The name shown publicly, e.g. "Apache CloudStack" (the key stays).
+    pub name: Option<String>,
     /// Supported release branches besides trunk.
     pub branches: Option<Vec<String>>,
     /// The procedure's clocks.
@@ -211,6 +213,7 @@ pub async fn update_project(
 ) -> Result<Json<Project>, ApiError> {
     caller.require_admin()?;
     let update = ProjectUpdate {
+        name: body.name,
         branches: body.branches,
         clocks: body.clocks,
         giveaways: body.giveaways,

@@ -94,6 +94,13 @@ async fn render(
                         input id={ "member-" (p.key) } type="email" name="email" required;
                         button type="submit" { "Add to the team" }
                     }
+                    form.stack method="post" action="/desk/admin/name" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        input type="hidden" name="project" value=(p.key);
+                        label for={ "name-" (p.key) } { "Name shown publicly (announcements, the report form, advisories)" }
+                        input id={ "name-" (p.key) } type="text" name="name" required value=(p.name);
+                        button type="submit" { "Rename" }
+                    }
                     form.stack method="post" action="/desk/admin/lists" {
                         input type="hidden" name="csrf" value=(csrf);
                         input type="hidden" name="project" value=(p.key);
@@ -148,6 +155,13 @@ pub async fn act(
         "member" if member.viewer.is_admin => {
             state.store.add_project_member(&key, text("email")).await
         }
+        "name" if member.viewer.is_admin => {
+            let update = ProjectUpdate {
+                name: Some(text("name").to_owned()),
+                ..ProjectUpdate::default()
+            };
+            state.store.update_project(&key, update).await.map(|_| ())
+        }
         "lists" if member.viewer.is_admin => {
             let mut disclosure = project.disclosure.clone();
             disclosure.lists = text("lists")
@@ -164,7 +178,7 @@ pub async fn act(
             };
             state.store.update_project(&key, update).await.map(|_| ())
         }
-        "member" | "lists" => {
+        "member" | "lists" | "name" => {
             return Err(PageError::Api(ApiError::Forbidden(
                 "this needs an administrator",
             )));

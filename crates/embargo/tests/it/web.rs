@@ -637,3 +637,49 @@ async fn newcomers_find_the_first_steps_and_the_report_form() {
     );
     server.stop().await;
 }
+
+/// A project is shown by its name, which an administrator changes after `init` (the key
+/// stays); a name with control characters is refused and changes nothing.
+#[tokio::test]
+async fn a_project_is_renamed_and_shown_by_its_name() {
+    let db = TestDb::new(crate::support::Backend::Sqlite).await;
+    let store = db.store().await;
+    let people = seed(&store).await;
+    let server = Server::start(store).await;
+    let admin = Api::new(&server.url, Some(&people.admin));
+    let (status, body) = admin
+        .patch(
+            "/api/projects/CLOUDSTACK",
+            serde_json::json!({ "name": "Apache\u{1b}[31m CloudStack" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, project) = admin
+        .patch(
+            "/api/projects/CLOUDSTACK",
+            serde_json::json!({ "name": "Apache CloudStack (IaaS)" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{project}");
+    assert_eq!(project["name"], "Apache CloudStack (IaaS)");
+    assert_eq!(project["key"], "CLOUDSTACK");
+    let form = client()
+        .get(format!("{}/projects/CLOUDSTACK/report", server.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(form.contains("Apache CloudStack (IaaS)"), "{form}");
+    // A team member is not an administrator.
+    let alice = admin.as_user(&people.alice);
+    let (status, _) = alice
+        .patch(
+            "/api/projects/CLOUDSTACK",
+            serde_json::json!({ "name": "Mine now" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    server.stop().await;
+}
