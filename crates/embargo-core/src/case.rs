@@ -235,6 +235,116 @@ pub struct Versions {
     /// Versions that carry the fix, e.g. "4.18.2".
     #[serde(default)]
     pub fixed: Vec<String>,
+    /// What git says, from `embargo versions`: the affected releases as ranges, in
+    /// version order, each from the first affected release to the next release that is
+    /// not (or to the last affected one when none follows).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ranges: Vec<VersionRange>,
+    /// Every affected release, enumerated from the tags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub releases: Vec<String>,
+    /// The commit that introduced the vulnerability.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introduced_commit: Option<String>,
+    /// The commits that fixed it, one per branch.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixed_commits: Vec<String>,
+}
+
+/// Why versions were refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VersionsError {
+    /// A version with spaces or control characters, empty or too long.
+    #[error("a version is 1 to 64 characters without spaces or control characters")]
+    BadVersion,
+    /// A commit that is not a hexadecimal object name.
+    #[error("a commit id is 7 to 64 hexadecimal digits")]
+    BadCommit,
+    /// Too many entries.
+    #[error("at most 500 versions, ranges or commits")]
+    TooMany,
+}
+
+/// Whether `v` can be a version in a range: one word of at most 64 characters.
+pub fn is_version_word(v: &str) -> bool {
+    !v.is_empty() && v.len() <= 64 && !v.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// Whether `c` is a commit's object name (abbreviated to 7 or more digits).
+pub fn is_commit_id(c: &str) -> bool {
+    (7..=64).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+impl Versions {
+    /// Whether git's facts are given (ranges, releases or commits), not only words.
+    pub fn has_git_facts(&self) -> bool {
+        !self.ranges.is_empty()
+            || !self.releases.is_empty()
+            || self.introduced_commit.is_some()
+            || !self.fixed_commits.is_empty()
+    }
+
+    /// The affected versions in words read as ranges, when every entry is a version
+    /// ("4.18.1") or a range written "4.0.0 through 4.18.2.0" (as `embargo versions`
+    /// and earlier releases wrote them): each becomes a range to its last affected
+    /// version. None when any entry is other prose; the words stand then.
+    pub fn ranges_from_words(&self) -> Option<Vec<VersionRange>> {
+        if self.affected.is_empty() {
+            return None;
+        }
+        self.affected
+            .iter()
+            .map(|entry| {
+                let entry = entry.trim();
+                let (first, last) = match entry.split_once(" through ") {
+                    Some((a, b)) => (a.trim(), b.trim()),
+                    None => (entry, entry),
+                };
+                let version =
+                    |v: &str| is_version_word(v) && v.starts_with(|c: char| c.is_ascii_digit());
+                (version(first) && version(last)).then(|| VersionRange {
+                    introduced: first.to_owned(),
+                    fixed: None,
+                    last_affected: Some(last.to_owned()),
+                })
+            })
+            .collect()
+    }
+
+    /// Refuses what git could not have said: versions with spaces, commits that are not
+    /// object names. The versions in words are free text and are not checked here.
+    pub fn validate(&self) -> Result<(), VersionsError> {
+        if self.ranges.len() > 500 || self.releases.len() > 500 || self.fixed_commits.len() > 500 {
+            return Err(VersionsError::TooMany);
+        }
+        let versions = self
+            .ranges
+            .iter()
+            .flat_map(|r| {
+                [
+                    Some(&r.introduced),
+                    r.fixed.as_ref(),
+                    r.last_affected.as_ref(),
+                ]
+                .into_iter()
+                .flatten()
+            })
+            .chain(&self.releases);
+        for v in versions {
+            if !is_version_word(v) {
+                return Err(VersionsError::BadVersion);
+            }
+        }
+        if self
+            .introduced_commit
+            .iter()
+            .chain(&self.fixed_commits)
+            .any(|c| !is_commit_id(c))
+        {
+            return Err(VersionsError::BadCommit);
+        }
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for Versions {

@@ -514,6 +514,7 @@ mod tests {
             versions: Versions {
                 affected: vec!["4.0".into()],
                 fixed: vec!["4.1".into()],
+                ..Versions::default()
             },
             advisory: AdvisoryDraft {
                 description: "d".into(),

@@ -30,6 +30,8 @@ fn advisory(i: usize) -> Advisory {
         }],
         affected: vec!["4.0.0 through 4.19.1.1".into()],
         fixed: vec!["4.19.1.2".into()],
+        coordinates: Default::default(),
+        git: Default::default(),
         credits: vec![Credit { name: "Fay Finder".into(), role: CreditRole::Finder }],
         references: vec![Reference { url: format!("https://lists.apache.org/thread/{i}"), tags: vec!["vendor-advisory".into()] }],
         timeline: vec![TimelineEntry { at: datetime!(2026-11-02 09:00 UTC), event: "Reported".into() }],
@@ -62,6 +64,10 @@ fn main() {
     let publisher = csaf::Publisher {
         name: "Apache Software Foundation".into(),
         namespace: "https://www.apache.org".into(),
+        canonical_url: Some(
+            "https://security.example.org/advisories/CLOUDSTACK-SEC-12/csaf/cve-2024-45219.json"
+                .into(),
+        ),
     };
     let sample = cve5::Record::from_advisory(&advisories[0], &cna)
         .unwrap()

@@ -1,7 +1,7 @@
 //! The advisory as it is published: what every format (CVE record, OSV, CSAF, the
 //! announcement, the pages) is made from.
 
-use embargo_core::case::{Credit, Product};
+use embargo_core::case::{Credit, Product, VersionRange};
 use embargo_core::cvss::Cvss;
 use time::OffsetDateTime;
 
@@ -21,6 +21,30 @@ pub struct TimelineEntry {
     pub at: OffsetDateTime,
     /// What happened, e.g. "Reported to the security team".
     pub event: String,
+}
+
+/// Where the product lives: what scanners match an advisory by.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Coordinates {
+    /// Package URLs without a version.
+    pub packages: Vec<String>,
+    /// CPE 2.3 names (any version).
+    pub cpes: Vec<String>,
+    /// The public source repository.
+    pub repository: Option<String>,
+}
+
+/// What git said of the releases (`embargo versions`).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct GitFacts {
+    /// The affected releases as ranges, in version order.
+    pub ranges: Vec<VersionRange>,
+    /// Every affected release.
+    pub releases: Vec<String>,
+    /// The commit that introduced the vulnerability.
+    pub introduced_commit: Option<String>,
+    /// The commits that fixed it.
+    pub fixed_commits: Vec<String>,
 }
 
 /// A published advisory.
@@ -52,6 +76,10 @@ pub struct Advisory {
     pub affected: Vec<String>,
     /// Fixed versions in words.
     pub fixed: Vec<String>,
+    /// Where the product lives.
+    pub coordinates: Coordinates,
+    /// What git said of the releases.
+    pub git: GitFacts,
     /// Who is credited.
     pub credits: Vec<Credit>,
     /// Links; the archived announcement first.
@@ -65,25 +93,63 @@ pub struct Advisory {
 }
 
 impl Advisory {
-    /// The products with their defaults filled in; one from the free-text versions when
-    /// the team gave no ranges.
+    /// The products with their defaults filled in: the team's own when they gave ranges,
+    /// else the project's packages with the ranges git gave, else the team's (without
+    /// ranges: the versions in words stand then). A product without a package URL takes
+    /// each of the project's packages in turn.
     pub fn resolved_products(&self) -> Vec<Product> {
-        self.products
-            .iter()
-            .map(|p| Product {
+        let given: Vec<Product> = if self.products.iter().any(|p| !p.ranges.is_empty()) {
+            self.products.clone()
+        } else if !self.git.ranges.is_empty() {
+            vec![Product {
+                vendor: String::new(),
+                product: String::new(),
+                package_url: None,
+                ranges: self.git.ranges.clone(),
+            }]
+        } else {
+            self.products.clone()
+        };
+        let mut out = Vec::new();
+        for p in given {
+            let p = Product {
                 vendor: if p.vendor.trim().is_empty() {
                     self.vendor.clone()
                 } else {
-                    p.vendor.clone()
+                    p.vendor
                 },
                 product: if p.product.trim().is_empty() {
                     self.product.clone()
                 } else {
-                    p.product.clone()
+                    p.product
                 },
-                ..p.clone()
-            })
-            .collect()
+                ..p
+            };
+            if p.package_url.is_some() || self.coordinates.packages.is_empty() {
+                out.push(p);
+                continue;
+            }
+            for purl in &self.coordinates.packages {
+                out.push(Product {
+                    package_url: Some(purl.clone()),
+                    ..p.clone()
+                });
+            }
+        }
+        out
+    }
+
+    /// The first version of each range that is not affected, in order, once each.
+    pub fn first_fixed(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for p in self.resolved_products() {
+            for fixed in p.ranges.iter().filter_map(|r| r.fixed.clone()) {
+                if !out.contains(&fixed) {
+                    out.push(fixed);
+                }
+            }
+        }
+        out
     }
 
     /// The highest-rated CVSS score, for the headline severity.

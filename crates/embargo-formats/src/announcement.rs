@@ -43,11 +43,15 @@ pub fn affected_lines(advisory: &Advisory) -> Vec<String> {
     let mut lines = Vec::new();
     for p in advisory.resolved_products() {
         for r in &p.ranges {
-            lines.push(match (&r.fixed, &r.last_affected) {
+            let line = match (&r.fixed, &r.last_affected) {
                 (Some(fixed), _) => format!("{} from {} before {fixed}", p.product, r.introduced),
                 (None, Some(last)) => format!("{} {} through {last}", p.product, r.introduced),
                 (None, None) => format!("{} {} and later", p.product, r.introduced),
-            });
+            };
+            // Each package of a product has the same ranges: people read them once.
+            if !lines.contains(&line) {
+                lines.push(line);
+            }
         }
     }
     if lines.is_empty() {

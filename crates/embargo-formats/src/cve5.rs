@@ -596,6 +596,8 @@ impl Record {
                 .collect(),
             affected: Vec::new(),
             fixed: Vec::new(),
+            coordinates: Default::default(),
+            git: Default::default(),
             credits: cna
                 .credits
                 .iter()
@@ -650,41 +652,33 @@ fn version_type(versions: &[&str]) -> &'static str {
 fn affected(advisory: &Advisory) -> Vec<Affected> {
     let products = advisory.resolved_products();
     if products.iter().any(|p| !p.ranges.is_empty()) {
+        let coordinates = &advisory.coordinates;
         return products
             .iter()
-            .map(|p| Affected {
-                vendor: Some(p.vendor.clone()),
-                product: Some(p.product.clone()),
-                versions: Some(
-                    p.ranges
-                        .iter()
-                        .map(|r| {
-                            let ends: Vec<&str> = [
-                                Some(r.introduced.as_str()),
-                                r.fixed.as_deref(),
-                                r.last_affected.as_deref(),
-                            ]
-                            .into_iter()
-                            .flatten()
-                            .collect();
-                            let ranged = r.fixed.is_some() || r.last_affected.is_some();
-                            VersionStatus {
-                                version: r.introduced.clone(),
-                                status: "affected".into(),
-                                version_type: ranged.then(|| version_type(&ends).to_owned()),
-                                less_than: r.fixed.clone(),
-                                less_than_or_equal: if r.fixed.is_none() {
-                                    r.last_affected.clone()
-                                } else {
-                                    None
-                                },
-                                extra: Map::new(),
-                            }
-                        })
-                        .collect(),
-                ),
-                default_status: Some("unaffected".into()),
-                extra: Map::new(),
+            .map(|p| {
+                let mut extra = Map::new();
+                if let Some((url, name)) = p
+                    .package_url
+                    .as_deref()
+                    .and_then(crate::package::collection_of)
+                {
+                    extra.insert("collectionURL".into(), json!(url));
+                    extra.insert("packageName".into(), json!(name));
+                }
+                if let Some(repo) = &coordinates.repository {
+                    extra.insert("repo".into(), json!(repo));
+                }
+                if !coordinates.cpes.is_empty() {
+                    extra.insert("cpes".into(), json!(coordinates.cpes));
+                }
+                Affected {
+                    vendor: Some(p.vendor.clone()),
+                    product: Some(p.product.clone()),
+                    versions: Some(p.ranges.iter().map(version_status).collect()),
+                    // The ranges say every affected release: any other is not.
+                    default_status: Some("unaffected".into()),
+                    extra,
+                }
             })
             .collect();
     }
@@ -710,6 +704,32 @@ fn affected(advisory: &Advisory) -> Vec<Affected> {
         default_status: Some("unknown".into()),
         extra: Map::new(),
     }]
+}
+
+/// A range as the record writes it: from `version`, before `lessThan` (the first release
+/// that is not affected) or through `lessThanOrEqual` (the last that is).
+fn version_status(r: &VersionRange) -> VersionStatus {
+    let ends: Vec<&str> = [
+        Some(r.introduced.as_str()),
+        r.fixed.as_deref(),
+        r.last_affected.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let ranged = r.fixed.is_some() || r.last_affected.is_some();
+    VersionStatus {
+        version: r.introduced.clone(),
+        status: "affected".into(),
+        version_type: ranged.then(|| version_type(&ends).to_owned()),
+        less_than: r.fixed.clone(),
+        less_than_or_equal: if r.fixed.is_none() {
+            r.last_affected.clone()
+        } else {
+            None
+        },
+        extra: Map::new(),
+    }
 }
 
 /// A CVSS rating as the record format's metric.

@@ -8,10 +8,11 @@ pub mod csaf;
 pub mod cve5;
 pub mod mark;
 pub mod osv;
+pub mod package;
 pub mod rehearsal;
 pub mod site;
 
-pub use advisory::{Advisory, Reference, TimelineEntry};
+pub use advisory::{Advisory, Coordinates, GitFacts, Reference, TimelineEntry};
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;

@@ -15,35 +15,7 @@ use crate::{FormatError, parse_time, rfc3339};
 /// The OSV schema version written.
 pub const SCHEMA_VERSION: &str = "1.7.0";
 
-/// The OSV ecosystem and package name for a package URL, where OSV knows the type.
-pub fn ecosystem_of(purl: &str) -> Option<(&'static str, String)> {
-    let rest = purl.strip_prefix("pkg:")?;
-    let (kind, path) = rest.split_once('/')?;
-    let path = path.split(['?', '#', '@']).next().unwrap_or_default();
-    let ecosystem = match kind {
-        "maven" => "Maven",
-        "npm" => "npm",
-        "pypi" => "PyPI",
-        "cargo" => "crates.io",
-        "golang" => "Go",
-        "gem" => "RubyGems",
-        "nuget" => "NuGet",
-        "composer" => "Packagist",
-        "hex" => "Hex",
-        "pub" => "Pub",
-        "hackage" => "Hackage",
-        "cran" => "CRAN",
-        "swift" => "SwiftURL",
-        _ => return None,
-    };
-    // Maven names are group:artifact; the others keep their path (npm scopes included).
-    let name = if kind == "maven" {
-        path.replacen('/', ":", 1)
-    } else {
-        path.to_owned()
-    };
-    (!name.is_empty()).then_some((ecosystem, name))
-}
+pub use crate::package::ecosystem_of;
 
 fn credit_type(role: CreditRole) -> &'static str {
     match role {
@@ -115,31 +87,57 @@ pub fn to_osv(advisory: &Advisory, prefix: &str) -> Result<Value, FormatError> {
         })
         .collect();
     let mut affected = Vec::new();
+    // The GIT range: from the introducing commit to each fixing one, in the project's
+    // repository; what a scanner of source trees matches.
+    let git_range = match (
+        &advisory.coordinates.repository,
+        &advisory.git.introduced_commit,
+    ) {
+        (Some(repo), Some(introduced)) => {
+            let mut events = vec![json!({ "introduced": introduced })];
+            events.extend(
+                advisory
+                    .git
+                    .fixed_commits
+                    .iter()
+                    .map(|c| json!({ "fixed": c })),
+            );
+            Some(json!({ "type": "GIT", "repo": repo, "events": events }))
+        }
+        _ => None,
+    };
     for product in advisory.resolved_products() {
         let mut entry = Map::new();
+        let mut ranges = Vec::new();
+        let mut specific = json!({ "vendor": product.vendor, "product": product.product });
         if let Some((ecosystem, name)) = product.package_url.as_deref().and_then(ecosystem_of) {
             let mut package = json!({ "ecosystem": ecosystem, "name": name });
             if let Some(purl) = &product.package_url {
                 package["purl"] = json!(purl);
             }
             entry.insert("package".into(), package);
-        }
-        let mut specific = json!({ "vendor": product.vendor, "product": product.product });
-        if entry.contains_key("package") {
-            // The package's own version scheme: an ECOSYSTEM range.
-            if !product.ranges.is_empty() {
-                entry.insert(
-                    "ranges".into(),
-                    json!(
-                        product
-                            .ranges
-                            .iter()
-                            .map(|r| json!({ "type": "ECOSYSTEM", "events": events(r) }))
-                            .collect::<Vec<_>>()
-                    ),
-                );
+            // SEMVER where every version is one, else the package's own version scheme.
+            let semver = product.ranges.iter().all(|r| {
+                [
+                    Some(&r.introduced),
+                    r.fixed.as_ref(),
+                    r.last_affected.as_ref(),
+                ]
+                .into_iter()
+                .flatten()
+                .all(|v| crate::package::is_semver(v))
+            });
+            let kind = if semver { "SEMVER" } else { "ECOSYSTEM" };
+            ranges.extend(
+                product
+                    .ranges
+                    .iter()
+                    .map(|r| json!({ "type": kind, "events": events(r) })),
+            );
+            if !advisory.git.releases.is_empty() {
+                entry.insert("versions".into(), json!(advisory.git.releases));
             }
-        } else {
+        } else if !product.ranges.is_empty() {
             // Without a package OSV has no version scheme to read ranges in; they are
             // kept for people, not for matching.
             specific["ranges"] = json!(product
@@ -148,8 +146,20 @@ pub fn to_osv(advisory: &Advisory, prefix: &str) -> Result<Value, FormatError> {
                 .map(|r| json!({ "introduced": r.introduced, "fixed": r.fixed, "last_affected": r.last_affected }))
                 .collect::<Vec<_>>());
         }
+        ranges.extend(git_range.clone());
+        if !ranges.is_empty() {
+            entry.insert("ranges".into(), json!(ranges));
+        }
         entry.insert("database_specific".into(), specific);
         affected.push(Value::Object(entry));
+    }
+    if affected.is_empty()
+        && let Some(range) = git_range
+    {
+        affected.push(json!({
+            "ranges": [range],
+            "database_specific": { "vendor": advisory.vendor, "product": advisory.product },
+        }));
     }
     if affected.is_empty() {
         affected.push(json!({
@@ -187,6 +197,9 @@ pub fn to_osv(advisory: &Advisory, prefix: &str) -> Result<Value, FormatError> {
     }
     if let Some(cwe) = &advisory.cwe {
         doc["database_specific"] = json!({ "cwe_ids": [cwe] });
+        if let Ok(weakness) = embargo_core::cwe::lookup(cwe) {
+            doc["database_specific"]["cwe_names"] = json!([weakness.name]);
+        }
     }
     Ok(doc)
 }
@@ -290,6 +303,8 @@ pub fn from_osv(doc: &Value) -> Result<Advisory, FormatError> {
         products,
         affected: Vec::new(),
         fixed: Vec::new(),
+        coordinates: Default::default(),
+        git: Default::default(),
         credits,
         references: doc
             .get("references")

@@ -185,10 +185,7 @@ pub fn plan(facts: Facts<'_>) -> DisclosurePlan {
             .map(|d| serde_json::to_string_pretty(d).unwrap_or_default()),
         osv.as_ref().err().map(|e| e.to_string()),
     );
-    let publisher = crate::csaf::Publisher {
-        name: advisory.vendor.clone(),
-        namespace: org.namespace.clone().unwrap_or_else(|| base.to_owned()),
-    };
+    let publisher = crate::csaf::Publisher::of(advisory, org, base);
     let csaf = crate::csaf::to_csaf(advisory, &publisher);
     step(
         "csaf",

@@ -65,6 +65,8 @@ pub(crate) fn sample() -> Advisory {
         }],
         affected: vec!["4.0.0 through 4.19.1.1".into(), "4.20.0.0".into()],
         fixed: vec!["4.19.1.2".into(), "4.20.0.1".into()],
+        coordinates: Default::default(),
+        git: Default::default(),
         credits: vec![
             Credit { name: "Fay Finder".into(), role: CreditRole::Finder },
             Credit { name: "Rui Remedy".into(), role: CreditRole::RemediationDeveloper },
@@ -332,6 +334,10 @@ fn publisher() -> crate::csaf::Publisher {
     crate::csaf::Publisher {
         name: "Apache Software Foundation".into(),
         namespace: "https://www.apache.org".into(),
+        canonical_url: Some(
+            "https://security.example.org/advisories/CLOUDSTACK-SEC-12/csaf/cve-2024-45219.json"
+                .into(),
+        ),
     }
 }
 

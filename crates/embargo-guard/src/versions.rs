@@ -6,6 +6,20 @@ use std::path::Path;
 
 use serde::Serialize;
 
+/// Affected releases from `introduced` up to (not including) `fixed`, or up to and
+/// including `last_affected` when no release follows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VersionRange {
+    /// The first affected version.
+    pub introduced: String,
+    /// The first version after it that is not affected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<String>,
+    /// The last affected version, when no release follows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_affected: Option<String>,
+}
+
 use crate::git::{GitError, git};
 
 /// Which releases are affected and which carry a fix.
@@ -19,6 +33,26 @@ pub struct VersionReport {
     pub fixed: Vec<String>,
     /// Tags that predate the bug.
     pub unaffected: Vec<String>,
+    /// The affected releases as version ranges, in version order: each from the first
+    /// affected release of a run to the release after it (which is not affected), or to
+    /// the last affected one when no release follows. Read tag by tag in the same order,
+    /// they say exactly what `affected` says.
+    pub ranges: Vec<VersionRange>,
+    /// The affected releases as versions (the tags without their prefix, e.g. `v`).
+    pub releases: Vec<String>,
+    /// The introducing commit, in full.
+    pub introduced_commit: String,
+    /// The fixing commits, in full.
+    pub fixed_commits: Vec<String>,
+}
+
+/// The version a release tag names: the tag from its first digit on, so `v1.2.0` and
+/// `release-1.2.0` are `1.2.0`; a tag without digits is its own version.
+pub fn version_of(tag: &str) -> &str {
+    match tag.find(|c: char| c.is_ascii_digit()) {
+        Some(at) => &tag[at..],
+        None => tag,
+    }
 }
 
 fn lines(bytes: Vec<u8>) -> Vec<String> {
@@ -138,23 +172,38 @@ pub fn affected_versions(
         .collect();
     // Ranges run over consecutive tags in version order; any other release breaks them.
     let mut affected_ranges = Vec::new();
+    let mut ranges = Vec::new();
     let mut run: Vec<&String> = Vec::new();
-    for tag in all.iter().chain(std::iter::once(&String::new())) {
-        if !tag.is_empty() && is_affected(tag) {
+    for tag in all.iter().map(Some).chain(std::iter::once(None)) {
+        if let Some(tag) = tag
+            && is_affected(tag)
+        {
             run.push(tag);
             continue;
         }
-        match run.as_slice() {
-            [] => {}
-            [one] => affected_ranges.push((*one).clone()),
-            [first, .., last] => affected_ranges.push(format!("{first} through {last}")),
+        if let (Some(first), Some(last)) = (run.first(), run.last()) {
+            affected_ranges.push(if run.len() == 1 {
+                (*first).clone()
+            } else {
+                format!("{first} through {last}")
+            });
+            ranges.push(VersionRange {
+                introduced: version_of(first).to_owned(),
+                fixed: tag.map(|t| version_of(t).to_owned()),
+                last_affected: tag.is_none().then(|| version_of(last).to_owned()),
+            });
         }
         run.clear();
     }
+    let releases = affected.iter().map(|t| version_of(t).to_owned()).collect();
     Ok(VersionReport {
         affected,
         affected_ranges,
         fixed,
         unaffected,
+        ranges,
+        releases,
+        introduced_commit: introduced,
+        fixed_commits: fixes,
     })
 }

@@ -47,14 +47,7 @@ pub fn document(
             embargo_formats::osv::to_osv(&p.advisory, &p.org.osv_prefix).map_err(invalid)
         }
         Format::Csaf => {
-            let publisher = embargo_formats::csaf::Publisher {
-                name: p.advisory.vendor.clone(),
-                namespace: p
-                    .org
-                    .namespace
-                    .clone()
-                    .unwrap_or_else(|| public_url.to_owned()),
-            };
+            let publisher = embargo_formats::csaf::Publisher::of(&p.advisory, &p.org, public_url);
             embargo_formats::csaf::to_csaf(&p.advisory, &publisher).map_err(invalid)
         }
         Format::Cve => {

@@ -2,7 +2,7 @@
 
 use embargo_core::access::may_join_project_team;
 use embargo_core::disclosure::{DisclosureSettings, OrgSettings};
-use embargo_core::project::{ClockSettings, is_branch_name};
+use embargo_core::project::{ClockSettings, ProductSettings, is_branch_name};
 use embargo_core::reference::ProjectKey;
 use serde::Serialize;
 use sqlx::Row;
@@ -47,6 +47,8 @@ pub struct Project {
     pub disclosure: DisclosureSettings,
     /// Whether its team reserves its own CVE IDs (the foundation team does otherwise).
     pub cve_delegated: bool,
+    /// Where its product lives, for the advisories.
+    pub product: ProductSettings,
 }
 
 /// The giveaway words a project starts with.
@@ -101,6 +103,11 @@ fn project_from_row(row: &sqlx::any::AnyRow) -> Result<Project> {
             None => DisclosureSettings::default(),
         },
         cve_delegated: row.try_get::<i64, _>("cve_delegated")? != 0,
+        product: match row.try_get::<Option<String>, _>("product")? {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| StoreError::Corrupt(format!("project product settings: {e}")))?,
+            None => ProductSettings::default(),
+        },
     })
 }
 
@@ -120,9 +127,11 @@ pub struct ProjectUpdate {
     pub private_list: Option<String>,
     /// How the project discloses (replaces the settings).
     pub disclosure: Option<DisclosureSettings>,
+    /// Where the product lives (replaces the settings).
+    pub product: Option<ProductSettings>,
 }
 
-const PROJECT_SELECT: &str = "SELECT p.id, p.org_id, o.name AS org_name, p.key, p.name, p.branches, p.clock_settings, p.giveaways, p.inbox, p.private_list, p.disclosure, p.cve_delegated FROM projects p JOIN organisations o ON o.id = p.org_id";
+const PROJECT_SELECT: &str = "SELECT p.id, p.org_id, o.name AS org_name, p.key, p.name, p.branches, p.clock_settings, p.giveaways, p.inbox, p.private_list, p.disclosure, p.cve_delegated, p.product FROM projects p JOIN organisations o ON o.id = p.org_id";
 
 fn to_json<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -368,8 +377,17 @@ impl Store {
             }
             None => None,
         };
+        let product = match update.product {
+            Some(p) => {
+                let p = p.tidied();
+                p.validate()
+                    .map_err(|e| StoreError::Invalid(format!("product settings: {e}")))?;
+                Some(to_json(&p)?)
+            }
+            None => None,
+        };
         sqlx::query(
-            "UPDATE projects SET branches = $1, clock_settings = $2, giveaways = $3, private_list = $4, disclosure = COALESCE($6, disclosure), name = $7 WHERE id = $5",
+            "UPDATE projects SET branches = $1, clock_settings = $2, giveaways = $3, private_list = $4, disclosure = COALESCE($6, disclosure), name = $7, product = COALESCE($8, product) WHERE id = $5",
         )
         .bind(to_json(&branches)?)
         .bind(to_json(&clocks)?)
@@ -378,6 +396,7 @@ impl Store {
         .bind(project.id)
         .bind(disclosure)
         .bind(&name)
+        .bind(product)
         .execute(&self.pool)
         .await?;
         self.audit_change(None, format!("project {key}: settings changed"))

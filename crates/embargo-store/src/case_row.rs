@@ -251,6 +251,7 @@ impl Loaded {
         &self,
         product: &str,
         vendor: &str,
+        coordinates: embargo_formats::Coordinates,
         page: &str,
     ) -> embargo_formats::Advisory {
         use embargo_formats::{Reference, TimelineEntry};
@@ -329,6 +330,19 @@ impl Loaded {
             products: draft.products.clone(),
             affected: self.versions.affected.clone(),
             fixed: self.versions.fixed.clone(),
+            coordinates,
+            git: embargo_formats::GitFacts {
+                // What git said; else the versions in words where they read as ranges
+                // (cases announced before git's facts were kept among them).
+                ranges: if self.versions.ranges.is_empty() {
+                    self.versions.ranges_from_words().unwrap_or_default()
+                } else {
+                    self.versions.ranges.clone()
+                },
+                releases: self.versions.releases.clone(),
+                introduced_commit: self.versions.introduced_commit.clone(),
+                fixed_commits: self.versions.fixed_commits.clone(),
+            },
             credits,
             references,
             timeline,

@@ -494,8 +494,21 @@ impl Store {
                     "the version lists are longer than 100000 bytes".into(),
                 ));
             }
+            versions
+                .validate()
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            // The versions in words (the web form) leave what git said in place; only a
+            // patch that brings git's facts replaces them.
+            let mut versions = versions.clone();
+            if !versions.has_git_facts() {
+                let old = &case.versions;
+                versions.ranges = old.ranges.clone();
+                versions.releases = old.releases.clone();
+                versions.introduced_commit = old.introduced_commit.clone();
+                versions.fixed_commits = old.fixed_commits.clone();
+            }
             sqlx::query("UPDATE cases SET versions_sealed = $1 WHERE id = $2")
-                .bind(seal_json(keys, &case.context("versions"), versions)?)
+                .bind(seal_json(keys, &case.context("versions"), &versions)?)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -626,6 +639,11 @@ impl Store {
         .await?;
         touch(&mut tx, id, now).await?;
         let case = load(&mut tx, keys, id, true).await?;
+        // A correction to a published advisory is checked as its documents will be
+        // served: one that would make any of them invalid is refused whole.
+        if case.state().is_announced() {
+            self.check_published_documents(&case).await?;
+        }
         // A correction after publication (credits, say) goes to the published CVE record.
         let published_record = case.cve_state.as_ref().is_some_and(|s| s.is_published());
         if published_record

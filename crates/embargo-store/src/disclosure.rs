@@ -104,10 +104,25 @@ impl Store {
         org: embargo_core::disclosure::OrgSettings,
         public_url: &str,
     ) -> Publication {
-        let vendor = org.vendor.clone().unwrap_or_else(|| project.org.clone());
+        let settings = &project.product;
+        let vendor = settings
+            .vendor
+            .clone()
+            .or_else(|| org.vendor.clone())
+            .unwrap_or_else(|| project.org.clone());
+        let product = settings
+            .product
+            .clone()
+            .unwrap_or_else(|| project.name.clone());
+        let coordinates = embargo_formats::Coordinates {
+            packages: settings.packages.clone(),
+            cpes: settings.cpes.clone(),
+            repository: settings.repository.clone(),
+        };
         let advisory = case.published(
-            &project.name,
+            &product,
             &vendor,
+            coordinates,
             &advisory_page(public_url, &case.reference()),
         );
         Publication {
@@ -115,6 +130,41 @@ impl Store {
             project,
             org,
         }
+    }
+
+    /// Makes every document of a published advisory as the site will serve it, and
+    /// refuses when any fails its checks (CSAF's mandatory tests, the CVE record's
+    /// rules). The site's address does not change what the checks find, so a stand-in
+    /// names the pages here.
+    pub(crate) async fn check_published_documents(&self, case: &Loaded) -> Result<()> {
+        let (project, org) = self.project_and_org(case.project_key()).await?;
+        let site = "https://embargo.invalid";
+        let publication = Self::publication_of(case, project, org, site);
+        let advisory = &publication.advisory;
+        let refused = |format: &str, e: embargo_formats::FormatError| {
+            StoreError::Invalid(format!(
+                "this correction would make the published {format} document invalid: {e}"
+            ))
+        };
+        embargo_formats::osv::to_osv(advisory, &publication.org.osv_prefix)
+            .map_err(|e| refused("OSV", e))?;
+        let publisher = embargo_formats::csaf::Publisher::of(advisory, &publication.org, site);
+        embargo_formats::csaf::to_csaf(advisory, &publisher).map_err(|e| refused("CSAF", e))?;
+        // A CVE record exists only for a case with a CVE ID and an organisation that is
+        // a CNA.
+        if let (Some(org_id), Some(short_name), Some(_)) = (
+            &publication.org.cna_org_id,
+            &publication.org.cna_short_name,
+            &advisory.cve_id,
+        ) {
+            let cna = embargo_formats::cve5::Cna {
+                org_id: org_id.clone(),
+                short_name: short_name.clone(),
+            };
+            embargo_formats::cve5::Record::from_advisory(advisory, &cna)
+                .map_err(|e| refused("CVE", e))?;
+        }
+        Ok(())
     }
 
     async fn team_key_for(&self, project_id: i64) -> Result<Option<embargo_openpgp::TeamKey>> {

@@ -439,6 +439,31 @@ pub enum ProjectCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Say where the product lives, for the advisories scanners read: its name and
+    /// vendor, package URLs, CPE names, source repository. Given options replace theirs.
+    Product {
+        /// The project key.
+        #[arg(long)]
+        project: String,
+        /// The product's name in advisories, e.g. "Apache CloudStack"; "" for the project's.
+        #[arg(long = "product-name")]
+        product_name: Option<String>,
+        /// The vendor, e.g. "Apache Software Foundation"; "" for the organisation's.
+        #[arg(long)]
+        vendor: Option<String>,
+        /// A package URL without a version, e.g. pkg:maven/org.example/app (repeatable;
+        /// replaces the list; "" clears it).
+        #[arg(long = "purl")]
+        packages: Vec<String>,
+        /// A CPE 2.3 name (repeatable; replaces the list; "" clears it).
+        #[arg(long = "cpe")]
+        cpes: Vec<String>,
+        /// The public source repository URL; "" clears it.
+        #[arg(long)]
+        repository: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Set how the project discloses: announcement lists, oss-security, pre-notification,
     /// signing, security.txt.
     Disclosure {
@@ -567,6 +592,66 @@ pub async fn project(cmd: ProjectCommand, out: &Output) -> Result<(), String> {
                 )
             });
         }
+        ProjectCommand::Product {
+            project,
+            product_name,
+            vendor,
+            packages,
+            cpes,
+            repository,
+            store,
+        } => {
+            let key = parse_key(&project)?;
+            let store = store.open().await.map_err(|e| e.to_string())?;
+            let mut product = store
+                .project(&key)
+                .await
+                .map_err(|e| e.to_string())?
+                .product;
+            if product_name.is_some() {
+                product.product = product_name;
+            }
+            if vendor.is_some() {
+                product.vendor = vendor;
+            }
+            if !packages.is_empty() {
+                product.packages = packages;
+            }
+            if !cpes.is_empty() {
+                product.cpes = cpes;
+            }
+            if repository.is_some() {
+                product.repository = repository;
+            }
+            let update = embargo_store::ProjectUpdate {
+                product: Some(product),
+                ..Default::default()
+            };
+            let project = store
+                .update_project(&key, update)
+                .await
+                .map_err(|e| e.to_string())?;
+            store.close().await;
+            out.show(&json!(project), || {
+                let p = &project.product;
+                format!(
+                    "{}: product {}; packages {}; CPE {}; repository {}",
+                    project.key,
+                    p.product.as_deref().unwrap_or(&project.name),
+                    if p.packages.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        p.packages.join(", ")
+                    },
+                    if p.cpes.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        p.cpes.join(", ")
+                    },
+                    p.repository.as_deref().unwrap_or("none"),
+                )
+            });
+        }
         ProjectCommand::List { store } => {
             let store = store.open().await.map_err(|e| e.to_string())?;
             let projects = store.list_projects().await.map_err(|e| e.to_string())?;
@@ -595,6 +680,7 @@ pub async fn project(cmd: ProjectCommand, out: &Output) -> Result<(), String> {
                 giveaways: (!giveaways.is_empty()).then_some(giveaways),
                 private_list,
                 disclosure: None,
+                product: None,
             };
             let store = store.open().await.map_err(|e| e.to_string())?;
             let project = store

@@ -449,8 +449,15 @@ pub async fn versions(args: VersionsArgs, out: &Output) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     if let (Some(case), Some(client)) = (&args.case, &client) {
-        let body =
-            json!({ "versions": { "affected": report.affected_ranges, "fixed": report.fixed } });
+        // The words for people, and git's facts for the advisories' version ranges.
+        let body = json!({ "versions": {
+            "affected": report.affected_ranges,
+            "fixed": report.fixed,
+            "ranges": report.ranges,
+            "releases": report.releases,
+            "introduced_commit": report.introduced_commit,
+            "fixed_commits": report.fixed_commits,
+        } });
         client
             .call(
                 reqwest::Method::PATCH,

@@ -18,6 +18,87 @@ pub struct Publisher {
     pub name: String,
     /// Its namespace URL, e.g. "https://www.apache.org".
     pub namespace: String,
+    /// Where the document is served, ending in its file name ([`file_name`]).
+    pub canonical_url: Option<String>,
+}
+
+impl Publisher {
+    /// The organisation as the publisher of `advisory`, served from `public_url`: its
+    /// namespace (the site's URL when it set none), and the document's canonical URL on
+    /// the site.
+    pub fn of(
+        advisory: &Advisory,
+        org: &embargo_core::disclosure::OrgSettings,
+        public_url: &str,
+    ) -> Publisher {
+        let base = public_url.trim_end_matches('/');
+        Publisher {
+            name: advisory.vendor.clone(),
+            namespace: org.namespace.clone().unwrap_or_else(|| base.to_owned()),
+            canonical_url: Some(format!(
+                "{base}/advisories/{}/csaf/{}",
+                advisory.reference,
+                file_name(advisory.display_id())
+            )),
+        }
+    }
+}
+
+/// The file name CSAF gives a document (§5.1): the tracking id in lower case, each run of
+/// other characters than `+`, `-`, a–z and 0–9 as `_`, then `.json`.
+pub fn file_name(tracking_id: &str) -> String {
+    let mut out = String::new();
+    let mut run = false;
+    for c in tracking_id.to_lowercase().chars() {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '+' || c == '-' {
+            out.push(c);
+            run = false;
+        } else if !run {
+            out.push('_');
+            run = true;
+        }
+    }
+    out.push_str(".json");
+    out
+}
+
+/// The product tree as it grows: leaves under their vendor and product name, each with
+/// its product id.
+#[derive(Default)]
+struct Tree {
+    next_id: usize,
+    names: Vec<(String, String, Vec<Value>)>,
+}
+
+impl Tree {
+    /// Adds a leaf (category and branch name) under vendor and product; the product is
+    /// named "vendor product label". Returns its product id.
+    fn add(
+        &mut self,
+        (vendor, name): (&str, &str),
+        (category, branch): (&str, &str),
+        label: &str,
+        helper: Option<Value>,
+    ) -> String {
+        self.next_id += 1;
+        let pid = format!("CSAFPID-{:04}", self.next_id);
+        let mut product = json!({ "name": format!("{vendor} {name} {label}"), "product_id": pid });
+        if let Some(h) = helper {
+            product["product_identification_helper"] = h;
+        }
+        let leaf = json!({ "category": category, "name": branch, "product": product });
+        match self
+            .names
+            .iter_mut()
+            .find(|(v, p, _)| v == vendor && p == name)
+        {
+            Some((_, _, leaves)) => leaves.push(leaf),
+            None => self
+                .names
+                .push((vendor.to_owned(), name.to_owned(), vec![leaf])),
+        }
+        pid
+    }
 }
 
 /// The CSAF document of an advisory, checked against the mandatory tests.
@@ -28,96 +109,110 @@ pub fn to_csaf(advisory: &Advisory, publisher: &Publisher) -> Result<Value, Form
         ));
     }
     let products = advisory.resolved_products();
-    let mut next_id = 0;
-    let mut id = || {
-        next_id += 1;
-        format!("CSAFPID-{next_id:04}")
-    };
     let mut affected_ids = Vec::new();
     let mut fixed_ids = Vec::new();
     let mut vendors: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    let mut product_names: Vec<(String, String, Vec<Value>)> = Vec::new();
-    let mut leaf = |vendor: &str, product: &str, branch: Value| match product_names
-        .iter_mut()
-        .find(|(v, p, _)| v == vendor && p == product)
-    {
-        Some((_, _, leaves)) => leaves.push(branch),
-        None => product_names.push((vendor.to_owned(), product.to_owned(), vec![branch])),
+    let mut tree = Tree::default();
+    // The identification helper of a product at one version (or, for a range, of any):
+    // the package URL and the CPE name, so that scanners can match it (CSAF 6.2.16).
+    let helper = |purl: Option<&str>, version: Option<&str>| -> Option<Value> {
+        let mut h = serde_json::Map::new();
+        if let Some(purl) = purl {
+            let purl = match version {
+                Some(v) => crate::package::purl_at(purl, v),
+                None => purl.to_owned(),
+            };
+            h.insert("purl".into(), json!(purl));
+        }
+        if let Some(cpe) = advisory.coordinates.cpes.first() {
+            let cpe = match version {
+                Some(v) => crate::package::cpe_at(cpe, v),
+                None => cpe.clone(),
+            };
+            h.insert("cpe".into(), json!(cpe));
+        }
+        (!h.is_empty()).then_some(Value::Object(h))
     };
-    let helper =
-        |purl: &Option<String>| -> Option<Value> { purl.as_ref().map(|p| json!({ "purl": p })) };
-    if products.iter().any(|p| !p.ranges.is_empty()) {
-        for p in &products {
+    // One product per vendor and name: a second package of the same product adds nothing
+    // a reader of the tree needs, and its helper would only repeat the first's versions.
+    let mut seen: Vec<(String, String)> = Vec::new();
+    let ranged: Vec<_> = products
+        .iter()
+        .filter(|p| !p.ranges.is_empty())
+        .filter(|p| {
+            let key = (p.vendor.clone(), p.product.clone());
+            let fresh = !seen.contains(&key);
+            seen.push(key);
+            fresh
+        })
+        .collect();
+    for p in &ranged {
+        let (vendor, name) = (p.vendor.as_str(), p.product.as_str());
+        let purl = p.package_url.as_deref();
+        if !advisory.git.releases.is_empty() {
+            // Git named every affected release: each is a product version, which every
+            // reader can match without interpreting a range (CSAF 6.3.10).
+            for version in &advisory.git.releases {
+                affected_ids.push(tree.add(
+                    (vendor, name),
+                    ("product_version", version),
+                    version,
+                    helper(purl, Some(version)),
+                ));
+            }
+        } else {
+            let scheme = crate::package::vers_scheme(purl);
             for range in &p.ranges {
                 let constraint = match (&range.fixed, &range.last_affected) {
                     (Some(fixed), _) => format!(">={}|<{fixed}", range.introduced),
                     (None, Some(last)) => format!(">={}|<={last}", range.introduced),
                     (None, None) => format!(">={}", range.introduced),
                 };
-                let pid = id();
-                let mut product = json!({ "name": format!("{} {} {constraint}", p.vendor, p.product), "product_id": pid });
-                if let Some(h) = helper(&p.package_url) {
-                    product["product_identification_helper"] = h;
-                }
-                leaf(
-                    &p.vendor,
-                    &p.product,
-                    json!({
-                        "category": "product_version_range",
-                        "name": format!("vers:generic/{constraint}"),
-                        "product": product,
-                    }),
-                );
-                affected_ids.push(pid);
-                if let Some(fixed) = &range.fixed {
-                    let pid = id();
-                    leaf(
-                        &p.vendor,
-                        &p.product,
-                        json!({
-                            "category": "product_version",
-                            "name": fixed,
-                            "product": { "name": format!("{} {} {fixed}", p.vendor, p.product), "product_id": pid },
-                        }),
-                    );
-                    fixed_ids.push(pid);
-                }
+                affected_ids.push(tree.add(
+                    (vendor, name),
+                    (
+                        "product_version_range",
+                        &format!("vers:{scheme}/{constraint}"),
+                    ),
+                    &constraint,
+                    helper(purl, None),
+                ));
             }
         }
-    } else {
+        let mut fixed_versions: Vec<&String> = Vec::new();
+        for fixed in p.ranges.iter().filter_map(|r| r.fixed.as_ref()) {
+            if !fixed_versions.contains(&fixed) {
+                fixed_versions.push(fixed);
+            }
+        }
+        // Without a first unaffected release in the ranges, the fixed versions in words.
+        if fixed_versions.is_empty() {
+            fixed_versions.extend(advisory.fixed.iter());
+        }
+        for fixed in fixed_versions {
+            fixed_ids.push(tree.add(
+                (vendor, name),
+                ("product_version", fixed),
+                fixed,
+                helper(purl, Some(fixed)),
+            ));
+        }
+    }
+    if ranged.is_empty() {
         // Versions in words: the affected ones as they were given (a range in words is a
         // range, so it is a product_version_range), the fixed ones as versions.
+        let whose = (advisory.vendor.as_str(), advisory.product.as_str());
         for text in &advisory.affected {
-            let pid = id();
-            leaf(
-                &advisory.vendor,
-                &advisory.product,
-                json!({
-                    "category": "product_version_range",
-                    "name": text,
-                    "product": { "name": format!("{} {} {text}", advisory.vendor, advisory.product), "product_id": pid },
-                }),
-            );
-            affected_ids.push(pid);
+            affected_ids.push(tree.add(whose, ("product_version_range", text), text, None));
         }
         for text in &advisory.fixed {
-            let pid = id();
-            leaf(
-                &advisory.vendor,
-                &advisory.product,
-                json!({
-                    "category": "product_version",
-                    "name": text,
-                    "product": { "name": format!("{} {} {text}", advisory.vendor, advisory.product), "product_id": pid },
-                }),
-            );
-            fixed_ids.push(pid);
+            fixed_ids.push(tree.add(whose, ("product_version", text), text, None));
         }
     }
     if affected_ids.is_empty() {
         return Err(FormatError::Incomplete("affected versions".into()));
     }
-    for (vendor, product, leaves) in product_names {
+    for (vendor, product, leaves) in tree.names {
         vendors.entry(vendor).or_default().push(json!({
             "category": "product_name",
             "name": product,
@@ -161,22 +256,30 @@ pub fn to_csaf(advisory: &Advisory, publisher: &Publisher) -> Result<Value, Form
     if !fixed_ids.is_empty() {
         product_status["fixed"] = json!(fixed_ids);
     }
-    let references: Vec<Value> = advisory
+    // The document's own address first (its canonical URL, CSAF 6.2.11), then the links
+    // of the advisory, the announcement first.
+    let external: Vec<Value> = advisory
         .references
         .iter()
         .enumerate()
         .map(|(i, r)| json!({
-            "category": if i == 0 { "self" } else { "external" },
+            "category": "external",
             "summary": if i == 0 { "The announcement".to_owned() } else { r.tags.first().cloned().unwrap_or_else(|| "Reference".to_owned()) },
             "url": r.url,
         }))
         .collect();
+    let mut references: Vec<Value> = publisher
+        .canonical_url
+        .iter()
+        .map(|url| json!({ "category": "self", "summary": "This document", "url": url }))
+        .collect();
+    references.extend(external.iter().cloned());
     let mut vulnerability = json!({
         "title": advisory.title,
         "notes": [{ "category": "description", "title": "Description", "text": advisory.description }],
         "product_status": product_status,
         "release_date": rfc3339(advisory.published),
-        "references": references,
+        "references": external,
     });
     if let Some(cve) = &advisory.cve_id {
         vulnerability["cve"] = json!(cve);

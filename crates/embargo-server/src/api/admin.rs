@@ -65,6 +65,9 @@ pub struct ProjectSettings {
     pub private_list: Option<String>,
     /// How the project discloses: lists, oss-security, pre-notification, security.txt.
     pub disclosure: Option<embargo_core::disclosure::DisclosureSettings>,
+    /// Where the product lives: its name and vendor in advisories, package URLs, CPE
+    /// names, source repository (replaces the settings).
+    pub product: Option<embargo_core::project::ProductSettings>,
 }
 
 /// Addresses to add to a committee roster.
@@ -219,6 +222,7 @@ pub async fn update_project(
         giveaways: body.giveaways,
         private_list: body.private_list,
         disclosure: body.disclosure,
+        product: body.product,
     };
     let project = state.store.update_project(&key(&k)?, update).await?;
     Ok(Json(project))

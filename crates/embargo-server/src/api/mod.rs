@@ -65,6 +65,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(site::page))
         .routes(routes!(site::osv))
         .routes(routes!(site::csaf))
+        .routes(routes!(site::csaf_canonical))
         .routes(routes!(site::cve))
         .routes(routes!(site::feed))
         .routes(routes!(site::security_txt))

@@ -140,6 +140,25 @@ pub async fn csaf(
     published_document(&state, &reference, Format::Csaf).await
 }
 
+/// An advisory as a CSAF 2.0 document at its canonical URL, the file named as CSAF names
+/// it (from the CVE ID, else the reference: `cve-2026-1234.json`).
+#[utoipa::path(get, path = "/advisories/{ref}/csaf/{file}", tag = "public", params(("ref" = String, Path, description = "Case reference"), ("file" = String, Path, description = "The document's file name")),
+    responses((status = 200, description = "CSAF 2.0", body = Object), (status = 404, body = ErrorBody)))]
+pub async fn csaf_canonical(
+    AxumState(state): AxumState<AppState>,
+    Path((reference, file)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let p = published(&state, &reference).await?;
+    if file != embargo_formats::csaf::file_name(p.advisory.display_id()) {
+        // The same answer as for an advisory that does not exist.
+        return Err(ApiError::Store(embargo_store::StoreError::NotFound(
+            "advisory",
+        )));
+    }
+    let doc = crate::documents::document(&p, Format::Csaf, &state.public_url)?;
+    Ok(document("application/json", doc.to_string()))
+}
+
 /// An advisory as a CVE JSON 5.1 record (needs the organisation's CNA identity).
 #[utoipa::path(get, path = "/advisories/{ref}/cve.json", tag = "public", params(("ref" = String, Path, description = "Case reference")),
     responses((status = 200, description = "CVE JSON 5.1", body = Object), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]

@@ -73,6 +73,8 @@ async fn render(
                     dt { "oss-security" } dd { (p.disclosure.oss_security.clone().unwrap_or_else(|| "not set".into())) }
                     dt { "Private list" } dd { (p.private_list.clone().unwrap_or_else(|| "not set".into())) }
                     dt { "OpenPGP key" } dd { @match team_key { Some(k) => { code { (k.fingerprint) } " " a href={ "/api/public/projects/" (p.key) "/openpgp-key" } { "public key" } }, None => { "none: generate one with embargo keys pgp generate" } } }
+                    dt { "Product in advisories" } dd { (p.product.vendor.clone().unwrap_or_else(|| "(the organisation's vendor name)".into())) " / " (p.product.product.clone().unwrap_or_else(|| p.name.clone())) }
+                    dt { "Packages" } dd { @if p.product.packages.is_empty() { "none: scanners cannot match this project's advisories to a package" } @else { @for (i, purl) in p.product.packages.iter().enumerate() { @if i > 0 { ", " } code { (purl) } } } }
                     dt { "Report form" } dd { a href={ "/projects/" (p.key) "/report" } { "/projects/" (p.key) "/report" } }
                 }
                 h3 { "Security team" }
@@ -100,6 +102,21 @@ async fn render(
                         label for={ "name-" (p.key) } { "Name shown publicly (announcements, the report form, advisories)" }
                         input id={ "name-" (p.key) } type="text" name="name" required value=(p.name);
                         button type="submit" { "Rename" }
+                    }
+                    form.stack method="post" action="/desk/admin/product" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        input type="hidden" name="project" value=(p.key);
+                        label for={ "product-" (p.key) } { "Product name in advisories (empty: the project's name)" }
+                        input id={ "product-" (p.key) } type="text" name="product" value=(p.product.product.clone().unwrap_or_default());
+                        label for={ "vendor-" (p.key) } { "Vendor (empty: the organisation's)" }
+                        input id={ "vendor-" (p.key) } type="text" name="vendor" value=(p.product.vendor.clone().unwrap_or_default());
+                        label for={ "purls-" (p.key) } { "Package URLs, one per line, without a version (e.g. pkg:maven/org.example/app)" }
+                        textarea id={ "purls-" (p.key) } name="packages" rows="2" { (p.product.packages.join("\n")) }
+                        label for={ "cpes-" (p.key) } { "CPE 2.3 names, one per line" }
+                        textarea id={ "cpes-" (p.key) } name="cpes" rows="2" { (p.product.cpes.join("\n")) }
+                        label for={ "repo-" (p.key) } { "Source repository URL" }
+                        input id={ "repo-" (p.key) } type="url" name="repository" value=(p.product.repository.clone().unwrap_or_default());
+                        button type="submit" { "Save the product" }
                     }
                     form.stack method="post" action="/desk/admin/lists" {
                         input type="hidden" name="csrf" value=(csrf);
@@ -178,7 +195,29 @@ pub async fn act(
             };
             state.store.update_project(&key, update).await.map(|_| ())
         }
-        "member" | "lists" | "name" => {
+        "product" if member.viewer.is_admin => {
+            let lines = |name: &str| -> Vec<String> {
+                text(name)
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            };
+            let optional = |name: &str| Some(text(name).to_owned()).filter(|v| !v.is_empty());
+            let update = ProjectUpdate {
+                product: Some(embargo_core::project::ProductSettings {
+                    product: optional("product"),
+                    vendor: optional("vendor"),
+                    packages: lines("packages"),
+                    cpes: lines("cpes"),
+                    repository: optional("repository"),
+                }),
+                ..ProjectUpdate::default()
+            };
+            state.store.update_project(&key, update).await.map(|_| ())
+        }
+        "member" | "lists" | "name" | "product" => {
             return Err(PageError::Api(ApiError::Forbidden(
                 "this needs an administrator",
             )));

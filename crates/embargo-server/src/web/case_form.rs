@@ -140,6 +140,7 @@ pub(super) fn details_patch(form: &HashMap<String, String>) -> Result<CasePatch,
         versions: Some(Versions {
             affected: lines(field(form, "affected")),
             fixed: lines(field(form, "fixed")),
+            ..Versions::default()
         }),
         sensitive_terms: Some(lines(field(form, "sensitive_terms"))),
         ..CasePatch::default()

@@ -102,6 +102,7 @@ async fn announce(
         versions: Some(embargo_core::case::Versions {
             affected: vec!["1.0".into()],
             fixed: vec!["1.1".into()],
+            ..embargo_core::case::Versions::default()
         }),
         advisory: Some(embargo_core::case::AdvisoryDraft {
             description: "d".into(),

@@ -38,6 +38,7 @@ mod packaging;
 mod postfix;
 mod processes;
 mod properties;
+mod ranges;
 mod ratings;
 mod review;
 mod roles;

@@ -192,6 +192,8 @@ fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
             Kind::Embargoed => 404,
             Kind::Public => 200,
         },
+        // The matrix asks for a file name no advisory has (issue22 tests the right one).
+        ("GET", "/advisories/{ref}/csaf/{file}") => 404,
         ("GET", "/advisories/{ref}/cve.json") => match kind {
             Kind::Embargoed => 404,
             Kind::Public => 422,
@@ -328,6 +330,7 @@ async fn release_pending(store: &Store, team: &Viewer, title: &str, cve: &str) -
         versions: Some(Versions {
             affected: vec!["1.0".into()],
             fixed: vec!["1.1".into()],
+            ..Versions::default()
         }),
         advisory: Some(AdvisoryDraft {
             title: format!("{title} advisory"),
@@ -572,6 +575,7 @@ async fn matrix(backend: Backend) {
                         .replace("{item}", "release-ready")
                         .replace("{id}", "999999")
                         .replace("{format}", "osv")
+                        .replace("{file}", "not-this-one.json")
                         .replace(
                             "{email}",
                             if template.contains("/members/") {
