@@ -177,6 +177,8 @@ async fn tools_can_use_the_advisory(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
     let people = seed(&store).await;
+    let admin_id = store.user_by_email("admin@example.org").await.unwrap().id;
+    let admin_session = store.create_session(admin_id).await.unwrap();
     store.close().await;
     crate::disclosure::configure(&db);
     let git = repo();
@@ -231,6 +233,53 @@ async fn tools_can_use_the_advisory(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.to_string().contains("CPE 2.3"), "{body}");
+    // The administrator says it on the admin page too.
+    let http = crate::web::client();
+    let product_form = |fields: &[(&str, &str)]| {
+        let mut form: Vec<(String, String)> = vec![
+            (
+                "csrf".into(),
+                embargo_server::extract::csrf_token(&admin_session),
+            ),
+            ("project".into(), "CLOUDSTACK".into()),
+        ];
+        form.extend(
+            fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        http.post(format!("{}/desk/admin/product", server.url))
+            .header(
+                reqwest::header::COOKIE,
+                format!("embargo_session={admin_session}"),
+            )
+            .form(&form)
+            .send()
+    };
+    let resp = product_form(&[(
+        "packages",
+        "pkg:maven/org.apache.cloudstack/cloud-server@4.18",
+    )])
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("is not a package URL"), "{page}");
+    let packages = format!("{PURL}\n\n");
+    let resp = product_form(&[
+        ("packages", &packages),
+        ("cpes", CPE),
+        ("repository", "https://github.com/apache/cloudstack"),
+        ("product", ""),
+        ("vendor", ""),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, project) = admin.get("/api/projects/CLOUDSTACK").await;
+    assert_eq!(project["product"]["packages"], json!([PURL]), "{project}");
+    assert_eq!(project["product"]["cpes"], json!([CPE]), "{project}");
+    assert!(project["product"].get("product").is_none(), "{project}");
 
     let r = alice
         .report("CLOUDSTACK", "SSRF in the template downloader")
