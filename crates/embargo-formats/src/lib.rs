@@ -10,6 +10,7 @@ pub mod mark;
 pub mod osv;
 pub mod package;
 pub mod rehearsal;
+pub mod schemas;
 pub mod site;
 
 pub use advisory::{Advisory, Coordinates, GitFacts, Reference, TimelineEntry};

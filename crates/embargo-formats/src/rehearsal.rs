@@ -39,6 +39,26 @@ pub struct Facts<'a> {
     pub public_url: &'a str,
     /// Whether the disclosure is scheduled already.
     pub scheduled: bool,
+    /// The official schemas each document is checked against, where the operator gave
+    /// them.
+    pub schemas: Option<&'a crate::schemas::Schemas>,
+}
+
+/// A generated document, or why it cannot be published: the format's own checks first,
+/// then its official schema.
+fn checked(
+    made: Result<serde_json::Value, String>,
+    schemas: Option<&crate::schemas::Schemas>,
+    schema: crate::schemas::Schema,
+) -> Result<serde_json::Value, String> {
+    let doc = made?;
+    match schemas
+        .map(|s| s.problems(schema, &doc))
+        .unwrap_or_default()
+    {
+        problems if problems.is_empty() => Ok(doc),
+        problems => Err(problems.join("; ")),
+    }
 }
 
 /// A time as the plan shows it: RFC 3339 to the millisecond, as stored.
@@ -65,6 +85,7 @@ pub fn plan(facts: Facts<'_>) -> DisclosurePlan {
         distributors,
         public_url,
         scheduled,
+        schemas,
     } = facts;
     let base = public_url.trim_end_matches('/');
     let at_embargo = embargo_at.map(|e| stamp(e.max(now)));
@@ -159,8 +180,15 @@ pub fn plan(facts: Facts<'_>) -> DisclosurePlan {
             "the organisation {org_name} has no CNA identity (embargo org set --cna-org-id … --cna-short-name …)"
         )),
     };
-    let record =
-        cna.and_then(|cna| Record::from_advisory(advisory, &cna).map_err(|e| e.to_string()));
+    let record = checked(
+        cna.and_then(|cna| {
+            Record::from_advisory(advisory, &cna)
+                .map(|r| r.to_json())
+                .map_err(|e| e.to_string())
+        }),
+        schemas,
+        crate::schemas::Schema::Cve,
+    );
     step(
         "cve-record",
         at_embargo.clone(),
@@ -170,10 +198,14 @@ pub fn plan(facts: Facts<'_>) -> DisclosurePlan {
         record
             .as_ref()
             .ok()
-            .map(|r| serde_json::to_string_pretty(&r.to_json()).unwrap_or_default()),
+            .map(|r| serde_json::to_string_pretty(r).unwrap_or_default()),
         record.as_ref().err().cloned(),
     );
-    let osv = crate::osv::to_osv(advisory, &org.osv_prefix);
+    let osv = checked(
+        crate::osv::to_osv(advisory, &org.osv_prefix).map_err(|e| e.to_string()),
+        schemas,
+        crate::schemas::Schema::Osv,
+    );
     step(
         "osv",
         at_embargo.clone(),
@@ -183,10 +215,14 @@ pub fn plan(facts: Facts<'_>) -> DisclosurePlan {
         osv.as_ref()
             .ok()
             .map(|d| serde_json::to_string_pretty(d).unwrap_or_default()),
-        osv.as_ref().err().map(|e| e.to_string()),
+        osv.as_ref().err().cloned(),
     );
     let publisher = crate::csaf::Publisher::of(advisory, org, base);
-    let csaf = crate::csaf::to_csaf(advisory, &publisher);
+    let csaf = checked(
+        crate::csaf::to_csaf(advisory, &publisher).map_err(|e| e.to_string()),
+        schemas,
+        crate::schemas::Schema::Csaf,
+    );
     step(
         "csaf",
         at_embargo.clone(),
@@ -196,7 +232,7 @@ pub fn plan(facts: Facts<'_>) -> DisclosurePlan {
         csaf.as_ref()
             .ok()
             .map(|d| serde_json::to_string_pretty(d).unwrap_or_default()),
-        csaf.as_ref().err().map(|e| e.to_string()),
+        csaf.as_ref().err().cloned(),
     );
     step(
         "pages",

@@ -78,6 +78,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("giveaways", Text),
             ("canned_responses", Text),
             ("cve_delegated", Int),
+            ("product", Text),
         ],
     ),
     (

@@ -146,10 +146,24 @@ impl Store {
                 "this correction would make the published {format} document invalid: {e}"
             ))
         };
-        embargo_formats::osv::to_osv(advisory, &publication.org.osv_prefix)
+        use embargo_formats::schemas::Schema;
+        let against_schema = |schema: Schema, doc: &serde_json::Value| -> Result<()> {
+            match self.schemas().map(|s| s.problems(schema, doc)) {
+                Some(problems) if !problems.is_empty() => Err(StoreError::Invalid(format!(
+                    "this correction would make the published {} document invalid: {}",
+                    schema.name(),
+                    problems.join("; ")
+                ))),
+                _ => Ok(()),
+            }
+        };
+        let osv = embargo_formats::osv::to_osv(advisory, &publication.org.osv_prefix)
             .map_err(|e| refused("OSV", e))?;
+        against_schema(Schema::Osv, &osv)?;
         let publisher = embargo_formats::csaf::Publisher::of(advisory, &publication.org, site);
-        embargo_formats::csaf::to_csaf(advisory, &publisher).map_err(|e| refused("CSAF", e))?;
+        let csaf =
+            embargo_formats::csaf::to_csaf(advisory, &publisher).map_err(|e| refused("CSAF", e))?;
+        against_schema(Schema::Csaf, &csaf)?;
         // A CVE record exists only for a case with a CVE ID and an organisation that is
         // a CNA.
         if let (Some(org_id), Some(short_name), Some(_)) = (
@@ -161,8 +175,9 @@ impl Store {
                 org_id: org_id.clone(),
                 short_name: short_name.clone(),
             };
-            embargo_formats::cve5::Record::from_advisory(advisory, &cna)
+            let record = embargo_formats::cve5::Record::from_advisory(advisory, &cna)
                 .map_err(|e| refused("CVE", e))?;
+            against_schema(Schema::Cve, &record.to_json())?;
         }
         Ok(())
     }
@@ -290,6 +305,7 @@ impl Store {
                 distributors: self.prenotified_distributors(case_id).await?,
                 public_url,
                 scheduled: self.disclosure_scheduled(case_id).await?,
+                schemas: self.schemas(),
             },
         ))
     }

@@ -307,6 +307,8 @@ pub struct Store {
     keys: std::sync::Arc<Keyring>,
     token_cache: std::sync::Arc<access::TokenCache>,
     audit: std::sync::Arc<audit::AuditWriter>,
+    /// The official schemas documents are checked against, where the operator gave them.
+    schemas: Option<std::sync::Arc<embargo_formats::schemas::Schemas>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -441,7 +443,20 @@ impl Store {
             keys: std::sync::Arc::new(keys),
             token_cache: Default::default(),
             audit: std::sync::Arc::new(audit),
+            schemas: None,
         })
+    }
+
+    /// Checks every published document (in the rehearsal, and on a correction) against
+    /// these official schemas too.
+    pub fn with_schemas(mut self, schemas: embargo_formats::schemas::Schemas) -> Store {
+        self.schemas = Some(std::sync::Arc::new(schemas));
+        self
+    }
+
+    /// The official schemas documents are checked against, if any.
+    pub(crate) fn schemas(&self) -> Option<&embargo_formats::schemas::Schemas> {
+        self.schemas.as_deref()
     }
 
     /// The backend in use.

@@ -93,6 +93,12 @@ pub struct ServeArgs {
     #[arg(long, env = "EMBARGO_AUDIT_CHECKPOINT_INTERVAL")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audit_checkpoint_interval: Option<u64>,
+    /// A folder of the formats' official JSON schemas (cve5.json, osv.json, csaf.json
+    /// with FIRST's cvss-v2.0.json, cvss-v3.0.json and cvss-v3.1.json): the rehearsal and
+    /// corrections check each document against them too.
+    #[arg(long, env = "EMBARGO_DOCUMENT_SCHEMAS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_schemas: Option<PathBuf>,
     /// Apply the database's pending migrations on start even without a fresh backup
     /// (one recorded by `embargo backup` in the last day at the current schema).
     #[arg(long, env = "EMBARGO_MIGRATE")]
@@ -257,7 +263,12 @@ pub fn mailbox(settings: &Settings) -> Result<Option<embargo_server::imap::ImapS
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn run(args: ServeArgs) -> Result<(), String> {
     let settings = crate::settings::resolve(&args)?;
-    let store = open_for_serving(&settings).await?;
+    let mut store = open_for_serving(&settings).await?;
+    if let Some(dir) = &settings.document_schemas {
+        let schemas = embargo_formats::schemas::Schemas::load(dir).map_err(|e| e.to_string())?;
+        tracing::info!(schemas = ?schemas, "documents are checked against the official schemas");
+        store = store.with_schemas(schemas);
+    }
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;

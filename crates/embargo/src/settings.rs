@@ -37,6 +37,7 @@ pub struct Settings {
     pub trusted_proxies: Vec<String>,
     pub audit_checkpoints: Option<PathBuf>,
     pub audit_checkpoint_interval: u64,
+    pub document_schemas: Option<PathBuf>,
     pub migrate: bool,
     pub attachment_limit: usize,
     pub max_message_bytes: usize,
@@ -81,6 +82,7 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             audit_checkpoints: None,
             audit_checkpoint_interval: 300,
+            document_schemas: None,
             migrate: false,
             attachment_limit: limits.attachment_bytes,
             max_message_bytes: limits.message_bytes,
@@ -198,6 +200,11 @@ const EXAMPLE: &[(&str, &str, &str)] = &[
         "audit_checkpoint_interval",
         "Seconds between audit checkpoints.",
         "",
+    ),
+    (
+        "document_schemas",
+        "A folder of the formats' official JSON schemas: cve5.json (CVE JSON 5.1, bundled),\n# osv.json, csaf.json with FIRST's cvss-v2.0.json, cvss-v3.0.json and cvss-v3.1.json.\n# The rehearsal and corrections check every document against those present.",
+        "\"/usr/share/embargo/schemas\"",
     ),
     (
         "migrate",

@@ -173,6 +173,37 @@ fn bsi_findings(doc: &Value, dir: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// A folder of the official schemas as an operator lays it out, linked to the
+/// conformance data in place.
+fn schema_folder(dir: &Path) -> std::path::PathBuf {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance");
+    let folder = dir.join("schemas");
+    std::fs::create_dir_all(&folder).unwrap();
+    for (name, source) in [
+        ("cve5.json", "cve5/schema/CVE_JSON_bundled_5.1.1.json"),
+        ("osv.json", "osv/validation/schema.json"),
+        (
+            "csaf.json",
+            "csaf/csaf_2.0/json_schema/csaf_json_schema.json",
+        ),
+        (
+            "cvss-v2.0.json",
+            "csaf/csaf_2.0/referenced_schema/first/cvss-v2.0.json",
+        ),
+        (
+            "cvss-v3.0.json",
+            "csaf/csaf_2.0/referenced_schema/first/cvss-v3.0.json",
+        ),
+        (
+            "cvss-v3.1.json",
+            "csaf/csaf_2.0/referenced_schema/first/cvss-v3.1.json",
+        ),
+    ] {
+        std::os::unix::fs::symlink(shared.join(source), folder.join(name)).unwrap();
+    }
+    folder
+}
+
 async fn tools_can_use_the_advisory(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
@@ -222,7 +253,9 @@ async fn tools_can_use_the_advisory(backend: Backend) {
     let project: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(project["product"]["packages"], json!([PURL]), "{project}");
 
-    let server = Process::serve(db.command(&[]));
+    let mut serve = db.command(&[]);
+    serve.env("EMBARGO_DOCUMENT_SCHEMAS", schema_folder(db.dir.path()));
+    let server = Process::serve(serve);
     let alice = Api::new(&server.url, Some(&people.alice));
     let admin = alice.as_user(&people.admin);
     let (status, body) = admin
@@ -375,6 +408,39 @@ async fn tools_can_use_the_advisory(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 
+    // The rehearsal holds each document to its official schema: a mitigation longer
+    // than a CVE record allows blocks it, and names the rule, not the text.
+    let long = "Upgrade. ".repeat(600);
+    let advisory = |mitigation: &str| {
+        json!({ "advisory": { "title": "SSRF in the template downloader",
+                              "description": "The downloader fetched templates from any URL.",
+                              "mitigation": mitigation,
+                              "cwe": "CWE-918",
+                              "credits": [{ "name": "Fay Finder", "role": "finder" }] } })
+    };
+    let (status, _) = alice.patch(&case, advisory(&long)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, plan) = alice
+        .post(&format!("{case}/disclosure/rehearsal"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    let step = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "cve-record")
+        .unwrap();
+    let problem = step["problem"].as_str().unwrap_or_default();
+    assert!(
+        problem.contains("/containers/cna/solutions/0/value breaks the CVE JSON 5 schema's rule"),
+        "{step}"
+    );
+    assert!(!problem.contains("Upgrade."), "{problem}");
+    let (status, _) = alice
+        .patch(&case, advisory("Upgrade to 4.18.2, 4.19.1 or 4.20.0."))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
     alice.moved(&r, json!({ "to": "fix-ready" })).await;
     alice.moved(&r, json!({ "to": "release-pending" })).await;
     alice
@@ -490,7 +556,22 @@ async fn tools_can_use_the_advisory(backend: Backend) {
     let findings = bsi_findings(&csaf, db.dir.path());
     assert!(findings.is_empty(), "{findings:#?}\n{csaf:#}");
 
-    // A correction is checked as the documents will be served, then served.
+    // A correction is checked as the documents will be served: one that would break a
+    // schema is refused whole, another is served.
+    let (status, body) = alice.patch(&case, advisory(&long)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("CVE JSON 5 document invalid"),
+        "{body}"
+    );
+    let osv = served(format!("/advisories/{r}/osv.json")).await;
+    assert!(
+        !osv.to_string().contains("Upgrade. Upgrade."),
+        "nothing was kept"
+    );
     let (status, body) = alice
         .patch(
             &case,
