@@ -103,6 +103,9 @@ event_kinds! {
     FixStage => "fix-stage",
     /// Testing evidence was recorded.
     TestingEvidence => "testing-evidence",
+    /// A note in the collaborators' thread: written by a collaborator, or by the team for
+    /// them to read.
+    SharedNote => "shared-note",
 }
 
 impl fmt::Display for EventKind {
@@ -112,6 +115,22 @@ impl fmt::Display for EventKind {
 }
 
 impl EventKind {
+    /// Whether a collaborator sees the entry: their own thread and how the case and its
+    /// fix move, never the team's internal notes, the correspondence with the reporter
+    /// (which names them), or who else was engaged.
+    pub fn shown_to_collaborators(self) -> bool {
+        matches!(
+            self,
+            EventKind::SharedNote
+                | EventKind::Transition
+                | EventKind::FixStage
+                | EventKind::TestingEvidence
+                | EventKind::Cve
+                | EventKind::DisclosureScheduled
+                | EventKind::DisclosureCancelled
+        )
+    }
+
     /// Whether the entry is part of the conversation with the reporter and others.
     pub fn is_correspondence(self) -> bool {
         matches!(

@@ -75,12 +75,11 @@ pub fn invitation(reference: &str, public_url: &str, secret: &str) -> Letter {
         subject: format!("[{reference}] You are invited to help with a security case"),
         body: format!(
             "The security team invites you to help with {reference}, an embargoed security case.\n\n\
-             You will see it once you accept the confidentiality terms ({base}/api/terms). To accept, \
-             send this single-use secret with the terms accepted (and your account's password, or a new \
-             one of at least 12 characters if you have none yet):\n\n  \
-             POST {base}/api/invitations/accept\n  \
-             {{\"secret\": \"{secret}\", \"accept_terms\": true, \"password\": \"…\"}}\n\n\
-             Keep this message to yourself: the secret is yours alone.\n"
+             You will see it once you accept the confidentiality terms. Open this link to read them \
+             and accept (with your account's password, or a new one of at least 12 characters if you \
+             have none yet):\n\n  {base}/invitations/{secret}\n\n\
+             (Scripts may accept with POST {base}/api/invitations/accept instead.)\n\n\
+             Keep this message to yourself: the link is yours alone.\n"
         ),
     }
 }

@@ -14,6 +14,7 @@ pub mod limiter;
 pub mod mail;
 pub mod mail_endpoint;
 pub mod metrics;
+pub mod setup;
 pub mod url;
 pub mod web;
 
@@ -71,6 +72,8 @@ pub struct AppState {
     pub trusted_proxies: std::sync::Arc<Vec<ipnet::IpNet>>,
     /// The limits of intake, for messages released from quarantine.
     pub intake_limits: embargo_mail::Limits,
+    /// The first-run link, while nobody can sign in.
+    pub setup: std::sync::Arc<setup::SetupLink>,
 }
 
 impl AppState {
@@ -81,6 +84,7 @@ impl AppState {
             public_url: public_url.trim_end_matches('/').to_owned(),
             trusted_proxies: std::sync::Arc::default(),
             intake_limits: embargo_mail::Limits::default(),
+            setup: std::sync::Arc::default(),
         }
     }
 }
@@ -174,6 +178,7 @@ pub async fn serve(
         trusted_proxies: Vec::new(),
         intake_limits: embargo_mail::Limits::default(),
         metrics: None,
+        setup: std::sync::Arc::default(),
     };
     serve_with(listener, store, services, shutdown).await
 }
@@ -196,6 +201,8 @@ pub struct Services {
     pub intake_limits: embargo_mail::Limits,
     /// Where `/metrics` is served, apart from the site.
     pub metrics: Option<TcpListener>,
+    /// The first-run link, while nobody can sign in.
+    pub setup: std::sync::Arc<setup::SetupLink>,
 }
 
 /// Serves the API and runs the jobs and the mailbox poller until `shutdown` turns true.
@@ -214,6 +221,7 @@ pub async fn serve_with(
         trusted_proxies,
         intake_limits,
         metrics,
+        setup,
     } = services;
     let exporter = metrics
         .map(|listener| tokio::spawn(metrics::serve(listener, store.clone(), shutdown.clone())));
@@ -237,6 +245,7 @@ pub async fn serve_with(
     let mut state = AppState::new(store, &public_url);
     state.trusted_proxies = std::sync::Arc::new(trusted_proxies);
     state.intake_limits = intake_limits;
+    state.setup = setup;
     let app = app(state);
     axum::serve(
         listener,

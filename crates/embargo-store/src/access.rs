@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use embargo_core::access::{Grant, Need, case_access};
+use embargo_core::access::{CaseAccess, Grant, Need, case_access};
 use embargo_core::access::{Membership, ProjectScope, Viewer};
 use embargo_core::reference::CaseRef;
 use sha2::{Digest, Sha256};
@@ -172,6 +172,9 @@ impl Store {
 pub(crate) struct Authorized {
     pub case_id: i64,
     pub project_id: i64,
+    /// How much of the case the viewer reaches: what a collaborator is shown is less
+    /// than what the team is.
+    pub access: CaseAccess,
 }
 
 /// Finds a case and checks, by the one rule in `embargo_core::access`, that the viewer
@@ -197,6 +200,7 @@ pub(crate) async fn authorize(
     Ok(Authorized {
         case_id: first.try_get("id")?,
         project_id: first.try_get("project_id")?,
+        access: best_access(viewer, &rows)?,
     })
 }
 
@@ -209,6 +213,16 @@ pub(crate) fn allowed_row<'r>(
     rows: &'r [AnyRow],
     need: Need,
 ) -> Result<&'r AnyRow> {
+    let first = rows_first(rows)?;
+    if best_access(viewer, rows)?.allows(need) {
+        Ok(first)
+    } else {
+        Err(StoreError::NotFound("case"))
+    }
+}
+
+/// The widest access the viewer's grants on one case give (rows as for `allowed_row`).
+pub(crate) fn best_access(viewer: &Viewer, rows: &[AnyRow]) -> Result<CaseAccess> {
     let first = rows_first(rows)?;
     let project_id: i64 = first.try_get("project_id")?;
     let mut access = case_access(viewer, project_id, None);
@@ -224,11 +238,7 @@ pub(crate) fn allowed_row<'r>(
         };
         access = access.max(case_access(viewer, project_id, grant));
     }
-    if access.allows(need) {
-        Ok(first)
-    } else {
-        Err(StoreError::NotFound("case"))
-    }
+    Ok(access)
 }
 
 fn rows_first(rows: &[AnyRow]) -> Result<&AnyRow> {

@@ -111,6 +111,22 @@ fn project_from_row(row: &sqlx::any::AnyRow) -> Result<Project> {
     })
 }
 
+/// What a new installation starts with (see [`Store::initialise`]).
+pub struct FirstRun<'a> {
+    /// The first administrator's address.
+    pub email: &'a str,
+    /// Their password (12 characters or more).
+    pub password: &'a str,
+    /// The organisation's name.
+    pub org: &'a str,
+    /// The first project's key.
+    pub project: &'a ProjectKey,
+    /// Its display name (empty for the key).
+    pub project_name: &'a str,
+    /// Its supported release branches.
+    pub branches: &'a [String],
+}
+
 /// Changes to a project's settings; absent ones are left as they are.
 #[derive(Debug, Default)]
 pub struct ProjectUpdate {
@@ -313,6 +329,35 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound("project"))?;
         project_from_row(&row)
+    }
+
+    /// Sets up a new installation, as `embargo init` and the first-run page do: the
+    /// first administrator (with their password), the organisation, and its first
+    /// project, with the administrator on its committee and security team. Refused once
+    /// an organisation exists.
+    pub async fn initialise(&self, first: &FirstRun<'_>) -> Result<crate::User> {
+        if !self.list_orgs().await?.is_empty() {
+            return Err(StoreError::Conflict(
+                "this installation is initialised already; use `embargo user`, `embargo org` and `embargo project` to add more".into(),
+            ));
+        }
+        let name = first.org.trim();
+        if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+            return Err(StoreError::Invalid(
+                "an organisation's name is 1 to 200 characters, without control characters".into(),
+            ));
+        }
+        let user = self
+            .create_user(first.email, Some(first.password), true)
+            .await?;
+        self.create_org(name).await?;
+        self.create_project(name, first.project, first.project_name, first.branches)
+            .await?;
+        // Whoever sets Embargo up for a project is normally on its security team.
+        self.add_committee_members(first.project, std::slice::from_ref(&user.email))
+            .await?;
+        self.add_project_member(first.project, &user.email).await?;
+        Ok(user)
     }
 
     /// Lists every project.

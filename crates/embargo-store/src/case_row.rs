@@ -544,6 +544,7 @@ impl Loaded {
                 .as_deref()
                 .and_then(|k| embargo_openpgp::PublicKey::from_armored(k).ok())
                 .map(|k| k.fingerprint()),
+            reporter_withheld: false,
             advisory_url: self.advisory_url,
             cve_state: self.cve_state,
         }

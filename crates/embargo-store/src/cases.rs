@@ -1,7 +1,7 @@
 //! Cases: reports, transitions, notes, the fields the team records, the checklist and
 //! the timeline. Every operation locates its case through `access::authorize`.
 
-use embargo_core::access::Viewer;
+use embargo_core::access::{CaseAccess, Viewer};
 use embargo_core::case::{AdvisoryDraft, Channel, Reporter, Versions};
 use embargo_core::checklist::{self, MarkStatus};
 use embargo_core::clocks::rfc3339;
@@ -12,7 +12,7 @@ use embargo_core::timeline::EventKind;
 use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 
-use crate::access::{allowed_row, authorize, readable_cases_sql};
+use crate::access::{allowed_row, authorize, best_access, readable_cases_sql};
 use crate::accounts::{digest, new_secret};
 use crate::audit::{Entry, Read};
 use crate::case_row::{CASE_COLUMNS, CASE_FROM, CASE_SELECT, Loaded, load, parse_state};
@@ -156,8 +156,10 @@ fn advisory_problem(advisory: &AdvisoryDraft) -> Option<String> {
 /// What a person posts on a case's timeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Post {
-    /// An internal note (the team and collaborators).
+    /// An internal note: the team's own, or, written by a collaborator, their thread's.
     Note,
+    /// A note in the collaborators' thread, which the team and collaborators read.
+    Shared,
     /// A message to the reporter, mailed to them (the team).
     ToReporter,
 }
@@ -267,6 +269,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let row = allowed_row(viewer, &rows, Need::Read)?;
+        let collaborator = best_access(viewer, &rows)? == CaseAccess::Collaborator;
         let case_id: i64 = row.try_get("id")?;
         let case = Loaded::from_row(self.keys(), row, true)?;
         self.audit(vec![Entry::new(viewer, case_id, Read::Case)])
@@ -281,7 +284,11 @@ impl Store {
         .bind(millis(OffsetDateTime::now_utc()))
         .execute(&self.pool)
         .await?;
-        Ok(case.detail(OffsetDateTime::now_utc()))
+        let detail = case.detail(OffsetDateTime::now_utc());
+        Ok(match collaborator {
+            true => detail.for_collaborator(),
+            false => detail,
+        })
     }
 
     /// Lists the cases the viewer may see, newest first.
@@ -670,6 +677,17 @@ impl Store {
         self.post_text(viewer, case_ref, Post::Note, text).await
     }
 
+    /// Adds a note to the collaborators' thread, which the team and the case's
+    /// collaborators read.
+    pub async fn add_shared_note(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+        text: &str,
+    ) -> Result<TimelineEvent> {
+        self.post_text(viewer, case_ref, Post::Shared, text).await
+    }
+
     /// Puts a text written by the viewer on a case's timeline: an internal note, or a
     /// message to the reporter, which the job runner then mails.
     pub(crate) async fn post_text(
@@ -681,6 +699,7 @@ impl Store {
     ) -> Result<TimelineEvent> {
         let (kind, what, need) = match post {
             Post::Note => (EventKind::Note, "note", Need::Read),
+            Post::Shared => (EventKind::SharedNote, "note", Need::Read),
             Post::ToReporter => (EventKind::MessageToReporter, "message", Need::Change),
         };
         let text = text.trim();
@@ -691,6 +710,12 @@ impl Store {
         let now = millis(OffsetDateTime::now_utc());
         let mut tx = self.begin_write().await?;
         let auth = authorize(&mut tx, viewer, case_ref, need).await?;
+        // A collaborator writes in their own thread: the team's internal notes are not
+        // theirs to add to (nor to read).
+        let kind = match (kind, auth.access) {
+            (EventKind::Note, CaseAccess::Collaborator) => EventKind::SharedNote,
+            (kind, _) => kind,
+        };
         let act = Act {
             case_id: auth.case_id,
             actor: Some(viewer.user_id),
@@ -730,6 +755,7 @@ impl Store {
     ) -> Result<Vec<TimelineEvent>> {
         let mut conn = self.pool.acquire().await?;
         let auth = authorize(&mut conn, viewer, case_ref, Need::Read).await?;
+        let collaborator = auth.access == CaseAccess::Collaborator;
         let rows = sqlx::query(
             "SELECT e.id, e.at, u.email, e.kind, e.from_state, e.to_state, e.detail_sealed FROM case_events e \
              LEFT JOIN users u ON u.id = e.actor_id WHERE e.case_id = $1 ORDER BY e.id",
@@ -740,43 +766,47 @@ impl Store {
         drop(conn);
         self.audit(vec![Entry::new(viewer, auth.case_id, Read::Timeline)])
             .await?;
-        rows.iter()
-            .map(|row| {
-                let name: String = row.try_get("kind")?;
-                let kind = EventKind::parse(&name).ok_or_else(|| {
-                    StoreError::Corrupt(format!("unknown timeline entry kind {name:?}"))
-                })?;
-                let sealed: Option<Vec<u8>> = row.try_get("detail_sealed")?;
-                let state = |col: &str| -> Result<Option<State>> {
-                    row.try_get::<Option<String>, _>(col)?
-                        .map(|s| parse_state(&s))
-                        .transpose()
-                };
-                Ok(TimelineEvent {
-                    id: row.try_get("id")?,
-                    at: rfc(row.try_get("at")?),
-                    actor: row.try_get("email")?,
-                    from_state: state("from_state")?,
-                    to_state: state("to_state")?,
-                    detail: sealed
-                        .map(|s| {
-                            open_logged(
-                                self.keys(),
-                                &crate::contexts::event(
-                                    auth.project_id,
-                                    auth.case_id,
-                                    kind.as_str(),
-                                ),
-                                &s,
-                                "case_events",
-                                row.try_get("id")?,
-                            )
-                        })
-                        .transpose()?,
-                    kind,
-                })
-            })
-            .collect()
+        let mut events = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let name: String = row.try_get("kind")?;
+            let kind = EventKind::parse(&name).ok_or_else(|| {
+                StoreError::Corrupt(format!("unknown timeline entry kind {name:?}"))
+            })?;
+            // A collaborator sees their thread and how the case moves; a move's reason
+            // is the team's own words and may name the reporter, so it is left out.
+            if collaborator && !kind.shown_to_collaborators() {
+                continue;
+            }
+            let sealed: Option<Vec<u8>> = match row.try_get("detail_sealed")? {
+                Some(_) if collaborator && kind == EventKind::Transition => None,
+                other => other,
+            };
+            let state = |col: &str| -> Result<Option<State>> {
+                row.try_get::<Option<String>, _>(col)?
+                    .map(|s| parse_state(&s))
+                    .transpose()
+            };
+            events.push(TimelineEvent {
+                id: row.try_get("id")?,
+                at: rfc(row.try_get("at")?),
+                actor: row.try_get("email")?,
+                from_state: state("from_state")?,
+                to_state: state("to_state")?,
+                detail: sealed
+                    .map(|s| {
+                        open_logged(
+                            self.keys(),
+                            &crate::contexts::event(auth.project_id, auth.case_id, kind.as_str()),
+                            &s,
+                            "case_events",
+                            row.try_get("id")?,
+                        )
+                    })
+                    .transpose()?,
+                kind,
+            });
+        }
+        Ok(events)
     }
 
     /// The public view of a case; a case that is not public yet does not exist here.

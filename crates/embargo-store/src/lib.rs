@@ -55,7 +55,7 @@ use sqlx::{AnyPool, Executor, Row};
 use time::OffsetDateTime;
 
 pub use accounts::{NewToken, SessionInfo, TokenInfo, User};
-pub use admin::{DEFAULT_GIVEAWAYS, Member, Organisation, Project, ProjectUpdate};
+pub use admin::{DEFAULT_GIVEAWAYS, FirstRun, Member, Organisation, Project, ProjectUpdate};
 pub use attachments::AttachmentInfo;
 pub use attachments::Upload;
 pub use audit::{AuditReport, AuditRow, BadRow, Checkpoint, CheckpointFileError};

@@ -105,12 +105,31 @@ pub struct CaseDetail {
     pub merged_reporters: Vec<MergedReporter>,
     /// The fingerprint of the reporter's OpenPGP key, when known: mail to them is encrypted.
     pub reporter_key: Option<String>,
+    /// Whether the reporter's identity is withheld from this viewer (a collaborator).
+    #[serde(default)]
+    pub reporter_withheld: bool,
     /// The archived public announcement, once recorded.
     pub advisory_url: Option<String>,
     /// The state of the CVE ID at CVE Services, when Embargo reserved or published it.
     pub cve_state: Option<embargo_core::cve_record::CveState>,
     /// The procedure's clocks.
     pub clocks: Clocks,
+}
+
+impl CaseDetail {
+    /// The case as a collaborator is shown it: the reporter's identity (name, address,
+    /// key, and those of merged duplicates) withheld. A collaborator helps with the
+    /// vulnerability; who reported it is the team's to know.
+    pub(crate) fn for_collaborator(mut self) -> CaseDetail {
+        self.reporter = Reporter {
+            name: None,
+            email: None,
+        };
+        self.reporter_key = None;
+        self.merged_reporters.clear();
+        self.reporter_withheld = true;
+        self
+    }
 }
 
 /// One entry of a case's timeline.

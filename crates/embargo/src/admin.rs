@@ -77,37 +77,18 @@ pub async fn init(args: InitArgs, out: &Output) -> Result<(), String> {
     .map_err(|e: embargo_core::reference::ReferenceError| e.to_string())?;
     let data_dir = args.store.data_dir().map_err(|e| e.to_string())?;
     let store = args.store.open().await.map_err(|e| e.to_string())?;
-    if !store
-        .list_orgs()
-        .await
-        .map_err(|e| e.to_string())?
-        .is_empty()
-    {
-        return Err("this installation is initialised already; use `embargo user`, `embargo org` and `embargo project` to add more".into());
-    }
     let user = store
-        .create_user(&email, Some(&password), true)
+        .initialise(&embargo_store::FirstRun {
+            email: &email,
+            password: &password,
+            org: &org,
+            project: &key,
+            project_name: args.project_name.as_deref().unwrap_or(""),
+            branches: &args.branches,
+        })
         .await
         .map_err(|e| e.to_string())?;
-    store.create_org(&org).await.map_err(|e| e.to_string())?;
-    let project = store
-        .create_project(
-            &org,
-            &key,
-            args.project_name.as_deref().unwrap_or(""),
-            &args.branches,
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    // Whoever sets Embargo up for a project is normally on its security team.
-    store
-        .add_committee_members(&key, std::slice::from_ref(&user.email))
-        .await
-        .map_err(|e| e.to_string())?;
-    store
-        .add_project_member(&key, &user.email)
-        .await
-        .map_err(|e| e.to_string())?;
+    let project = store.project(&key).await.map_err(|e| e.to_string())?;
     store.close().await;
     let value =
         json!({ "admin": user.email, "org": org, "project": project.key, "data": data_dir });

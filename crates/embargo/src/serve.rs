@@ -311,7 +311,20 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
+    // Nobody can sign in yet: a one-time link on the console creates the first
+    // administrator. It goes to the console only, never to the log.
+    let setup = std::sync::Arc::new(embargo_server::setup::SetupLink::default());
+    if !store.has_users().await.map_err(|e| e.to_string())? {
+        use std::io::Write;
+        let secret = setup.issue();
+        let _ = writeln!(
+            std::io::stderr(),
+            "Nobody can sign in yet. Within the hour, open {}/setup/{secret} to create the first administrator, organisation and project (or run `embargo init`).",
+            public_url.trim_end_matches('/')
+        );
+    }
     let services = embargo_server::Services {
+        setup,
         runner,
         mailer: mailer(&settings, &public_url)?,
         imap: mailbox(&settings)?,

@@ -112,8 +112,12 @@ pub struct TransitionBody {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteBody {
-    /// The note; seen by the team only.
+    /// The note: the team's own, unless `shared`. A collaborator's note always goes to
+    /// the collaborators' thread.
     pub text: String,
+    /// Put it in the collaborators' thread, which the case's collaborators read too.
+    #[serde(default)]
+    pub shared: bool,
 }
 
 /// A checklist mark.
@@ -310,7 +314,7 @@ pub async fn timeline(
     ))
 }
 
-/// Add an internal note.
+/// Add a note: the team's internal one, or one in the collaborators' thread.
 #[utoipa::path(post, path = "/api/cases/{ref}/notes", tag = "cases", request_body = NoteBody, params(("ref" = String, Path, description = "Case reference")),
     responses((status = 201, body = TimelineEvent), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
@@ -320,15 +324,22 @@ pub async fn add_note(
     Path(reference): Path<String>,
     Json(body): Json<NoteBody>,
 ) -> Result<(StatusCode, Json<TimelineEvent>), ApiError> {
-    Ok((
-        StatusCode::CREATED,
-        Json(
+    let case_ref = case_ref(&reference)?;
+    let note = match body.shared {
+        true => {
             state
                 .store
-                .add_note(&caller.viewer, &case_ref(&reference)?, &body.text)
-                .await?,
-        ),
-    ))
+                .add_shared_note(&caller.viewer, &case_ref, &body.text)
+                .await?
+        }
+        false => {
+            state
+                .store
+                .add_note(&caller.viewer, &case_ref, &body.text)
+                .await?
+        }
+    };
+    Ok((StatusCode::CREATED, Json(note)))
 }
 
 /// The checklist of a confirmed case.

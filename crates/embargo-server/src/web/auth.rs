@@ -52,6 +52,8 @@ impl FromRequestParts<AppState> for Member {
 #[derive(Deserialize)]
 pub struct Next {
     next: Option<String>,
+    /// Set when an invitation was just accepted.
+    accepted: Option<String>,
 }
 
 /// Only a path of this site, so the sign-in page cannot send anyone elsewhere. Browsers
@@ -71,11 +73,24 @@ fn local(next: Option<&str>) -> String {
 }
 
 fn form_page(next: &str, email: &str, problem: Option<&str>, status: StatusCode) -> Response {
+    form_page_saying(next, email, problem, None, status)
+}
+
+fn form_page_saying(
+    next: &str,
+    email: &str,
+    problem: Option<&str>,
+    info: Option<&str>,
+    status: StatusCode,
+) -> Response {
     let (token, cookie) = form::anonymous_token();
     let body = html! {
         h1 { "Sign in" }
         @if let Some(problem) = problem {
             p.notice.error role="alert" { (problem) }
+        }
+        @if let Some(info) = info {
+            p.notice.info role="status" { (info) }
         }
         form.stack method="post" action="/sign-in" {
             input type="hidden" name="form_token" value=(token);
@@ -102,22 +117,26 @@ pub async fn page(
     headers: HeaderMap,
     Query(next): Query<Next>,
 ) -> Result<Response, PageError> {
-    let next = local(next.next.as_deref());
+    let next_path = local(next.next.as_deref());
     if signed_in(&state, &headers).await?.is_some() {
-        return Ok(Redirect::to(&next).into_response());
+        return Ok(Redirect::to(&next_path).into_response());
     }
     // A fresh installation has nobody to sign in: say how to make the first account.
     if !state.store.has_users().await? {
         return Ok(form_page(
-            &next,
+            &next_path,
             "",
             Some(
-                "Nobody can sign in yet: on the server, run `embargo init` to make the first administrator, an organisation and a project.",
+                "Nobody can sign in yet: open the setup link `embargo serve` printed on its console (valid for an hour), or run `embargo init` on the server, to make the first administrator, an organisation and a project.",
             ),
             StatusCode::OK,
         ));
     }
-    Ok(form_page(&next, "", None, StatusCode::OK))
+    let info = next
+        .accepted
+        .is_some()
+        .then_some("You accepted the confidentiality terms. Sign in to open the case.");
+    Ok(form_page_saying(&next_path, "", None, info, StatusCode::OK))
 }
 
 /// What the sign-in form sends.

@@ -220,13 +220,17 @@ pub async fn act(
                 }
             }
         }
-        "note" => match store
-            .add_note(viewer, &case_ref, field(&form, "text").unwrap_or_default())
-            .await
-        {
-            Ok(_) => Ok(back(None)),
-            Err(e) => Err(store_refusal(e, &form)?),
-        },
+        "note" => {
+            let text = field(&form, "text").unwrap_or_default();
+            let posted = match field(&form, "shared") {
+                Some(_) => store.add_shared_note(viewer, &case_ref, text).await,
+                None => store.add_note(viewer, &case_ref, text).await,
+            };
+            match posted {
+                Ok(_) => Ok(back(None)),
+                Err(e) => Err(store_refusal(e, &form)?),
+            }
+        }
         "view" => {
             let disposition =
                 field(&form, "disposition").and_then(embargo_core::triage::Disposition::parse);
@@ -497,6 +501,18 @@ async fn render(
     let store = &state.store;
     let viewer = &member.viewer;
     let case = store.case(viewer, case_ref).await?;
+    // Someone outside the team (a collaborator) gets their own page, with no team form.
+    if !viewer.can_see_project(store.project(&case.project).await?.id) {
+        return super::collaborator::render(
+            state,
+            member,
+            case_ref,
+            extras.info.as_deref(),
+            extras.error.as_deref(),
+            status,
+        )
+        .await;
+    }
     let timeline = store.timeline(viewer, case_ref).await?;
     let checklist = section(store.checklist(viewer, case_ref).await)?;
     let attachments = section(store.attachments(viewer, case_ref).await)?;
@@ -902,6 +918,12 @@ async fn render(
                     input type="hidden" name="csrf" value=(csrf);
                     label for="note-text" { "Internal note (never shown to the reporter)" }
                     textarea #note-text name="text" rows="3" {}
+                    @if !collaborators.is_empty() {
+                        label.check {
+                            input type="checkbox" name="shared" value="yes";
+                            " Put it in the collaborators' thread, for the case's collaborators to read"
+                        }
+                    }
                     button type="submit" { "Add the note" }
                 }
             }

@@ -12,15 +12,18 @@ mod calculator;
 mod case;
 mod case_form;
 mod charts;
+mod collaborator;
 mod error;
 mod fix;
 mod form;
 mod intake;
+mod invitation;
 pub(crate) mod layout;
 mod member;
 mod metrics;
 mod queue;
 mod reporter;
+mod setup;
 mod transition;
 
 use axum::Router;
@@ -79,6 +82,11 @@ pub fn router() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(
                     reporter::UPLOAD_LIMIT + 64 * 1024,
                 )),
+        )
+        .route("/setup/{secret}", get(setup::page).post(setup::submit))
+        .route(
+            "/invitations/{secret}",
+            get(invitation::page).post(invitation::submit),
         )
         .route("/reporter/{secret}", get(reporter::page))
         .route("/reporter/{secret}/reply", post(reporter::reply))

@@ -32,6 +32,7 @@ mod lifecycle_table;
 mod mail;
 mod mail_tls;
 mod matrix;
+mod onboarding;
 mod openpgp;
 mod operations;
 mod packaging;

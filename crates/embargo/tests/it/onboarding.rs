@@ -1,0 +1,364 @@
+//! Joining Embargo in the browser: a new installation set up through the one-time link
+//! `embargo serve` prints, and a collaborator invited by mail who accepts the terms on a
+//! page, signs in, sees a case without the reporter's identity, the team's notes or any
+//! team form, and writes in the collaborators' thread.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION};
+use serde_json::json;
+
+use crate::mail::Sink;
+use crate::support::{Api, BACKENDS, Backend, Process, TestDb, eventually, seed};
+use crate::web::{client, cookie, hidden};
+
+/// The anonymous form's token and the cookie that pairs with it, from a page.
+async fn form_of(resp: reqwest::Response) -> (String, String, String) {
+    let pair = cookie(&resp, "embargo_form");
+    let page = resp.text().await.unwrap();
+    let token = hidden(&page, "form_token");
+    (pair, token, page)
+}
+
+async fn first_run(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let log = db.dir.path().join("serve.log");
+    let server = Process::serve_logged(db.command(&[]), &log);
+    let http = client();
+
+    // The sign-in page says where to start.
+    let page = http
+        .get(format!("{}/sign-in", server.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("setup link"), "{page}");
+    // The console has the link; the log file is the console here.
+    let mut link = None;
+    for _ in 0..100 {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(line) = text.lines().find(|l| l.contains("/setup/")) {
+            let at = line.find("/setup/").unwrap();
+            link = Some(line[at..].split_whitespace().next().unwrap().to_owned());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let link = link.expect("the setup link on the console");
+    let resp = http
+        .get(format!("{}/setup/not-the-secret", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+
+    let resp = http
+        .get(format!("{}{link}", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (pair, token, _) = form_of(resp).await;
+    let send = |fields: Vec<(&'static str, String)>| {
+        let mut form = vec![("form_token", token.clone())];
+        form.extend(fields);
+        http.post(format!("{}{link}", server.url))
+            .header(COOKIE, &pair)
+            .form(&form)
+            .send()
+    };
+    // A refusal keeps what was typed, the password aside.
+    let resp = send(vec![
+        ("email", "lead@example.org".into()),
+        ("password", "lead password 123".into()),
+        ("org", "Example Foundation".into()),
+        ("project", "not a key".into()),
+        ("project_name", "Example".into()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("lead@example.org") && page.contains("Example Foundation"));
+    assert!(!page.contains("lead password 123"));
+    let resp = send(vec![
+        ("email", "lead@example.org".into()),
+        ("password", "lead password 123".into()),
+        ("org", "Example Foundation".into()),
+        ("project", "EXAMPLE".into()),
+        ("project_name", "Example Server".into()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()[LOCATION], "/desk/account");
+    let session = cookie(&resp, "embargo_session");
+
+    // Signed in as the administrator, on the project's team.
+    let page = http
+        .get(format!("{}/desk/admin", server.url))
+        .header(COOKIE, &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("EXAMPLE: Example Server"), "{page}");
+    // The link is spent.
+    let resp = http
+        .get(format!("{}{link}", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    drop(server);
+    // The CLI's init now refuses: the installation exists.
+    let out = db
+        .command(&[
+            "init",
+            "--admin-email",
+            "other@example.org",
+            "--admin-password-stdin",
+            "--org",
+            "Other",
+            "--project",
+            "OTHER",
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    // A server over an installation with people prints no link.
+    let log = db.dir.path().join("serve-again.log");
+    let server = Process::serve_logged(db.command(&[]), &log);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(!text.contains("/setup/"), "{text}");
+    drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_run_through_the_setup_link_sqlite() {
+    first_run(BACKENDS[0]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_run_through_the_setup_link_postgres() {
+    first_run(BACKENDS[1]).await;
+}
+
+async fn collaborator(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let people = seed(&store).await;
+    store.close().await;
+    let sink = Sink::start(&db.dir.path().join("sink"));
+    let mut cmd = db.command(&[]);
+    cmd.env(
+        "EMBARGO_SMTP_URL",
+        format!("smtp://127.0.0.1:{}", sink.port),
+    );
+    let server = Process::serve(cmd);
+    let alice = Api::new(&server.url, Some(&people.alice));
+    let r = alice.report("CLOUDSTACK", "Console XSS").await;
+    let (_, case) = alice.get(&format!("/api/cases/{r}")).await;
+    let reporter = case["reporter"]["email"].as_str().unwrap().to_owned();
+    let (status, _) = alice
+        .post(
+            &format!("/api/cases/{r}/notes"),
+            json!({ "text": "TEAM ONLY: the reporter works for a competitor" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = alice
+        .post(
+            &format!("/api/cases/{r}/notes"),
+            json!({ "text": "Welcome: the proof of concept is in the report.", "shared": true }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, body) = alice
+        .post(
+            &format!("/api/cases/{r}/collaborators"),
+            json!({ "email": "helper@example.org" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    eventually(20, "the invitation mail", || async {
+        !sink.to("helper@example.org").is_empty()
+    })
+    .await;
+    let (_, mail) = sink.to("helper@example.org").remove(0);
+    let at = mail
+        .text
+        .find("/invitations/")
+        .expect("the link in the mail");
+    let link = mail.text[at..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+
+    // The terms, on a page; acceptance needs the box ticked and a password.
+    let http = client();
+    let resp = http
+        .get(format!("{}{link}", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (pair, token, page) = form_of(resp).await;
+    assert!(page.contains(embargo_store::TERMS_VERSION), "{page}");
+    let accept = |fields: Vec<(&'static str, &'static str)>| {
+        let mut form = vec![("form_token", token.as_str())];
+        form.extend(fields);
+        http.post(format!("{}{link}", server.url))
+            .header(COOKIE, &pair)
+            .form(&form)
+            .send()
+    };
+    let resp = accept(vec![("password", "helper password 12")])
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("accept the confidentiality terms")
+    );
+    let resp = accept(vec![
+        ("accept_terms", "yes"),
+        ("password", "helper password 12"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let next = resp.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert!(next.starts_with("/sign-in?next=/desk/cases/"), "{next}");
+
+    // Signed in, the case opens.
+    let resp = http
+        .get(format!("{}{next}", server.url))
+        .send()
+        .await
+        .unwrap();
+    let (pair, token, page) = form_of(resp).await;
+    assert!(
+        page.contains("You accepted the confidentiality terms"),
+        "{page}"
+    );
+    let resp = http
+        .post(format!("{}/sign-in", server.url))
+        .header(COOKIE, &pair)
+        .form(&[
+            ("form_token", token.as_str()),
+            ("email", "helper@example.org"),
+            ("password", "helper password 12"),
+            ("next", &format!("/desk/cases/{r}")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let session = cookie(&resp, "embargo_session");
+    let open = || async {
+        let resp = http
+            .get(format!("{}/desk/cases/{r}", server.url))
+            .header(COOKIE, &session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        resp.text().await.unwrap()
+    };
+    let page = open().await;
+    assert!(page.contains("withheld from collaborators"), "{page}");
+    assert!(!page.contains(&reporter), "the reporter's address: {page}");
+    assert!(!page.contains("TEAM ONLY"), "a team note: {page}");
+    assert!(page.contains("Welcome: the proof of concept"), "{page}");
+    for team_form in [
+        "/transition",
+        "/details",
+        "/advisory",
+        "/reply",
+        "/checklist",
+    ] {
+        assert!(
+            !page.contains(&format!("action=\"/desk/cases/{r}{team_form}\"")),
+            "{team_form}: {page}"
+        );
+    }
+    // The API says the same.
+    let resp = http
+        .get(format!("{}/api/cases/{r}", server.url))
+        .header(COOKIE, &session)
+        .send()
+        .await
+        .unwrap();
+    let shown: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(
+        shown["reporter"]["email"],
+        serde_json::Value::Null,
+        "{shown}"
+    );
+    assert_eq!(shown["reporter_withheld"], true);
+    let resp = http
+        .get(format!("{}/api/cases/{r}/timeline", server.url))
+        .header(COOKIE, &session)
+        .send()
+        .await
+        .unwrap();
+    let timeline = resp.text().await.unwrap();
+    assert!(
+        !timeline.contains("TEAM ONLY") && !timeline.contains(&reporter),
+        "{timeline}"
+    );
+
+    // They write in the thread, and the team reads it there.
+    let csrf = hidden(&page, "csrf");
+    let resp = http
+        .post(format!("{}/desk/cases/{r}/note", server.url))
+        .header(COOKIE, &session)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("text", "Reproduced on 4.19 with the PoC."),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert!(open().await.contains("Reproduced on 4.19"));
+    let (_, timeline) = alice.get(&format!("/api/cases/{r}/timeline")).await;
+    assert!(
+        timeline.as_array().unwrap().iter().any(
+            |e| e["kind"] == "shared-note" && e["detail"] == "Reproduced on 4.19 with the PoC."
+        ),
+        "{timeline}"
+    );
+    // Any team form answers as for a case they cannot see.
+    let resp = http
+        .post(format!("{}/desk/cases/{r}/details", server.url))
+        .header(COOKIE, &session)
+        .form(&[("csrf", csrf.as_str()), ("title", "Renamed")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_collaborator_joins_in_the_browser_sqlite() {
+    collaborator(BACKENDS[0]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_collaborator_joins_in_the_browser_postgres() {
+    collaborator(BACKENDS[1]).await;
+}
