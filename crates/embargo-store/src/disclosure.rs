@@ -335,6 +335,33 @@ impl Store {
 
     /// Schedules the disclosure after a rehearsal finds nothing wrong; refuses with the
     /// first problem otherwise. Scheduling again changes nothing.
+    /// Cancels a scheduled disclosure (the team only): the mails not sent yet are kept,
+    /// failed as cancelled, and the case can be scheduled again. Refused when nothing is
+    /// scheduled.
+    pub async fn cancel_scheduled_disclosure(
+        &self,
+        viewer: &Viewer,
+        case_ref: &CaseRef,
+    ) -> Result<u64> {
+        let now = millis(OffsetDateTime::now_utc());
+        let mut tx = self.begin_write().await?;
+        let auth = authorize(&mut tx, viewer, case_ref, Need::Change).await?;
+        let act = crate::timeline::Act {
+            case_id: auth.case_id,
+            actor: Some(viewer.user_id),
+            now,
+        };
+        let cancelled = crate::transition::cancel_disclosure(&mut tx, self.keys(), act).await?;
+        if cancelled == 0 {
+            return Err(StoreError::Invalid(
+                "nothing is scheduled on this case: no mail waits to go out".into(),
+            ));
+        }
+        crate::timeline::touch(&mut tx, auth.case_id, now).await?;
+        tx.commit().await?;
+        Ok(cancelled)
+    }
+
     pub async fn schedule_disclosure(
         &self,
         viewer: &Viewer,

@@ -175,7 +175,11 @@ pub(crate) async fn apply_transition(
 
 /// Cancels the disclosure jobs of a case not yet done: they are kept, failed as
 /// `cancelled`, and give up their dedup keys so that the team can schedule again.
-async fn cancel_disclosure(conn: &mut AnyConnection, keys: &Keyring, act: Act) -> Result<()> {
+pub(crate) async fn cancel_disclosure(
+    conn: &mut AnyConnection,
+    keys: &Keyring,
+    act: Act,
+) -> Result<u64> {
     let cancelled = sqlx::query(
         "UPDATE jobs SET failed_at = $1, last_error = 'cancelled', dedup_key = NULL, locked_by = NULL, locked_until = NULL \
          WHERE (dedup_key LIKE $2 OR dedup_key LIKE $3) AND done_at IS NULL AND failed_at IS NULL",
@@ -197,7 +201,7 @@ async fn cancel_disclosure(conn: &mut AnyConnection, keys: &Keyring, act: Act) -
         )
         .await?;
     }
-    Ok(())
+    Ok(cancelled)
 }
 
 /// Credits the duplicate's reporter on the case it duplicates, and says so there.

@@ -2,6 +2,7 @@
 //! what follows the announcement (the CVE record, CHANGES/NEWS).
 
 use axum::extract::State as AxumState;
+use axum::http::StatusCode;
 use embargo_core::reference::{CaseRef, ProjectKey};
 use embargo_store::{AnnouncementPreview, ChangesEntry, DisclosurePlan, Prenotification};
 
@@ -61,6 +62,24 @@ pub async fn schedule(
             .schedule_disclosure(&caller.viewer, &case_ref, &state.public_url)
             .await?,
     ))
+}
+
+/// Cancel the scheduled disclosure: the mails not sent yet stay unsent, and the case can
+/// be scheduled again (the team only).
+#[utoipa::path(delete, path = "/api/cases/{ref}/disclosure", tag = "cases", params(("ref" = String, Path, description = "Case reference")),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn cancel(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(reference): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let case_ref: CaseRef = reference.parse()?;
+    state
+        .store
+        .cancel_scheduled_disclosure(&caller.viewer, &case_ref)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The CVE record (CVE JSON 5.1) for publication: after the announcement, once the

@@ -75,7 +75,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(disclosure::prenotifications))
         .routes(routes!(disclosure::preview))
         .routes(routes!(disclosure::rehearse))
-        .routes(routes!(disclosure::schedule))
+        .routes(routes!(disclosure::schedule, disclosure::cancel))
         .routes(routes!(disclosure::cve_record))
         .routes(routes!(disclosure::document))
         .routes(routes!(triage::views, triage::give))

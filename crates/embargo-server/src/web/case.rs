@@ -87,9 +87,14 @@ fn done_message(action: &str) -> String {
         "reply" => "The reply is on its way to the reporter.",
         "checklist" => "The checklist is updated.",
         "cve-reserve" => "A CVE ID is reserved.",
+        "archive" => "The archived announcement is recorded.",
+        "cve-publish" => "The CVE record is published.",
         "distributor" => "The distributor contact is added.",
         "prenotify" => "The distributors are being pre-notified.",
         "schedule" => "The announcement is scheduled.",
+        "unschedule" => {
+            "The schedule is cancelled: nothing goes out until the case is scheduled again."
+        }
         "merge" => "The case is merged as a duplicate.",
         "view" => "Your view is recorded.",
         "fix" => "The fix is recorded.",
@@ -327,6 +332,20 @@ pub async fn act(
                 Err(e) => Err(store_refusal(e, &form)?),
             }
         }
+        "archive" => {
+            let patch = CasePatch {
+                advisory_url: Some(field(&form, "advisory_url").unwrap_or_default().to_owned()),
+                ..CasePatch::default()
+            };
+            match store.update_case(viewer, &case_ref, patch).await {
+                Ok(_) => Ok(back(None)),
+                Err(e) => Err(store_refusal(e, &form)?),
+            }
+        }
+        "cve-publish" => match crate::actions::cve::publish(&state, viewer, &case_ref).await {
+            Ok(_) => Ok(back(None)),
+            Err(e) => Err(api_refusal(e, &form)?),
+        },
         "cve-reserve" => match crate::actions::cve::reserve(&state, viewer, &case_ref).await {
             Ok(_) => Ok(back(None)),
             Err(e) => Err(api_refusal(e, &form)?),
@@ -362,6 +381,10 @@ pub async fn act(
             .schedule_disclosure(viewer, &case_ref, &state.public_url)
             .await
         {
+            Ok(_) => Ok(back(None)),
+            Err(e) => Err(store_refusal(e, &form)?),
+        },
+        "unschedule" => match store.cancel_scheduled_disclosure(viewer, &case_ref).await {
             Ok(_) => Ok(back(None)),
             Err(e) => Err(store_refusal(e, &form)?),
         },
@@ -605,6 +628,21 @@ async fn render(
         .iter()
         .filter(|e| e.kind.is_correspondence())
         .collect();
+    // After the announcement: the archive, the CVE record, CHANGES and NEWS.
+    let after = match team && case.state.is_announced() {
+        true => Some(super::after::After {
+            advisory_url: case.advisory_url.clone(),
+            cve_id: case.cve_id.clone(),
+            cve_published: case.cve_state.as_ref().is_some_and(|s| s.is_published()),
+            cve_services: section(store.cve_reservation(viewer, case_ref).await.map(Some))?
+                .is_some_and(|r| r.configured),
+            changes: store
+                .changes_entry(viewer, case_ref, &state.public_url)
+                .await
+                .map_err(readable),
+        }),
+        false => None,
+    };
     let body = html! {
         nav.breadcrumb aria-label="Breadcrumb" { a href="/desk" { "Queue" } " › " (r) }
         h1 { (r) ": " (case.title) }
@@ -623,6 +661,7 @@ async fn render(
                 li { a href="#cvss" { "CVSS" } }
                 li { a href="#advisory" { "Advisory" } }
                 @if late_stage { li { a href="#announcement" { "Announcement" } } }
+                @if after.is_some() { li { a href="#after" { "After the announcement" } } }
                 @if fixes.is_some() { li { a href="#fix" { "Fix" } } }
                 li { a href="#checklist" { "Checklist" } }
                 li { a href="#thread" { "Thread" } }
@@ -787,7 +826,14 @@ async fn render(
                 h2 #announcement-h { "Announcement" }
                 @match &plan {
                     Some(Ok(plan)) => {
-                        @if plan.scheduled { (notice("info", "The announcement is scheduled.")) }
+                        @if plan.scheduled {
+                            (notice("info", "The announcement is scheduled."))
+                            form.inline method="post" action={ "/desk/cases/" (r) "/unschedule" } {
+                                input type="hidden" name="csrf" value=(csrf);
+                                button type="submit" { "Cancel the schedule" }
+                            }
+                            p { "To move it later, change the embargo date: the mails wait for the new time. To bring it earlier, cancel and schedule again." }
+                        }
                         ol.plan {
                             @for step in &plan.steps {
                                 li {
@@ -821,6 +867,9 @@ async fn render(
                     button type="submit" { "Pre-notify the distributors" }
                 }
             }
+        }
+        @if let Some(a) = &after {
+            (super::after::section(&r, csrf, a, extras.typed.get("advisory_url").map(String::as_str)))
         }
         @if let Some(board) = &fixes {
             (crate::web::fix::section(&r, csrf, board, team, &extras.typed))

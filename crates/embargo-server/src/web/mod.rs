@@ -7,6 +7,7 @@
 mod account;
 mod admin;
 pub mod advisory;
+mod after;
 mod auth;
 mod calculator;
 mod case;

@@ -904,6 +904,67 @@ async fn moving_back_to_fixing_cancels_the_schedule(backend: Backend) {
         .await;
     assert_eq!(status, 200, "{plan}");
     assert_eq!(plan["scheduled"], true, "scheduled again");
+
+    // Cancelled from the page, without leaving release-pending: nothing waits, and the
+    // page says so; a second cancel is refused (nothing is scheduled).
+    let http = crate::web::client();
+    let session = crate::web::sign_in_alice(&http, &server.url).await;
+    let page = http
+        .get(format!("{}/desk/cases/{r}", server.url))
+        .header(reqwest::header::COOKIE, &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Cancel the schedule"), "{page}");
+    let csrf = crate::web::hidden(&page, "csrf");
+    let resp = http
+        .post(format!("{}/desk/cases/{r}/unschedule", server.url))
+        .header(reqwest::header::COOKIE, &session)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    let pending = db
+        .query_text(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM jobs WHERE kind IN ('announce', 'prenotify') AND done_at IS NULL AND failed_at IS NULL",
+        )
+        .await;
+    assert_eq!(pending.as_deref(), Some("0"), "nothing is left to go out");
+    let page = http
+        .get(format!("{}/desk/cases/{r}?done=unschedule", server.url))
+        .header(reqwest::header::COOKIE, &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("The schedule is cancelled"), "{page}");
+    assert!(!page.contains("The announcement is scheduled."), "{page}");
+    let (status, body) = alice
+        .request(
+            reqwest::Method::DELETE,
+            &format!("/api/cases/{r}/disclosure"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, plan) = alice
+        .post(&format!("/api/cases/{r}/disclosure"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{plan}");
+    let (status, _) = alice
+        .request(
+            reqwest::Method::DELETE,
+            &format!("/api/cases/{r}/disclosure"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204, "cancelled through the API");
     server.stop().await;
 }
 

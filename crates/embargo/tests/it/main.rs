@@ -5,6 +5,7 @@
 
 mod access;
 mod account;
+mod after_announcement;
 mod agreement;
 mod architecture;
 mod attacks;

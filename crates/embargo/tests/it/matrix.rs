@@ -207,9 +207,10 @@ fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
         // Disclosure: the team's; what follows the announcement is refused before it.
         ("GET", "/api/cases/{ref}/announcement")
         | ("POST", "/api/cases/{ref}/disclosure/rehearsal") => secured(role, role.team(), 200),
-        ("POST", "/api/cases/{ref}/disclosure") | ("GET", "/api/cases/{ref}/cve-record") => {
-            secured(role, role.team(), 422)
-        }
+        // Nothing is scheduled on the matrix's cases, so cancelling is refused too.
+        ("POST", "/api/cases/{ref}/disclosure")
+        | ("DELETE", "/api/cases/{ref}/disclosure")
+        | ("GET", "/api/cases/{ref}/cve-record") => secured(role, role.team(), 422),
         ("GET", "/api/cases/{ref}/changes") => secured(
             role,
             role.reads(),
