@@ -84,6 +84,18 @@ pub fn invitation(reference: &str, public_url: &str, secret: &str) -> Letter {
     }
 }
 
+/// An invitation to a project's security team, to a newcomer: the link to choose their
+/// own password, then a second factor.
+pub fn welcome(project: &str, public_url: &str, secret: &str) -> Letter {
+    let base = base(public_url);
+    Letter {
+        subject: format!("You are invited to the {project} security team"),
+        body: format!(
+            "You are invited to join the {project} security team on Embargo, where its              vulnerability reports are handled in confidence.\n\n             Open this link within a week to choose your password (nobody else will know it):\n\n               {base}/welcome/{secret}\n\n             Then set up your second factor on your account page.\n\n             Keep this message to yourself: the link is yours alone, and works once.\n"
+        ),
+    }
+}
+
 /// A new report, to its project's team.
 pub fn new_report(project: &str, reference: &str, channel: &str, public_url: &str) -> Letter {
     Letter {

@@ -191,6 +191,21 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, public_url
                     .map_err(|e| ("store", Some(e)))?;
                 done.commit().await.map_err(|e| ("store", Some(e)))
             }
+            // An invitation to a team: without a relay it waits for one, like the
+            // reporter's mail, as the newcomer has no other way in.
+            Task::MailWelcome { .. } => {
+                let mailer = mailer.ok_or(("no-mail-transport", None))?;
+                let mail = store
+                    .welcome_mail(&job, mailer.public_url(), mailer.domain())
+                    .await
+                    .map_err(|e| ("store", Some(e)))?;
+                send_each(mailer, &job, std::slice::from_ref(&mail)).await?;
+                let done = store
+                    .complete_job(&job)
+                    .await
+                    .map_err(|e| ("store", Some(e)))?;
+                done.commit().await.map_err(|e| ("store", Some(e)))
+            }
             // Without a relay configured, mail waits (retried with backoff) for one.
             Task::Acknowledge { .. }
             | Task::MailReporter { .. }

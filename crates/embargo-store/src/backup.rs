@@ -424,7 +424,14 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
 
 /// Tables deliberately left out of backups (`case_seen` only marks what is unread; a
 /// restored queue shows nothing unread).
-pub const NOT_BACKED_UP: &[&str] = &["sessions", "address_events", "backup_log", "case_seen"];
+pub const NOT_BACKED_UP: &[&str] = &[
+    "sessions",
+    "address_events",
+    "backup_log",
+    "case_seen",
+    // Pending invitations are single-use links a week long: a restore asks for new ones.
+    "member_invitations",
+];
 
 /// What a backup wrote.
 #[derive(Debug, Clone, serde::Serialize)]

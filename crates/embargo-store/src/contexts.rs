@@ -62,6 +62,8 @@ pub(crate) enum SealContext<'a> {
     Forwarder { case_id: i64 },
     /// An invitation's address or secret (`what`) in a job's payload.
     Invitation { case_id: i64, what: &'a str },
+    /// A team invitation's address or secret (`what`) in a job's payload.
+    Welcome { invitation_id: i64, what: &'a str },
     /// A project team's OpenPGP secret key.
     TeamKeySecret { project_id: i64 },
     /// A distributor's acknowledgement secret for a pre-notification.
@@ -121,6 +123,10 @@ impl fmt::Display for SealContext<'_> {
             SealContext::Invitation { case_id, what } => {
                 write!(f, "job:invitation:{case_id}:{what}")
             }
+            SealContext::Welcome {
+                invitation_id,
+                what,
+            } => write!(f, "job:welcome:{invitation_id}:{what}"),
             SealContext::TeamKeySecret { project_id } => {
                 write!(f, "team-key:{project_id}:secret")
             }
@@ -222,6 +228,15 @@ pub(crate) fn forwarder(case_id: i64) -> String {
 /// An invitation's address or secret in its mail job.
 pub(crate) fn invitation(case_id: i64, what: &str) -> String {
     SealContext::Invitation { case_id, what }.to_string()
+}
+
+/// A team invitation's address or secret in a job's payload.
+pub(crate) fn welcome(invitation_id: i64, what: &str) -> String {
+    SealContext::Welcome {
+        invitation_id,
+        what,
+    }
+    .to_string()
 }
 
 /// A project team's OpenPGP secret key.
@@ -348,6 +363,13 @@ mod tests {
                     what: "to",
                 },
                 "job:invitation:3:to",
+            ),
+            (
+                SealContext::Welcome {
+                    invitation_id: 4,
+                    what: "secret",
+                },
+                "job:welcome:4:secret",
             ),
             (
                 SealContext::TeamKeySecret { project_id: 1 },

@@ -85,6 +85,16 @@ pub enum Task {
         /// The single-use secret, sealed, base64.
         secret_sealed: String,
     },
+    /// An invitation to a project's team, to the newcomer: the link to choose their
+    /// password.
+    MailWelcome {
+        /// The invitation.
+        invitation_id: i64,
+        /// The newcomer's address, sealed, base64.
+        to_sealed: String,
+        /// The single-use secret, sealed, base64.
+        secret_sealed: String,
+    },
     /// A correction to a published CVE record goes to CVE Services.
     CveUpdate {
         /// The case.
@@ -131,6 +141,7 @@ impl Task {
             Task::MailReporter { .. } => "mail-reporter",
             Task::MailForwarder { .. } => "mail-forwarder",
             Task::MailInvitation { .. } => "mail-invitation",
+            Task::MailWelcome { .. } => "mail-welcome",
             Task::CveUpdate { .. } => "cve-update",
             Task::Announce { .. } => "announce",
             Task::Prenotify { .. } => "prenotify",
@@ -140,7 +151,10 @@ impl Task {
     /// The case the job is about, if it is about one.
     pub fn case_id(&self) -> Option<i64> {
         match self {
-            Task::Probe | Task::Digest { .. } | Task::Escalate { .. } => None,
+            Task::Probe
+            | Task::Digest { .. }
+            | Task::Escalate { .. }
+            | Task::MailWelcome { .. } => None,
             Task::Acknowledge { case_id }
             | Task::NotifyTeam { case_id }
             | Task::ReporterWrote { case_id }

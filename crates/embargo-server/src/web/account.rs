@@ -45,8 +45,23 @@ pub async fn page(
     AxumState(state): AxumState<AppState>,
     member: Member,
     headers: HeaderMap,
+    axum::extract::Query(arrival): axum::extract::Query<Arrival>,
 ) -> Result<Response, PageError> {
-    render(&state, &member, &headers, Once::default(), StatusCode::OK).await
+    // A newcomer arrives here from their invitation, signed in: the next step is theirs.
+    let once = Once {
+        info: arrival.welcome.map(|_| {
+            "Welcome: your password is set. Now turn on two-factor sign-in below, so that a stolen password alone signs nobody in.".to_owned()
+        }),
+        ..Once::default()
+    };
+    render(&state, &member, &headers, once, StatusCode::OK).await
+}
+
+/// How the account page was reached.
+#[derive(serde::Deserialize)]
+pub struct Arrival {
+    /// Set when a newcomer has just taken up their invitation.
+    welcome: Option<String>,
 }
 
 async fn render(

@@ -22,18 +22,43 @@ fn may_see(member: &Member, project: &Project) -> bool {
     member.viewer.is_admin || member.viewer.can_see_project(project.id)
 }
 
+/// What the admin page says after a form succeeded.
+#[derive(serde::Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
 /// The admin page.
 pub async fn page(
     AxumState(state): AxumState<AppState>,
     member: Member,
+    axum::extract::Query(done): axum::extract::Query<Done>,
 ) -> Result<Response, PageError> {
-    render(&state, &member, None, StatusCode::OK).await
+    let info = match done.done.as_deref() {
+        Some("member") => Some(
+            "They are on the team. Someone new gets a mail with a link to choose their password; someone who was not on the committee is on it now.",
+        ),
+        Some("committee") => Some("The committee is updated."),
+        Some(_) => Some("Saved."),
+        None => None,
+    };
+    render_saying(&state, &member, None, info, StatusCode::OK).await
 }
 
 async fn render(
     state: &AppState,
     member: &Member,
     problem: Option<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    render_saying(state, member, problem, None, status).await
+}
+
+async fn render_saying(
+    state: &AppState,
+    member: &Member,
+    problem: Option<String>,
+    info: Option<&str>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let store = &state.store;
@@ -56,14 +81,16 @@ async fn render(
             Vec::new()
         };
         let team_key = store.team_public_key(&key).await?;
-        sections.push((p, members, canned, team_key));
+        let committee = store.committee(&key).await?;
+        sections.push((p, members, canned, team_key, committee));
     }
     let csrf = member.csrf.as_str();
     let body = html! {
         h1 { "Projects and teams" }
         @if let Some(p) = &problem { (notice("error", p)) }
+        @if let Some(i) = info { (notice("info", i)) }
         @if projects.is_empty() { p { "You are on no project's team." } }
-        @for (p, members, canned, team_key) in &sections {
+        @for (p, members, canned, team_key, committee) in &sections {
             section.project aria-labelledby={ "p-" (p.key) } {
                 h2 id={ "p-" (p.key) } { (p.key) ": " (p.name) }
                 dl.facts {
@@ -88,13 +115,26 @@ async fn render(
                         }
                     }
                 }
-                @if member.viewer.is_admin {
+                p { "Committee (only its members may join the team): " @if committee.is_empty() { "nobody yet" } @else { (committee.join(", ")) } }
+                @if member.viewer.is_admin || member.viewer.can_see_project(p.id) {
                     form.stack method="post" action="/desk/admin/member" {
                         input type="hidden" name="csrf" value=(csrf);
                         input type="hidden" name="project" value=(p.key);
-                        label for={ "member-" (p.key) } { "Add a committee member to the team (address)" }
+                        label for={ "member-" (p.key) } {
+                            @if member.viewer.is_admin { "Invite to the team (address; added to the committee if need be)" }
+                            @else { "Invite a committee member to the team (address)" }
+                        }
                         input id={ "member-" (p.key) } type="email" name="email" required;
-                        button type="submit" { "Add to the team" }
+                        button type="submit" { "Invite to the team" }
+                    }
+                }
+                @if member.viewer.is_admin {
+                    form.stack method="post" action="/desk/admin/committee" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        input type="hidden" name="project" value=(p.key);
+                        label for={ "committee-" (p.key) } { "Add to the committee (one address per line)" }
+                        textarea id={ "committee-" (p.key) } name="emails" rows="2" required {}
+                        button type="submit" { "Add to the committee" }
                     }
                     form.stack method="post" action="/desk/admin/name" {
                         input type="hidden" name="csrf" value=(csrf);
@@ -169,8 +209,25 @@ pub async fn act(
         )));
     }
     let result = match action.as_str() {
-        "member" if member.viewer.is_admin => {
-            state.store.add_project_member(&key, text("email")).await
+        "member" => match state
+            .store
+            .invite_member(&member.viewer, &key, text("email"))
+            .await
+        {
+            Ok(_) => return Ok(Redirect::to("/desk/admin?done=member").into_response()),
+            Err(e) => Err(e),
+        },
+        "committee" if member.viewer.is_admin => {
+            let emails: Vec<String> = text("emails")
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect();
+            match state.store.add_committee_members(&key, &emails).await {
+                Ok(_) => return Ok(Redirect::to("/desk/admin?done=committee").into_response()),
+                Err(e) => Err(e),
+            }
         }
         "name" if member.viewer.is_admin => {
             let update = ProjectUpdate {
@@ -217,7 +274,7 @@ pub async fn act(
             };
             state.store.update_project(&key, update).await.map(|_| ())
         }
-        "member" | "lists" | "name" | "product" => {
+        "lists" | "name" | "product" | "committee" => {
             return Err(PageError::Api(ApiError::Forbidden(
                 "this needs an administrator",
             )));

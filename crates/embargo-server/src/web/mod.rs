@@ -26,6 +26,7 @@ mod queue;
 mod reporter;
 mod setup;
 mod transition;
+mod welcome;
 
 use axum::Router;
 use axum::extract::{Request, State as AxumState};
@@ -88,6 +89,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/invitations/{secret}",
             get(invitation::page).post(invitation::submit),
+        )
+        .route(
+            "/welcome/{secret}",
+            get(welcome::page).post(welcome::submit),
         )
         .route("/reporter/{secret}", get(reporter::page))
         .route("/reporter/{secret}/reply", post(reporter::reply))

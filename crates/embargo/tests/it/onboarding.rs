@@ -362,3 +362,177 @@ async fn a_collaborator_joins_in_the_browser_sqlite() {
 async fn a_collaborator_joins_in_the_browser_postgres() {
     collaborator(BACKENDS[1]).await;
 }
+
+/// The text between two markers of a page.
+fn between<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
+    let at = page
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start} in {page}"))
+        + start.len();
+    page[at..].split(end).next().unwrap()
+}
+
+/// An administrator invites someone new to a project's team from the admin page: they
+/// join the committee and the team, get a link by mail, choose their own password, and
+/// turn on two-factor sign-in. A team member may invite only committee members.
+async fn newcomer(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let people = seed(&store).await;
+    let admin = store.user_by_email("admin@example.org").await.unwrap();
+    let admin_session = store.create_session(admin.id).await.unwrap();
+    let alice = store.user_by_email("alice@example.org").await.unwrap();
+    let alice_session = store.create_session(alice.id).await.unwrap();
+    store.close().await;
+    let sink = Sink::start(&db.dir.path().join("sink"));
+    let mut cmd = db.command(&[]);
+    cmd.env(
+        "EMBARGO_SMTP_URL",
+        format!("smtp://127.0.0.1:{}", sink.port),
+    );
+    let server = Process::serve(cmd);
+    let http = client();
+    let invite = |session: &str, email: &'static str| {
+        http.post(format!("{}/desk/admin/member", server.url))
+            .header(COOKIE, format!("embargo_session={session}"))
+            .form(&[
+                (
+                    "csrf",
+                    embargo_server::extract::csrf_token(session).as_str(),
+                ),
+                ("project", "CLOUDSTACK"),
+                ("email", email),
+            ])
+            .send()
+    };
+    // A team member cannot bring in someone off the committee; the page says who can.
+    let resp = invite(&alice_session, "newbie@example.org").await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = resp.text().await.unwrap();
+    assert!(
+        page.contains("not on the CLOUDSTACK management committee")
+            && page.contains("an administrator can add them"),
+        "{page}"
+    );
+    let resp = invite(&admin_session, "newbie@example.org").await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()[LOCATION], "/desk/admin?done=member");
+    let alice_api = Api::new(&server.url, Some(&people.admin));
+    let (_, committee) = alice_api.get("/api/projects/CLOUDSTACK/committee").await;
+    assert!(
+        committee
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e == "newbie@example.org"),
+        "{committee}"
+    );
+    eventually(20, "the invitation mail", || async {
+        !sink.to("newbie@example.org").is_empty()
+    })
+    .await;
+    let (_, mail) = sink.to("newbie@example.org").remove(0);
+    assert!(!mail.text.contains("CLOUDSTACK-SEC"), "no case in it");
+    let at = mail.text.find("/welcome/").expect("the link in the mail");
+    let link = mail.text[at..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let resp = http
+        .get(format!("{}{link}", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (pair, token, _) = form_of(resp).await;
+    let choose = |password: &'static str, again: &'static str| {
+        http.post(format!("{}{link}", server.url))
+            .header(COOKIE, &pair)
+            .form(&[
+                ("form_token", token.as_str()),
+                ("password", password),
+                ("again", again),
+            ])
+            .send()
+    };
+    let resp = choose("newbie password 1", "newbie password 2")
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let resp = choose("short", "short").await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("at least 12 characters")
+    );
+    let resp = choose("newbie password 1", "newbie password 1")
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()[LOCATION], "/desk/account?welcome=1");
+    let session = cookie(&resp, "embargo_session");
+    // The link works once.
+    let resp = choose("newbie password 3", "newbie password 3")
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+
+    // Signed in, they turn on two-factor sign-in.
+    let page = http
+        .get(format!("{}/desk/account?welcome=1", server.url))
+        .header(COOKIE, &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Welcome: your password is set"), "{page}");
+    let csrf = hidden(&page, "csrf");
+    let post = |action: &'static str, field: &'static str, value: String| {
+        http.post(format!("{}/desk/account/{action}", server.url))
+            .header(COOKIE, &session)
+            .form(&[("csrf".to_owned(), csrf.clone()), (field.to_owned(), value)])
+            .send()
+    };
+    let page = post("totp-start", "password", "newbie password 1".into())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let secret = between(&page, "<code id=\"totp-secret\">", "</code>").to_owned();
+    let resp = post("totp-confirm", "code", crate::signin::code_now(&secret))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.text().await.unwrap().contains("recovery-codes"));
+    // On the team: the queue opens.
+    let resp = http
+        .get(format!("{}/desk", server.url))
+        .header(COOKIE, &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (_, members) = alice_api.get("/api/projects/CLOUDSTACK/members").await;
+    assert!(
+        members.to_string().contains("newbie@example.org"),
+        "{members}"
+    );
+    drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newcomer_is_invited_to_the_team_sqlite() {
+    newcomer(BACKENDS[0]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newcomer_is_invited_to_the_team_postgres() {
+    newcomer(BACKENDS[1]).await;
+}
