@@ -231,3 +231,29 @@ mod tests {
         assert_ne!(c.acknowledgement.met_at, Some(c.acknowledgement.due_at));
     }
 }
+
+/// A span given in days, as people read it: minutes under an hour, hours under two days,
+/// days (to a tenth) beyond; "0.01" days says nothing to anyone.
+pub fn span_in_words(days: f64) -> String {
+    let minutes = days * 24.0 * 60.0;
+    if minutes < 60.0 {
+        format!("{} min", minutes.round().max(0.0))
+    } else if days < 2.0 {
+        format!("{:.1} h", days * 24.0)
+    } else {
+        format!("{days:.1} days")
+    }
+}
+
+#[cfg(test)]
+mod span_tests {
+    use super::span_in_words;
+
+    #[test]
+    fn spans_read_in_sensible_units() {
+        assert_eq!(span_in_words(0.01), "14 min");
+        assert_eq!(span_in_words(0.5), "12.0 h");
+        assert_eq!(span_in_words(3.25), "3.2 days");
+        assert_eq!(span_in_words(0.0), "0 min");
+    }
+}

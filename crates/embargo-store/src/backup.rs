@@ -175,6 +175,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("retrospective_sealed", Bytes),
             ("credit_sealed", Bytes),
             ("disposition", Text),
+            ("owner_id", Int),
         ],
     ),
     (

@@ -36,14 +36,15 @@ pub(crate) fn parse_state(s: &str) -> Result<State> {
 macro_rules! case_from {
     () => {
         "FROM cases c JOIN projects p ON p.id = c.project_id \
-         LEFT JOIN cases d ON d.id = c.duplicate_of LEFT JOIN projects dp ON dp.id = d.project_id"
+         LEFT JOIN cases d ON d.id = c.duplicate_of LEFT JOIN projects dp ON dp.id = d.project_id \
+         LEFT JOIN users ou ON ou.id = c.owner_id"
     };
 }
 
 macro_rules! case_columns {
     () => {
         "c.*, p.key AS project_key, p.branches, p.clock_settings, p.disclosure AS project_disclosure, \
-         d.number AS dup_number, dp.key AS dup_key"
+         d.number AS dup_number, dp.key AS dup_key, ou.email AS owner_email"
     };
 }
 
@@ -117,6 +118,8 @@ pub(crate) struct Loaded {
     pub(crate) credit: Option<embargo_core::case::ReporterCredit>,
     /// What triage concluded, kept when the case left triage.
     pub(crate) disposition: Option<embargo_core::triage::Disposition>,
+    /// The member who owns the case, by address.
+    pub(crate) owner: Option<String>,
 }
 
 impl Loaded {
@@ -242,6 +245,11 @@ impl Loaded {
             advisory_url,
             cve_state,
             credit,
+            // Read where the query joined the owner (every case query does).
+            owner: row
+                .try_get::<Option<String>, _>("owner_email")
+                .ok()
+                .flatten(),
         })
     }
 
@@ -496,6 +504,7 @@ impl Loaded {
             embargo_at: self.embargo_at.map(rfc),
             severity: self.cvss.as_ref().map(Cvss::severity),
             unread: false,
+            owner: self.owner,
         }
     }
 
@@ -545,6 +554,7 @@ impl Loaded {
                 .and_then(|k| embargo_openpgp::PublicKey::from_armored(k).ok())
                 .map(|k| k.fingerprint()),
             reporter_withheld: false,
+            owner: self.owner,
             advisory_url: self.advisory_url,
             cve_state: self.cve_state,
         }

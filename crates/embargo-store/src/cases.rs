@@ -52,6 +52,19 @@ pub struct CaseFilter {
     pub offset: Option<i64>,
     /// Only cases in triage that this member has not given a view of.
     pub awaiting_view_of: Option<i64>,
+    /// Only cases of this owner, or of none.
+    pub owner: Option<OwnerFilter>,
+}
+
+/// Whose cases a list shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnerFilter {
+    /// The member's, by account id (the viewer's own, never the caller's text).
+    User(i64),
+    /// Those of the member with this address.
+    Email(String),
+    /// Those nobody owns.
+    Nobody,
 }
 
 /// CVSS ratings as a team member gives them: one vector, which sets the rating of its
@@ -98,6 +111,8 @@ pub struct CasePatch {
     pub versions: Option<Versions>,
     /// The advisory draft.
     pub advisory: Option<AdvisoryDraft>,
+    /// The member who owns the case, by address; empty for nobody.
+    pub owner: Option<String>,
     /// Words the commit guard blocks while the case is embargoed (replaces the list).
     pub sensitive_terms: Option<Vec<String>>,
     /// The reporter's OpenPGP public key, armored: mail to them is encrypted to it.
@@ -151,6 +166,30 @@ fn advisory_problem(advisory: &AdvisoryDraft) -> Option<String> {
         }
     }
     None
+}
+
+/// The account of `email` if they are on the security team of `project_id` (its own, or
+/// its organisation's foundation team): only they can own its cases.
+async fn team_member_id(
+    conn: &mut sqlx::AnyConnection,
+    email: &str,
+    project_id: i64,
+) -> Result<i64> {
+    let email = crate::accounts::check_email(email)?;
+    let row = sqlx::query(
+        "SELECT u.id FROM users u JOIN team_members t ON t.user_id = u.id JOIN projects p ON p.id = $2 \
+         WHERE u.email = $1 AND ((t.kind = 'project' AND t.scope_id = p.id) OR (t.kind = 'foundation' AND t.scope_id = p.org_id)) LIMIT 1",
+    )
+    .bind(&email)
+    .bind(project_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(row) => Ok(row.try_get("id")?),
+        None => Err(StoreError::Invalid(format!(
+            "{email} is not on this project's security team: only its members can own its cases"
+        ))),
+    }
 }
 
 /// What a person posts on a case's timeline.
@@ -313,6 +352,18 @@ impl Store {
             binds.push(state.as_str().to_owned());
             page.push_str(&format!(" AND c.state = ${}", binds.len()));
         }
+        match &filter.owner {
+            Some(OwnerFilter::User(id)) => page.push_str(&format!(" AND c.owner_id = {id}")),
+            Some(OwnerFilter::Email(email)) => {
+                binds.push(email.trim().to_ascii_lowercase());
+                page.push_str(&format!(
+                    " AND c.owner_id = (SELECT u.id FROM users u WHERE u.email = ${})",
+                    binds.len()
+                ));
+            }
+            Some(OwnerFilter::Nobody) => page.push_str(" AND c.owner_id IS NULL"),
+            None => {}
+        }
         if let Some(user_id) = filter.awaiting_view_of {
             // The id is ours (the viewer's), never the caller's text.
             page.push_str(&format!(
@@ -468,6 +519,15 @@ impl Store {
             changes.push(format!("CVE ID set to {cve}"));
         }
         if let Some(at) = patch.embargo_at {
+            // A new date in the past would let the announcement go at once, unnoticed;
+            // going out early is the override's, with its reason. The stored date sent
+            // back unchanged (a form saved again) is no new date.
+            if case.embargo_at != Some(millis(at)) && at < now_dt {
+                return Err(StoreError::Invalid(format!(
+                    "the embargo date {} is in the past: choose a time to come (to announce now, move the case with a reason for going out before the embargo)",
+                    rfc3339(at)
+                )));
+            }
             sqlx::query("UPDATE cases SET embargo_at = $1 WHERE id = $2")
                 .bind(millis(at))
                 .bind(id)
@@ -488,6 +548,22 @@ impl Store {
                 .await?;
             }
             changes.push(format!("embargo date set to {}", rfc3339(at)));
+        }
+        if let Some(owner) = &patch.owner {
+            let owner = owner.trim();
+            let owner_id: Option<i64> = match owner {
+                "" => None,
+                email => Some(team_member_id(&mut tx, email, auth.project_id).await?),
+            };
+            sqlx::query("UPDATE cases SET owner_id = $1 WHERE id = $2")
+                .bind(owner_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            changes.push(match owner {
+                "" => "owner cleared".to_owned(),
+                email => format!("owner set to {email}"),
+            });
         }
         if let Some(versions) = &patch.versions {
             let total: usize = versions

@@ -61,7 +61,7 @@ pub use attachments::AttachmentInfo;
 pub use attachments::Upload;
 pub use audit::{AuditReport, AuditRow, BadRow, Checkpoint, CheckpointFileError};
 pub use case_row::SEALED_CASE_FIELDS;
-pub use cases::{CaseFilter, CasePatch, CvssInput, NewReport};
+pub use cases::{CaseFilter, CasePatch, CvssInput, NewReport, OwnerFilter};
 pub use cve::{CveContext, CveCredentials, CveReservation, CveUpdate};
 pub use disclosure::{
     AnnouncementDue, AnnouncementPreview, ChangesEntry, DisclosurePlan, DisclosureStep,

@@ -38,6 +38,9 @@ pub struct CaseSummary {
     /// viewer last opened the case.
     #[serde(default)]
     pub unread: bool,
+    /// The member who owns the case, by address.
+    #[serde(default)]
+    pub owner: Option<String>,
 }
 
 /// An announcement that went out before the embargo date.
@@ -108,6 +111,9 @@ pub struct CaseDetail {
     /// Whether the reporter's identity is withheld from this viewer (a collaborator).
     #[serde(default)]
     pub reporter_withheld: bool,
+    /// The member who owns the case, by address.
+    #[serde(default)]
+    pub owner: Option<String>,
     /// The archived public announcement, once recorded.
     pub advisory_url: Option<String>,
     /// The state of the CVE ID at CVE Services, when Embargo reserved or published it.

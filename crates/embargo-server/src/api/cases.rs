@@ -50,6 +50,8 @@ pub struct ListParams {
     pub offset: Option<i64>,
     /// `me`: only cases in triage that the caller has not given a view of.
     pub awaiting: Option<String>,
+    /// `me`, `none`, or a member's address: only the cases they own (or nobody does).
+    pub owner: Option<String>,
 }
 
 /// Fields to set on a case; absent fields are left alone.
@@ -58,6 +60,8 @@ pub struct ListParams {
 pub struct PatchCaseBody {
     /// A new title.
     pub title: Option<String>,
+    /// The member who owns the case (on its team), by address; empty for nobody.
+    pub owner: Option<String>,
     /// A CVSS 3.1 or 4.0 vector, checked strictly (it replaces the rating of its own
     /// version), or a list with at most one vector per version (it replaces them all).
     #[schema(value_type = Option<Object>, example = json!(["CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"]))]
@@ -134,6 +138,15 @@ fn case_ref(s: &str) -> Result<CaseRef, ApiError> {
     Ok(s.parse::<CaseRef>()?)
 }
 
+/// `me`, `none` or an address, as a list's owner filter.
+fn owner_filter(owner: &str, caller: &Caller) -> embargo_store::OwnerFilter {
+    match owner {
+        "me" => embargo_store::OwnerFilter::User(caller.viewer.user_id),
+        "none" => embargo_store::OwnerFilter::Nobody,
+        email => embargo_store::OwnerFilter::Email(email.to_owned()),
+    }
+}
+
 /// List the cases the caller may see.
 #[utoipa::path(get, path = "/api/cases", tag = "cases", params(ListParams),
     responses((status = 200, body = Vec<CaseSummary>), (status = 401, body = ErrorBody)),
@@ -166,6 +179,7 @@ pub async fn list(
                 )));
             }
         },
+        owner: params.owner.as_deref().map(|o| owner_filter(o, &caller)),
     };
     Ok(Json(state.store.list_cases(&caller.viewer, &filter).await?))
 }
@@ -229,6 +243,7 @@ pub async fn update(
         sensitive_terms: body.sensitive_terms,
         reporter_key: body.reporter_key,
         advisory_url: body.advisory_url,
+        owner: body.owner,
     };
     Ok(Json(
         state

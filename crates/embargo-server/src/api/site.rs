@@ -36,17 +36,21 @@ pub async fn project_index(
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
     let key: ProjectKey = key.parse()?;
-    state.store.project(&key).await?;
-    index_of(&state, Some(&key)).await
+    let door = crate::web::reporter::door(&state, &key).await?;
+    index_of(&state, Some((&key, &door))).await
 }
 
-async fn index_of(state: &AppState, project: Option<&ProjectKey>) -> Result<Response, ApiError> {
+async fn index_of(
+    state: &AppState,
+    one: Option<(&ProjectKey, &crate::web::reporter::Door)>,
+) -> Result<Response, ApiError> {
+    let project = one.map(|(key, _)| key);
     let all = state
         .store
         .published_advisories(project, &state.public_url)
         .await?;
-    let heading = match project {
-        Some(key) => format!("Security advisories of {key}"),
+    let heading = match one {
+        Some((_, door)) => format!("Security advisories of {}", door.name),
         None => "Security advisories".to_owned(),
     };
     // The way to report is found where advisories are: each project's form.
@@ -76,6 +80,10 @@ async fn index_of(state: &AppState, project: Option<&ProjectKey>) -> Result<Resp
                     @for (key, shown) in &projects {
                         li { a href={ "/projects/" (key) "/report" } { "Report a vulnerability in " (shown) } }
                     }
+                }
+                // A project's own page names its other ways in too.
+                @if let Some((key, door)) = one {
+                    (crate::web::reporter::other_ways(key.as_str(), door))
                 }
             }
         }

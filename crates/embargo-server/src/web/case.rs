@@ -88,6 +88,7 @@ fn done_message(action: &str) -> String {
         "checklist" => "The checklist is updated.",
         "cve-reserve" => "A CVE ID is reserved.",
         "archive" => "The archived announcement is recorded.",
+        "owner" => "The owner is set.",
         "cve-publish" => "The CVE record is published.",
         "distributor" => "The distributor contact is added.",
         "prenotify" => "The distributors are being pre-notified.",
@@ -332,6 +333,16 @@ pub async fn act(
                 Err(e) => Err(store_refusal(e, &form)?),
             }
         }
+        "owner" => {
+            let patch = CasePatch {
+                owner: Some(field(&form, "owner").unwrap_or_default().to_owned()),
+                ..CasePatch::default()
+            };
+            match store.update_case(viewer, &case_ref, patch).await {
+                Ok(_) => Ok(back(None)),
+                Err(e) => Err(store_refusal(e, &form)?),
+            }
+        }
         "archive" => {
             let patch = CasePatch {
                 advisory_url: Some(field(&form, "advisory_url").unwrap_or_default().to_owned()),
@@ -551,6 +562,7 @@ async fn render(
     } else {
         (Vec::new(), Vec::new(), Vec::new())
     };
+    let team_members = section(store.project_members(&case.project).await)?;
     let late_stage = matches!(case.state, State::FixReady | State::ReleasePending);
     let (plan, preview) = if team && late_stage {
         (
@@ -734,6 +746,7 @@ async fn render(
                 dt { "Project" } dd { (case.project) }
                 dt { "Received" } dd { time datetime=(case.received_at) { (short_time(&case.received_at)) } " by " (case.channel.as_str()) }
                 dt { "Reporter" } dd { (case.reporter.name.clone().unwrap_or_else(|| "anonymous".into())) @if let Some(e) = &case.reporter.email { " <" (e) ">" } }
+                dt { "Owner" } dd #owner { (case.owner.clone().unwrap_or_else(|| "nobody yet".into())) }
                 dt { "CVE ID" } dd {
                     @match (&case.cve_id, &case.cve_state) {
                         (Some(id), Some(s)) => { (id) " (" (s.state) ")" },
@@ -753,6 +766,17 @@ async fn render(
                 } @else {
                     p { "Reserving a CVE ID here needs the organisation's CVE Services credentials, which an administrator sets up. An ID assigned elsewhere goes in the details below." }
                 }
+            }
+            form.inline method="post" action={ "/desk/cases/" (r) "/owner" } {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="owner-select" { "Owner" }
+                select #owner-select name="owner" {
+                    option value="" { "Nobody" }
+                    @for m in &team_members {
+                        option value=(m.email) selected[case.owner.as_deref() == Some(m.email.as_str())] { (m.email) }
+                    }
+                }
+                button type="submit" { "Set the owner" }
             }
             details.description { summary { "The report" } pre.text { (case.description) } }
             form.stack method="post" action={ "/desk/cases/" (r) "/details" } {

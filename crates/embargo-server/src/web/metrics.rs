@@ -28,7 +28,7 @@ pub struct MetricsQuery {
 
 fn days(value: Option<f64>) -> String {
     value
-        .map(|d| format!("{d:.2}"))
+        .map(embargo_core::clocks::span_in_words)
         .unwrap_or_else(|| "–".into())
 }
 

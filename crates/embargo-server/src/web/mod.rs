@@ -23,7 +23,7 @@ pub(crate) mod layout;
 mod member;
 mod metrics;
 mod queue;
-mod reporter;
+pub(crate) mod reporter;
 mod setup;
 mod transition;
 mod welcome;

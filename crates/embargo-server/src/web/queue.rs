@@ -23,6 +23,8 @@ pub struct Filters {
     q: Option<String>,
     /// "overdue", "due" or "stalled".
     attention: Option<String>,
+    /// "me" or "none".
+    owner: Option<String>,
 }
 
 fn needs(case: &CaseSummary, attention: &str) -> bool {
@@ -63,7 +65,13 @@ pub async fn page(
         limit: Some(1000),
         offset: None,
         awaiting_view_of: (attention == "my-view").then_some(member.viewer.user_id),
+        owner: match given(&filters.owner) {
+            Some("me") => Some(embargo_store::OwnerFilter::User(member.viewer.user_id)),
+            Some("none") => Some(embargo_store::OwnerFilter::Nobody),
+            _ => None,
+        },
     };
+    let owner = given(&filters.owner).unwrap_or("");
     let all = state.store.list_cases(&member.viewer, &filter).await?;
     let q = given(&filters.q).map(str::to_lowercase);
     let shown: Vec<&CaseSummary> = all
@@ -113,6 +121,14 @@ pub async fn page(
                     option value="my-view" selected[attention == "my-view"] { "Waiting for my view" }
                 }
             }
+            div {
+                label for="owner" { "Owner" }
+                select #owner name="owner" {
+                    option value="" { "Anyone or nobody" }
+                    option value="me" selected[owner == "me"] { "Mine" }
+                    option value="none" selected[owner == "none"] { "Nobody's" }
+                }
+            }
             div { button type="submit" { "Filter" } }
         }
         @if !projects.is_empty() {
@@ -138,6 +154,7 @@ pub async fn page(
                                     th scope="col" { "Case" }
                                     th scope="col" { "Title" }
                                     th scope="col" { "Severity" }
+                                    th scope="col" { "Owner" }
                                     th scope="col" { "Clocks" }
                                     th scope="col" { "Embargo until" }
                                 }
@@ -148,6 +165,7 @@ pub async fn page(
                                         td { a href={ "/desk/cases/" (c.reference) } { (c.reference) } " " (state_badge(c.state)) }
                                         td { (c.title) @if c.unread { " " span.badge.unread title="A message arrived since you last opened the case" { "new message" } } }
                                         td { @if let Some(sev) = c.severity { span class={ "severity " (sev.to_string().to_lowercase()) } { (sev) } } @else { "not rated" } }
+                                        td.owner { (c.owner.clone().unwrap_or_else(|| "nobody".into())) }
                                         td.clocks {
                                             @if c.state.is_open() {
                                                 (clock_badge("acknowledge", &c.clocks.acknowledgement))

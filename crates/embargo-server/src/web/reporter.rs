@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use embargo_core::case::CreditChoice;
 use embargo_core::reference::ProjectKey;
-use embargo_store::Upload;
+use embargo_store::{StoreError, Upload};
 use maud::html;
 use serde::Deserialize;
 
@@ -102,15 +102,15 @@ async fn read_report(mut multipart: Multipart) -> Result<(ReportForm, Option<Att
     Ok((form, file))
 }
 
-/// What the form says of the other ways in: the project's name, its security contacts
-/// and whether its team has an OpenPGP key to encrypt to.
-struct Door {
-    name: String,
-    contacts: Vec<String>,
-    key: bool,
+/// The ways in to a project's security team, as the public pages name them: its name,
+/// its security contacts, and its team's OpenPGP key's fingerprint, if it has one.
+pub(crate) struct Door {
+    pub name: String,
+    pub contacts: Vec<String>,
+    pub fingerprint: Option<String>,
 }
 
-async fn door(state: &AppState, key: &ProjectKey) -> Result<Door, PageError> {
+pub(crate) async fn door(state: &AppState, key: &ProjectKey) -> Result<Door, StoreError> {
     let project = state.store.project(key).await?;
     Ok(Door {
         name: match project.name.trim() {
@@ -118,8 +118,36 @@ async fn door(state: &AppState, key: &ProjectKey) -> Result<Door, PageError> {
             name => name.to_owned(),
         },
         contacts: project.disclosure.security_contacts,
-        key: state.store.team_public_key(key).await?.is_some(),
+        fingerprint: state
+            .store
+            .team_public_key(key)
+            .await?
+            .map(|k| k.fingerprint),
     })
+}
+
+/// The other ways in, said on the report form and the project's public page.
+pub(crate) fn other_ways(key: &str, door: &Door) -> maud::Markup {
+    html! {
+        @if door.contacts.is_empty() {
+            p { "Prefer email? Write to the project's security address." }
+        } @else {
+            p {
+                "Prefer email? Write to "
+                @for (i, c) in door.contacts.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    a href=(c) { (c.strip_prefix("mailto:").unwrap_or(c)) }
+                }
+                "."
+            }
+        }
+        @if let Some(fingerprint) = &door.fingerprint {
+            p {
+                "Mail encrypted to " a href={ "/api/public/projects/" (key) "/openpgp-key" } { "the team's OpenPGP key" }
+                " is welcome. Its fingerprint: " code.fingerprint { (fingerprint) }
+            }
+        }
+    }
 }
 
 fn report_page(
@@ -133,21 +161,7 @@ fn report_page(
     let body = html! {
         h1 { "Report a security vulnerability in " (door.name) }
         p { "Your report goes to the project's security team only. You get a reference and a private link to follow the case and reply. If you can, say how to reproduce the problem and which versions are affected." }
-        @if door.contacts.is_empty() {
-            p { "Prefer email? Write to the project's security address." }
-        } @else {
-            p {
-                "Prefer email? Write to "
-                @for (i, c) in door.contacts.iter().enumerate() {
-                    @if i > 0 { ", " }
-                    a href=(c) { (c.strip_prefix("mailto:").unwrap_or(c)) }
-                }
-                "."
-            }
-        }
-        @if door.key {
-            p { "Mail encrypted to " a href={ "/api/public/projects/" (key) "/openpgp-key" } { "the team's OpenPGP key" } " is welcome." }
-        }
+        (other_ways(key, door))
         @if let Some(p) = problem { (notice("error", p)) }
         form.stack method="post" action={ "/projects/" (key) "/report" } enctype="multipart/form-data" {
             input type="hidden" name="form_token" value=(token);

@@ -23,14 +23,14 @@ async fn after_the_announcement(backend: Backend) {
         .moved(&r, json!({ "to": "triage", "reason": "reproducing" }))
         .await;
     alice.moved(&r, json!({ "to": "confirmed" })).await;
-    let past = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
+    let soon = time::OffsetDateTime::now_utc() + time::Duration::days(1);
     let (status, body) = alice
         .patch(
             &format!("/api/cases/{r}"),
             json!({
                 "cvss": "CVSS:3.1/AV:N/AC:L/PR:L/UI:R/S:C/C:H/I:H/A:N",
                 "cve_id": "CVE-2026-43001",
-                "embargo_at": past.format(&time::format_description::well_known::Rfc3339).unwrap(),
+                "embargo_at": soon.format(&time::format_description::well_known::Rfc3339).unwrap(),
                 "versions": { "affected": ["4.0.0 through 4.19.1.1"], "fixed": ["4.19.1.2"] },
                 "advisory": { "title": "Stored XSS in the console", "description": "The console showed names unescaped.", "mitigation": "Upgrade to 4.19.1.2.", "cwe": "CWE-79" }
             }),
@@ -45,7 +45,7 @@ async fn after_the_announcement(backend: Backend) {
     alice
         .moved(
             &r,
-            json!({ "to": "announced", "not_sent_reason": "announced by hand in the test" }),
+            json!({ "to": "announced", "not_sent_reason": "announced by hand in the test", "override_reason": "the fix is public already" }),
         )
         .await;
 

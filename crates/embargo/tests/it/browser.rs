@@ -140,7 +140,7 @@ async fn web_ui_end_to_end(backend: Backend) {
         assert_eq!(shown[step]["count"], figures[key]["count"], "{step}");
         let median = figures[key]["median_days"]
             .as_f64()
-            .map(|d| format!("{d:.2}"))
+            .map(embargo_core::clocks::span_in_words)
             .unwrap_or_else(|| "–".into());
         assert_eq!(
             shown[step]["median"].as_str(),

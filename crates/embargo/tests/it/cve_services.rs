@@ -505,7 +505,7 @@ async fn cve_services_round_trip(backend: Backend) {
     let (status, body) = alice.patch(&format!("/api/cases/{r}"), json!({
         "cvss": "CVSS:3.1/AV:N/AC:L/PR:L/UI:R/S:C/C:H/I:H/A:N",
         "versions": { "affected": ["4.0.0 through 4.19.1.1"], "fixed": ["4.19.1.2"] },
-        "embargo_at": "2026-01-01T00:00:00Z",
+        "embargo_at": "2031-01-01T00:00:00Z",
         "advisory": { "description": "Described.", "mitigation": "Upgrade.", "credits": [{ "name": "Fay Finder", "role": "finder" }] }
     })).await;
     assert_eq!(status, 200, "{body}");
@@ -518,7 +518,7 @@ async fn cve_services_round_trip(backend: Backend) {
     alice
         .moved(
             &r,
-            json!({ "to": "announced", "not_sent_reason": "announced by hand" }),
+            json!({ "to": "announced", "not_sent_reason": "announced by hand", "override_reason": "the fix is public already" }),
         )
         .await;
     let (status, body) = alice

@@ -36,6 +36,7 @@ mod matrix;
 mod onboarding;
 mod openpgp;
 mod operations;
+mod ownership;
 mod packaging;
 mod postfix;
 mod processes;

@@ -322,7 +322,7 @@ async fn tools_can_use_the_advisory(backend: Backend) {
         .moved(&r, json!({ "to": "triage", "reason": "reproducing" }))
         .await;
     alice.moved(&r, json!({ "to": "confirmed" })).await;
-    let embargo = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
+    let embargo = time::OffsetDateTime::now_utc() + time::Duration::days(1);
     let (status, body) = alice
         .patch(
             &case,
@@ -446,7 +446,7 @@ async fn tools_can_use_the_advisory(backend: Backend) {
     alice
         .moved(
             &r,
-            json!({ "to": "announced", "not_sent_reason": "announced by hand in the test" }),
+            json!({ "to": "announced", "not_sent_reason": "announced by hand in the test", "override_reason": "the fix is public already" }),
         )
         .await;
 
@@ -642,7 +642,7 @@ async fn announced_before_the_upgrade(backend: Backend) {
             json!({
                 "cvss": "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:C/C:H/I:N/A:N",
                 "cve_id": "CVE-2026-42002",
-                "embargo_at": (time::OffsetDateTime::now_utc() - time::Duration::minutes(1)).format(&time::format_description::well_known::Rfc3339).unwrap(),
+                "embargo_at": (time::OffsetDateTime::now_utc() + time::Duration::days(1)).format(&time::format_description::well_known::Rfc3339).unwrap(),
                 "versions": { "affected": ["4.0.0 through 4.18.2.3", "4.19.0.0 through 4.19.1.1"], "fixed": ["4.18.2.4", "4.19.1.2"] },
                 "advisory": { "description": "Described.", "mitigation": "Upgrade.", "cwe": "CWE-20" }
             }),
@@ -657,7 +657,7 @@ async fn announced_before_the_upgrade(backend: Backend) {
     alice
         .moved(
             &r,
-            json!({ "to": "announced", "not_sent_reason": "announced by hand in the test" }),
+            json!({ "to": "announced", "not_sent_reason": "announced by hand in the test", "override_reason": "the fix is public already" }),
         )
         .await;
     drop(server);

@@ -575,7 +575,9 @@ async fn newcomers_find_the_first_steps_and_the_report_form() {
         .await
         .unwrap();
     assert!(
-        page.contains("Nobody can sign in yet") && page.contains("embargo init"),
+        page.contains("Nobody can sign in yet")
+            && page.contains("setup link")
+            && page.contains("embargo init"),
         "{page}"
     );
     seed(&store).await;
@@ -635,6 +637,35 @@ async fn newcomers_find_the_first_steps_and_the_report_form() {
         form.contains("href=\"/api/public/projects/CLOUDSTACK/openpgp-key\""),
         "{form}"
     );
+    let fingerprint = store
+        .team_public_key(&key)
+        .await
+        .unwrap()
+        .unwrap()
+        .fingerprint;
+    assert!(form.contains(&fingerprint), "the key's fingerprint: {form}");
+    // The project's public page says the same, under the project's name.
+    let page = client()
+        .get(format!("{url}/projects/CLOUDSTACK/advisories"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Security advisories of Apache CloudStack"),
+        "{page}"
+    );
+    assert!(
+        page.contains("href=\"/projects/CLOUDSTACK/report\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("mailto:security@cloudstack.example"),
+        "{page}"
+    );
+    assert!(page.contains(&fingerprint), "{page}");
     server.stop().await;
 }
 

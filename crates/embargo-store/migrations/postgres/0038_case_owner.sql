@@ -1,0 +1,2 @@
+-- Who on the team owns a case: shown on the case and in the queue, and filtered by.
+ALTER TABLE cases ADD COLUMN owner_id BIGINT REFERENCES users(id);
