@@ -440,6 +440,31 @@ try {
   await check("advisories", publicPage, response);
   expect(await publicPage.getByRole("link", { name: /Stored XSS/ }).count() === 1, "the index lists it");
 
+  // After the announcement the case page guides the rest: the archived announcement,
+  // the CVE record, CHANGES and NEWS.
+  response = await go(alice, `/desk/cases/${ref}`);
+  await check("case-announced", alice, response);
+  expect((await alice.locator("#after").count()) === 1, "the after-announcement section shows");
+  await alice.getByLabel("Archived announcement URL").fill("https://lists.cloudstack.example/thread/abc");
+  response = await submitAndWait(alice, alice.getByRole("button", { name: "Record the archived announcement" }));
+  expect((await alice.locator(".notice").first().textContent()).includes("archived announcement is recorded"), "the archive is recorded");
+  expect((await alice.locator("#changes-entry").textContent()).includes("CVE-2026-41234"), "the CHANGES entry names the CVE");
+  await check("case-archived", alice, response);
+  // The owner, set on the case page and filtered by in the queue.
+  await alice.getByLabel("Owner").selectOption("alice@example.org");
+  await submitAndWait(alice, alice.getByRole("button", { name: "Set the owner" }));
+  response = await go(alice, "/desk?owner=me");
+  await check("queue-mine", alice, response);
+  expect(await alice.getByRole("link", { name: ref }).count() >= 1, "my cases list the owned case");
+  // The public ways in: a project's page, and the pages mailed links open.
+  response = await go(publicPage, "/projects/CLOUDSTACK/advisories");
+  await check("project-advisories", publicPage, response);
+  expect(await publicPage.getByRole("link", { name: /Report a vulnerability/ }).count() >= 1, "the project page links the form");
+  for (const [name, path] of [["invitation", "/invitations/inv_not-a-real-one"], ["welcome", "/welcome/wel_not-a-real-one"], ["setup-invalid", "/setup/not-a-real-one"]]) {
+    response = await go(publicPage, path);
+    await check(name, publicPage, response);
+  }
+
   // 7. The process review page: server-rendered SVG charts, and figures the exports
   // must agree with (the Rust test compares them with embargo report).
   response = await go(alice, "/desk/metrics?project=CLOUDSTACK");
