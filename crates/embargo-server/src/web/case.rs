@@ -666,6 +666,32 @@ async fn render(
         }
         @if let Some(e) = &extras.error { (notice("error", e)) }
         @if let Some(i) = &extras.info { (notice("info", i)) }
+        div.case-layout {
+        aside.case-side aria-label="The case at a glance" {
+            dl.glance {
+                dt { "State" } dd { (state_badge(case.state)) }
+                dt { "Severity" } dd {
+                    @if let Some(c) = &case.cvss { span class={ "severity " (c.severity.to_string().to_lowercase()) } { (format!("{:.1}", c.score)) " " (c.severity) } }
+                    @else { "not rated" }
+                }
+                dt { "CVE" } dd { (case.cve_id.clone().unwrap_or_else(|| "none yet".into())) }
+                dt { "Embargo" } dd {
+                    @if let Some(at) = &case.embargo_at { time datetime=(at) { (short_time(at)) } }
+                    @else { "no date yet" }
+                }
+                dt { "Owner" } dd { (case.owner.clone().unwrap_or_else(|| "nobody".into())) }
+                @if case.state.is_open() {
+                    dt { "Clocks" } dd.clocks {
+                        (clock_badge("acknowledge", &case.clocks.acknowledgement))
+                        @if let Some(m) = &case.clocks.mitigation { br; (clock_badge("mitigate", m)) }
+                        @if let Some(a) = &case.clocks.announcement { br; (clock_badge("announce", a)) }
+                    }
+                }
+                dt { "People" } dd {
+                    (team_members.len()) " on the team"
+                    @if !collaborators.is_empty() { ", " (collaborators.len()) " collaborator" @if collaborators.len() > 1 { "s" } }
+                }
+            }
         nav.sections aria-label="Sections of the case" {
             ul {
                 li { a href="#next" { "Next steps" } }
@@ -680,6 +706,8 @@ async fn render(
                 li { a href="#timeline" { "Timeline" } }
             }
         }
+        }
+        div.case-main {
         section #next aria-labelledby="next-h" {
             h2 #next-h { "Next steps" }
             p.clocks {
@@ -1053,6 +1081,8 @@ async fn render(
                     }
                 }
             }
+        }
+        }
         }
     };
     let mut response = layout::page(&format!("{r}: {}", case.title), Some(member), body);
