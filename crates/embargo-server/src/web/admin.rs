@@ -22,6 +22,49 @@ fn may_see(member: &Member, project: &Project) -> bool {
     member.viewer.is_admin || member.viewer.can_see_project(project.id)
 }
 
+/// The clock settings as the form's fields: name, label, value.
+fn clock_fields(
+    c: &embargo_core::project::ClockSettings,
+) -> [(&'static str, &'static str, i64); 7] {
+    [
+        (
+            "acknowledge_days",
+            "Acknowledge the reporter within",
+            c.acknowledge_days,
+        ),
+        (
+            "mitigation_days_critical",
+            "Mitigation window, critical",
+            c.mitigation_days_critical,
+        ),
+        (
+            "mitigation_days_high",
+            "Mitigation window, high",
+            c.mitigation_days_high,
+        ),
+        (
+            "mitigation_days_other",
+            "Mitigation window, medium and low",
+            c.mitigation_days_other,
+        ),
+        (
+            "announce_warn_days",
+            "Announcement due soon after",
+            c.announce_warn_days,
+        ),
+        (
+            "announce_overdue_days",
+            "Announcement overdue after",
+            c.announce_overdue_days,
+        ),
+        (
+            "stall_days",
+            "A case stalls after no activity for",
+            c.stall_days,
+        ),
+    ]
+}
+
 /// What the admin page says after a form succeeded.
 #[derive(serde::Deserialize)]
 pub struct Done {
@@ -158,6 +201,36 @@ async fn render_saying(
                         input id={ "repo-" (p.key) } type="url" name="repository" value=(p.product.repository.clone().unwrap_or_default());
                         button type="submit" { "Save the product" }
                     }
+                    form.stack method="post" action="/desk/admin/contacts" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        input type="hidden" name="project" value=(p.key);
+                        label for={ "contacts-" (p.key) } { "Security contacts, one per line (mailto: or https:), for security.txt and the report form" }
+                        textarea id={ "contacts-" (p.key) } name="contacts" rows="2" { (p.disclosure.security_contacts.join("\n")) }
+                        label for={ "policy-" (p.key) } { "Security policy URL" }
+                        input id={ "policy-" (p.key) } type="url" name="policy_url" value=(p.disclosure.policy_url.clone().unwrap_or_default());
+                        button type="submit" { "Save the contacts" }
+                    }
+                    form.stack method="post" action="/desk/admin/clocks" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        input type="hidden" name="project" value=(p.key);
+                        fieldset {
+                            legend { "Clocks, in days" }
+                            @for (name, label, value) in clock_fields(&p.clocks) {
+                                label for={ (name) "-" (p.key) } { (label) }
+                                input id={ (name) "-" (p.key) } type="number" min="1" max="365" name=(name) required value=(value);
+                            }
+                        }
+                        button type="submit" { "Save the clocks" }
+                    }
+                    @if team_key.is_none() {
+                        form.stack method="post" action="/desk/admin/team-key" {
+                            input type="hidden" name="csrf" value=(csrf);
+                            input type="hidden" name="project" value=(p.key);
+                            label for={ "key-uid-" (p.key) } { "The team key's user ID" }
+                            input id={ "key-uid-" (p.key) } type="text" name="user_id" required value={ (p.name) " security team <" (p.disclosure.security_contacts.iter().find_map(|c| c.strip_prefix("mailto:")).unwrap_or("security@example.org")) ">" };
+                            button type="submit" { "Generate the team's OpenPGP key" }
+                        }
+                    }
                     form.stack method="post" action="/desk/admin/lists" {
                         input type="hidden" name="csrf" value=(csrf);
                         input type="hidden" name="project" value=(p.key);
@@ -274,7 +347,66 @@ pub async fn act(
             };
             state.store.update_project(&key, update).await.map(|_| ())
         }
-        "lists" | "name" | "product" | "committee" => {
+        "contacts" if member.viewer.is_admin => {
+            let mut disclosure = project.disclosure.clone();
+            disclosure.security_contacts = text("contacts")
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect();
+            disclosure.policy_url = Some(text("policy_url").to_owned()).filter(|u| !u.is_empty());
+            let update = ProjectUpdate {
+                disclosure: Some(disclosure),
+                ..ProjectUpdate::default()
+            };
+            state.store.update_project(&key, update).await.map(|_| ())
+        }
+        "clocks" if member.viewer.is_admin => {
+            let day = |name: &str| -> Result<i64, embargo_store::StoreError> {
+                text(name).parse().map_err(|_| {
+                    embargo_store::StoreError::Invalid(format!(
+                        "{name} must be a whole number of days"
+                    ))
+                })
+            };
+            let clocks = (|| {
+                Ok(embargo_core::project::ClockSettings {
+                    acknowledge_days: day("acknowledge_days")?,
+                    mitigation_days_critical: day("mitigation_days_critical")?,
+                    mitigation_days_high: day("mitigation_days_high")?,
+                    mitigation_days_other: day("mitigation_days_other")?,
+                    announce_warn_days: day("announce_warn_days")?,
+                    announce_overdue_days: day("announce_overdue_days")?,
+                    stall_days: day("stall_days")?,
+                })
+            })();
+            match clocks {
+                Ok(clocks) => {
+                    let update = ProjectUpdate {
+                        clocks: Some(clocks),
+                        ..ProjectUpdate::default()
+                    };
+                    state.store.update_project(&key, update).await.map(|_| ())
+                }
+                Err(e) => Err(e),
+            }
+        }
+        "team-key" if member.viewer.is_admin => {
+            let user_id = text("user_id").to_owned();
+            // Making the key takes a moment of CPU: off the request threads.
+            let team =
+                tokio::task::spawn_blocking(move || embargo_openpgp::TeamKey::generate(&user_id))
+                    .await
+                    .map_err(|_| PageError::BadForm("the key could not be made".into()))?
+                    .map_err(|e| PageError::BadForm(e.to_string()))?;
+            state
+                .store
+                .set_team_key(&key, &team, false)
+                .await
+                .map(|_| ())
+        }
+        "lists" | "name" | "product" | "committee" | "contacts" | "clocks" | "team-key" => {
             return Err(PageError::Api(ApiError::Forbidden(
                 "this needs an administrator",
             )));
@@ -287,7 +419,7 @@ pub async fn act(
         _ => return Err(PageError::Api(ApiError::NoRoute)),
     };
     match result {
-        Ok(()) => Ok(Redirect::to("/desk/admin").into_response()),
+        Ok(()) => Ok(Redirect::to("/desk/admin?done=saved").into_response()),
         Err(e) => {
             let (status, message) = ApiError::Store(e).public_status_and_message();
             if status.is_client_error() {

@@ -714,3 +714,98 @@ async fn a_project_is_renamed_and_shown_by_its_name() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     server.stop().await;
 }
+
+/// An administrator keeps a project's settings from the admin page: its security
+/// contacts and policy, its clocks, its team key. Bad values are refused with the reason
+/// and change nothing.
+#[tokio::test]
+async fn project_settings_from_the_admin_page() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        seed(&store).await;
+        let admin = store.user_by_email("admin@example.org").await.unwrap();
+        let session = store.create_session(admin.id).await.unwrap();
+        let server = Server::start(store.clone()).await;
+        let http = client();
+        let post = |action: &'static str, fields: Vec<(&'static str, &'static str)>| {
+            let csrf = embargo_server::extract::csrf_token(&session);
+            let mut form = vec![("csrf", csrf), ("project", "CLOUDSTACK".to_owned())];
+            form.extend(fields.into_iter().map(|(k, v)| (k, v.to_owned())));
+            http.post(format!("{}/desk/admin/{action}", server.url))
+                .header(COOKIE, format!("embargo_session={session}"))
+                .form(&form)
+                .send()
+        };
+        let key: embargo_core::reference::ProjectKey = "CLOUDSTACK".parse().unwrap();
+        let resp = post("contacts", vec![("contacts", "security at example")])
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let resp = post(
+            "contacts",
+            vec![
+                ("contacts", "mailto:security@cloudstack.example\n\n"),
+                ("policy_url", "https://cloudstack.example/security"),
+            ],
+        )
+        .await
+        .unwrap();
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let project = store.project(&key).await.unwrap();
+        assert_eq!(
+            project.disclosure.security_contacts,
+            vec!["mailto:security@cloudstack.example".to_owned()]
+        );
+        let clocks = |warn: &'static str| {
+            vec![
+                ("acknowledge_days", "2"),
+                ("mitigation_days_critical", "10"),
+                ("mitigation_days_high", "20"),
+                ("mitigation_days_other", "30"),
+                ("announce_warn_days", warn),
+                ("announce_overdue_days", "28"),
+                ("stall_days", "20"),
+            ]
+        };
+        let resp = post("clocks", clocks("40")).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(resp.text().await.unwrap().contains("announce_warn_days"));
+        let resp = post("clocks", clocks("14")).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let project = store.project(&key).await.unwrap();
+        assert_eq!(project.clocks.acknowledge_days, 2);
+        assert_eq!(project.clocks.stall_days, 20);
+        assert!(store.team_public_key(&key).await.unwrap().is_none());
+        let resp = post(
+            "team-key",
+            vec![(
+                "user_id",
+                "CloudStack security <security@cloudstack.example>",
+            )],
+        )
+        .await
+        .unwrap();
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let fingerprint = store
+            .team_public_key(&key)
+            .await
+            .unwrap()
+            .expect("the team key")
+            .fingerprint;
+        let page = http
+            .get(format!("{}/desk/admin?done=saved", server.url))
+            .header(COOKIE, format!("embargo_session={session}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains(&fingerprint) && page.contains("Saved."),
+            "{page}"
+        );
+        server.stop().await;
+    }
+}
