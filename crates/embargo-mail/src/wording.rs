@@ -164,7 +164,7 @@ pub fn digest(project: &str, lines: &[String], public_url: &str) -> Letter {
             lines.len()
         ),
         body: format!(
-            "What needs attention in {project} today:\n\n{}\n\nThe queue: {}/api/cases?project={project}\n",
+            "What needs attention in {project} today:\n\n{}\n\nThe queue: {}/desk?project={project}\n",
             lines.join("\n"),
             base(public_url)
         ),

@@ -121,6 +121,10 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
         ],
     ),
     (
+        "notification_modes",
+        &[("user_id", Int), ("project_id", Int), ("mode", Text)],
+    ),
+    (
         "api_tokens",
         &[
             ("id", Int),

@@ -92,6 +92,39 @@ impl Store {
         Ok((mails, cases))
     }
 
+    /// The project's cases with a message from outside the team since `since`, by
+    /// reference only: (case id, line).
+    async fn messages_since(
+        &self,
+        project_id: i64,
+        since: OffsetDateTime,
+    ) -> Result<Vec<(i64, String)>> {
+        let rows = sqlx::query(
+            "SELECT c.id, p.key, c.number, COUNT(*) AS n FROM case_events e JOIN cases c ON c.id = e.case_id \
+             JOIN projects p ON p.id = c.project_id \
+             WHERE c.project_id = $1 AND e.kind IN ($2, $3) AND e.at > $4 GROUP BY c.id, p.key, c.number ORDER BY c.number",
+        )
+        .bind(project_id)
+        .bind(embargo_core::timeline::EventKind::ReporterMessage.as_str())
+        .bind(embargo_core::timeline::EventKind::ThirdPartyMessage.as_str())
+        .bind(crate::millis(since))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let reference = embargo_core::reference::case_reference(
+                    &r.try_get::<String, _>("key")?,
+                    r.try_get::<i64, _>("number")?,
+                );
+                let n: i64 = r.try_get("n")?;
+                Ok((
+                    r.try_get("id")?,
+                    format!("{reference}: {n} message(s) from outside the team in the last day"),
+                ))
+            })
+            .collect()
+    }
+
     /// The digest mails: to each team member of each project with something due.
     pub async fn digest_mails(
         &self,
@@ -143,19 +176,38 @@ impl Store {
                     ));
                 }
             }
-            let Some(case_id) = first_case else {
+            // Members who chose the digest for outside messages read of the last day's here.
+            let modes = self.modes_on_project(project_id).await?;
+            let wants_messages = modes.values().any(|m| *m == crate::NotifyMode::Digest);
+            let messages = match wants_messages {
+                true => {
+                    self.messages_since(project_id, now - time::Duration::days(1))
+                        .await?
+                }
+                false => Vec::new(),
+            };
+            let Some(case_id) = first_case.or(messages.first().map(|(id, _)| *id)) else {
                 continue;
             };
             let people = self.team_emails("project", project_id).await?;
-            let letter = embargo_mail::wording::digest(&key, &lines, public_url);
-            mails.extend(OutboundMail::to_each(
-                &people,
-                &letter.subject,
-                &letter.body,
-                case_id,
-                "digest",
-                |i| self.message_id(&format!("{}.{project_id}.{i}", job.id), domain),
-            ));
+            for (i, email) in people.iter().enumerate() {
+                let mut mine = lines.clone();
+                if modes.get(email) == Some(&crate::NotifyMode::Digest) {
+                    mine.extend(messages.iter().map(|(_, line)| line.clone()));
+                }
+                if mine.is_empty() {
+                    continue;
+                }
+                let letter = embargo_mail::wording::digest(&key, &mine, public_url);
+                mails.extend(OutboundMail::to_each(
+                    std::slice::from_ref(email),
+                    &letter.subject,
+                    &letter.body,
+                    case_id,
+                    "digest",
+                    |_| self.message_id(&format!("{}.{project_id}.{i}", job.id), domain),
+                ));
+            }
         }
         Ok(mails)
     }

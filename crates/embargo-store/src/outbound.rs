@@ -351,7 +351,17 @@ impl Store {
         } else {
             (kind, scope)
         };
-        let people = self.team_emails(kind, scope).await?;
+        let mut people = self.team_emails(kind, scope).await?;
+        // A project's members each chose how to hear of new reports and outside
+        // messages: those who chose the digest or no mail get none now.
+        if kind == "project" {
+            let modes = self.modes_on_project(scope).await?;
+            people.retain(|email| {
+                modes
+                    .get(email)
+                    .is_none_or(|m| *m == crate::NotifyMode::Immediately)
+            });
+        }
         Ok(OutboundMail::to_each(
             &people,
             &letter.subject,

@@ -77,6 +77,7 @@ async fn render(
     let tokens = store.list_tokens(user).await?;
     let current = crate::extract::session_cookie(headers);
     let sessions = store.list_sessions(user, current.as_deref()).await?;
+    let modes = store.notify_modes(&member.viewer).await?;
     let csrf = &member.csrf;
     let body = html! {
         h1 { "Your account" }
@@ -120,6 +121,25 @@ async fn render(
                     label for="totp-password" { "Your password (asked again)" }
                     input #totp-password type="password" name="password" autocomplete="current-password" required;
                     button type="submit" { "Set up two-factor sign-in" }
+                }
+            }
+        }
+        @if !modes.is_empty() {
+            section aria-labelledby="notify-h" {
+                h2 #notify-h { "Notifications" }
+                p { "How you hear of new reports and of messages from reporters and others outside the team, per project. View requests always come by mail." }
+                @for m in &modes {
+                    form.inline method="post" action="/desk/account/notifications" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        input type="hidden" name="project" value=(m.project);
+                        label for={ "notify-" (m.project) } { (m.name) " (" (m.project) ")" }
+                        select id={ "notify-" (m.project) } name="mode" {
+                            @for mode in embargo_store::NotifyMode::ALL {
+                                option value=(mode.as_str()) selected[mode == m.mode] { (mode.label()) }
+                            }
+                        }
+                        button type="submit" { "Save" }
+                    }
                 }
             }
         }
@@ -248,6 +268,22 @@ pub async fn act(
         )
         .await
         .map(|token| once.token = Some(token.secret)),
+        "notifications" => {
+            match (
+                text("project").parse::<embargo_core::reference::ProjectKey>(),
+                embargo_store::NotifyMode::parse(text("mode")),
+            ) {
+                (Ok(key), Some(mode)) => state
+                    .store
+                    .set_notify_mode(viewer, &key, mode)
+                    .await
+                    .map(|()| once.info = Some("Your notifications are saved.".into()))
+                    .map_err(ApiError::from),
+                _ => Err(ApiError::BadRequest(
+                    "choose a project and one of immediately, digest, never".into(),
+                )),
+            }
+        }
         "token-revoke" => match text("id").parse::<i64>() {
             Ok(id) => state
                 .store

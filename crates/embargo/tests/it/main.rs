@@ -33,6 +33,7 @@ mod lifecycle_table;
 mod mail;
 mod mail_tls;
 mod matrix;
+mod notifications;
 mod onboarding;
 mod openpgp;
 mod operations;
