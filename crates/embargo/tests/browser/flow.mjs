@@ -1,148 +1,23 @@
 // The web UI end to end, in Debian's Chromium: a reporter files a report; a team member
 // signs in with TOTP, triages, scores with the calculator, sets the embargo date, drafts
 // the advisory, previews and schedules the announcement; the reporter replies and
-// uploads on their page; a member of another project gets 404; after the embargo the
-// public page shows the advisory. Every page is checked by html-validate and axe-core,
+// uploads on their page; a collaborator invited by mail accepts the terms and writes in
+// their thread; an administrator invites a newcomer, who chooses a password and turns on
+// two-factor sign-in; a member of another project gets 404; after the embargo the public
+// page shows the advisory and the team does the rest from the case page. Every page is checked by html-validate and axe-core,
 // and screenshotted at desktop and phone widths.
 //
 // The Rust test browser::web_ui_end_to_end_* starts the server and passes, in the
 // environment: EMBARGO_URL, ALICE_EMAIL, ALICE_PASSWORD, ALICE_TOTP (base32),
-// ALICE_TOKEN, OLGA_EMAIL, OLGA_PASSWORD, SHOTS (a folder under target/).
+// ALICE_TOKEN, OLGA_EMAIL, OLGA_PASSWORD, SHOTS (a folder under target/), SINK_DIR (the
+// SMTP sink's folder), ROOT_EMAIL and ROOT_PASSWORD (an administrator).
 
-import { createHmac } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { chromium } from "playwright-core";
-import { HtmlValidate } from "html-validate";
+import { env, start, totp } from "./common.mjs";
 
-const require = createRequire(import.meta.url);
-const axePath = require.resolve("axe-core/axe.min.js");
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set`);
-  return v;
-};
 const base = env("EMBARGO_URL");
 const shots = env("SHOTS");
-mkdirSync(shots, { recursive: true });
-
-// RFC 6238 with SHA-1, six digits, 30-second steps.
-function totp(secretBase32, at) {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = "";
-  for (const c of secretBase32.replace(/=+$/, "").toUpperCase()) {
-    bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
-  }
-  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30)));
-  const mac = createHmac("sha1", key).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0xf;
-  const code = (mac.readUInt32BE(offset) & 0x7fffffff) % 1000000;
-  return code.toString().padStart(6, "0");
-}
-
-const validator = new HtmlValidate({
-  extends: ["html-validate:recommended"],
-  rules: {
-    // A page's title is the case's reference and title, which may be long.
-    "long-title": "off",
-  },
-});
-
-const failures = [];
+const { browser, fail, expect, check, watch, mailTo, go, submitAndWait, finish } = await start(base, shots);
 let metrics = null;
-const checked = new Set();
-function fail(message) {
-  failures.push(message);
-  console.error("FAIL: " + message);
-}
-function expect(condition, message) {
-  if (!condition) fail(message);
-}
-
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
-
-// Pages are checked in a context of their own that may inject axe despite the CSP;
-// the flow itself runs under the real policy.
-const axeContext = await browser.newContext({ bypassCSP: true });
-
-async function check(name, page, response) {
-  const html = response ? await response.text() : await page.content();
-  const report = await validator.validateString(html, `${name}.html`);
-  if (!report.valid) {
-    for (const r of report.results) {
-      for (const m of r.messages) {
-        fail(`${name}: html-validate ${m.ruleId} at ${m.line}:${m.column}: ${m.message}`);
-      }
-    }
-  }
-  const url = page.url();
-  if (!checked.has(name)) {
-    checked.add(name);
-    const probe = await axeContext.newPage();
-    // The same cookies, so the page looks as it did to the person.
-    await axeContext.clearCookies();
-    await axeContext.addCookies(await page.context().cookies());
-    // Exactly the HTML the person got (a page answering a form post too), with the
-    // site's own stylesheet.
-    await probe.route(url, (route) => route.fulfill({ status: 200, contentType: "text/html; charset=utf-8", body: html }));
-    await probe.goto(url);
-    await probe.addScriptTag({ path: axePath });
-    const result = await probe.evaluate(async () => {
-      // eslint-disable-next-line no-undef
-      return await axe.run(document, { resultTypes: ["violations"] });
-    });
-    for (const v of result.violations) {
-      if (v.impact === "serious" || v.impact === "critical") {
-        fail(`${name}: axe ${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-      }
-    }
-    for (const [label, width, height] of [["desktop", 1280, 900], ["phone", 360, 740]]) {
-      await probe.setViewportSize({ width, height });
-      await probe.screenshot({ path: `${shots}/${name}-${label}.png`, fullPage: true });
-      if (label === "phone") {
-        const overflow = await probe.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-        expect(overflow <= 1, `${name}: ${overflow}px wider than a 360 px screen`);
-      }
-    }
-    await probe.close();
-  }
-}
-
-const cspViolations = [];
-function watch(page, who) {
-  page.on("console", (m) => {
-    if (m.type() === "error" && /Content Security Policy|Refused to/.test(m.text())) {
-      cspViolations.push(`${who}: ${m.text()}`);
-    }
-  });
-  page.on("pageerror", (e) => fail(`${who}: script error ${e.message}`));
-}
-
-async function go(page, path) {
-  const response = await page.goto(base + path);
-  return response;
-}
-
-async function submitAndWait(page, locator) {
-  const [response] = await Promise.all([
-    page.waitForNavigation(),
-    locator.click(),
-  ]);
-  return response;
-}
 
 try {
   // 1. A reporter files the public form.
@@ -209,6 +84,37 @@ try {
   expect((await alice.locator("#agreement").textContent()).includes("All views agree"), "one view agrees with itself");
   await check("case-views", alice, response);
   await move("confirmed", "Reproduced");
+
+  // A collaborator, invited from the case page by mail, accepts the terms in the browser,
+  // signs in, and sees the case without the reporter's identity or a team form; they add a
+  // note to their thread with the team.
+  await alice.getByLabel("Invite a collaborator to this case (their address)").fill("helper@example.org");
+  await submitAndWait(alice, alice.getByRole("button", { name: "Invite", exact: true }));
+  const invitation = await mailTo("helper@example.org", /(\/invitations\/[A-Za-z0-9_-]+)/);
+  const helperContext = await browser.newContext();
+  const helper = await helperContext.newPage();
+  watch(helper, "helper");
+  response = await go(helper, invitation);
+  await check("invitation-terms", helper, response);
+  await helper.getByLabel("I accept the confidentiality terms").check();
+  await helper.getByLabel(/Your password/).fill("helper password 12");
+  response = await submitAndWait(helper, helper.getByRole("button", { name: "Accept and continue" }));
+  expect(helper.url().includes("/sign-in"), `after accepting, at ${helper.url()}`);
+  expect((await helper.locator(".notice").textContent()).includes("You accepted the confidentiality terms"), "the sign-in page says the terms are accepted");
+  await helper.getByLabel("Email address").fill("helper@example.org");
+  await helper.getByLabel("Password").fill("helper password 12");
+  response = await submitAndWait(helper, helper.getByRole("button", { name: "Sign in" }));
+  expect(helper.url().endsWith(`/desk/cases/${ref}`), `the case opens, at ${helper.url()}`);
+  await check("case-collaborator", helper, response);
+  const seen = await helper.content();
+  expect(!seen.includes("fay@finder.example"), "the collaborator never sees the reporter's address");
+  expect(seen.includes("withheld from collaborators"), "the page says the reporter is withheld");
+  expect((await helper.locator('form[action$="/transition"]').count()) === 0, "no team form for a collaborator");
+  await helper.getByLabel(/A note for the security team/).fill("Reproduced with the PoC on 4.19.");
+  response = await submitAndWait(helper, helper.getByRole("button", { name: "Add the note" }));
+  expect((await helper.locator("#thread").textContent()).includes("Reproduced with the PoC on 4.19."), "the note joins their thread");
+  await helperContext.close();
+
   await move("fixing", "Patch under way");
   // The fix per branch: fix-ready names every branch still open.
   response = await move("fix-ready", "Tested");
@@ -340,6 +246,42 @@ try {
   response = await go(alice, "/desk/admin");
   await check("admin", alice, response);
   expect((await alice.locator("#p-CLOUDSTACK").count()) === 1, "the admin page lists the project");
+
+  // An administrator invites a newcomer to the team; the newcomer chooses a password
+  // from the mailed link and turns on two-factor sign-in.
+  const rootContext = await browser.newContext();
+  const root = await rootContext.newPage();
+  watch(root, "root");
+  await go(root, "/sign-in");
+  await root.getByLabel("Email address").fill(env("ROOT_EMAIL"));
+  await root.getByLabel("Password").fill(env("ROOT_PASSWORD"));
+  await submitAndWait(root, root.getByRole("button", { name: "Sign in" }));
+  response = await go(root, "/desk/admin");
+  await check("admin-administrator", root, response);
+  await root.locator("#member-CLOUDSTACK").fill("newbie@example.org");
+  response = await submitAndWait(root, root.locator('form[action="/desk/admin/member"]:has(#member-CLOUDSTACK)').getByRole("button", { name: "Invite to the team" }));
+  expect((await root.locator(".notice").first().textContent()).includes("They are on the team"), "the invitation is confirmed");
+  await rootContext.close();
+  const welcome = await mailTo("newbie@example.org", /(\/welcome\/[A-Za-z0-9_-]+)/);
+  const newbieContext = await browser.newContext();
+  const newbie = await newbieContext.newPage();
+  watch(newbie, "newbie");
+  response = await go(newbie, welcome);
+  await check("welcome-form", newbie, response);
+  await newbie.getByLabel("Password (12 characters or more)").fill("newbie password 12");
+  await newbie.getByLabel("The same password again").fill("newbie password 12");
+  response = await submitAndWait(newbie, newbie.getByRole("button", { name: "Set my password" }));
+  expect(newbie.url().includes("/desk/account"), `the newcomer lands on their account page, at ${newbie.url()}`);
+  await check("account-welcome", newbie, response);
+  await newbie.locator("#totp-password").fill("newbie password 12");
+  await submitAndWait(newbie, newbie.getByRole("button", { name: "Set up two-factor sign-in" }));
+  const newbieSecret = (await newbie.locator("#totp-secret").textContent()).trim();
+  await newbie.getByLabel("The code from the app").fill(totp(newbieSecret, Date.now() / 1000));
+  response = await submitAndWait(newbie, newbie.getByRole("button", { name: "Turn two-factor sign-in on" }));
+  expect((await newbie.locator("#recovery-codes li").count()) >= 8, "the newcomer's recovery codes are shown");
+  response = await go(newbie, "/desk");
+  expect(await newbie.getByRole("link", { name: ref }).count() === 1, "the newcomer's queue lists the team's case");
+  await newbieContext.close();
 
   // 4. The reporter opens the secret link, replies and uploads a file.
   response = await go(reporter, secretPath);
@@ -485,14 +427,5 @@ try {
   console.log(`review page: ${JSON.stringify(metrics)}`);
 } catch (e) {
   fail(`the flow stopped: ${e.stack || e}`);
-} finally {
-  await browser.close();
 }
-
-for (const v of cspViolations) fail(`CSP violation: ${v}`);
-writeFileSync(`${shots}/result.json`, JSON.stringify({ failures, pages: [...checked], metrics }, null, 2));
-if (failures.length) {
-  console.error(`${failures.length} failure(s)`);
-  process.exit(1);
-}
-console.log(`all checks passed on ${checked.size} pages`);
+await finish({ metrics });

@@ -1,7 +1,8 @@
 //! The web UI in a real browser: `tests/browser/flow.mjs` drives Debian's Chromium with
 //! playwright-core against a real `embargo serve` (with an SMTP sink, so the
-//! announcement goes out and the case is published). The script checks every page with
-//! html-validate and axe-core and saves screenshots under `target/browser-shots/`.
+//! announcement goes out and the case is published), and `first-run.mjs` against a new
+//! installation. The scripts check every page with html-validate and axe-core and save
+//! screenshots under `target/browser-shots/`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -54,6 +55,11 @@ async fn web_ui_end_to_end(backend: Backend) {
         .add_project_member(&other, "olga@example.org")
         .await
         .unwrap();
+    // An administrator who signs in to the web.
+    store
+        .create_user("root@example.org", Some("root password 123"), true)
+        .await
+        .unwrap();
     store.close().await;
     configure(&db);
     let sink = Sink::start(&db.dir.path().join("sink"));
@@ -88,6 +94,9 @@ async fn web_ui_end_to_end(backend: Backend) {
         .env("ALICE_TOKEN", &people.alice)
         .env("OLGA_EMAIL", "olga@example.org")
         .env("OLGA_PASSWORD", "olga password 123")
+        .env("ROOT_EMAIL", "root@example.org")
+        .env("ROOT_PASSWORD", "root password 123")
+        .env("SINK_DIR", db.dir.path().join("sink"))
         .env("SHOTS", &shots)
         .output()
         .unwrap();
@@ -173,4 +182,46 @@ async fn web_ui_end_to_end_sqlite() {
 #[tokio::test]
 async fn web_ui_end_to_end_postgres() {
     web_ui_end_to_end(Backend::Postgres).await;
+}
+
+/// A new installation set up in the browser, from the link `embargo serve` prints.
+async fn first_run(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let log = db.dir.path().join("serve.log");
+    let server = Process::serve_logged(db.command(&[]), &log);
+    let mut setup = None;
+    for _ in 0..100 {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(at) = text.find("/setup/") {
+            setup = text[at..].split_whitespace().next().map(str::to_owned);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let setup = setup.expect("the setup link on the console");
+    let out = Command::new("node")
+        .arg(browser_dir().join("first-run.mjs"))
+        .current_dir(browser_dir())
+        .env("EMBARGO_URL", &server.url)
+        .env("SETUP_PATH", &setup)
+        .env("SHOTS", shots_dir(backend).join("first-run"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the first-run flow failed:\n{stdout}\n{stderr}"
+    );
+    drop(server);
+}
+
+#[tokio::test]
+async fn first_run_in_the_browser_sqlite() {
+    first_run(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn first_run_in_the_browser_postgres() {
+    first_run(Backend::Postgres).await;
 }
