@@ -41,6 +41,11 @@ try {
   const secretPath = await reporter.locator("#secret-link").getAttribute("href");
   expect(/^CLOUDSTACK-SEC-\d+$/.test(ref), `reference ${ref}`);
   console.log(`filed ${ref}`);
+  // Reloading the answer sends the form again: it files nothing twice (the queue below
+  // lists the report once).
+  response = await reporter.reload();
+  expect(response.status() !== 201, `a reload of the filed form answered ${response.status()}`);
+  await check("report-reloaded", reporter, response);
 
   // 2. The team member signs in with TOTP.
   const aliceContext = await browser.newContext();
@@ -61,6 +66,7 @@ try {
   expect(alice.url().endsWith("/desk"), `signed in, at ${alice.url()}`);
   await check("queue", alice, response);
   expect(await alice.getByRole("link", { name: ref }).count() === 1, "the queue lists the report");
+  expect(await alice.locator("td", { hasText: "Stored XSS in the instance console" }).count() === 1, "the report is in the queue once");
   const cookies = await aliceContext.cookies();
   const session = cookies.find((c) => c.name === "embargo_session");
   expect(session && session.httpOnly && session.sameSite === "Strict", "the session cookie is HttpOnly and SameSite=Strict");
@@ -381,6 +387,10 @@ try {
   response = await go(publicPage, "/advisories");
   await check("advisories", publicPage, response);
   expect(await publicPage.getByRole("link", { name: /Stored XSS/ }).count() === 1, "the index lists it");
+  // The reporter's page links to the advisory now.
+  response = await go(reporter, secretPath);
+  await check("reporter-announced", reporter, response);
+  expect(await reporter.locator(`a[href="/advisories/${ref}"]`).count() >= 1, "the reporter's page links the advisory");
 
   // After the announcement the case page guides the rest: the archived announcement,
   // the CVE record, CHANGES and NEWS.
