@@ -293,6 +293,23 @@ impl Store {
             .collect()
     }
 
+    /// A project's pre-notification list, by address (the project's team).
+    pub async fn distributors(&self, viewer: &Viewer, key: &ProjectKey) -> Result<Vec<String>> {
+        let project = self.project(key).await?;
+        if !viewer.can_see_project(project.id) {
+            return Err(StoreError::NotFound("project"));
+        }
+        sqlx::query(
+            "SELECT u.email FROM distributors d JOIN users u ON u.id = d.user_id WHERE d.project_id = $1 ORDER BY u.email",
+        )
+        .bind(project.id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| Ok(r.try_get("email")?))
+        .collect()
+    }
+
     /// Adds a contact to a project's pre-notification list (administrators and the
     /// project's team).
     pub async fn add_distributor(

@@ -125,7 +125,12 @@ async fn render_saying(
         };
         let team_key = store.team_public_key(&key).await?;
         let committee = store.committee(&key).await?;
-        sections.push((p, members, canned, team_key, committee));
+        let distributors = if member.viewer.can_see_project(p.id) {
+            store.distributors(&member.viewer, &key).await?
+        } else {
+            Vec::new()
+        };
+        sections.push((p, members, canned, team_key, committee, distributors));
     }
     let csrf = member.csrf.as_str();
     let body = html! {
@@ -133,7 +138,7 @@ async fn render_saying(
         @if let Some(p) = &problem { (notice("error", p)) }
         @if let Some(i) = info { (notice("info", i)) }
         @if projects.is_empty() { p { "You are on no project's team." } }
-        @for (p, members, canned, team_key, committee) in &sections {
+        @for (p, members, canned, team_key, committee, distributors) in &sections {
             section.project aria-labelledby={ "p-" (p.key) } {
                 h2 id={ "p-" (p.key) } { (p.key) ": " (p.name) }
                 dl.facts {
@@ -242,6 +247,29 @@ async fn render_saying(
                     }
                 }
                 @if member.viewer.can_see_project(p.id) {
+                    h3 { "Distributors" }
+                    p { "Pre-notified of each case's embargo before the announcement." }
+                    @if distributors.is_empty() { p { "None yet." } }
+                    ul.distributors {
+                        @for d in distributors {
+                            li {
+                                (d) " "
+                                form.inline method="post" action="/desk/admin/distributor-remove" {
+                                    input type="hidden" name="csrf" value=(csrf);
+                                    input type="hidden" name="project" value=(p.key);
+                                    input type="hidden" name="email" value=(d);
+                                    button type="submit" aria-label={ "Remove " (d) } { "Remove" }
+                                }
+                            }
+                        }
+                    }
+                    form.stack method="post" action="/desk/admin/distributor" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        input type="hidden" name="project" value=(p.key);
+                        label for={ "distributor-" (p.key) } { "Add a distributor contact (address)" }
+                        input id={ "distributor-" (p.key) } type="email" name="email" required;
+                        button type="submit" { "Add the distributor" }
+                    }
                     h3 { "Canned responses" }
                     @if canned.is_empty() { p { "None yet." } }
                     @for c in canned {
@@ -410,6 +438,18 @@ pub async fn act(
             return Err(PageError::Api(ApiError::Forbidden(
                 "this needs an administrator",
             )));
+        }
+        "distributor" => {
+            state
+                .store
+                .add_distributor(&member.viewer, &key, text("email"))
+                .await
+        }
+        "distributor-remove" => {
+            state
+                .store
+                .remove_distributor(&member.viewer, &key, text("email"))
+                .await
         }
         "canned" => state
             .store

@@ -39,10 +39,14 @@ fn shell(title: &str, member: Option<&Member>, body: Markup) -> Markup {
                     a.brand href="/" { "Embargo" }
                     nav aria-label="Main" {
                         ul {
-                            @if member.is_some() {
+                            @if let Some(m) = member {
                                 li { a href="/desk" { "Queue" } }
-                                li { a href="/desk/metrics" { "Review" } }
-                                li { a href="/desk/admin" { "Admin" } }
+                                // The review and the admin page are for the teams and the
+                                // administrators; a collaborator has nothing there.
+                                @if m.viewer.is_admin || !m.viewer.visible_projects.is_empty() {
+                                    li { a href="/desk/metrics" { "Review" } }
+                                    li { a href="/desk/admin" { "Admin" } }
+                                }
                                 li { a href="/desk/account" { "Account" } }
                             }
                             li { a href="/advisories" { "Advisories" } }

@@ -282,6 +282,10 @@ async fn collaborator(backend: Backend) {
     assert!(!page.contains(&reporter), "the reporter's address: {page}");
     assert!(!page.contains("TEAM ONLY"), "a team note: {page}");
     assert!(page.contains("Welcome: the proof of concept"), "{page}");
+    assert!(
+        !page.contains("href=\"/desk/metrics\"") && !page.contains("href=\"/desk/admin\""),
+        "a collaborator is offered no team page: {page}"
+    );
     for team_form in [
         "/transition",
         "/details",

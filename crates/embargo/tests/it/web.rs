@@ -809,3 +809,51 @@ async fn project_settings_from_the_admin_page() {
         server.stop().await;
     }
 }
+
+/// The team keeps its distributors list on the admin page: added, listed, removed.
+#[tokio::test]
+async fn distributors_from_the_admin_page() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        seed(&store).await;
+        let server = Server::start(store.clone()).await;
+        let http = client();
+        let session = sign_in_alice(&http, &server.url).await;
+        let admin_page = || async {
+            http.get(format!("{}/desk/admin", server.url))
+                .header(COOKIE, &session)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        };
+        let csrf = hidden(&admin_page().await, "csrf");
+        let post = |action: &'static str, email: &'static str| {
+            http.post(format!("{}/desk/admin/{action}", server.url))
+                .header(COOKIE, &session)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("project", "CLOUDSTACK"),
+                    ("email", email),
+                ])
+                .send()
+        };
+        let resp = post("distributor", "not an address").await.unwrap();
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let resp = post("distributor", "security@distro.example")
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let page = admin_page().await;
+        assert!(page.contains("security@distro.example"), "{page}");
+        let resp = post("distributor-remove", "security@distro.example")
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        assert!(!admin_page().await.contains("security@distro.example"));
+        server.stop().await;
+    }
+}
