@@ -116,8 +116,8 @@ impl fmt::Display for EventKind {
 
 impl EventKind {
     /// Whether a collaborator sees the entry: their own thread and how the case and its
-    /// fix move, never the team's internal notes, the correspondence with the reporter
-    /// (which names them), or who else was engaged.
+    /// fix move, never the team's internal notes or the correspondence with the reporter
+    /// (which names them).
     pub fn shown_to_collaborators(self) -> bool {
         matches!(
             self,

@@ -518,11 +518,16 @@ impl Store {
             .await?;
             changes.push(format!("CVE ID set to {cve}"));
         }
-        if let Some(at) = patch.embargo_at {
+        // The stored date sent back (a form saved again, which shows it to the second)
+        // is no new date: it changes nothing and tells nobody it moved.
+        let new_embargo = patch.embargo_at.filter(|at| {
+            case.embargo_at
+                .is_none_or(|stored| stored.div_euclid(1000) != millis(*at).div_euclid(1000))
+        });
+        if let Some(at) = new_embargo {
             // A new date in the past would let the announcement go at once, unnoticed;
-            // going out early is the override's, with its reason. The stored date sent
-            // back unchanged (a form saved again) is no new date.
-            if case.embargo_at != Some(millis(at)) && at < now_dt {
+            // going out early is the override's, with its reason.
+            if at < now_dt {
                 return Err(StoreError::Invalid(format!(
                     "the embargo date {} is in the past: choose a time to come (to announce now, move the case with a reason for going out before the embargo)",
                     rfc3339(at)
@@ -533,20 +538,18 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            if case.embargo_at != Some(millis(at)) {
-                crate::agreement::embargo_moved(
-                    &mut tx,
-                    keys,
-                    Act {
-                        case_id: id,
-                        actor,
-                        now,
-                    },
-                    &case,
-                    millis(at),
-                )
-                .await?;
-            }
+            crate::agreement::embargo_moved(
+                &mut tx,
+                keys,
+                Act {
+                    case_id: id,
+                    actor,
+                    now,
+                },
+                &case,
+                millis(at),
+            )
+            .await?;
             changes.push(format!("embargo date set to {}", rfc3339(at)));
         }
         if let Some(owner) = &patch.owner {
@@ -724,7 +727,14 @@ impl Store {
         let case = load(&mut tx, keys, id, true).await?;
         // A correction to a published advisory is checked as its documents will be
         // served: one that would make any of them invalid is refused whole.
-        if case.state().is_announced() {
+        let documents_change = patch.title.is_some()
+            || patch.cvss.is_some()
+            || patch.cve_id.is_some()
+            || patch.embargo_at.is_some()
+            || patch.versions.is_some()
+            || patch.advisory.is_some()
+            || patch.advisory_url.is_some();
+        if documents_change && case.state().is_announced() {
             self.check_published_documents(&case).await?;
         }
         // A correction after publication (credits, say) goes to the published CVE record.

@@ -135,8 +135,14 @@ pub async fn create_org(
 
 /// Administrators manage teams; they do not put themselves on one (which would open every
 /// case of it to them): another administrator must.
-async fn not_oneself(state: &AppState, caller: &Caller, emails: &[String]) -> Result<(), ApiError> {
-    let own = state.store.user_by_id(caller.viewer.user_id).await?.email;
+/// Refuses an administrator putting themselves on a committee or a team: the API and the
+/// admin page both ask here.
+pub(crate) async fn not_oneself(
+    state: &AppState,
+    viewer: &embargo_core::access::Viewer,
+    emails: &[String],
+) -> Result<(), ApiError> {
+    let own = state.store.user_by_id(viewer.user_id).await?.email;
     if emails.iter().any(|e| e.trim().eq_ignore_ascii_case(&own)) {
         return Err(ApiError::Forbidden(
             "an administrator cannot put themselves on a committee or team; another administrator must",
@@ -157,7 +163,7 @@ pub async fn add_foundation_member(
     Json(body): Json<MemberRequest>,
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin()?;
-    not_oneself(&state, &caller, std::slice::from_ref(&body.email)).await?;
+    not_oneself(&state, &caller.viewer, std::slice::from_ref(&body.email)).await?;
     state
         .store
         .add_foundation_member(&name, &body.email)
@@ -251,7 +257,7 @@ pub async fn add_committee(
     Json(body): Json<Emails>,
 ) -> Result<Json<Vec<String>>, ApiError> {
     caller.require_admin()?;
-    not_oneself(&state, &caller, &body.emails).await?;
+    not_oneself(&state, &caller.viewer, &body.emails).await?;
     Ok(Json(
         state
             .store
@@ -289,7 +295,7 @@ pub async fn add_member(
     Json(body): Json<MemberRequest>,
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin()?;
-    not_oneself(&state, &caller, std::slice::from_ref(&body.email)).await?;
+    not_oneself(&state, &caller.viewer, std::slice::from_ref(&body.email)).await?;
     state
         .store
         .add_project_member(&key(&k)?, &body.email)

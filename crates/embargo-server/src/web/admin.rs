@@ -310,14 +310,18 @@ pub async fn act(
         )));
     }
     let result = match action.as_str() {
-        "member" => match state
-            .store
-            .invite_member(&member.viewer, &key, text("email"))
-            .await
-        {
-            Ok(_) => return Ok(Redirect::to("/desk/admin?done=member").into_response()),
-            Err(e) => Err(e),
-        },
+        "member" => {
+            crate::api::admin::not_oneself(&state, &member.viewer, &[text("email").to_owned()])
+                .await?;
+            match state
+                .store
+                .invite_member(&member.viewer, &key, text("email"))
+                .await
+            {
+                Ok(_) => return Ok(Redirect::to("/desk/admin?done=member").into_response()),
+                Err(e) => Err(e),
+            }
+        }
         "committee" if member.viewer.is_admin => {
             let emails: Vec<String> = text("emails")
                 .lines()
@@ -325,6 +329,7 @@ pub async fn act(
                 .filter(|l| !l.is_empty())
                 .map(str::to_owned)
                 .collect();
+            crate::api::admin::not_oneself(&state, &member.viewer, &emails).await?;
             match state.store.add_committee_members(&key, &emails).await {
                 Ok(_) => return Ok(Redirect::to("/desk/admin?done=committee").into_response()),
                 Err(e) => Err(e),

@@ -10,6 +10,14 @@ use serde_json::json;
 use crate::support::{Api, BACKENDS, Backend, Process, TestDb, seed};
 use crate::web::{client, hidden, sign_in_alice};
 
+/// The value of the input with `id` in a page.
+fn hidden_value(page: &str, id: &str) -> String {
+    let at = page.find(&format!("id=\"{id}\"")).expect("the input");
+    let rest = &page[at..];
+    let v = rest.find("value=\"").expect("its value") + "value=\"".len();
+    rest[v..].split('"').next().unwrap().to_owned()
+}
+
 async fn after_the_announcement(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
@@ -116,6 +124,43 @@ async fn after_the_announcement(backend: Backend) {
     );
     let (_, case) = alice.get(&format!("/api/cases/{r}")).await;
     assert_eq!(case["advisory_url"], "https://lists.example.org/thread/1");
+
+    // The details saved again after the embargo, the date as the form shows it (to the
+    // second): not a new date in the past, and the reporter hears of no move.
+    let (_, before) = alice.get(&format!("/api/cases/{r}/timeline")).await;
+    let page = open().await;
+    let shown = hidden_value(&page, "d-embargo");
+    let resp = http
+        .post(format!("{}/desk/cases/{r}/details", server.url))
+        .header(COOKIE, &session)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("title", "Console XSS (announced)"),
+            ("embargo_at", shown.as_str()),
+            ("cve_id", "CVE-2026-43001"),
+            ("affected", "4.0.0 through 4.19.1.1"),
+            ("fixed", "4.19.1.2"),
+            ("sensitive_terms", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, after) = alice.get(&format!("/api/cases/{r}/timeline")).await;
+    let told = |t: &serde_json::Value| {
+        t.as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "message-to-reporter")
+            .count()
+    };
+    assert_eq!(
+        told(&after),
+        told(&before),
+        "no move to tell the reporter of"
+    );
+    let (_, case) = alice.get(&format!("/api/cases/{r}")).await;
+    assert_eq!(case["title"], "Console XSS (announced)");
     drop(server);
 }
 

@@ -418,6 +418,24 @@ async fn newcomer(backend: Backend) {
             && page.contains("an administrator can add them"),
         "{page}"
     );
+    // An administrator cannot put themselves on the committee or the team.
+    let resp = invite(&admin_session, "admin@example.org").await.unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let resp = http
+        .post(format!("{}/desk/admin/committee", server.url))
+        .header(COOKIE, format!("embargo_session={admin_session}"))
+        .form(&[
+            (
+                "csrf",
+                embargo_server::extract::csrf_token(&admin_session).as_str(),
+            ),
+            ("project", "CLOUDSTACK"),
+            ("emails", "admin@example.org"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     let resp = invite(&admin_session, "newbie@example.org").await.unwrap();
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     assert_eq!(resp.headers()[LOCATION], "/desk/admin?done=member");
