@@ -18,6 +18,7 @@ pub mod lifecycle;
 pub mod project;
 pub mod reference;
 pub mod review;
+pub mod search;
 pub mod state;
 pub mod timeline;
 pub mod triage;

@@ -436,6 +436,9 @@ pub const NOT_BACKED_UP: &[&str] = &[
     "case_seen",
     // Pending invitations are single-use links a week long: a restore asks for new ones.
     "member_invitations",
+    // The search index is rebuilt from the sealed text when the restored store opens.
+    "search_terms",
+    "search_indexed",
 ];
 
 /// What a backup wrote.

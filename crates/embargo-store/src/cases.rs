@@ -12,7 +12,7 @@ use embargo_core::timeline::EventKind;
 use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 
-use crate::access::{allowed_row, authorize, best_access, readable_cases_sql};
+use crate::access::{allowed_row, authorize, best_access};
 use crate::accounts::{digest, new_secret};
 use crate::audit::{Entry, Read};
 use crate::case_row::{CASE_COLUMNS, CASE_FROM, CASE_SELECT, Loaded, load, parse_state};
@@ -20,8 +20,9 @@ use crate::case_row::{CASE_COLUMNS, CASE_FROM, CASE_SELECT, Loaded, load, parse_
 pub(crate) use crate::contexts::case_field as ctx;
 use crate::jobs::{Task, enqueue};
 use crate::seal::seal_json;
+use crate::search::{Source, index_text, mark_indexed};
 use crate::timeline::{Act, open_logged, record_event, record_mark, touch};
-use crate::views::{CaseDetail, CaseSummary, PublicCase, TimelineEvent};
+use crate::views::{CaseDetail, PublicCase, TimelineEvent};
 use crate::{Keyring, Result, Store, StoreError, millis, rfc};
 use embargo_core::access::Need;
 
@@ -37,34 +38,6 @@ pub struct NewReport {
     pub reporter: Reporter,
     /// How it arrived.
     pub channel: Channel,
-}
-
-/// Which cases a list shows.
-#[derive(Debug, Default, Clone)]
-pub struct CaseFilter {
-    /// Only this project.
-    pub project: Option<ProjectKey>,
-    /// Only cases in this state.
-    pub state: Option<State>,
-    /// At most this many (default 100, at most 1000).
-    pub limit: Option<i64>,
-    /// Skip this many.
-    pub offset: Option<i64>,
-    /// Only cases in triage that this member has not given a view of.
-    pub awaiting_view_of: Option<i64>,
-    /// Only cases of this owner, or of none.
-    pub owner: Option<OwnerFilter>,
-}
-
-/// Whose cases a list shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OwnerFilter {
-    /// The member's, by account id (the viewer's own, never the caller's text).
-    User(i64),
-    /// Those of the member with this address.
-    Email(String),
-    /// Those nobody owns.
-    Nobody,
 }
 
 /// CVSS ratings as a team member gives them: one vector, which sets the rating of its
@@ -249,6 +222,16 @@ pub(crate) async fn insert_case(
     .fetch_one(&mut *conn)
     .await?;
     let case_id: i64 = row.try_get("id")?;
+    index_text(conn, keys, case_id, Source::Title, title).await?;
+    index_text(
+        conn,
+        keys,
+        case_id,
+        Source::Description,
+        &report.description,
+    )
+    .await?;
+    mark_indexed(conn, keys, case_id).await?;
     record_event(
         conn,
         keys,
@@ -330,108 +313,6 @@ impl Store {
         })
     }
 
-    /// Lists the cases the viewer may see, newest first.
-    pub async fn list_cases(
-        &self,
-        viewer: &Viewer,
-        filter: &CaseFilter,
-    ) -> Result<Vec<CaseSummary>> {
-        // The page is chosen on narrow rows (ids and times, from an index), and only its
-        // cases are read whole: sorting every readable case with its sealed columns cost
-        // about 50 ms per request at 10,000 cases.
-        let mut page = format!(
-            "SELECT c.id FROM cases c JOIN projects p ON p.id = c.project_id WHERE {}",
-            readable_cases_sql(viewer, "c.id", "c.project_id")
-        );
-        let mut binds: Vec<String> = Vec::new();
-        if let Some(project) = &filter.project {
-            binds.push(project.as_str().to_owned());
-            page.push_str(&format!(" AND p.key = ${}", binds.len()));
-        }
-        if let Some(state) = filter.state {
-            binds.push(state.as_str().to_owned());
-            page.push_str(&format!(" AND c.state = ${}", binds.len()));
-        }
-        match &filter.owner {
-            Some(OwnerFilter::User(id)) => page.push_str(&format!(" AND c.owner_id = {id}")),
-            Some(OwnerFilter::Email(email)) => {
-                binds.push(email.trim().to_ascii_lowercase());
-                page.push_str(&format!(
-                    " AND c.owner_id = (SELECT u.id FROM users u WHERE u.email = ${})",
-                    binds.len()
-                ));
-            }
-            Some(OwnerFilter::Nobody) => page.push_str(" AND c.owner_id IS NULL"),
-            None => {}
-        }
-        if let Some(user_id) = filter.awaiting_view_of {
-            // The id is ours (the viewer's), never the caller's text.
-            page.push_str(&format!(
-                " AND {} AND NOT EXISTS (SELECT 1 FROM triage_views v WHERE v.case_id = c.id AND v.user_id = {user_id})",
-                crate::case_row::state_in(|s| matches!(s, State::Reported | State::Triage))
-            ));
-        }
-        let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
-        let offset = filter.offset.unwrap_or(0).max(0);
-        let sql = format!(
-            "{CASE_SELECT} WHERE c.id IN ({page} ORDER BY c.received_at DESC, c.id DESC LIMIT {limit} OFFSET {offset}) \
-             ORDER BY c.received_at DESC, c.id DESC"
-        );
-        let mut query = sqlx::query(&sql);
-        for b in binds {
-            query = query.bind(b);
-        }
-        let rows = query.fetch_all(&self.pool).await?;
-        let now = OffsetDateTime::now_utc();
-        let mut read = Vec::with_capacity(rows.len());
-        let unread = self.unread_among(viewer, &rows).await?;
-        let summaries = rows
-            .iter()
-            .map(|row| {
-                let id: i64 = row.try_get("id")?;
-                read.push(Entry::new(viewer, id, Read::Summary));
-                let mut summary = Loaded::from_row(self.keys(), row, false)?.summary(now);
-                summary.unread = unread.contains(&id);
-                Ok(summary)
-            })
-            .collect::<Result<Vec<_>>>()?;
-        self.audit(read).await?;
-        Ok(summaries)
-    }
-
-    /// Of these cases, those with a message from outside the team (the reporter, a third
-    /// party) newer than the viewer's last look.
-    async fn unread_among(
-        &self,
-        viewer: &Viewer,
-        rows: &[sqlx::any::AnyRow],
-    ) -> Result<std::collections::HashSet<i64>> {
-        let ids: Vec<String> = rows
-            .iter()
-            .map(|r| r.try_get::<i64, _>("id").map(|id| id.to_string()))
-            .collect::<std::result::Result<_, _>>()?;
-        if ids.is_empty() {
-            return Ok(Default::default());
-        }
-        // The ids are integers from the database, so listing them in the statement is safe.
-        let sql = format!(
-            "SELECT DISTINCT e.case_id FROM case_events e \
-             LEFT JOIN case_seen s ON s.case_id = e.case_id AND s.user_id = $1 \
-             WHERE e.case_id IN ({}) AND e.kind IN ($2, $3) AND e.at > COALESCE(s.at, 0)",
-            ids.join(", ")
-        );
-        let found = sqlx::query(&sql)
-            .bind(viewer.user_id)
-            .bind(EventKind::ReporterMessage.as_str())
-            .bind(EventKind::ThirdPartyMessage.as_str())
-            .fetch_all(&self.pool)
-            .await?;
-        found
-            .iter()
-            .map(|r| Ok(r.try_get::<i64, _>("case_id")?))
-            .collect()
-    }
-
     /// Sets fields of a case; each change goes on the timeline.
     pub async fn update_case(
         &self,
@@ -459,6 +340,7 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+            index_text(&mut tx, keys, id, Source::Title, title).await?;
             changes.push(format!("title set to \"{title}\""));
         }
         if let Some(input) = &patch.cvss {
@@ -503,6 +385,7 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+            index_text(&mut tx, keys, id, Source::Cve, cve).await?;
             record_mark(
                 &mut tx,
                 keys,

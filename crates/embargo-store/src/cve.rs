@@ -312,6 +312,14 @@ impl Store {
             .bind(auth.case_id)
             .execute(&mut *tx)
             .await?;
+        crate::search::index_text(
+            &mut tx,
+            self.keys(),
+            auth.case_id,
+            crate::search::Source::Cve,
+            cve_id,
+        )
+        .await?;
         self.write_cve_state(
             &mut tx,
             auth.case_id,

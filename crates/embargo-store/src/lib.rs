@@ -35,12 +35,14 @@ mod outbound;
 mod prenotify;
 mod protection;
 mod quarantine;
+mod queue;
 mod replies;
 mod reseal;
 mod review;
 mod roles;
 mod routing;
 pub mod seal;
+mod search;
 mod signin;
 mod speakers;
 mod threading;
@@ -62,7 +64,7 @@ pub use attachments::AttachmentInfo;
 pub use attachments::Upload;
 pub use audit::{AuditReport, AuditRow, BadRow, Checkpoint, CheckpointFileError};
 pub use case_row::SEALED_CASE_FIELDS;
-pub use cases::{CaseFilter, CasePatch, CvssInput, NewReport, OwnerFilter};
+pub use cases::{CasePatch, CvssInput, NewReport};
 pub use cve::{CveContext, CveCredentials, CveReservation, CveUpdate};
 pub use disclosure::{
     AnnouncementDue, AnnouncementPreview, ChangesEntry, DisclosurePlan, DisclosureStep,
@@ -83,6 +85,7 @@ pub use operations::OperationsCounts;
 pub use outbound::OutboundMail;
 pub use prenotify::{Prenotification, TraceHit};
 pub use quarantine::Quarantined;
+pub use queue::{Attention, CaseFilter, CasePage, Cursor, OwnerFilter};
 pub use replies::FiledReport;
 pub use reseal::ResealReport;
 pub use review::{MemberActivity, Metrics, Scope};
@@ -441,14 +444,16 @@ impl Store {
         audit::authenticate_unversioned_head(&pool, keys.audit_key()).await?;
         bind::upgrade(&pool, backend, &keys).await?;
         let audit = audit::AuditWriter::start(pool.clone(), backend, *keys.audit_key());
-        Ok(Store {
+        let store = Store {
             pool,
             backend,
             keys: std::sync::Arc::new(keys),
             token_cache: Default::default(),
             audit: std::sync::Arc::new(audit),
             schemas: None,
-        })
+        };
+        store.index_unindexed().await?;
+        Ok(store)
     }
 
     /// Checks every published document (in the rehearsal, and on a correction) against

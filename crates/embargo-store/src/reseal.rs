@@ -22,6 +22,8 @@ pub struct ResealReport {
     pub current: u64,
     /// The active data key.
     pub data_key: u32,
+    /// Cases whose search tokens were made again under the active key.
+    pub reindexed: u64,
 }
 
 /// Rows per transaction.
@@ -263,6 +265,13 @@ impl Store {
                 progress(spec.table, in_table);
             }
         }
+        // The search index's tokens follow the data key too: a case indexed under an
+        // older one is indexed again (its words stay findable meanwhile).
+        report.reindexed = self
+            .index_pending(crate::search::Pending::NotUnderActiveKey, |done| {
+                progress("search_terms", done)
+            })
+            .await?;
         Ok(report)
     }
 }

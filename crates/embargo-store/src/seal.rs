@@ -190,6 +190,10 @@ pub struct Keyring {
     /// Keyed tags (Message-IDs, sign-in counters): a key of its own, derived once.
     tag_mac: hmac::Hmac<sha2::Sha256>,
     guard_root: [u8; 32],
+    /// The search index's keys, one per data key: tokens are made with the active one and
+    /// looked up under all, so that cases indexed before a rotation are found until
+    /// `keys reseal` indexes them again.
+    search_macs: Vec<(u32, hmac::Hmac<sha2::Sha256>)>,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -224,6 +228,15 @@ impl Keyring {
         // the guard new keys too.
         let (_, newest) = keys.iter().max_by_key(|(id, _)| *id)?;
         let guard_root = derive(newest, b"embargo commit guard v1")?;
+        let search_macs = keys
+            .iter()
+            .map(|(id, key)| {
+                use hmac::Mac;
+                let derived = derive(key, b"embargo search index v1")?;
+                let mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&derived).ok()?;
+                Some((*id, mac))
+            })
+            .collect::<Option<Vec<_>>>()?;
         let ciphers = keys
             .into_iter()
             .map(|(id, key)| (id, XChaCha20Poly1305::new(&key.into())))
@@ -237,6 +250,7 @@ impl Keyring {
             audit_key,
             tag_mac,
             guard_root,
+            search_macs,
         })
     }
 
@@ -262,6 +276,25 @@ impl Keyring {
         mac.finalize().into_bytes()[..16]
             .iter()
             .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// The search index's token of `term` under the data key `key_id` (64 bits of its
+    /// keyed hash: collisions only add a candidate, and an integer keeps the index small).
+    pub(crate) fn search_token(&self, key_id: u32, term: &str) -> Option<i64> {
+        use hmac::Mac;
+        let (_, mac) = self.search_macs.iter().find(|(id, _)| *id == key_id)?;
+        let mut mac = mac.clone();
+        mac.update(term.as_bytes());
+        let bytes: [u8; 8] = mac.finalize().into_bytes()[..8].try_into().ok()?;
+        Some(i64::from_be_bytes(bytes))
+    }
+
+    /// The tokens of `term` under every data key, for lookups.
+    pub(crate) fn search_tokens(&self, term: &str) -> Vec<i64> {
+        self.search_macs
+            .iter()
+            .filter_map(|(id, _)| self.search_token(*id, term))
             .collect()
     }
 

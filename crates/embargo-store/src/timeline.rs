@@ -51,6 +51,9 @@ pub(crate) async fn record_event(
     .bind(sealed)
     .fetch_one(&mut *conn)
     .await?;
+    if let (Some(source), Some(text)) = (crate::search::Source::of_event(kind), detail) {
+        crate::search::index_text(conn, keys, case_id, source, text).await?;
+    }
     Ok(row.try_get("id")?)
 }
 

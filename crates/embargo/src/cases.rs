@@ -36,6 +36,13 @@ pub enum CaseCommand {
         /// Only this state.
         #[arg(long)]
         state: Option<String>,
+        /// Only cases holding every word of this text (titles, reports, notes, CVE IDs),
+        /// or the case with this reference.
+        #[arg(long)]
+        search: Option<String>,
+        /// Every matching case, page after page (otherwise the newest 100).
+        #[arg(long)]
+        all: bool,
     },
     /// Show a case with its clocks.
     Show {
@@ -379,8 +386,16 @@ pub async fn run(args: CaseArgs, out: &Output) -> Result<(), String> {
         };
     }
     match args.command {
-        CaseCommand::List { project, state } => {
+        CaseCommand::List {
+            project,
+            state,
+            search,
+            all,
+        } => {
             let mut query = Vec::new();
+            if let Some(q) = search {
+                query.push(format!("q={}", embargo_server::url::component(&q)));
+            }
             if let Some(p) = project {
                 query.push(format!("project={}", embargo_server::url::component(&p)));
             }
@@ -392,7 +407,14 @@ pub async fn run(args: CaseArgs, out: &Output) -> Result<(), String> {
             } else {
                 format!("/api/cases?{}", query.join("&"))
             };
-            let (raw, cases) = call_as!(Vec<CaseSummary>, Method::GET, path, None::<Value>)?;
+            let (raw, cases) = if all {
+                let raw = client.call_all(&path).await.map_err(describe)?;
+                let cases = <Vec<CaseSummary> as serde::Deserialize>::deserialize(&raw)
+                    .map_err(|e| describe(ClientError::Shape(e.to_string())))?;
+                (raw, cases)
+            } else {
+                call_as!(Vec<CaseSummary>, Method::GET, path, None::<Value>)?
+            };
             out.show(&raw, || {
                 let rows: Vec<String> = cases
                     .iter()

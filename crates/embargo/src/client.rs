@@ -94,6 +94,28 @@ impl Client {
         self.send(request).await
     }
 
+    /// Reads a list page by page, following each answer's `Link: rel="next"`, and
+    /// returns every item as one JSON array.
+    pub async fn call_all(&self, path: &str) -> Result<Value, ClientError> {
+        let mut all = Vec::new();
+        let mut next = Some(path.to_owned());
+        while let Some(path) = next.take() {
+            let url = format!("{}{path}", self.base);
+            let request = self.http.get(&url).bearer_auth(&self.token);
+            let (value, link) = self.send_paged(request).await?;
+            match value {
+                Value::Array(items) => all.extend(items),
+                other => {
+                    return Err(ClientError::Shape(format!(
+                        "a list was expected, not {other}"
+                    )));
+                }
+            }
+            next = link;
+        }
+        Ok(Value::Array(all))
+    }
+
     /// Sends bytes as they are (a patch, say) and returns the JSON answer.
     pub async fn call_bytes(
         &self,
@@ -113,6 +135,14 @@ impl Client {
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Value, ClientError> {
+        Ok(self.send_paged(request).await?.0)
+    }
+
+    /// Sends a request; returns the JSON answer and the path of the next page, if any.
+    async fn send_paged(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(Value, Option<String>), ClientError> {
         let response = request
             .send()
             .await
@@ -121,6 +151,11 @@ impl Client {
                 source,
             })?;
         let status = response.status();
+        let next = response
+            .headers()
+            .get(reqwest::header::LINK)
+            .and_then(|v| v.to_str().ok())
+            .and_then(next_link);
         let text = response
             .text()
             .await
@@ -134,7 +169,7 @@ impl Client {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
         if status.is_success() {
-            return Ok(value);
+            return Ok((value, next));
         }
         Err(ClientError::Server {
             status,
@@ -157,5 +192,33 @@ impl Client {
                 .and_then(Value::as_str)
                 .map(str::to_owned),
         })
+    }
+}
+
+/// The target of `rel="next"` in a `Link` header: a path on this server only.
+fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|link| {
+        let (target, params) = link.trim().split_once(';')?;
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        let next = params
+            .split(';')
+            .any(|p| p.trim().replace(' ', "") == "rel=\"next\"");
+        (next && target.starts_with('/') && !target.starts_with("//")).then(|| target.to_owned())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_next_page_is_read_from_the_link_header() {
+        assert_eq!(
+            super::next_link("</api/cases?q=x&cursor=1.2>; rel=\"next\"").as_deref(),
+            Some("/api/cases?q=x&cursor=1.2")
+        );
+        assert_eq!(
+            super::next_link("<https://elsewhere/x>; rel=\"next\""),
+            None
+        );
+        assert_eq!(super::next_link("</a>; rel=\"prev\""), None);
     }
 }

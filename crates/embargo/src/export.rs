@@ -64,7 +64,7 @@ pub async fn run(args: ExportArgs, out: &Output) -> Result<(), String> {
     let references: Vec<String> = match args.cases.is_empty() {
         false => args.cases.clone(),
         true => client
-            .call(Method::GET, "/api/cases", None)
+            .call_all("/api/cases?limit=1000")
             .await
             .map_err(|e| e.to_string())?
             .as_array()

@@ -1,8 +1,8 @@
 //! Case routes: report, list, read, move, annotate, rate, and tick the checklist.
 
-use axum::extract::State as AxumState;
+use axum::extract::{RawQuery, State as AxumState};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use embargo_core::case::{AdvisoryDraft, Channel, Reporter, Versions};
 use embargo_core::checklist::MarkStatus;
 use embargo_core::confidential::Confidential;
@@ -46,8 +46,18 @@ pub struct ListParams {
     pub state: Option<String>,
     /// At most this many (1 to 1000, default 100).
     pub limit: Option<i64>,
-    /// Skip this many.
+    /// Skip this many (without `cursor`).
     pub offset: Option<i64>,
+    /// The page after this one: the `cursor` of the previous page's `Link: rel="next"`.
+    pub cursor: Option<String>,
+    /// Only cases holding every word of this text (title, description, CVE ID, notes the
+    /// caller may read), or the case with this reference.
+    pub q: Option<String>,
+    /// `true`: only cases with a message from outside the team since the caller last
+    /// opened them.
+    pub unread: Option<bool>,
+    /// `overdue`, `due` or `stalled`: only open cases whose clocks need attention.
+    pub attention: Option<String>,
     /// `me`: only cases in triage that the caller has not given a view of.
     pub awaiting: Option<String>,
     /// `me`, `none`, or a member's address: only the cases they own (or nobody does).
@@ -147,15 +157,24 @@ fn owner_filter(owner: &str, caller: &Caller) -> embargo_store::OwnerFilter {
     }
 }
 
-/// List the cases the caller may see.
+/// List the cases the caller may see, newest first. When more may follow, the answer's
+/// `Link` header names the next page (`rel="next"`), with its `cursor`.
 #[utoipa::path(get, path = "/api/cases", tag = "cases", params(ListParams),
-    responses((status = 200, body = Vec<CaseSummary>), (status = 401, body = ErrorBody)),
+    responses((status = 200, body = Vec<CaseSummary>,
+        headers(("Link" = String, description = "The next page, `<…&cursor=…>; rel=\"next\"`, when there may be one"))),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn list(
     caller: Caller,
     AxumState(state): AxumState<AppState>,
+    RawQuery(raw): RawQuery,
     Query(params): Query<ListParams>,
-) -> Result<Json<Vec<CaseSummary>>, ApiError> {
+) -> Result<Response, ApiError> {
+    if params.cursor.is_some() && params.offset.is_some() {
+        return Err(ApiError::BadRequest(
+            "give either cursor or offset, not both".into(),
+        ));
+    }
     let filter = CaseFilter {
         project: params
             .project
@@ -180,8 +199,42 @@ pub async fn list(
             }
         },
         owner: params.owner.as_deref().map(|o| owner_filter(o, &caller)),
+        after: params
+            .cursor
+            .as_deref()
+            .map(str::parse::<embargo_store::Cursor>)
+            .transpose()?,
+        text: params.q.clone(),
+        unread: params.unread.unwrap_or(false),
+        attention: match params.attention.as_deref() {
+            None => None,
+            Some(name) => Some(embargo_store::Attention::parse(name).ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "attention={name}: the values are overdue, due and stalled"
+                ))
+            })?),
+        },
     };
-    Ok(Json(state.store.list_cases(&caller.viewer, &filter).await?))
+    let page = state.store.page_cases(&caller.viewer, &filter).await?;
+    let mut response = Json(page.cases).into_response();
+    if let Some(next) = page.next {
+        // The caller's own query, with the cursor of the next page in place of any other.
+        let mut query: Vec<&str> = raw
+            .as_deref()
+            .unwrap_or("")
+            .split('&')
+            .filter(|pair| !pair.is_empty() && !pair.starts_with("cursor="))
+            .collect();
+        let cursor = format!("cursor={next}");
+        query.push(&cursor);
+        let link = format!("</api/cases?{}>; rel=\"next\"", query.join("&"));
+        if let Ok(value) = axum::http::HeaderValue::from_str(&link) {
+            response
+                .headers_mut()
+                .insert(axum::http::header::LINK, value);
+        }
+    }
+    Ok(response)
 }
 
 /// File a report.

@@ -2,10 +2,9 @@
 
 use axum::extract::{Query, State as AxumState};
 use axum::response::Response;
-use embargo_core::clocks::ClockStatus;
 use embargo_core::lifecycle::{ALL_STATES, State};
 use embargo_core::reference::ProjectKey;
-use embargo_store::{CaseFilter, CaseSummary};
+use embargo_store::{Attention, CaseFilter, CaseSummary};
 use maud::html;
 use serde::Deserialize;
 
@@ -21,24 +20,37 @@ pub struct Filters {
     project: Option<String>,
     state: Option<String>,
     q: Option<String>,
-    /// "overdue", "due" or "stalled".
+    /// "overdue", "due", "stalled", "my-view" or "unread".
     attention: Option<String>,
     /// "me" or "none".
     owner: Option<String>,
+    /// Where the page starts (the previous page's last case).
+    cursor: Option<String>,
 }
 
-fn needs(case: &CaseSummary, attention: &str) -> bool {
-    let clocks = [
-        Some(&case.clocks.acknowledgement),
-        case.clocks.mitigation.as_ref(),
-        case.clocks.announcement.as_ref(),
-    ];
-    let any = |status: ClockStatus| clocks.iter().flatten().any(|c| c.status == status);
-    match attention {
-        "overdue" => any(ClockStatus::Overdue),
-        "due" => any(ClockStatus::Warning) || any(ClockStatus::Overdue),
-        "stalled" => case.clocks.stalled,
-        _ => true,
+/// Cases per page of the queue.
+const PAGE: i64 = 100;
+
+impl Filters {
+    /// The query string of these filters, with `cursor` for the page it names.
+    fn query(&self, cursor: &str) -> String {
+        [
+            ("q", &self.q),
+            ("project", &self.project),
+            ("state", &self.state),
+            ("attention", &self.attention),
+            ("owner", &self.owner),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| {
+            given(value).map(|v| format!("{name}={}", crate::url::component(v)))
+        })
+        .chain(std::iter::once(format!(
+            "cursor={}",
+            crate::url::component(cursor)
+        )))
+        .collect::<Vec<_>>()
+        .join("&")
     }
 }
 
@@ -62,35 +74,31 @@ pub async fn page(
     let filter = CaseFilter {
         project: project.clone(),
         state: wanted_state,
-        limit: Some(1000),
-        offset: None,
+        limit: Some(PAGE),
+        after: given(&filters.cursor)
+            .map(str::parse::<embargo_store::Cursor>)
+            .transpose()?,
         awaiting_view_of: (attention == "my-view").then_some(member.viewer.user_id),
         owner: match given(&filters.owner) {
             Some("me") => Some(embargo_store::OwnerFilter::User(member.viewer.user_id)),
             Some("none") => Some(embargo_store::OwnerFilter::Nobody),
             _ => None,
         },
+        text: given(&filters.q).map(str::to_owned),
+        unread: attention == "unread",
+        attention: Attention::parse(attention),
+        ..CaseFilter::default()
     };
     let owner = given(&filters.owner).unwrap_or("");
-    let all = state.store.list_cases(&member.viewer, &filter).await?;
-    let q = given(&filters.q).map(str::to_lowercase);
-    let shown: Vec<&CaseSummary> = all
-        .iter()
-        .filter(|c| {
-            q.as_ref().is_none_or(|q| {
-                c.title.to_lowercase().contains(q)
-                    || c.reference.to_string().to_lowercase().contains(q)
-            })
-        })
-        .filter(|c| needs(c, attention))
-        .collect();
+    let page = state.store.page_cases(&member.viewer, &filter).await?;
+    let shown: Vec<&CaseSummary> = page.cases.iter().collect();
     let projects = crate::extract::visible_projects(&state, &member.viewer).await?;
     let chosen_project = project.as_ref().map(|p| p.as_str().to_owned());
     let body = html! {
         h1 { "Queue" }
         form.filters method="get" action="/desk" role="search" {
             div {
-                label for="q" { "Search titles and references" }
+                label for="q" { "Search titles, reports, notes, CVE IDs and references" }
                 input #q type="search" name="q" value=(filters.q.clone().unwrap_or_default());
             }
             div {
@@ -119,6 +127,7 @@ pub async fn page(
                     option value="overdue" selected[attention == "overdue"] { "Overdue" }
                     option value="stalled" selected[attention == "stalled"] { "Stalled" }
                     option value="my-view" selected[attention == "my-view"] { "Waiting for my view" }
+                    option value="unread" selected[attention == "unread"] { "With a new message" }
                 }
             }
             div {
@@ -140,7 +149,7 @@ pub async fn page(
             }
         }
         @if shown.is_empty() {
-            p { "No cases match." }
+            p { @if filter.after.is_some() { "No more cases match." } @else { "No cases match." } }
         }
         @for s in ALL_STATES {
             @let in_state: Vec<&&CaseSummary> = shown.iter().filter(|c| c.state == s).collect();
@@ -181,6 +190,11 @@ pub async fn page(
                         }
                     }
                 }
+            }
+        }
+        @if let Some(next) = page.next {
+            nav.pages aria-label="More cases" {
+                a rel="next" href={ "/desk?" (filters.query(&next.to_string())) } { "Older cases" }
             }
         }
     };

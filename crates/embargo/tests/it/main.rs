@@ -49,6 +49,7 @@ mod roles;
 mod routing;
 mod safekeeping;
 mod schema;
+mod search;
 mod signin;
 mod support;
 mod team;
