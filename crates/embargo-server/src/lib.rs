@@ -15,6 +15,7 @@ pub mod mail;
 pub mod mail_endpoint;
 pub mod metrics;
 pub mod setup;
+pub mod site_cache;
 pub mod url;
 pub mod web;
 
@@ -74,6 +75,8 @@ pub struct AppState {
     pub intake_limits: embargo_mail::Limits,
     /// The first-run link, while nobody can sign in.
     pub setup: std::sync::Arc<setup::SetupLink>,
+    /// The public site's renders of published advisories.
+    pub site: std::sync::Arc<site_cache::SiteCache>,
 }
 
 impl AppState {
@@ -85,6 +88,7 @@ impl AppState {
             trusted_proxies: std::sync::Arc::default(),
             intake_limits: embargo_mail::Limits::default(),
             setup: std::sync::Arc::default(),
+            site: std::sync::Arc::default(),
         }
     }
 }
@@ -157,6 +161,7 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             web::security_headers,
         ))
+        .layer(site_cache::compression())
         .layer(axum::middleware::from_fn(request_context))
         .with_state(state)
 }

@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 
 use crate::access::authorize;
 use crate::audit::{Entry, Read};
-use crate::case_row::{CASE_SELECT, Loaded, load, state_in};
+use crate::case_row::{CASE_COLUMNS, CASE_FROM, CASE_SELECT, Loaded, load, state_in};
 use crate::jobs::{JobCompletion, Task, enqueue};
 use crate::outbound::OutboundMail;
 use crate::timeline::{Act, record_event};
@@ -687,6 +687,15 @@ impl Store {
     }
 }
 
+/// What a published advisory is made of, digested, and when its case last changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublishedStamp {
+    /// SHA-256 over everything the advisory's page and documents are drawn from.
+    pub digest: [u8; 32],
+    /// When the case last changed.
+    pub modified: OffsetDateTime,
+}
+
 /// A published advisory with its organisation's settings, for the public site.
 pub struct PublishedAdvisory {
     /// The project key.
@@ -789,6 +798,55 @@ impl Store {
             project: case_ref.project.as_str().to_owned(),
             org: publication.org,
             advisory: publication.advisory,
+        })
+    }
+
+    /// What an announced case's public page and documents are made of, digested: every
+    /// column of its row, its project's and its organisation's settings. Equal stamps
+    /// give equal documents, so the public site answers conditional requests and serves
+    /// what it rendered before from one narrow read, opening nothing sealed.
+    pub async fn published_stamp(&self, case_ref: &CaseRef) -> Result<PublishedStamp> {
+        use sha2::Digest;
+        let row = sqlx::query(&format!(
+            "SELECT {CASE_COLUMNS}, o.name AS org_name, o.settings AS org_settings {CASE_FROM} \
+             JOIN organisations o ON o.id = p.org_id WHERE p.key = $1 AND c.number = $2 AND {}",
+            state_in(State::is_announced)
+        ))
+        .bind(case_ref.project.as_str())
+        .bind(case_ref.number)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound("advisory"))?;
+        let mut digest = sha2::Sha256::new();
+        for (i, column) in row.columns().iter().enumerate() {
+            use sqlx::Column;
+            digest.update(column.name().as_bytes());
+            // Each value in a form of its own kind, so that no two rows digest alike.
+            if let Ok(v) = row.try_get::<Option<Vec<u8>>, _>(i) {
+                digest.update([b'b']);
+                digest.update(v.unwrap_or_default());
+            } else if let Ok(v) = row.try_get::<Option<String>, _>(i) {
+                digest.update([b's']);
+                digest.update(v.unwrap_or_default().as_bytes());
+            } else if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
+                digest.update([b'i']);
+                digest.update(v.map(i64::to_be_bytes).unwrap_or_default());
+            } else if let Ok(v) = row.try_get::<Option<bool>, _>(i) {
+                digest.update([b'l', u8::from(v.unwrap_or_default())]);
+            } else if let Ok(v) = row.try_get::<Option<f64>, _>(i) {
+                digest.update([b'f']);
+                digest.update(v.unwrap_or_default().to_be_bytes());
+            } else {
+                return Err(StoreError::Corrupt(format!(
+                    "cannot read column {} for the published stamp",
+                    column.name()
+                )));
+            }
+            digest.update([0]);
+        }
+        Ok(PublishedStamp {
+            digest: digest.finalize().into(),
+            modified: from_millis(row.try_get("updated_at")?),
         })
     }
 

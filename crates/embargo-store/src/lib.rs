@@ -68,7 +68,7 @@ pub use cases::{CasePatch, CvssInput, NewReport};
 pub use cve::{CveContext, CveCredentials, CveReservation, CveUpdate};
 pub use disclosure::{
     AnnouncementDue, AnnouncementPreview, ChangesEntry, DisclosurePlan, DisclosureStep,
-    PublishedAdvisory, advisory_page,
+    PublishedAdvisory, PublishedStamp, advisory_page,
 };
 pub use embargo_core::cve_record::{CveRecordState, CveState};
 pub use findings::{DuplicateProposal, ImportedCase};

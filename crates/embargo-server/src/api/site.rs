@@ -3,6 +3,7 @@
 //! here; anything else answers 404.
 
 use axum::extract::State as AxumState;
+use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use embargo_core::reference::{CaseRef, ProjectKey};
@@ -13,6 +14,7 @@ use crate::AppState;
 use crate::documents::Format;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Path;
+use crate::site_cache::{self, Form};
 
 fn html(title: &str, body: Markup) -> Response {
     crate::web::layout::page(title, None, body)
@@ -24,8 +26,11 @@ fn document(content_type: &'static str, body: String) -> Response {
 
 /// The index of published advisories, newest first.
 #[utoipa::path(get, path = "/advisories", tag = "public", responses((status = 200, description = "The advisory index (HTML)", content_type = "text/html")))]
-pub async fn index(AxumState(state): AxumState<AppState>) -> Result<Response, ApiError> {
-    index_of(&state, None).await
+pub async fn index(
+    AxumState(state): AxumState<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    index_of(&state, &headers, None).await
 }
 
 /// One project's published advisories, newest first.
@@ -33,15 +38,17 @@ pub async fn index(AxumState(state): AxumState<AppState>) -> Result<Response, Ap
     responses((status = 200, description = "The project's advisory index (HTML)", content_type = "text/html"), (status = 404, body = ErrorBody)))]
 pub async fn project_index(
     AxumState(state): AxumState<AppState>,
+    headers: HeaderMap,
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
     let key: ProjectKey = key.parse()?;
     let door = crate::web::reporter::door(&state, &key).await?;
-    index_of(&state, Some((&key, &door))).await
+    index_of(&state, &headers, Some((&key, &door))).await
 }
 
 async fn index_of(
     state: &AppState,
+    headers: &HeaderMap,
     one: Option<(&ProjectKey, &crate::web::reporter::Door)>,
 ) -> Result<Response, ApiError> {
     let project = one.map(|(key, _)| key);
@@ -102,7 +109,11 @@ async fn index_of(
             }
         }
     };
-    Ok(html(&heading, body))
+    Ok(site_cache::list(
+        headers,
+        "text/html; charset=utf-8",
+        crate::web::layout::markup(&heading, None, body),
+    ))
 }
 
 async fn published(state: &AppState, reference: &str) -> Result<PublishedAdvisory, ApiError> {
@@ -118,14 +129,24 @@ async fn published(state: &AppState, reference: &str) -> Result<PublishedAdvisor
     responses((status = 200, description = "The advisory (HTML)", content_type = "text/html"), (status = 404, body = ErrorBody)))]
 pub async fn page(
     AxumState(state): AxumState<AppState>,
+    headers: HeaderMap,
     Path(reference): Path<String>,
 ) -> Result<Response, ApiError> {
-    let p = published(&state, &reference).await?;
-    Ok(crate::web::layout::page(
-        &format!("{}: {}", p.advisory.display_id(), p.advisory.title),
-        None,
-        crate::web::advisory::article(&p.advisory, crate::web::advisory::Place::Page),
-    ))
+    let case_ref: CaseRef = reference.parse()?;
+    let form = Form {
+        name: "page",
+        content_type: "text/html; charset=utf-8",
+    };
+    let (st, r) = (&state, &reference);
+    site_cache::advisory(&state, &headers, &case_ref, form, move || async move {
+        let p = published(st, r).await?;
+        Ok(crate::web::layout::markup(
+            &format!("{}: {}", p.advisory.display_id(), p.advisory.title),
+            None,
+            crate::web::advisory::article(&p.advisory, crate::web::advisory::Place::Page),
+        ))
+    })
+    .await
 }
 
 /// An advisory as an OSV document.
@@ -133,9 +154,10 @@ pub async fn page(
     responses((status = 200, description = "OSV", body = Object), (status = 404, body = ErrorBody)))]
 pub async fn osv(
     AxumState(state): AxumState<AppState>,
+    headers: HeaderMap,
     Path(reference): Path<String>,
 ) -> Result<Response, ApiError> {
-    published_document(&state, &reference, Format::Osv).await
+    published_document(&state, &headers, &reference, Format::Osv).await
 }
 
 /// An advisory as a CSAF 2.0 document.
@@ -143,9 +165,10 @@ pub async fn osv(
     responses((status = 200, description = "CSAF 2.0", body = Object), (status = 404, body = ErrorBody)))]
 pub async fn csaf(
     AxumState(state): AxumState<AppState>,
+    headers: HeaderMap,
     Path(reference): Path<String>,
 ) -> Result<Response, ApiError> {
-    published_document(&state, &reference, Format::Csaf).await
+    published_document(&state, &headers, &reference, Format::Csaf).await
 }
 
 /// An advisory as a CSAF 2.0 document at its canonical URL, the file named as CSAF names
@@ -154,6 +177,7 @@ pub async fn csaf(
     responses((status = 200, description = "CSAF 2.0", body = Object), (status = 404, body = ErrorBody)))]
 pub async fn csaf_canonical(
     AxumState(state): AxumState<AppState>,
+    headers: HeaderMap,
     Path((reference, file)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let p = published(&state, &reference).await?;
@@ -163,8 +187,7 @@ pub async fn csaf_canonical(
             "advisory",
         )));
     }
-    let doc = crate::documents::document(&p, Format::Csaf, &state.public_url)?;
-    Ok(document("application/json", doc.to_string()))
+    published_document(&state, &headers, &reference, Format::Csaf).await
 }
 
 /// An advisory as a CVE JSON 5.1 record (needs the organisation's CNA identity).
@@ -172,24 +195,40 @@ pub async fn csaf_canonical(
     responses((status = 200, description = "CVE JSON 5.1", body = Object), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn cve(
     AxumState(state): AxumState<AppState>,
+    headers: HeaderMap,
     Path(reference): Path<String>,
 ) -> Result<Response, ApiError> {
-    published_document(&state, &reference, Format::Cve).await
+    published_document(&state, &headers, &reference, Format::Cve).await
 }
 
 async fn published_document(
     state: &AppState,
+    headers: &HeaderMap,
     reference: &str,
     format: Format,
 ) -> Result<Response, ApiError> {
-    let p = published(state, reference).await?;
-    let doc = crate::documents::document(&p, format, &state.public_url)?;
-    Ok(document("application/json", doc.to_string()))
+    let case_ref: CaseRef = reference.parse()?;
+    let form = Form {
+        name: match format {
+            Format::Osv => "osv",
+            Format::Csaf => "csaf",
+            Format::Cve => "cve",
+        },
+        content_type: "application/json",
+    };
+    site_cache::advisory(state, headers, &case_ref, form, move || async move {
+        let p = published(state, reference).await?;
+        Ok(crate::documents::document(&p, format, &state.public_url)?.to_string())
+    })
+    .await
 }
 
 /// The Atom feed of published advisories.
 #[utoipa::path(get, path = "/advisories.atom", tag = "public", responses((status = 200, description = "Atom (RFC 4287)", content_type = "application/atom+xml")))]
-pub async fn feed(AxumState(state): AxumState<AppState>) -> Result<Response, ApiError> {
+pub async fn feed(
+    AxumState(state): AxumState<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let all: Vec<_> = state
         .store
         .published_advisories(None, &state.public_url)
@@ -197,7 +236,8 @@ pub async fn feed(AxumState(state): AxumState<AppState>) -> Result<Response, Api
         .into_iter()
         .map(|p| p.advisory)
         .collect();
-    Ok(document(
+    Ok(site_cache::list(
+        &headers,
         "application/atom+xml",
         embargo_formats::site::atom(&all, &state.public_url, "Security advisories"),
     ))

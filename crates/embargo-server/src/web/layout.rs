@@ -13,6 +13,11 @@ pub fn page(title: &str, member: Option<&Member>, body: Markup) -> Response {
     html_response(shell(title, member, body))
 }
 
+/// A whole page as text, for answers the public site keeps.
+pub fn markup(title: &str, member: Option<&Member>, body: Markup) -> String {
+    shell(title, member, body).into_string()
+}
+
 fn html_response(markup: Markup) -> Response {
     (
         [(CONTENT_TYPE, "text/html; charset=utf-8")],

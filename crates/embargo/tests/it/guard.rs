@@ -88,7 +88,7 @@ pub(crate) async fn cases(store: &Store) -> String {
     embargoed.to_string()
 }
 
-async fn announce(
+pub(crate) async fn announce(
     store: &Store,
     viewer: &embargo_core::access::Viewer,
     reference: &str,

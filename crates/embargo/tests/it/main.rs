@@ -10,6 +10,7 @@ mod agreement;
 mod architecture;
 mod attacks;
 mod browser;
+mod caching;
 mod canary;
 mod confidentiality;
 mod config;
