@@ -75,6 +75,82 @@ pub const SEALED_CASE_FIELDS: &[(&str, &str)] = &[
     ("credit_sealed", "credit"),
 ];
 
+/// What a list reads of each case: its times, state, owner, and of its sealed columns
+/// only the title and the rating (a summary shows no more, and opening the rest of
+/// fifty cases was most of a list page's cost).
+pub(crate) const SUMMARY_SELECT: &str = "SELECT c.id, c.project_id, c.number, c.state, c.received_at, \
+     c.acknowledged_at, c.confirmed_at, c.fix_ready_at, c.announced_at, c.embargo_at, c.last_activity_at, \
+     c.updated_at, c.title_sealed, c.cvss_sealed, p.key AS project_key, p.clock_settings, ou.email AS owner_email \
+     FROM cases c JOIN projects p ON p.id = c.project_id LEFT JOIN users ou ON ou.id = c.owner_id";
+
+/// A case's summary from a row of [`SUMMARY_SELECT`].
+pub(crate) fn summary_from_row(
+    keys: &Keyring,
+    row: &sqlx::any::AnyRow,
+    now: OffsetDateTime,
+) -> Result<CaseSummary> {
+    let project_id: i64 = row.try_get("project_id")?;
+    let number: i64 = row.try_get("number")?;
+    let open = |field: &str, col: &str| -> Result<Option<String>> {
+        row.try_get::<Option<Vec<u8>>, _>(col)?
+            .map(|s| {
+                keys.open_string(&ctx(project_id, number, field), &s)
+                    .map_err(StoreError::from)
+            })
+            .transpose()
+    };
+    let ratings = open("cvss", "cvss_sealed")?
+        .map(|v| {
+            ratings::from_stored(&v).map_err(|_| StoreError::Corrupt("stored CVSS vector".into()))
+        })
+        .transpose()?
+        .unwrap_or_default();
+    let severity = ratings::primary(&ratings).map(Cvss::severity);
+    let settings: ClockSettings =
+        serde_json::from_str(&row.try_get::<String, _>("clock_settings")?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let state = parse_state(&row.try_get::<String, _>("state")?)?;
+    let project: ProjectKey = row
+        .try_get::<String, _>("project_key")?
+        .parse()
+        .map_err(|_| StoreError::Corrupt("project key".into()))?;
+    let received_at: i64 = row.try_get("received_at")?;
+    let times = CaseTimes {
+        state,
+        received_at: from_millis(received_at),
+        acknowledged_at: row
+            .try_get::<Option<i64>, _>("acknowledged_at")?
+            .map(from_millis),
+        confirmed_at: row
+            .try_get::<Option<i64>, _>("confirmed_at")?
+            .map(from_millis),
+        fix_ready_at: row
+            .try_get::<Option<i64>, _>("fix_ready_at")?
+            .map(from_millis),
+        announced_at: row
+            .try_get::<Option<i64>, _>("announced_at")?
+            .map(from_millis),
+        last_activity_at: from_millis(row.try_get("last_activity_at")?),
+        severity,
+    };
+    Ok(CaseSummary {
+        clocks: clocks::compute(&times, &settings, now),
+        reference: CaseRef {
+            project: project.clone(),
+            number,
+        },
+        project,
+        state,
+        title: open("title", "title_sealed")?.unwrap_or_default(),
+        received_at: rfc(received_at),
+        updated_at: rfc(row.try_get("updated_at")?),
+        embargo_at: row.try_get::<Option<i64>, _>("embargo_at")?.map(rfc),
+        severity,
+        unread: false,
+        owner: row.try_get("owner_email")?,
+    })
+}
+
 /// The joins of `CASE_SELECT`, for queries that select more.
 pub(crate) const CASE_FROM: &str = case_from!();
 
