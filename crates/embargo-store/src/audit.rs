@@ -70,6 +70,8 @@ pub(crate) struct Entry {
     case_id: i64,
     what: std::borrow::Cow<'static, str>,
     via: &'static str,
+    /// The cases a list showed, as `,12,13,`: one row for the page.
+    cases: Option<String>,
 }
 
 impl Entry {
@@ -79,6 +81,25 @@ impl Entry {
             case_id,
             what: what.as_str().into(),
             via: viewer.via.as_str(),
+            cases: None,
+        }
+    }
+
+    /// A read of several cases at once (a page of a list): one row naming them all.
+    pub(crate) fn listed(viewer: &Viewer, case_ids: &[i64], what: Read) -> Vec<Entry> {
+        match case_ids {
+            [] => Vec::new(),
+            [one] => vec![Entry::new(viewer, *one, what)],
+            many => vec![Entry {
+                cases: Some(format!(
+                    ",{},",
+                    many.iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )),
+                ..Entry::new(viewer, 0, what)
+            }],
         }
     }
 
@@ -89,6 +110,7 @@ impl Entry {
             case_id,
             what: what.as_str().into(),
             via: "reporter-link",
+            cases: None,
         }
     }
 
@@ -101,6 +123,7 @@ impl Entry {
             case_id: 0,
             what: what.into(),
             via: "change",
+            cases: None,
         }
     }
 }
@@ -120,6 +143,9 @@ pub struct AuditRow {
     pub what: String,
     /// How: api, web or cli.
     pub via: String,
+    /// For a page of a list, how many cases it showed (the row names them all).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listed: Option<usize>,
 }
 
 /// The outcome of walking the chain.
@@ -214,6 +240,12 @@ fn link(key: &AuditKey, prev: &[u8], row: &AuditFields<'_>) -> Result<Vec<u8>> {
     for text in [row.what, row.via] {
         mac.update(&(text.len() as u64).to_be_bytes());
         mac.update(text.as_bytes());
+    }
+    // Rows about one case (all rows before lists were compacted) link as they always did.
+    if let Some(cases) = row.cases {
+        mac.update(b"cases");
+        mac.update(&(cases.len() as u64).to_be_bytes());
+        mac.update(cases.as_bytes());
     }
     Ok(mac.finalize().into_bytes().to_vec())
 }
@@ -373,6 +405,7 @@ struct AuditFields<'a> {
     case_id: i64,
     what: &'a str,
     via: &'a str,
+    cases: Option<&'a str>,
 }
 
 async fn append(
@@ -404,6 +437,7 @@ async fn append(
             case_id: entry.case_id,
             what: &entry.what,
             via: entry.via,
+            cases: entry.cases.as_deref(),
         };
         prev = link(key, &prev, &fields)?;
         macs.push(prev.clone());
@@ -413,22 +447,23 @@ async fn append(
     let first = seq - entries.len() as i64 + 1;
     let values = (0..entries.len())
         .map(|i| {
-            let b = i * 7;
+            let b = i * 8;
             format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
                 b + 1,
                 b + 2,
                 b + 3,
                 b + 4,
                 b + 5,
                 b + 6,
-                b + 7
+                b + 7,
+                b + 8
             )
         })
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "INSERT INTO audit_log (seq, at, actor_id, case_id, what, via, mac) VALUES {values}"
+        "INSERT INTO audit_log (seq, at, actor_id, case_id, what, via, mac, cases) VALUES {values}"
     );
     let mut insert = sqlx::query(&sql);
     for ((i, entry), mac) in entries.iter().enumerate().zip(macs) {
@@ -439,7 +474,8 @@ async fn append(
             .bind(entry.case_id)
             .bind(entry.what.to_string())
             .bind(entry.via)
-            .bind(mac);
+            .bind(mac)
+            .bind(entry.cases.clone());
     }
     insert.execute(&mut *tx).await?;
     let auth = head_auth(key, seq, &prev)?;
@@ -546,7 +582,7 @@ impl Store {
         let mut checked = 0i64;
         loop {
             let rows = sqlx::query(
-                "SELECT seq, at, actor_id, case_id, what, via, mac FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2",
+                "SELECT seq, at, actor_id, case_id, what, via, mac, cases FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2",
             )
             .bind(expected)
             .bind(PAGE)
@@ -562,6 +598,7 @@ impl Store {
                 }
                 let what: String = row.try_get("what")?;
                 let via: String = row.try_get("via")?;
+                let cases: Option<String> = row.try_get("cases")?;
                 let fields = AuditFields {
                     seq,
                     at: row.try_get("at")?,
@@ -569,6 +606,7 @@ impl Store {
                     case_id: row.try_get("case_id")?,
                     what: &what,
                     via: &via,
+                    cases: cases.as_deref(),
                 };
                 let mac: Vec<u8> = row.try_get("mac")?;
                 if link(key, &prev, &fields)? != mac {
@@ -611,18 +649,31 @@ impl Store {
         })
     }
 
-    /// The newest `limit` audit rows, of one case or of all, oldest first.
+    /// The newest `limit` audit rows, of one case (its own, and the list pages that
+    /// showed it) or of all, oldest first.
     pub async fn audit_rows(&self, case: Option<&CaseRef>, limit: i64) -> Result<Vec<AuditRow>> {
-        let select = "SELECT a.seq, a.at, u.email, p.key, c.number, a.what, a.via FROM audit_log a \
+        let select = "SELECT a.seq, a.at, u.email, p.key, c.number, a.what, a.via, a.cases FROM audit_log a \
              LEFT JOIN users u ON u.id = a.actor_id LEFT JOIN cases c ON c.id = a.case_id \
              LEFT JOIN projects p ON p.id = c.project_id";
         let rows = match case {
             Some(r) => {
-                sqlx::query(&format!(
-                    "{select} WHERE p.key = $1 AND c.number = $2 ORDER BY a.seq DESC LIMIT $3"
-                ))
+                let id: Option<i64> = sqlx::query(
+                    "SELECT c.id FROM cases c JOIN projects p ON p.id = c.project_id WHERE p.key = $1 AND c.number = $2",
+                )
                 .bind(r.project.as_str())
                 .bind(r.number)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|row| row.try_get("id"))
+                .transpose()?;
+                let Some(id) = id else {
+                    return Ok(Vec::new());
+                };
+                sqlx::query(&format!(
+                    "{select} WHERE a.case_id = $1 OR a.cases LIKE $2 ORDER BY a.seq DESC LIMIT $3"
+                ))
+                .bind(id)
+                .bind(format!("%,{id},%"))
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?
@@ -639,15 +690,20 @@ impl Store {
             .map(|row| {
                 let key: Option<String> = row.try_get("key")?;
                 let number: Option<i64> = row.try_get("number")?;
+                let listed = row
+                    .try_get::<Option<String>, _>("cases")?
+                    .map(|c| c.split(',').filter(|id| !id.is_empty()).count());
                 Ok(AuditRow {
                     seq: row.try_get("seq")?,
                     at: crate::rfc(row.try_get("at")?),
                     actor: row.try_get("email")?,
                     case: key
                         .zip(number)
-                        .map(|(k, n)| embargo_core::reference::case_reference(&k, n)),
+                        .map(|(k, n)| embargo_core::reference::case_reference(&k, n))
+                        .or_else(|| listed.and(case).map(CaseRef::to_string)),
                     what: row.try_get("what")?,
                     via: row.try_get("via")?,
+                    listed,
                 })
             })
             .collect::<Result<Vec<_>>>()?;

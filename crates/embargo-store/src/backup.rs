@@ -419,6 +419,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("what", Text),
             ("via", Text),
             ("mac", Bytes),
+            ("cases", Text),
         ],
     ),
     (

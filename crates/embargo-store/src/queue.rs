@@ -252,7 +252,7 @@ impl Store {
                     continue;
                 }
                 summary.unread = unread.contains(&id);
-                read.push(Entry::new(viewer, id, Read::Summary));
+                read.push(id);
                 cases.push(summary);
                 last_shown = Some(cursor);
             }
@@ -260,7 +260,8 @@ impl Store {
                 break;
             }
         }
-        self.audit(read).await?;
+        self.audit(Entry::listed(viewer, &read, Read::Summary))
+            .await?;
         Ok(CasePage { cases, next })
     }
 

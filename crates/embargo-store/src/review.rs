@@ -107,7 +107,6 @@ impl Store {
         .await?;
         let now = OffsetDateTime::now_utc();
         let mut cases = Vec::with_capacity(rows.len());
-        let mut read = Vec::with_capacity(rows.len());
         let mut ids = Vec::with_capacity(rows.len());
         for row in &rows {
             let id: i64 = row.try_get("id")?;
@@ -132,10 +131,14 @@ impl Store {
                 row.try_get("public_at")?,
                 retrospective.and_then(|r| r.cwe),
             ));
-            read.push(Entry::new(viewer, id, Read::Summary));
             ids.push(id);
         }
-        if !read.is_empty() {
+        if !ids.is_empty() {
+            // One row per thousand cases: a year's figures read every case of the year.
+            let read = ids
+                .chunks(1000)
+                .flat_map(|some| Entry::listed(viewer, some, Read::Summary))
+                .collect();
             self.audit(read).await?;
         }
         let members = self.member_activity(team_kind, team_scope, &ids).await?;

@@ -253,6 +253,25 @@ async fn search_at_scale(backend: Backend) {
         .unwrap();
     assert_eq!(words, "0");
 
+    // A page is one audit row naming every case it showed; the chain still verifies, and
+    // each case's own log shows the page.
+    let (_, fifty) = alice.get("/api/cases?limit=50").await;
+    let shown = refs(&fifty);
+    let listed = db
+        .query_text("SELECT cases FROM audit_log WHERE cases IS NOT NULL ORDER BY seq DESC LIMIT 1")
+        .await
+        .unwrap();
+    assert_eq!(listed.trim_matches(',').split(',').count(), 50, "{listed}");
+    let report = store.verify_audit(|_| {}).await.unwrap();
+    assert!(report.first_bad.is_none(), "{:?}", report.first_bad);
+    let log = store
+        .audit_rows(Some(&shown[49].parse().unwrap()), 5)
+        .await
+        .unwrap();
+    let last = log.last().unwrap();
+    assert_eq!((last.what.as_str(), last.listed), ("summary", Some(50)));
+    assert_eq!(last.case.as_deref(), Some(shown[49].as_str()));
+
     // Every case once across pages of 100, while new cases arrive between pages.
     let mut path = "/api/cases?limit=100".to_owned();
     let mut listed: Vec<String> = Vec::new();
