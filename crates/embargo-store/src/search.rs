@@ -291,22 +291,67 @@ impl Store {
     }
 }
 
+/// A word found in more cases than this is common: the list walks the cases newest
+/// first and looks each up in the index, rather than reading every case the word names
+/// and sorting them.
+const COMMON: i64 = 1_000;
+
+fn tokens_of_word(keys: &Keyring, word: &QueryWord) -> String {
+    let mut terms = vec![word.whole.as_str()];
+    terms.extend(word.prefix.as_deref());
+    terms
+        .iter()
+        .flat_map(|term| keys.search_tokens(term))
+        .map(|t| t.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Store {
+    /// Whether every word of a query is common (see [`COMMON`]).
+    pub(crate) async fn all_common(&self, words: &[QueryWord]) -> Result<bool> {
+        for word in words {
+            let found: i64 = sqlx::query(&format!(
+                "SELECT COUNT(*) AS n FROM (SELECT 1 FROM search_terms WHERE token IN ({}) LIMIT {COMMON}) t",
+                tokens_of_word(self.keys(), word)
+            ))
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+            if found < COMMON {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
 /// The SQL condition that a case (`c`) holds every word of a query, for a viewer who is
 /// on the team of the projects `team_projects` (ids): internal notes match only on those
-/// projects' cases. Tokens and ids are integers, written into the statement.
-pub(crate) fn matches_sql(keys: &Keyring, words: &[QueryWord], team_projects: &[i64]) -> String {
+/// projects' cases. `common` chooses a lookup per case over a list of the word's cases.
+/// Tokens and ids are integers, written into the statement.
+pub(crate) fn matches_sql(
+    keys: &Keyring,
+    words: &[QueryWord],
+    team_projects: &[i64],
+    common: bool,
+) -> String {
     let team: Vec<String> = team_projects.iter().map(i64::to_string).collect();
+    let team = team.join(", ");
     words
         .iter()
         .map(|word| {
-            let mut terms = vec![word.whole.as_str()];
-            terms.extend(word.prefix.as_deref());
-            let tokens: Vec<String> = terms
-                .iter()
-                .flat_map(|term| keys.search_tokens(term))
-                .map(|t| t.to_string())
-                .collect();
-            let tokens = tokens.join(", ");
+            let tokens = tokens_of_word(keys, word);
+            let scope = if team.is_empty() {
+                format!("s.scope = {SCOPE_CASE}")
+            } else {
+                format!("(s.scope = {SCOPE_CASE} OR c.project_id IN ({team}))")
+            };
+            if common {
+                return format!(
+                    "EXISTS (SELECT 1 FROM search_terms s WHERE s.token IN ({tokens}) AND s.case_id = c.id AND {scope})"
+                );
+            }
             let everyone = format!(
                 "c.id IN (SELECT s.case_id FROM search_terms s WHERE s.token IN ({tokens}) AND s.scope = {SCOPE_CASE})"
             );
@@ -314,8 +359,7 @@ pub(crate) fn matches_sql(keys: &Keyring, words: &[QueryWord], team_projects: &[
                 return everyone;
             }
             format!(
-                "({everyone} OR (c.project_id IN ({}) AND c.id IN (SELECT s.case_id FROM search_terms s WHERE s.token IN ({tokens}))))",
-                team.join(", ")
+                "({everyone} OR (c.project_id IN ({team}) AND c.id IN (SELECT s.case_id FROM search_terms s WHERE s.token IN ({tokens}))))"
             )
         })
         .collect::<Vec<_>>()
