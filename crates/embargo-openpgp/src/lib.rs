@@ -541,6 +541,51 @@ pub fn seal_to(data: &[u8], recipient: &PublicKey) -> Result<Vec<u8>> {
         .map_err(|_| OpenPgpError::Operation("encryption"))
 }
 
+/// As [`seal_to`], reading the plaintext from `plain` and writing the message to `out` as
+/// it goes (partial-length packets): memory stays constant however large the plaintext.
+pub fn seal_stream_to(
+    plain: impl std::io::Read,
+    out: impl std::io::Write,
+    recipient: &PublicKey,
+) -> Result<()> {
+    let mut rng = thread_rng();
+    let builder = MessageBuilder::from_reader("", plain);
+    let mut builder = builder.seipd_v1(&mut rng, SymmetricKeyAlgorithm::AES256);
+    match recipient.encryption_subkey() {
+        Some(sub) => builder.encrypt_to_key(&mut rng, sub),
+        None if recipient.key.primary_key.algorithm().can_encrypt() => {
+            builder.encrypt_to_key(&mut rng, &recipient.key)
+        }
+        None => return Err(OpenPgpError::CannotEncrypt),
+    }
+    .map_err(|_| OpenPgpError::Operation("encryption"))?;
+    builder
+        .to_writer(&mut rng, out)
+        .map_err(|_| OpenPgpError::Operation("encryption"))
+}
+
+/// Opens a message [`seal_stream_to`] (or [`seal_to`]) wrote, as a reader of its
+/// plaintext. The message is uncompressed, so the plaintext is never larger than the
+/// message; its integrity is checked as the end is read, and a reader that fails there
+/// (or anywhere) means the file was altered.
+pub fn open_sealed_reader<'a>(
+    sealed: impl std::io::BufRead + std::fmt::Debug + Send + 'a,
+    identity: &TeamKey,
+) -> Result<impl std::io::BufRead + 'a> {
+    let message = Message::from_bytes(sealed).map_err(|_| OpenPgpError::Malformed)?;
+    if !message.is_encrypted() {
+        return Err(OpenPgpError::Malformed);
+    }
+    let message = message
+        .decrypt(&identity.password(), &identity.secret)
+        .map_err(|_| OpenPgpError::NotForUs)?;
+    if message.is_compressed() {
+        // Embargo never compresses what it seals: a compressed message is not its own.
+        return Err(OpenPgpError::Malformed);
+    }
+    Ok(message)
+}
+
 /// Opens what [`seal_to`] sealed, with the recipient's secret key. The plaintext of an
 /// uncompressed message is never larger than the message itself.
 pub fn open_sealed(data: &[u8], identity: &TeamKey) -> Result<Vec<u8>> {

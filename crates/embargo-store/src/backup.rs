@@ -13,7 +13,7 @@
 //! Sessions are not kept: restoring signs everyone out.
 
 use std::collections::HashMap;
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
@@ -501,6 +501,85 @@ async fn schema_version(pool: &AnyPool) -> Result<i64> {
     )
 }
 
+/// Chunks of the plaintext on their way to the encryption, at most this many at once.
+const CHUNKS_IN_FLIGHT: usize = 8;
+/// The size of each chunk.
+const CHUNK: usize = 256 * 1024;
+
+/// The snapshot's writer: full chunks go to the encrypting thread, which holds at most
+/// `CHUNKS_IN_FLIGHT` of them; the writer waits while it does.
+struct ChunkWriter {
+    buffer: Vec<u8>,
+    chunks: std::sync::mpsc::SyncSender<Vec<u8>>,
+}
+
+impl ChunkWriter {
+    fn new(chunks: std::sync::mpsc::SyncSender<Vec<u8>>) -> ChunkWriter {
+        ChunkWriter {
+            buffer: Vec::with_capacity(CHUNK),
+            chunks,
+        }
+    }
+
+    fn send(&mut self) -> std::io::Result<()> {
+        let full = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK));
+        self.chunks
+            .send(full)
+            .map_err(|_| std::io::Error::other("the encryption stopped"))
+    }
+
+    /// Sends what is left; the encryption ends when the writer is dropped.
+    fn finish(mut self) -> Result<()> {
+        self.send()
+            .map_err(|e| StoreError::Invalid(format!("writing the backup: {e}")))
+    }
+}
+
+impl Write for ChunkWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(data);
+        if self.buffer.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The encrypting thread's reader over the chunks the snapshot sends; it ends when the
+/// writer is gone.
+struct ChunkReader {
+    chunk: std::io::Cursor<Vec<u8>>,
+    chunks: std::sync::mpsc::Receiver<Vec<u8>>,
+}
+
+impl ChunkReader {
+    fn new(chunks: std::sync::mpsc::Receiver<Vec<u8>>) -> ChunkReader {
+        ChunkReader {
+            chunk: std::io::Cursor::new(Vec::new()),
+            chunks,
+        }
+    }
+}
+
+impl std::io::Read for ChunkReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let n = self.chunk.read(out)?;
+            if n > 0 || out.is_empty() {
+                return Ok(n);
+            }
+            match self.chunks.recv() {
+                Ok(next) => self.chunk = std::io::Cursor::new(next),
+                Err(_) => return Ok(0),
+            }
+        }
+    }
+}
+
 impl Store {
     /// Writes a consistent snapshot of the database to `path` (created with mode 0600,
     /// never overwriting). `progress` is called with each table's name and row count.
@@ -524,22 +603,35 @@ impl Store {
                 path.display()
             )));
         }
-        // The snapshot is encrypted as a whole before a byte reaches the disk.
-        let mut lines = Vec::new();
-        let summary = self.write_snapshot(&mut lines, &mut progress).await?;
-        let sealed = embargo_openpgp::seal_to(&lines, recipient)
-            .map_err(|e| StoreError::Invalid(format!("encrypting the backup: {e}")))?;
-        drop(lines);
-        let mut file = options.open(&partial).map_err(|e| io_error(&partial, e))?;
-        let written = file
-            .write_all(MAGIC)
-            .and_then(|()| file.write_all(&sealed))
-            .and_then(|()| file.sync_all());
-        if let Err(e) = written {
-            drop(file);
-            let _ = std::fs::remove_file(&partial);
-            return Err(io_error(&partial, e));
-        }
+        // The snapshot is encrypted as it is read, a chunk at a time, before a byte reaches
+        // the disk: memory stays constant whatever the database's size.
+        let file = options.open(&partial).map_err(|e| io_error(&partial, e))?;
+        let (chunks, receiver) = std::sync::mpsc::sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT);
+        let recipient = recipient.clone();
+        let sealing = tokio::task::spawn_blocking(move || -> std::result::Result<(), String> {
+            let mut file = file;
+            file.write_all(MAGIC).map_err(|e| e.to_string())?;
+            embargo_openpgp::seal_stream_to(ChunkReader::new(receiver), &mut file, &recipient)
+                .map_err(|e| format!("encrypting the backup: {e}"))?;
+            file.sync_all().map_err(|e| e.to_string())
+        });
+        let mut plain = ChunkWriter::new(chunks);
+        let snapshot = self.write_snapshot(&mut plain, &mut progress).await;
+        let finished = plain.finish();
+        let sealed = sealing
+            .await
+            .map_err(|e| StoreError::Invalid(format!("encrypting the backup: {e}")));
+        let summary = match (snapshot, finished, sealed) {
+            (Ok(summary), Ok(()), Ok(Ok(()))) => summary,
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                let _ = std::fs::remove_file(&partial);
+                return Err(e);
+            }
+            (_, _, Ok(Err(e))) => {
+                let _ = std::fs::remove_file(&partial);
+                return Err(StoreError::Invalid(format!("{}: {e}", partial.display())));
+            }
+        };
         std::fs::rename(&partial, path).map_err(|e| io_error(path, e))?;
         self.record_backup().await?;
         Ok(BackupSummary {
@@ -591,16 +683,14 @@ impl Store {
             } else {
                 names[0]
             };
-            let rows = sqlx::query(&format!(
-                "SELECT {} FROM {table} ORDER BY {order}",
-                names.join(", ")
-            ))
-            .fetch_all(&mut *tx)
-            .await?;
-            for row in &rows {
-                write(out, &json!({ "t": table, "r": encode(row, cols)? }))?;
+            let sql = format!("SELECT {} FROM {table} ORDER BY {order}", names.join(", "));
+            let mut rows = sqlx::query(&sql).fetch(&mut *tx);
+            let mut n = 0u64;
+            while let Some(row) = futures_util::TryStreamExt::try_next(&mut rows).await? {
+                write(out, &json!({ "t": table, "r": encode(&row, cols)? }))?;
+                n += 1;
             }
-            let n = rows.len() as u64;
+            drop(rows);
             total += n;
             progress(table, n);
             counts.push(((*table).to_owned(), n));
@@ -621,6 +711,18 @@ impl Store {
     }
 }
 
+/// Fills `buffer` from `reader` as far as the reader goes.
+fn read_up_to(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match reader.read(&mut buffer[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
+
 /// Loads a backup into an empty database. The backup's data keys are unwrapped with the
 /// first of: the target's master key, key files retired by rotations, `extra_keys`; and
 /// re-wrapped under the target's master key.
@@ -632,37 +734,49 @@ pub async fn restore(
     extra_keys: &[PathBuf],
     mut progress: impl FnMut(&str, u64),
 ) -> Result<RestoreSummary> {
-    let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
-    // Everything is opened and checked before anything is written.
-    let plain = match bytes.strip_prefix(MAGIC) {
-        Some(sealed) => {
-            let identity = opening.identity.ok_or_else(|| {
-                StoreError::Invalid(
-                    "the backup is encrypted: give the backup identity (--identity)".into(),
-                )
-            })?;
-            embargo_openpgp::open_sealed(sealed, identity).map_err(|e| {
+    // The file is read as it is decrypted, in constant memory. Nothing is committed
+    // until all of it has been read and its integrity checked at its end: an altered
+    // byte anywhere leaves the target database as it was.
+    let mut file =
+        std::io::BufReader::new(std::fs::File::open(path).map_err(|e| io_error(path, e))?);
+    let mut prefix = vec![0u8; MAGIC.len()];
+    let got = read_up_to(&mut file, &mut prefix).map_err(|e| io_error(path, e))?;
+    prefix.truncate(got);
+    let plain: Box<dyn BufRead> = if prefix == MAGIC {
+        let identity = opening.identity.ok_or_else(|| {
+            StoreError::Invalid(
+                "the backup is encrypted: give the backup identity (--identity)".into(),
+            )
+        })?;
+        Box::new(
+            embargo_openpgp::open_sealed_reader(file, identity).map_err(|e| {
                 bad_file(format!(
                     "it does not open with this identity, or it was altered ({e})"
                 ))
-            })?
-        }
-        None if opening.legacy_plain => bytes,
-        None => {
-            return Err(bad_file(
-                "it is not an encrypted backup; a version 1 (unencrypted) backup is restored only with --legacy-plain",
-            ));
-        }
+            })?,
+        )
+    } else if opening.legacy_plain {
+        Box::new(std::io::BufReader::new(
+            std::io::Cursor::new(prefix).chain(file),
+        ))
+    } else {
+        return Err(bad_file(
+            "it is not an encrypted backup; a version 1 (unencrypted) backup is restored only with --legacy-plain",
+        ));
     };
-    let mut lines = std::io::Cursor::new(plain).lines();
+    let mut lines = plain.lines();
     let mut next_line = || -> Result<Option<Value>> {
         match lines.next() {
             None => Ok(None),
             Some(line) => {
-                let line = line.map_err(|e| io_error(path, e))?;
-                serde_json::from_str(&line)
-                    .map(Some)
-                    .map_err(|e| bad_file(format!("a line is not JSON ({e})")))
+                // A read that fails inside the encrypted file is a damaged file.
+                let line =
+                    line.map_err(|e| bad_file(format!("it was altered or is truncated ({e})")))?;
+                serde_json::from_str(&line).map(Some).map_err(|e| {
+                    bad_file(format!(
+                        "a line is not JSON ({e}): it was altered or damaged"
+                    ))
+                })
             }
         }
     };
@@ -821,6 +935,11 @@ pub async fn restore(
     }
     if !ended {
         return Err(bad_file("it is truncated (no end marker)"));
+    }
+    // Read to the very end: the encrypted file's integrity is checked there, and nothing
+    // may follow the end marker.
+    if next_line()?.is_some() {
+        return Err(bad_file("it goes on after its end marker"));
     }
     if let Some((t, n)) = counts.last() {
         progress(t, *n);
