@@ -2,9 +2,9 @@
 //! Modified`, and the advisories it rendered, kept until what they are made of changes.
 //!
 //! An advisory's validator comes from the store's stamp of its case (`published_stamp`),
-//! read without opening anything sealed, so a conditional request is answered from one
-//! narrow read and a repeated one from memory; a correction changes the stamp, and the
-//! next request renders the new advisory. Only announced advisories get here: anything
+//! read without opening anything sealed and trusted for a second while this process
+//! writes nothing, so announcement-day traffic is answered from memory; a correction
+//! changes the stamp, and the next request renders the new advisory. Only announced advisories get here: anything
 //! else answers 404 as before, with `no-store` like every confidential response.
 
 use std::collections::HashMap;
@@ -15,6 +15,7 @@ use axum::http::header::{
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use embargo_store::PublishedStamp;
 use sha2::Digest;
 use time::OffsetDateTime;
 use time::macros::format_description;
@@ -29,6 +30,11 @@ pub const PUBLIC_LIST: &str = "public, max-age=60";
 /// At most this many renders are kept; beyond, the store starts again empty.
 const CAPACITY: usize = 4096;
 
+/// A stamp read from the database is trusted this long while this process writes
+/// nothing: another server's correction is seen within it (caches may keep the answer
+/// for minutes anyway), this server's own at once.
+const STAMP_TRUSTED: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// An answer rendered once, with its validator.
 #[derive(Clone)]
 struct Rendered {
@@ -41,6 +47,8 @@ struct Rendered {
 #[derive(Default)]
 pub struct SiteCache {
     entries: Mutex<HashMap<(String, &'static str), Rendered>>,
+    /// Each advisory's stamp, the write generation before it was read, and when.
+    stamps: Mutex<HashMap<String, (PublishedStamp, u64, std::time::Instant)>>,
 }
 
 impl std::fmt::Debug for SiteCache {
@@ -51,6 +59,28 @@ impl std::fmt::Debug for SiteCache {
 }
 
 impl SiteCache {
+    fn stamp(&self, reference: &str, generation: u64) -> Option<PublishedStamp> {
+        let stamps = self.stamps.lock().ok()?;
+        stamps
+            .get(reference)
+            .filter(|(_, at_generation, read)| {
+                *at_generation == generation && read.elapsed() < STAMP_TRUSTED
+            })
+            .map(|(stamp, _, _)| *stamp)
+    }
+
+    fn keep_stamp(&self, reference: &str, stamp: PublishedStamp, generation: u64) {
+        if let Ok(mut stamps) = self.stamps.lock() {
+            if stamps.len() >= CAPACITY {
+                stamps.clear();
+            }
+            stamps.insert(
+                reference.to_owned(),
+                (stamp, generation, std::time::Instant::now()),
+            );
+        }
+    }
+
     fn get(&self, reference: &str, form: &'static str, etag: &str) -> Option<Rendered> {
         let entries = self.entries.lock().ok()?;
         entries
@@ -176,8 +206,18 @@ where
     Fut: std::future::Future<Output = Result<String, E>>,
     E: From<embargo_store::StoreError>,
 {
-    let stamp = state.store.published_stamp(reference).await?;
     let key = reference.to_string();
+    // The generation is read before the stamp: a write that begins after it makes the
+    // stamp stale, and the next request reads it again.
+    let generation = state.store.write_generation();
+    let stamp = match state.site.stamp(&key, generation) {
+        Some(stamp) => stamp,
+        None => {
+            let stamp = state.store.published_stamp(reference).await?;
+            state.site.keep_stamp(&key, stamp, generation);
+            stamp
+        }
+    };
     let tag = etag(&[
         &stamp.digest,
         form.name.as_bytes(),

@@ -316,6 +316,9 @@ pub struct Store {
     audit: std::sync::Arc<audit::AuditWriter>,
     /// The official schemas documents are checked against, where the operator gave them.
     schemas: Option<std::sync::Arc<embargo_formats::schemas::Schemas>>,
+    /// Counts the write transactions this process began: what it rendered from the
+    /// database before a change is known stale after it.
+    writes: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -451,6 +454,7 @@ impl Store {
             token_cache: Default::default(),
             audit: std::sync::Arc::new(audit),
             schemas: None,
+            writes: Default::default(),
         };
         store.index_unindexed().await?;
         Ok(store)
@@ -514,7 +518,15 @@ impl Store {
 
     /// Starts a transaction that will write; on SQLite it takes the write lock at once,
     /// so that two writers queue instead of failing when one upgrades from reading.
+    /// How many write transactions this process has begun: unchanged, nothing this
+    /// process could have written has changed (other processes' writes are not counted).
+    pub fn write_generation(&self) -> u64 {
+        self.writes.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        self.writes
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         Ok(match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,

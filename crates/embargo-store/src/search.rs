@@ -352,14 +352,17 @@ pub(crate) fn matches_sql(
                     "EXISTS (SELECT 1 FROM search_terms s WHERE s.token IN ({tokens}) AND s.case_id = c.id AND {scope})"
                 );
             }
-            let everyone = format!(
-                "c.id IN (SELECT s.case_id FROM search_terms s WHERE s.token IN ({tokens}) AND s.scope = {SCOPE_CASE})"
-            );
-            if team.is_empty() {
-                return everyone;
-            }
+            // One list of cases, so that the planner starts from the word's few cases;
+            // a team-only token counts where its case is on one of the viewer's teams.
+            let scope = if team.is_empty() {
+                format!("s.scope = {SCOPE_CASE}")
+            } else {
+                format!(
+                    "(s.scope = {SCOPE_CASE} OR EXISTS (SELECT 1 FROM cases t WHERE t.id = s.case_id AND t.project_id IN ({team})))"
+                )
+            };
             format!(
-                "({everyone} OR (c.project_id IN ({team}) AND c.id IN (SELECT s.case_id FROM search_terms s WHERE s.token IN ({tokens}))))"
+                "c.id IN (SELECT s.case_id FROM search_terms s WHERE s.token IN ({tokens}) AND {scope})"
             )
         })
         .collect::<Vec<_>>()
