@@ -296,16 +296,29 @@ impl Store {
         let case = Loaded::from_row(self.keys(), row, true)?;
         self.audit(vec![Entry::new(viewer, case_id, Read::Case)])
             .await?;
-        // Opened: what arrived before now is no longer unread for this member.
-        sqlx::query(
-            "INSERT INTO case_seen (case_id, user_id, at) VALUES ($1, $2, $3) \
-             ON CONFLICT (case_id, user_id) DO UPDATE SET at = excluded.at",
+        // Opened: what arrived before now is no longer unread for this member. Written
+        // only when something was unread, so that most reads write nothing but the audit.
+        let unread = sqlx::query(
+            "SELECT 1 FROM case_events e WHERE e.case_id = $1 AND e.kind IN ($2, $3) \
+             AND e.at > COALESCE((SELECT s.at FROM case_seen s WHERE s.case_id = $1 AND s.user_id = $4), 0) LIMIT 1",
         )
         .bind(case_id)
+        .bind(EventKind::ReporterMessage.as_str())
+        .bind(EventKind::ThirdPartyMessage.as_str())
         .bind(viewer.user_id)
-        .bind(millis(OffsetDateTime::now_utc()))
-        .execute(&self.pool)
+        .fetch_optional(&self.pool)
         .await?;
+        if unread.is_some() {
+            sqlx::query(
+                "INSERT INTO case_seen (case_id, user_id, at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (case_id, user_id) DO UPDATE SET at = excluded.at",
+            )
+            .bind(case_id)
+            .bind(viewer.user_id)
+            .bind(millis(OffsetDateTime::now_utc()))
+            .execute(&self.pool)
+            .await?;
+        }
         let detail = case.detail(OffsetDateTime::now_utc());
         Ok(match collaborator {
             true => detail.for_collaborator(),
