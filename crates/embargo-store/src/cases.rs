@@ -298,14 +298,10 @@ impl Store {
             .await?;
         // Opened: what arrived before now is no longer unread for this member. Written
         // only when something was unread, so that most reads write nothing but the audit.
-        let unread = sqlx::query(
-            "SELECT 1 FROM case_events e WHERE e.case_id = $1 AND e.kind IN ($2, $3) \
-             AND e.at > COALESCE((SELECT s.at FROM case_seen s WHERE s.case_id = $1 AND s.user_id = $4), 0) LIMIT 1",
-        )
-        .bind(case_id)
-        .bind(EventKind::ReporterMessage.as_str())
-        .bind(EventKind::ThirdPartyMessage.as_str())
-        .bind(viewer.user_id)
+        let unread = sqlx::query(&format!(
+            "SELECT 1 AS unread WHERE {}",
+            crate::queue::unread_sql(&case_id.to_string(), viewer.user_id)
+        ))
         .fetch_optional(&self.pool)
         .await?;
         if unread.is_some() {

@@ -23,6 +23,18 @@ use crate::search::matches_sql;
 use crate::views::CaseSummary;
 use crate::{Result, Store, StoreError, millis};
 
+/// `EXISTS (…)`: a message from outside the team (the reporter, a third party) reached
+/// the case `case` after the member `user_id` last opened it. The one definition of
+/// "unread", for the queue's marker, its filter, and the mark an opened case clears.
+pub(crate) fn unread_sql(case: &str, user_id: i64) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = {case} AND e.kind IN ('{}', '{}') \
+         AND e.at > COALESCE((SELECT s.at FROM case_seen s WHERE s.case_id = {case} AND s.user_id = {user_id}), 0))",
+        EventKind::ReporterMessage.as_str(),
+        EventKind::ThirdPartyMessage.as_str(),
+    )
+}
+
 /// Which cases a list shows.
 #[derive(Debug, Default, Clone)]
 pub struct CaseFilter {
@@ -315,13 +327,7 @@ impl Store {
             ));
         }
         if filter.unread {
-            sql.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.kind IN ('{}', '{}') \
-                 AND e.at > COALESCE((SELECT s.at FROM case_seen s WHERE s.case_id = c.id AND s.user_id = {}), 0))",
-                EventKind::ReporterMessage.as_str(),
-                EventKind::ThirdPartyMessage.as_str(),
-                viewer.user_id
-            ));
+            sql.push_str(&format!(" AND {}", unread_sql("c.id", viewer.user_id)));
         }
         if let Some(text) = filter
             .text
@@ -391,17 +397,11 @@ impl Store {
         }
         // The ids are integers from the database, so listing them in the statement is safe.
         let sql = format!(
-            "SELECT DISTINCT e.case_id FROM case_events e \
-             LEFT JOIN case_seen s ON s.case_id = e.case_id AND s.user_id = $1 \
-             WHERE e.case_id IN ({}) AND e.kind IN ($2, $3) AND e.at > COALESCE(s.at, 0)",
-            ids.join(", ")
+            "SELECT c.id AS case_id FROM cases c WHERE c.id IN ({}) AND {}",
+            ids.join(", "),
+            unread_sql("c.id", viewer.user_id)
         );
-        let found = sqlx::query(&sql)
-            .bind(viewer.user_id)
-            .bind(EventKind::ReporterMessage.as_str())
-            .bind(EventKind::ThirdPartyMessage.as_str())
-            .fetch_all(&self.pool)
-            .await?;
+        let found = sqlx::query(&sql).fetch_all(&self.pool).await?;
         found
             .iter()
             .map(|r| Ok(r.try_get::<i64, _>("case_id")?))

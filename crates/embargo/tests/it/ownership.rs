@@ -5,16 +5,8 @@ use reqwest::StatusCode;
 use reqwest::header::COOKIE;
 use serde_json::json;
 
-use crate::support::{Api, BACKENDS, Backend, Server, TestDb, seed};
+use crate::support::{Api, BACKENDS, Backend, Server, TestDb, refs, seed};
 use crate::web::{client, hidden, sign_in_alice};
-
-fn refs(list: &serde_json::Value) -> Vec<String> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["ref"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 async fn owners(backend: Backend) {
     let db = TestDb::new(backend).await;

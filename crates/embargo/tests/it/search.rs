@@ -12,16 +12,8 @@ use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LINK};
 use serde_json::json;
 
-use crate::support::{Api, BACKENDS, Backend, Server, TestDb, seed};
+use crate::support::{Api, BACKENDS, Backend, Server, TestDb, refs, seed};
 use crate::web::{client, sign_in_alice};
-
-fn refs(list: &serde_json::Value) -> Vec<String> {
-    list.as_array()
-        .unwrap_or_else(|| panic!("not a list: {list}"))
-        .iter()
-        .map(|c| c["ref"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 /// Files `count` cases as alice, straight through the store.
 async fn file(store: &Store, count: usize, title: impl Fn(usize) -> String) -> Vec<String> {

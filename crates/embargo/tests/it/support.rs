@@ -541,3 +541,12 @@ pub fn cli_json(db: &TestDb, url: &str, token: &str, args: &[&str]) -> Value {
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// The references of a list of cases, as the API answers it.
+pub fn refs(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .map(|c| c["ref"].as_str().unwrap().to_owned())
+        .collect()
+}
