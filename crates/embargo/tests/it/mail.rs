@@ -518,12 +518,20 @@ async fn daily_digest(backend: Backend) {
         sink.to("bob@example.org").is_empty(),
         "nothing is due in bob's project"
     );
-    drop(server);
-    let scheduled = db
-        .query_text(
+    // The mail reaches the sink before the job's completion commits: stop the server
+    // only once it has (a kill in between leaves the job to be sent again, by design).
+    let pending = || async {
+        db.query_text(
             "SELECT CAST(COUNT(*) AS TEXT) FROM jobs WHERE kind = 'digest' AND done_at IS NULL",
         )
-        .await;
+        .await
+    };
+    eventually(20, "the digest's completion", || async {
+        pending().await.as_deref() == Some("1")
+    })
+    .await;
+    drop(server);
+    let scheduled = pending().await;
     assert_eq!(scheduled.as_deref(), Some("1"), "the next digest, once");
 }
 
