@@ -137,7 +137,8 @@ pub enum CaseAccess {
     None,
     /// The advisory draft, the fixed versions and the embargo date (distributors).
     Advisory,
-    /// The whole case, and adding notes (collaborators who accepted the terms).
+    /// The whole case, adding notes, proposing patches and adding testing evidence
+    /// (collaborators who accepted the terms).
     Collaborator,
     /// Everything, including moving the case and engaging others (the teams).
     Team,
@@ -150,6 +151,9 @@ pub enum Need {
     Advisory,
     /// Read the whole case, or add a note.
     Read,
+    /// Offer work on the fix: propose a private patch, or add testing evidence. The
+    /// team still decides what is merged and released.
+    Contribute,
     /// Change the case, or grant others access to it.
     Change,
 }
@@ -159,7 +163,7 @@ impl CaseAccess {
     pub fn allows(self, need: Need) -> bool {
         match need {
             Need::Advisory => self >= CaseAccess::Advisory,
-            Need::Read => self >= CaseAccess::Collaborator,
+            Need::Read | Need::Contribute => self >= CaseAccess::Collaborator,
             Need::Change => self == CaseAccess::Team,
         }
     }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use embargo_core::access::{Need, Viewer};
+use embargo_core::access::{CaseAccess, Need, Viewer};
 use embargo_core::case::Versions;
 use embargo_core::checklist::{self, MarkStatus};
 use embargo_core::fix::{self, FixDetail, FixStage, PatchSummary, TestingEvidence};
@@ -442,7 +442,12 @@ impl Store {
     ) -> Result<FixBoard> {
         let now = millis(OffsetDateTime::now_utc());
         let mut tx = self.begin_write().await?;
-        let auth = authorize(&mut tx, viewer, case_ref, Need::Change).await?;
+        // A collaborator may propose a patch; only the team records what became of it.
+        let need = match patch {
+            Some(_) => Need::Contribute,
+            None => Need::Change,
+        };
+        let auth = authorize(&mut tx, viewer, case_ref, need).await?;
         let case = load(&mut tx, self.keys(), auth.case_id, false).await?;
         confirmed(&case)?;
         known_branch(&case, branch)?;
@@ -451,14 +456,14 @@ impl Store {
             actor: Some(viewer.user_id),
             now,
         };
-        let previous = match sqlx::query(
-            "SELECT detail_sealed FROM fix_stages WHERE case_id = $1 AND branch = $2 ORDER BY id DESC LIMIT 1",
+        let last = sqlx::query(
+            "SELECT stage, detail_sealed FROM fix_stages WHERE case_id = $1 AND branch = $2 ORDER BY id DESC LIMIT 1",
         )
         .bind(auth.case_id)
         .bind(branch)
         .fetch_optional(&mut *tx)
-        .await?
-        {
+        .await?;
+        let previous = match &last {
             Some(row) => Some(open_json::<FixDetail>(
                 self.keys(),
                 &contexts::fix(auth.project_id, auth.case_id, branch),
@@ -466,6 +471,17 @@ impl Store {
             )?),
             None => None,
         };
+        // A collaborator's patch never undoes what the team recorded after a proposal.
+        if auth.access != CaseAccess::Team
+            && let Some(row) = &last
+        {
+            let stage: String = row.try_get("stage")?;
+            if FixStage::parse(&stage).is_some_and(|s| s != FixStage::Proposed) {
+                return Err(StoreError::Invalid(format!(
+                    "the fix on {branch} is already recorded as {stage}: the security team can reopen it"
+                )));
+            }
+        }
         let mut file_id = None;
         if let Some((filename, bytes)) = patch {
             let filename = check_filename(filename)?;
@@ -552,7 +568,7 @@ impl Store {
         let now = millis(OffsetDateTime::now_utc());
         let mut tx = self.begin_write().await?;
         // Who may act is settled before what they sent is judged.
-        let auth = authorize(&mut tx, viewer, case_ref, Need::Change).await?;
+        let auth = authorize(&mut tx, viewer, case_ref, Need::Contribute).await?;
         let evidence = evidence
             .checked()
             .map_err(|e| StoreError::Invalid(e.to_string()))?;

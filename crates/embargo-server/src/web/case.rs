@@ -441,7 +441,7 @@ pub async fn upload(
         .check_access(
             &member.viewer,
             &case_ref,
-            embargo_core::access::Need::Change,
+            embargo_core::access::Need::Contribute,
         )
         .await?;
     let (form, files) = match crate::web::fix::read_form(&mut multipart).await {
@@ -543,6 +543,7 @@ async fn render(
             case_ref,
             extras.info.as_deref(),
             extras.error.as_deref(),
+            &extras.typed,
             status,
         )
         .await;

@@ -1,7 +1,10 @@
 //! A case as a collaborator sees it: what they need to help with the vulnerability (the
 //! report, the fix on each branch, how the case moves) and their thread with the team,
-//! where they add notes. No team form shows, and the reporter's identity is withheld
+//! where they add notes. They may propose a private patch and add testing evidence; the
+//! team records what is merged and released. No team form shows, and the reporter's identity is withheld
 //! (the store withholds it; this page only says so).
+
+use std::collections::HashMap;
 
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -21,6 +24,7 @@ pub(super) async fn render(
     case_ref: &CaseRef,
     info: Option<&str>,
     error: Option<&str>,
+    typed: &HashMap<String, String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let store = &state.store;
@@ -64,14 +68,29 @@ pub(super) async fn render(
         @if let Some(board) = &fixes {
             section #fix aria-labelledby="fix-h" {
                 h2 #fix-h { "Fix per branch" }
-                ul {
+                ul #fix-branches {
                     @for b in &board.branches {
-                        li {
+                        li data-branch=(b.branch) {
                             strong { (b.branch) } ": "
                             @match &b.current { Some(c) => { (c.stage.as_str()) }, None => { "nothing recorded yet" } }
                         }
                     }
                 }
+                @if !board.files.is_empty() {
+                    h3 { "Files" }
+                    ul.files {
+                        @for f in &board.files {
+                            li {
+                                @if f.purpose == "patch" { a href={ "/desk/cases/" (r) "/files/" (f.id) } { (f.filename) } }
+                                @else { a href={ "/api/cases/" (r) "/files/" (f.id) } download { (f.filename) } }
+                                " (" (f.purpose) ", " (f.size) " bytes" @if let Some(by) = &f.by { ", from " (by) } ")"
+                            }
+                        }
+                    }
+                }
+                h3 { "Offer a patch or testing evidence" }
+                p { "A patch you upload is proposed on the branch you choose; the team reviews it, and records when it is merged and released." }
+                (crate::web::fix::contribution_forms(&r, csrf, board, typed))
             }
         }
         section #thread aria-labelledby="thread-h" {

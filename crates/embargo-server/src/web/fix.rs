@@ -73,13 +73,6 @@ pub fn section(
     if board.evidence.is_empty() {
         waits.push("testing evidence".to_owned());
     }
-    let branch_options = |field: &str| {
-        html! {
-            @for b in &board.branches {
-                option value=(b.branch) selected[typed.get(field) == Some(&b.branch)] { (b.branch) }
-            }
-        }
-    };
     html! {
         section #fix aria-labelledby="fix-h" {
             h2 #fix-h { "Fix per branch" }
@@ -148,7 +141,7 @@ pub fn section(
                     form.stack #fix-stage method="post" action={ "/desk/cases/" (r) "/fix" } {
                         input type="hidden" name="csrf" value=(csrf);
                         label for="fix-branch" { "Branch" }
-                        select #fix-branch name="fix_branch" { (branch_options("fix_branch")) }
+                        select #fix-branch name="fix_branch" { (branch_options(board, typed, "fix_branch")) }
                         label for="fix-stage-choice" { "Stage" }
                         select #fix-stage-choice name="fix_stage" {
                             @for s in FixStage::ALL { option value=(s.as_str()) selected[typed.get("fix_stage").map(String::as_str) == Some(s.as_str())] { (stage_word(s)) } }
@@ -163,30 +156,52 @@ pub fn section(
                         input #fix-note type="text" name="fix_note" value=(t("fix_note"));
                         button type="submit" { "Record the stage" }
                     }
-                    form.stack #fix-patch method="post" enctype="multipart/form-data" action={ "/desk/cases/" (r) "/upload/patch" } {
-                        input type="hidden" name="csrf" value=(csrf);
-                        label for="patch-branch" { "Branch" }
-                        select #patch-branch name="branch" { (branch_options("branch")) }
-                        label for="patch-file" { "Private patch (git format-patch output or a diff)" }
-                        input #patch-file type="file" name="file" accept=".patch,.diff,.txt,text/plain,text/x-patch,text/x-diff";
-                        label for="patch-text" { "or paste it" }
-                        textarea #patch-text name="pasted" rows="4" spellcheck="false" { (t("pasted")) }
-                        label for="patch-note" { "Note" }
-                        input #patch-note type="text" name="note" value=(t("note"));
-                        button type="submit" { "Upload the patch" }
-                    }
-                    form.stack #fix-evidence method="post" enctype="multipart/form-data" action={ "/desk/cases/" (r) "/upload/evidence" } {
-                        input type="hidden" name="csrf" value=(csrf);
-                        label for="evidence-text" { "Testing evidence: what was tested, and how" }
-                        textarea #evidence-text name="text" rows="3" { (t("text")) }
-                        label for="evidence-links" { "Links to runs or reviews (one per line)" }
-                        textarea #evidence-links name="links" rows="2" { (t("links")) }
-                        label for="evidence-files" { "Files (logs, reproductions)" }
-                        input #evidence-files type="file" name="file" multiple;
-                        button type="submit" { "Record the evidence" }
-                    }
+                    (contribution_forms(r, csrf, board, typed))
                 }
             }
+        }
+    }
+}
+
+fn branch_options(board: &FixBoard, typed: &HashMap<String, String>, field: &str) -> Markup {
+    html! {
+        @for b in &board.branches {
+            option value=(b.branch) selected[typed.get(field) == Some(&b.branch)] { (b.branch) }
+        }
+    }
+}
+
+/// The forms anyone who works on the fix may use, the team and the case's collaborators:
+/// a private patch (uploaded or pasted) and testing evidence.
+pub fn contribution_forms(
+    r: &str,
+    csrf: &str,
+    board: &FixBoard,
+    typed: &HashMap<String, String>,
+) -> Markup {
+    let t = |name: &str| typed.get(name).cloned().unwrap_or_default();
+    html! {
+        form.stack #fix-patch method="post" enctype="multipart/form-data" action={ "/desk/cases/" (r) "/upload/patch" } {
+            input type="hidden" name="csrf" value=(csrf);
+            label for="patch-branch" { "Branch" }
+            select #patch-branch name="branch" { (branch_options(board, typed, "branch")) }
+            label for="patch-file" { "Private patch (git format-patch output or a diff)" }
+            input #patch-file type="file" name="file" accept=".patch,.diff,.txt,text/plain,text/x-patch,text/x-diff";
+            label for="patch-text" { "or paste it" }
+            textarea #patch-text name="pasted" rows="4" spellcheck="false" { (t("pasted")) }
+            label for="patch-note" { "Note" }
+            input #patch-note type="text" name="note" value=(t("note"));
+            button type="submit" { "Upload the patch" }
+        }
+        form.stack #fix-evidence method="post" enctype="multipart/form-data" action={ "/desk/cases/" (r) "/upload/evidence" } {
+            input type="hidden" name="csrf" value=(csrf);
+            label for="evidence-text" { "Testing evidence: what was tested, and how" }
+            textarea #evidence-text name="text" rows="3" { (t("text")) }
+            label for="evidence-links" { "Links to runs or reviews (one per line)" }
+            textarea #evidence-links name="links" rows="2" { (t("links")) }
+            label for="evidence-files" { "Files (logs, reproductions)" }
+            input #evidence-files type="file" name="file" multiple;
+            button type="submit" { "Record the evidence" }
         }
     }
 }

@@ -258,12 +258,14 @@ fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
         ("PUT", "/api/cases/{ref}/views") | ("POST", "/api/cases/{ref}/views/request") => {
             secured(role, role.team(), 422)
         }
-        // The fix per branch: read by whoever reads the case, recorded by the team; the
-        // matrix names no branch of the project and sends no patch.
+        // The fix per branch: read by whoever reads the case, recorded by the team, and
+        // patches and evidence offered by collaborators too; the matrix names no branch
+        // of the project and sends no patch.
         ("GET", "/api/cases/{ref}/fixes") => secured(role, role.reads(), 200),
-        ("PUT", "/api/cases/{ref}/fixes")
-        | ("POST", "/api/cases/{ref}/fixes/patch")
-        | ("POST", "/api/cases/{ref}/testing") => secured(role, role.team(), 422),
+        ("PUT", "/api/cases/{ref}/fixes") => secured(role, role.team(), 422),
+        ("POST", "/api/cases/{ref}/fixes/patch") | ("POST", "/api/cases/{ref}/testing") => {
+            secured(role, role.reads(), 422)
+        }
         // No file 999999: not found for everyone.
         ("GET", "/api/cases/{ref}/files/{id}") => secured(role, false, 404),
         // The team's export: the advisory as it would be published.

@@ -354,6 +354,111 @@ async fn collaborator(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+
+    // Once the case is confirmed they offer a patch and testing evidence from their page;
+    // the team records what becomes of it.
+    alice
+        .moved(&r, json!({ "to": "triage", "reason": "looking" }))
+        .await;
+    alice
+        .moved(&r, json!({ "to": "confirmed", "reason": "reproduced" }))
+        .await;
+    let page = open().await;
+    for form in ["/upload/patch", "/upload/evidence"] {
+        assert!(
+            page.contains(&format!("action=\"/desk/cases/{r}{form}\"")),
+            "{form}: {page}"
+        );
+    }
+    assert!(
+        !page.contains(&format!("action=\"/desk/cases/{r}/fix\"")),
+        "no stage form: {page}"
+    );
+    let upload = |what: &'static str, fields: Vec<(&'static str, String)>| {
+        let boundary = "embargo-test-boundary";
+        let mut body = String::new();
+        for (name, value) in [("csrf", csrf.clone())].into_iter().chain(fields) {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            ));
+        }
+        body.push_str(&format!("--{boundary}--\r\n"));
+        http.post(format!("{}/desk/cases/{r}/upload/{what}", server.url))
+            .header(COOKIE, &session)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+    };
+    let patch = "From: Helper <helper@example.org>\nSubject: [PATCH] Escape the name\n\n---\ndiff --git a/c.js b/c.js\n--- a/c.js\n+++ b/c.js\n@@ -1 +1 @@\n-show(n);\n+show(esc(n));\n";
+    let resp = upload(
+        "patch",
+        vec![("branch", "trunk".into()), ("pasted", patch.into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let resp = upload(
+        "evidence",
+        vec![("text", "The PoC no longer fires with the patch.".into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, board) = alice.get(&format!("/api/cases/{r}/fixes")).await;
+    let trunk = board["branches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["branch"] == "trunk")
+        .unwrap();
+    assert_eq!(trunk["current"]["stage"], "proposed", "{board}");
+    assert_eq!(trunk["current"]["by"], "helper@example.org", "{board}");
+    assert!(
+        board["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["by"] == "helper@example.org"),
+        "{board}"
+    );
+    // Recording a stage is the team's: the form answers as for a case they cannot see.
+    let resp = http
+        .post(format!("{}/desk/cases/{r}/fix", server.url))
+        .header(COOKIE, &session)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("fix_branch", "trunk"),
+            ("fix_stage", "merged"),
+            ("fix_commit", "a1b2c3d4"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    // Once the team records the merge, a collaborator's patch cannot undo it; what they
+    // typed stays in the form.
+    let (status, body) = alice
+        .put(
+            &format!("/api/cases/{r}/fixes"),
+            json!({ "branch": "trunk", "stage": "merged", "commit": "a1b2c3d4" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let resp = upload(
+        "patch",
+        vec![("branch", "trunk".into()), ("pasted", patch.into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = resp.text().await.unwrap();
+    assert!(
+        page.contains("already recorded as merged") && page.contains("show(esc(n));"),
+        "{page}"
+    );
     drop(server);
 }
 
