@@ -739,6 +739,23 @@ pub enum TeamCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Invite someone to a project's security team through the server: a newcomer gets a
+    /// link by mail to choose their password. An administrator's invitation also adds
+    /// them to the committee; a team member may invite committee members only.
+    Invite {
+        /// The project key.
+        #[arg(long)]
+        project: String,
+        /// Their address.
+        #[arg(long)]
+        email: String,
+        /// The server's base URL.
+        #[arg(long, env = "EMBARGO_URL", default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// An API token (an administrator's, or a team member's).
+        #[arg(long, env = "EMBARGO_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
     /// List a project's security team with each member's last activity.
     List {
         /// The project key.
@@ -780,6 +797,34 @@ pub async fn team(cmd: TeamCommand, out: &Output) -> Result<(), String> {
             store.close().await;
             out.show(&json!({ "user": user, "team": what }), || {
                 format!("added {user} to the {what}")
+            });
+        }
+        TeamCommand::Invite {
+            project,
+            email,
+            url,
+            token,
+        } => {
+            let key = parse_key(&project)?;
+            let client = crate::client::Client::from_env(&url, token.as_deref())
+                .map_err(|e| e.to_string())?;
+            let invited = client
+                .call(
+                    reqwest::Method::POST,
+                    &format!("/api/projects/{key}/invitations"),
+                    Some(&json!({ "email": email })),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            out.show(&invited, || {
+                let mut line = format!("{email} is on the {key} security team");
+                if invited["added_to_committee"] == true {
+                    line.push_str(", added to the committee first");
+                }
+                if invited["invited_by_mail"] == true {
+                    line.push_str("; a link to choose their password is on its way by mail");
+                }
+                line
             });
         }
         TeamCommand::List { project, store } => {

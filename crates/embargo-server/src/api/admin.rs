@@ -303,6 +303,26 @@ pub async fn add_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Invite someone to the project's security team by address (administrators, and the
+/// teams that see the project). A person not on the committee is added to it only by an
+/// administrator; a newcomer gets a single-use link by mail to choose their password.
+#[utoipa::path(post, path = "/api/projects/{key}/invitations", tag = "admin", request_body = MemberRequest, params(("key" = String, Path, description = "Project key")),
+    responses((status = 201, body = embargo_store::MemberInvitation), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn invite_member(
+    caller: Caller,
+    AxumState(state): AxumState<AppState>,
+    Path(k): Path<String>,
+    Json(body): Json<MemberRequest>,
+) -> Result<(StatusCode, Json<embargo_store::MemberInvitation>), ApiError> {
+    not_oneself(&state, &caller.viewer, std::slice::from_ref(&body.email)).await?;
+    let invited = state
+        .store
+        .invite_member(&caller.viewer, &key(&k)?, &body.email)
+        .await?;
+    Ok((StatusCode::CREATED, Json(invited)))
+}
+
 /// Whether the project's team reserves its own CVE IDs.
 #[derive(Deserialize, ToSchema)]
 pub struct DelegationRequest {

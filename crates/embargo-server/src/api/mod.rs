@@ -105,6 +105,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::show_project, admin::update_project))
         .routes(routes!(admin::committee, admin::add_committee))
         .routes(routes!(admin::members, admin::add_member))
+        .routes(routes!(admin::invite_member))
         .routes(routes!(admin::cve_delegation))
         .routes(routes!(admin::remove_member))
         .routes(routes!(admin::deny_list))

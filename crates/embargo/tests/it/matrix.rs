@@ -147,6 +147,15 @@ fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
             admin_only(role, 204)
         }
         ("DELETE", "/api/projects/{key}/members/{email}") => admin_only(role, 404),
+        // Invitations: an administrator brings in someone off the committee; the teams
+        // that see the project may invite committee members only (the matrix's newcomer
+        // is not one); anyone else finds no project.
+        ("POST", "/api/projects/{key}/invitations") => match (role.signed_in(), role) {
+            (false, _) => 401,
+            (true, Admin) => 201,
+            (true, Foundation | Team) => 422,
+            (true, _) => 404,
+        },
         // The foundation team (the CNA) alone delegates CVE ID reservation.
         ("PUT", "/api/projects/{key}/cve-delegation") => match (role.signed_in(), role) {
             (false, _) => 401,
@@ -483,6 +492,9 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         ("POST", "/api/projects/{key}/committee") => json!({ "emails": ["alice@example.org"] }),
         ("POST", "/api/orgs/{name}/foundation-team") => json!({ "email": "fiona@example.org" }),
         ("POST", "/api/projects/{key}/members") => json!({ "email": "alice@example.org" }),
+        ("POST", "/api/projects/{key}/invitations") => {
+            json!({ "email": format!("newcomer{n}@example.org") })
+        }
         ("POST", "/api/projects/{key}/distributors") => json!({ "email": "erin@example.org" }),
         ("POST", "/api/cases") => json!({ "project": "CLOUDSTACK", "title": "Matrix report" }),
         ("PATCH", "/api/cases/{ref}") => json!({ "title": "" }),

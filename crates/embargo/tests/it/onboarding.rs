@@ -651,6 +651,74 @@ async fn newcomer(backend: Backend) {
         members.to_string().contains("newbie@example.org"),
         "{members}"
     );
+
+    // The same invitation through the API and the CLI. A team member's token may invite
+    // committee members only, and says who can do more; a read-only token none.
+    let alice_api = Api::new(&server.url, Some(&people.alice));
+    let (status, body) = alice_api
+        .post(
+            "/api/projects/CLOUDSTACK/invitations",
+            json!({ "email": "second@example.org" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("an administrator can add them"),
+        "{body}"
+    );
+    let (status, body) = Api::new(&server.url, Some(&people.bob))
+        .post(
+            "/api/projects/CLOUDSTACK/invitations",
+            json!({ "email": "second@example.org" }),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another project's team: {body}"
+    );
+    let (status, _) = Api::new(&server.url, Some(&people.admin))
+        .post(
+            "/api/projects/CLOUDSTACK/invitations",
+            json!({ "email": "admin@example.org" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "not oneself");
+    let invited = crate::support::cli_json(
+        &db,
+        &server.url,
+        &people.admin,
+        &[
+            "team",
+            "invite",
+            "--project",
+            "CLOUDSTACK",
+            "--email",
+            "second@example.org",
+        ],
+    );
+    assert_eq!(invited["email"], "second@example.org", "{invited}");
+    assert_eq!(invited["added_to_committee"], true, "{invited}");
+    assert_eq!(invited["invited_by_mail"], true, "{invited}");
+    eventually(20, "the second invitation mail", || async {
+        sink.to("second@example.org")
+            .iter()
+            .any(|(_, m)| m.text.contains("/welcome/"))
+    })
+    .await;
+    // Once on the committee, a team member may invite them again: no second mail is
+    // needed for someone who has not chosen a password yet, but the link is renewed.
+    let (status, body) = alice_api
+        .post(
+            "/api/projects/CLOUDSTACK/invitations",
+            json!({ "email": "second@example.org" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["added_to_committee"], false, "{body}");
     drop(server);
 }
 
