@@ -9,7 +9,7 @@ use sqlx::Row;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::accounts::check_email;
+use crate::accounts::{check_email, new_secret};
 use crate::{Result, Store, StoreError, millis, rfc};
 
 /// An organisation (e.g. a foundation) with its own foundation security team.
@@ -146,6 +146,9 @@ pub struct ProjectUpdate {
     /// Where the product lives (replaces the settings).
     pub product: Option<ProductSettings>,
 }
+
+/// The lease a first run holds while it sets the installation up.
+const FIRST_RUN_LEASE: &str = "first-run";
 
 const PROJECT_SELECT: &str = "SELECT p.id, p.org_id, o.name AS org_name, p.key, p.name, p.branches, p.clock_settings, p.giveaways, p.inbox, p.private_list, p.disclosure, p.cve_delegated, p.product FROM projects p JOIN organisations o ON o.id = p.org_id";
 
@@ -336,22 +339,56 @@ impl Store {
     /// project, with the administrator on its committee and security team. Refused once
     /// an organisation exists.
     pub async fn initialise(&self, first: &FirstRun<'_>) -> Result<crate::User> {
+        // Two first runs at once (two posts of the setup form, or `init` beside a server)
+        // must not both find the store empty: one holds the lease while it checks and
+        // writes, and the other is told to wait.
+        let holder = new_secret("init_");
+        if !self
+            .take_lease(
+                FIRST_RUN_LEASE,
+                &holder,
+                std::time::Duration::from_secs(300),
+            )
+            .await?
+        {
+            return Err(StoreError::Conflict(
+                "another first run is under way; try again in a moment".into(),
+            ));
+        }
+        let done = self.initialise_held(first).await;
+        let released = self.release_lease(FIRST_RUN_LEASE, &holder).await;
+        let user = done?;
+        released?;
+        Ok(user)
+    }
+
+    async fn initialise_held(&self, first: &FirstRun<'_>) -> Result<crate::User> {
         if !self.list_orgs().await?.is_empty() {
             return Err(StoreError::Conflict(
                 "this installation is initialised already; use `embargo user`, `embargo org` and `embargo project` to add more".into(),
             ));
         }
+        // Everything is judged before anything is written, so a refused first run leaves
+        // nothing behind that would stop the next one.
         let name = first.org.trim();
         if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
             return Err(StoreError::Invalid(
                 "an organisation's name is 1 to 200 characters, without control characters".into(),
             ));
         }
+        let project_name = first.project_name.trim();
+        if project_name.len() > 200 || project_name.chars().any(char::is_control) {
+            return Err(StoreError::Invalid(
+                "a project's name is at most 200 characters, without control characters".into(),
+            ));
+        }
+        check_email(first.email)?;
+        check_branches(first.branches)?;
         let user = self
             .create_user(first.email, Some(first.password), true)
             .await?;
         self.create_org(name).await?;
-        self.create_project(name, first.project, first.project_name, first.branches)
+        self.create_project(name, first.project, project_name, first.branches)
             .await?;
         // Whoever sets Embargo up for a project is normally on its security team.
         self.add_committee_members(first.project, std::slice::from_ref(&user.email))

@@ -731,3 +731,72 @@ async fn a_newcomer_is_invited_to_the_team_sqlite() {
 async fn a_newcomer_is_invited_to_the_team_postgres() {
     newcomer(BACKENDS[1]).await;
 }
+
+/// Two first runs at once (two posts of the setup form, `init` beside a server) make one
+/// administrator and one organisation: the other is told a first run is under way.
+async fn first_runs_at_once(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let key: embargo_core::reference::ProjectKey = "CLOUDSTACK".parse().unwrap();
+    let other: embargo_core::reference::ProjectKey = "OTHER".parse().unwrap();
+    let first = |email, org, project| embargo_store::FirstRun {
+        email,
+        password: "a long first password",
+        org,
+        project,
+        project_name: "",
+        branches: &[],
+    };
+    let (a, b) = (
+        first("one@example.org", "ASF", &key),
+        first("two@example.org", "Elsewhere", &other),
+    );
+    let (a, b) = tokio::join!(store.initialise(&a), store.initialise(&b));
+    assert!(
+        a.is_ok() != b.is_ok(),
+        "exactly one first run succeeds: {:?} / {:?}",
+        a.as_ref().map(|u| &u.email),
+        b.as_ref().map(|u| &u.email)
+    );
+    let refusal = a.err().or(b.err()).unwrap().to_string();
+    assert!(
+        refusal.contains("under way") || refusal.contains("initialised already"),
+        "{refusal}"
+    );
+    let count = |table: &'static str| {
+        let db = &db;
+        async move {
+            db.query_text(&format!("SELECT CAST(COUNT(*) AS TEXT) FROM {table}"))
+                .await
+        }
+    };
+    assert_eq!(count("users").await.as_deref(), Some("1"));
+    assert_eq!(count("organisations").await.as_deref(), Some("1"));
+    // A refused first run leaves nothing behind: bad branches write no administrator.
+    let db2 = TestDb::new(backend).await;
+    let fresh = db2.store().await;
+    let bad = ["not a branch!".to_owned()];
+    let refused = fresh
+        .initialise(&embargo_store::FirstRun {
+            branches: &bad,
+            ..first("one@example.org", "ASF", &key)
+        })
+        .await;
+    assert!(refused.is_err());
+    fresh
+        .initialise(&first("one@example.org", "ASF", &key))
+        .await
+        .expect("the corrected first run");
+    fresh.close().await;
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_runs_at_once_make_one_administrator_sqlite() {
+    first_runs_at_once(BACKENDS[0]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_runs_at_once_make_one_administrator_postgres() {
+    first_runs_at_once(BACKENDS[1]).await;
+}
