@@ -656,6 +656,17 @@ async fn render(
         }),
         false => None,
     };
+    // The sections of the work at hand are open; the others are a click away (and open
+    // by themselves when the sidebar links to them).
+    let open_advisory = matches!(
+        case.state,
+        State::Fixing | State::FixReady | State::ReleasePending
+    ) || extras.draft.is_some()
+        || extras.typed.keys().any(|k| k.starts_with("a_"));
+    let open_fix = matches!(
+        case.state,
+        State::Confirmed | State::Fixing | State::FixReady
+    ) || !extras.typed.is_empty();
     let body = html! {
         nav.breadcrumb aria-label="Breadcrumb" { a href="/desk" { "Queue" } " › " (r) }
         h1 { (r) ": " (case.title) }
@@ -699,7 +710,7 @@ async fn render(
                 li { a href="#details" { "Details" } }
                 li { a href="#cvss" { "CVSS" } }
                 li { a href="#advisory" { "Advisory" } }
-                @if late_stage { li { a href="#announcement" { "Announcement" } } }
+                @if late_stage { li { a href="#announcement" { "Disclosure" } } }
                 @if after.is_some() { li { a href="#after" { "After the announcement" } } }
                 @if fixes.is_some() { li { a href="#fix" { "Fix" } } }
                 li { a href="#checklist" { "Checklist" } }
@@ -840,7 +851,8 @@ async fn render(
             (calculator::render(&r, csrf, &calc_version, calc_vector.as_deref(), calc_outcome.as_ref()))
         }
         section #advisory aria-labelledby="advisory-h" {
-            h2 #advisory-h { "Advisory" }
+            details.part open[open_advisory] {
+            summary { h2 #advisory-h { "Advisory" } }
             div.editor {
                 form #advisory-editor.stack method="post" action={ "/desk/cases/" (r) "/advisory" } data-preview={ "/desk/cases/" (r) "/advisory" } {
                     input type="hidden" name="csrf" value=(csrf);
@@ -873,10 +885,12 @@ async fn render(
                     }
                 }
             }
+            }
         }
         @if late_stage {
             section #announcement aria-labelledby="announcement-h" {
-                h2 #announcement-h { "Announcement" }
+                details.part open {
+                summary { h2 #announcement-h { "Disclosure" } }
                 @match &plan {
                     Some(Ok(plan)) => {
                         @if plan.scheduled {
@@ -919,13 +933,14 @@ async fn render(
                     input type="hidden" name="csrf" value=(csrf);
                     button type="submit" { "Pre-notify the distributors" }
                 }
+                }
             }
         }
         @if let Some(a) = &after {
             (super::after::section(&r, csrf, a, extras.typed.get("advisory_url").map(String::as_str)))
         }
         @if let Some(board) = &fixes {
-            (crate::web::fix::section(&r, csrf, board, team, &extras.typed))
+            (crate::web::fix::section(&r, csrf, board, team, open_fix, &extras.typed))
         }
         section #checklist aria-labelledby="checklist-h" {
             h2 #checklist-h { "Checklist" }

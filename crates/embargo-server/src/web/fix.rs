@@ -63,6 +63,7 @@ pub fn section(
     csrf: &str,
     board: &FixBoard,
     team: bool,
+    open: bool,
     typed: &HashMap<String, String>,
 ) -> Markup {
     let t = |name: &str| typed.get(name).cloned().unwrap_or_default();
@@ -75,7 +76,8 @@ pub fn section(
     }
     html! {
         section #fix aria-labelledby="fix-h" {
-            h2 #fix-h { "Fix per branch" }
+            details.part open[open] {
+            summary { h2 #fix-h { "Fix per branch" } }
             table.fixes {
                 thead { tr { th scope="col" { "Branch" } th scope="col" { "Stage" } th scope="col" { "Details" } th scope="col" { "Recorded" } } }
                 tbody {
@@ -158,6 +160,7 @@ pub fn section(
                     }
                     (contribution_forms(r, csrf, board, typed))
                 }
+            }
             }
         }
     }

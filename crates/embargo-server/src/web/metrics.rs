@@ -26,18 +26,33 @@ pub struct MetricsQuery {
     to: Option<String>,
 }
 
-fn days(value: Option<f64>) -> String {
+fn span(value: Option<f64>) -> String {
     value
         .map(embargo_core::clocks::span_in_words)
         .unwrap_or_else(|| "–".into())
 }
 
+/// The unit that reads best for the longest of `days`, as the tables read them: minutes
+/// under an hour, hours under two days, days beyond; with the factor from days.
+fn time_unit(days: &[f64]) -> (&'static str, f64) {
+    let longest = days.iter().copied().fold(0.0_f64, f64::max);
+    if longest * 24.0 < 1.0 {
+        ("minutes", 24.0 * 60.0)
+    } else if longest < 2.0 {
+        ("hours", 24.0)
+    } else {
+        ("days", 1.0)
+    }
+}
+
 fn chart(title: &str, id: &str, bars: &[Bar], unit: &str) -> Markup {
     match charts::bars(bars, unit) {
+        // The caption comes first, as a table's does, so it is never read as the next
+        // chart's.
         Ok(svg) if !svg.is_empty() => html! {
             figure.chart id=(id) {
-                div role="img" aria-label=(title) { (PreEscaped(svg)) }
                 figcaption { (title) }
+                div role="img" aria-label=(title) { (PreEscaped(svg)) }
             }
         },
         Ok(_) => html! {},
@@ -99,12 +114,14 @@ pub async fn page(
             value: *v as f64,
         })
         .collect();
+    let medians: Vec<f64> = times.iter().filter_map(|(_, d)| d.median_days).collect();
+    let (unit, per_day) = time_unit(&medians);
     let median_bars: Vec<Bar> = times
         .iter()
         .filter_map(|(name, d)| {
             d.median_days.map(|m| Bar {
                 label: (*name).to_owned(),
-                value: m,
+                value: m * per_day,
             })
         })
         .collect();
@@ -126,19 +143,21 @@ pub async fn page(
             div { button type="submit" { "Show" } }
         }
         p { "Cases: " strong #m-cases { (f.cases) } " · overdue: " strong #m-overdue { (f.overdue) } " · stalled: " strong #m-stalled { (f.stalled) } }
+        h2 { "Time from report to each step" }
         div.table-wrap {
             table #m-times {
-                caption { "Days from report to each step" }
+                caption { "Time from report to each step, in minutes (min), hours (h) or days" }
                 thead { tr { th scope="col" { "Step" } th scope="col" { "Cases" } th scope="col" { "Median" } th scope="col" { "90th percentile" } } }
                 tbody {
                     @for (name, d) in &times {
-                        tr data-step=(name) { td { (name) } td.n { (d.count) } td.n.median { (days(d.median_days)) } td.n { (days(d.p90_days)) } }
+                        tr data-step=(name) { td { (name) } td.n { (d.count) } td.n.median { (span(d.median_days)) } td.n { (span(d.p90_days)) } }
                     }
                 }
             }
         }
+        (chart(&format!("Median time from report to each step, in {unit}"), "chart-times", &median_bars, unit))
+        h2 { "Cases" }
         (chart("Cases by state", "chart-states", &state_bars, "cases"))
-        (chart("Median days from report to each step", "chart-times", &median_bars, "days"))
         div.editor {
             (counts("By state", &f.by_state))
             (counts("By severity", &f.by_severity))
@@ -162,4 +181,17 @@ pub async fn page(
         }
     };
     Ok(layout::page("Process review", Some(&member), body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::time_unit;
+
+    #[test]
+    fn the_chart_reads_in_the_unit_of_its_longest_bar() {
+        assert_eq!(time_unit(&[0.001, 0.02]), ("minutes", 1440.0));
+        assert_eq!(time_unit(&[0.01, 1.5]), ("hours", 24.0));
+        assert_eq!(time_unit(&[0.01, 12.0]), ("days", 1.0));
+        assert_eq!(time_unit(&[]).0, "minutes");
+    }
 }

@@ -377,7 +377,7 @@ async fn reporter_page(
             }
         }
         @if view.state.is_open() && !view.state.is_announced() {
-            section aria-labelledby="embargo-h" {
+            section #embargo-date aria-labelledby="embargo-h" {
                 h2 #embargo-h { "Embargo date" }
                 @match (&view.embargo_at, &view.embargo_agreed_at) {
                     (None, _) => { p { "The team has not proposed a date for the announcement yet." } },

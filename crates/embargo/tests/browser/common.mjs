@@ -128,9 +128,9 @@ export async function start(base, shots) {
 
   // The first mail the SMTP sink holds for `address` whose text matches `pattern`; its
   // first group. Quoted-printable soft breaks and =3D are undone, as a mail reader would.
-  async function mailTo(address, pattern) {
+  async function mailTo(address, pattern, seconds = 30) {
     const dir = env("SINK_DIR");
-    for (let i = 0; i < 150; i++) {
+    for (let i = 0; i < seconds * 5; i++) {
       for (const name of readdirSync(dir).filter((n) => n.endsWith(".eml")).sort()) {
         const raw = readFileSync(`${dir}/${name}`, "utf8");
         if (!raw.startsWith(`X-Envelope-To: ${address}\r\n`)) continue;
@@ -158,6 +158,19 @@ export async function start(base, shots) {
   }
 
 
+  /** A new browser context signed in as `email`; its page, at the page signing in led to. */
+  async function signIn(who, email, password, code) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    watch(page, who);
+    await go(page, "/sign-in");
+    await page.getByLabel("Email address").fill(email);
+    await page.getByLabel("Password").fill(password);
+    if (code) await page.getByLabel(/Code from your authenticator/).fill(code);
+    await submitAndWait(page, page.getByRole("button", { name: "Sign in" }));
+    return page;
+  }
+
   /** Closes the browser, writes result.json and exits 1 on any failure. */
   async function finish(extra) {
     await browser.close();
@@ -170,5 +183,5 @@ export async function start(base, shots) {
     console.log(`all checks passed on ${checked.size} pages`);
   }
 
-  return { browser, fail, expect, check, watch, mailTo, go, submitAndWait, finish };
+  return { browser, fail, expect, check, watch, mailTo, go, submitAndWait, signIn, finish };
 }

@@ -272,10 +272,47 @@ async fn reject(
     )
 }
 
-struct StandIn {
+pub(crate) struct StandIn {
     url: String,
     state: Shared,
     _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl StandIn {
+    /// Whether the stand-in holds a published record for `id`.
+    pub(crate) fn has_record(&self, id: &str) -> bool {
+        self.state.lock().unwrap().records.contains_key(id)
+    }
+}
+
+/// A stand-in with room for `quota` IDs, set up as the ASF's CVE Services with the CLI
+/// (before the server starts).
+pub(crate) async fn configured(db: &TestDb, quota: i64) -> StandIn {
+    let service = stand_in(quota).await;
+    let out = db
+        .command(&[
+            "org",
+            "cve-services",
+            "--org",
+            "ASF",
+            "--api-url",
+            &service.url,
+            "--cve-org",
+            ORG,
+            "--user",
+            USER,
+            "--key-env",
+            "TEST_CVE_KEY",
+        ])
+        .env("TEST_CVE_KEY", KEY)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    service
 }
 
 async fn stand_in(quota: i64) -> StandIn {

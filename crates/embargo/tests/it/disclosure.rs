@@ -91,7 +91,7 @@ fn rfc(at: OffsetDateTime) -> String {
 }
 
 /// A confirmed case with everything a release needs, the embargo `secs` from now.
-async fn ready_case(alice: &Api, secs: i64) -> String {
+pub(crate) async fn ready_case(alice: &Api, secs: i64) -> String {
     let (status, case) = alice
         .post("/api/cases", json!({ "project": "CLOUDSTACK", "title": "Console XSS", "description": "internal report text", "reporter": { "email": "fay@finder.example", "name": "Fay" } }))
         .await;
@@ -121,7 +121,7 @@ async fn ready_case(alice: &Api, secs: i64) -> String {
     r
 }
 
-async fn release(alice: &Api, r: &str) {
+pub(crate) async fn release(alice: &Api, r: &str) {
     alice.moved(r, json!({ "to": "fixing" })).await;
     alice.fixed_everywhere(r).await;
     alice.moved(r, json!({ "to": "fix-ready" })).await;
