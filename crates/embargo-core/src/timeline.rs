@@ -95,6 +95,8 @@ event_kinds! {
     ReporterProposed => "reporter-proposed",
     /// The reporter chose how to be credited.
     CreditChosen => "credit-chosen",
+    /// The reporter agreed, or no longer agrees, that collaborators may know who they are.
+    IdentityShared => "identity-shared",
     /// A team member gave their view of what the report is.
     TriageView => "triage-view",
     /// A team member asked others for their view.

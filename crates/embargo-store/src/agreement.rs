@@ -176,6 +176,40 @@ impl Store {
         self.reporter_view(secret).await
     }
 
+    /// The reporter agrees, or no longer agrees, that the people the team brings in to
+    /// help (the case's collaborators) may know their name and address.
+    pub async fn reporter_share_identity(&self, secret: &str, share: bool) -> Result<ReporterView> {
+        let (case_id, _, _) = self.reporter_case(secret).await?;
+        let now = millis(OffsetDateTime::now_utc());
+        let act = Act {
+            case_id,
+            actor: None,
+            now,
+        };
+        let said = match share {
+            true => "The reporter agreed that the case's collaborators may know who they are.",
+            false => "The reporter withdrew their identity from the case's collaborators.",
+        };
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE cases SET identity_shared_at = $1 WHERE id = $2")
+            .bind(share.then_some(now))
+            .bind(case_id)
+            .execute(&mut *tx)
+            .await?;
+        record_event(
+            &mut tx,
+            self.keys(),
+            act,
+            EventKind::IdentityShared,
+            None,
+            Some(said),
+        )
+        .await?;
+        touch(&mut tx, case_id, now).await?;
+        tx.commit().await?;
+        self.reporter_view(secret).await
+    }
+
     /// The reporter says how to be credited; the advisory's credits follow.
     pub async fn reporter_choose_credit(
         &self,

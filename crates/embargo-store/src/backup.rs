@@ -180,6 +180,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("credit_sealed", Bytes),
             ("disposition", Text),
             ("owner_id", Int),
+            ("identity_shared_at", Int),
         ],
     ),
     (

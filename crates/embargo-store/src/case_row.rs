@@ -196,6 +196,8 @@ pub(crate) struct Loaded {
     pub(crate) disposition: Option<embargo_core::triage::Disposition>,
     /// The member who owns the case, by address.
     pub(crate) owner: Option<String>,
+    /// Whether the reporter agreed that the case's collaborators may know who they are.
+    pub(crate) identity_shared: bool,
 }
 
 impl Loaded {
@@ -304,6 +306,9 @@ impl Loaded {
             } else {
                 None
             },
+            identity_shared: row
+                .try_get::<Option<i64>, _>("identity_shared_at")?
+                .is_some(),
             disposition: row
                 .try_get::<Option<String>, _>("disposition")?
                 .as_deref()

@@ -315,8 +315,10 @@ impl Store {
             .execute(&self.pool)
             .await?;
         }
+        let shared = case.identity_shared;
         let detail = case.detail(OffsetDateTime::now_utc());
-        Ok(match collaborator {
+        // A collaborator learns who reported only when the reporter agreed to it.
+        Ok(match collaborator && !shared {
             true => detail.for_collaborator(),
             false => detail,
         })

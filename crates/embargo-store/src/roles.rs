@@ -660,6 +660,7 @@ impl Store {
             embargo_agreed_at: agreed.map(rfc),
             credit: case.credit.as_ref().map(|c| c.choice.clone()),
             name_on_file: case.reporter.as_ref().and_then(|r| r.name.clone()),
+            identity_shared: case.identity_shared,
             thread,
         })
     }

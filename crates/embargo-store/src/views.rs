@@ -294,6 +294,9 @@ pub struct ReporterView {
     pub credit: Option<embargo_core::case::CreditChoice>,
     /// The name the report came with, for the "by my name" choice.
     pub name_on_file: Option<String>,
+    /// Whether they agreed that the case's collaborators may know who they are.
+    #[serde(default)]
+    pub identity_shared: bool,
     /// The report and the messages since, oldest first.
     pub thread: Vec<ThreadMessage>,
 }

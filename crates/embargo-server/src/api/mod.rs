@@ -147,4 +147,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(roles::reporter_reply))
         .routes(routes!(roles::reporter_embargo))
         .routes(routes!(roles::reporter_credit))
+        .routes(routes!(roles::reporter_identity))
 }

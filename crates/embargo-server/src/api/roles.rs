@@ -347,6 +347,32 @@ pub async fn reporter_embargo(
     Ok(Json(view))
 }
 
+/// Whether the case's collaborators may know who the reporter is.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityAnswer {
+    /// True to let collaborators see the reporter's name and address; false to keep them
+    /// with the security team only (the default).
+    pub share: bool,
+}
+
+/// The reporter agrees, or no longer agrees, that the people the team brings in to help
+/// (the case's collaborators) may know their name and address.
+#[utoipa::path(post, path = "/api/reporter/{secret}/identity", tag = "roles", request_body = IdentityAnswer, params(("secret" = String, Path, description = "The reporter's secret")),
+    responses((status = 200, body = ReporterView), (status = 404, body = ErrorBody)))]
+pub async fn reporter_identity(
+    AxumState(state): AxumState<AppState>,
+    Path(secret): Path<String>,
+    Json(body): Json<IdentityAnswer>,
+) -> Result<Json<ReporterView>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .reporter_share_identity(&secret, body.share)
+            .await?,
+    ))
+}
+
 /// The reporter chooses how to be credited: by name, by a handle, or not at all.
 #[utoipa::path(post, path = "/api/reporter/{secret}/credit", tag = "roles", request_body = embargo_core::case::CreditChoice, params(("secret" = String, Path, description = "The reporter's secret")),
     responses((status = 200, body = ReporterView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]

@@ -1,8 +1,8 @@
 //! A case as a collaborator sees it: what they need to help with the vulnerability (the
 //! report, the fix on each branch, how the case moves) and their thread with the team,
 //! where they add notes. They may propose a private patch and add testing evidence; the
-//! team records what is merged and released. No team form shows, and the reporter's identity is withheld
-//! (the store withholds it; this page only says so).
+//! team records what is merged and released. No team form shows, and the reporter's
+//! identity is withheld unless the reporter agreed (the store decides; this page says so).
 
 use std::collections::HashMap;
 
@@ -60,7 +60,14 @@ pub(super) async fn render(
             dl.facts {
                 dt { "Project" } dd { (case.project) }
                 dt { "Received" } dd { time datetime=(case.received_at) { (short_time(&case.received_at)) } }
-                dt { "Reporter" } dd { "withheld from collaborators" }
+                dt { "Reporter" } dd {
+                    @if case.reporter_withheld { "withheld from collaborators" }
+                    @else {
+                        (case.reporter.name.clone().unwrap_or_else(|| "anonymous".into()))
+                        @if let Some(e) = &case.reporter.email { " <" (e) ">" }
+                        " (the reporter agreed that collaborators may know)"
+                    }
+                }
                 dt { "CVE ID" } dd { (case.cve_id.clone().unwrap_or_else(|| "none yet".into())) }
             }
             details.description open { summary { "The report" } pre.text { (case.description) } }

@@ -98,6 +98,7 @@ pub fn router() -> Router<AppState> {
         .route("/reporter/{secret}/reply", post(reporter::reply))
         .route("/reporter/{secret}/embargo", post(reporter::embargo))
         .route("/reporter/{secret}/credit", post(reporter::credit))
+        .route("/reporter/{secret}/identity", post(reporter::identity))
         .route(
             "/reporter/{secret}/upload",
             post(reporter::upload).layer(axum::extract::DefaultBodyLimit::max(

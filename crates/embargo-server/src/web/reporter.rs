@@ -428,6 +428,22 @@ async fn reporter_page(
                 button type="submit" { "Save" }
             }
         }
+        section #identity aria-labelledby="identity-h" {
+            h2 #identity-h { "Who knows who you are" }
+            @if view.identity_shared {
+                p { "The security team, and the people it brings in to help with the fix (its collaborators, bound by confidentiality terms), may know your name and address." }
+                form.inline method="post" action={ "/reporter/" (secret) "/identity" } {
+                    input type="hidden" name="share" value="no";
+                    button type="submit" { "Keep them with the security team only" }
+                }
+            } @else {
+                p { "Your name and address stay with the security team. The people it brings in to help with the fix (its collaborators, bound by confidentiality terms) are not told who you are, unless you agree here." }
+                form.inline method="post" action={ "/reporter/" (secret) "/identity" } {
+                    input type="hidden" name="share" value="yes";
+                    button type="submit" { "Let collaborators know who I am" }
+                }
+            }
+        }
         section aria-labelledby="reply-h" {
             h2 #reply-h { "Reply" }
             form #reporter-reply.stack method="post" action={ "/reporter/" (secret) "/reply" } {
@@ -466,12 +482,32 @@ fn describe(state: embargo_core::lifecycle::State) -> &'static str {
     }
 }
 
+/// Which of the page's forms was just answered, after its redirect.
+#[derive(Deserialize, Default)]
+pub struct Done {
+    #[serde(default)]
+    done: String,
+}
+
+/// What a form's success says on the page it redirects to.
+fn done_message(done: &str) -> Option<&'static str> {
+    match done {
+        "agreed" => Some("Thank you: the date is agreed."),
+        "proposed" => Some("Your proposal is with the team."),
+        "credit" => Some("Saved: the advisory will credit you as you chose."),
+        "shared" => Some("Saved: the people the team brings in to help may know who you are."),
+        "withheld" => Some("Saved: your name and address stay with the security team."),
+        _ => None,
+    }
+}
+
 /// The page a reporter's secret link opens.
 pub async fn page(
     AxumState(state): AxumState<AppState>,
     Path(secret): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<Done>,
 ) -> Result<Response, PageError> {
-    reporter_page(&state, &secret, None, None, StatusCode::OK).await
+    reporter_page(&state, &secret, None, done_message(&q.done), StatusCode::OK).await
 }
 
 /// What the reply form sends.
@@ -598,13 +634,13 @@ pub async fn embargo(
             .store
             .reporter_accept_embargo(&secret)
             .await
-            .map(|_| "Thank you: the date is agreed."),
+            .map(|_| "agreed"),
         _ => match super::case_form::embargo_time(f.propose_at.trim()) {
             Ok(at) => state
                 .store
                 .reporter_propose_embargo(&secret, at, &f.note)
                 .await
-                .map(|_| "Your proposal is with the team."),
+                .map(|_| "proposed"),
             Err(message) => {
                 return reporter_page(
                     &state,
@@ -644,18 +680,41 @@ pub async fn credit(
         .store
         .reporter_choose_credit(&secret, choice)
         .await
-        .map(|_| "Saved: the advisory will credit you as you chose.");
+        .map(|_| "credit");
     answered(&state, &secret, outcome).await
 }
 
-/// The page again, with the outcome: a refusal the reporter can act on is shown there.
+/// What the identity form sends: "yes" to share, anything else to withhold.
+#[derive(Deserialize)]
+pub struct IdentityForm {
+    #[serde(default)]
+    share: String,
+}
+
+/// The reporter agrees, or no longer agrees, that collaborators may know who they are.
+pub async fn identity(
+    AxumState(state): AxumState<AppState>,
+    Path(secret): Path<String>,
+    Form(f): Form<IdentityForm>,
+) -> Result<Response, PageError> {
+    let share = f.share == "yes";
+    let outcome = state
+        .store
+        .reporter_share_identity(&secret, share)
+        .await
+        .map(|_| if share { "shared" } else { "withheld" });
+    answered(&state, &secret, outcome).await
+}
+
+/// The outcome of a form: on success the page again by a redirect (a reload sends
+/// nothing twice) saying what was done; a refusal the reporter can act on is shown there.
 async fn answered(
     state: &AppState,
     secret: &str,
     outcome: Result<&str, embargo_store::StoreError>,
 ) -> Result<Response, PageError> {
     match outcome {
-        Ok(info) => reporter_page(state, secret, None, Some(info), StatusCode::OK).await,
+        Ok(done) => Ok(Redirect::to(&format!("/reporter/{secret}?done={done}")).into_response()),
         Err(e) => {
             let (status, message) = ApiError::Store(e).public_status_and_message();
             if status == StatusCode::UNPROCESSABLE_ENTITY {

@@ -44,6 +44,14 @@ try {
   response = await submitAndWait(reporter, reporter.getByRole("button", { name: "Accept this date" }));
   expect((await reporter.locator(".notice").textContent()).includes("the date is agreed"), "the date is agreed");
   await check("reporter-agreed", reporter, response);
+  // A reload after the answer sends nothing again: the answer redirected.
+  response = await reporter.reload();
+  expect(response.request().method() === "GET", "the reporter's page reloads with a GET");
+  // They let the team's collaborators know who they are.
+  response = await submitAndWait(reporter, reporter.getByRole("button", { name: "Let collaborators know who I am" }));
+  expect((await reporter.locator(".notice").textContent()).includes("may know who you are"), "the choice is saved");
+  expect(await reporter.getByRole("button", { name: "Keep them with the security team only" }).count() === 1, "and can be taken back");
+  await check("reporter-identity-shared", reporter, response);
 
   // The team schedules; at the embargo the announcement goes out.
   response = await go(alice, `/desk/cases/${ref}`);

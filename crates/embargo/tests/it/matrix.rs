@@ -117,7 +117,7 @@ fn expected(method: &str, path: &str, role: Role, kind: Kind) -> u16 {
             (true, Kind::Public) if role == Reporter => 422,
             (true, _) => 200,
         },
-        ("POST", "/api/reporter/{secret}/credit") => {
+        ("POST", "/api/reporter/{secret}/credit") | ("POST", "/api/reporter/{secret}/identity") => {
             if reporter_route {
                 200
             } else {
@@ -474,6 +474,7 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
             json!({ "secret": "inv_not-a-real-one", "accept_terms": true })
         }
         ("POST", "/api/reporter/{secret}/messages") => json!({ "text": "Any news?" }),
+        ("POST", "/api/reporter/{secret}/identity") => json!({ "share": false }),
         ("POST", "/api/reporter/{secret}/embargo") => {
             json!({ "propose": "2040-01-01T00:00:00Z", "note": "matrix" })
         }

@@ -355,6 +355,40 @@ async fn collaborator(backend: Backend) {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 
+    // The reporter may agree that collaborators know who they are, and take it back.
+    let (_, link) = alice
+        .post(&format!("/api/cases/{r}/reporter-link"), json!({}))
+        .await;
+    let secret = link["secret"].as_str().unwrap().to_owned();
+    let share = |yes: bool| {
+        let reporter = alice.anonymous();
+        let path = format!("/api/reporter/{secret}/identity");
+        async move { reporter.post(&path, json!({ "share": yes })).await }
+    };
+    let (status, view) = share(true).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["identity_shared"], true, "{view}");
+    let page = open().await;
+    assert!(
+        page.contains(&reporter) && !page.contains("withheld from collaborators"),
+        "shared: {page}"
+    );
+    assert!(!page.contains("TEAM ONLY"), "still no team note: {page}");
+    let (status, _) = share(false).await;
+    assert_eq!(status, StatusCode::OK);
+    let page = open().await;
+    assert!(
+        !page.contains(&reporter) && page.contains("withheld from collaborators"),
+        "withdrawn: {page}"
+    );
+    let resp = http
+        .get(format!("{}/api/cases/{r}", server.url))
+        .header(COOKIE, &session)
+        .send()
+        .await
+        .unwrap();
+    assert!(!resp.text().await.unwrap().contains(&reporter));
+
     // Once the case is confirmed they offer a patch and testing evidence from their page;
     // the team records what becomes of it.
     alice
