@@ -14,6 +14,20 @@ pub fn rfc3339(at: OffsetDateTime) -> String {
         .unwrap_or_else(|_| at.unix_timestamp().to_string())
 }
 
+/// Formats a time the way people read it, on every page and in every mail:
+/// "2026-12-01 14:05 UTC".
+pub fn readable_time(at: OffsetDateTime) -> String {
+    let t = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
 /// When things happened to a case, as far as the clocks need them.
 #[derive(Debug, Clone)]
 pub struct CaseTimes {
@@ -248,6 +262,12 @@ pub fn span_in_words(days: f64) -> String {
 #[cfg(test)]
 mod span_tests {
     use super::span_in_words;
+
+    #[test]
+    fn times_read_the_same_everywhere() {
+        let at = time::macros::datetime!(2026-12-01 15:05:59 +01:00);
+        assert_eq!(super::readable_time(at), "2026-12-01 14:05 UTC");
+    }
 
     #[test]
     fn spans_read_in_sensible_units() {

@@ -5,7 +5,7 @@
 
 use embargo_core::case::{CreditChoice, ReporterCredit};
 use embargo_core::checklist::{EMBARGO_AGREED, MarkStatus};
-use embargo_core::clocks::rfc3339;
+use embargo_core::clocks::readable_time;
 use embargo_core::timeline::EventKind;
 use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
@@ -72,7 +72,7 @@ pub(crate) async fn embargo_moved(
 }
 
 fn day(ms: i64) -> String {
-    rfc3339(from_millis(ms))
+    readable_time(from_millis(ms))
 }
 
 impl Store {
@@ -155,10 +155,13 @@ impl Store {
         };
         let note = note.trim();
         let said = match note.is_empty() {
-            true => format!("The reporter proposed the embargo date {}.", rfc3339(at)),
+            true => format!(
+                "The reporter proposed the embargo date {}.",
+                readable_time(at)
+            ),
             false => format!(
                 "The reporter proposed the embargo date {}: {note}",
-                rfc3339(at)
+                readable_time(at)
             ),
         };
         let mut tx = self.begin_write().await?;

@@ -444,7 +444,10 @@ impl Store {
                 millis(at),
             )
             .await?;
-            changes.push(format!("embargo date set to {}", rfc3339(at)));
+            changes.push(format!(
+                "embargo date set to {}",
+                embargo_core::clocks::readable_time(at)
+            ));
         }
         if let Some(owner) = &patch.owner {
             let owner = owner.trim();

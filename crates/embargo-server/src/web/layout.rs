@@ -103,20 +103,10 @@ pub fn clock_badge(label: &str, clock: &Clock) -> Markup {
     }
 }
 
-/// An RFC 3339 time as "2026-12-01 14:05 UTC".
+/// An RFC 3339 time as "2026-12-01 14:05 UTC", as mails show it too.
 pub fn short_time(rfc3339: &str) -> String {
     match time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339) {
-        Ok(t) => {
-            let t = t.to_offset(time::UtcOffset::UTC);
-            format!(
-                "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-                t.year(),
-                u8::from(t.month()),
-                t.day(),
-                t.hour(),
-                t.minute()
-            )
-        }
+        Ok(t) => embargo_core::clocks::readable_time(t),
         Err(_) => rfc3339.to_owned(),
     }
 }

@@ -79,7 +79,7 @@ async fn the_reporter_agrees_the_date_and_chooses_the_credit(backend: Backend) {
     let (_, timeline) = alice.get(&format!("/api/cases/{r}/timeline")).await;
     assert!(
         timeline.to_string().contains(
-            "The reporter proposed the embargo date 2031-03-15T14:00:00Z: my talk is on the 14th"
+            "The reporter proposed the embargo date 2031-03-15 14:00 UTC: my talk is on the 14th"
         ),
         "{timeline}"
     );
@@ -115,7 +115,7 @@ async fn the_reporter_agrees_the_date_and_chooses_the_credit(backend: Backend) {
         line["note"]
             .as_str()
             .unwrap()
-            .contains("accepted by the reporter on their page, for 2031-03-15T14:00:00Z"),
+            .contains("accepted by the reporter on their page, for 2031-03-15 14:00 UTC"),
         "{line}"
     );
 
@@ -133,12 +133,12 @@ async fn the_reporter_agrees_the_date_and_chooses_the_credit(backend: Backend) {
     let thread = view["thread"].to_string();
     assert!(
         thread.contains(&format!(
-            "The team proposes to disclose {r} on 2031-03-01T14:00:00Z"
+            "The team proposes to disclose {r} on 2031-03-01 14:00 UTC"
         )),
         "{thread}"
     );
     assert!(
-        thread.contains("moved from 2031-03-15T14:00:00Z to 2031-04-01T14:00:00Z"),
+        thread.contains("moved from 2031-03-15 14:00 UTC to 2031-04-01 14:00 UTC"),
         "{thread}"
     );
     // A team member records an agreement given by mail, saying so.
