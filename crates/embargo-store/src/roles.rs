@@ -702,6 +702,25 @@ impl Store {
     /// A file from the reporter, through their link: kept sealed, byte for byte, as an
     /// attachment of the case, and noted in the external thread.
     pub async fn reporter_upload(&self, secret: &str, file: Upload<'_>) -> Result<ThreadMessage> {
+        self.upload_as_reporter(secret, file, true).await
+    }
+
+    /// A file sent with the report itself, on the public form: kept as an upload, without
+    /// a "the reporter wrote" mail to the team, which the new report's own mail covers.
+    pub async fn attach_to_new_report(
+        &self,
+        secret: &str,
+        file: Upload<'_>,
+    ) -> Result<ThreadMessage> {
+        self.upload_as_reporter(secret, file, false).await
+    }
+
+    async fn upload_as_reporter(
+        &self,
+        secret: &str,
+        file: Upload<'_>,
+        tell_team: bool,
+    ) -> Result<ThreadMessage> {
         let filename = file.filename.trim();
         if filename.is_empty() || filename.len() > 255 {
             return Err(StoreError::Invalid(
@@ -747,7 +766,10 @@ impl Store {
         )
         .await?;
         touch(&mut tx, case_id, now).await?;
-        crate::jobs::enqueue(&mut tx, &crate::jobs::Task::ReporterWrote { case_id }, now).await?;
+        if tell_team {
+            crate::jobs::enqueue(&mut tx, &crate::jobs::Task::ReporterWrote { case_id }, now)
+                .await?;
+        }
         tx.commit().await?;
         Ok(ThreadMessage {
             from: "reporter".into(),

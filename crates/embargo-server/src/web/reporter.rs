@@ -307,7 +307,11 @@ pub async fn file(
                     limit: UPLOAD_LIMIT,
                 };
                 attached_note = Some(
-                    match state.store.reporter_upload(&filed.secret, upload).await {
+                    match state
+                        .store
+                        .attach_to_new_report(&filed.secret, upload)
+                        .await
+                    {
                         Ok(_) => format!("Your file {} is attached to the report.", file.filename),
                         Err(e) => format!(
                             "Your file could not be attached ({}); send it again from your private link.",

@@ -1,5 +1,6 @@
-// The public report form files once: a reporter files a report; a reload of the answer
-// (which sends the form again) files nothing and says why. The Rust test browser::report_form_files_once_* counts the cases.
+// The public report form files once: a reporter files a report with a file; a reload of
+// the answer (which sends the form again) files nothing and says why. The Rust test also
+// counts the team's mails: one, for the new report, not a second for its file. The Rust test browser::report_form_files_once_* counts the cases.
 //
 // It passes EMBARGO_URL and SHOTS.
 
@@ -16,9 +17,11 @@ try {
   await reporter.getByLabel("Short title").fill("Path traversal in the upload API, filed once");
   await reporter.getByLabel("The vulnerability").fill("../../etc/passwd through the upload name.");
   await reporter.getByLabel("Your email address").fill("fay@finder.example");
+  await reporter.setInputFiles('input[type="file"]', { name: "poc.txt", mimeType: "text/plain", buffer: Buffer.from("GET /upload?name=../../etc/passwd\n") });
   response = await submitAndWait(reporter, reporter.getByRole("button", { name: "Send the report" }));
   expect(response.status() === 201, `filing answered ${response.status()}`);
   const ref = (await reporter.locator("#reference").textContent()).trim();
+  expect((await reporter.locator("#attachment").textContent()).includes("poc.txt is attached"), "the file is attached to the report");
   console.log(`filed ${ref}`);
   // A reload sends the form again.
   response = await reporter.reload();

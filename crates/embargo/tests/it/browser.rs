@@ -499,6 +499,23 @@ async fn report_once(backend: Backend) {
         .filter(|t| t.contains("filed once"))
         .collect();
     assert_eq!(titles.len(), 1, "{cases}");
+    // The team hears of the report once: its file is part of it, not a new message.
+    crate::support::eventually(10, "the new report's mail", || async {
+        !s.sink.to("alice@example.org").is_empty()
+    })
+    .await;
+    // Give a second mail, if one were coming, the time the first took.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let team_mails = s.sink.to("alice@example.org");
+    assert_eq!(
+        team_mails.len(),
+        1,
+        "{:?}",
+        team_mails
+            .iter()
+            .map(|(_, m)| &m.subject)
+            .collect::<Vec<_>>()
+    );
 }
 
 #[tokio::test]
