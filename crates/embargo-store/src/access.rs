@@ -127,7 +127,7 @@ impl Store {
             sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(token_id)
-                .execute(&self.pool)
+                .execute(self.writer())
                 .await?;
             self.touch_user(user_id).await?;
         }

@@ -172,7 +172,7 @@ impl Store {
         .bind(hash)
         .bind(i64::from(is_admin))
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.writer())
         .await?
         .ok_or_else(|| StoreError::Conflict(format!("a user with the address {email} exists already")))?;
         user_from_row(&row)
@@ -284,7 +284,7 @@ impl Store {
         sqlx::query("UPDATE users SET openpgp_key = $1 WHERE id = $2")
             .bind(&checked)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         self.audit_change(
             Some(user_id),
@@ -323,7 +323,7 @@ impl Store {
             .bind(user_id)
             .bind(millis(now))
             .bind(millis(now + SESSION_LIFETIME))
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         self.touch_user(user_id).await?;
         Ok(secret)
@@ -344,7 +344,7 @@ impl Store {
     pub async fn end_session(&self, secret: &str) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(digest(secret))
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -389,7 +389,7 @@ impl Store {
                 sqlx::query("DELETE FROM sessions WHERE token_hash = $1 AND user_id = $2")
                     .bind(hash)
                     .bind(user_id)
-                    .execute(&self.pool)
+                    .execute(self.writer())
                     .await?;
                 return Ok(());
             }
@@ -455,7 +455,7 @@ impl Store {
             .bind(digest(&secret))
             .bind(millis(OffsetDateTime::now_utc()))
             .bind(if read_only { "read" } else { "write" })
-            .fetch_one(&self.pool)
+            .fetch_one(self.writer())
             .await?;
         Ok(NewToken {
             id: row.try_get("id")?,
@@ -469,7 +469,7 @@ impl Store {
             .bind(millis(OffsetDateTime::now_utc()))
             .bind(token_id)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         self.token_cache.clear();
         if done.rows_affected() == 0 {
@@ -482,7 +482,7 @@ impl Store {
         sqlx::query("UPDATE users SET last_active_at = $1 WHERE id = $2")
             .bind(millis(OffsetDateTime::now_utc()))
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(())
     }

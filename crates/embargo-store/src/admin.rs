@@ -180,7 +180,7 @@ impl Store {
         let row = sqlx::query("INSERT INTO organisations (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING id")
             .bind(name)
             .bind(millis(OffsetDateTime::now_utc()))
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.writer())
             .await?
             .ok_or_else(|| StoreError::Conflict(format!("an organisation named {name} exists already")))?;
         self.audit_change(None, format!("organisation {name} created"))
@@ -244,7 +244,7 @@ impl Store {
         .bind(branches_json)
         .bind(clocks)
         .bind(millis(OffsetDateTime::now_utc()))
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.writer())
         .await?
         .ok_or_else(|| StoreError::Conflict(format!("a project with the key {key} exists already")))?;
         self.audit_change(None, format!("project {key} created in {org}"))
@@ -274,7 +274,7 @@ impl Store {
         let project = self.create_project(org, key, &name, &[]).await?;
         sqlx::query("UPDATE projects SET inbox = 1 WHERE id = $1")
             .bind(project.id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         self.project(key).await
     }
@@ -311,7 +311,7 @@ impl Store {
         let done = sqlx::query("UPDATE organisations SET settings = $1 WHERE name = $2")
             .bind(to_json(settings)?)
             .bind(org)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("organisation"));
@@ -479,7 +479,7 @@ impl Store {
         .bind(disclosure)
         .bind(&name)
         .bind(product)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         self.audit_change(None, format!("project {key}: settings changed"))
             .await?;
@@ -563,7 +563,7 @@ impl Store {
             .bind(kind)
             .bind(scope_id)
             .bind(millis(OffsetDateTime::now_utc()))
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -578,7 +578,7 @@ impl Store {
         )
         .bind(user.id)
         .bind(project.id)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("team member"));

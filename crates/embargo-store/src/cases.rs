@@ -312,7 +312,7 @@ impl Store {
             .bind(case_id)
             .bind(viewer.user_id)
             .bind(millis(OffsetDateTime::now_utc()))
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         }
         let shared = case.identity_shared;

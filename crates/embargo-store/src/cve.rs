@@ -159,7 +159,7 @@ impl Store {
                     .seal(&crate::contexts::cve_credentials(id), &json)?,
             )
             .bind(id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         tracing::info!(org = id, "CVE Services credentials set");
         Ok(())
@@ -230,7 +230,7 @@ impl Store {
         sqlx::query("UPDATE projects SET cve_delegated = $1 WHERE id = $2")
             .bind(i64::from(delegated))
             .bind(project.id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         let what = match delegated {
             true => format!("project {key}: CVE ID reservation delegated to the project team"),

@@ -550,7 +550,7 @@ impl Store {
             .bind(millis(run_at))
             .bind(job.id)
             .bind(&job.lease)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(())
     }

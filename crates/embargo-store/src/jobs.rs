@@ -440,7 +440,7 @@ impl Store {
         .bind(now)
         .bind(job.id)
         .bind(&job.lease)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -459,7 +459,7 @@ impl Store {
              AND (failed_at IS NOT NULL OR run_at > $1)",
         )
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(done.rows_affected())
     }

@@ -26,7 +26,7 @@ impl Store {
         .bind(holder)
         .bind(until)
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.writer())
         .await?;
         Ok(row.is_some())
     }
@@ -36,7 +36,7 @@ impl Store {
         sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
             .bind(name)
             .bind(holder)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -71,7 +71,7 @@ impl Store {
         .bind(account)
         .bind(uid_validity)
         .bind(last_uid)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }

@@ -310,6 +310,11 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Where writes go: on SQLite one connection of its own, so that this process's
+    /// writers queue in turn for it instead of each sleeping in SQLite's busy handler
+    /// (which sleeps up to 100 ms a try, and let a waiting writer lose every race to the
+    /// next); on PostgreSQL the pool itself.
+    writer: AnyPool,
     backend: Backend,
     keys: std::sync::Arc<Keyring>,
     token_cache: std::sync::Arc<access::TokenCache>,
@@ -446,9 +451,14 @@ impl Store {
         let keys = load_keys(&pool, keys).await?;
         audit::authenticate_unversioned_head(&pool, keys.audit_key()).await?;
         bind::upgrade(&pool, backend, &keys).await?;
-        let audit = audit::AuditWriter::start(pool.clone(), backend, *keys.audit_key());
+        let writer = match backend {
+            Backend::Sqlite => connect_pool_sized(database, 1).await?.0,
+            Backend::Postgres => pool.clone(),
+        };
+        let audit = audit::AuditWriter::start(writer.clone(), backend, *keys.audit_key());
         let store = Store {
             pool,
+            writer,
             backend,
             keys: std::sync::Arc::new(keys),
             token_cache: Default::default(),
@@ -506,14 +516,20 @@ impl Store {
         sqlx::query("INSERT INTO backup_log (taken_at, schema_version) VALUES ($1, $2)")
             .bind(millis(OffsetDateTime::now_utc()))
             .bind(version)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(())
     }
 
     /// Closes the pool, waiting for connections to finish.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
+    }
+
+    /// The pool writes go through (see [`Store::writer`]'s field).
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.writer
     }
 
     /// Starts a transaction that will write; on SQLite it takes the write lock at once,
@@ -528,8 +544,8 @@ impl Store {
         self.writes
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.writer.begin().await?,
         })
     }
 
@@ -616,6 +632,15 @@ async fn connect_with(database: &Database, upgrade: Upgrade) -> Result<(AnyPool,
 
 /// Connects, changing nothing.
 async fn connect_pool(database: &Database) -> Result<(AnyPool, Backend)> {
+    let connections = match database {
+        Database::Sqlite(_) => 8,
+        Database::Postgres(_) => 16,
+    };
+    connect_pool_sized(database, connections).await
+}
+
+/// Connects with at most `connections` connections, changing nothing.
+async fn connect_pool_sized(database: &Database, connections: u32) -> Result<(AnyPool, Backend)> {
     sqlx::any::install_default_drivers();
     let (url, backend) = match database {
         Database::Sqlite(path) => {
@@ -636,7 +661,7 @@ async fn connect_pool(database: &Database) -> Result<(AnyPool, Backend)> {
     };
     let options: AnyConnectOptions = url.parse()?;
     let pool = AnyPoolOptions::new()
-        .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+        .max_connections(connections)
         .acquire_timeout(Duration::from_secs(30))
         .after_connect(move |conn, _meta| {
             Box::pin(async move {

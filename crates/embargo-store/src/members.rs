@@ -163,7 +163,7 @@ impl Store {
         )
         .bind(now)
         .bind(row.try_get::<i64, _>("id")?)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?
         .rows_affected();
         if taken == 0 {

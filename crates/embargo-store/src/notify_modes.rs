@@ -119,7 +119,7 @@ impl Store {
         .bind(viewer.user_id)
         .bind(project.id)
         .bind(mode.as_str())
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }

@@ -79,7 +79,7 @@ impl Store {
                 self.keys()
                     .seal_str(&crate::contexts::prenotification_mark(case_id, user_id), &mark.to_string())?,
             )
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         }
         let row = sqlx::query(
@@ -137,7 +137,7 @@ impl Store {
         sqlx::query("UPDATE prenotifications SET acknowledged_at = COALESCE(acknowledged_at, $1) WHERE id = $2")
             .bind(millis(OffsetDateTime::now_utc()))
             .bind(row.try_get::<i64, _>("id")?)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(embargo_core::reference::case_reference(
             &row.try_get::<String, _>("key")?,

@@ -85,7 +85,7 @@ impl Store {
                     .map_err(|_| StoreError::Corrupt("canned responses".into()))?,
             )
             .bind(project.id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(canned::responses(&own))
     }

@@ -328,7 +328,7 @@ impl Store {
             .bind(project.id)
             .bind(user_id)
             .bind(millis(OffsetDateTime::now_utc()))
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         self.audit_change(
             Some(viewer.user_id),

@@ -159,7 +159,7 @@ impl Store {
                     )
                     .bind(step)
                     .bind(user_id)
-                    .execute(&self.pool)
+                    .execute(self.writer())
                     .await?;
                     claimed.rows_affected() == 1
                 }
@@ -197,7 +197,7 @@ impl Store {
         sqlx::query("DELETE FROM signin_failures WHERE name_tag = $1 AND client = $2")
             .bind(&attempt.name_tag)
             .bind(&attempt.client)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -250,7 +250,7 @@ impl Store {
         .bind(millis(now))
         .bind(user_id)
         .bind(digest(&normalise_recovery(code)))
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(used.rows_affected() == 1)
     }
@@ -273,7 +273,7 @@ impl Store {
         sqlx::query("UPDATE users SET totp_sealed = $1, totp_last_step = NULL WHERE id = $2")
             .bind(self.keys().seal(&crate::contexts::totp(user_id), &secret)?)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         let secret = totp(secret)?.get_secret_base32();
         let account = email.replace('@', "%40");
