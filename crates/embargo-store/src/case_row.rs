@@ -542,35 +542,28 @@ impl Loaded {
         public_at: Option<i64>,
         retrospective_cwe: Option<String>,
     ) -> embargo_core::review::CaseFigures {
-        use embargo_core::clocks::ClockStatus;
-        let clocks = self.clocks(now);
-        let overdue = self.state.is_open()
-            && (clocks.acknowledgement.status == ClockStatus::Overdue
-                && self.state == State::Reported
-                || [clocks.mitigation.as_ref(), clocks.announcement.as_ref()]
-                    .into_iter()
-                    .flatten()
-                    .any(|c| c.status == ClockStatus::Overdue));
-        embargo_core::review::CaseFigures {
-            received: from_millis(self.received_at),
-            acknowledged: self.acknowledged_at.map(from_millis),
-            confirmed: self.confirmed_at.map(from_millis),
-            fix_ready: self.fix_ready_at.map(from_millis),
-            announced: self.announced_at.map(from_millis),
-            public: public_at.map(from_millis),
-            state: self.state.as_str().to_owned(),
-            disposition: self.disposition.map(|d| d.as_str().to_owned()),
-            severity: self.cvss.as_ref().map(|c| c.severity().to_string()),
-            cwe: retrospective_cwe.or_else(|| self.advisory.cwe.clone()),
-            channel: self.channel.as_str().to_owned(),
-            reporter: self
-                .reporter
-                .as_ref()
-                .and_then(|r| r.name.clone().or_else(|| r.email.clone()))
-                .filter(|r| !r.trim().is_empty()),
-            overdue,
-            stalled: clocks.stalled,
-        }
+        let times = CaseTimes {
+            state: self.state,
+            received_at: from_millis(self.received_at),
+            acknowledged_at: self.acknowledged_at.map(from_millis),
+            confirmed_at: self.confirmed_at.map(from_millis),
+            fix_ready_at: self.fix_ready_at.map(from_millis),
+            announced_at: self.announced_at.map(from_millis),
+            last_activity_at: from_millis(self.last_activity_at),
+            severity: self.cvss.as_ref().map(Cvss::severity),
+        };
+        case_figures(
+            &times,
+            &self.settings,
+            now,
+            FigureFacts {
+                public_at,
+                disposition: self.disposition,
+                cwe: retrospective_cwe.or_else(|| self.advisory.cwe.clone()),
+                channel: self.channel,
+                reporter: self.reporter.as_ref(),
+            },
+        )
     }
 
     pub(crate) fn summary(self, now: OffsetDateTime) -> CaseSummary {
@@ -673,4 +666,143 @@ pub(crate) async fn load(
         .await?
         .ok_or(StoreError::NotFound("case"))?;
     Loaded::from_row(keys, &row, full)
+}
+
+/// What the figures take of a case besides its times.
+pub(crate) struct FigureFacts<'a> {
+    pub(crate) public_at: Option<i64>,
+    pub(crate) disposition: Option<embargo_core::triage::Disposition>,
+    pub(crate) cwe: Option<String>,
+    pub(crate) channel: Channel,
+    pub(crate) reporter: Option<&'a Reporter>,
+}
+
+/// One case as the process review counts it: the one place its clocks are judged overdue
+/// or stalled for the figures.
+pub(crate) fn case_figures(
+    times: &CaseTimes,
+    settings: &ClockSettings,
+    now: OffsetDateTime,
+    facts: FigureFacts<'_>,
+) -> embargo_core::review::CaseFigures {
+    use embargo_core::clocks::ClockStatus;
+    let clocks = clocks::compute(times, settings, now);
+    let overdue = times.state.is_open()
+        && (clocks.acknowledgement.status == ClockStatus::Overdue
+            && times.state == State::Reported
+            || [clocks.mitigation.as_ref(), clocks.announcement.as_ref()]
+                .into_iter()
+                .flatten()
+                .any(|c| c.status == ClockStatus::Overdue));
+    embargo_core::review::CaseFigures {
+        received: times.received_at,
+        acknowledged: times.acknowledged_at,
+        confirmed: times.confirmed_at,
+        fix_ready: times.fix_ready_at,
+        announced: times.announced_at,
+        public: facts.public_at.map(from_millis),
+        state: times.state.as_str().to_owned(),
+        disposition: facts.disposition.map(|d| d.as_str().to_owned()),
+        severity: times.severity.map(|s| s.to_string()),
+        cwe: facts.cwe,
+        channel: facts.channel.as_str().to_owned(),
+        reporter: facts
+            .reporter
+            .and_then(|r| r.name.clone().or_else(|| r.email.clone()))
+            .filter(|r| !r.trim().is_empty()),
+        overdue,
+        stalled: clocks.stalled,
+    }
+}
+
+/// The columns [`figures_from_row`] reads: the clear times and states, and of the sealed
+/// fields only the four the figures count (rating, advisory, reporter, retrospective).
+pub(crate) const FIGURE_COLUMNS: &str = "c.id, c.project_id, c.number, c.state, c.channel, \
+     c.received_at, c.acknowledged_at, c.confirmed_at, c.fix_ready_at, c.announced_at, \
+     c.public_at, c.last_activity_at, c.disposition, c.cvss_sealed, c.advisory_sealed, \
+     c.reporter_sealed, c.retrospective_sealed, p.clock_settings";
+
+/// A case's figures from a row of [`FIGURE_COLUMNS`]; `settings` keeps each project's
+/// clock settings, read once.
+pub(crate) fn figures_from_row(
+    keys: &Keyring,
+    row: &sqlx::any::AnyRow,
+    now: OffsetDateTime,
+    settings: &mut std::collections::HashMap<i64, ClockSettings>,
+) -> Result<embargo_core::review::CaseFigures> {
+    let project_id: i64 = row.try_get("project_id")?;
+    let number: i64 = row.try_get("number")?;
+    let sealed = |col: &str| -> Result<Option<Vec<u8>>> { Ok(row.try_get(col)?) };
+    let severity = match sealed("cvss_sealed")? {
+        Some(s) => {
+            let stored = keys.open_string(&ctx(project_id, number, "cvss"), &s)?;
+            let rated = ratings::from_stored(&stored)
+                .map_err(|_| StoreError::Corrupt("stored CVSS vector".into()))?;
+            ratings::primary(&rated).map(Cvss::severity)
+        }
+        None => None,
+    };
+    let retrospective_cwe = match sealed("retrospective_sealed")? {
+        Some(s) => open_json::<embargo_core::review::Retrospective>(
+            keys,
+            &ctx(project_id, number, "retrospective"),
+            &s,
+        )?
+        .cwe,
+        None => None,
+    };
+    let cwe = match retrospective_cwe {
+        Some(cwe) => Some(cwe),
+        None => match sealed("advisory_sealed")? {
+            Some(s) => {
+                open_json::<AdvisoryDraft>(keys, &ctx(project_id, number, "advisory"), &s)?.cwe
+            }
+            None => None,
+        },
+    };
+    let reporter: Option<Reporter> = match sealed("reporter_sealed")? {
+        Some(s) => Some(open_json(keys, &ctx(project_id, number, "reporter"), &s)?),
+        None => None,
+    };
+    if !settings.contains_key(&project_id) {
+        let text: String = row.try_get("clock_settings")?;
+        let parsed: ClockSettings =
+            serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        settings.insert(project_id, parsed);
+    }
+    let channel: String = row.try_get("channel")?;
+    let times = CaseTimes {
+        state: parse_state(&row.try_get::<String, _>("state")?)?,
+        received_at: from_millis(row.try_get("received_at")?),
+        acknowledged_at: row
+            .try_get::<Option<i64>, _>("acknowledged_at")?
+            .map(from_millis),
+        confirmed_at: row
+            .try_get::<Option<i64>, _>("confirmed_at")?
+            .map(from_millis),
+        fix_ready_at: row
+            .try_get::<Option<i64>, _>("fix_ready_at")?
+            .map(from_millis),
+        announced_at: row
+            .try_get::<Option<i64>, _>("announced_at")?
+            .map(from_millis),
+        last_activity_at: from_millis(row.try_get("last_activity_at")?),
+        severity,
+    };
+    Ok(case_figures(
+        &times,
+        &settings[&project_id],
+        now,
+        FigureFacts {
+            public_at: row.try_get("public_at")?,
+            disposition: row
+                .try_get::<Option<String>, _>("disposition")?
+                .as_deref()
+                .and_then(embargo_core::triage::Disposition::parse),
+            cwe,
+            channel: Channel::parse(&channel)
+                .ok_or_else(|| StoreError::Corrupt("channel".into()))?,
+            reporter: reporter.as_ref(),
+        },
+    ))
 }

@@ -4,15 +4,14 @@
 
 use embargo_core::access::Viewer;
 use embargo_core::reference::ProjectKey;
-use embargo_core::review::{Figures, Retrospective, figures};
+use embargo_core::review::{Figures, figures};
 use serde::Serialize;
 use sqlx::Row;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::audit::{Entry, Read};
-use crate::case_row::{CASE_COLUMNS, CASE_FROM, Loaded};
-use crate::cases::ctx;
+use crate::case_row::{FIGURE_COLUMNS, figures_from_row};
 use crate::{Result, Store, StoreError, millis, rfc};
 
 /// Whose figures.
@@ -96,8 +95,10 @@ impl Store {
             from.map(millis).unwrap_or(i64::MIN),
             to.map(millis).unwrap_or(i64::MAX),
         );
+        // Only what the figures count is read and opened: four sealed fields a case, and
+        // each project's clock settings once.
         let rows = sqlx::query(&format!(
-            "SELECT {CASE_COLUMNS} {CASE_FROM} \
+            "SELECT {FIGURE_COLUMNS} FROM cases c JOIN projects p ON p.id = c.project_id \
              WHERE {condition} AND p.inbox = 0 AND c.received_at >= $2 AND c.received_at < $3 ORDER BY c.id"
         ))
         .bind(&bind)
@@ -106,33 +107,14 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let now = OffsetDateTime::now_utc();
+        let mut settings = std::collections::HashMap::new();
         let mut cases = Vec::with_capacity(rows.len());
         let mut ids = Vec::with_capacity(rows.len());
         for row in &rows {
-            let id: i64 = row.try_get("id")?;
-            let case = Loaded::from_row(self.keys(), row, true)?;
-            let retrospective: Option<Retrospective> =
-                match row.try_get::<Option<Vec<u8>>, _>("retrospective_sealed")? {
-                    Some(s) => Some(
-                        serde_json::from_slice(&self.keys().open(
-                            &ctx(
-                                row.try_get("project_id")?,
-                                row.try_get("number")?,
-                                "retrospective",
-                            ),
-                            &s,
-                        )?)
-                        .map_err(|_| StoreError::Corrupt("retrospective".into()))?,
-                    ),
-                    None => None,
-                };
-            cases.push(case.figures(
-                now,
-                row.try_get("public_at")?,
-                retrospective.and_then(|r| r.cwe),
-            ));
-            ids.push(id);
+            cases.push(figures_from_row(self.keys(), row, now, &mut settings)?);
+            ids.push(row.try_get::<i64, _>("id")?);
         }
+        drop(rows);
         if !ids.is_empty() {
             // One row per thousand cases: a year's figures read every case of the year.
             let read = ids
@@ -141,7 +123,9 @@ impl Store {
                 .collect();
             self.audit(read).await?;
         }
-        let members = self.member_activity(team_kind, team_scope, &ids).await?;
+        let members = self
+            .member_activity(team_kind, team_scope, condition, &bind, lo, hi)
+            .await?;
         Ok(Metrics {
             scope: name,
             from: from.map(|f| rfc(millis(f))),
@@ -151,42 +135,41 @@ impl Store {
         })
     }
 
+    /// The team's members, with how many of the period's cases each acted on: one query,
+    /// counted by the database over the same cases the figures read.
     async fn member_activity(
         &self,
         kind: &str,
         scope: i64,
-        case_ids: &[i64],
+        condition: &str,
+        bind: &str,
+        lo: i64,
+        hi: i64,
     ) -> Result<Vec<MemberActivity>> {
-        let rows = sqlx::query(
-            "SELECT u.id, u.email, u.last_active_at FROM team_members m JOIN users u ON u.id = m.user_id WHERE m.kind = $1 AND m.scope_id = $2 ORDER BY u.email",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT u.email, u.last_active_at, \
+             (SELECT COUNT(DISTINCT e.case_id) FROM case_events e JOIN cases c ON c.id = e.case_id \
+              JOIN projects p ON p.id = c.project_id \
+              WHERE e.actor_id = u.id AND {condition} AND p.inbox = 0 \
+              AND c.received_at >= $2 AND c.received_at < $3) AS handled \
+             FROM team_members m JOIN users u ON u.id = m.user_id \
+             WHERE m.kind = $4 AND m.scope_id = $5 ORDER BY u.email"
+        ))
+        .bind(bind)
+        .bind(lo)
+        .bind(hi)
         .bind(kind)
         .bind(scope)
         .fetch_all(&self.pool)
         .await?;
-        let ids: Vec<String> = case_ids.iter().map(i64::to_string).collect();
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let user: i64 = row.try_get("id")?;
-            // Ids come from the database as integers, so listing them in the statement is safe.
-            let handled: i64 = if ids.is_empty() {
-                0
-            } else {
-                sqlx::query(&format!(
-                    "SELECT COUNT(DISTINCT case_id) AS n FROM case_events WHERE actor_id = $1 AND case_id IN ({})",
-                    ids.join(", ")
-                ))
-                .bind(user)
-                .fetch_one(&self.pool)
-                .await?
-                .try_get("n")?
-            };
-            out.push(MemberActivity {
-                email: row.try_get("email")?,
-                last_active_at: row.try_get::<Option<i64>, _>("last_active_at")?.map(rfc),
-                cases_handled: handled,
-            });
-        }
-        Ok(out)
+        rows.iter()
+            .map(|row| {
+                Ok(MemberActivity {
+                    email: row.try_get("email")?,
+                    last_active_at: row.try_get::<Option<i64>, _>("last_active_at")?.map(rfc),
+                    cases_handled: row.try_get("handled")?,
+                })
+            })
+            .collect()
     }
 }
