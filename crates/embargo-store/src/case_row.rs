@@ -743,12 +743,14 @@ pub(crate) fn figures_from_row(
         None => None,
     };
     let retrospective_cwe = match sealed("retrospective_sealed")? {
-        Some(s) => open_json::<embargo_core::review::Retrospective>(
-            keys,
-            &ctx(project_id, number, "retrospective"),
-            &s,
-        )?
-        .cwe,
+        Some(s) => {
+            open_json::<embargo_core::review::Retrospective>(
+                keys,
+                &ctx(project_id, number, "retrospective"),
+                &s,
+            )?
+            .cwe
+        }
         None => None,
     };
     let cwe = match retrospective_cwe {
@@ -764,12 +766,13 @@ pub(crate) fn figures_from_row(
         Some(s) => Some(open_json(keys, &ctx(project_id, number, "reporter"), &s)?),
         None => None,
     };
-    if !settings.contains_key(&project_id) {
-        let text: String = row.try_get("clock_settings")?;
-        let parsed: ClockSettings =
-            serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        settings.insert(project_id, parsed);
-    }
+    let settings = match settings.entry(project_id) {
+        std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+        std::collections::hash_map::Entry::Vacant(new) => {
+            let text: String = row.try_get("clock_settings")?;
+            new.insert(serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        }
+    };
     let channel: String = row.try_get("channel")?;
     let times = CaseTimes {
         state: parse_state(&row.try_get::<String, _>("state")?)?,
@@ -791,7 +794,7 @@ pub(crate) fn figures_from_row(
     };
     Ok(case_figures(
         &times,
-        &settings[&project_id],
+        settings,
         now,
         FigureFacts {
             public_at: row.try_get("public_at")?,

@@ -74,13 +74,15 @@ struct Served {
     server: Process,
 }
 
-async fn served(backend: Backend, before: impl AsyncFnOnce(&TestDb)) -> Served {
+/// `before` runs on the store before the server starts (CLI settings, say); what it gives
+/// back is returned beside the server.
+async fn served_with<T>(backend: Backend, before: impl AsyncFnOnce(&TestDb) -> T) -> (Served, T) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
     let people = seed(&store).await;
     store.close().await;
     configure(&db);
-    before(&db).await;
+    let given = before(&db).await;
     let sink = Sink::start(&db.dir.path().join("sink"));
     let mut cmd = db.command(&[]);
     cmd.env(
@@ -89,12 +91,19 @@ async fn served(backend: Backend, before: impl AsyncFnOnce(&TestDb)) -> Served {
     )
     .env("EMBARGO_MAIL_FROM", "security@cloudstack.example");
     let server = Process::serve(cmd);
-    Served {
-        db,
-        people,
-        sink,
-        server,
-    }
+    (
+        Served {
+            db,
+            people,
+            sink,
+            server,
+        },
+        given,
+    )
+}
+
+async fn served(backend: Backend) -> Served {
+    served_with(backend, async |_: &TestDb| {}).await.0
 }
 
 impl Served {
@@ -303,7 +312,7 @@ async fn first_run_in_the_browser_postgres() {
 
 /// An administrator invites a newcomer, who enrols a second factor and signs in with it.
 async fn newcomer(backend: Backend) {
-    let s = served(backend, async |db: &TestDb| {
+    let (s, ()) = served_with(backend, async |db: &TestDb| {
         let store = db.store().await;
         store
             .create_user("root@example.org", Some("root password 123"), true)
@@ -344,7 +353,7 @@ async fn newcomer_enrols_a_second_factor_in_the_browser_postgres() {
 /// A collaborator invited by mail accepts the terms, adds a note, offers a patch and
 /// evidence, and never sees the reporter.
 async fn collaborator(backend: Backend) {
-    let s = served(backend, async |_: &TestDb| {}).await;
+    let s = served(backend).await;
     let alice = s.alice();
     let r = alice.report("CLOUDSTACK", "Console XSS").await;
     alice
@@ -375,7 +384,7 @@ async fn collaborator_joins_and_contributes_in_the_browser_postgres() {
 /// The reporter is told of a moved date and of the announcement, and their page links
 /// the advisory.
 async fn reporter_told(backend: Backend) {
-    let s = served(backend, async |_: &TestDb| {}).await;
+    let s = served(backend).await;
     let alice = s.alice();
     // A day ahead; the team brings it to the test's minute in the browser.
     let r = crate::disclosure::ready_case(&alice, 86_400).await;
@@ -410,14 +419,10 @@ async fn reporter_is_told_of_a_moved_date_and_the_announcement_postgres() {
 /// After the announcement the team does the rest on the case page: the archive, the CVE
 /// record published through CVE Services (the stand-in), CHANGES and NEWS, and public.
 async fn after_announcement(backend: Backend) {
-    let service = std::sync::Arc::new(std::sync::Mutex::new(None));
-    let held = service.clone();
-    let s = served(backend, async move |db: &TestDb| {
-        let configured = crate::cve_services::configured(db, 5).await;
-        *held.lock().unwrap() = Some(configured);
+    let (s, service) = served_with(backend, async |db: &TestDb| {
+        crate::cve_services::configured(db, 5).await
     })
     .await;
-    let service = service.lock().unwrap().take().unwrap();
     let alice = s.alice();
     // The foundation team delegates reservation; the team reserves the case's ID.
     let (status, body) = alice
@@ -488,7 +493,7 @@ async fn after_the_announcement_in_the_browser_postgres() {
 
 /// The public report form files once: a reload, or the form sent again, files nothing.
 async fn report_once(backend: Backend) {
-    let s = served(backend, async |_: &TestDb| {}).await;
+    let s = served(backend).await;
     run_flow("report-once.mjs", backend, &s.server.url, &[]);
     let (_, cases) = s.alice().get("/api/cases?project=CLOUDSTACK").await;
     let titles: Vec<&str> = cases
