@@ -83,6 +83,43 @@ pub(crate) const SUMMARY_SELECT: &str = "SELECT c.id, c.project_id, c.number, c.
      c.updated_at, c.title_sealed, c.cvss_sealed, p.key AS project_key, p.clock_settings, ou.email AS owner_email \
      FROM cases c JOIN projects p ON p.id = c.project_id LEFT JOIN users ou ON ou.id = c.owner_id";
 
+/// The primary rating's severity of a row holding `cvss_sealed`.
+fn severity_from_row(
+    keys: &Keyring,
+    row: &sqlx::any::AnyRow,
+    project_id: i64,
+    number: i64,
+) -> Result<Option<embargo_core::cvss::Severity>> {
+    let Some(sealed) = row.try_get::<Option<Vec<u8>>, _>("cvss_sealed")? else {
+        return Ok(None);
+    };
+    let stored = keys.open_string(&ctx(project_id, number, "cvss"), &sealed)?;
+    let rated = ratings::from_stored(&stored)
+        .map_err(|_| StoreError::Corrupt("stored CVSS vector".into()))?;
+    Ok(ratings::primary(&rated).map(Cvss::severity))
+}
+
+/// What the clocks need of a row holding the case's clear times.
+fn times_from_row(
+    row: &sqlx::any::AnyRow,
+    state: State,
+    severity: Option<embargo_core::cvss::Severity>,
+) -> Result<CaseTimes> {
+    let at = |col: &str| -> Result<Option<OffsetDateTime>> {
+        Ok(row.try_get::<Option<i64>, _>(col)?.map(from_millis))
+    };
+    Ok(CaseTimes {
+        state,
+        received_at: from_millis(row.try_get("received_at")?),
+        acknowledged_at: at("acknowledged_at")?,
+        confirmed_at: at("confirmed_at")?,
+        fix_ready_at: at("fix_ready_at")?,
+        announced_at: at("announced_at")?,
+        last_activity_at: from_millis(row.try_get("last_activity_at")?),
+        severity,
+    })
+}
+
 /// A case's summary from a row of [`SUMMARY_SELECT`].
 pub(crate) fn summary_from_row(
     keys: &Keyring,
@@ -99,13 +136,7 @@ pub(crate) fn summary_from_row(
             })
             .transpose()
     };
-    let ratings = open("cvss", "cvss_sealed")?
-        .map(|v| {
-            ratings::from_stored(&v).map_err(|_| StoreError::Corrupt("stored CVSS vector".into()))
-        })
-        .transpose()?
-        .unwrap_or_default();
-    let severity = ratings::primary(&ratings).map(Cvss::severity);
+    let severity = severity_from_row(keys, row, project_id, number)?;
     let settings: ClockSettings =
         serde_json::from_str(&row.try_get::<String, _>("clock_settings")?)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -115,24 +146,7 @@ pub(crate) fn summary_from_row(
         .parse()
         .map_err(|_| StoreError::Corrupt("project key".into()))?;
     let received_at: i64 = row.try_get("received_at")?;
-    let times = CaseTimes {
-        state,
-        received_at: from_millis(received_at),
-        acknowledged_at: row
-            .try_get::<Option<i64>, _>("acknowledged_at")?
-            .map(from_millis),
-        confirmed_at: row
-            .try_get::<Option<i64>, _>("confirmed_at")?
-            .map(from_millis),
-        fix_ready_at: row
-            .try_get::<Option<i64>, _>("fix_ready_at")?
-            .map(from_millis),
-        announced_at: row
-            .try_get::<Option<i64>, _>("announced_at")?
-            .map(from_millis),
-        last_activity_at: from_millis(row.try_get("last_activity_at")?),
-        severity,
-    };
+    let times = times_from_row(row, state, severity)?;
     Ok(CaseSummary {
         clocks: clocks::compute(&times, &settings, now),
         reference: CaseRef {
@@ -508,7 +522,11 @@ impl Loaded {
     }
 
     pub(crate) fn clocks(&self, now: OffsetDateTime) -> clocks::Clocks {
-        let times = CaseTimes {
+        clocks::compute(&self.times(), &self.settings, now)
+    }
+
+    fn times(&self) -> CaseTimes {
+        CaseTimes {
             state: self.state,
             received_at: from_millis(self.received_at),
             acknowledged_at: self.acknowledged_at.map(from_millis),
@@ -517,8 +535,7 @@ impl Loaded {
             announced_at: self.announced_at.map(from_millis),
             last_activity_at: from_millis(self.last_activity_at),
             severity: self.cvss.as_ref().map(Cvss::severity),
-        };
-        clocks::compute(&times, &self.settings, now)
+        }
     }
 
     pub(crate) fn facts(&self) -> CaseFacts {
@@ -542,18 +559,8 @@ impl Loaded {
         public_at: Option<i64>,
         retrospective_cwe: Option<String>,
     ) -> embargo_core::review::CaseFigures {
-        let times = CaseTimes {
-            state: self.state,
-            received_at: from_millis(self.received_at),
-            acknowledged_at: self.acknowledged_at.map(from_millis),
-            confirmed_at: self.confirmed_at.map(from_millis),
-            fix_ready_at: self.fix_ready_at.map(from_millis),
-            announced_at: self.announced_at.map(from_millis),
-            last_activity_at: from_millis(self.last_activity_at),
-            severity: self.cvss.as_ref().map(Cvss::severity),
-        };
         case_figures(
-            &times,
+            &self.times(),
             &self.settings,
             now,
             FigureFacts {
@@ -733,15 +740,7 @@ pub(crate) fn figures_from_row(
     let project_id: i64 = row.try_get("project_id")?;
     let number: i64 = row.try_get("number")?;
     let sealed = |col: &str| -> Result<Option<Vec<u8>>> { Ok(row.try_get(col)?) };
-    let severity = match sealed("cvss_sealed")? {
-        Some(s) => {
-            let stored = keys.open_string(&ctx(project_id, number, "cvss"), &s)?;
-            let rated = ratings::from_stored(&stored)
-                .map_err(|_| StoreError::Corrupt("stored CVSS vector".into()))?;
-            ratings::primary(&rated).map(Cvss::severity)
-        }
-        None => None,
-    };
+    let severity = severity_from_row(keys, row, project_id, number)?;
     let retrospective_cwe = match sealed("retrospective_sealed")? {
         Some(s) => {
             open_json::<embargo_core::review::Retrospective>(
@@ -774,24 +773,11 @@ pub(crate) fn figures_from_row(
         }
     };
     let channel: String = row.try_get("channel")?;
-    let times = CaseTimes {
-        state: parse_state(&row.try_get::<String, _>("state")?)?,
-        received_at: from_millis(row.try_get("received_at")?),
-        acknowledged_at: row
-            .try_get::<Option<i64>, _>("acknowledged_at")?
-            .map(from_millis),
-        confirmed_at: row
-            .try_get::<Option<i64>, _>("confirmed_at")?
-            .map(from_millis),
-        fix_ready_at: row
-            .try_get::<Option<i64>, _>("fix_ready_at")?
-            .map(from_millis),
-        announced_at: row
-            .try_get::<Option<i64>, _>("announced_at")?
-            .map(from_millis),
-        last_activity_at: from_millis(row.try_get("last_activity_at")?),
+    let times = times_from_row(
+        row,
+        parse_state(&row.try_get::<String, _>("state")?)?,
         severity,
-    };
+    )?;
     Ok(case_figures(
         &times,
         settings,

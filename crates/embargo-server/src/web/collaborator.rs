@@ -83,18 +83,7 @@ pub(super) async fn render(
                         }
                     }
                 }
-                @if !board.files.is_empty() {
-                    h3 { "Files" }
-                    ul.files {
-                        @for f in &board.files {
-                            li {
-                                @if f.purpose == "patch" { a href={ "/desk/cases/" (r) "/files/" (f.id) } { (f.filename) } }
-                                @else { a href={ "/api/cases/" (r) "/files/" (f.id) } download { (f.filename) } }
-                                " (" (f.purpose) ", " (f.size) " bytes" @if let Some(by) = &f.by { ", from " (by) } ")"
-                            }
-                        }
-                    }
-                }
+                (crate::web::fix::files(&r, board))
                 h3 { "Offer a patch or testing evidence" }
                 p { "A patch you upload is proposed on the branch you choose; the team reviews it, and records when it is merged and released." }
                 (crate::web::fix::contribution_forms(&r, csrf, board, typed))

@@ -125,18 +125,7 @@ pub fn section(
                     }
                 }
             }
-            @if !board.files.is_empty() {
-                h3 { "Files" }
-                ul.files {
-                    @for f in &board.files {
-                        li {
-                            @if f.purpose == "patch" { a href={ "/desk/cases/" (r) "/files/" (f.id) } { (f.filename) } }
-                            @else { a href={ "/api/cases/" (r) "/files/" (f.id) } download { (f.filename) } }
-                            " (" (f.purpose) ", " (f.size) " bytes)"
-                        }
-                    }
-                }
-            }
+            (files(r, board))
             @if team {
                 details.fix-forms open[!typed.is_empty()] {
                     summary { "Record the fix" }
@@ -161,6 +150,24 @@ pub fn section(
                     (contribution_forms(r, csrf, board, typed))
                 }
             }
+            }
+        }
+    }
+}
+
+/// The fix's files: a patch opens as a diff, evidence downloads as it was given.
+pub fn files(r: &str, board: &FixBoard) -> Markup {
+    html! {
+        @if !board.files.is_empty() {
+            h3 { "Files" }
+            ul.files {
+                @for f in &board.files {
+                    li {
+                        @if f.purpose == "patch" { a href={ "/desk/cases/" (r) "/files/" (f.id) } { (f.filename) } }
+                        @else { a href={ "/api/cases/" (r) "/files/" (f.id) } download { (f.filename) } }
+                        " (" (f.purpose) ", " (f.size) " bytes" @if let Some(by) = &f.by { ", from " (by) } ")"
+                    }
+                }
             }
         }
     }

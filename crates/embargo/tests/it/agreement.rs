@@ -37,13 +37,7 @@ async fn the_reporter_agrees_the_date_and_chooses_the_credit(backend: Backend) {
         .moved(&r, json!({ "to": "triage", "reason": "looking" }))
         .await;
     alice.moved(&r, json!({ "to": "confirmed" })).await;
-    let (_, link) = alice
-        .post(&format!("/api/cases/{r}/reporter-link"), json!({}))
-        .await;
-    let secret = link["secret"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{link}"))
-        .to_owned();
+    let secret = alice.reporter_secret(&r).await;
     let reporter = alice.anonymous();
     let answer = |body: Value| {
         let reporter = reporter.clone();

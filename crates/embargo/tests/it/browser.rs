@@ -389,13 +389,7 @@ async fn reporter_told(backend: Backend) {
     // A day ahead; the team brings it to the test's minute in the browser.
     let r = crate::disclosure::ready_case(&alice, 86_400).await;
     crate::disclosure::release(&alice, &r).await;
-    let (_, link) = alice
-        .post(&format!("/api/cases/{r}/reporter-link"), json!({}))
-        .await;
-    let secret = link["secret"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{link}"))
-        .to_owned();
+    let secret = alice.reporter_secret(&r).await;
     let mut vars = s.alice_vars();
     vars.push(("REF", r.clone()));
     vars.push(("REPORTER", "fay@finder.example".into()));

@@ -356,31 +356,8 @@ async fn cve_services_round_trip(backend: Backend) {
     let store = db.store().await;
     let people = seed(&store).await;
     store.close().await;
-    let service = stand_in(2).await;
     crate::disclosure::configure(&db);
-    let out = db
-        .command(&[
-            "org",
-            "cve-services",
-            "--org",
-            "ASF",
-            "--api-url",
-            &service.url,
-            "--cve-org",
-            ORG,
-            "--user",
-            USER,
-            "--key-env",
-            "TEST_CVE_KEY",
-        ])
-        .env("TEST_CVE_KEY", KEY)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let service = configured(&db, 2).await;
     // `embargo config check` tries the credentials (the ID quota); a wrong key says so.
     let checked = |key: &str| {
         let out = db.command(&["--json", "config", "check"]).output().unwrap();

@@ -356,10 +356,7 @@ async fn collaborator(backend: Backend) {
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 
     // The reporter may agree that collaborators know who they are, and take it back.
-    let (_, link) = alice
-        .post(&format!("/api/cases/{r}/reporter-link"), json!({}))
-        .await;
-    let secret = link["secret"].as_str().unwrap().to_owned();
+    let secret = alice.reporter_secret(&r).await;
     let share = |yes: bool| {
         let reporter = alice.anonymous();
         let path = format!("/api/reporter/{secret}/identity");

@@ -467,6 +467,18 @@ impl Api {
         assert_eq!(status, StatusCode::OK, "{body}");
     }
 
+    /// A new secret link for the case's reporter (the team's call), its secret part.
+    pub async fn reporter_secret(&self, reference: &str) -> String {
+        let (status, link) = self
+            .post(&format!("/api/cases/{reference}/reporter-link"), json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{link}");
+        link["secret"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{link}"))
+            .to_owned()
+    }
+
     /// Moves a case and expects success.
     pub async fn moved(&self, reference: &str, body: Value) -> Value {
         let (status, case) = self
