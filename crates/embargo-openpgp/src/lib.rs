@@ -7,15 +7,15 @@
 use std::io::Cursor;
 
 use pgp::composed::{
-    ArmorOptions, CleartextSignedMessage, Deserializable, DetachedSignature, EncryptionCaps,
-    KeyType, Message, MessageBuilder, SecretKeyParamsBuilder, SignedPublicKey, SignedSecretKey,
-    SubkeyParamsBuilder,
+    ArmorOptions, CleartextSignedMessage, DecryptionOptions, Deserializable, DetachedSignature,
+    EncryptionCaps, KeyType, Message, MessageBuilder, SecretKeyParamsBuilder, SignedPublicKey,
+    SignedSecretKey, SubkeyParamsBuilder, TheRing,
 };
 use pgp::crypto::ecc_curve::ECCCurve;
 use pgp::crypto::hash::HashAlgorithm;
 use pgp::crypto::sym::SymmetricKeyAlgorithm;
 use pgp::packet::Signature as SignaturePacket;
-use pgp::types::{KeyDetails, Password, VerifyingKey};
+use pgp::types::{KeyDetails, Password, Seipdv1ReadMode, VerifyingKey};
 use rand::thread_rng;
 
 /// Errors of OpenPGP handling.
@@ -565,9 +565,12 @@ pub fn seal_stream_to(
 }
 
 /// Opens a message [`seal_stream_to`] (or [`seal_to`]) wrote, as a reader of its
-/// plaintext. The message is uncompressed, so the plaintext is never larger than the
-/// message; its integrity is checked as the end is read, and a reader that fails there
-/// (or anywhere) means the file was altered.
+/// plaintext, decrypted as it is read: memory stays constant however large the message.
+///
+/// What it yields is not yet authenticated: the message's integrity (its MDC) is checked
+/// only as its end is read, and a reader that fails there (or anywhere) means the file
+/// was altered. A caller acts on nothing it read until it has read to the end without
+/// error (restore loads everything into one transaction and commits only then).
 pub fn open_sealed_reader<'a>(
     sealed: impl std::io::BufRead + std::fmt::Debug + Send + 'a,
     identity: &TeamKey,
@@ -576,8 +579,18 @@ pub fn open_sealed_reader<'a>(
     if !message.is_encrypted() {
         return Err(OpenPgpError::Malformed);
     }
-    let message = message
-        .decrypt(&identity.password(), &identity.secret)
+    // rPGP's default reads a whole SEIPDv1 message into memory to check it before
+    // releasing any of it, and refuses one over 1 GiB: a large backup could not be
+    // restored at all.
+    let password = identity.password();
+    let ring = TheRing {
+        secret_keys: vec![&identity.secret],
+        key_passwords: vec![&password],
+        decrypt_options: DecryptionOptions::new().set_seipdv1_read_mode(Seipdv1ReadMode::Streaming),
+        ..Default::default()
+    };
+    let (message, _) = message
+        .decrypt_the_ring(ring, true)
         .map_err(|_| OpenPgpError::NotForUs)?;
     if message.is_compressed() {
         // Embargo never compresses what it seals: a compressed message is not its own.
@@ -702,5 +715,58 @@ mod tests {
             OpenPgpError::Malformed
         );
         assert!(!format!("{team:?}").contains("PRIVATE"));
+    }
+
+    /// Counts what the decryptor has taken from the file.
+    #[derive(Debug)]
+    struct Counted<'a> {
+        inner: &'a [u8],
+        taken: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl std::io::Read for Counted<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.inner.read(out)?;
+            self.taken
+                .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_sealed_file_is_opened_as_it_is_read_and_checked_at_its_end() {
+        use std::io::BufRead;
+        let team = TeamKey::generate("Backups <backups@example.org>").unwrap();
+        let line = "{\"t\":\"cases\",\"r\":[1,\"sealed\"]}\n".repeat(64);
+        let plain = line.repeat(4096); // about 2.4 MB
+        let mut sealed = Vec::new();
+        seal_stream_to(plain.as_bytes(), &mut sealed, &team.public()).unwrap();
+
+        let taken = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let file = std::io::BufReader::new(Counted {
+            inner: &sealed,
+            taken: taken.clone(),
+        });
+        let mut reader = open_sealed_reader(file, &team).unwrap();
+        let mut first = String::new();
+        reader.read_line(&mut first).unwrap();
+        assert!(first.starts_with("{\"t\":\"cases\""));
+        let read = taken.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            read < sealed.len() / 4,
+            "the first line came after {read} of {} bytes: the file was read whole first",
+            sealed.len()
+        );
+        let mut rest = Vec::new();
+        std::io::Read::read_to_end(&mut reader, &mut rest).unwrap();
+        assert_eq!(first.len() + rest.len(), plain.len());
+
+        // A byte altered near the end: the lines before it come out, the end fails.
+        let mut altered = sealed.clone();
+        let at = altered.len() - 100;
+        altered[at] ^= 1;
+        let mut reader = open_sealed_reader(std::io::BufReader::new(&altered[..]), &team).unwrap();
+        let mut all = Vec::new();
+        assert!(std::io::Read::read_to_end(&mut reader, &mut all).is_err());
     }
 }
