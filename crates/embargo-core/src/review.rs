@@ -203,55 +203,143 @@ fn disposition(c: &CaseFigures) -> &str {
     }
 }
 
-/// The figures of `cases`.
-pub fn figures(cases: &[CaseFigures]) -> Figures {
-    let since = |pick: fn(&CaseFigures) -> Option<OffsetDateTime>| {
-        duration(
-            cases
-                .iter()
-                .filter_map(|c| pick(c).map(|t| days(c.received, t)))
-                .collect(),
-        )
-    };
-    let mut by_state = BTreeMap::new();
-    let mut by_severity = BTreeMap::new();
-    let mut by_disposition = BTreeMap::new();
-    let mut by_cwe = BTreeMap::new();
-    let mut by_channel = BTreeMap::new();
-    let mut reporters: BTreeMap<String, usize> = BTreeMap::new();
-    for c in cases {
-        *by_state.entry(c.state.clone()).or_insert(0) += 1;
-        *by_severity
-            .entry(c.severity.clone().unwrap_or_else(|| "unrated".into()))
-            .or_insert(0) += 1;
-        *by_disposition.entry(disposition(c).to_owned()).or_insert(0) += 1;
-        *by_cwe
-            .entry(c.cwe.clone().unwrap_or_else(|| "unknown".into()))
-            .or_insert(0) += 1;
-        *by_channel.entry(c.channel.clone()).or_insert(0) += 1;
-        if let Some(r) = &c.reporter {
-            *reporters.entry(r.clone()).or_insert(0) += 1;
+/// Figures being counted, kept so that tallies made apart (a block of cases at a time,
+/// or one project at a time) add up to what [`figures`] makes of all their cases.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Tally {
+    cases: usize,
+    /// Days from receipt to acknowledgement, validation, fix, announcement, publication.
+    since: [Vec<f64>; 5],
+    by_state: BTreeMap<String, usize>,
+    by_severity: BTreeMap<String, usize>,
+    by_disposition: BTreeMap<String, usize>,
+    by_cwe: BTreeMap<String, usize>,
+    by_channel: BTreeMap<String, usize>,
+    /// Kept unordered: a year may hold as many reporters as cases, and only ten are shown.
+    reporters: std::collections::HashMap<String, usize>,
+    overdue: usize,
+    stalled: usize,
+}
+
+fn count(map: &mut BTreeMap<String, usize>, key: &str, n: usize) {
+    match map.get_mut(key) {
+        Some(c) => *c += n,
+        None => {
+            map.insert(key.to_owned(), n);
         }
     }
-    let mut top_reporters: Vec<(String, usize)> = reporters.into_iter().collect();
-    top_reporters.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    top_reporters.truncate(10);
-    Figures {
-        cases: cases.len(),
-        time_to_acknowledge: since(|c| c.acknowledged),
-        time_to_validate: since(|c| c.confirmed),
-        time_to_fix: since(|c| c.fix_ready),
-        time_to_announce: since(|c| c.announced),
-        time_to_publish: since(|c| c.public),
-        by_state,
-        by_severity,
-        by_disposition,
-        by_cwe,
-        by_channel,
-        overdue: cases.iter().filter(|c| c.overdue).count(),
-        stalled: cases.iter().filter(|c| c.stalled).count(),
-        top_reporters,
+}
+
+impl Tally {
+    /// Counts one case.
+    pub fn add(&mut self, c: &CaseFigures) {
+        self.cases += 1;
+        let steps = [
+            c.acknowledged,
+            c.confirmed,
+            c.fix_ready,
+            c.announced,
+            c.public,
+        ];
+        for (values, step) in self.since.iter_mut().zip(steps) {
+            if let Some(t) = step {
+                values.push(days(c.received, t));
+            }
+        }
+        count(&mut self.by_state, &c.state, 1);
+        count(
+            &mut self.by_severity,
+            c.severity.as_deref().unwrap_or("unrated"),
+            1,
+        );
+        count(&mut self.by_disposition, disposition(c), 1);
+        count(&mut self.by_cwe, c.cwe.as_deref().unwrap_or("unknown"), 1);
+        count(&mut self.by_channel, &c.channel, 1);
+        if let Some(r) = &c.reporter {
+            match self.reporters.get_mut(r) {
+                Some(n) => *n += 1,
+                None => {
+                    self.reporters.insert(r.clone(), 1);
+                }
+            }
+        }
+        self.judged(c.overdue, c.stalled);
     }
+
+    /// Counts how one open case's clocks stand, for a case added (with neither) before
+    /// they were judged.
+    pub fn judged(&mut self, overdue: bool, stalled: bool) {
+        self.overdue += usize::from(overdue);
+        self.stalled += usize::from(stalled);
+    }
+
+    /// Adds what another tally counted.
+    pub fn merge(&mut self, other: &Tally) {
+        self.cases += other.cases;
+        for (values, more) in self.since.iter_mut().zip(&other.since) {
+            values.extend_from_slice(more);
+        }
+        let maps = [
+            (&mut self.by_state, &other.by_state),
+            (&mut self.by_severity, &other.by_severity),
+            (&mut self.by_disposition, &other.by_disposition),
+            (&mut self.by_cwe, &other.by_cwe),
+            (&mut self.by_channel, &other.by_channel),
+        ];
+        for (mine, theirs) in maps {
+            for (key, n) in theirs {
+                count(mine, key, *n);
+            }
+        }
+        for (reporter, n) in &other.reporters {
+            *self.reporters.entry(reporter.clone()).or_insert(0) += n;
+        }
+        self.overdue += other.overdue;
+        self.stalled += other.stalled;
+    }
+
+    /// How many cases it counted.
+    pub fn cases(&self) -> usize {
+        self.cases
+    }
+
+    /// The figures of everything counted.
+    pub fn finish(self) -> Figures {
+        let [ack, validate, fix, announce, publish] = self.since;
+        let mut top_reporters: Vec<(String, usize)> = self.reporters.into_iter().collect();
+        let most_first =
+            |a: &(String, usize), b: &(String, usize)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
+        if top_reporters.len() > 10 {
+            top_reporters.select_nth_unstable_by(9, most_first);
+            top_reporters.truncate(10);
+        }
+        top_reporters.sort_by(most_first);
+        Figures {
+            cases: self.cases,
+            time_to_acknowledge: duration(ack),
+            time_to_validate: duration(validate),
+            time_to_fix: duration(fix),
+            time_to_announce: duration(announce),
+            time_to_publish: duration(publish),
+            by_state: self.by_state,
+            by_severity: self.by_severity,
+            by_disposition: self.by_disposition,
+            by_cwe: self.by_cwe,
+            by_channel: self.by_channel,
+            overdue: self.overdue,
+            stalled: self.stalled,
+            top_reporters,
+        }
+    }
+}
+
+/// The figures of `cases`.
+pub fn figures(cases: &[CaseFigures]) -> Figures {
+    let mut tally = Tally::default();
+    for c in cases {
+        tally.add(c);
+    }
+    tally.finish()
 }
 
 #[cfg(test)]
@@ -267,5 +355,39 @@ mod tests {
         let d = duration((1..=20).map(f64::from).collect());
         assert_eq!((d.median_days, d.p90_days), (Some(10.5), Some(18.0)));
         assert_eq!(duration(Vec::new()).median_days, None);
+    }
+
+    #[test]
+    fn tallies_made_apart_add_up_to_the_figures_of_all() {
+        let at = time::macros::datetime!(2026-01-01 00:00 UTC);
+        let cases: Vec<CaseFigures> = (0..40)
+            .map(|i| CaseFigures {
+                received: at + time::Duration::hours(i),
+                acknowledged: (i % 3 != 0).then(|| at + time::Duration::hours(i * 2 + 1)),
+                confirmed: (i % 4 == 0).then(|| at + time::Duration::days(i)),
+                fix_ready: None,
+                announced: (i % 5 == 0).then(|| at + time::Duration::days(i + 3)),
+                public: None,
+                state: ["reported", "fixing", "announced"][i as usize % 3].into(),
+                disposition: (i % 7 == 0).then(|| "invalid".to_owned()),
+                severity: (i % 2 == 0).then(|| "high".to_owned()),
+                cwe: (i % 6 == 0).then(|| "CWE-79".to_owned()),
+                channel: "email".into(),
+                reporter: Some(format!("Researcher {}", i % 4)),
+                overdue: i % 9 == 0,
+                stalled: i % 11 == 0,
+            })
+            .collect();
+        let whole = figures(&cases);
+        let mut merged = Tally::default();
+        for part in cases.chunks(7).rev() {
+            let mut tally = Tally::default();
+            for c in part {
+                tally.add(c);
+            }
+            merged.merge(&tally);
+        }
+        assert_eq!(merged.cases(), 40);
+        assert_eq!(merged.finish(), whole);
     }
 }

@@ -174,18 +174,13 @@ pub async fn serve(
     shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let public_url = format!("http://{}", listener.local_addr()?);
-    let services = Services {
-        runner,
-        mailer: None,
-        imap: None,
-        public_url,
-        job_lease: jobs::DEFAULT_LEASE,
-        trusted_proxies: Vec::new(),
-        intake_limits: embargo_mail::Limits::default(),
-        metrics: None,
-        setup: std::sync::Arc::default(),
-    };
-    serve_with(listener, store, services, shutdown).await
+    serve_with(
+        listener,
+        store,
+        Services::plain(runner, public_url),
+        shutdown,
+    )
+    .await
 }
 
 /// What a server runs besides the API.
@@ -208,6 +203,24 @@ pub struct Services {
     pub metrics: Option<TcpListener>,
     /// The first-run link, while nobody can sign in.
     pub setup: std::sync::Arc<setup::SetupLink>,
+}
+
+impl Services {
+    /// The API and the job runner alone, at `public_url`: no mail in or out, no proxies,
+    /// no metrics listener.
+    pub fn plain(runner: String, public_url: String) -> Services {
+        Services {
+            runner,
+            mailer: None,
+            imap: None,
+            public_url,
+            job_lease: jobs::DEFAULT_LEASE,
+            trusted_proxies: Vec::new(),
+            intake_limits: embargo_mail::Limits::default(),
+            metrics: None,
+            setup: std::sync::Arc::default(),
+        }
+    }
 }
 
 /// Serves the API and runs the jobs and the mailbox poller until `shutdown` turns true.

@@ -192,8 +192,21 @@ pub struct Form {
     pub content_type: &'static str,
 }
 
+/// The validator of one form of an advisory drawn from what `stamp` digests: it changes
+/// with a correction, the site's address, or the release that renders it.
+pub fn advisory_etag(stamp: &PublishedStamp, form: Form, public_url: &str) -> String {
+    etag(&[
+        &stamp.digest,
+        form.name.as_bytes(),
+        public_url.as_bytes(),
+        env!("CARGO_PKG_VERSION").as_bytes(),
+    ])
+}
+
 /// Answers a request for one form of a published advisory: 304 when the client holds
-/// it, the kept render while its stamp is unchanged, else `render`'s, kept.
+/// it; else the render this process kept, or the one the database keeps (made at the
+/// announcement), while the advisory's stamp is unchanged; else `render`'s, kept in
+/// both.
 pub async fn advisory<F, Fut, E>(
     state: &crate::AppState,
     request: &HeaderMap,
@@ -218,28 +231,39 @@ where
             stamp
         }
     };
-    let tag = etag(&[
-        &stamp.digest,
-        form.name.as_bytes(),
-        state.public_url.as_bytes(),
-        env!("CARGO_PKG_VERSION").as_bytes(),
-    ]);
+    let tag = advisory_etag(&stamp, form, &state.public_url);
     let modified = Some(stamp.modified);
     if fresh(request, &tag, modified) {
         return Ok((StatusCode::NOT_MODIFIED, validators(&tag, modified, PUBLIC)).into_response());
     }
-    let rendered = match state.site.get(&key, form.name, &tag) {
-        Some(hit) => hit,
+    if let Some(hit) = state.site.get(&key, form.name, &tag) {
+        return Ok(answer(request, hit, modified, PUBLIC));
+    }
+    let body = match state
+        .store
+        .stored_render(reference, form.name, &tag)
+        .await?
+    {
+        Some(stored) => stored,
         None => {
-            let rendered = Rendered {
-                etag: tag,
-                content_type: form.content_type,
-                body: render().await?.into(),
-            };
-            state.site.put(&key, form.name, rendered.clone());
-            rendered
+            let body = render().await?.into_bytes();
+            // A render that cannot be kept is still served: the next request renders again.
+            if let Err(e) = state
+                .store
+                .keep_render(reference, form.name, &tag, &body)
+                .await
+            {
+                tracing::warn!(case = %reference, form = form.name, error = %e, "keeping a render failed");
+            }
+            body
         }
     };
+    let rendered = Rendered {
+        etag: tag,
+        content_type: form.content_type,
+        body: body.into(),
+    };
+    state.site.put(&key, form.name, rendered.clone());
     Ok(answer(request, rendered, modified, PUBLIC))
 }
 

@@ -181,6 +181,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("disposition", Text),
             ("owner_id", Int),
             ("identity_shared_at", Int),
+            ("revision", Int),
         ],
     ),
     (
@@ -441,6 +442,10 @@ pub const NOT_BACKED_UP: &[&str] = &[
     // The search index is rebuilt from the sealed text when the restored store opens.
     "search_terms",
     "search_indexed",
+    // Published advisories' renders and blocks of figures are made again from the
+    // restored cases.
+    "public_renders",
+    "figure_blocks",
 ];
 
 /// What a backup wrote.

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use crate::contexts::case_field as ctx;
 use crate::seal::open_json;
 use crate::views::{AdvisoryView, CaseDetail, CaseSummary, EmbargoOverride, MergedReporter};
-use crate::{Keyring, Result, StoreError, from_millis, rfc};
+use crate::{Keyring, Result, StoreError, from_millis, millis, rfc};
 
 /// `c.state IN (…)` for the states that satisfy `which`, drawn from the lifecycle so
 /// that no query lists states by hand.
@@ -568,7 +568,7 @@ impl Loaded {
                 disposition: self.disposition,
                 cwe: retrospective_cwe.or_else(|| self.advisory.cwe.clone()),
                 channel: self.channel,
-                reporter: self.reporter.as_ref(),
+                reporter: thanked(self.reporter.as_ref()),
             },
         )
     }
@@ -676,22 +676,26 @@ pub(crate) async fn load(
 }
 
 /// What the figures take of a case besides its times.
-pub(crate) struct FigureFacts<'a> {
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct FigureFacts {
     pub(crate) public_at: Option<i64>,
     pub(crate) disposition: Option<embargo_core::triage::Disposition>,
     pub(crate) cwe: Option<String>,
     pub(crate) channel: Channel,
-    pub(crate) reporter: Option<&'a Reporter>,
+    /// The reporter as the figures thank them: their name, else their address.
+    pub(crate) reporter: Option<String>,
 }
 
-/// One case as the process review counts it: the one place its clocks are judged overdue
-/// or stalled for the figures.
-pub(crate) fn case_figures(
-    times: &CaseTimes,
-    settings: &ClockSettings,
-    now: OffsetDateTime,
-    facts: FigureFacts<'_>,
-) -> embargo_core::review::CaseFigures {
+/// The reporter as the figures name them.
+pub(crate) fn thanked(reporter: Option<&Reporter>) -> Option<String> {
+    reporter
+        .and_then(|r| r.name.clone().or_else(|| r.email.clone()))
+        .filter(|r| !r.trim().is_empty())
+}
+
+/// Whether a case's clocks are overdue and whether it stalled, at `now`: the one place
+/// they are judged for the figures.
+fn judged(times: &CaseTimes, settings: &ClockSettings, now: OffsetDateTime) -> (bool, bool) {
     use embargo_core::clocks::ClockStatus;
     let clocks = clocks::compute(times, settings, now);
     let overdue = times.state.is_open()
@@ -701,6 +705,17 @@ pub(crate) fn case_figures(
                 .into_iter()
                 .flatten()
                 .any(|c| c.status == ClockStatus::Overdue));
+    (overdue, clocks.stalled)
+}
+
+/// One case as the process review counts it.
+pub(crate) fn case_figures(
+    times: &CaseTimes,
+    settings: &ClockSettings,
+    now: OffsetDateTime,
+    facts: FigureFacts,
+) -> embargo_core::review::CaseFigures {
+    let (overdue, stalled) = judged(times, settings, now);
     embargo_core::review::CaseFigures {
         received: times.received_at,
         acknowledged: times.acknowledged_at,
@@ -713,30 +728,79 @@ pub(crate) fn case_figures(
         severity: times.severity.map(|s| s.to_string()),
         cwe: facts.cwe,
         channel: facts.channel.as_str().to_owned(),
-        reporter: facts
-            .reporter
-            .and_then(|r| r.name.clone().or_else(|| r.email.clone()))
-            .filter(|r| !r.trim().is_empty()),
+        reporter: facts.reporter,
         overdue,
-        stalled: clocks.stalled,
+        stalled,
     }
 }
 
-/// The columns [`figures_from_row`] reads: the clear times and states, and of the sealed
-/// fields only the four the figures count (rating, advisory, reporter, retrospective).
+/// The columns [`counted_from_row`] reads: the clear times, states and revision, and of
+/// the sealed fields only the four the figures count (rating, advisory, reporter,
+/// retrospective).
 pub(crate) const FIGURE_COLUMNS: &str = "c.id, c.project_id, c.number, c.state, c.channel, \
      c.received_at, c.acknowledged_at, c.confirmed_at, c.fix_ready_at, c.announced_at, \
-     c.public_at, c.last_activity_at, c.disposition, c.cvss_sealed, c.advisory_sealed, \
-     c.reporter_sealed, c.retrospective_sealed, p.clock_settings";
+     c.public_at, c.last_activity_at, c.disposition, c.revision, c.cvss_sealed, c.advisory_sealed, \
+     c.reporter_sealed, c.retrospective_sealed";
 
-/// A case's figures from a row of [`FIGURE_COLUMNS`]; `settings` keeps each project's
-/// clock settings, read once.
-pub(crate) fn figures_from_row(
-    keys: &Keyring,
-    row: &sqlx::any::AnyRow,
-    now: OffsetDateTime,
-    settings: &mut std::collections::HashMap<i64, ClockSettings>,
-) -> Result<embargo_core::review::CaseFigures> {
+/// What a case's clocks are judged from: what a block of figures keeps of each open
+/// case, whose clocks run on.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Clocked {
+    state: State,
+    received_at: i64,
+    acknowledged_at: Option<i64>,
+    confirmed_at: Option<i64>,
+    fix_ready_at: Option<i64>,
+    announced_at: Option<i64>,
+    last_activity_at: i64,
+    severity: Option<embargo_core::cvss::Severity>,
+}
+
+impl Clocked {
+    fn times(&self) -> CaseTimes {
+        CaseTimes {
+            state: self.state,
+            received_at: from_millis(self.received_at),
+            acknowledged_at: self.acknowledged_at.map(from_millis),
+            confirmed_at: self.confirmed_at.map(from_millis),
+            fix_ready_at: self.fix_ready_at.map(from_millis),
+            announced_at: self.announced_at.map(from_millis),
+            last_activity_at: from_millis(self.last_activity_at),
+            severity: self.severity,
+        }
+    }
+
+    /// Whether it is open: its clocks run and are judged when read.
+    pub(crate) fn is_open(&self) -> bool {
+        self.state.is_open()
+    }
+
+    /// Whether it is overdue and whether it stalled, at `now`.
+    pub(crate) fn judged(&self, settings: &ClockSettings, now: OffsetDateTime) -> (bool, bool) {
+        judged(&self.times(), settings, now)
+    }
+}
+
+/// A case as the figures count it, before its clocks are judged against a moment.
+pub(crate) struct Counted {
+    pub(crate) id: i64,
+    pub(crate) clocked: Clocked,
+    pub(crate) facts: FigureFacts,
+}
+
+impl Counted {
+    /// Its figures, its clocks judged at `now` under its project's `settings`.
+    pub(crate) fn figures(
+        self,
+        settings: &ClockSettings,
+        now: OffsetDateTime,
+    ) -> embargo_core::review::CaseFigures {
+        case_figures(&self.clocked.times(), settings, now, self.facts)
+    }
+}
+
+/// A case as the figures count it, from a row of [`FIGURE_COLUMNS`].
+pub(crate) fn counted_from_row(keys: &Keyring, row: &sqlx::any::AnyRow) -> Result<Counted> {
     let project_id: i64 = row.try_get("project_id")?;
     let number: i64 = row.try_get("number")?;
     let sealed = |col: &str| -> Result<Option<Vec<u8>>> { Ok(row.try_get(col)?) };
@@ -765,24 +829,25 @@ pub(crate) fn figures_from_row(
         Some(s) => Some(open_json(keys, &ctx(project_id, number, "reporter"), &s)?),
         None => None,
     };
-    let settings = match settings.entry(project_id) {
-        std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
-        std::collections::hash_map::Entry::Vacant(new) => {
-            let text: String = row.try_get("clock_settings")?;
-            new.insert(serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?)
-        }
-    };
     let channel: String = row.try_get("channel")?;
     let times = times_from_row(
         row,
         parse_state(&row.try_get::<String, _>("state")?)?,
         severity,
     )?;
-    Ok(case_figures(
-        &times,
-        settings,
-        now,
-        FigureFacts {
+    Ok(Counted {
+        id: row.try_get("id")?,
+        clocked: Clocked {
+            state: times.state,
+            received_at: millis(times.received_at),
+            acknowledged_at: times.acknowledged_at.map(millis),
+            confirmed_at: times.confirmed_at.map(millis),
+            fix_ready_at: times.fix_ready_at.map(millis),
+            announced_at: times.announced_at.map(millis),
+            last_activity_at: millis(times.last_activity_at),
+            severity,
+        },
+        facts: FigureFacts {
             public_at: row.try_get("public_at")?,
             disposition: row
                 .try_get::<Option<String>, _>("disposition")?
@@ -791,7 +856,7 @@ pub(crate) fn figures_from_row(
             cwe,
             channel: Channel::parse(&channel)
                 .ok_or_else(|| StoreError::Corrupt("channel".into()))?,
-            reporter: reporter.as_ref(),
+            reporter: thanked(reporter.as_ref()),
         },
-    ))
+    })
 }

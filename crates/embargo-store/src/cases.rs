@@ -634,6 +634,15 @@ impl Store {
         if documents_change && case.state().is_announced() {
             self.check_published_documents(&case).await?;
         }
+        if case.state().is_announced() {
+            // The corrected page and documents are rendered again for the public site.
+            crate::jobs::enqueue(
+                &mut tx,
+                &crate::jobs::Task::RenderPublic { case_id: id },
+                now,
+            )
+            .await?;
+        }
         // A correction after publication (credits, say) goes to the published CVE record.
         let published_record = case.cve_state.as_ref().is_some_and(|s| s.is_published());
         if published_record

@@ -76,6 +76,21 @@ pub(crate) enum SealContext<'a> {
     CoReporter { id: i64 },
     /// A data key wrapped by the master key.
     WrappedDataKey { id: i64 },
+    /// The kept figures of one block of a project's cases, bound to the count and
+    /// revision sum they were made from: an old block put back with today's marks does
+    /// not open.
+    FigureBlock {
+        project_id: i64,
+        block: i64,
+        cases: i64,
+        revisions: i64,
+    },
+    /// A published advisory's stored render, in one of its forms (page, OSV, …).
+    PublicRender {
+        project_id: i64,
+        case_id: i64,
+        form: &'a str,
+    },
 }
 
 impl fmt::Display for SealContext<'_> {
@@ -139,6 +154,17 @@ impl fmt::Display for SealContext<'_> {
             SealContext::Totp { user_id } => write!(f, "user:{user_id}:totp"),
             SealContext::CoReporter { id } => write!(f, "co-reporter:{id}"),
             SealContext::WrappedDataKey { id } => write!(f, "embargo data key {id}"),
+            SealContext::FigureBlock {
+                project_id,
+                block,
+                cases,
+                revisions,
+            } => write!(f, "figures:{project_id}:{block}:{cases}:{revisions}"),
+            SealContext::PublicRender {
+                project_id,
+                case_id,
+                form,
+            } => write!(f, "render:{project_id}:{case_id}:{form}"),
         }
     }
 }
@@ -269,6 +295,28 @@ pub(crate) fn wrapped_data_key(id: i64) -> String {
     SealContext::WrappedDataKey { id }.to_string()
 }
 
+/// The kept figures of one block of a project's cases, made from `cases` cases whose
+/// revisions sum to `revisions`.
+pub(crate) fn figure_block(project_id: i64, block: i64, cases: i64, revisions: i64) -> String {
+    SealContext::FigureBlock {
+        project_id,
+        block,
+        cases,
+        revisions,
+    }
+    .to_string()
+}
+
+/// A published advisory's stored render.
+pub(crate) fn public_render(project_id: i64, case_id: i64, form: &str) -> String {
+    SealContext::PublicRender {
+        project_id,
+        case_id,
+        form,
+    }
+    .to_string()
+}
+
 /// The contexts before values were bound to their project and case, read once when a
 /// database is upgraded (see the `bind` module).
 pub(crate) mod legacy {
@@ -392,6 +440,23 @@ mod tests {
             (SealContext::Totp { user_id: 7 }, "user:7:totp"),
             (SealContext::CoReporter { id: 8 }, "co-reporter:8"),
             (SealContext::WrappedDataKey { id: 9 }, "embargo data key 9"),
+            (
+                SealContext::PublicRender {
+                    project_id: 1,
+                    case_id: 2,
+                    form: "page",
+                },
+                "render:1:2:page",
+            ),
+            (
+                SealContext::FigureBlock {
+                    project_id: 1,
+                    block: 3,
+                    cases: 1024,
+                    revisions: 5000,
+                },
+                "figures:1:3:1024:5000",
+            ),
         ];
         for (context, text) in pinned {
             assert_eq!(context.to_string(), text, "{context:?}");

@@ -148,7 +148,7 @@ async fn log_intake(
     Ok(())
 }
 
-async fn case_reference(conn: &mut AnyConnection, case_id: i64) -> Result<String> {
+pub(crate) async fn case_reference(conn: &mut AnyConnection, case_id: i64) -> Result<String> {
     let row = sqlx::query("SELECT p.key, c.number FROM cases c JOIN projects p ON p.id = c.project_id WHERE c.id = $1")
         .bind(case_id)
         .fetch_one(&mut *conn)

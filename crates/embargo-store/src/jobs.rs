@@ -100,6 +100,12 @@ pub enum Task {
         /// The case.
         case_id: i64,
     },
+    /// A published advisory's page and documents are rendered and kept (at the
+    /// announcement, and again after a correction).
+    RenderPublic {
+        /// The case.
+        case_id: i64,
+    },
     /// One announcement to one list, at the embargo time.
     Announce {
         /// The case.
@@ -143,6 +149,7 @@ impl Task {
             Task::MailInvitation { .. } => "mail-invitation",
             Task::MailWelcome { .. } => "mail-welcome",
             Task::CveUpdate { .. } => "cve-update",
+            Task::RenderPublic { .. } => "render-public",
             Task::Announce { .. } => "announce",
             Task::Prenotify { .. } => "prenotify",
         }
@@ -164,6 +171,7 @@ impl Task {
             | Task::MailForwarder { case_id, .. }
             | Task::MailInvitation { case_id, .. }
             | Task::CveUpdate { case_id }
+            | Task::RenderPublic { case_id }
             | Task::Announce { case_id, .. }
             | Task::Prenotify { case_id, .. } => Some(*case_id),
         }

@@ -211,6 +211,13 @@ impl Store {
             data_key: active,
             ..ResealReport::default()
         };
+        // Stored renders of published advisories and kept blocks of figures are caches:
+        // dropped, not resealed, and made again under the active key when next read.
+        for cache in ["public_renders", "figure_blocks"] {
+            sqlx::query(&format!("DELETE FROM {cache}"))
+                .execute(self.writer())
+                .await?;
+        }
         for spec in tables() {
             let key_column = if spec.table == "team_keys" {
                 "project_id"

@@ -4,14 +4,14 @@
 
 use embargo_core::access::Viewer;
 use embargo_core::reference::ProjectKey;
-use embargo_core::review::{Figures, figures};
+use embargo_core::review::Figures;
 use serde::Serialize;
 use sqlx::Row;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::audit::{Entry, Read};
-use crate::case_row::{FIGURE_COLUMNS, figures_from_row};
+use crate::figure_blocks::Count;
 use crate::{Result, Store, StoreError, millis, rfc};
 
 /// Whose figures.
@@ -95,29 +95,26 @@ impl Store {
             from.map(millis).unwrap_or(i64::MIN),
             to.map(millis).unwrap_or(i64::MAX),
         );
-        // Only what the figures count is read and opened: four sealed fields a case, and
-        // each project's clock settings once.
-        let rows = sqlx::query(&format!(
-            "SELECT {FIGURE_COLUMNS} FROM cases c JOIN projects p ON p.id = c.project_id \
-             WHERE {condition} AND p.inbox = 0 AND c.received_at >= $2 AND c.received_at < $3 ORDER BY c.id"
+        // Each project's figures come from its kept blocks where they are current (see
+        // `figure_blocks`); the inbox's unsorted mail is no project's case.
+        let projects: Vec<i64> = sqlx::query(&format!(
+            "SELECT p.id FROM projects p WHERE {condition} AND p.inbox = 0 ORDER BY p.id"
         ))
         .bind(&bind)
-        .bind(lo)
-        .bind(hi)
         .fetch_all(&self.pool)
-        .await?;
+        .await?
+        .iter()
+        .map(|row| row.try_get("id"))
+        .collect::<std::result::Result<_, _>>()?;
         let now = OffsetDateTime::now_utc();
-        let mut settings = std::collections::HashMap::new();
-        let mut cases = Vec::with_capacity(rows.len());
-        let mut ids = Vec::with_capacity(rows.len());
-        for row in &rows {
-            cases.push(figures_from_row(self.keys(), row, now, &mut settings)?);
-            ids.push(row.try_get::<i64, _>("id")?);
+        let mut count = Count::default();
+        for project in projects {
+            self.count_project(project, lo, hi, now, &mut count).await?;
         }
-        drop(rows);
-        if !ids.is_empty() {
+        if !count.ids.is_empty() {
             // One row per thousand cases: a year's figures read every case of the year.
-            let read = ids
+            let read = count
+                .ids
                 .chunks(1000)
                 .flat_map(|some| Entry::listed(viewer, some, Read::Summary))
                 .collect();
@@ -130,7 +127,7 @@ impl Store {
             scope: name,
             from: from.map(|f| rfc(millis(f))),
             to: to.map(|t| rfc(millis(t))),
-            figures: figures(&cases),
+            figures: count.tally.finish(),
             members,
         })
     }

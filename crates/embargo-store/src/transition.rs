@@ -80,6 +80,17 @@ pub(crate) async fn apply_transition(
     if moved.rows_affected() != 1 {
         return Ok(false);
     }
+    if effects.to.is_announced() {
+        // The public site's page and documents are rendered once, ahead of the readers.
+        enqueue(
+            conn,
+            &Task::RenderPublic {
+                case_id: act.case_id,
+            },
+            act.now,
+        )
+        .await?;
+    }
     // What triage concluded is kept for the figures; a report back in triage has none.
     let concluded = crate::triage::concluded(conn, act.case_id, effects.to).await?;
     if concluded.is_some() || effects.to == State::Triage {

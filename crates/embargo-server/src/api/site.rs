@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use embargo_core::reference::{CaseRef, ProjectKey};
-use embargo_store::PublishedAdvisory;
+use embargo_store::{PublishedAdvisory, Store};
 use maud::Markup;
 
 use crate::AppState;
@@ -116,12 +116,98 @@ async fn index_of(
     ))
 }
 
-async fn published(state: &AppState, reference: &str) -> Result<PublishedAdvisory, ApiError> {
-    let case_ref: CaseRef = reference.parse()?;
-    Ok(state
-        .store
-        .published_advisory(&case_ref, &state.public_url)
-        .await?)
+/// An advisory's page.
+const PAGE: Form = Form {
+    name: "page",
+    content_type: "text/html; charset=utf-8",
+};
+
+/// The form of each machine-readable document.
+const fn document_form(format: Format) -> Form {
+    Form {
+        name: match format {
+            Format::Osv => "osv",
+            Format::Csaf => "csaf",
+            Format::Cve => "cve",
+        },
+        content_type: "application/json",
+    }
+}
+
+/// Every form of a published advisory: the page (no document format) and each document.
+const FORMS: [(Form, Option<Format>); 4] = [
+    (PAGE, None),
+    (document_form(Format::Osv), Some(Format::Osv)),
+    (document_form(Format::Csaf), Some(Format::Csaf)),
+    (document_form(Format::Cve), Some(Format::Cve)),
+];
+
+async fn published(
+    store: &Store,
+    public_url: &str,
+    case_ref: &CaseRef,
+) -> Result<PublishedAdvisory, ApiError> {
+    Ok(store.published_advisory(case_ref, public_url).await?)
+}
+
+/// An advisory's page (`format` none) or one of its documents, as served.
+async fn render(
+    store: &Store,
+    public_url: &str,
+    case_ref: &CaseRef,
+    format: Option<Format>,
+) -> Result<String, ApiError> {
+    let p = published(store, public_url, case_ref).await?;
+    Ok(match format {
+        None => crate::web::layout::markup(
+            &format!("{}: {}", p.advisory.display_id(), p.advisory.title),
+            None,
+            crate::web::advisory::article(&p.advisory, crate::web::advisory::Place::Page),
+        ),
+        Some(format) => crate::documents::document(&p, format, public_url)?.to_string(),
+    })
+}
+
+/// Renders each form of a published advisory that the database does not keep as it
+/// stands, and keeps it (the announcement's and a correction's job). A form that cannot
+/// be made (a CVE record without the organisation's CNA identity) is left to answer as
+/// it does when asked. Returns how many forms were rendered.
+pub(crate) async fn render_published(
+    store: &Store,
+    public_url: &str,
+    case_ref: &CaseRef,
+) -> Result<usize, ApiError> {
+    let mut rendered = 0;
+    for (form, format) in FORMS {
+        let stamp = match store.published_stamp(case_ref).await {
+            Ok(stamp) => stamp,
+            // No longer announced: there is nothing public to render.
+            Err(embargo_store::StoreError::NotFound(_)) => return Ok(rendered),
+            Err(e) => return Err(e.into()),
+        };
+        let tag = site_cache::advisory_etag(&stamp, form, public_url);
+        if store
+            .stored_render(case_ref, form.name, &tag)
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        let body = match render(store, public_url, case_ref, format).await {
+            Ok(body) => body,
+            Err(ApiError::Store(embargo_store::StoreError::Invalid(_))) => continue,
+            Err(e) => return Err(e),
+        };
+        // Kept under its validator only if nothing changed while it was rendered.
+        if store.published_stamp(case_ref).await?.digest == stamp.digest
+            && store
+                .keep_render(case_ref, form.name, &tag, body.as_bytes())
+                .await?
+        {
+            rendered += 1;
+        }
+    }
+    Ok(rendered)
 }
 
 /// An advisory's page; it does not exist before the announcement.
@@ -133,18 +219,9 @@ pub async fn page(
     Path(reference): Path<String>,
 ) -> Result<Response, ApiError> {
     let case_ref: CaseRef = reference.parse()?;
-    let form = Form {
-        name: "page",
-        content_type: "text/html; charset=utf-8",
-    };
-    let (st, r) = (&state, &reference);
-    site_cache::advisory(&state, &headers, &case_ref, form, move || async move {
-        let p = published(st, r).await?;
-        Ok(crate::web::layout::markup(
-            &format!("{}: {}", p.advisory.display_id(), p.advisory.title),
-            None,
-            crate::web::advisory::article(&p.advisory, crate::web::advisory::Place::Page),
-        ))
+    let (store, url, r) = (&state.store, &state.public_url, &case_ref);
+    site_cache::advisory(&state, &headers, &case_ref, PAGE, move || {
+        render(store, url, r, None)
     })
     .await
 }
@@ -180,7 +257,8 @@ pub async fn csaf_canonical(
     headers: HeaderMap,
     Path((reference, file)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let p = published(&state, &reference).await?;
+    let case_ref: CaseRef = reference.parse()?;
+    let p = published(&state.store, &state.public_url, &case_ref).await?;
     if file != embargo_formats::csaf::file_name(p.advisory.display_id()) {
         // The same answer as for an advisory that does not exist.
         return Err(ApiError::Store(embargo_store::StoreError::NotFound(
@@ -208,18 +286,14 @@ async fn published_document(
     format: Format,
 ) -> Result<Response, ApiError> {
     let case_ref: CaseRef = reference.parse()?;
-    let form = Form {
-        name: match format {
-            Format::Osv => "osv",
-            Format::Csaf => "csaf",
-            Format::Cve => "cve",
-        },
-        content_type: "application/json",
-    };
-    site_cache::advisory(state, headers, &case_ref, form, move || async move {
-        let p = published(state, reference).await?;
-        Ok(crate::documents::document(&p, format, &state.public_url)?.to_string())
-    })
+    let (store, url, r) = (&state.store, &state.public_url, &case_ref);
+    site_cache::advisory(
+        state,
+        headers,
+        &case_ref,
+        document_form(format),
+        move || render(store, url, r, Some(format)),
+    )
     .await
 }
 

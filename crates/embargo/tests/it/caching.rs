@@ -218,3 +218,161 @@ async fn the_public_site_is_cacheable_and_nothing_else_sqlite() {
 async fn the_public_site_is_cacheable_and_nothing_else_postgres() {
     caching(BACKENDS[1]).await;
 }
+
+/// A text of the first row, or "" (for the look inside the database).
+async fn text(db: &TestDb, sql: &str) -> String {
+    db.query_text(sql).await.unwrap_or_default()
+}
+
+async fn render_of(db: &TestDb, form: &str) -> (String, String) {
+    (
+        text(
+            db,
+            &format!("SELECT etag FROM public_renders WHERE form = '{form}'"),
+        )
+        .await,
+        text(
+            db,
+            &format!("SELECT CAST(rendered_at AS TEXT) FROM public_renders WHERE form = '{form}'"),
+        )
+        .await,
+    )
+}
+
+async fn stored_renders(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let people = seed(&store).await;
+    let alice = store
+        .viewer(store.user_by_email("alice@example.org").await.unwrap().id)
+        .await
+        .unwrap();
+    let published = store
+        .create_case(
+            &alice,
+            embargo_store::NewReport {
+                project: "CLOUDSTACK".parse().unwrap(),
+                title: "Stored overflow".into(),
+                description: "Described.".into(),
+                reporter: embargo_core::case::Reporter::default(),
+                channel: embargo_core::case::Channel::Api,
+            },
+        )
+        .await
+        .unwrap()
+        .reference
+        .to_string();
+    crate::guard::announce(&store, &alice, &published, "CVE-2026-40002").await;
+
+    // The announcement's job renders the page and the documents before anyone asks.
+    let site = Some("https://security.example.org");
+    let server = Server::start_at(store.clone(), site).await;
+    crate::support::eventually(20, "the announcement's renders", || async {
+        !render_of(&db, "page").await.0.is_empty()
+            && !render_of(&db, "osv").await.0.is_empty()
+            && !render_of(&db, "csaf").await.0.is_empty()
+    })
+    .await;
+    server.stop().await;
+    // Sealed: the title is nowhere in clear among the stored bodies.
+    let in_clear = match backend {
+        Backend::Sqlite => {
+            "SELECT CAST(COUNT(*) AS TEXT) FROM public_renders WHERE instr(body_sealed, CAST('Stored overflow' AS BLOB)) > 0"
+        }
+        Backend::Postgres => {
+            "SELECT CAST(COUNT(*) AS TEXT) FROM public_renders WHERE position(convert_to('Stored overflow', 'UTF8') in body_sealed) > 0"
+        }
+    };
+    assert_eq!(text(&db, in_clear).await, "0");
+
+    // Someone who can write to the database swaps the page's body for the OSV document's:
+    // it does not open as the page, and the page is rendered again, not served.
+    db.execute(
+        "UPDATE public_renders SET rendered_at = 1, body_sealed = \
+         (SELECT o.body_sealed FROM public_renders o WHERE o.form = 'osv') WHERE form = 'page'",
+        &[],
+    )
+    .await;
+    let (osv_tag, osv_at) = render_of(&db, "osv").await;
+
+    // A server just started answers from the database: the OSV document is not rendered
+    // again, and its validator is the stored one.
+    let server = Server::start_at(db.store().await, site).await;
+    let http = client();
+    let url = |path: &str| format!("{}{path}", server.url);
+    let osv = http
+        .get(url(&format!("/advisories/{published}/osv.json")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(osv.status(), StatusCode::OK);
+    assert_eq!(header(&osv, ETAG).as_deref(), Some(osv_tag.as_str()));
+    assert!(osv.text().await.unwrap().contains("Stored overflow"));
+    assert_eq!(render_of(&db, "osv").await, (osv_tag.clone(), osv_at));
+    let page = http
+        .get(url(&format!("/advisories/{published}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let page_tag = header(&page, ETAG).unwrap();
+    let body = page.text().await.unwrap();
+    assert!(
+        body.contains("<h1") && body.contains("Stored overflow"),
+        "{body}"
+    );
+    let (stored_tag, stored_at) = render_of(&db, "page").await;
+    assert_eq!(stored_tag, page_tag);
+    assert_ne!(stored_at, "1", "the page was rendered again and kept");
+
+    // A correction is rendered again by its job, under a new validator.
+    let team = Api::new(&server.url, Some(&people.alice));
+    let (status, body) = team
+        .patch(
+            &format!("/api/cases/{published}"),
+            json!({ "advisory": { "description": "Corrected: the cache overflows.", "mitigation": "m" } }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    crate::support::eventually(20, "the correction's renders", || async {
+        let (tag, _) = render_of(&db, "osv").await;
+        !tag.is_empty() && tag != osv_tag
+    })
+    .await;
+    let corrected = http
+        .get(url(&format!("/advisories/{published}/osv.json")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&corrected, ETAG),
+        Some(render_of(&db, "osv").await.0)
+    );
+    assert!(
+        corrected
+            .text()
+            .await
+            .unwrap()
+            .contains("Corrected: the cache overflows.")
+    );
+    server.stop().await;
+
+    // Resealing under a new key drops the renders: they are made again under it.
+    let store = db.store().await;
+    store.reseal(|_, _| ()).await.unwrap();
+    assert_eq!(
+        text(&db, "SELECT CAST(COUNT(*) AS TEXT) FROM public_renders").await,
+        "0"
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn published_advisories_are_rendered_once_and_kept_sealed_sqlite() {
+    stored_renders(BACKENDS[0]).await;
+}
+
+#[tokio::test]
+async fn published_advisories_are_rendered_once_and_kept_sealed_postgres() {
+    stored_renders(BACKENDS[1]).await;
+}

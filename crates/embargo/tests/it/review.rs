@@ -273,3 +273,155 @@ async fn review_figures_sqlite() {
 async fn review_figures_postgres() {
     review(Backend::Postgres).await;
 }
+
+/// A year's figures of CLOUDSTACK as the store gives them, as JSON.
+async fn figures_now(store: &embargo_store::Store, viewer: &embargo_core::access::Viewer) -> Value {
+    let m = store
+        .metrics(
+            viewer,
+            &embargo_store::Scope::Project("CLOUDSTACK".parse().unwrap()),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    serde_json::to_value(&m.figures).unwrap()
+}
+
+/// The figures are kept sealed by block and follow every change to a case, made through
+/// Embargo or behind its back, and a kept block someone damaged is made again, never
+/// believed.
+async fn kept_figures(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    seed(&store).await;
+    let alice = store
+        .viewer(store.user_by_email("alice@example.org").await.unwrap().id)
+        .await
+        .unwrap();
+    let mut refs = Vec::new();
+    for (i, name) in ["Quentin Quarry", "Rosa Ridge", "Quentin Quarry"]
+        .iter()
+        .enumerate()
+    {
+        let case = store
+            .create_case(
+                &alice,
+                embargo_store::NewReport {
+                    project: "CLOUDSTACK".parse().unwrap(),
+                    title: format!("Kept figures {i}"),
+                    description: "Described.".into(),
+                    reporter: embargo_core::case::Reporter {
+                        name: Some((*name).into()),
+                        email: None,
+                    },
+                    channel: embargo_core::case::Channel::Api,
+                },
+            )
+            .await
+            .unwrap();
+        refs.push(case.reference);
+    }
+    let blocks = || db.query_text("SELECT CAST(COUNT(*) AS TEXT) FROM figure_blocks");
+    let first = figures_now(&store, &alice).await;
+    assert_eq!(first["cases"], 3);
+    assert_eq!(first["top_reporters"][0], json!(["Quentin Quarry", 2]));
+    assert_eq!(blocks().await.as_deref(), Some("1"), "the block was kept");
+    assert_eq!(
+        figures_now(&store, &alice).await,
+        first,
+        "read from the block"
+    );
+
+    // Sealed: no reporter's name in clear.
+    let in_clear = match backend {
+        Backend::Sqlite => {
+            "SELECT CAST(COUNT(*) AS TEXT) FROM figure_blocks WHERE instr(body_sealed, CAST('Quentin' AS BLOB)) > 0"
+        }
+        Backend::Postgres => {
+            "SELECT CAST(COUNT(*) AS TEXT) FROM figure_blocks WHERE position(convert_to('Quentin', 'UTF8') in body_sealed) > 0"
+        }
+    };
+    assert_eq!(db.query_text(in_clear).await.as_deref(), Some("0"));
+
+    // A rating through Embargo.
+    store
+        .update_case(
+            &alice,
+            &refs[0],
+            embargo_store::CasePatch {
+                cvss: Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let rated = figures_now(&store, &alice).await;
+    assert_eq!(rated["by_severity"], json!({ "Critical": 1, "unrated": 2 }));
+    // A move through Embargo.
+    store
+        .transition(
+            &alice,
+            &refs[1],
+            embargo_core::lifecycle::State::Triage,
+            &Default::default(),
+        )
+        .await
+        .unwrap();
+    let moved = figures_now(&store, &alice).await;
+    assert_eq!(moved["by_state"], json!({ "reported": 2, "triage": 1 }));
+    // A change behind Embargo's back, straight in the database.
+    db.execute(
+        "UPDATE cases SET state = 'invalid' WHERE number = $1",
+        &[refs[2].number],
+    )
+    .await;
+    let behind = figures_now(&store, &alice).await;
+    assert_eq!(
+        behind["by_state"],
+        json!({ "invalid": 1, "reported": 1, "triage": 1 })
+    );
+    // A new case.
+    store
+        .create_case(
+            &alice,
+            embargo_store::NewReport {
+                project: "CLOUDSTACK".parse().unwrap(),
+                title: "Kept figures 3".into(),
+                description: "Described.".into(),
+                reporter: embargo_core::case::Reporter::default(),
+                channel: embargo_core::case::Channel::Email,
+            },
+        )
+        .await
+        .unwrap();
+    let grown = figures_now(&store, &alice).await;
+    assert_eq!(grown["cases"], 4);
+    assert_eq!(grown["by_channel"], json!({ "api": 3, "email": 1 }));
+
+    // Whoever can write to the database damages the kept block and makes its marks look
+    // current: the block does not open, and is made again from the cases.
+    let damage = match backend {
+        Backend::Sqlite => "UPDATE figure_blocks SET body_sealed = randomblob(200)",
+        Backend::Postgres => {
+            "UPDATE figure_blocks SET body_sealed = decode(repeat('5a', 200), 'hex')"
+        }
+    };
+    db.execute(damage, &[]).await;
+    assert_eq!(figures_now(&store, &alice).await, grown);
+    // The same from scratch.
+    db.execute("DELETE FROM figure_blocks", &[]).await;
+    assert_eq!(figures_now(&store, &alice).await, grown);
+    assert_eq!(blocks().await.as_deref(), Some("1"));
+    store.close().await;
+}
+
+#[tokio::test]
+async fn kept_figures_follow_every_change_sqlite() {
+    kept_figures(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn kept_figures_follow_every_change_postgres() {
+    kept_figures(Backend::Postgres).await;
+}

@@ -282,11 +282,19 @@ pub struct Server {
 
 impl Server {
     pub async fn start(store: Store) -> Server {
+        Server::start_at(store, None).await
+    }
+
+    /// A server whose public address (for links and documents) is `public_url`, not its
+    /// own: two servers in turn, as behind one name.
+    pub async fn start_at(store: Store, public_url: Option<&str>) -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
+        let public_url = public_url.unwrap_or(&url).to_owned();
         let (stop, shutdown) = watch::channel(false);
         let handle = tokio::spawn(async move {
-            embargo_server::serve(listener, store, "test-runner".into(), shutdown)
+            let services = embargo_server::Services::plain("test-runner".into(), public_url);
+            embargo_server::serve_with(listener, store, services, shutdown)
                 .await
                 .unwrap();
         });

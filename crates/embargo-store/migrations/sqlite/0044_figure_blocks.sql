@@ -1,0 +1,24 @@
+-- A case's revision grows with every change to its row, so that the sum of a block's
+-- revisions (with its count of cases) tells whether anything in it changed since its
+-- figures were kept. Nothing needs to remember to bump it: the trigger does.
+ALTER TABLE cases ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+CREATE TRIGGER cases_revision AFTER UPDATE ON cases FOR EACH ROW
+WHEN NEW.revision = OLD.revision
+BEGIN
+    UPDATE cases SET revision = OLD.revision + 1 WHERE id = NEW.id;
+END;
+-- The blocks' counts, revisions and receipt times read from the index alone.
+CREATE INDEX cases_figure_blocks ON cases (project_id, id, revision, received_at);
+-- The process review's figures of each block of 1,024 cases (by id) of a project, sealed
+-- (a severity count in clear would tell whoever holds the database that a critical case
+-- arrived): what the closed cases add up to, and what each open case's clocks need.
+-- `cases` and `revisions` are the count and revision sum it was made from; a block that
+-- no longer matches is made again when next read. Not backed up: a cache.
+CREATE TABLE figure_blocks (
+    project_id INTEGER NOT NULL REFERENCES projects(id),
+    block INTEGER NOT NULL,
+    cases INTEGER NOT NULL,
+    revisions INTEGER NOT NULL,
+    body_sealed BLOB NOT NULL,
+    PRIMARY KEY (project_id, block)
+);
