@@ -76,13 +76,14 @@ pub(crate) enum SealContext<'a> {
     CoReporter { id: i64 },
     /// A data key wrapped by the master key.
     WrappedDataKey { id: i64 },
-    /// The kept figures of one block of a project's cases, bound to the count and
-    /// revision sum they were made from: an old block put back with today's marks does
-    /// not open.
+    /// The kept figures of one block of a project's cases, bound to the count, id sum
+    /// and revision sum they were made from: an old block put back with today's marks
+    /// does not open.
     FigureBlock {
         project_id: i64,
         block: i64,
         cases: i64,
+        id_sum: i64,
         revisions: i64,
     },
     /// A published advisory's stored render, in one of its forms (page, OSV, …).
@@ -158,8 +159,12 @@ impl fmt::Display for SealContext<'_> {
                 project_id,
                 block,
                 cases,
+                id_sum,
                 revisions,
-            } => write!(f, "figures:{project_id}:{block}:{cases}:{revisions}"),
+            } => write!(
+                f,
+                "figures:{project_id}:{block}:{cases}:{id_sum}:{revisions}"
+            ),
             SealContext::PublicRender {
                 project_id,
                 case_id,
@@ -295,13 +300,20 @@ pub(crate) fn wrapped_data_key(id: i64) -> String {
     SealContext::WrappedDataKey { id }.to_string()
 }
 
-/// The kept figures of one block of a project's cases, made from `cases` cases whose
-/// revisions sum to `revisions`.
-pub(crate) fn figure_block(project_id: i64, block: i64, cases: i64, revisions: i64) -> String {
+/// The kept figures of one block of a project's cases, made from `cases` cases whose ids
+/// sum to `id_sum` and revisions to `revisions`.
+pub(crate) fn figure_block(
+    project_id: i64,
+    block: i64,
+    cases: i64,
+    id_sum: i64,
+    revisions: i64,
+) -> String {
     SealContext::FigureBlock {
         project_id,
         block,
         cases,
+        id_sum,
         revisions,
     }
     .to_string()
@@ -453,9 +465,10 @@ mod tests {
                     project_id: 1,
                     block: 3,
                     cases: 1024,
+                    id_sum: 3670528,
                     revisions: 5000,
                 },
-                "figures:1:3:1024:5000",
+                "figures:1:3:1024:3670528:5000",
             ),
         ];
         for (context, text) in pinned {

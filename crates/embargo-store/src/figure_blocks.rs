@@ -1,10 +1,10 @@
 //! The process review's figures, kept by block so that a year of a busy organisation is
 //! counted without opening every case: each block of 1,024 cases (by id) of a project
 //! keeps what its cases add up to, and what each open case's clocks are judged from when
-//! read (they run on). A block is kept sealed, bound to the count and the revision sum of
-//! the cases it was made from; when either no longer matches (a case changed, arrived, or
-//! moved to another project) it is made again when next read, and an old block put back
-//! does not open. Blocks that straddle the period asked for are counted case by case.
+//! read (they run on). A block is kept sealed, bound to the count, the id sum and the
+//! revision sum of the cases it was made from (its marks); when they no longer match (a
+//! case changed, arrived, or moved to another project) it is made again when next read,
+//! and an old block put back does not open. Blocks that straddle the period asked for are counted case by case.
 
 use std::collections::HashMap;
 
@@ -35,6 +35,8 @@ struct Block {
     tally: Tally,
     /// What each open case's clocks are judged from.
     open: Vec<Clocked>,
+    /// For each user who acted on its cases, on how many.
+    handled: HashMap<i64, i64>,
 }
 
 /// What a scope's cases received in a period add up to, and which cases were counted.
@@ -42,13 +44,23 @@ struct Block {
 pub(crate) struct Count {
     pub(crate) tally: Tally,
     pub(crate) ids: Vec<i64>,
+    /// For each user who acted on the cases, on how many.
+    pub(crate) handled: HashMap<i64, i64>,
+}
+
+/// What identifies the cases of a block as they stand: every change to a case bumps its
+/// revision, and a case leaving or joining changes the count or the id sum.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Marks {
+    cases: i64,
+    id_sum: i64,
+    revisions: i64,
 }
 
 /// Where one block stands in the database.
 struct Mark {
     block: i64,
-    cases: i64,
-    revisions: i64,
+    marks: Marks,
     first: i64,
     last: i64,
 }
@@ -75,8 +87,8 @@ impl Store {
         // Read from the index alone: which blocks hold cases of the period, and how each
         // stands now.
         let marks = sqlx::query(&format!(
-            "SELECT id / {BLOCK} AS block, COUNT(*) AS n, CAST(SUM(revision) AS BIGINT) AS r, \
-             MIN(received_at) AS first, MAX(received_at) AS last FROM cases WHERE project_id = $1 \
+            "SELECT id / {BLOCK} AS block, COUNT(*) AS n, CAST(SUM(id) AS BIGINT) AS ids, \
+             CAST(SUM(revision) AS BIGINT) AS r, MIN(received_at) AS first, MAX(received_at) AS last FROM cases WHERE project_id = $1 \
              GROUP BY id / {BLOCK} HAVING MAX(received_at) >= $2 AND MIN(received_at) < $3"
         ))
         .bind(project_id)
@@ -88,8 +100,11 @@ impl Store {
         .map(|row| {
             Ok(Mark {
                 block: row.try_get("block")?,
-                cases: row.try_get("n")?,
-                revisions: row.try_get("r")?,
+                marks: Marks {
+                    cases: row.try_get("n")?,
+                    id_sum: row.try_get("ids")?,
+                    revisions: row.try_get("r")?,
+                },
                 first: row.try_get("first")?,
                 last: row.try_get("last")?,
             })
@@ -98,9 +113,9 @@ impl Store {
         if marks.is_empty() {
             return Ok(());
         }
-        let mut kept: HashMap<i64, (i64, i64, Vec<u8>)> = HashMap::new();
+        let mut kept: HashMap<i64, (Marks, Vec<u8>)> = HashMap::new();
         for row in sqlx::query(
-            "SELECT block, cases, revisions, body_sealed FROM figure_blocks WHERE project_id = $1",
+            "SELECT block, cases, id_sum, revisions, body_sealed FROM figure_blocks WHERE project_id = $1",
         )
         .bind(project_id)
         .fetch_all(&self.pool)
@@ -109,8 +124,11 @@ impl Store {
             kept.insert(
                 row.try_get("block")?,
                 (
-                    row.try_get("cases")?,
-                    row.try_get("revisions")?,
+                    Marks {
+                        cases: row.try_get("cases")?,
+                        id_sum: row.try_get("id_sum")?,
+                        revisions: row.try_get("revisions")?,
+                    },
                     row.try_get("body_sealed")?,
                 ),
             );
@@ -123,10 +141,8 @@ impl Store {
             }
             let current = kept
                 .remove(&mark.block)
-                .filter(|(cases, revisions, _)| {
-                    (*cases, *revisions) == (mark.cases, mark.revisions)
-                })
-                .and_then(|(_, _, sealed)| self.open_block(project_id, &mark, &sealed));
+                .filter(|(marks, _)| *marks == mark.marks)
+                .and_then(|(_, sealed)| self.open_block(project_id, &mark, &sealed));
             let block = match current {
                 Some(block) => block,
                 None => {
@@ -140,22 +156,51 @@ impl Store {
                 count.tally.judged(overdue, stalled);
             }
             count.ids.extend_from_slice(&block.ids);
+            for (user, n) in &block.handled {
+                *count.handled.entry(*user).or_insert(0) += n;
+            }
         }
         Ok(())
+    }
+
+    /// For each user who acted on the block's cases received in [`lo`, `hi`), on how many.
+    async fn handled(
+        &self,
+        project_id: i64,
+        block: i64,
+        lo: i64,
+        hi: i64,
+    ) -> Result<HashMap<i64, i64>> {
+        let rows = sqlx::query(
+            "SELECT e.actor_id, COUNT(DISTINCT e.case_id) AS n FROM case_events e \
+             JOIN cases c ON c.id = e.case_id WHERE c.project_id = $1 AND c.id >= $2 AND c.id < $3 \
+             AND c.received_at >= $4 AND c.received_at < $5 AND e.actor_id IS NOT NULL GROUP BY e.actor_id",
+        )
+        .bind(project_id)
+        .bind(block * BLOCK)
+        .bind((block + 1) * BLOCK)
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("actor_id")?, row.try_get("n")?)))
+            .collect()
     }
 
     /// A kept block, if it opens as made from the cases as they stand and this release
     /// made it.
     fn open_block(&self, project_id: i64, mark: &Mark, sealed: &[u8]) -> Option<Block> {
-        let context = ctx(project_id, mark.block, mark.cases, mark.revisions);
+        let m = mark.marks;
+        let context = ctx(project_id, mark.block, m.cases, m.id_sum, m.revisions);
         let plain = self.keys().open(&context, sealed).ok()?;
         postcard::from_bytes::<Block>(&plain)
             .ok()
             .filter(|b| b.made_by == MADE_BY)
     }
 
-    /// Makes a block from its cases and keeps it. Its count and revision sum come from the
-    /// same rows, so a case changed meanwhile leaves it stale, never wrong.
+    /// Makes a block from its cases and keeps it. Its marks come from the same rows, so a
+    /// case changed meanwhile leaves it stale, never wrong.
     async fn make_block(
         &self,
         project_id: i64,
@@ -176,11 +221,18 @@ impl Store {
             ids: Vec::with_capacity(rows.len()),
             tally: Tally::default(),
             open: Vec::new(),
+            handled: HashMap::new(),
         };
-        let mut revisions = 0i64;
+        let mut marks = Marks {
+            cases: 0,
+            id_sum: 0,
+            revisions: 0,
+        };
         for row in &rows {
-            revisions += row.try_get::<i64, _>("revision")?;
+            marks.cases += 1;
+            marks.revisions += row.try_get::<i64, _>("revision")?;
             let counted = counted_from_row(self.keys(), row)?;
+            marks.id_sum += counted.id;
             made.ids.push(counted.id);
             if counted.clocked.is_open() {
                 made.open.push(counted.clocked.clone());
@@ -191,21 +243,30 @@ impl Store {
             figures.stalled = false;
             made.tally.add(&figures);
         }
+        // Read after the cases: an entry added since bumps a revision, so the block is
+        // made again next time rather than kept wrong.
+        made.handled = self.handled(project_id, block, i64::MIN, i64::MAX).await?;
         let plain = postcard::to_allocvec(&made)
             .map_err(|e| StoreError::Corrupt(format!("a block of figures: {e}")))?;
-        let cases = rows.len() as i64;
-        let sealed = self
-            .keys()
-            .seal(&ctx(project_id, block, cases, revisions), &plain)?;
+        let context = ctx(
+            project_id,
+            block,
+            marks.cases,
+            marks.id_sum,
+            marks.revisions,
+        );
+        let sealed = self.keys().seal(&context, &plain)?;
         sqlx::query(
-            "INSERT INTO figure_blocks (project_id, block, cases, revisions, body_sealed) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (project_id, block) DO UPDATE SET \
-             cases = excluded.cases, revisions = excluded.revisions, body_sealed = excluded.body_sealed",
+            "INSERT INTO figure_blocks (project_id, block, cases, id_sum, revisions, body_sealed) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (project_id, block) DO UPDATE SET \
+             cases = excluded.cases, id_sum = excluded.id_sum, revisions = excluded.revisions, \
+             body_sealed = excluded.body_sealed",
         )
         .bind(project_id)
         .bind(block)
-        .bind(cases)
-        .bind(revisions)
+        .bind(marks.cases)
+        .bind(marks.id_sum)
+        .bind(marks.revisions)
         .bind(sealed)
         .execute(self.writer())
         .await?;
@@ -237,6 +298,9 @@ impl Store {
             let counted = counted_from_row(self.keys(), row)?;
             count.ids.push(counted.id);
             count.tally.add(&counted.figures(settings, now));
+        }
+        for (user, n) in self.handled(project_id, block, lo, hi).await? {
+            *count.handled.entry(user).or_insert(0) += n;
         }
         Ok(())
     }

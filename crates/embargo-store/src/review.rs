@@ -121,7 +121,7 @@ impl Store {
             self.audit(read).await?;
         }
         let members = self
-            .member_activity(team_kind, team_scope, condition, &bind, lo, hi)
+            .member_activity(team_kind, team_scope, &count.handled)
             .await?;
         Ok(Metrics {
             scope: name,
@@ -132,29 +132,18 @@ impl Store {
         })
     }
 
-    /// The team's members, with how many of the period's cases each acted on: one query,
-    /// counted by the database over the same cases the figures read.
+    /// The team's members, with how many of the counted cases each acted on (counted with
+    /// the figures, block by block).
     async fn member_activity(
         &self,
         kind: &str,
         scope: i64,
-        condition: &str,
-        bind: &str,
-        lo: i64,
-        hi: i64,
+        handled: &std::collections::HashMap<i64, i64>,
     ) -> Result<Vec<MemberActivity>> {
-        let rows = sqlx::query(&format!(
-            "SELECT u.email, u.last_active_at, \
-             (SELECT COUNT(DISTINCT e.case_id) FROM case_events e JOIN cases c ON c.id = e.case_id \
-              JOIN projects p ON p.id = c.project_id \
-              WHERE e.actor_id = u.id AND {condition} AND p.inbox = 0 \
-              AND c.received_at >= $2 AND c.received_at < $3) AS handled \
-             FROM team_members m JOIN users u ON u.id = m.user_id \
-             WHERE m.kind = $4 AND m.scope_id = $5 ORDER BY u.email"
-        ))
-        .bind(bind)
-        .bind(lo)
-        .bind(hi)
+        let rows = sqlx::query(
+            "SELECT u.id, u.email, u.last_active_at FROM team_members m JOIN users u ON u.id = m.user_id \
+             WHERE m.kind = $1 AND m.scope_id = $2 ORDER BY u.email",
+        )
         .bind(kind)
         .bind(scope)
         .fetch_all(&self.pool)
@@ -164,7 +153,10 @@ impl Store {
                 Ok(MemberActivity {
                     email: row.try_get("email")?,
                     last_active_at: row.try_get::<Option<i64>, _>("last_active_at")?.map(rfc),
-                    cases_handled: row.try_get("handled")?,
+                    cases_handled: handled
+                        .get(&row.try_get::<i64, _>("id")?)
+                        .copied()
+                        .unwrap_or(0),
                 })
             })
             .collect()

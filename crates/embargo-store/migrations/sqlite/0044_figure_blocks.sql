@@ -7,17 +7,25 @@ WHEN NEW.revision = OLD.revision
 BEGIN
     UPDATE cases SET revision = OLD.revision + 1 WHERE id = NEW.id;
 END;
--- The blocks' counts, revisions and receipt times read from the index alone.
+-- A timeline entry changes what the figures say of who acted on the case.
+CREATE TRIGGER case_events_revision AFTER INSERT ON case_events FOR EACH ROW
+BEGIN
+    UPDATE cases SET revision = revision + 1 WHERE id = NEW.case_id;
+END;
+-- The blocks' counts, ids, revisions and receipt times read from the index alone.
 CREATE INDEX cases_figure_blocks ON cases (project_id, id, revision, received_at);
 -- The process review's figures of each block of 1,024 cases (by id) of a project, sealed
 -- (a severity count in clear would tell whoever holds the database that a critical case
--- arrived): what the closed cases add up to, and what each open case's clocks need.
--- `cases` and `revisions` are the count and revision sum it was made from; a block that
--- no longer matches is made again when next read. Not backed up: a cache.
+-- arrived): what the cases add up to, who acted on how many, and what each open case's
+-- clocks need.
+-- `cases`, `id_sum` and `revisions` are the count, id sum and revision sum of the cases
+-- it was made from; a block that no longer matches is made again when next read. Not
+-- backed up: a cache.
 CREATE TABLE figure_blocks (
     project_id INTEGER NOT NULL REFERENCES projects(id),
     block INTEGER NOT NULL,
     cases INTEGER NOT NULL,
+    id_sum INTEGER NOT NULL,
     revisions INTEGER NOT NULL,
     body_sealed BLOB NOT NULL,
     PRIMARY KEY (project_id, block)

@@ -285,7 +285,15 @@ async fn figures_now(store: &embargo_store::Store, viewer: &embargo_core::access
         )
         .await
         .unwrap();
-    serde_json::to_value(&m.figures).unwrap()
+    let mut figures = serde_json::to_value(&m.figures).unwrap();
+    // Who acted on how many, beside the figures.
+    figures["handled"] = m
+        .members
+        .iter()
+        .map(|a| (a.email.clone(), json!(a.cases_handled)))
+        .collect::<serde_json::Map<_, _>>()
+        .into();
+    figures
 }
 
 /// The figures are kept sealed by block and follow every change to a case, made through
@@ -326,6 +334,7 @@ async fn kept_figures(backend: Backend) {
     let first = figures_now(&store, &alice).await;
     assert_eq!(first["cases"], 3);
     assert_eq!(first["top_reporters"][0], json!(["Quentin Quarry", 2]));
+    assert_eq!(first["handled"]["alice@example.org"], 3);
     assert_eq!(blocks().await.as_deref(), Some("1"), "the block was kept");
     assert_eq!(
         figures_now(&store, &alice).await,
@@ -397,6 +406,7 @@ async fn kept_figures(backend: Backend) {
         .unwrap();
     let grown = figures_now(&store, &alice).await;
     assert_eq!(grown["cases"], 4);
+    assert_eq!(grown["handled"]["alice@example.org"], 4);
     assert_eq!(grown["by_channel"], json!({ "api": 3, "email": 1 }));
 
     // Whoever can write to the database damages the kept block and makes its marks look
