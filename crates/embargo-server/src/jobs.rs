@@ -176,12 +176,13 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, public_url
             }
             Task::RenderPublic { case_id } => {
                 let case_ref = store.case_ref_of(*case_id).await.map_err(|e| ("store", Some(e)))?;
-                crate::api::site::render_published(store, public_url, &case_ref)
+                let rendered = crate::api::site::render_published(store, public_url, &case_ref)
                     .await
                     .map_err(|e| {
                         tracing::warn!(job = job.id, error = %e, "rendering a published advisory failed");
                         ("render", None)
                     })?;
+                tracing::debug!(job = job.id, rendered, "published advisory rendered and kept");
                 let done = store.complete_job(&job).await.map_err(|e| ("store", Some(e)))?;
                 done.commit().await.map_err(|e| ("store", Some(e)))
             }

@@ -110,14 +110,22 @@ impl Store {
             })
         })
         .collect::<Result<Vec<Mark>>>()?;
-        if marks.is_empty() {
+        let (Some(first), Some(last)) = (
+            marks.iter().map(|m| m.block).min(),
+            marks.iter().map(|m| m.block).max(),
+        ) else {
             return Ok(());
-        }
+        };
+        // Only the blocks of the period: a year's review of a store kept for ten reads a
+        // tenth of them.
         let mut kept: HashMap<i64, (Marks, Vec<u8>)> = HashMap::new();
         for row in sqlx::query(
-            "SELECT block, cases, id_sum, revisions, body_sealed FROM figure_blocks WHERE project_id = $1",
+            "SELECT block, cases, id_sum, revisions, body_sealed FROM figure_blocks \
+             WHERE project_id = $1 AND block >= $2 AND block <= $3",
         )
         .bind(project_id)
+        .bind(first)
+        .bind(last)
         .fetch_all(&self.pool)
         .await?
         {
@@ -168,8 +176,7 @@ impl Store {
         &self,
         project_id: i64,
         block: i64,
-        lo: i64,
-        hi: i64,
+        (lo, hi): (i64, i64),
     ) -> Result<HashMap<i64, i64>> {
         let rows = sqlx::query(
             "SELECT e.actor_id, COUNT(DISTINCT e.case_id) AS n FROM case_events e \
@@ -208,14 +215,9 @@ impl Store {
         settings: &ClockSettings,
         now: OffsetDateTime,
     ) -> Result<Block> {
-        let rows = sqlx::query(&format!(
-            "SELECT {FIGURE_COLUMNS} FROM cases c WHERE c.project_id = $1 AND c.id >= $2 AND c.id < $3 ORDER BY c.id"
-        ))
-        .bind(project_id)
-        .bind(block * BLOCK)
-        .bind((block + 1) * BLOCK)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = self
+            .block_rows(project_id, block, (i64::MIN, i64::MAX))
+            .await?;
         let mut made = Block {
             made_by: MADE_BY.to_owned(),
             ids: Vec::with_capacity(rows.len()),
@@ -245,7 +247,9 @@ impl Store {
         }
         // Read after the cases: an entry added since bumps a revision, so the block is
         // made again next time rather than kept wrong.
-        made.handled = self.handled(project_id, block, i64::MIN, i64::MAX).await?;
+        made.handled = self
+            .handled(project_id, block, (i64::MIN, i64::MAX))
+            .await?;
         let plain = postcard::to_allocvec(&made)
             .map_err(|e| StoreError::Corrupt(format!("a block of figures: {e}")))?;
         let context = ctx(
@@ -273,6 +277,26 @@ impl Store {
         Ok(made)
     }
 
+    /// The rows of a block's cases received in [`lo`, `hi`), for [`counted_from_row`].
+    async fn block_rows(
+        &self,
+        project_id: i64,
+        block: i64,
+        (lo, hi): (i64, i64),
+    ) -> Result<Vec<sqlx::any::AnyRow>> {
+        Ok(sqlx::query(&format!(
+            "SELECT {FIGURE_COLUMNS} FROM cases c WHERE c.project_id = $1 AND c.id >= $2 AND c.id < $3 \
+             AND c.received_at >= $4 AND c.received_at < $5 ORDER BY c.id"
+        ))
+        .bind(project_id)
+        .bind(block * BLOCK)
+        .bind((block + 1) * BLOCK)
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Counts the cases of a block received in the period one by one.
     async fn count_cases(
         &self,
@@ -283,23 +307,13 @@ impl Store {
         now: OffsetDateTime,
         count: &mut Count,
     ) -> Result<()> {
-        let rows = sqlx::query(&format!(
-            "SELECT {FIGURE_COLUMNS} FROM cases c WHERE c.project_id = $1 AND c.id >= $2 AND c.id < $3 \
-             AND c.received_at >= $4 AND c.received_at < $5 ORDER BY c.id"
-        ))
-        .bind(project_id)
-        .bind(block * BLOCK)
-        .bind((block + 1) * BLOCK)
-        .bind(lo)
-        .bind(hi)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = self.block_rows(project_id, block, (lo, hi)).await?;
         for row in &rows {
             let counted = counted_from_row(self.keys(), row)?;
             count.ids.push(counted.id);
             count.tally.add(&counted.figures(settings, now));
         }
-        for (user, n) in self.handled(project_id, block, lo, hi).await? {
+        for (user, n) in self.handled(project_id, block, (lo, hi)).await? {
             *count.handled.entry(user).or_insert(0) += n;
         }
         Ok(())

@@ -113,6 +113,20 @@ impl TestDb {
         row.and_then(|r| sqlx::Row::try_get::<String, _>(&r, 0).ok())
     }
 
+    /// Whether any value of a table's bytes column holds `text` in clear (a look for a
+    /// leak into a sealed column).
+    pub async fn bytes_hold(&self, table: &str, column: &str, text: &str) -> bool {
+        let sql = match self.pg_name {
+            None => format!(
+                "SELECT CAST(COUNT(*) AS TEXT) FROM {table} WHERE instr({column}, CAST('{text}' AS BLOB)) > 0"
+            ),
+            Some(_) => format!(
+                "SELECT CAST(COUNT(*) AS TEXT) FROM {table} WHERE position(convert_to('{text}', 'UTF8') in {column}) > 0"
+            ),
+        };
+        self.query_text(&sql).await.as_deref() != Some("0")
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().to_owned()
     }
