@@ -273,8 +273,9 @@ impl Tally {
         self.stalled += usize::from(stalled);
     }
 
-    /// Adds what another tally counted.
-    pub fn merge(&mut self, other: &Tally) {
+    /// Adds what another tally counted, taking its parts rather than copying them (a
+    /// year's blocks may hold as many reporters as cases).
+    pub fn merge(&mut self, other: Tally) {
         self.cases += other.cases;
         for (values, more) in self.since.iter_mut().zip(&other.since) {
             values.extend_from_slice(more);
@@ -291,8 +292,13 @@ impl Tally {
                 count(mine, key, *n);
             }
         }
-        for (reporter, n) in &other.reporters {
-            *self.reporters.entry(reporter.clone()).or_insert(0) += n;
+        if self.reporters.is_empty() {
+            self.reporters = other.reporters;
+        } else {
+            self.reporters.reserve(other.reporters.len());
+            for (reporter, n) in other.reporters {
+                *self.reporters.entry(reporter).or_insert(0) += n;
+            }
         }
         self.overdue += other.overdue;
         self.stalled += other.stalled;
@@ -385,7 +391,7 @@ mod tests {
             for c in part {
                 tally.add(c);
             }
-            merged.merge(&tally);
+            merged.merge(tally);
         }
         assert_eq!(merged.cases(), 40);
         assert_eq!(merged.finish(), whole);

@@ -110,6 +110,13 @@ async fn handle(store: &Store, runner: &str, mailer: Option<&Mailer>, public_url
                     send_each(mailer, &job, &mails).await?;
                     mailed = !mails.is_empty();
                 }
+                if matches!(task, Task::Digest { .. }) {
+                    let folded = store
+                        .fold_figure_marks()
+                        .await
+                        .map_err(|e| ("store", Some(e)))?;
+                    tracing::debug!(job = job.id, folded, "figure marks folded");
+                }
                 let mut done = store
                     .complete_job(&job)
                     .await

@@ -103,6 +103,24 @@ impl Entry {
         }
     }
 
+    /// A read of many cases at once (a period's figures): rows naming them all, runs of
+    /// consecutive ids as `first-last` (`,12,20-4000,`), a thousand runs a row, so that a
+    /// year of a busy project is a row or two rather than a name a case.
+    pub(crate) fn counted(viewer: &Viewer, case_ids: &mut [i64], what: Read) -> Vec<Entry> {
+        let runs = runs_of(case_ids);
+        if let [(first, last)] = runs[..]
+            && first == last
+        {
+            return vec![Entry::new(viewer, first, what)];
+        }
+        runs.chunks(1000)
+            .map(|some| Entry {
+                cases: Some(named_runs(some)),
+                ..Entry::new(viewer, 0, what)
+            })
+            .collect()
+    }
+
     /// A read by the case's reporter, through their secret link: no account, so no actor.
     pub(crate) fn by_reporter(case_id: i64, what: Read) -> Entry {
         Entry {
@@ -669,14 +687,27 @@ impl Store {
                 let Some(id) = id else {
                     return Ok(Vec::new());
                 };
-                sqlx::query(&format!(
+                let mut rows = sqlx::query(&format!(
                     "{select} WHERE a.case_id = $1 OR a.cases LIKE $2 ORDER BY a.seq DESC LIMIT $3"
                 ))
                 .bind(id)
                 .bind(format!("%,{id},%"))
                 .bind(limit)
                 .fetch_all(&self.pool)
+                .await?;
+                // Rows naming runs of cases (figures read) are matched here, not by SQL.
+                for row in sqlx::query(&format!(
+                    "{select} WHERE a.cases LIKE '%-%' ORDER BY a.seq DESC"
+                ))
+                .fetch_all(&self.pool)
                 .await?
+                {
+                    let cases: Option<String> = row.try_get("cases")?;
+                    if cases.as_deref().is_some_and(|c| names(c, id)) {
+                        rows.push(row);
+                    }
+                }
+                rows
             }
             None => {
                 sqlx::query(&format!("{select} ORDER BY a.seq DESC LIMIT $1"))
@@ -690,9 +721,11 @@ impl Store {
             .map(|row| {
                 let key: Option<String> = row.try_get("key")?;
                 let number: Option<i64> = row.try_get("number")?;
-                let listed = row
-                    .try_get::<Option<String>, _>("cases")?
-                    .map(|c| c.split(',').filter(|id| !id.is_empty()).count());
+                let listed = row.try_get::<Option<String>, _>("cases")?.map(|c| {
+                    runs(&c)
+                        .map(|(first, last)| usize::try_from(last - first + 1).unwrap_or(0))
+                        .sum()
+                });
                 Ok(AuditRow {
                     seq: row.try_get("seq")?,
                     at: crate::rfc(row.try_get("at")?),
@@ -707,9 +740,56 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        // Newest first, each once (a row may match both ways), then oldest first.
+        out.sort_by_key(|row: &AuditRow| std::cmp::Reverse(row.seq));
+        out.dedup_by_key(|row| row.seq);
+        out.truncate(usize::try_from(limit).unwrap_or(0));
         out.reverse();
         Ok(out)
     }
+}
+
+/// Runs of consecutive ids, in order, each id once.
+fn runs_of(ids: &mut [i64]) -> Vec<(i64, i64)> {
+    ids.sort_unstable();
+    let mut runs: Vec<(i64, i64)> = Vec::new();
+    for &id in ids.iter() {
+        match runs.last_mut() {
+            Some((_, last)) if id == *last + 1 => *last = id,
+            Some((_, last)) if id == *last => {}
+            _ => runs.push((id, id)),
+        }
+    }
+    runs
+}
+
+/// How a row names runs of cases: `,12,20-4000,`.
+fn named_runs(runs: &[(i64, i64)]) -> String {
+    let named = runs
+        .iter()
+        .map(|&(first, last)| {
+            if first == last {
+                first.to_string()
+            } else {
+                format!("{first}-{last}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    format!(",{named},")
+}
+
+/// The runs of case ids a row names (`,12,20-4000,`): each a single id or `first-last`.
+fn runs(cases: &str) -> impl Iterator<Item = (i64, i64)> + '_ {
+    cases.split(',').filter_map(|item| {
+        let (first, last) = item.split_once('-').unwrap_or((item, item));
+        Some((first.parse().ok()?, last.parse().ok()?))
+    })
+}
+
+/// Whether a row's cases name `id`.
+fn names(cases: &str, id: i64) -> bool {
+    runs(cases).any(|(first, last)| (first..=last).contains(&id))
 }
 
 fn bad(rows: i64, seq: i64, reason: &str) -> AuditReport {
@@ -719,5 +799,31 @@ fn bad(rows: i64, seq: i64, reason: &str) -> AuditReport {
             seq,
             reason: format!("row {seq} {reason}"),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_of_cases_are_named_and_read_back() {
+        let mut ids = vec![20, 12, 21, 22, 40, 41, 12, 7];
+        let runs = runs_of(&mut ids);
+        assert_eq!(runs, vec![(7, 7), (12, 12), (20, 22), (40, 41)]);
+        let named = named_runs(&runs);
+        assert_eq!(named, ",7,12,20-22,40-41,");
+        assert_eq!(super::runs(&named).collect::<Vec<_>>(), runs);
+        for id in [7, 12, 20, 21, 22, 40, 41] {
+            assert!(names(&named, id), "{id} is named");
+        }
+        for id in [8, 19, 23, 42, 2, -21] {
+            assert!(!names(&named, id), "{id} is not named");
+        }
+        // A list page's row (single ids) reads the same way.
+        assert_eq!(
+            super::runs(",5,9,").collect::<Vec<_>>(),
+            vec![(5, 5), (9, 9)]
+        );
     }
 }

@@ -446,6 +446,8 @@ pub const NOT_BACKED_UP: &[&str] = &[
     // restored cases.
     "public_renders",
     "figure_blocks",
+    // The blocks' marks: the triggers append them again as the restore inserts the cases.
+    "figure_marks",
 ];
 
 /// What a backup wrote.

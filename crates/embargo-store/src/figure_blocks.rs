@@ -2,9 +2,11 @@
 //! counted without opening every case: each block of 1,024 cases (by id) of a project
 //! keeps what its cases add up to, and what each open case's clocks are judged from when
 //! read (they run on). A block is kept sealed, bound to the count, the id sum and the
-//! revision sum of the cases it was made from (its marks); when they no longer match (a
-//! case changed, arrived, or moved to another project) it is made again when next read,
-//! and an old block put back does not open. Blocks that straddle the period asked for are counted case by case.
+//! revision sum of the cases it was made from (its marks). Triggers keep every block's
+//! marks as cases change (`figure_marks`), so a read looks at a row a block, not at every
+//! case; when a kept block's marks no longer match (a case changed, arrived, or moved to
+//! another project) it is made again when next read, and an old block put back does not
+//! open. Blocks that straddle the period asked for are counted case by case.
 
 use std::collections::HashMap;
 
@@ -16,10 +18,14 @@ use time::OffsetDateTime;
 
 use crate::case_row::{Clocked, FIGURE_COLUMNS, counted_from_row};
 use crate::contexts::figure_block as ctx;
-use crate::{Result, Store, StoreError};
+use crate::{Backend, Result, Store, StoreError};
 
-/// Cases per block.
+/// Cases per block (the migrations that keep `figure_marks` say it too).
 const BLOCK: i64 = 1024;
+
+/// How many rows a project's changes may append to `figure_marks` before a read folds
+/// them.
+const FOLD_AFTER: i64 = 4096;
 
 /// The release that made a block: another release's block is made again, since its
 /// encoding or its rules may differ.
@@ -84,32 +90,7 @@ impl Store {
                 .try_get("clock_settings")?;
             serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?
         };
-        // Read from the index alone: which blocks hold cases of the period, and how each
-        // stands now.
-        let marks = sqlx::query(&format!(
-            "SELECT id / {BLOCK} AS block, COUNT(*) AS n, CAST(SUM(id) AS BIGINT) AS ids, \
-             CAST(SUM(revision) AS BIGINT) AS r, MIN(received_at) AS first, MAX(received_at) AS last FROM cases WHERE project_id = $1 \
-             GROUP BY id / {BLOCK} HAVING MAX(received_at) >= $2 AND MIN(received_at) < $3"
-        ))
-        .bind(project_id)
-        .bind(lo)
-        .bind(hi)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(Mark {
-                block: row.try_get("block")?,
-                marks: Marks {
-                    cases: row.try_get("n")?,
-                    id_sum: row.try_get("ids")?,
-                    revisions: row.try_get("r")?,
-                },
-                first: row.try_get("first")?,
-                last: row.try_get("last")?,
-            })
-        })
-        .collect::<Result<Vec<Mark>>>()?;
+        let marks = self.marks(project_id, lo, hi).await?;
         let (Some(first), Some(last)) = (
             marks.iter().map(|m| m.block).min(),
             marks.iter().map(|m| m.block).max(),
@@ -158,14 +139,105 @@ impl Store {
                         .await?
                 }
             };
-            count.tally.merge(&block.tally);
             for clocked in &block.open {
                 let (overdue, stalled) = clocked.judged(&settings, now);
                 count.tally.judged(overdue, stalled);
             }
+            count.tally.merge(block.tally);
             count.ids.extend_from_slice(&block.ids);
             for (user, n) in &block.handled {
                 *count.handled.entry(*user).or_insert(0) += n;
+            }
+        }
+        Ok(())
+    }
+
+    /// Where the project's blocks holding cases of [`lo`, `hi`) stand, summed from what
+    /// each change appended (`figure_marks`); folded into a row a block when many have
+    /// gathered.
+    async fn marks(&self, project_id: i64, lo: i64, hi: i64) -> Result<Vec<Mark>> {
+        let rows = sqlx::query(
+            "SELECT block, CAST(SUM(cases) AS BIGINT) AS n, CAST(SUM(id_sum) AS BIGINT) AS ids, \
+             CAST(SUM(revisions) AS BIGINT) AS r, MIN(first_received) AS first, \
+             MAX(last_received) AS last, COUNT(*) AS appended FROM figure_marks \
+             WHERE project_id = $1 GROUP BY block \
+             HAVING SUM(cases) > 0 AND MAX(last_received) >= $2 AND MIN(first_received) < $3",
+        )
+        .bind(project_id)
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut appended = 0;
+        let marks = rows
+            .iter()
+            .map(|row| {
+                appended += row.try_get::<i64, _>("appended")? - 1;
+                Ok(Mark {
+                    block: row.try_get("block")?,
+                    marks: Marks {
+                        cases: row.try_get("n")?,
+                        id_sum: row.try_get("ids")?,
+                        revisions: row.try_get("r")?,
+                    },
+                    first: row.try_get("first")?,
+                    last: row.try_get("last")?,
+                })
+            })
+            .collect::<Result<Vec<Mark>>>()?;
+        if appended > FOLD_AFTER {
+            self.fold_marks(project_id).await?;
+        }
+        Ok(marks)
+    }
+
+    /// Folds the rows a project's changes appended into one a block. What a change
+    /// appends meanwhile stays apart, to be summed with the folded row.
+    pub(crate) async fn fold_marks(&self, project_id: i64) -> Result<()> {
+        let sums = "CAST(SUM(cases) AS BIGINT), CAST(SUM(id_sum) AS BIGINT), \
+             CAST(SUM(revisions) AS BIGINT), MIN(first_received), MAX(last_received)";
+        let columns = "project_id, block, cases, id_sum, revisions, first_received, last_received";
+        // A block every case has left sums to nothing, and goes.
+        let kept = "HAVING SUM(cases) <> 0 OR SUM(id_sum) <> 0 OR SUM(revisions) <> 0";
+        match self.backend() {
+            // One statement: what it folds is exactly what it deletes, whatever commits
+            // between its reads.
+            Backend::Postgres => {
+                sqlx::query(&format!(
+                    "WITH gone AS (DELETE FROM figure_marks WHERE project_id = $1 RETURNING {columns}) \
+                     INSERT INTO figure_marks ({columns}) SELECT project_id, block, {sums} FROM gone \
+                     GROUP BY project_id, block {kept}"
+                ))
+                .bind(project_id)
+                .execute(self.writer())
+                .await?;
+            }
+            // One writer: nothing is appended between the reads of its transaction.
+            Backend::Sqlite => {
+                let mut tx = self.begin_write().await?;
+                let last: Option<i64> =
+                    sqlx::query("SELECT MAX(seq) AS last FROM figure_marks WHERE project_id = $1")
+                        .bind(project_id)
+                        .fetch_one(&mut *tx)
+                        .await?
+                        .try_get("last")?;
+                if let Some(last) = last {
+                    sqlx::query(&format!(
+                        "INSERT INTO figure_marks ({columns}) SELECT project_id, block, {sums} \
+                         FROM figure_marks WHERE project_id = $1 AND seq <= $2 \
+                         GROUP BY project_id, block {kept}"
+                    ))
+                    .bind(project_id)
+                    .bind(last)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query("DELETE FROM figure_marks WHERE project_id = $1 AND seq <= $2")
+                        .bind(project_id)
+                        .bind(last)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
             }
         }
         Ok(())
@@ -317,5 +389,26 @@ impl Store {
             *count.handled.entry(user).or_insert(0) += n;
         }
         Ok(())
+    }
+}
+
+impl Store {
+    /// Folds what changes appended to `figure_marks` for every project with more than a
+    /// row a block (the daily digest's job does it, so a store whose figures nobody
+    /// reads does not grow a row a change). Returns how many projects it folded.
+    pub async fn fold_figure_marks(&self) -> Result<usize> {
+        let projects: Vec<i64> = sqlx::query(
+            "SELECT project_id FROM figure_marks GROUP BY project_id \
+             HAVING COUNT(*) > COUNT(DISTINCT block)",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| row.try_get("project_id"))
+        .collect::<std::result::Result<_, _>>()?;
+        for &project in &projects {
+            self.fold_marks(project).await?;
+        }
+        Ok(projects.len())
     }
 }

@@ -404,6 +404,66 @@ async fn kept_figures(backend: Backend) {
     assert_eq!(grown["handled"]["alice@example.org"], 4);
     assert_eq!(grown["by_channel"], json!({ "api": 3, "email": 1 }));
 
+    // A case moved to another project behind Embargo's back leaves the figures, and
+    // counts again once moved back.
+    db.execute(
+        "UPDATE cases SET project_id = (SELECT id FROM projects WHERE key = 'OTHER'), \
+         number = number + 9000 WHERE number = $1",
+        &[refs[2].number],
+    )
+    .await;
+    let left = figures_now(&store, &alice).await;
+    assert_eq!(left["cases"], 3);
+    assert_eq!(left["by_state"], json!({ "reported": 2, "triage": 1 }));
+    db.execute(
+        "UPDATE cases SET project_id = (SELECT id FROM projects WHERE key = 'CLOUDSTACK'), \
+         number = number - 9000 WHERE number = $1",
+        &[refs[2].number + 9000],
+    )
+    .await;
+    assert_eq!(figures_now(&store, &alice).await, grown);
+
+    // The kept marks add up to the cases as they stand, before and after the daily fold
+    // of what each change appended.
+    let marks = || {
+        db.query_text(
+            "SELECT CAST(SUM(m.cases) AS TEXT) || ' ' || CAST(SUM(m.id_sum) AS TEXT) || ' ' || \
+             CAST(SUM(m.revisions) AS TEXT) FROM figure_marks m JOIN projects p \
+             ON p.id = m.project_id WHERE p.key = 'CLOUDSTACK'",
+        )
+    };
+    let counted = db
+        .query_text(
+            "SELECT CAST(COUNT(*) AS TEXT) || ' ' || CAST(SUM(c.id) AS TEXT) || ' ' || \
+             CAST(SUM(c.revision) AS TEXT) FROM cases c JOIN projects p \
+             ON p.id = c.project_id WHERE p.key = 'CLOUDSTACK'",
+        )
+        .await;
+    assert_eq!(marks().await, counted);
+    assert!(store.fold_figure_marks().await.unwrap() >= 1);
+    assert_eq!(marks().await, counted);
+    assert_eq!(
+        db.query_text(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM figure_marks m JOIN projects p \
+             ON p.id = m.project_id WHERE p.key = 'CLOUDSTACK'"
+        )
+        .await
+        .as_deref(),
+        Some("1"),
+        "folded into a row for the block"
+    );
+    assert_eq!(figures_now(&store, &alice).await, grown);
+
+    // The audit names every case the figures counted, by runs of ids, and a case's own
+    // audit trail shows the read.
+    let trail = store.audit_rows(Some(&refs[1]), 50).await.unwrap();
+    let read = trail
+        .iter()
+        .rev()
+        .find(|row| row.what == "summary")
+        .expect("the figures' read is in the case's trail");
+    assert_eq!(read.listed, Some(4));
+
     // Whoever can write to the database damages the kept block and makes its marks look
     // current: the block does not open, and is made again from the cases.
     let damage = match backend {

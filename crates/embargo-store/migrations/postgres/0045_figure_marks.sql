@@ -1,0 +1,46 @@
+-- Where each block of figures stands, kept as cases change rather than counted from every
+-- case when a year's figures are read. Each change to a case appends what it adds to its
+-- block's count, id sum and revision sum (and what it takes from the block it left); the
+-- reader sums a block's rows and folds them into one now and then. Appending, rather than
+-- updating one row per block, keeps concurrent writers from queueing (or deadlocking) on
+-- a block's row.
+-- `first_received` and `last_received` bound the receipt times of the block's cases (a
+-- bound that only widens, so a block it says lies within a period does). Not backed up:
+-- the trigger makes it again as a restore inserts the cases.
+CREATE TABLE figure_marks (
+    seq BIGSERIAL PRIMARY KEY,
+    project_id BIGINT NOT NULL,
+    block BIGINT NOT NULL,
+    cases BIGINT NOT NULL,
+    id_sum BIGINT NOT NULL,
+    revisions BIGINT NOT NULL,
+    first_received BIGINT NOT NULL,
+    last_received BIGINT NOT NULL
+);
+CREATE INDEX figure_marks_block ON figure_marks (project_id, block);
+INSERT INTO figure_marks (project_id, block, cases, id_sum, revisions, first_received, last_received)
+SELECT project_id, id / 1024, COUNT(*), CAST(SUM(id) AS BIGINT), CAST(SUM(revision) AS BIGINT),
+    MIN(received_at), MAX(received_at)
+FROM cases GROUP BY project_id, id / 1024;
+CREATE FUNCTION cases_marks() RETURNS trigger AS $$
+BEGIN
+    -- Within its block a case adds what its revision grew by; moved to another project
+    -- (or id) it leaves its old block and joins its new one.
+    IF TG_OP = 'UPDATE' AND NEW.project_id = OLD.project_id AND NEW.id / 1024 = OLD.id / 1024 THEN
+        INSERT INTO figure_marks (project_id, block, cases, id_sum, revisions, first_received, last_received)
+        VALUES (NEW.project_id, NEW.id / 1024, 0, NEW.id - OLD.id, NEW.revision - OLD.revision,
+            NEW.received_at, NEW.received_at);
+        RETURN NULL;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO figure_marks (project_id, block, cases, id_sum, revisions, first_received, last_received)
+        VALUES (OLD.project_id, OLD.id / 1024, -1, -OLD.id, -OLD.revision, OLD.received_at, OLD.received_at);
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        INSERT INTO figure_marks (project_id, block, cases, id_sum, revisions, first_received, last_received)
+        VALUES (NEW.project_id, NEW.id / 1024, 1, NEW.id, NEW.revision, NEW.received_at, NEW.received_at);
+    END IF;
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER cases_marks AFTER INSERT OR UPDATE OR DELETE ON cases FOR EACH ROW EXECUTE FUNCTION cases_marks();
