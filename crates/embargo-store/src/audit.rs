@@ -667,8 +667,8 @@ impl Store {
         })
     }
 
-    /// The newest `limit` audit rows, of one case (its own, and the list pages that
-    /// showed it) or of all, oldest first.
+    /// The newest `limit` audit rows, of one case (its own, the list pages that showed
+    /// it and the figures that counted it) or of all, oldest first.
     pub async fn audit_rows(&self, case: Option<&CaseRef>, limit: i64) -> Result<Vec<AuditRow>> {
         let select = "SELECT a.seq, a.at, u.email, p.key, c.number, a.what, a.via, a.cases FROM audit_log a \
              LEFT JOIN users u ON u.id = a.actor_id LEFT JOIN cases c ON c.id = a.case_id \

@@ -1,12 +1,13 @@
 //! The process review's figures, kept by block so that a year of a busy organisation is
-//! counted without opening every case: each block of 1,024 cases (by id) of a project
-//! keeps what its cases add up to, and what each open case's clocks are judged from when
-//! read (they run on). A block is kept sealed, bound to the count, the id sum and the
-//! revision sum of the cases it was made from (its marks). Triggers keep every block's
-//! marks as cases change (`figure_marks`), so a read looks at a row a block, not at every
-//! case; when a kept block's marks no longer match (a case changed, arrived, or moved to
-//! another project) it is made again when next read, and an old block put back does not
-//! open. Blocks that straddle the period asked for are counted case by case.
+//! counted without opening every case: each block of 1,024 cases of a project (by case
+//! number, so that a project filed among many others still fills its blocks) keeps what
+//! its cases add up to, and what each open case's clocks are judged from when read (they
+//! run on). A block is kept sealed, bound to the count, the id sum and the revision sum
+//! of the cases it was made from (its marks). Triggers keep every block's marks as cases
+//! change (`figure_marks`), so a read looks at a row a block, not at every case; when a
+//! kept block's marks no longer match (a case changed, arrived, or moved to another
+//! project) it is made again when next read, and an old block put back does not open.
+//! Blocks that straddle the period asked for are counted case by case.
 
 use std::collections::HashMap;
 
@@ -20,7 +21,7 @@ use crate::case_row::{Clocked, FIGURE_COLUMNS, counted_from_row};
 use crate::contexts::figure_block as ctx;
 use crate::{Backend, Result, Store, StoreError};
 
-/// Cases per block (the migrations that keep `figure_marks` say it too).
+/// Case numbers per block (the migrations that keep `figure_marks` say it too).
 const BLOCK: i64 = 1024;
 
 /// How many rows a project's changes may append to `figure_marks` before a read folds
@@ -252,7 +253,7 @@ impl Store {
     ) -> Result<HashMap<i64, i64>> {
         let rows = sqlx::query(
             "SELECT e.actor_id, COUNT(DISTINCT e.case_id) AS n FROM case_events e \
-             JOIN cases c ON c.id = e.case_id WHERE c.project_id = $1 AND c.id >= $2 AND c.id < $3 \
+             JOIN cases c ON c.id = e.case_id WHERE c.project_id = $1 AND c.number >= $2 AND c.number < $3 \
              AND c.received_at >= $4 AND c.received_at < $5 AND e.actor_id IS NOT NULL GROUP BY e.actor_id",
         )
         .bind(project_id)
@@ -357,7 +358,7 @@ impl Store {
         (lo, hi): (i64, i64),
     ) -> Result<Vec<sqlx::any::AnyRow>> {
         Ok(sqlx::query(&format!(
-            "SELECT {FIGURE_COLUMNS} FROM cases c WHERE c.project_id = $1 AND c.id >= $2 AND c.id < $3 \
+            "SELECT {FIGURE_COLUMNS} FROM cases c WHERE c.project_id = $1 AND c.number >= $2 AND c.number < $3 \
              AND c.received_at >= $4 AND c.received_at < $5 ORDER BY c.id"
         ))
         .bind(project_id)

@@ -1,7 +1,8 @@
 //! The store at scale, for `bench/scale` (not a test): `load N` files N cases straight
 //! through the store into the database `EMBARGO_DATA` / `EMBARGO_DATABASE_URL` names,
-//! with notes on one in five; `measure` times the queue's first page, text searches, a
-//! case read and a year's metrics against the database's own round trip (what
+//! with notes on one in five, spread over `EMBARGO_BENCH_PROJECTS` projects of one
+//! organisation; `measure` times the queue's first page, text searches, a case read and
+//! a year's metrics of the organisation against the database's own round trip (what
 //! `/healthz` does), and prints a table.
 //!
 //! Usage: `cargo run --release --example scale -- load 200000` then `… measure`.
@@ -23,46 +24,89 @@ fn database(dir: &std::path::Path) -> Database {
     }
 }
 
+/// The projects the cases are filed into: `BENCH`, then `BENCH2` and on, as many as
+/// `EMBARGO_BENCH_PROJECTS` says (1 unless set). A case number is handed out under a lock
+/// on its project's row, so one project takes its filings one at a time; a foundation's
+/// many projects take theirs side by side.
+fn projects() -> Result<Vec<ProjectKey>, String> {
+    let n: usize = match std::env::var("EMBARGO_BENCH_PROJECTS") {
+        Ok(n) => n
+            .parse()
+            .map_err(|_| format!("EMBARGO_BENCH_PROJECTS={n}"))?,
+        Err(_) => 1,
+    };
+    (0..n.max(1))
+        .map(|i| {
+            let key = if i == 0 {
+                "BENCH".to_owned()
+            } else {
+                format!("BENCH{}", i + 1)
+            };
+            key.parse().map_err(|_| format!("{key}: project key"))
+        })
+        .collect()
+}
+
 async fn open() -> Result<(Store, Viewer), String> {
     let dir = PathBuf::from(std::env::var("EMBARGO_DATA").map_err(|_| "set EMBARGO_DATA")?);
     let store = Store::open(&database(&dir), &KeySource::File(dir.join("master.key")))
         .await
         .map_err(|e| e.to_string())?;
-    let project: ProjectKey = "BENCH".parse().map_err(|_| "project key")?;
-    // The administrator `init` made reads the cases as a team member would.
-    if !store
-        .committee(&project)
+    let err = |e: embargo_store::StoreError| e.to_string();
+    // The administrator `init` made reads the cases as a team member of every project
+    // would, and the organisation's figures as its foundation team.
+    for project in projects()? {
+        if store.project(&project).await.is_err() {
+            store
+                .create_project("Bench", &project, project.as_str(), &[])
+                .await
+                .map_err(err)?;
+        }
+        if !store
+            .committee(&project)
+            .await
+            .map_err(err)?
+            .iter()
+            .any(|m| m == EMAIL)
+        {
+            store
+                .add_committee_members(&project, &[EMAIL.to_owned()])
+                .await
+                .map_err(err)?;
+            store
+                .add_project_member(&project, EMAIL)
+                .await
+                .map_err(err)?;
+        }
+    }
+    let user = store.user_by_email(EMAIL).await.map_err(err)?;
+    if store
+        .viewer(user.id)
         .await
-        .map_err(|e| e.to_string())?
-        .iter()
-        .any(|m| m == EMAIL)
+        .map_err(err)?
+        .foundation_orgs
+        .is_empty()
     {
         store
-            .add_committee_members(&project, &[EMAIL.to_owned()])
+            .add_foundation_member("Bench", EMAIL)
             .await
-            .map_err(|e| e.to_string())?;
-        store
-            .add_project_member(&project, EMAIL)
-            .await
-            .map_err(|e| e.to_string())?;
+            .map_err(err)?;
     }
-    let user = store
-        .user_by_email(EMAIL)
-        .await
-        .map_err(|e| e.to_string())?;
-    let viewer = store.viewer(user.id).await.map_err(|e| e.to_string())?;
+    let viewer = store.viewer(user.id).await.map_err(err)?;
     Ok((store, viewer))
 }
 
 async fn load(total: usize) -> Result<(), String> {
     let (store, viewer) = open().await?;
+    let projects = projects()?;
     // On SQLite the writers queue for the one write connection; more of them keep it busy
-    // while others seal the next case.
-    let workers = 8;
+    // while others seal the next case. Each files into one project.
+    let workers = 8.max(projects.len());
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for w in 0..workers {
         let (store, viewer) = (store.clone(), viewer.clone());
+        let project = projects[w % projects.len()].clone();
         tasks.spawn(async move {
             for n in (w..total).step_by(workers) {
                 let title = format!(
@@ -81,7 +125,7 @@ async fn load(total: usize) -> Result<(), String> {
                     .create_case(
                         &viewer,
                         NewReport {
-                            project: "BENCH".parse().map_err(|_| "project key".to_owned())?,
+                            project: project.clone(),
                             title,
                             description,
                             reporter: Reporter {
@@ -183,7 +227,7 @@ async fn measure() -> Result<(), String> {
             store
                 .metrics(
                     viewer,
-                    &embargo_store::Scope::Project("BENCH".parse().map_err(|_| "key")?),
+                    &embargo_store::Scope::Organisation("Bench".into()),
                     Some(year_ago),
                     None,
                 )
@@ -235,9 +279,10 @@ async fn measure() -> Result<(), String> {
         ("a year's metrics, after a day", {
             // A day's work: notes on the 500 newest cases, whose blocks are made again.
             for number in (newest.number - 499).max(1)..=newest.number {
-                let case: embargo_core::reference::CaseRef = format!("BENCH-SEC-{number}")
-                    .parse()
-                    .map_err(|_| "reference")?;
+                let case = embargo_core::reference::CaseRef {
+                    project: newest.project.clone(),
+                    number,
+                };
                 store
                     .add_note(&viewer, &case, "Triaged with the others of the day.")
                     .await
