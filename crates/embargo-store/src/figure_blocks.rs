@@ -212,6 +212,13 @@ impl Store {
                 .bind(project_id)
                 .execute(self.writer())
                 .await?;
+                // The deleted rows stay until a vacuum, and every read of the marks would
+                // step over them: after a million filings with autovacuum off, 167 ms a
+                // project, 2.7 s of a year's figures of sixteen. Small once folded, so
+                // cheap to vacuum (1.2 s the first time, then little).
+                sqlx::query("VACUUM figure_marks")
+                    .execute(self.writer())
+                    .await?;
             }
             // One writer: nothing is appended between the reads of its transaction.
             Backend::Sqlite => {

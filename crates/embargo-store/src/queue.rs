@@ -353,7 +353,7 @@ impl Store {
                 let dense = self.all_common(&words).await?;
                 sql.push_str(&format!(
                     " AND {}",
-                    matches_sql(self.keys(), &words, &team, dense)
+                    matches_sql(self.keys(), self.backend(), &words, &team, dense)
                 ));
             }
         }
