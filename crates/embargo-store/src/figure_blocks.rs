@@ -261,7 +261,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT e.actor_id, COUNT(DISTINCT e.case_id) AS n FROM case_events e \
              JOIN cases c ON c.id = e.case_id WHERE c.project_id = $1 AND c.number >= $2 AND c.number < $3 \
-             AND c.received_at >= $4 AND c.received_at < $5 AND e.actor_id IS NOT NULL GROUP BY e.actor_id",
+             AND +c.received_at >= $4 AND +c.received_at < $5 AND e.actor_id IS NOT NULL GROUP BY e.actor_id",
         )
         .bind(project_id)
         .bind(block * BLOCK)
@@ -358,6 +358,9 @@ impl Store {
     }
 
     /// The rows of a block's cases received in [`lo`, `hi`), for [`counted_from_row`].
+    /// (Here and in `handled` the `+` keeps SQLite on the index of case numbers:
+    /// it preferred the one of receipt times, and read every case of the project for each
+    /// block, 9 s to make the blocks of 50,000 cases.)
     async fn block_rows(
         &self,
         project_id: i64,
@@ -366,7 +369,7 @@ impl Store {
     ) -> Result<Vec<sqlx::any::AnyRow>> {
         Ok(sqlx::query(&format!(
             "SELECT {FIGURE_COLUMNS} FROM cases c WHERE c.project_id = $1 AND c.number >= $2 AND c.number < $3 \
-             AND c.received_at >= $4 AND c.received_at < $5 ORDER BY c.id"
+             AND +c.received_at >= $4 AND +c.received_at < $5 ORDER BY c.id"
         ))
         .bind(project_id)
         .bind(block * BLOCK)
