@@ -721,10 +721,15 @@ impl Store {
             .map(|row| {
                 let key: Option<String> = row.try_get("key")?;
                 let number: Option<i64> = row.try_get("number")?;
+                // Checked: the text is the database's, and may be anything.
                 let listed = row.try_get::<Option<String>, _>("cases")?.map(|c| {
                     runs(&c)
-                        .map(|(first, last)| usize::try_from(last - first + 1).unwrap_or(0))
-                        .sum()
+                        .map(|(first, last)| {
+                            last.checked_sub(first)
+                                .and_then(|n| usize::try_from(n).ok())
+                                .map_or(0, |n| n.saturating_add(1))
+                        })
+                        .fold(0usize, usize::saturating_add)
                 });
                 Ok(AuditRow {
                     seq: row.try_get("seq")?,
@@ -825,5 +830,7 @@ mod tests {
             super::runs(",5,9,").collect::<Vec<_>>(),
             vec![(5, 5), (9, 9)]
         );
+        // Nonsense is skipped, not trusted.
+        assert_eq!(super::runs(",x,3-,-,7-y,").count(), 0);
     }
 }
